@@ -1,0 +1,298 @@
+"""The governance hierarchy: district → street → community → grid (an MPTT tree per
+district), buildings and units as plain rows under grids, and posts that tie
+users to places.
+
+Structural writes go through grid/services.py only.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+from django.utils.translation import gettext_lazy as _
+from mptt.models import MPTTModel, TreeForeignKey
+
+
+class User(AbstractUser):
+    """A person who signs in: staff, grid worker, chief or official."""
+
+    full_name = models.CharField(_("full name"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.full_name or self.username
+
+
+class AreaKind(models.TextChoices):
+    DISTRICT = "district", _("District")
+    STREET = "street", _("Street")
+    COMMUNITY = "community", _("Community")
+    GRID = "grid", _("Grid")
+
+
+# Kind ↔ depth in the tree, and the length of the hierarchical code at that depth
+# (6-digit administrative division + 3 street + 3 community + 3 grid).
+KIND_LEVEL = {AreaKind.DISTRICT: 0, AreaKind.STREET: 1, AreaKind.COMMUNITY: 2, AreaKind.GRID: 3}
+KIND_CODE_LENGTH = {AreaKind.DISTRICT: 6, AreaKind.STREET: 9, AreaKind.COMMUNITY: 12, AreaKind.GRID: 15}
+KIND_BY_LEVEL = {level: kind for kind, level in KIND_LEVEL.items()}
+# Field names on PlacePath, top-down.
+PATH_FIELDS = ("district", "street", "community", "grid")
+
+
+def _kind_rule():
+    # Depth and kind must agree, so a node's parent is always of the kind above it:
+    # the parent-kind rule lives in the database, not only in forms.
+    rule = Q()
+    for kind, level in KIND_LEVEL.items():
+        shape = Q(kind=kind, level=level) & Q(Exact(Length("code"), KIND_CODE_LENGTH[kind]))
+        shape &= Q(parent__isnull=True) if level == 0 else Q(parent__isnull=False)
+        rule |= shape
+    return rule
+
+
+class Area(MPTTModel):
+    """A place in the administrative tree (区/街道/社区/网格). One tree per district."""
+
+    kind = models.CharField(_("kind"), max_length=10, choices=AreaKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=15, unique=True)
+    parent = TreeForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        verbose_name=_("parent"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from",
+        verbose_name=_("merged into"),
+    )
+    boundary = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class MPTTMeta:
+        order_insertion_by = None
+
+    class Meta:
+        verbose_name = _("place")
+        verbose_name_plural = _("places")
+        indexes = [
+            # Subtree scans (tree_id = ? AND lft BETWEEN ? AND ?) everywhere; MPTT
+            # does not create this index through migrations by itself.
+            models.Index(fields=["tree_id", "lft"], name="area_tree_lft"),
+            models.Index(fields=["kind", "name"], name="area_kind_name"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=_kind_rule(), name="area_kind_matches_depth_and_code"),
+            models.CheckConstraint(condition=Q(lft__lt=models.F("rght")), name="area_lft_lt_rght"),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | Q(is_active=False),
+                name="area_merged_is_inactive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}（{self.code}）"
+
+    @property
+    def suffix(self):
+        """The part of the code this node adds to its parent's."""
+        return self.code[-3:] if self.kind != AreaKind.DISTRICT else self.code
+
+    @property
+    def child_kind(self):
+        return KIND_BY_LEVEL.get(KIND_LEVEL[self.kind] + 1)
+
+
+class Building(models.Model):
+    """楼栋: a plain row under a grid (not a tree node; see DOMAIN and issue #2)."""
+
+    grid = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("grid"),
+        limit_choices_to={"kind": AreaKind.GRID},
+    )
+    number = models.CharField(_("number"), max_length=20, help_text=_("e.g. 3号楼"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+        ordering = ["grid_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["grid", "number"], name="building_number_unique_in_grid"),
+        ]
+
+    def __str__(self):
+        return self.name or self.number
+
+
+class Unit(models.Model):
+    """单元: an entrance/stairwell of a building."""
+
+    building = models.ForeignKey(
+        Building, on_delete=models.PROTECT, related_name="units", verbose_name=_("building")
+    )
+    number = models.CharField(_("number"), max_length=20, help_text=_("e.g. 2单元"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["building_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "number"], name="unit_number_unique_in_building"),
+        ]
+
+    def __str__(self):
+        return f"{self.building} {self.number}"
+
+
+class Role(models.TextChoices):
+    DISTRICT_OFFICIAL = "district_official", _("District official")
+    STREET_STAFF = "street_staff", _("Street staff")
+    COMMUNITY_STAFF = "community_staff", _("Community staff")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    GRID_CHIEF = "grid_chief", _("Grid chief")
+    BUILDING_CHIEF = "building_chief", _("Building chief")
+    UNIT_CHIEF = "unit_chief", _("Unit chief")
+
+
+# Which kind of place each role is held on.
+ROLE_AREA_KIND = {
+    Role.DISTRICT_OFFICIAL: AreaKind.DISTRICT,
+    Role.STREET_STAFF: AreaKind.STREET,
+    Role.COMMUNITY_STAFF: AreaKind.COMMUNITY,
+    Role.GRID_WORKER: AreaKind.GRID,
+    Role.GRID_CHIEF: AreaKind.GRID,
+}
+AREA_ROLES = tuple(ROLE_AREA_KIND)
+# Roles that may change the structure of the places under them.
+MANAGING_ROLES = (Role.DISTRICT_OFFICIAL, Role.STREET_STAFF, Role.COMMUNITY_STAFF)
+
+
+class Post(models.Model):
+    """A user's post on a place (岗位). Reaches the whole subtree under the place.
+
+    Ending a post keeps it as history; only posts with no end date grant access.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="posts", verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="posts", verbose_name=_("place")
+    )
+    building = models.ForeignKey(
+        Building, on_delete=models.PROTECT, null=True, blank=True, related_name="posts",
+        verbose_name=_("building"),
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="posts", verbose_name=_("unit")
+    )
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        indexes = [models.Index(fields=["user", "ended_at"], name="post_user_active")]
+        constraints = [
+            models.CheckConstraint(
+                name="post_place_matches_role",
+                condition=(
+                    Q(role__in=AREA_ROLES, area__isnull=False, building__isnull=True, unit__isnull=True)
+                    | Q(role=Role.BUILDING_CHIEF, area__isnull=True, building__isnull=False, unit__isnull=True)
+                    | Q(role=Role.UNIT_CHIEF, area__isnull=True, building__isnull=True, unit__isnull=False)
+                ),
+            ),
+            models.CheckConstraint(
+                name="post_ends_after_start",
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "area"], condition=Q(ended_at__isnull=True, area__isnull=False),
+                name="post_one_active_per_area",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "building"], condition=Q(ended_at__isnull=True, building__isnull=False),
+                name="post_one_active_per_building",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "unit"], condition=Q(ended_at__isnull=True, unit__isnull=False),
+                name="post_one_active_per_unit",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.place}"
+
+    @property
+    def place(self):
+        return self.area or self.building or self.unit
+
+    @property
+    def is_active(self):
+        return self.ended_at is None
+
+
+class AreaEvent(models.Model):
+    """Immutable history of structural changes (add, rename, move, merge, split, delete)."""
+
+    class Action(models.TextChoices):
+        ADD = "add", _("Added")
+        RENAME = "rename", _("Renamed")
+        MOVE = "move", _("Moved")
+        MERGE = "merge", _("Merged")
+        SPLIT = "split", _("Split")
+        DELETE = "delete", _("Deleted")
+
+    area = models.ForeignKey(
+        Area, on_delete=models.SET_NULL, null=True, blank=True, related_name="events", verbose_name=_("place")
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("at"))
+    details = models.JSONField(_("details"), default=dict)
+
+    class Meta:
+        verbose_name = _("place history")
+        verbose_name_plural = _("place history")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.details.get('name', '')}"
+
+
+class PlacePath(models.Model):
+    """Abstract: the ids of the district, street, community and grid a row hangs on.
+
+    Stored on high-volume rows (cases, residents...) so dashboards and scoping
+    filter on an indexed column instead of walking the tree. grid/services.py
+    keeps these right when a subtree moves, merges or splits; nothing else
+    writes them after creation.
+    """
+
+    district = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("district")
+    )
+    street = models.ForeignKey(
+        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("street")
+    )
+    community = models.ForeignKey(
+        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("community")
+    )
+    grid = models.ForeignKey(
+        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("grid")
+    )
+
+    class Meta:
+        abstract = True

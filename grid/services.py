@@ -1,0 +1,448 @@
+"""Every structural write to the hierarchy: add, rename, move, merge, split,
+delete; buildings, units and posts.
+
+Each service runs in one transaction, takes the tree lock of every district
+tree it touches (PostgreSQL advisory locks, in a fixed order, so two writers on
+one tree queue instead of corrupting the nested sets), re-reads the rows it
+changes under that lock, and writes an AreaEvent in the same transaction.
+A refused write raises DomainError before anything is changed.
+"""
+
+from django.apps import apps
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Value
+from django.db.models.functions import Concat, Length, Substr
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.errors import DomainError
+
+from .models import (
+    KIND_BY_LEVEL,
+    KIND_CODE_LENGTH,
+    KIND_LEVEL,
+    MANAGING_ROLES,
+    PATH_FIELDS,
+    ROLE_AREA_KIND,
+    Area,
+    AreaEvent,
+    AreaKind,
+    Building,
+    PlacePath,
+    Post,
+    Role,
+    Unit,
+)
+from .selectors import can_manage_area, forget_scope
+
+# Advisory-lock namespace for district trees; key 0 guards creating a new tree.
+_LOCK_NAMESPACE = 7301
+_NEW_TREE_KEY = 0
+
+
+def lock_trees(*tree_ids):
+    """Serialise writers per district tree (no-op on SQLite, which serialises writes)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for tree_id in sorted(set(tree_ids)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, tree_id])
+
+
+def _fresh(area):
+    """Re-read a node under the lock: MPTT's nested-set fields on an old instance lie."""
+    return Area.objects.get(pk=area.pk)
+
+
+def _require_manage(acting_user, *areas):
+    for area in areas:
+        if not can_manage_area(acting_user, area):
+            raise DomainError(_("You do not manage “%(place)s”.") % {"place": area.name}, code="forbidden")
+
+
+def _log(area, action, acting_user, now, **details):
+    AreaEvent.objects.create(area=area, action=action, actor=acting_user, at=now, details=details)
+
+
+def path_values(area):
+    """{district_id, street_id, community_id, grid_id} for a place (None below it)."""
+    values = dict.fromkeys((f"{f}_id" for f in PATH_FIELDS), None)
+    node = Area.objects.only("tree_id", "lft", "rght").get(pk=area.pk)  # never trust stale bounds
+    ancestors = Area.objects.filter(tree_id=node.tree_id, lft__lte=node.lft, rght__gte=node.rght)
+    for pk, kind in ancestors.values_list("pk", "kind"):
+        values[f"{kind}_id"] = pk
+    return values
+
+
+def placepath_models():
+    return [m for m in apps.get_models() if issubclass(m, PlacePath)]
+
+
+def _repath_under(area):
+    """After `area` moved, rewrite the stored ancestor ids of everything under it."""
+    fresh = path_values(area)
+    above = {k: v for k, v in fresh.items() if KIND_LEVEL[k[:-3]] < KIND_LEVEL[area.kind]}
+    for model in placepath_models():
+        model.objects.filter(**{f"{area.kind}_id": area.pk}).update(**above)
+
+
+def _next_suffix(parent):
+    """The next free 3-digit suffix under `parent` (codes of merged places stay taken)."""
+    length = KIND_CODE_LENGTH[parent.child_kind]
+    top = (
+        Area.objects.filter(code__startswith=parent.code)
+        .annotate(n=Length("code"))
+        .filter(n=length)
+        .aggregate(m=Max("code"))["m"]
+    )
+    number = int(top[-3:]) + 1 if top else 1
+    if number > 999:
+        raise DomainError(_("“%(place)s” has no free codes left.") % {"place": parent.name})
+    return f"{number:03d}"
+
+
+def _check_code(kind, code):
+    if not code.isdigit() or len(code) != KIND_CODE_LENGTH[kind]:
+        raise DomainError(
+            _("A %(kind)s code has %(n)d digits; “%(code)s” does not fit.")
+            % {"kind": AreaKind(kind).label, "n": KIND_CODE_LENGTH[kind], "code": code},
+            code="bad_code",
+        )
+    if Area.objects.filter(code=code).exists():
+        raise DomainError(_("The code %(code)s is already in use.") % {"code": code}, code="code_clash")
+
+
+def _check_parent_kind(kind, parent):
+    expected = KIND_BY_LEVEL.get(KIND_LEVEL[kind] - 1)
+    if expected is None and parent is not None:
+        raise DomainError(_("A district is the top of its tree and has no parent."), code="bad_parent")
+    if expected is not None and (parent is None or parent.kind != expected):
+        raise DomainError(
+            _("A %(kind)s must sit under a %(parent)s.")
+            % {"kind": AreaKind(kind).label, "parent": AreaKind(expected).label},
+            code="bad_parent",
+        )
+    if parent is not None and not parent.is_active:
+        raise DomainError(_("“%(place)s” was merged away; choose another parent.") % {"place": parent.name})
+
+
+@transaction.atomic
+def area_add(*, kind, name, parent=None, code=None, acting_user=None, now=None):
+    """Add a place. `code` is the full code for a district, else an optional 3-digit suffix."""
+    now = now or timezone.now()
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("A place needs a name."), code="no_name")
+    if kind not in AreaKind.values:
+        raise DomainError(_("Unknown kind of place: %(kind)s.") % {"kind": kind}, code="bad_kind")
+    _check_parent_kind(kind, parent)
+    if parent is None:
+        if acting_user is not None and not acting_user.is_superuser:
+            raise DomainError(_("Only an administrator may add a district."), code="forbidden")
+        lock_trees(_NEW_TREE_KEY)
+        full_code = code or ""
+    else:
+        _require_manage(acting_user, parent)
+        lock_trees(parent.tree_id)
+        parent = _fresh(parent)
+        suffix = code or _next_suffix(parent)
+        full_code = parent.code + suffix
+    _check_code(kind, full_code)
+    area = Area(kind=kind, name=name, code=full_code)
+    if parent is None:
+        area.save()
+    else:
+        Area.objects.insert_node(area, parent, position="last-child", save=True)
+    _log(area, AreaEvent.Action.ADD, acting_user, now, name=name, code=full_code,
+         parent_id=parent.pk if parent else None)
+    return area
+
+
+@transaction.atomic
+def area_rename(*, area, name, acting_user=None, now=None):
+    now = now or timezone.now()
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("A place needs a name."), code="no_name")
+    _require_manage(acting_user, area)
+    area = Area.objects.select_for_update().get(pk=area.pk)
+    old = area.name
+    if old == name:
+        return area
+    Area.objects.filter(pk=area.pk).update(name=name)
+    area.name = name
+    _log(area, AreaEvent.Action.RENAME, acting_user, now, old_name=old, name=name, code=area.code)
+    return area
+
+
+def _rewrite_codes(area, new_code):
+    """Give `area` a new code and carry the new prefix down to its descendants."""
+    old_code = area.code
+    if old_code == new_code:
+        return
+    Area.objects.filter(tree_id=area.tree_id, lft__gte=area.lft, lft__lte=area.rght).update(
+        code=Concat(Value(new_code), Substr("code", len(old_code) + 1))
+    )
+
+
+@transaction.atomic
+def area_move(*, area, new_parent, acting_user=None, now=None):
+    """Move a street, community or grid (with everything under it) under another parent."""
+    now = now or timezone.now()
+    if area.kind == AreaKind.DISTRICT:
+        raise DomainError(_("A district cannot be moved."), code="bad_parent")
+    _check_parent_kind(area.kind, new_parent)
+    lock_trees(area.tree_id, new_parent.tree_id)
+    area, new_parent = _fresh(area), _fresh(new_parent)
+    old_parent = area.parent
+    _require_manage(acting_user, old_parent, new_parent)
+    if new_parent.pk == area.parent_id:
+        return area
+    if new_parent.tree_id == area.tree_id and area.lft <= new_parent.lft <= area.rght:
+        raise DomainError(_("A place cannot move under itself or its own descendants."), code="cycle")
+    old_code = area.code
+    code_taken = Area.objects.filter(code=new_parent.code + area.suffix).exists()
+    new_code = new_parent.code + (_next_suffix(new_parent) if code_taken else area.suffix)
+    area.move_to(new_parent, "last-child")
+    area = _fresh(area)
+    _rewrite_codes(area, new_code)
+    _repath_under(area)
+    area = _fresh(area)
+    _log(area, AreaEvent.Action.MOVE, acting_user, now, name=area.name, old_code=old_code, code=area.code,
+         old_parent_id=old_parent.pk, parent_id=new_parent.pk)
+    return area
+
+
+@transaction.atomic
+def area_merge(*, source, target, acting_user=None, now=None):
+    """Merge `source` into `target`: two streets, two communities or two grids.
+
+    Children (or, for grids, buildings) move to the target; rows that stored the
+    source in their path follow; active posts on the source are ended and
+    re-granted on the target. The source stays, inactive, as history.
+    """
+    now = now or timezone.now()
+    if source.pk == target.pk:
+        raise DomainError(_("A place cannot be merged into itself."), code="same")
+    if source.kind != target.kind or source.kind == AreaKind.DISTRICT:
+        raise DomainError(_("Only two streets, two communities or two grids can be merged."), code="bad_kind")
+    lock_trees(source.tree_id, target.tree_id)
+    source, target = _fresh(source), _fresh(target)
+    _require_manage(acting_user, source.parent, target)
+    if not (source.is_active and target.is_active):
+        raise DomainError(_("That place was already merged."), code="merged")
+    moved = []
+    for child in list(source.get_children().order_by("lft")):
+        moved.append(area_move(area=child, new_parent=target, acting_user=None, now=now).pk)
+    buildings = list(Building.objects.filter(grid=source).values_list("pk", flat=True))
+    if buildings:
+        _move_buildings(buildings, target)
+    target_path = path_values(target)
+    for model in placepath_models():
+        model.objects.filter(**{f"{source.kind}_id": source.pk}).update(**target_path_at(target_path, source.kind))
+    for post in Post.objects.filter(area=source, ended_at__isnull=True).select_related("user"):
+        Post.objects.filter(pk=post.pk).update(ended_at=now)
+        if not Post.objects.filter(user=post.user, role=post.role, area=target, ended_at__isnull=True).exists():
+            Post.objects.create(user=post.user, role=post.role, area=target, started_at=now)
+        forget_scope(post.user)
+    Area.objects.filter(pk=source.pk).update(is_active=False, merged_into=target)
+    source.refresh_from_db()
+    _log(source, AreaEvent.Action.MERGE, acting_user, now, name=source.name, code=source.code,
+         into_id=target.pk, into_name=target.name, moved_children=moved, moved_buildings=buildings)
+    return target
+
+
+def target_path_at(target_path, kind):
+    """The path values to write on rows that hung on a merged place of `kind`."""
+    depth = KIND_LEVEL[kind]
+    return {f"{f}_id": target_path[f"{f}_id"] for f in PATH_FIELDS if KIND_LEVEL[f] <= depth}
+
+
+def _move_buildings(building_ids, grid):
+    Building.objects.filter(pk__in=building_ids).update(grid=grid)
+    values = path_values(grid)
+    for model in placepath_models():
+        if any(f.name == "building" for f in model._meta.get_fields()):
+            model.objects.filter(building_id__in=building_ids).update(**values)
+
+
+@transaction.atomic
+def grid_split(*, grid, name, buildings, acting_user=None, now=None):
+    """Split a grid: a new grid beside it takes the given buildings and what hangs on them."""
+    now = now or timezone.now()
+    if grid.kind != AreaKind.GRID:
+        raise DomainError(_("Only a grid can be split."), code="bad_kind")
+    ids = sorted({b.pk if hasattr(b, "pk") else int(b) for b in buildings})
+    if not ids:
+        raise DomainError(_("Choose the buildings that go to the new grid."), code="no_buildings")
+    found = Building.objects.filter(pk__in=ids, grid=grid).count()
+    if found != len(ids):
+        raise DomainError(_("Some of the chosen buildings are not in this grid."), code="foreign_buildings")
+    if found == Building.objects.filter(grid=grid).count():
+        raise DomainError(_("Leave at least one building in the old grid."), code="all_buildings")
+    new_grid = area_add(kind=AreaKind.GRID, name=name, parent=grid.parent, acting_user=acting_user, now=now)
+    _move_buildings(ids, new_grid)
+    _log(grid, AreaEvent.Action.SPLIT, acting_user, now, name=grid.name, code=grid.code,
+         new_grid_id=new_grid.pk, buildings=ids)
+    return new_grid
+
+
+def attached_to(area):
+    """What still hangs on a place, as (label, count) pairs with a count above zero."""
+    found = [
+        (_("places under it"), area.get_children().count()),
+        (_("buildings"), Building.objects.filter(grid=area).count()),
+        (_("posts"), Post.objects.filter(area=area).count()),
+    ]
+    for model in placepath_models():
+        found.append((str(model._meta.verbose_name_plural), model.objects.filter(**{f"{area.kind}_id": area.pk}).count()))
+    return [(label, n) for label, n in found if n]
+
+
+@transaction.atomic
+def area_delete(*, area, acting_user=None, now=None):
+    """Delete an empty place. Anything attached refuses the delete, naming it."""
+    now = now or timezone.now()
+    lock_trees(area.tree_id)
+    area = _fresh(area)
+    _require_manage(acting_user, area.parent or area)
+    attached = attached_to(area)
+    if attached:
+        listed = "、".join(f"{label} {n}" for label, n in attached)
+        raise DomainError(
+            _("“%(place)s” still has %(what)s attached; move or remove them first.")
+            % {"place": area.name, "what": listed},
+            code="attached",
+        )
+    if AreaEvent.objects.filter(details__into_id=area.pk).exists() or area.merged_from.exists():
+        raise DomainError(_("Other places were merged into “%(place)s”; it is kept as history.") % {"place": area.name})
+    details = {"name": area.name, "code": area.code, "kind": area.kind, "parent_id": area.parent_id}
+    area.delete()
+    _log(None, AreaEvent.Action.DELETE, acting_user, now, **details)
+
+
+# --- buildings and units -------------------------------------------------------
+
+@transaction.atomic
+def building_add(*, grid, number, name="", address="", latitude=None, longitude=None, acting_user=None):
+    if grid.kind != AreaKind.GRID:
+        raise DomainError(_("Buildings hang under grids."), code="bad_parent")
+    if not grid.is_active:
+        raise DomainError(_("“%(place)s” was merged away; choose another grid.") % {"place": grid.name})
+    _require_manage(acting_user, grid)
+    number = (number or "").strip()
+    if not number:
+        raise DomainError(_("A building needs a number."), code="no_number")
+    if Building.objects.filter(grid=grid, number=number).exists():
+        raise DomainError(_("Building %(n)s already exists in this grid.") % {"n": number}, code="clash")
+    return Building.objects.create(
+        grid=grid, number=number, name=name, address=address, latitude=latitude, longitude=longitude
+    )
+
+
+@transaction.atomic
+def building_update(*, building, acting_user=None, **fields):
+    allowed = {"number", "name", "address", "latitude", "longitude"}
+    if set(fields) - allowed:
+        raise DomainError(_("Those fields cannot be changed here."))
+    _require_manage(acting_user, building.grid)
+    if "number" in fields:
+        fields["number"] = (fields["number"] or "").strip()
+        if not fields["number"]:
+            raise DomainError(_("A building needs a number."), code="no_number")
+        if Building.objects.filter(grid_id=building.grid_id, number=fields["number"]).exclude(pk=building.pk).exists():
+            raise DomainError(_("Building %(n)s already exists in this grid.") % {"n": fields["number"]}, code="clash")
+    Building.objects.filter(pk=building.pk).update(**fields)
+    building.refresh_from_db()
+    return building
+
+
+@transaction.atomic
+def building_delete(*, building, acting_user=None):
+    _require_manage(acting_user, building.grid)
+    units = building.units.count()
+    posts = building.posts.count()
+    if units or posts:
+        raise DomainError(
+            _("Building %(n)s still has %(units)d units and %(posts)d posts; remove them first.")
+            % {"n": building.number, "units": units, "posts": posts},
+            code="attached",
+        )
+    try:
+        with transaction.atomic():
+            building.delete()
+    except IntegrityError as exc:  # rows of later apps that PROTECT the building
+        raise DomainError(_("Building %(n)s still has records attached.") % {"n": building.number}) from exc
+
+
+@transaction.atomic
+def unit_add(*, building, number, acting_user=None):
+    _require_manage(acting_user, building.grid)
+    number = (number or "").strip()
+    if not number:
+        raise DomainError(_("A unit needs a number."), code="no_number")
+    if Unit.objects.filter(building=building, number=number).exists():
+        raise DomainError(_("Unit %(n)s already exists in this building.") % {"n": number}, code="clash")
+    return Unit.objects.create(building=building, number=number)
+
+
+# --- posts -----------------------------------------------------------------------
+
+def _post_place_area(post_or_place):
+    if isinstance(post_or_place, Area):
+        return post_or_place
+    if isinstance(post_or_place, Building):
+        return post_or_place.grid
+    if isinstance(post_or_place, Unit):
+        return post_or_place.building.grid
+    raise DomainError(_("A post is held on a place, a building or a unit."))
+
+
+@transaction.atomic
+def post_grant(*, user, role, place, acting_user=None, now=None):
+    now = now or timezone.now()
+    if role not in Role.values:
+        raise DomainError(_("Unknown role: %(role)s.") % {"role": role}, code="bad_role")
+    area = _post_place_area(place)
+    _require_manage(acting_user, area)
+    fields = {"area": None, "building": None, "unit": None}
+    if role in ROLE_AREA_KIND:
+        if not isinstance(place, Area) or place.kind != ROLE_AREA_KIND[role]:
+            raise DomainError(
+                _("A %(role)s is posted on a %(kind)s.")
+                % {"role": Role(role).label, "kind": AreaKind(ROLE_AREA_KIND[role]).label},
+                code="bad_place",
+            )
+        if not place.is_active:
+            raise DomainError(_("“%(place)s” was merged away.") % {"place": place.name})
+        fields["area"] = place
+    elif role == Role.BUILDING_CHIEF:
+        if not isinstance(place, Building):
+            raise DomainError(_("A building chief is posted on a building."), code="bad_place")
+        fields["building"] = place
+    else:
+        if not isinstance(place, Unit):
+            raise DomainError(_("A unit chief is posted on a unit."), code="bad_place")
+        fields["unit"] = place
+    if Post.objects.filter(user=user, role=role, ended_at__isnull=True, **fields).exists():
+        raise DomainError(_("%(user)s already holds this post.") % {"user": user}, code="duplicate")
+    post = Post.objects.create(user=user, role=role, started_at=now, **fields)
+    if role in MANAGING_ROLES and not user.is_staff:
+        # Managing posts work in the admin; what they see there is still scoped.
+        type(user).objects.filter(pk=user.pk).update(is_staff=True)
+        user.is_staff = True
+    forget_scope(user)
+    return post
+
+
+@transaction.atomic
+def post_end(*, post, acting_user=None, now=None):
+    now = now or timezone.now()
+    _require_manage(acting_user, _post_place_area(post.place))
+    changed = Post.objects.filter(pk=post.pk, ended_at__isnull=True).update(ended_at=now)
+    if not changed:
+        raise DomainError(_("This post has already ended."), code="ended")
+    forget_scope(post.user)
+    post.refresh_from_db()
+    return post
+
