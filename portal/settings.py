@@ -211,6 +211,11 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Escalation and notification delivery are sweeps over the database, not
+    # per-case delayed tasks: Redis redelivers long-delayed tasks after the
+    # visibility timeout, and a broker outage must not lose a deadline.
+    "cases-escalate-overdue": {"task": "cases.tasks.escalate_overdue", "schedule": 60.0},
+    "cases-deliver-notifications": {"task": "cases.tasks.deliver_pending_notifications", "schedule": 60.0},
     "grid-verify-trees-nightly": {
         "task": "grid.tasks.verify_trees",
         "schedule": crontab(hour=3, minute=17),
@@ -228,3 +233,13 @@ LOGGING = {
 # The portal's own knobs.
 PORTAL_NAME = _("Grid Governance Portal")
 GRID_HOUSEHOLD_BAND = (400, 700)
+# Uploaded photos: images only, at most this many bytes each.
+CASE_PHOTO_MAX_BYTES = int(env("CASE_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
+# Notification senders (cases/notifications.py). The webhook is a chat-group robot
+# (企业微信/钉钉 style) URL; empty disables that sender.
+NOTIFY_EMAIL_FROM = env("NOTIFY_EMAIL_FROM", "portal@localhost")
+NOTIFY_CHAT_WEBHOOK_URL = env("NOTIFY_CHAT_WEBHOOK_URL", "")
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend" if not PRODUCTION
+                    else "django.core.mail.backends.smtp.EmailBackend")
+# Cameras and one-click alarms (微天网) authenticate with this shared secret.
+ALARM_WEBHOOK_TOKEN = env("ALARM_WEBHOOK_TOKEN", "" if PRODUCTION else "demo-alarm-token")
