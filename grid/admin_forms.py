@@ -1,0 +1,114 @@
+"""Forms behind the grid admin: what staff type in before one service call.
+
+They check the shape of the input only (a field left empty, two places chosen
+for one post). Every rule of the domain (parent kinds, codes, who may change
+what) stays in grid/services.py, whose refusals the admin shows on the form.
+"""
+
+from django import forms
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.utils.translation import gettext_lazy as _
+
+from .models import Area, Post
+
+
+class RefusedFormMixin:
+    """Puts a service's refusal back on the form that was submitted.
+
+    The admin calls a service only after the form validated; when the service
+    refuses, the admin builds the form again from the same POST with this
+    mixin, so the page shows the user's input with the refusal beside the
+    field it concerns and nothing is saved.
+    """
+
+    refusal = None
+    refusal_field = None
+
+    def clean(self):
+        cleaned = super().clean()
+        field = self.refusal_field if self.refusal_field in self.fields else None
+        self.add_error(field, str(self.refusal))
+        return cleaned
+
+
+class AreaAddForm(forms.ModelForm):
+    code_suffix = forms.CharField(
+        label=_("code"),
+        required=False,
+        max_length=6,
+        help_text=_(
+            "For a district: its 6-digit administrative division code. Below a district: "
+            "an optional 3-digit suffix; leave it empty and the next free one is used."
+        ),
+    )
+
+    class Meta:
+        model = Area
+        fields = ["kind", "parent", "name"]
+
+
+class AreaChangeForm(forms.ModelForm):
+    class Meta:
+        model = Area
+        fields = ["name", "parent"]
+
+
+class PostGrantForm(forms.ModelForm):
+    class Meta:
+        model = Post
+        fields = ["user", "role", "area", "building", "unit"]
+
+    def clean(self):
+        cleaned = super().clean()
+        # Which kind of place fits which role is the service's rule; here we only
+        # make sure the staff member pointed at exactly one place.
+        chosen = [name for name in ("area", "building", "unit") if cleaned.get(name)]
+        if len(chosen) != 1:
+            raise forms.ValidationError(
+                _("Choose exactly one place for the post: a place, a building or a unit."),
+                code="one_place",
+            )
+        return cleaned
+
+    def validate_constraints(self):
+        # The database's constraints on posts name no field a person would
+        # recognise ("post_place_matches_role is violated"); post_grant refuses
+        # the same input in words, and the constraints stay as the backstop.
+        pass
+
+    @property
+    def place(self):
+        data = self.cleaned_data
+        return data.get("area") or data.get("building") or data.get("unit")
+
+
+class MergeForm(forms.Form):
+    """Step two of the merge action: the place the selected ones merge into."""
+
+    def __init__(self, *args, targets, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The chooser searches through the admin's scoped autocomplete (on the
+        # `merged_into` relation, which points at the place merged into), so it
+        # never renders a select box with every place of the city.
+        self.fields["target"] = forms.ModelChoiceField(
+            queryset=targets,
+            label=_("Merge into"),
+            widget=AutocompleteSelect(Area._meta.get_field("merged_into"), admin_site),
+            help_text=_("Their places, buildings, people and history move to this place."),
+        )
+
+
+class SplitGridForm(forms.Form):
+    """Step two of the split action: the new grid's name and the buildings it takes."""
+
+    name = forms.CharField(label=_("Name of the new grid"), max_length=100)
+
+    def __init__(self, *args, buildings, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One grid holds tens of buildings (400–700 households), so a checkbox
+        # list stays short.
+        self.fields["buildings"] = forms.ModelMultipleChoiceField(
+            queryset=buildings,
+            label=_("Buildings that move to the new grid"),
+            widget=forms.CheckboxSelectMultiple,
+        )
