@@ -1,7 +1,18 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("places/<int:pk>/", views.place_detail, name="place"),
+    path("buildings/<int:pk>/", views.building_detail, name="building"),
+    # Sign-in lives with the people it signs in (grid.User); only these two of
+    # django.contrib.auth's views: no self-service password reset by e-mail.
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
