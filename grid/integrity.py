@@ -39,6 +39,8 @@ def _tree_problems(tree_id, nodes):
             problems.append(f"{label}: kind {n['kind']} at level {n['level']}")
         if len(n["code"]) != KIND_CODE_LENGTH.get(n["kind"], -1):
             problems.append(f"{label}: code length {len(n['code'])} for kind {n['kind']}")
+        if not (n["code"].isascii() and n["code"].isdigit()):
+            problems.append(f"{label}: code is not all digits")
         parent = by_id.get(n["parent_id"])
         if n["parent_id"] is not None and parent is None:
             problems.append(f"{label}: parent {n['parent_id']} is in another tree")
@@ -54,4 +56,30 @@ def _tree_problems(tree_id, nodes):
         inside = bisect_left(lefts, n["rght"]) - bisect_right(lefts, n["lft"])
         if n["rght"] - n["lft"] - 1 != 2 * inside:
             problems.append(f"{label}: bounds span {n['rght'] - n['lft'] - 1} for {inside} descendants")
+    problems.extend(_nesting_problems(tree_id, nodes))
+    return problems
+
+
+def _nesting_problems(tree_id, nodes):
+    """The bounds must nest, and the innermost node around each one must be its parent.
+
+    Without this, a node can sit inside a sibling's bounds while its parent_id
+    still names the right parent: every count adds up, yet the sibling's
+    subtree (and so everyone's scope) silently includes it.
+    """
+    problems = []
+    around = []  # the nodes whose bounds are still open, outermost first
+    for n in sorted(nodes, key=lambda n: n["lft"]):
+        while around and around[-1]["rght"] < n["lft"]:
+            around.pop()
+        inner = around[-1] if around else None
+        label = f"tree {tree_id} node {n['id']} ({n['code']})"
+        if inner is not None and inner["rght"] < n["rght"]:
+            problems.append(f"{label}: bounds overlap node {inner['id']} without nesting in it")
+        elif (inner["id"] if inner else None) != n["parent_id"]:
+            problems.append(
+                f"{label}: bounds place it under node {inner['id'] if inner else None}, "
+                f"but its parent is {n['parent_id']}"
+            )
+        around.append(n)
     return problems

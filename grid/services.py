@@ -54,6 +54,26 @@ def _fresh(area):
     return Area.objects.get(pk=area.pk)
 
 
+def _lock_fresh(*areas):
+    """Lock the trees the given places are in now, and return them re-read under the lock.
+
+    The caller's instances may be stale: a street moved to another district since
+    it was read sits in a tree other than its `tree_id` says. Read where they
+    are now, lock those trees (in order), and re-read; should one have moved in
+    between, lock its new tree too (out of order: PostgreSQL then breaks any
+    deadlock by failing one transaction, which changes nothing).
+    """
+    areas = [_fresh(a) for a in areas]
+    locked = set()
+    while True:
+        wanted = {a.tree_id for a in areas} - locked
+        if not wanted:
+            return areas
+        lock_trees(*wanted)
+        locked |= wanted
+        areas = [_fresh(a) for a in areas]
+
+
 def _require_manage(acting_user, *areas):
     for area in areas:
         if not can_manage_area(acting_user, area):
@@ -102,7 +122,8 @@ def _next_suffix(parent):
 
 
 def _check_code(kind, code):
-    if not code.isdigit() or len(code) != KIND_CODE_LENGTH[kind]:
+    # str.isdigit() also takes full-width and other scripts' digits ("００９").
+    if not (code.isascii() and code.isdigit()) or len(code) != KIND_CODE_LENGTH[kind]:
         raise DomainError(
             _("A %(kind)s code has %(n)d digits; “%(code)s” does not fit.")
             % {"kind": AreaKind(kind).label, "n": KIND_CODE_LENGTH[kind], "code": code},
@@ -110,6 +131,24 @@ def _check_code(kind, code):
         )
     if Area.objects.filter(code=code).exists():
         raise DomainError(_("The code %(code)s is already in use.") % {"code": code}, code="code_clash")
+
+
+def _check_length(model, field, value, message):
+    """A clear refusal instead of PostgreSQL's DataError for an over-long text."""
+    limit = model._meta.get_field(field).max_length
+    if len(value or "") > limit:
+        raise DomainError(message % {"n": limit}, code="too_long")
+
+
+def _check_building_texts(fields):
+    messages = {
+        "number": _("A number has at most %(n)d characters."),
+        "name": _("A name has at most %(n)d characters."),
+        "address": _("An address has at most %(n)d characters."),
+    }
+    for field, message in messages.items():
+        if field in fields:
+            _check_length(Building, field, fields[field], message)
 
 
 def _check_parent_kind(kind, parent):
@@ -133,6 +172,7 @@ def area_add(*, kind, name, parent=None, code=None, acting_user=None, now=None):
     name = (name or "").strip()
     if not name:
         raise DomainError(_("A place needs a name."), code="no_name")
+    _check_length(Area, "name", name, _("A name has at most %(n)d characters."))
     if kind not in AreaKind.values:
         raise DomainError(_("Unknown kind of place: %(kind)s.") % {"kind": kind}, code="bad_kind")
     _check_parent_kind(kind, parent)
@@ -142,9 +182,9 @@ def area_add(*, kind, name, parent=None, code=None, acting_user=None, now=None):
         lock_trees(_NEW_TREE_KEY)
         full_code = code or ""
     else:
+        (parent,) = _lock_fresh(parent)
+        _check_parent_kind(kind, parent)  # again: a merge may have committed while we waited
         _require_manage(acting_user, parent)
-        lock_trees(parent.tree_id)
-        parent = _fresh(parent)
         suffix = code or _next_suffix(parent)
         full_code = parent.code + suffix
     _check_code(kind, full_code)
@@ -164,6 +204,7 @@ def area_rename(*, area, name, acting_user=None, now=None):
     name = (name or "").strip()
     if not name:
         raise DomainError(_("A place needs a name."), code="no_name")
+    _check_length(Area, "name", name, _("A name has at most %(n)d characters."))
     _require_manage(acting_user, area)
     area = Area.objects.select_for_update().get(pk=area.pk)
     old = area.name
@@ -192,8 +233,8 @@ def area_move(*, area, new_parent, acting_user=None, now=None):
     if area.kind == AreaKind.DISTRICT:
         raise DomainError(_("A district cannot be moved."), code="bad_parent")
     _check_parent_kind(area.kind, new_parent)
-    lock_trees(area.tree_id, new_parent.tree_id)
-    area, new_parent = _fresh(area), _fresh(new_parent)
+    area, new_parent = _lock_fresh(area, new_parent)
+    _check_parent_kind(area.kind, new_parent)  # again: a merge may have committed while we waited
     old_parent = area.parent
     _require_manage(acting_user, old_parent, new_parent)
     if new_parent.pk == area.parent_id:
@@ -226,11 +267,21 @@ def area_merge(*, source, target, acting_user=None, now=None):
         raise DomainError(_("A place cannot be merged into itself."), code="same")
     if source.kind != target.kind or source.kind == AreaKind.DISTRICT:
         raise DomainError(_("Only two streets, two communities or two grids can be merged."), code="bad_kind")
-    lock_trees(source.tree_id, target.tree_id)
-    source, target = _fresh(source), _fresh(target)
+    source, target = _lock_fresh(source, target)
     _require_manage(acting_user, source.parent, target)
     if not (source.is_active and target.is_active):
         raise DomainError(_("That place was already merged."), code="merged")
+    # Numbers are unique per grid; refuse before anything moves rather than fail halfway.
+    clashes = sorted(
+        Building.objects.filter(grid=source, number__in=Building.objects.filter(grid=target).values("number"))
+        .values_list("number", flat=True)
+    )
+    if clashes:
+        raise DomainError(
+            _("Both grids have buildings numbered %(numbers)s; renumber them before merging.")
+            % {"numbers": "、".join(clashes)},
+            code="clash",
+        )
     moved = []
     for child in list(source.get_children().order_by("lft")):
         moved.append(area_move(area=child, new_parent=target, acting_user=None, now=now).pk)
@@ -249,7 +300,7 @@ def area_merge(*, source, target, acting_user=None, now=None):
     source.refresh_from_db()
     _log(source, AreaEvent.Action.MERGE, acting_user, now, name=source.name, code=source.code,
          into_id=target.pk, into_name=target.name, moved_children=moved, moved_buildings=buildings)
-    return target
+    return _fresh(target)  # the children's moves shifted its nested-set fields
 
 
 def target_path_at(target_path, kind):
@@ -275,6 +326,10 @@ def grid_split(*, grid, name, buildings, acting_user=None, now=None):
     ids = sorted({b.pk if hasattr(b, "pk") else int(b) for b in buildings})
     if not ids:
         raise DomainError(_("Choose the buildings that go to the new grid."), code="no_buildings")
+    # Check the buildings under the lock, so a merge of this grid cannot slip in between.
+    (grid,) = _lock_fresh(grid)
+    if not grid.is_active:
+        raise DomainError(_("“%(place)s” was merged away.") % {"place": grid.name})
     found = Building.objects.filter(pk__in=ids, grid=grid).count()
     if found != len(ids):
         raise DomainError(_("Some of the chosen buildings are not in this grid."), code="foreign_buildings")
@@ -303,8 +358,7 @@ def attached_to(area):
 def area_delete(*, area, acting_user=None, now=None):
     """Delete an empty place. Anything attached refuses the delete, naming it."""
     now = now or timezone.now()
-    lock_trees(area.tree_id)
-    area = _fresh(area)
+    (area,) = _lock_fresh(area)
     _require_manage(acting_user, area.parent or area)
     attached = attached_to(area)
     if attached:
@@ -315,7 +369,15 @@ def area_delete(*, area, acting_user=None, now=None):
             code="attached",
         )
     if AreaEvent.objects.filter(details__into_id=area.pk).exists() or area.merged_from.exists():
-        raise DomainError(_("Other places were merged into “%(place)s”; it is kept as history.") % {"place": area.name})
+        raise DomainError(
+            _("Other places were merged into “%(place)s”; it is kept as history.") % {"place": area.name},
+            code="history",
+        )
+    if area.merged_into_id:
+        raise DomainError(
+            _("“%(place)s” was merged into another place; it is kept as history.") % {"place": area.name},
+            code="history",
+        )
     details = {"name": area.name, "code": area.code, "kind": area.kind, "parent_id": area.parent_id}
     area.delete()
     _log(None, AreaEvent.Action.DELETE, acting_user, now, **details)
@@ -327,12 +389,15 @@ def area_delete(*, area, acting_user=None, now=None):
 def building_add(*, grid, number, name="", address="", latitude=None, longitude=None, acting_user=None):
     if grid.kind != AreaKind.GRID:
         raise DomainError(_("Buildings hang under grids."), code="bad_parent")
+    # Under the tree lock, so a merge of this grid either carries the new building or refuses it.
+    (grid,) = _lock_fresh(grid)
     if not grid.is_active:
         raise DomainError(_("“%(place)s” was merged away; choose another grid.") % {"place": grid.name})
     _require_manage(acting_user, grid)
     number = (number or "").strip()
     if not number:
         raise DomainError(_("A building needs a number."), code="no_number")
+    _check_building_texts({"number": number, "name": name, "address": address})
     if Building.objects.filter(grid=grid, number=number).exists():
         raise DomainError(_("Building %(n)s already exists in this grid.") % {"n": number}, code="clash")
     return Building.objects.create(
@@ -352,6 +417,7 @@ def building_update(*, building, acting_user=None, **fields):
             raise DomainError(_("A building needs a number."), code="no_number")
         if Building.objects.filter(grid_id=building.grid_id, number=fields["number"]).exclude(pk=building.pk).exists():
             raise DomainError(_("Building %(n)s already exists in this grid.") % {"n": fields["number"]}, code="clash")
+    _check_building_texts(fields)
     Building.objects.filter(pk=building.pk).update(**fields)
     building.refresh_from_db()
     return building
@@ -381,6 +447,7 @@ def unit_add(*, building, number, acting_user=None):
     number = (number or "").strip()
     if not number:
         raise DomainError(_("A unit needs a number."), code="no_number")
+    _check_length(Unit, "number", number, _("A number has at most %(n)d characters."))
     if Unit.objects.filter(building=building, number=number).exists():
         raise DomainError(_("Unit %(n)s already exists in this building.") % {"n": number}, code="clash")
     return Unit.objects.create(building=building, number=number)
@@ -439,6 +506,8 @@ def post_grant(*, user, role, place, acting_user=None, now=None):
 def post_end(*, post, acting_user=None, now=None):
     now = now or timezone.now()
     _require_manage(acting_user, _post_place_area(post.place))
+    if now < post.started_at:
+        raise DomainError(_("A post cannot end before it started."), code="bad_date")
     changed = Post.objects.filter(pk=post.pk, ended_at__isnull=True).update(ended_at=now)
     if not changed:
         raise DomainError(_("This post has already ended."), code="ended")
