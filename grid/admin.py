@@ -3,10 +3,11 @@ posts, people and place history.
 
 Two rules hold for every admin here, through `ScopedAdminMixin`:
 
-- What a staff member sees comes from one selector in grid/selectors.py, read
-  with their managing posts only (district official, street staff, community
-  staff); permissions come from those posts, not from Django's permission
-  table. Anything outside answers 404, the same as a row that does not exist.
+- What a staff member sees comes from one selector in grid/selectors.py, asked
+  with `managing=True` (their managing posts only: district official, street
+  staff, community staff); permissions come from those posts, not from
+  Django's permission table. Anything outside answers 404, the same as a row
+  that does not exist.
 - Every structural write is one call into grid/services.py. A refusal
   (DomainError) is shown on the page in the user's language and the
   transaction around the request leaves the database as it was.
@@ -17,7 +18,8 @@ page renders the whole tree.
 """
 
 import copy
-from functools import partial
+import inspect
+from functools import cache, partial
 
 from django.apps import apps
 from django.contrib import admin, messages
@@ -40,10 +42,20 @@ from mptt.fields import TreeForeignKey
 from portal.errors import DomainError
 
 from . import services
-from .admin_forms import AreaAddForm, AreaChangeForm, MergeForm, PostGrantForm, RefusedFormMixin, SplitGridForm
+from .admin_forms import (
+    AreaAddForm,
+    AreaChangeForm,
+    MergeForm,
+    MoveBuildingsForm,
+    PostGrantForm,
+    RefusedFormMixin,
+    SplitGridForm,
+    UserInviteForm,
+)
 from .models import MANAGING_ROLES, Area, AreaEvent, AreaKind, Building, Post, Unit, User
 from .selectors import (
     active_posts,
+    area_events_visible_to,
     areas_visible_to,
     buildings_visible_to,
     can_manage_area,
@@ -65,14 +77,13 @@ def is_manager(user):
 
 
 def managing_view(user):
-    """`user` as the admin sees them: only their managing posts count.
+    """Transitional: `user` carrying only the managing part of their scope.
 
-    A grid worker's or chief's post gives no admin rights, so a community
-    staff member who is also a grid worker elsewhere must not see that other
-    grid here. The selectors read the scope through `scope_of(user)`, which
-    caches it on the user object; a copy carrying the managing part of the
-    scope lets every selector answer for managing posts only, without a
-    second scoping rule in this file.
+    Only for selectors of other apps that do not take `managing=` yet
+    (cases.admin calls `cases_visible_to(managing_view(user))`); grid's own
+    selectors take `managing=True` and never see this. It leans on
+    `scope_of` caching the scope on the user object (`_portal_scope`), so
+    remove it once `cases_visible_to` has the keyword.
     """
     scope = scope_of(user)
     managing = scope.managing()
@@ -81,6 +92,12 @@ def managing_view(user):
     clone = copy.copy(user)
     clone._portal_scope = managing
     return clone
+
+
+@cache
+def takes_managing(selector):
+    """Does this selector take the `managing` keyword (every selector in grid/selectors.py does)?"""
+    return "managing" in inspect.signature(selector).parameters
 
 
 def post_area(post):
@@ -113,7 +130,9 @@ class ScopedAdminMixin:
     and set:
 
     - `selector`: the app's scoping function, `staticmethod(cases_visible_to)`.
-      It is called with `managing_view(user)`, so only managing posts count.
+      It is called as `selector(user, managing=True)`, so only managing posts
+      count (a selector without that keyword gets `managing_view(user)`
+      until it grows one).
     - `place_path`: how to reach, from an object, the place whose managers
       may change it ("" for a place itself, "grid", "building__grid"), or
       override `place_of(obj)` / `may_manage(request, obj)`.
@@ -145,11 +164,17 @@ class ScopedAdminMixin:
     def get_queryset(self, request):
         if not is_manager(request.user):
             return self.model._default_manager.none()
-        queryset = self.selector(managing_view(request.user))
+        queryset = self.scoped(request.user)
         ordering = self.get_ordering(request)
         if ordering:
             queryset = queryset.order_by(*ordering)
         return queryset
+
+    def scoped(self, user):
+        """The selector's rows for `user`'s managing posts."""
+        if takes_managing(self.selector):
+            return self.selector(user, managing=True)
+        return self.selector(managing_view(user))
 
     def place_of(self, obj):
         node = obj
@@ -290,7 +315,7 @@ class ScopedAdminMixin:
         return True
 
     def render_action_form(self, request, *, action, title, intro, objects, form, submit_label):
-        """The intermediate page of an action that needs more input (merge, split)."""
+        """The intermediate page of an action that needs more input (merge, split, move)."""
         context = {
             **self.admin_site.each_context(request),
             "title": title,
@@ -503,7 +528,7 @@ class AreaAdmin(ScopedAdminMixin, admin.ModelAdmin):
             self.message_user(request, _("Choose exactly one grid to split."), messages.WARNING)
             return None
         grid = chosen[0]
-        buildings = buildings_visible_to(managing_view(request.user)).filter(grid=grid).order_by("number")
+        buildings = buildings_visible_to(request.user, managing=True).filter(grid=grid).order_by("number")
         form = SplitGridForm(request.POST if "apply" in request.POST else None, buildings=buildings)
         if form.is_bound and form.is_valid():
             write = partial(
@@ -547,6 +572,7 @@ class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     ordering = ("grid_id", "number")
     refusal_fields = {"clash": "number", "no_number": "number", "bad_parent": "grid"}
     editable_fields = ("number", "name", "address", "latitude", "longitude")
+    actions = (*ScopedAdminMixin.actions, "move_buildings")
 
     def get_queryset(self, request):
         # The changelist skips list_select_related when get_queryset already
@@ -558,8 +584,9 @@ class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return fields if obj is None else (*fields, "created_at")
 
     def get_readonly_fields(self, request, obj=None):
-        # No service moves a single building to another grid (merge and split
-        # move them with everything attached), so the grid is fixed here.
+        # A building changes grid through the move action (building_move takes
+        # the tree locks, carries what hangs on it and writes the history),
+        # never by editing the field.
         return () if obj is None else ("grid", "created_at")
 
     def save_model(self, request, obj, form, change):
@@ -585,6 +612,43 @@ class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def community(self, obj):
         return obj.grid.parent
 
+    @admin.action(permissions=["change"], description=gettext_lazy("Move to another grid…"), location=BOTH_LOCATIONS)
+    def move_buildings(self, request, queryset):
+        if self.too_many(request, queryset):
+            return None
+        buildings = list(queryset.select_related("grid").order_by("grid_id", "number"))
+        if not buildings:
+            self.message_user(
+                request,
+                _("Items must be selected in order to perform actions on them. No items have been changed."),
+                messages.WARNING,
+            )
+            return None
+        grids = areas_visible_to(request.user, managing=True).filter(kind=AreaKind.GRID, is_active=True)
+        form = MoveBuildingsForm(request.POST if "apply" in request.POST else None, grids=grids,
+                                 admin_site=self.admin_site)
+        if form.is_bound and form.is_valid():
+            grid = form.cleaned_data["grid"]
+            writes = [partial(services.building_move, building=b, grid=grid, acting_user=request.user)
+                      for b in buildings]
+            if self.write_all(request, writes) is not None:
+                self.message_user(
+                    request,
+                    _("Moved %(buildings)s to %(grid)s.")
+                    % {"buildings": "、".join(b.number for b in buildings), "grid": grid},
+                    messages.SUCCESS,
+                )
+            return None
+        return self.render_action_form(
+            request,
+            action="move_buildings",
+            title=_("Move buildings to another grid"),
+            intro=_("These buildings, with their units and everything attached to them, move to the grid you choose:"),
+            objects=buildings,
+            form=form,
+            submit_label=_("Move"),
+        )
+
     @admin.display(description=gettext_lazy("below"))
     def below(self, obj):
         url = reverse("admin:grid_unit_changelist") + f"?building__id__exact={obj.pk}"
@@ -601,23 +665,33 @@ class UnitAdmin(ScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("building",)
     ordering = ("building_id", "number")
     fields = ("building", "number")
-    refusal_fields = {"clash": "number", "no_number": "number"}
+    refusal_fields = {"clash": "number", "no_number": "number", "too_long": "number"}
 
     def get_queryset(self, request):
         # str(unit) names its building: without this the autocomplete makes a query per row.
         return super().get_queryset(request).select_related("building__grid")
 
-    # grid/services.py has unit_add only: until unit_update and unit_delete
-    # exist, units are added here and otherwise read-only.
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    def get_readonly_fields(self, request, obj=None):
+        # A unit is an entrance of its building for good: no service moves one.
+        return () if obj is None else ("building",)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        adopt(obj, services.unit_add(building=data["building"], number=data["number"], acting_user=request.user))
+        if not change:
+            adopt(obj, services.unit_add(building=data["building"], number=data["number"], acting_user=request.user))
+        elif "number" in form.changed_data:
+            services.unit_update(unit=obj, number=data["number"], acting_user=request.user)
+
+    def delete_model(self, request, obj):
+        services.unit_delete(unit=obj, acting_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for unit in queryset.select_related("building__grid"):
+            services.unit_delete(unit=unit, acting_user=request.user)
+
+    def delete_blockers(self, obj):
+        posts = obj.posts.count()
+        return ["%s: %d" % (_("posts"), posts)] if posts else []
 
     @admin.display(description=gettext_lazy("grid"), ordering="building__grid__code")
     def grid(self, obj):
@@ -723,7 +797,7 @@ class PostInline(admin.TabularInline):
     def get_queryset(self, request):
         if not is_manager(request.user):
             return Post.objects.none()
-        return posts_visible_to(managing_view(request.user)).select_related(*POST_RELATED).order_by("-id")
+        return posts_visible_to(request.user, managing=True).select_related(*POST_RELATED).order_by("-id")
 
     def has_view_permission(self, request, obj=None):
         return is_manager(request.user)
@@ -747,9 +821,26 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     ordering = ("username",)
     inlines = (PostInline,)
     actions = ()
+    # Administrators add accounts with Django's own form (any account, with or
+    # without a post); staff invite someone onto a place they manage.
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "full_name", "phone", "usable_password", "password1", "password2")}),
     )
+    invite_fieldsets = (
+        (None, {"fields": ("username", "full_name", "phone")}),
+        (gettext_lazy("First post"), {
+            "fields": ("role", "area", "building", "unit"),
+            "description": gettext_lazy(
+                "Choose one place: a district, street, community or grid for the roles held on places, "
+                "a building for a building chief, a unit for a unit chief."
+            ),
+        }),
+    )
+    invite_form_template = "admin/grid/user/invite_form.html"
+    refusal_fields = {
+        "no_username": "username", "bad_username": "username", "taken": "username",
+        "no_full_name": "full_name", "bad_role": "role", "bad_place": "role",
+    }
     superuser_fieldsets = (
         (None, {"fields": ("username", "password")}),
         (gettext_lazy("Personal info"), {"fields": ("full_name", "phone", "email")}),
@@ -763,10 +854,48 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
         (gettext_lazy("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
 
+    def get_inline_instances(self, request, obj=None):
+        # A new account has no posts to list yet (the invite's first post is in the form).
+        return [] if obj is None else super().get_inline_instances(request, obj)
+
+    def invites(self, request):
+        """Does the add page invite through user_invite (staff) or use Django's form (administrators)?"""
+        return not request.user.is_superuser
+
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return self.add_fieldsets
+            return self.invite_fieldsets if self.invites(request) else self.add_fieldsets
         return self.superuser_fieldsets if request.user.is_superuser else self.staff_fieldsets
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None and self.invites(request):
+            user = request.user
+            kwargs["form"] = UserInviteForm.for_places(
+                areas=areas_visible_to(user, managing=True).filter(is_active=True),
+                buildings=buildings_visible_to(user, managing=True),
+                units=units_visible_to(user, managing=True),
+                admin_site=self.admin_site,
+            )
+        return super().get_form(request, obj, **kwargs)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+        if add and self.invites(request):
+            response.template_name = self.invite_form_template
+        return response
+
+    def save_model(self, request, obj, form, change):
+        if change or not self.invites(request):
+            super().save_model(request, obj, form, change)
+            return
+        data = form.cleaned_data
+        user = services.user_invite(
+            username=data["username"], full_name=data["full_name"], phone=data["phone"],
+            role=data["role"], place=form.place, acting_user=request.user,
+        )
+        # Django's UserAdmin goes on to the new account's page, where its
+        # password is set through the (scoped) password page.
+        adopt(obj, user)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None or request.user.is_superuser:
@@ -777,9 +906,8 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
         return is_manager(request.user)  # the selector decides which people
 
     def has_add_permission(self, request):
-        # There is no service yet that creates an account with its first post;
-        # until then only administrators create accounts.
-        return request.user.is_active and request.user.is_superuser
+        # Staff invite people onto places they manage (user_invite checks the place).
+        return is_manager(request.user)
 
     def has_change_permission(self, request, obj=None):
         if obj is None or request.user.is_superuser:
@@ -820,21 +948,12 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
 
 # --- place history -----------------------------------------------------------------------
 
-def area_events_visible_to(user):
-    """Place history through the places the user reaches.
-
-    An event of a deleted place has no place left to scope it by; only the
-    unrestricted (administrators) see those.
-    """
-    if scope_of(user).unrestricted:
-        return AreaEvent.objects.all()
-    return AreaEvent.objects.filter(area__in=areas_visible_to(user))
-
-
 def _event_summary(event):
     d = event.details
     if event.action == AreaEvent.Action.RENAME:
         return f"{d.get('old_name', '')} → {d.get('name', '')}"
+    if event.action == AreaEvent.Action.MOVE and "building_id" in d:
+        return f"{d.get('number', '')}：{d.get('from_grid', '')} → {d.get('to_grid', '')}"
     if event.action == AreaEvent.Action.MOVE:
         return f"{d.get('name', '')}：{d.get('old_code', '')} → {d.get('code', '')}"
     if event.action == AreaEvent.Action.MERGE:

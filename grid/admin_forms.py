@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.utils.translation import gettext_lazy as _
 
-from .models import Area, Post
+from .models import Area, Building, Post, Role, Unit, User
 
 
 class RefusedFormMixin:
@@ -53,10 +53,8 @@ class AreaChangeForm(forms.ModelForm):
         fields = ["name", "parent"]
 
 
-class PostGrantForm(forms.ModelForm):
-    class Meta:
-        model = Post
-        fields = ["user", "role", "area", "building", "unit"]
+class OnePlaceMixin:
+    """A post's place from three fields (area, building, unit), exactly one filled in."""
 
     def clean(self):
         cleaned = super().clean()
@@ -70,16 +68,22 @@ class PostGrantForm(forms.ModelForm):
             )
         return cleaned
 
+    @property
+    def place(self):
+        data = self.cleaned_data
+        return data.get("area") or data.get("building") or data.get("unit")
+
+
+class PostGrantForm(OnePlaceMixin, forms.ModelForm):
+    class Meta:
+        model = Post
+        fields = ["user", "role", "area", "building", "unit"]
+
     def validate_constraints(self):
         # The database's constraints on posts name no field a person would
         # recognise ("post_place_matches_role is violated"); post_grant refuses
         # the same input in words, and the constraints stay as the backstop.
         pass
-
-    @property
-    def place(self):
-        data = self.cleaned_data
-        return data.get("area") or data.get("building") or data.get("unit")
 
 
 class MergeForm(forms.Form):
@@ -112,3 +116,58 @@ class SplitGridForm(forms.Form):
             label=_("Buildings that move to the new grid"),
             widget=forms.CheckboxSelectMultiple,
         )
+
+
+class MoveBuildingsForm(forms.Form):
+    """Step two of the move action: the grid the selected buildings move to."""
+
+    def __init__(self, *args, grids, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Searched through the admin's scoped autocomplete on Building.grid,
+        # whose limit_choices_to keeps it to grids.
+        self.fields["grid"] = forms.ModelChoiceField(
+            queryset=grids,
+            label=_("Move to grid"),
+            widget=AutocompleteSelect(Building._meta.get_field("grid"), admin_site),
+            help_text=_("Their units and the posts on them go along; so do their cases."),
+        )
+
+
+class UserInviteForm(OnePlaceMixin, forms.ModelForm):
+    """A new account and its first post: the input of services.user_invite.
+
+    The place fields search through the admin's scoped autocompletes on the
+    post's relations (Post.area, Post.building, Post.unit), so staff only
+    find places they manage. Build it per request with `for_places`.
+    """
+
+    role = forms.ChoiceField(label=_("role"), choices=Role.choices)
+    # Placeholders: modelform_factory wants every non-model field of the
+    # fieldsets declared; __init__ puts the scoped ones in their place.
+    area = forms.ModelChoiceField(queryset=Area.objects.none(), required=False)
+    building = forms.ModelChoiceField(queryset=Building.objects.none(), required=False)
+    unit = forms.ModelChoiceField(queryset=Unit.objects.none(), required=False)
+
+    places = {}
+    admin_site = None
+
+    class Meta:
+        model = User
+        fields = ["username", "full_name", "phone"]
+
+    @classmethod
+    def for_places(cls, *, areas, buildings, units, admin_site):
+        attrs = {"places": {"area": areas, "building": buildings, "unit": units}, "admin_site": admin_site}
+        return type(cls.__name__, (cls,), attrs)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["full_name"].required = True
+        for name, queryset in self.places.items():
+            relation = Post._meta.get_field(name)
+            self.fields[name] = forms.ModelChoiceField(
+                queryset=queryset,
+                required=False,
+                label=relation.verbose_name,
+                widget=AutocompleteSelect(relation, self.admin_site),
+            )

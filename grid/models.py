@@ -93,6 +93,12 @@ class Area(MPTTModel):
                 condition=Q(merged_into__isnull=True) | Q(is_active=False),
                 name="area_merged_is_inactive",
             ),
+            # ASCII digits only: str.isdigit() in the services also takes "００１".
+            # \A and \Z rather than ^ and $: Python's $ (SQLite's REGEXP, which
+            # Django registers on its connections) also matches before a final
+            # newline, and "51070300100100\n" has a grid code's 15 characters.
+            # PostgreSQL's ~ reads \A and \Z the same way.
+            models.CheckConstraint(condition=Q(code__regex=r"\A[0-9]+\Z"), name="area_code_ascii_digits"),
         ]
 
     def __str__(self):
@@ -131,7 +137,10 @@ class Building(models.Model):
         ]
 
     def __str__(self):
-        return self.name or self.number
+        # Every grid has its "1号楼": the address (or else the name) tells
+        # them apart in a city-wide autocomplete, without another query.
+        detail = self.address or self.name
+        return f"{self.number}（{detail}）" if detail else self.number
 
 
 class Unit(models.Model):
@@ -243,7 +252,11 @@ class Post(models.Model):
 
 
 class AreaEvent(models.Model):
-    """Immutable history of structural changes (add, rename, move, merge, split, delete)."""
+    """Immutable history of structural changes (add, rename, move, merge, split, delete).
+
+    A building moved to another grid is a MOVE on both grids, its details
+    naming the building (building_id, number) and the two grids.
+    """
 
     class Action(models.TextChoices):
         ADD = "add", _("Added")
@@ -269,7 +282,7 @@ class AreaEvent(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self):
-        return f"{self.get_action_display()} {self.details.get('name', '')}"
+        return f"{self.get_action_display()} {self.details.get('name') or self.details.get('number', '')}"
 
 
 class PlacePath(models.Model):

@@ -13,7 +13,7 @@ from operator import or_
 from django.db.models import Q
 from django.http import Http404
 
-from .models import MANAGING_ROLES, Area, AreaKind, Building, Post, Role, Unit, User
+from .models import MANAGING_ROLES, Area, AreaEvent, AreaKind, Building, Post, Role, Unit, User
 
 NOTHING = Q(pk__in=[])
 
@@ -109,13 +109,22 @@ def forget_scope(user):
 
 
 # --- one function per resource ----------------------------------------------
+# Each takes `managing`: False for everything the user reaches, True for the
+# part reached through managing posts only (district official, street staff,
+# community staff), which is what the admin shows and lets them change. A grid
+# worker's post elsewhere widens what someone sees, not what they manage.
 
-def areas_visible_to(user):
-    return Area.objects.filter(scope_of(user).areas_q())
-
-
-def buildings_visible_to(user):
+def _scope(user, managing):
     scope = scope_of(user)
+    return scope.managing() if managing else scope
+
+
+def areas_visible_to(user, *, managing=False):
+    return Area.objects.filter(_scope(user, managing).areas_q())
+
+
+def buildings_visible_to(user, *, managing=False):
+    scope = _scope(user, managing)
     q = scope.areas_q("grid__")
     if not scope.unrestricted:
         if scope.building_ids:
@@ -125,8 +134,8 @@ def buildings_visible_to(user):
     return Building.objects.filter(q).distinct() if scope.unit_ids else Building.objects.filter(q)
 
 
-def units_visible_to(user):
-    scope = scope_of(user)
+def units_visible_to(user, *, managing=False):
+    scope = _scope(user, managing)
     q = scope.areas_q("building__grid__")
     if not scope.unrestricted:
         if scope.building_ids:
@@ -136,25 +145,37 @@ def units_visible_to(user):
     return Unit.objects.filter(q)
 
 
-def posts_visible_to(user):
+def posts_visible_to(user, *, managing=False):
     """Posts held on places the user reaches (their own included)."""
-    scope = scope_of(user)
+    scope = _scope(user, managing)
     if scope.unrestricted:
         return Post.objects.all()
     q = Q(user=user) | Q(scope.areas_q("area__"))
-    q |= Q(building__in=buildings_visible_to(user)) | Q(unit__in=units_visible_to(user))
+    q |= Q(building__in=buildings_visible_to(user, managing=managing))
+    q |= Q(unit__in=units_visible_to(user, managing=managing))
     return Post.objects.filter(q)
 
 
-def users_visible_to(user):
+def users_visible_to(user, *, managing=False):
     """People holding a post (current or past) on a place the user reaches."""
-    if scope_of(user).unrestricted:
+    if _scope(user, managing).unrestricted:
         return User.objects.all()
-    return User.objects.filter(Q(pk=user.pk) | Q(posts__in=posts_visible_to(user))).distinct()
+    return User.objects.filter(Q(pk=user.pk) | Q(posts__in=posts_visible_to(user, managing=managing))).distinct()
+
+
+def area_events_visible_to(user, *, managing=False):
+    """Place history (AreaEvent) through the places the user reaches.
+
+    An event of a deleted place has no place left to scope it by; only the
+    unrestricted (administrators) see those.
+    """
+    if _scope(user, managing).unrestricted:
+        return AreaEvent.objects.all()
+    return AreaEvent.objects.filter(area__in=areas_visible_to(user, managing=managing))
 
 
 def areas_managed_by(user):
-    return Area.objects.filter(scope_of(user).managing().areas_q())
+    return areas_visible_to(user, managing=True)
 
 
 def can_manage_area(user, area):

@@ -1,5 +1,5 @@
 """Every structural write to the hierarchy: add, rename, move, merge, split,
-delete; buildings, units and posts.
+delete; buildings, units, posts and invited accounts.
 
 Each service runs in one transaction, takes the tree lock of every district
 tree it touches (PostgreSQL advisory locks, in a fixed order, so two writers on
@@ -9,8 +9,11 @@ A refused write raises DomainError before anything is changed.
 """
 
 from django.apps import apps
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Value
+from django.db.models.deletion import ProtectedError
 from django.db.models.functions import Concat, Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +35,7 @@ from .models import (
     Post,
     Role,
     Unit,
+    User,
 )
 from .selectors import can_manage_area, forget_scope
 
@@ -54,27 +58,47 @@ def _fresh(area):
     return Area.objects.get(pk=area.pk)
 
 
-def _lock_fresh(*areas):
+def _reread(place):
+    """A place (area, building or unit) as it is now, and the area whose tree holds it."""
+    if isinstance(place, Area):
+        area = _fresh(place)
+        return area, area
+    if isinstance(place, Building):
+        building = Building.objects.select_related("grid").get(pk=place.pk)
+        return building, building.grid
+    if isinstance(place, Unit):
+        unit = Unit.objects.select_related("building__grid").get(pk=place.pk)
+        return unit, unit.building.grid
+    raise DomainError(_("A post is held on a place, a building or a unit."))
+
+
+def _lock_fresh(*places):
     """Lock the trees the given places are in now, and return them re-read under the lock.
 
-    The caller's instances may be stale: a street moved to another district since
-    it was read sits in a tree other than its `tree_id` says. Read where they
-    are now, lock those trees (in order), and re-read; should one have moved in
-    between, lock its new tree too (out of order: PostgreSQL then breaks any
-    deadlock by failing one transaction, which changes nothing).
+    Places are areas, buildings or units (a building's or unit's tree is its
+    grid's). The caller's instances may be stale: a street moved to another
+    district, or a building moved to another grid, since it was read sits in a
+    tree other than the caller's copy says. Read where they are now, lock those
+    trees (in order), and re-read; should one have moved in between, lock its
+    new tree too (out of order: PostgreSQL then breaks any deadlock by failing
+    one transaction, which changes nothing).
     """
-    areas = [_fresh(a) for a in areas]
     locked = set()
     while True:
-        wanted = {a.tree_id for a in areas} - locked
+        fresh = [_reread(p) for p in places]
+        wanted = {area.tree_id for _place, area in fresh} - locked
         if not wanted:
-            return areas
+            return [place for place, _area in fresh]
         lock_trees(*wanted)
         locked |= wanted
-        areas = [_fresh(a) for a in areas]
 
 
 def _require_manage(acting_user, *areas):
+    # The acting user's scope is cached with the nested-set bounds of their
+    # posts as they were when first read; any tree write since (theirs earlier
+    # in the request, or another's before our lock) shifts them. Read it again.
+    if acting_user is not None:
+        forget_scope(acting_user)
     for area in areas:
         if not can_manage_area(acting_user, area):
             raise DomainError(_("You do not manage “%(place)s”.") % {"place": area.name}, code="forbidden")
@@ -239,6 +263,9 @@ def area_move(*, area, new_parent, acting_user=None, now=None):
     _require_manage(acting_user, old_parent, new_parent)
     if new_parent.pk == area.parent_id:
         return area
+    # Unreachable today: _check_parent_kind above only lets a place move under a
+    # place of the kind right above its own, which is never itself or below it.
+    # Kept as the backstop should that rule ever loosen (a grid under a street).
     if new_parent.tree_id == area.tree_id and area.lft <= new_parent.lft <= area.rght:
         raise DomainError(_("A place cannot move under itself or its own descendants."), code="cycle")
     old_code = area.code
@@ -292,7 +319,9 @@ def area_merge(*, source, target, acting_user=None, now=None):
     for model in placepath_models():
         model.objects.filter(**{f"{source.kind}_id": source.pk}).update(**target_path_at(target_path, source.kind))
     for post in Post.objects.filter(area=source, ended_at__isnull=True).select_related("user"):
-        Post.objects.filter(pk=post.pk).update(ended_at=now)
+        # A post granted after the merge's `now` (a merge recorded late) ends
+        # the moment it started rather than before it, which the database refuses.
+        Post.objects.filter(pk=post.pk).update(ended_at=max(now, post.started_at))
         if not Post.objects.filter(user=post.user, role=post.role, area=target, ended_at__isnull=True).exists():
             Post.objects.create(user=post.user, role=post.role, area=target, started_at=now)
         forget_scope(post.user)
@@ -453,6 +482,84 @@ def unit_add(*, building, number, acting_user=None):
     return Unit.objects.create(building=building, number=number)
 
 
+@transaction.atomic
+def unit_update(*, unit, number, acting_user=None):
+    """Renumber a unit within its building (units never change building)."""
+    (unit,) = _lock_fresh(unit)  # its building may have moved grid since the caller read it
+    _require_manage(acting_user, unit.building.grid)
+    number = (number or "").strip()
+    if not number:
+        raise DomainError(_("A unit needs a number."), code="no_number")
+    _check_length(Unit, "number", number, _("A number has at most %(n)d characters."))
+    if number == unit.number:
+        return unit
+    if Unit.objects.filter(building_id=unit.building_id, number=number).exists():
+        raise DomainError(_("Unit %(n)s already exists in this building.") % {"n": number}, code="clash")
+    Unit.objects.filter(pk=unit.pk).update(number=number)
+    unit.number = number
+    return unit
+
+
+@transaction.atomic
+def unit_delete(*, unit, acting_user=None):
+    """Delete a unit nothing hangs on: no post (current or past) and no row of a later app."""
+    (unit,) = _lock_fresh(unit)
+    _require_manage(acting_user, unit.building.grid)
+    posts = unit.posts.count()
+    if posts:
+        raise DomainError(
+            _("Unit %(n)s still has %(posts)d posts; remove them first.") % {"n": unit.number, "posts": posts},
+            code="attached",
+        )
+    try:
+        with transaction.atomic():
+            unit.delete()
+    except (ProtectedError, IntegrityError) as exc:  # rows of later apps (cases…) that PROTECT the unit
+        raise DomainError(
+            _("Unit %(n)s still has records attached.") % {"n": unit.number}, code="attached"
+        ) from exc
+
+
+@transaction.atomic
+def building_move(*, building, grid, acting_user=None, now=None):
+    """Move one building to another grid, in the same community or any other.
+
+    Its units and the posts on them go with it; rows that store their place
+    path and point at the building (cases…) get the new grid's path. Both
+    grids' history records the move.
+    """
+    now = now or timezone.now()
+    if not isinstance(grid, Area) or grid.kind != AreaKind.GRID:
+        raise DomainError(_("Buildings hang under grids."), code="bad_parent")
+    # Both trees locked, and the building re-read there: a merge or split of
+    # its grid cannot slip in between, and neither can another move.
+    building, target = _lock_fresh(building, grid)
+    source = building.grid
+    _require_manage(acting_user, source, target)
+    if target.pk == source.pk:
+        return building
+    if not target.is_active:
+        raise DomainError(
+            _("“%(place)s” was merged away; choose another grid.") % {"place": target.name}, code="merged"
+        )
+    if Building.objects.filter(grid=target, number=building.number).exists():
+        raise DomainError(
+            _("“%(grid)s” already has a building numbered %(n)s; renumber one of them before moving.")
+            % {"grid": target.name, "n": building.number},
+            code="clash",
+        )
+    _move_buildings([building.pk], target)
+    details = {
+        "building_id": building.pk, "number": building.number,
+        "from_grid_id": source.pk, "from_grid": source.name,
+        "to_grid_id": target.pk, "to_grid": target.name,
+    }
+    _log(source, AreaEvent.Action.MOVE, acting_user, now, **details)
+    _log(target, AreaEvent.Action.MOVE, acting_user, now, **details)
+    building.refresh_from_db()
+    return building
+
+
 # --- posts -----------------------------------------------------------------------
 
 def _post_place_area(post_or_place):
@@ -465,13 +572,17 @@ def _post_place_area(post_or_place):
     raise DomainError(_("A post is held on a place, a building or a unit."))
 
 
-@transaction.atomic
-def post_grant(*, user, role, place, acting_user=None, now=None):
-    now = now or timezone.now()
+def _checked_post_place(*, role, place, acting_user):
+    """Every rule a new post meets, checked on the place re-read under its tree's lock.
+
+    Returns the post's place fields ({"area": …, "building": …, "unit": …}).
+    The lock stays until the transaction ends, so a merge cannot take the
+    place away between this check and the insert.
+    """
     if role not in Role.values:
         raise DomainError(_("Unknown role: %(role)s.") % {"role": role}, code="bad_role")
-    area = _post_place_area(place)
-    _require_manage(acting_user, area)
+    (place,) = _lock_fresh(place)
+    _require_manage(acting_user, _post_place_area(place))
     fields = {"area": None, "building": None, "unit": None}
     if role in ROLE_AREA_KIND:
         if not isinstance(place, Area) or place.kind != ROLE_AREA_KIND[role]:
@@ -491,19 +602,32 @@ def post_grant(*, user, role, place, acting_user=None, now=None):
         if not isinstance(place, Unit):
             raise DomainError(_("A unit chief is posted on a unit."), code="bad_place")
         fields["unit"] = place
-    if Post.objects.filter(user=user, role=role, ended_at__isnull=True, **fields).exists():
-        raise DomainError(_("%(user)s already holds this post.") % {"user": user}, code="duplicate")
+    return fields
+
+
+def _create_post(*, user, role, fields, now):
     post = Post.objects.create(user=user, role=role, started_at=now, **fields)
-    if role in MANAGING_ROLES and not user.is_staff:
+    if role in MANAGING_ROLES:
         # Managing posts work in the admin; what they see there is still scoped.
-        type(user).objects.filter(pk=user.pk).update(is_staff=True)
+        # Asked of the row, not of the caller's instance, which may be stale.
+        type(user).objects.filter(pk=user.pk, is_staff=False).update(is_staff=True)
         user.is_staff = True
     forget_scope(user)
     return post
 
 
 @transaction.atomic
+def post_grant(*, user, role, place, acting_user=None, now=None):
+    now = now or timezone.now()
+    fields = _checked_post_place(role=role, place=place, acting_user=acting_user)
+    if Post.objects.filter(user=user, role=role, ended_at__isnull=True, **fields).exists():
+        raise DomainError(_("%(user)s already holds this post.") % {"user": user}, code="duplicate")
+    return _create_post(user=user, role=role, fields=fields, now=now)
+
+
+@transaction.atomic
 def post_end(*, post, acting_user=None, now=None):
+    """End a post (it stays as history). Ending someone's last managing post closes the admin to them."""
     now = now or timezone.now()
     _require_manage(acting_user, _post_place_area(post.place))
     if now < post.started_at:
@@ -511,7 +635,64 @@ def post_end(*, post, acting_user=None, now=None):
     changed = Post.objects.filter(pk=post.pk, ended_at__isnull=True).update(ended_at=now)
     if not changed:
         raise DomainError(_("This post has already ended."), code="ended")
-    forget_scope(post.user)
+    user = post.user
+    if post.role in MANAGING_ROLES and not active_managing_posts(user).exists():
+        # The admin would show them nothing anyway; the flag now says so too.
+        # Superusers keep it: their rights do not come from posts.
+        if type(user).objects.filter(pk=user.pk, is_staff=True, is_superuser=False).update(is_staff=False):
+            user.is_staff = False
+    forget_scope(user)
     post.refresh_from_db()
     return post
 
+
+def active_managing_posts(user):
+    return Post.objects.filter(user=user, role__in=MANAGING_ROLES, ended_at__isnull=True)
+
+
+# --- accounts --------------------------------------------------------------------
+
+def _check_account_texts(*, username, full_name, phone):
+    if not username:
+        raise DomainError(_("An account needs a username."), code="no_username")
+    _check_length(User, "username", username, _("A username has at most %(n)d characters."))
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        raise DomainError(
+            _("A username may contain only letters, digits and @/./+/-/_ characters."), code="bad_username"
+        ) from None
+    if not full_name:
+        raise DomainError(_("An account needs the person’s full name."), code="no_full_name")
+    _check_length(User, "full_name", full_name, _("A name has at most %(n)d characters."))
+    _check_length(User, "phone", phone, _("A phone number has at most %(n)d characters."))
+
+
+@transaction.atomic
+def user_invite(*, username, full_name, phone, role, place, acting_user, now=None):
+    """Open an account for someone new together with their first post.
+
+    The account has no usable password: whoever invited them sets one on the
+    admin's password page. The post follows post_grant's rules (the place under
+    the acting user's managing posts, the role fitting the place), checked
+    before the account is created.
+    """
+    now = now or timezone.now()
+    username = (username or "").strip()
+    full_name = (full_name or "").strip()
+    phone = (phone or "").strip()
+    _check_account_texts(username=username, full_name=full_name, phone=phone)
+    fields = _checked_post_place(role=role, place=place, acting_user=acting_user)
+    taken = DomainError(_("The username %(username)s is already taken.") % {"username": username}, code="taken")
+    # Case-insensitive, as Django's own user creation form checks it.
+    if User.objects.filter(username__iexact=username).exists():
+        raise taken
+    user = User(username=username, full_name=full_name, phone=phone)
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # the same name, committed by a concurrent invite
+        raise taken from exc
+    _create_post(user=user, role=role, fields=fields, now=now)
+    return user

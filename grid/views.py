@@ -155,7 +155,7 @@ def _my_posts(user):
         if not post.area_id:
             building = post.building or post.unit.building
             url = reverse("building", args=[building.pk]) if building.pk in open_buildings else None
-            path.append(Crumb(str(building), url))
+            path.append(Crumb(building.number, url))  # the address would crowd a path
         if post.unit_id:
             path.append(Crumb(post.unit.number))
         rows.append({"role": post.get_role_display(), "path": path})

@@ -16,10 +16,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from grid import services
-from grid.admin import AreaAdmin
+from grid import selectors, services
+from grid.admin import AreaAdmin, ScopedAdminMixin, takes_managing
 from grid.models import Area, AreaEvent, AreaKind, Building, Post, Role, Unit, User
 
+from .cases_factories import fresh_calendar, resident_report  # noqa: F401 (fresh_calendar: autouse)
 from .factories import UserFactory
 
 GRID, COMMUNITY, STREET, DISTRICT = AreaKind.GRID, AreaKind.COMMUNITY, AreaKind.STREET, AreaKind.DISTRICT
@@ -146,7 +147,7 @@ def test_history_view_is_404_outside(as_staff, pairs, model):
     [
         ("area", 200),  # the staff member manages grid_a's community, so may delete it
         ("building", 200),
-        ("unit", 403),  # no unit_delete service yet
+        ("unit", 200),  # through unit_delete
         ("post", 403),  # posts are ended, never deleted
         ("user", 403),  # accounts are switched off, never deleted
         ("areaevent", 403),  # history is never deleted
@@ -212,6 +213,16 @@ def test_a_grid_worker_elsewhere_adds_nothing_to_the_admin_scope(city, staff, as
     assert as_staff.get(url("building", "change", city.building_b.pk)).status_code == 404
 
 
+def test_every_grid_admin_asks_its_selector_for_managing_posts():
+    grid_admins = [a for m, a in admin.site._registry.items()
+                   if m._meta.app_label == "grid" and isinstance(a, ScopedAdminMixin)]
+    assert {type(a).__name__ for a in grid_admins} >= {"AreaAdmin", "BuildingAdmin", "UnitAdmin", "PostAdmin",
+                                                       "UserAdmin", "AreaEventAdmin"}
+    for model_admin in grid_admins:
+        assert takes_managing(model_admin.selector), type(model_admin).__name__
+        assert model_admin.selector.__module__ == selectors.__name__
+
+
 def test_superuser_sees_everything(as_root, pairs):
     for model, (inside, outside) in pairs.items():
         assert as_root.get(url(model, "change", outside.pk)).status_code == 200, model
@@ -241,12 +252,12 @@ def test_ended_post_closes_the_admin(city, staff, as_staff):
     post = Post.objects.get(user=staff)
     services.post_end(post=post)
     staff.refresh_from_db()
-    assert staff.is_staff  # the flag stays; the posts decide
-    assert as_staff.get(url("area", "changelist")).status_code == 403
-    index = as_staff.get(reverse("admin:index"))
-    assert url("area", "changelist") not in index.text
+    assert not staff.is_staff  # their last managing post ended: the flag goes with it
+    login = reverse("admin:login")
+    assert login in as_staff.get(url("area", "changelist"))["Location"]
+    assert login in as_staff.get(reverse("admin:index"))["Location"]
     query = {"app_label": "grid", "model_name": "building", "field_name": "grid", "term": ""}
-    assert as_staff.get(reverse("admin:autocomplete"), query).status_code == 403
+    assert login in as_staff.get(reverse("admin:autocomplete"), query)["Location"]
 
 
 def test_admin_index_lists_the_grid_models_for_staff(as_staff):
@@ -617,15 +628,152 @@ def test_deleting_a_building_with_units_is_refused(as_staff, city):
     assert snapshot() == before
 
 
-def test_unit_add_through_the_service_and_read_only_after(as_staff, city):
+def test_unit_add_change_delete_through_the_services(as_staff, city):
     response = as_staff.post(url("unit", "add"), {"building": city.building_a.pk, "number": "2单元"})
     assert response.status_code == 302
     unit = Unit.objects.get(building=city.building_a, number="2单元")
     page = as_staff.get(url("unit", "change", unit.pk))
-    assert page.status_code == 200 and 'name="_save"' not in page.text
-    # The (building, number) unique constraint answers first, in Django's words.
+    assert page.status_code == 200 and 'name="_save"' in page.text
+    assert 'name="building"' not in page.text  # a unit never changes building
+    response = as_staff.post(url("unit", "change", unit.pk), {"number": "二单元", "building": city.building_b.pk})
+    assert response.status_code == 302
+    unit.refresh_from_db()
+    assert (unit.number, unit.building_id) == ("二单元", city.building_a.pk)
+    assert as_staff.get(url("unit", "delete", unit.pk)).status_code == 200
+    assert as_staff.post(url("unit", "delete", unit.pk), {"post": "yes"}).status_code == 302
+    assert not Unit.objects.filter(pk=unit.pk).exists()
+
+
+def test_unit_number_clash_is_refused(as_staff, city, staff):
+    services.unit_add(building=city.building_a, number="2单元", acting_user=staff)
+    # On the add page the (building, number) unique constraint answers first, in Django's words;
+    # on the change page the building is read-only, so unit_update answers.
     refused_form(as_staff, url("unit", "add"), {"building": city.building_a.pk, "number": "2单元"},
                  "Unit with this Building and Number already exists.")
+    response = refused_form(as_staff, url("unit", "change", city.unit_a.pk), {"number": "2单元"},
+                            "Unit 2单元 already exists in this building.")
+    assert response.context["adminform"].form.errors["number"] == ["Unit 2单元 already exists in this building."]
+
+
+def test_deleting_a_unit_with_a_post_is_refused(as_staff, city, make_user):
+    make_user(Role.UNIT_CHIEF, city.unit_a)
+    page = as_staff.get(url("unit", "delete", city.unit_a.pk))
+    assert "posts: 1" in page.text
+    before = snapshot()
+    response = as_staff.post(url("unit", "delete", city.unit_a.pk), {"post": "yes"})
+    assert response.status_code == 200 and "posts: 1" in response.text  # the blockers, again
+    assert snapshot() == before
+
+
+def test_deleting_a_unit_with_cases_shows_the_service_refusal(as_staff, city, staff):
+    unit = services.unit_add(building=city.building_a, number="2单元", acting_user=staff)
+    resident_report(city, building=city.building_a, unit=unit)
+    before = snapshot()
+    response = as_staff.post(url("unit", "delete", unit.pk), {"post": "yes"})
+    assert response.status_code == 302 and response["Location"] == url("unit", "change", unit.pk)
+    assert "Unit 2单元 still has records attached." in messages_of(response)
+    assert snapshot() == before
+
+
+def test_bulk_unit_delete_is_all_or_nothing(as_staff, city, staff, make_user):
+    empty = services.unit_add(building=city.building_a, number="2单元", acting_user=staff)
+    make_user(Role.UNIT_CHIEF, city.unit_a)
+    before = snapshot()
+    data = {"action": "delete_selected", "_selected_action": [empty.pk, city.unit_a.pk], "post": "yes"}
+    response = as_staff.post(url("unit", "changelist"), data)
+    assert "Unit 1单元 still has 1 posts; remove them first." in messages_of(response)
+    assert snapshot() == before
+    data["_selected_action"] = [empty.pk]
+    assert as_staff.post(url("unit", "changelist"), data).status_code == 302
+    assert not Unit.objects.filter(pk=empty.pk).exists()
+
+
+def test_units_outside_the_scope_cannot_be_changed_or_deleted(as_staff, city):
+    before = snapshot()
+    assert as_staff.post(url("unit", "change", city.unit_b.pk), {"number": "越权"}).status_code == 404
+    data = {"action": "delete_selected", "_selected_action": [city.unit_b.pk], "post": "yes"}
+    as_staff.post(url("unit", "changelist"), data)
+    assert snapshot() == before
+
+
+# --- buildings: the move action ------------------------------------------------------------
+
+def move(client, buildings, **data):
+    return client.post(url("building", "changelist"), {
+        "action": "move_buildings", "_selected_action": [b.pk for b in buildings], **data,
+    })
+
+
+def test_move_a_building_end_to_end(as_staff, city, staff, assert_trees_sound):
+    step1 = move(as_staff, [city.building_a], index=0)
+    assert step1.status_code == 200 and 'name="grid"' in step1.text
+    assert 'data-field-name="grid"' in step1.text  # an autocomplete, not a select of every grid
+    assert "1号楼（幸福路1号）" in step1.text
+    response = move(as_staff, [city.building_a], apply="1", grid=city.grid_a2.pk)
+    assert response.status_code == 302
+    assert "Moved 1号楼 to 幸福第二网格（510703001001002）." in messages_of(response)
+    city.refresh()
+    assert city.building_a.grid_id == city.grid_a2.pk
+    for grid in (city.grid_a, city.grid_a2):
+        event = AreaEvent.objects.get(area=grid, action=AreaEvent.Action.MOVE)
+        assert event.actor == staff and event.details["building_id"] == city.building_a.pk
+    assert_trees_sound()
+
+
+def test_move_several_buildings_at_once(as_root, city, assert_trees_sound):
+    response = move(as_root, [city.building_a, city.building_a2], apply="1", grid=city.grid_b.pk)
+    assert response.status_code == 302
+    assert set(Building.objects.filter(grid=city.grid_b).values_list("number", flat=True)) == {
+        "1号楼", "5号楼", "9号楼",
+    }
+    assert_trees_sound()
+
+
+def test_moving_to_a_grid_outside_the_scope_is_refused(as_staff, city):
+    before = snapshot()
+    response = move(as_staff, [city.building_a], apply="1", grid=city.grid_b.pk)
+    assert response.status_code == 200 and "Select a valid choice" in response.text
+    assert snapshot() == before
+
+
+def test_moving_a_building_outside_the_scope_moves_nothing(as_staff, city):
+    before = snapshot()
+    move(as_staff, [city.building_b], apply="1", grid=city.grid_a.pk)
+    assert snapshot() == before
+
+
+def test_moving_to_a_grid_merged_away_is_refused(as_staff, city, staff):
+    services.area_merge(source=city.grid_a2, target=city.grid_a, acting_user=staff)
+    before = snapshot()
+    response = move(as_staff, [city.building_a], apply="1", grid=city.grid_a2.pk)
+    assert response.status_code == 200 and "Select a valid choice" in response.text
+    assert snapshot() == before
+
+
+def test_a_refused_move_of_several_buildings_moves_none(as_staff, city, staff):
+    services.building_add(grid=city.grid_a2, number="1号楼", acting_user=staff)
+    extra = services.building_add(grid=city.grid_a, number="3号楼", acting_user=staff)
+    before = snapshot()
+    # 3号楼 moves fine, then 1号楼 clashes in the target: 3号楼 must stay.
+    response = move(as_staff, [extra, city.building_a], apply="1", grid=city.grid_a2.pk)
+    assert ("“幸福第二网格” already has a building numbered 1号楼; renumber one of them before moving."
+            in messages_of(response))
+    assert snapshot() == before
+
+
+def test_move_from_the_change_form(as_staff, city):
+    page = as_staff.get(url("building", "change", city.building_a.pk))
+    assert "move_buildings" in page.text
+    response = as_staff.post(url("building", "change", city.building_a.pk), {
+        "CHANGE_FORM-action": "move_buildings", "_selected_action": [city.building_a.pk],
+    })
+    assert response.status_code == 200 and 'name="grid"' in response.text
+
+
+def test_a_building_move_shows_in_the_place_history(as_staff, city, staff):
+    services.building_move(building=city.building_a, grid=city.grid_a2, acting_user=staff)
+    response = as_staff.get(url("areaevent", "changelist"), {"area__id__exact": city.grid_a2.pk})
+    assert "1号楼：幸福第一网格 → 幸福第二网格" in response.text
 
 
 # --- posts --------------------------------------------------------------------------------
@@ -705,9 +853,102 @@ def test_password_page_is_scoped(as_staff, people):
     assert as_staff.get(reverse("admin:auth_user_password_change", args=[people["worker_b"].pk])).status_code == 404
 
 
-def test_only_administrators_add_accounts(as_staff, as_root):
-    assert as_staff.get(url("user", "add")).status_code == 403
-    assert as_root.get(url("user", "add")).status_code == 200
+def test_administrators_add_accounts_with_djangos_form(as_root):
+    page = as_root.get(url("user", "add"))
+    assert page.status_code == 200 and 'name="password1"' in page.text and 'name="role"' not in page.text
+
+
+def invite_data(**fields):
+    return {"username": "wang.wu", "full_name": "王五", "phone": "13900000001", "role": Role.GRID_WORKER,
+            "area": "", "building": "", "unit": "", **fields}
+
+
+def test_staff_invite_someone_onto_a_place_they_manage(as_staff, city, staff, assert_trees_sound):
+    page = as_staff.get(url("user", "add"))
+    assert page.status_code == 200
+    assert 'name="password1"' not in page.text and 'name="role"' in page.text
+    for field in ("area", "building", "unit"):  # scoped autocompletes, not lists of the city
+        assert f'data-field-name="{field}"' in page.text and 'data-model-name="post"' in page.text
+    assert "It has no password yet" in page.text
+    response = as_staff.post(url("user", "add"), invite_data(area=city.grid_a.pk))
+    assert response.status_code == 302
+    invited = User.objects.get(username="wang.wu")
+    assert response["Location"] == url("user", "change", invited.pk)
+    assert (invited.full_name, invited.phone, invited.has_usable_password()) == ("王五", "13900000001", False)
+    post = Post.objects.get(user=invited)
+    assert (post.role, post.area_id, post.ended_at) == (Role.GRID_WORKER, city.grid_a.pk, None)
+    assert LogEntry.objects.filter(object_id=str(invited.pk)).exists()
+    # Then the password, through the admin's own (scoped) page.
+    password_url = reverse("admin:auth_user_password_change", args=[invited.pk])
+    assert as_staff.get(url("user", "change", invited.pk)).status_code == 200
+    response = as_staff.post(password_url, {"usable_password": "true", "password1": "Xq7-portal-2026",
+                                            "password2": "Xq7-portal-2026"})
+    assert response.status_code == 302
+    invited.refresh_from_db()
+    assert invited.check_password("Xq7-portal-2026")
+    assert_trees_sound()
+
+
+@pytest.mark.parametrize(
+    "role, place",
+    [(Role.BUILDING_CHIEF, "building_a"), (Role.UNIT_CHIEF, "unit_a"), (Role.GRID_CHIEF, "grid_a2")],
+)
+def test_staff_invite_onto_buildings_and_units(as_staff, city, role, place):
+    field = {"building_a": "building", "unit_a": "unit"}.get(place, "area")
+    response = as_staff.post(url("user", "add"), invite_data(role=role, **{field: getattr(city, place).pk}))
+    assert response.status_code == 302
+    assert Post.objects.get(user__username="wang.wu").place == getattr(city, place)
+
+
+def refused_invite(client, data, message):
+    users = User.objects.count()
+    response = refused_form(client, url("user", "add"), data, message)
+    assert User.objects.count() == users
+    return response
+
+
+def test_invite_refusals_show_on_the_form(as_staff, city):
+    response = refused_invite(as_staff, invite_data(role=Role.GRID_WORKER, area=city.community_a.pk),
+                              "A Grid worker is posted on a Grid.")
+    assert "王五" in response.text  # the input stays
+    refused_invite(as_staff, invite_data(role=Role.UNIT_CHIEF, building=city.building_a.pk),
+                   "A unit chief is posted on a unit.")
+    refused_invite(as_staff, invite_data(area=city.grid_a.pk, building=city.building_a.pk),
+                   "Choose exactly one place for the post")
+    refused_invite(as_staff, invite_data(full_name=""), "This field is required.")
+
+
+def test_invite_refuses_a_taken_username(as_staff, city, people):
+    worker = people["worker_a"]
+    refused_invite(as_staff, invite_data(username=worker.username, area=city.grid_a.pk),
+                   "A user with that username already exists.")
+    # Another case of the same name: Django's unique check lets it through, user_invite does not.
+    response = refused_invite(as_staff, invite_data(username=worker.username.upper(), area=city.grid_a.pk),
+                              f"The username {worker.username.upper()} is already taken.")
+    assert "taken" in str(response.context["adminform"].form.errors["username"])
+
+
+@pytest.mark.parametrize("field, place", [("area", "grid_b"), ("building", "building_b"), ("unit", "unit_b"),
+                                          ("area", "community_b")])
+def test_invite_onto_a_place_outside_the_scope_is_refused(as_staff, city, field, place):
+    refused_invite(as_staff, invite_data(role=Role.BUILDING_CHIEF if field == "building" else Role.GRID_WORKER,
+                                         **{field: getattr(city, place).pk}),
+                   "Select a valid choice")
+
+
+def test_a_grid_worker_post_elsewhere_is_no_place_to_invite_onto(city, staff, as_staff):
+    services.post_grant(user=staff, role=Role.GRID_WORKER, place=city.grid_b)
+    refused_invite(as_staff, invite_data(area=city.grid_b.pk), "Select a valid choice")
+
+
+def test_people_without_a_managing_post_invite_nobody(city, people):
+    worker = people["worker_a"]
+    User.objects.filter(pk=worker.pk).update(is_staff=True)
+    client = browser(worker)
+    before = User.objects.count()
+    assert client.get(url("user", "add")).status_code == 403
+    assert client.post(url("user", "add"), invite_data(area=city.grid_a.pk)).status_code == 403
+    assert User.objects.count() == before
 
 
 # --- place history ------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from grid import services
+from grid import integrity, services
 from grid.integrity import tree_problems
 from grid.models import Area, AreaKind, Post, Role
 
@@ -107,14 +107,34 @@ def test_a_code_that_does_not_extend_its_parents_is_reported(city):
     assert tree_problems() == [f"{label(city.grid_b)}: code does not extend parent code 510703002001"]
 
 
+def problems_with_code(area, code):
+    """The checker's verdict on the tree with `area` given `code`.
+
+    The database refuses such a code (area_code_ascii_digits), so the row is
+    changed in memory: the checker stays a backstop for a database restored
+    without the constraint.
+    """
+    area = Area.objects.get(pk=area.pk)
+    rows = list(Area.objects.filter(tree_id=area.tree_id).order_by("lft")
+                .values("id", "tree_id", "lft", "rght", "level", "parent_id", "kind", "code"))
+    for row in rows:
+        if row["id"] == area.pk:
+            row["code"] = code
+    return integrity._tree_problems(area.tree_id, rows)
+
+
 def test_a_code_with_a_letter_is_reported(city):
-    set_fields(city.grid_a, code="51070300100100a")
-    assert tree_problems() == [f"{label(city.grid_a)}: code is not all digits"]
+    code = "51070300100100a"
+    tree = city.district.tree_id
+    expected = f"tree {tree} node {city.grid_a.pk} ({code}): code is not all digits"
+    assert problems_with_code(city.grid_a, code) == [expected]
 
 
 def test_a_code_with_full_width_digits_is_reported(city):
-    set_fields(city.grid_a, code="510703001001００１")
-    assert tree_problems() == [f"{label(city.grid_a)}: code is not all digits"]
+    code = "510703001001００１"
+    tree = city.district.tree_id
+    expected = f"tree {tree} node {city.grid_a.pk} ({code}): code is not all digits"
+    assert problems_with_code(city.grid_a, code) == [expected]
 
 
 def test_a_parent_in_another_tree_is_reported(city):
@@ -142,11 +162,11 @@ def test_a_skipped_level_is_reported(city):
 
 
 def test_a_problem_in_one_tree_does_not_hide_another(city):
-    set_fields(city.grid_a, code="51070300100100a")
-    set_fields(city.other_district, code="51070x")
+    set_fields(city.grid_b, code="510703001001009")
+    set_fields(city.other_district, rght=3)
     problems = tree_problems()
-    assert f"{label(city.grid_a)}: code is not all digits" in problems
-    assert f"{label(city.other_district)}: code is not all digits" in problems
+    assert f"{label(city.grid_b)}: code does not extend parent code 510703002001" in problems
+    assert f"tree {city.other_district.tree_id}: lft/rght values are not exactly 1..2" in problems
 
 
 def test_problems_can_be_limited_to_some_trees(city):
@@ -184,7 +204,7 @@ def test_verify_tree_reports_every_problem_and_fails(city):
 
 
 def test_verify_tree_can_check_one_tree(city):
-    set_fields(city.grid_a, code="51070300100100a")
+    set_fields(city.grid_b, code="510703001001009")
     out, err = run_verify("--tree", str(city.other_district.tree_id))
     assert out.strip() == "All place trees are sound."
     with pytest.raises(CommandError):
@@ -213,11 +233,43 @@ def refused_by_database(write):
         ("district", lambda c: {"code": "5107031"}),
         ("grid_a", lambda c: {"lft": F("rght")}),
         ("grid_a", lambda c: {"merged_into": c.grid_a2}),  # merged but still active
+        # Codes are ASCII digits (area_code_ascii_digits), whatever the length rule lets through.
+        ("grid_a", lambda c: {"code": "51070300100100a"}),
+        ("grid_a", lambda c: {"code": "510703001001００１"}),  # full-width, as an input method types them
+        ("street_a", lambda c: {"code": "510703٠٠١"}),  # Arabic-Indic digits: str.isdigit() says yes
+        ("district", lambda c: {"code": "51070x"}),
+        ("district", lambda c: {"code": "-51070"}),
+        ("grid_a", lambda c: {"code": "51070300100100 "}),
+        # Python's $ (behind SQLite's REGEXP) matches before a final newline; the rule must not.
+        ("grid_a", lambda c: {"code": "51070300100100\n"}),
     ],
 )
 def test_the_database_refuses_a_misshapen_node(city, node, fields):
     refused_by_database(lambda: Area.objects.filter(pk=getattr(city, node).pk).update(**fields(city)))
     assert tree_problems() == []
+
+
+def test_the_database_refuses_a_code_with_anything_but_ascii_digits(city):
+    # One raw UPDATE, as a bug or a hand edit would write it; the code keeps its
+    # length, so only the digits rule stands in the way.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Area.objects.filter(pk=city.grid_a.pk).update(code="51070300100100a")
+    assert Area.objects.get(pk=city.grid_a.pk).code == "510703001001001"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Area.objects.create(name="坏码区", kind=AreaKind.DISTRICT, code="５１０７９９")
+    assert not Area.objects.filter(name="坏码区").exists()
+    assert tree_problems() == []
+
+
+def test_the_code_rule_is_checked_in_python_too(city):
+    # Model.validate_constraints evaluates the same regex (REGEXP on SQLite, ~ on PostgreSQL).
+    from django.core.exceptions import ValidationError
+
+    area = Area.objects.get(pk=city.grid_a.pk)
+    area.validate_constraints()
+    area.code = "51070300100100a"
+    with pytest.raises(ValidationError):
+        area.validate_constraints()
 
 
 @pytest.mark.parametrize(

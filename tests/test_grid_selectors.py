@@ -13,9 +13,11 @@ from django.http import Http404
 
 from grid import selectors, services
 from grid.models import Area, AreaKind, Building, Post, Role, User
+from grid.models import AreaEvent
 from grid.selectors import (
     Scope,
     Span,
+    area_events_visible_to,
     areas_managed_by,
     areas_visible_to,
     buildings_visible_to,
@@ -299,6 +301,80 @@ def test_managing_part_of_a_mixed_scope(places, make_user):
     assert not can_manage_area(user, places.grid_b)  # seen as a worker, not managed
     assert pks(areas_managed_by(user)) == named(places, "community_a", "grid_a", "grid_a2")
     assert pks(areas_visible_to(user)) == named(places, "community_a", "grid_a", "grid_a2", "grid_b")
+
+
+@pytest.fixture
+def mixed(places, make_user):
+    """Community staff on A who is also a grid worker on B and a unit chief far away."""
+    user = make_user(Role.COMMUNITY_STAFF, places.community_a)
+    services.post_grant(user=user, role=Role.GRID_WORKER, place=places.grid_b)
+    services.post_grant(user=user, role=Role.UNIT_CHIEF, place=places.far_unit)
+    worker_b = make_user(Role.GRID_WORKER, places.grid_b)
+    worker_a = make_user(Role.GRID_WORKER, places.grid_a)
+    return SimpleNamespace(user=user, worker_a=worker_a, worker_b=worker_b)
+
+
+def test_managing_narrows_every_selector_to_the_managing_posts(places, mixed):
+    user = mixed.user
+    assert pks(areas_visible_to(user)) == named(places, "community_a", "grid_a", "grid_a2", "grid_b")
+    assert pks(areas_visible_to(user, managing=True)) == named(places, "community_a", "grid_a", "grid_a2")
+    assert pks(buildings_visible_to(user)) == named(places, "building_a", "building_a2", "building_b",
+                                                    "far_building")
+    assert pks(buildings_visible_to(user, managing=True)) == named(places, "building_a", "building_a2")
+    assert pks(units_visible_to(user)) == named(places, "unit_a", "unit_a2", "unit_b", "far_unit")
+    assert pks(units_visible_to(user, managing=True)) == named(places, "unit_a", "unit_a2")
+    own = set(Post.objects.filter(user=user).values_list("pk", flat=True))
+    post_a = Post.objects.get(user=mixed.worker_a).pk
+    post_b = Post.objects.get(user=mixed.worker_b).pk
+    assert pks(posts_visible_to(user)) == own | {post_a, post_b}
+    assert pks(posts_visible_to(user, managing=True)) == own | {post_a}  # their own posts stay theirs to see
+    assert pks(users_visible_to(user)) == {user.pk, mixed.worker_a.pk, mixed.worker_b.pk}
+    assert pks(users_visible_to(user, managing=True)) == {user.pk, mixed.worker_a.pk}
+    assert {e.area_id for e in area_events_visible_to(user)} == named(
+        places, "community_a", "grid_a", "grid_a2", "grid_b")
+    assert {e.area_id for e in area_events_visible_to(user, managing=True)} == named(
+        places, "community_a", "grid_a", "grid_a2")
+    assert pks(areas_managed_by(user)) == pks(areas_visible_to(user, managing=True))
+
+
+def test_managing_is_nothing_but_oneself_without_a_managing_post(places, make_user):
+    worker = make_user(Role.GRID_WORKER, places.grid_a)
+    assert not areas_visible_to(worker, managing=True).exists()
+    assert not buildings_visible_to(worker, managing=True).exists()
+    assert not units_visible_to(worker, managing=True).exists()
+    assert pks(posts_visible_to(worker, managing=True)) == {Post.objects.get(user=worker).pk}
+    assert pks(users_visible_to(worker, managing=True)) == {worker.pk}
+    assert not area_events_visible_to(worker, managing=True).exists()
+
+
+def test_managing_changes_nothing_for_a_superuser(places):
+    admin = UserFactory(is_superuser=True)
+    for visible in (areas_visible_to, buildings_visible_to, units_visible_to, posts_visible_to,
+                    users_visible_to, area_events_visible_to):
+        assert pks(visible(admin, managing=True)) == pks(visible(admin)), visible.__name__
+
+
+@pytest.mark.parametrize("who", list(REACH))
+def test_managing_answers_what_the_admins_managing_view_did(places, make_user, mixed, who):
+    # The admin used to hand selectors a copy of the user carrying only the
+    # managing part of the scope (grid.admin.managing_view, kept for cases.admin
+    # until cases_visible_to takes the keyword); the keyword must agree with it.
+    from grid.admin import managing_view
+
+    role, place, *_ = REACH[who]
+    for user in (make_user(role, getattr(places, place)), mixed.user):
+        for visible in (areas_visible_to, buildings_visible_to, units_visible_to, posts_visible_to,
+                        users_visible_to, area_events_visible_to):
+            assert pks(visible(user, managing=True)) == pks(visible(managing_view(user))), visible.__name__
+
+
+def test_history_of_a_deleted_place_is_for_the_unrestricted_only(places, make_user):
+    staff = make_user(Role.COMMUNITY_STAFF, places.community_a)
+    empty = services.area_add(kind=AreaKind.GRID, name="短命网格", parent=places.community_a, acting_user=staff)
+    services.area_delete(area=empty, acting_user=staff)
+    deleted = AreaEvent.objects.get(area=None, action=AreaEvent.Action.DELETE)
+    assert deleted.pk not in pks(area_events_visible_to(staff))
+    assert deleted.pk in pks(area_events_visible_to(UserFactory(is_superuser=True)))
 
 
 # --- the scope cache -----------------------------------------------------------------

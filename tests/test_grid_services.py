@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from grid import services
+from grid import selectors, services
 from grid.integrity import tree_problems
 from grid.models import Area, AreaEvent, AreaKind, Building, Post, Role, Unit, User
 from portal.errors import DomainError
@@ -36,7 +36,8 @@ def english():
 
 
 SERVICES = ("area_add", "area_rename", "area_move", "area_merge", "grid_split", "area_delete", "building_add",
-            "building_update", "building_delete", "unit_add", "post_grant", "post_end")
+            "building_update", "building_delete", "building_move", "unit_add", "unit_update", "unit_delete",
+            "post_grant", "post_end", "user_invite")
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +76,7 @@ def snapshot():
         "posts": list(Post.objects.order_by("pk").values()),
         "events": list(AreaEvent.objects.order_by("pk").values()),
         "staff": list(User.objects.order_by("pk").values_list("pk", "is_staff")),
+        "users": list(User.objects.order_by("pk").values()),
         "paths": {
             model._meta.label: list(model.objects.order_by("pk").values(*PATH_COLUMNS))
             for model in services.placepath_models()
@@ -313,6 +315,29 @@ def test_area_add_refuses_a_building_chief_and_a_user_without_posts(city, hire, 
     for user in (chief, nobody):
         refused(services.area_add, error="forbidden", message="You do not manage “幸福社区”.",
                 kind=GRID, name="越权", parent=city.community_a, acting_user=user, now=NOW)
+
+
+def test_scope_checks_read_the_acting_users_posts_where_they_are_now(city, hire, assert_trees_sound):
+    # A request reads the user's scope once (nested-set bounds included); a tree
+    # write after that must not leave a service checking against old bounds.
+    staff = hire(Role.COMMUNITY_STAFF, city.community_a)
+    selectors.scope_of(staff)  # cached, as early in a request
+    services.area_move(area=city.street_a, new_parent=city.other_district, now=NOW)  # another tree now
+    grid = services.area_add(kind=GRID, name="新网格", parent=city.community_a, acting_user=staff, now=NOW)
+    assert_trees_sound()
+    assert fresh(grid).parent_id == city.community_a.pk
+
+
+def test_scope_checks_do_not_grant_what_old_bounds_would(city, hire, refused, assert_trees_sound):
+    staff_b = hire(Role.COMMUNITY_STAFF, city.community_b)
+    old_span = selectors.scope_of(staff_b).spans[0]  # 和平社区 at (11, 14) in the first tree
+    services.area_move(area=city.street_b, new_parent=city.other_district, now=NOW)
+    street = services.area_add(kind=STREET, name="城东街道", parent=city.district, now=NOW)
+    community = services.area_add(kind=COMMUNITY, name="城东社区", parent=street, now=NOW)
+    assert_trees_sound()
+    assert old_span.contains(fresh(community))  # what the cached bounds would wrongly say
+    refused(services.area_add, error="forbidden", message="You do not manage “城东社区”.",
+            kind=GRID, name="越权", parent=community, acting_user=staff_b, now=NOW)
 
 
 # --- area_rename -------------------------------------------------------------------
@@ -681,6 +706,19 @@ def test_area_merge_two_grids_moves_the_buildings_and_regrants_posts(city, hire,
     assert (fresh(city.grid_a2).is_active, fresh(city.grid_a2).merged_into_id) == (False, city.grid_a.pk)
 
 
+def test_area_merge_ends_a_post_granted_after_its_now_when_it_started(city, hire, assert_trees_sound):
+    # A merge recorded with a `now` before a post on the source began (entered
+    # late, or clocks apart) ends that post when it started, never before.
+    worker = UserFactory()
+    services.post_grant(user=worker, role=Role.GRID_WORKER, place=city.grid_a2, now=LATER)
+    services.area_merge(source=city.grid_a2, target=city.grid_a, now=NOW)
+    assert_trees_sound()
+    old = Post.objects.get(user=worker, area=city.grid_a2)
+    assert (old.started_at, old.ended_at) == (LATER, LATER)
+    new = Post.objects.get(user=worker, area=city.grid_a)
+    assert (new.started_at, new.ended_at) == (NOW, None)
+
+
 def test_area_merge_two_streets_moves_whole_communities(city, assert_trees_sound):
     services.area_merge(source=city.street_b, target=city.street_a, now=NOW)
     assert_trees_sound()
@@ -959,6 +997,188 @@ def test_unit_add(city, hire, refused, assert_trees_sound):
             building=city.building_b, number="2单元", acting_user=staff)
 
 
+def test_unit_update_renumbers_within_the_building(city, hire, assert_trees_sound):
+    staff = hire(Role.COMMUNITY_STAFF, city.community_a)
+    unit = services.unit_update(unit=city.unit_a, number=" 一单元 ", acting_user=staff)
+    assert_trees_sound()
+    assert (unit.number, fresh(city.unit_a).number, fresh(city.unit_a).building_id) == (
+        "一单元", "一单元", city.building_a.pk,
+    )
+
+
+def test_unit_update_to_its_own_number_writes_nothing(city):
+    before = snapshot()
+    services.unit_update(unit=city.unit_a, number="1单元")
+    assert snapshot() == before
+
+
+def test_unit_update_refusals(city, hire, refused):
+    services.unit_add(building=city.building_a, number="2单元")
+    refused(services.unit_update, error="clash", message="Unit 2单元 already exists in this building.",
+            unit=city.unit_a, number="2单元")
+    refused(services.unit_update, error="no_number", message="A unit needs a number.", unit=city.unit_a, number=" ")
+    refused(services.unit_update, error="no_number", message="A unit needs a number.", unit=city.unit_a, number=None)
+    refused(services.unit_update, error="too_long", message="A number has at most 20 characters.",
+            unit=city.unit_a, number="9" * 21)
+    outsider = hire(Role.COMMUNITY_STAFF, city.community_b)
+    refused(services.unit_update, error="forbidden", message="You do not manage “幸福第一网格”.",
+            unit=city.unit_a, number="一单元", acting_user=outsider)
+    chief = hire(Role.UNIT_CHIEF, city.unit_a)
+    refused(services.unit_update, error="forbidden", message="You do not manage “幸福第一网格”.",
+            unit=city.unit_a, number="一单元", acting_user=chief)
+
+
+def test_unit_update_checks_the_scope_where_the_building_is_now(city, hire, refused, assert_trees_sound):
+    stale = Unit.objects.select_related("building__grid").get(pk=city.unit_a.pk)
+    services.building_move(building=city.building_a, grid=city.grid_b, now=NOW)
+    assert_trees_sound()
+    staff_a = hire(Role.COMMUNITY_STAFF, city.community_a)
+    refused(services.unit_update, error="forbidden", message="You do not manage “和平第一网格”.",
+            unit=stale, number="一单元", acting_user=staff_a)
+
+
+def test_unit_delete_an_empty_unit(city, hire, assert_trees_sound):
+    staff = hire(Role.COMMUNITY_STAFF, city.community_a)
+    unit = services.unit_add(building=city.building_a, number="2单元")
+    services.unit_delete(unit=unit, acting_user=staff)
+    assert_trees_sound()
+    assert not Unit.objects.filter(pk=unit.pk).exists()
+    assert Unit.objects.filter(pk=city.unit_a.pk).exists()
+
+
+def test_unit_delete_refuses_a_unit_with_posts_current_or_past(city, hire, refused, assert_trees_sound):
+    chief = hire(Role.UNIT_CHIEF, city.unit_a)
+    message = "Unit 1单元 still has 1 posts; remove them first."
+    refused(services.unit_delete, error="attached", message=message, unit=city.unit_a)
+    services.post_end(post=Post.objects.get(user=chief), now=NOW)
+    assert_trees_sound()
+    # An ended post is the record of who answered for the unit; it still holds it.
+    refused(services.unit_delete, error="attached", message=message, unit=city.unit_a)
+
+
+def test_unit_delete_refuses_a_unit_with_cases(city, refused):
+    # Cases PROTECT their unit: the delete runs in a savepoint and turns into a refusal.
+    unit = services.unit_add(building=city.building_a, number="2单元")
+    resident_report(city, building=city.building_a, unit=unit)
+    refused(services.unit_delete, error="attached", message="Unit 2单元 still has records attached.", unit=unit)
+
+
+def test_unit_delete_refuses_a_user_outside_their_managing_scope(city, hire, refused):
+    for role, place in ((Role.COMMUNITY_STAFF, city.community_b), (Role.GRID_WORKER, city.grid_a),
+                        (Role.BUILDING_CHIEF, city.building_a)):
+        user = hire(role, place)
+        refused(services.unit_delete, error="forbidden", message="You do not manage “幸福第一网格”.",
+                unit=city.unit_a, acting_user=user)
+
+
+# --- building_move -------------------------------------------------------------------
+
+def test_building_move_within_a_community(city, hire, assert_trees_sound):
+    staff = hire(Role.COMMUNITY_STAFF, city.community_a)
+    chief = hire(Role.UNIT_CHIEF, city.unit_a)
+    moved = services.building_move(building=city.building_a, grid=city.grid_a2, acting_user=staff, now=NOW)
+    assert_trees_sound()
+    assert moved.grid_id == fresh(city.building_a).grid_id == city.grid_a2.pk
+    # Units and the posts on them hang on the building: they come along untouched.
+    assert fresh(city.unit_a).building_id == city.building_a.pk
+    assert Post.objects.get(user=chief).unit_id == city.unit_a.pk
+    details = {"building_id": city.building_a.pk, "number": "1号楼",
+               "from_grid_id": city.grid_a.pk, "from_grid": "幸福第一网格",
+               "to_grid_id": city.grid_a2.pk, "to_grid": "幸福第二网格"}
+    logged = events(AreaEvent.Action.MOVE)
+    assert [e.area_id for e in logged] == [city.grid_a.pk, city.grid_a2.pk]
+    for event in logged:
+        assert (event.actor, event.at, event.details) == (staff, NOW, details)
+
+
+def test_building_move_to_another_district_carries_its_cases(city, assert_trees_sound):
+    street = services.area_add(kind=STREET, name="远方街道", parent=city.other_district, now=NOW)
+    community = services.area_add(kind=COMMUNITY, name="远方社区", parent=street, now=NOW)
+    far_grid = services.area_add(kind=GRID, name="远方网格", parent=community, now=NOW)
+    on_building = resident_report(city, building=city.building_a)
+    on_unit = resident_report(city, building=city.building_a, unit=city.unit_a)
+    elsewhere = resident_report(city, building=city.building_a2)
+    services.building_move(building=city.building_a, grid=far_grid, now=NOW)
+    assert_trees_sound()
+    assert stored_path(on_building) == stored_path(on_unit) == path_of(far_grid)
+    assert stored_path(on_building)["district_id"] == city.other_district.pk
+    assert stored_path(elsewhere) == path_of(city.grid_a2)
+    assert {e.area_id for e in events(AreaEvent.Action.MOVE)} == {city.grid_a.pk, far_grid.pk}
+
+
+def test_building_move_by_a_street_staff_member_across_their_communities(city, hire, assert_trees_sound):
+    staff = hire(Role.STREET_STAFF, city.street_a)
+    community = services.area_add(kind=COMMUNITY, name="安康社区", parent=city.street_a, acting_user=staff, now=NOW)
+    grid = services.area_add(kind=GRID, name="安康第一网格", parent=community, acting_user=staff, now=NOW)
+    services.building_move(building=city.building_a2, grid=grid, acting_user=staff, now=NOW)
+    assert_trees_sound()
+    assert fresh(city.building_a2).grid_id == grid.pk
+
+
+def test_building_move_to_its_own_grid_writes_nothing(city):
+    before = snapshot()
+    moved = services.building_move(building=city.building_a, grid=city.grid_a, now=NOW)
+    assert moved.grid_id == city.grid_a.pk
+    assert snapshot() == before
+
+
+def test_building_move_of_a_stale_building_starts_from_where_it_is_now(city, assert_trees_sound):
+    stale = Building.objects.get(pk=city.building_a2.pk)
+    services.area_merge(source=city.grid_a2, target=city.grid_a, now=NOW)  # carries the building to grid_a
+    services.building_move(building=stale, grid=city.grid_b, now=LATER)
+    assert_trees_sound()
+    assert fresh(city.building_a2).grid_id == city.grid_b.pk
+    (move,) = events(AreaEvent.Action.MOVE, details__building_id=city.building_a2.pk, area=city.grid_b)
+    assert move.details["from_grid_id"] == city.grid_a.pk
+
+
+@pytest.mark.parametrize("place", ["community_b", "street_a", "district"])
+def test_building_move_refuses_anything_but_a_grid(city, refused, place):
+    refused(services.building_move, error="bad_parent", message="Buildings hang under grids.",
+            building=city.building_a, grid=getattr(city, place), now=NOW)
+
+
+def test_building_move_refuses_a_grid_merged_away(city, refused, assert_trees_sound):
+    services.area_merge(source=city.grid_a2, target=city.grid_a, now=NOW)
+    assert_trees_sound()
+    message = "“幸福第二网格” was merged away; choose another grid."
+    refused(services.building_move, error="merged", message=message,
+            building=city.building_b, grid=fresh(city.grid_a2), now=NOW)
+    # The caller's copy, read before the merge, still says active: the service reads it again.
+    refused(services.building_move, error="merged", message=message,
+            building=city.building_b, grid=city.grid_a2, now=NOW)
+
+
+def test_building_move_refuses_a_number_taken_in_the_target_grid(city, refused):
+    services.building_add(grid=city.grid_b, number="1号楼")
+    refused(services.building_move, error="clash",
+            message="“和平第一网格” already has a building numbered 1号楼; renumber one of them before moving.",
+            building=city.building_a, grid=city.grid_b, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "role, post_on, building, grid, forbidden_on",
+    [
+        # Manages the building's grid, not the grid it would go to.
+        (Role.COMMUNITY_STAFF, "community_a", "building_a", "grid_b", "和平第一网格"),
+        # Manages the target, not the building's grid.
+        (Role.COMMUNITY_STAFF, "community_b", "building_a", "grid_b", "幸福第一网格"),
+        (Role.STREET_STAFF, "street_a", "building_a2", "grid_b", "和平第一网格"),
+        (Role.DISTRICT_OFFICIAL, "other_district", "building_a", "grid_a2", "幸福第一网格"),
+        # Not managing posts.
+        (Role.GRID_WORKER, "grid_a", "building_a", "grid_a2", "幸福第一网格"),
+        (Role.GRID_CHIEF, "grid_a", "building_a", "grid_a2", "幸福第一网格"),
+        (Role.BUILDING_CHIEF, "building_a", "building_a", "grid_a2", "幸福第一网格"),
+    ],
+)
+def test_building_move_refuses_a_user_outside_their_managing_scope(
+    city, hire, refused, role, post_on, building, grid, forbidden_on
+):
+    user = hire(role, getattr(city, post_on))
+    refused(services.building_move, error="forbidden", message=f"You do not manage “{forbidden_on}”.",
+            building=getattr(city, building), grid=getattr(city, grid), acting_user=user, now=NOW)
+
+
 # --- posts -----------------------------------------------------------------------
 
 @pytest.mark.parametrize(
@@ -1022,6 +1242,38 @@ def test_post_grant_refusals(city, hire, refused, assert_trees_sound):
             user=UserFactory(), role=Role.GRID_WORKER, place=fresh(city.grid_a2), now=NOW)
 
 
+def test_post_grant_checks_the_place_as_it_is_now_not_the_callers_copy(city, refused, assert_trees_sound):
+    stale = Area.objects.get(pk=city.grid_a2.pk)  # read before the merge: is_active still True here
+    services.area_merge(source=city.grid_a2, target=city.grid_a, now=NOW)
+    assert_trees_sound()
+    assert stale.is_active
+    refused(services.post_grant, error=None, message="“幸福第二网格” was merged away.",
+            user=UserFactory(), role=Role.GRID_CHIEF, place=stale, now=NOW)
+
+
+def test_post_grant_checks_the_scope_where_the_place_is_now(city, hire, refused, assert_trees_sound):
+    # The caller read grid_a2 under community_a; it has since moved to community_b.
+    stale = Area.objects.get(pk=city.grid_a2.pk)
+    services.area_move(area=city.grid_a2, new_parent=city.community_b, now=NOW)
+    assert_trees_sound()
+    staff_a = hire(Role.COMMUNITY_STAFF, city.community_a)
+    refused(services.post_grant, error="forbidden", message="You do not manage “幸福第二网格”.",
+            user=UserFactory(), role=Role.GRID_WORKER, place=stale, acting_user=staff_a, now=NOW)
+    staff_b = hire(Role.COMMUNITY_STAFF, city.community_b)
+    post = services.post_grant(user=UserFactory(), role=Role.GRID_WORKER, place=stale, acting_user=staff_b, now=NOW)
+    assert fresh(post).area_id == city.grid_a2.pk
+
+
+def test_post_grant_on_a_building_moved_since_it_was_read(city, hire, assert_trees_sound):
+    stale = Building.objects.get(pk=city.building_a2.pk)
+    services.building_move(building=city.building_a2, grid=city.grid_b, now=NOW)
+    staff_b = hire(Role.COMMUNITY_STAFF, city.community_b)
+    post = services.post_grant(user=UserFactory(), role=Role.BUILDING_CHIEF, place=stale, acting_user=staff_b,
+                               now=NOW)
+    assert_trees_sound()
+    assert fresh(post).building_id == city.building_a2.pk
+
+
 def test_post_grant_again_after_the_old_post_ended(city, hire, assert_trees_sound):
     worker = hire(Role.GRID_WORKER, city.grid_a)
     services.post_end(post=Post.objects.get(user=worker), now=NOW)
@@ -1040,6 +1292,46 @@ def test_post_end_ends_once(city, hire, refused, assert_trees_sound):
     refused(services.post_end, error="ended", message="This post has already ended.", post=post, now=LATER)
 
 
+@pytest.mark.parametrize(
+    "role, place",
+    [(Role.DISTRICT_OFFICIAL, "district"), (Role.STREET_STAFF, "street_a"), (Role.COMMUNITY_STAFF, "community_a")],
+)
+def test_post_end_of_the_last_managing_post_clears_the_staff_flag(city, hire, assert_trees_sound, role, place):
+    user = hire(role, getattr(city, place))
+    services.post_grant(user=user, role=Role.GRID_WORKER, place=city.grid_b, now=HIRED)  # not a managing post
+    post = Post.objects.get(user=user, role=role)
+    assert fresh(user).is_staff
+    services.post_end(post=post, now=NOW)
+    assert_trees_sound()
+    assert fresh(user).is_staff is False
+    assert post.user.is_staff is False  # the instance the caller holds says so too
+
+
+def test_post_end_keeps_the_staff_flag_while_a_managing_post_is_left(city, hire, assert_trees_sound):
+    user = hire(Role.COMMUNITY_STAFF, city.community_a)
+    services.post_grant(user=user, role=Role.COMMUNITY_STAFF, place=city.community_b, now=HIRED)
+    services.post_end(post=Post.objects.get(user=user, area=city.community_a), now=NOW)
+    assert fresh(user).is_staff
+    services.post_end(post=Post.objects.get(user=user, area=city.community_b), now=NOW)
+    assert fresh(user).is_staff is False
+    # A new managing post opens the admin again.
+    services.post_grant(user=user, role=Role.STREET_STAFF, place=city.street_a, now=LATER)
+    assert fresh(user).is_staff
+
+
+def test_post_end_leaves_a_superusers_staff_flag(city, hire):
+    admin = hire(Role.DISTRICT_OFFICIAL, city.district, is_superuser=True, is_staff=True)
+    services.post_end(post=Post.objects.get(user=admin), now=NOW)
+    assert fresh(admin).is_staff and fresh(admin).is_superuser
+
+
+def test_post_end_of_a_post_that_never_managed_leaves_the_flag(city, hire):
+    # The flag follows managing posts; a grid worker's post never set it, so ending one does not clear it.
+    worker = hire(Role.GRID_WORKER, city.grid_a, is_staff=True)
+    services.post_end(post=Post.objects.get(user=worker), now=NOW)
+    assert fresh(worker).is_staff
+
+
 def test_post_end_refuses_an_end_before_the_start(city, hire, refused):
     worker = hire(Role.GRID_WORKER, city.grid_a)
     refused(services.post_end, error="bad_date", message="A post cannot end before it started.",
@@ -1054,6 +1346,125 @@ def test_post_end_refuses_a_user_outside_their_managing_scope(city, hire, refuse
     worker = hire(Role.GRID_WORKER, city.grid_b)
     refused(services.post_end, error="forbidden", message="You do not manage “和平第一网格”.",
             post=Post.objects.get(user=chief), acting_user=worker, now=NOW)
+
+
+# --- user_invite -------------------------------------------------------------------
+
+def invite(**kwargs):
+    defaults = {"username": "wang.wu", "full_name": "王五", "phone": "13900000001",
+                "role": Role.GRID_WORKER, "now": NOW}
+    return services.user_invite(**{**defaults, **kwargs})
+
+
+@pytest.mark.parametrize(
+    "role, place, staff",
+    [
+        (Role.GRID_WORKER, "grid_a", False),
+        (Role.GRID_CHIEF, "grid_a2", False),
+        (Role.BUILDING_CHIEF, "building_a", False),
+        (Role.UNIT_CHIEF, "unit_a", False),
+        (Role.COMMUNITY_STAFF, "community_a", True),
+    ],
+)
+def test_user_invite_opens_an_account_with_its_first_post(city, hire, assert_trees_sound, role, place, staff):
+    inviter = hire(Role.STREET_STAFF, city.street_a)
+    user = invite(username=" wang.wu ", full_name=" 王五 ", role=role, place=getattr(city, place),
+                  acting_user=inviter)
+    assert_trees_sound()
+    user = fresh(user)
+    assert (user.username, user.full_name, user.phone) == ("wang.wu", "王五", "13900000001")
+    assert not user.has_usable_password()
+    assert user.is_active and not user.is_superuser
+    assert user.is_staff is staff
+    (post,) = Post.objects.filter(user=user)
+    assert (post.role, post.place, post.started_at, post.ended_at) == (role, getattr(city, place), NOW, None)
+
+
+def test_user_invite_by_the_system(city, assert_trees_sound):
+    user = invite(place=city.grid_b, acting_user=None)
+    assert_trees_sound()
+    assert Post.objects.get(user=user).area_id == city.grid_b.pk
+
+
+@pytest.mark.parametrize(
+    "username, error, message",
+    [
+        ("", "no_username", "An account needs a username."),
+        ("   ", "no_username", "An account needs a username."),
+        (None, "no_username", "An account needs a username."),
+        ("wang wu", "bad_username", "A username may contain only letters, digits and @/./+/-/_ characters."),
+        ("wang#wu", "bad_username", "A username may contain only letters, digits and @/./+/-/_ characters."),
+        ("w" * 151, "too_long", "A username has at most 150 characters."),
+    ],
+)
+def test_user_invite_refuses_a_bad_username(city, refused, username, error, message):
+    refused(services.user_invite, error=error, message=message, username=username, full_name="王五",
+            phone="", role=Role.GRID_WORKER, place=city.grid_a, acting_user=None, now=NOW)
+
+
+def test_user_invite_refuses_a_username_taken_in_any_case(city, refused):
+    UserFactory(username="Wang.Wu")
+    for username in ("Wang.Wu", "wang.wu"):
+        refused(services.user_invite, error="taken", message=f"The username {username} is already taken.",
+                username=username, full_name="王五", phone="", role=Role.GRID_WORKER, place=city.grid_a,
+                acting_user=None, now=NOW)
+
+
+def test_user_invite_refuses_missing_or_overlong_details(city, refused):
+    base = {"username": "wang.wu", "role": Role.GRID_WORKER, "place": city.grid_a, "acting_user": None, "now": NOW}
+    refused(services.user_invite, error="no_full_name", message="An account needs the person’s full name.",
+            full_name=" ", phone="", **base)
+    refused(services.user_invite, error="too_long", message="A name has at most 50 characters.",
+            full_name="名" * 51, phone="", **base)
+    refused(services.user_invite, error="too_long", message="A phone number has at most 20 characters.",
+            full_name="王五", phone="1" * 21, **base)
+
+
+@pytest.mark.parametrize(
+    "role, place, error, message",
+    [
+        (Role.GRID_WORKER, "community_a", "bad_place", "A Grid worker is posted on a Grid."),
+        (Role.COMMUNITY_STAFF, "grid_a", "bad_place", "A Community staff is posted on a Community."),
+        (Role.BUILDING_CHIEF, "unit_a", "bad_place", "A building chief is posted on a building."),
+        (Role.UNIT_CHIEF, "building_a", "bad_place", "A unit chief is posted on a unit."),
+        ("mayor", "grid_a", "bad_role", "Unknown role: mayor."),
+    ],
+)
+def test_user_invite_refuses_a_role_that_does_not_fit_the_place(city, refused, role, place, error, message):
+    refused(services.user_invite, error=error, message=message, username="wang.wu", full_name="王五", phone="",
+            role=role, place=getattr(city, place), acting_user=None, now=NOW)
+
+
+def test_user_invite_refuses_a_place_merged_away(city, refused, assert_trees_sound):
+    stale = Area.objects.get(pk=city.grid_a2.pk)
+    services.area_merge(source=city.grid_a2, target=city.grid_a, now=NOW)
+    assert_trees_sound()
+    refused(services.user_invite, error=None, message="“幸福第二网格” was merged away.", username="wang.wu",
+            full_name="王五", phone="", role=Role.GRID_WORKER, place=stale, acting_user=None, now=NOW)
+
+
+@pytest.mark.parametrize(
+    "role, post_on, place, forbidden_on",
+    [
+        # A community staff member invites nobody onto another community's places.
+        (Role.COMMUNITY_STAFF, "community_a", "grid_b", "和平第一网格"),
+        (Role.COMMUNITY_STAFF, "community_a", "building_b", "和平第一网格"),
+        (Role.COMMUNITY_STAFF, "community_a", "unit_b", "和平第一网格"),
+        (Role.COMMUNITY_STAFF, "community_a", "street_a", "城北街道"),  # above their post
+        (Role.STREET_STAFF, "street_b", "grid_a", "幸福第一网格"),
+        (Role.GRID_WORKER, "grid_a", "grid_a", "幸福第一网格"),  # not a managing post
+        (Role.BUILDING_CHIEF, "building_a", "unit_a", "幸福第一网格"),
+    ],
+)
+def test_user_invite_refuses_a_place_outside_the_managing_scope(city, hire, refused, role, post_on, place,
+                                                                forbidden_on):
+    inviter = hire(role, getattr(city, post_on))
+    target = getattr(city, place)
+    invited_role = {AreaKind.GRID: Role.GRID_WORKER, AreaKind.STREET: Role.STREET_STAFF}.get(
+        getattr(target, "kind", None), Role.BUILDING_CHIEF if isinstance(target, Building) else Role.UNIT_CHIEF)
+    refused(services.user_invite, error="forbidden", message=f"You do not manage “{forbidden_on}”.",
+            username="wang.wu", full_name="王五", phone="", role=invited_role, place=target,
+            acting_user=inviter, now=NOW)
 
 
 # --- a longer life ------------------------------------------------------------------
@@ -1081,6 +1492,8 @@ def test_a_year_of_restructuring_keeps_every_tree_sound(city, assert_trees_sound
     services.area_move(area=city.street_b, new_parent=city.other_district, now=NOW)
     assert_trees_sound()
     grid = fresh(city.grid_b)
+    services.building_move(building=city.building_a2, grid=grid, now=NOW)
+    assert_trees_sound()
     extra = services.building_add(grid=grid, number="新楼")
     new_grid = services.grid_split(grid=grid, name="和平第二网格", buildings=[extra], now=NOW)
     assert_trees_sound()
@@ -1096,3 +1509,85 @@ def test_a_year_of_restructuring_keeps_every_tree_sound(city, assert_trees_sound
     for area in Area.objects.exclude(parent=None).select_related("parent"):
         assert area.code.startswith(area.parent.code) and len(area.code) == len(area.parent.code) + 3
     assert fresh(city.grid_b).code.startswith("510704")
+
+
+# --- queued behind a merge (PostgreSQL: real concurrent transactions) --------------------
+
+def queued_behind_a_merge(*, source, target, write):
+    """Run `write` while another transaction has merged `source` into `target` and
+    holds the tree lock; the writer queues, then runs once the merge commits."""
+    import threading
+    import time
+
+    from django.db import transaction
+
+    from .test_tree_concurrency import run_together
+
+    held, release, outcome = threading.Event(), threading.Event(), {}
+
+    def merge_and_hold():
+        with transaction.atomic():
+            services.area_merge(source=source, target=target, now=NOW)
+            held.set()
+            assert release.wait(30)
+
+    def writer():
+        held.wait(30)
+        with translation.override("en"):  # the thread does not inherit the test's language
+            try:
+                outcome["result"] = write()
+            except DomainError as exc:
+                outcome["refusal"] = exc
+
+    def referee():
+        held.wait(30)
+        time.sleep(1.0)  # let the writer queue for the lock before the merge commits
+        release.set()
+
+    run_together(merge_and_hold, writer, referee)
+    return outcome
+
+
+@pytest.mark.django_db(transaction=True)
+def test_building_move_queued_behind_a_merge_of_its_target_is_refused(on_postgres, city):
+    outcome = queued_behind_a_merge(
+        source=city.grid_b, target=city.grid_a,
+        write=lambda: services.building_move(building=city.building_a2, grid=city.grid_b, now=LATER),
+    )
+    assert outcome["refusal"].code == "merged", outcome
+    assert fresh(city.building_a2).grid_id == city.grid_a2.pk
+    assert tree_problems() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_building_move_queued_behind_a_merge_of_its_grid_starts_from_the_merge_target(on_postgres, city):
+    outcome = queued_behind_a_merge(
+        source=city.grid_a2, target=city.grid_a,
+        write=lambda: services.building_move(building=city.building_a2, grid=city.grid_b, now=LATER),
+    )
+    assert "refusal" not in outcome, outcome
+    assert fresh(city.building_a2).grid_id == city.grid_b.pk
+    move = AreaEvent.objects.get(action=AreaEvent.Action.MOVE, area=city.grid_b)
+    assert move.details["from_grid_id"] == city.grid_a.pk  # not the merged grid its caller read
+    assert tree_problems() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_post_grant_queued_behind_a_merge_sees_the_place_merged_away(on_postgres, city):
+    user = UserFactory()
+    outcome = queued_behind_a_merge(
+        source=city.grid_a2, target=city.grid_a,
+        write=lambda: services.post_grant(user=user, role=Role.GRID_WORKER, place=city.grid_a2, now=LATER),
+    )
+    assert str(outcome["refusal"]) == "“幸福第二网格” was merged away.", outcome
+    assert not Post.objects.filter(user=user).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_user_invite_queued_behind_a_merge_creates_no_account(on_postgres, city):
+    outcome = queued_behind_a_merge(
+        source=city.grid_a2, target=city.grid_a,
+        write=lambda: invite(place=city.grid_a2, acting_user=None),
+    )
+    assert str(outcome["refusal"]) == "“幸福第二网格” was merged away.", outcome
+    assert not User.objects.filter(username="wang.wu").exists()

@@ -30,7 +30,10 @@ def run_together(*jobs, timeout=60):
     def work(i, job):
         try:
             barrier.wait(timeout=timeout)
-            results[i] = job()
+            # Threads do not inherit the caller's active language; refusals are
+            # compared in English.
+            with translation.override("en"):
+                results[i] = job()
         except BaseException as exc:  # noqa: BLE001 - reported below, with the thread's job
             errors.append((i, exc))
         finally:
