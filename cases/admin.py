@@ -1,0 +1,323 @@
+"""Cases in the admin, for community, street and district staff.
+
+Scoped through grid.admin.ScopedAdminMixin with cases.selectors.cases_visible_to
+(managing posts only). A case's fields are all read-only here: its status and
+its people change only through cases/services.py, which the admin actions call
+one case at a time, all or nothing. The timeline is shown inline, read-only.
+
+Categories and the working calendar are city-wide data: district officials and
+administrators edit them; other staff read them.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from grid.admin import ScopedAdminMixin, is_manager, managing_view
+from grid.models import Role
+from grid.selectors import active_posts, scope_of
+
+from . import services
+from .models import (
+    CalendarDay,
+    Case,
+    CaseEvent,
+    CasePhoto,
+    Category,
+    Delivery,
+    ExtensionRequest,
+    Notification,
+    WorkingPeriod,
+)
+from .selectors import cases_visible_to
+
+
+def is_calendar_editor(user):
+    """Administrators and district officials keep the city-wide reference data."""
+    if scope_of(user).unrestricted:
+        return True
+    return active_posts(user).filter(role=Role.DISTRICT_OFFICIAL).exists()
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_view_permission(self, request, obj=None):
+        # The case page itself is scoped; whoever sees the case sees its timeline.
+        return obj is not None
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CaseEventInline(ReadOnlyInline):
+    model = CaseEvent
+    fields = ("at", "action", "from_status", "to_status", "actor", "note", "is_public")
+    readonly_fields = fields
+    ordering = ("at", "id")
+    verbose_name_plural = gettext_lazy("timeline")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class CasePhotoInline(ReadOnlyInline):
+    model = CasePhoto
+    fields = ("stage", "image", "uploaded_at")
+    readonly_fields = fields
+
+
+class ExtensionInline(ReadOnlyInline):
+    model = ExtensionRequest
+    fk_name = "case"
+    fields = ("requested_at", "requested_by", "value", "unit", "reason", "status", "decided_by", "decided_at")
+    readonly_fields = fields
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("reason"), max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = gettext_lazy("overdue")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return (("yes", _("Overdue")), ("supervised", _("Supervised (督办)")), ("carried", _("Carried over (挂账)")))
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "yes":
+            from .selectors import overdue_q
+
+            return queryset.filter(overdue_q(timezone.now()))
+        if value == "supervised":
+            return queryset.filter(supervised_at__isnull=False)
+        if value == "carried":
+            return queryset.filter(carried_over_at__isnull=False)
+        return queryset
+
+
+@admin.register(Case)
+class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    selector = staticmethod(cases_visible_to)
+    list_display = ("number", "category", "status", "responsible_level", "assignee", "due_at", "channel",
+                    "created_at", "community")
+    list_filter = ("status", OverdueFilter, "channel", "kind", "responsible_level")
+    search_fields = ("=number", "description", "address")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
+    list_select_related = ("category", "category__parent", "assignee", "community")
+    inlines = (CaseEventInline, CasePhotoInline, ExtensionInline)
+    actions = ("register_cases", "supervise_cases", "close_cases", "carry_over_cases", "lift_carry_over_cases",
+               "reject_cases")
+    fieldsets = (
+        (None, {"fields": ("number", "status", "kind", "category", "description", "channel", "external_ref")}),
+        (gettext_lazy("Place"), {"fields": ("district", "street", "community", "grid", "building", "unit",
+                                            "address", "latitude", "longitude")}),
+        (gettext_lazy("Responsibility and clock"), {"fields": (
+            "responsible_level", "assignee", "due_at", "handle_due_at", "supervised_at", "supervised_by",
+            "carried_over_at", "carried_over_reason", "duplicate_of",
+            "rework_count", "extension_count", "escalation_count", "alarm_count")}),
+        (gettext_lazy("Reporter"), {"fields": ("reporter_kind", "reporter", "reporter_name", "reporter_phone")}),
+        (gettext_lazy("Dates and rating"), {"fields": (
+            "created_at", "registered_at", "accepted_at", "resolved_at", "resolved_by", "closed_at",
+            "rating", "rating_comment", "rated_at")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Every field: a case changes only through its transitions.
+        return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(
+            "category", "category__parent", "assignee", "community", "grid", "street", "district",
+        )
+
+    def has_add_permission(self, request):
+        # Intake is the report, hotline and patrol pages (services.case_report).
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A case is a public record: rejected or closed, never deleted.
+        return False
+
+    def may_manage(self, request, obj=None):
+        if obj is None:
+            return is_manager(request.user)
+        return cases_visible_to(managing_view(request.user)).filter(pk=obj.pk).exists()
+
+    # -- actions: one service call per case, all or nothing --------------------------
+
+    def _each(self, request, queryset, write, done_message):
+        now = timezone.now()
+        cases = list(queryset)
+        results = self.write_all(request, [lambda c=c: write(c, now) for c in cases])
+        if results is not None:
+            self.message_user(request, done_message(len(results)), messages.SUCCESS)
+
+    @admin.action(description=gettext_lazy("Register (and route) the selected reports"))
+    def register_cases(self, request, queryset):
+        self._each(request, queryset,
+                   lambda c, now: services.case_register(case=c, acting_user=request.user, now=now),
+                   lambda n: ngettext("%d case registered.", "%d cases registered.", n) % n)
+
+    @admin.action(description=gettext_lazy("Supervise (督办) the selected cases"))
+    def supervise_cases(self, request, queryset):
+        self._each(request, queryset,
+                   lambda c, now: services.case_supervise(case=c, acting_user=request.user, now=now),
+                   lambda n: ngettext("%d case supervised.", "%d cases supervised.", n) % n)
+
+    @admin.action(description=gettext_lazy("Close the selected verified cases"))
+    def close_cases(self, request, queryset):
+        self._each(request, queryset,
+                   lambda c, now: services.case_close(case=c, acting_user=request.user, now=now),
+                   lambda n: ngettext("%d case closed.", "%d cases closed.", n) % n)
+
+    @admin.action(description=gettext_lazy("Lift the carry-over of the selected cases"))
+    def lift_carry_over_cases(self, request, queryset):
+        self._each(request, queryset,
+                   lambda c, now: services.case_lift_carry_over(case=c, acting_user=request.user, now=now),
+                   lambda n: ngettext("%d case back on the clock.", "%d cases back on the clock.", n) % n)
+
+    def _with_reason(self, request, queryset, *, action, title, write, done):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._each(request, queryset, lambda c, now: write(c, now, reason), done)
+            return None
+        return self.render_action_form(
+            request, action=action, title=title, intro=_("Give the reason; it goes on each case's timeline."),
+            objects=list(queryset), form=form, submit_label=title,
+        )
+
+    @admin.action(description=gettext_lazy("Carry over (挂账) the selected cases"))
+    def carry_over_cases(self, request, queryset):
+        return self._with_reason(
+            request, queryset, action="carry_over_cases", title=_("Carry over (挂账)"),
+            write=lambda c, now, reason: services.case_carry_over(case=c, acting_user=request.user, reason=reason,
+                                                                  now=now),
+            done=lambda n: ngettext("%d case carried over.", "%d cases carried over.", n) % n,
+        )
+
+    @admin.action(description=gettext_lazy("Reject the selected reports (not a matter)"))
+    def reject_cases(self, request, queryset):
+        return self._with_reason(
+            request, queryset, action="reject_cases", title=_("Reject"),
+            write=lambda c, now, reason: services.case_reject(case=c, acting_user=request.user, reason=reason,
+                                                              now=now),
+            done=lambda n: ngettext("%d report rejected.", "%d reports rejected.", n) % n,
+        )
+
+
+# --- city-wide reference data ---------------------------------------------------------
+
+class ReferenceDataAdmin(admin.ModelAdmin):
+    """Managers read it; administrators and district officials change it."""
+
+    def has_module_permission(self, request):
+        return is_manager(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_manager(request.user)
+
+    def has_add_permission(self, request):
+        return is_calendar_editor(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_calendar_editor(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_calendar_editor(request.user)
+
+
+@admin.register(Category)
+class CategoryAdmin(ReferenceDataAdmin):
+    list_display = ("code", "name", "parent", "family", "triage", "dispatch_limit", "dispatch_limit_unit",
+                    "accept_limit", "accept_limit_unit", "handle_limit", "handle_limit_unit", "is_mediation",
+                    "is_active")
+    list_filter = ("family", "triage", "is_mediation", "is_active")
+    search_fields = ("code", "name")
+    list_select_related = ("parent",)
+    ordering = ("sort_order", "code")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "parent":
+            kwargs["queryset"] = Category.objects.filter(parent__isnull=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        # Cases keep their category (PROTECT); retire a category with "active" instead.
+        return False
+
+
+@admin.register(WorkingPeriod)
+class WorkingPeriodAdmin(ReferenceDataAdmin):
+    list_display = ("starts", "ends")
+    ordering = ("starts",)
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(ReferenceDataAdmin):
+    list_display = ("date", "kind", "name")
+    list_filter = ("kind",)
+    date_hierarchy = "date"
+    ordering = ("-date",)
+
+
+# --- notifications (read-only) -----------------------------------------------------------
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return is_manager(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_manager(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "user", "case", "message", "read_at")
+    list_select_related = ("user", "case")
+    ordering = ("-created_at",)
+
+    def get_queryset(self, request):
+        # One's own inbox; administrators see all.
+        rows = super().get_queryset(request)
+        return rows if scope_of(request.user).unrestricted else rows.filter(user=request.user)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "channel", "user", "case", "subject", "status", "attempts", "next_attempt_at",
+                    "last_error")
+    list_filter = ("status", "channel")
+    list_select_related = ("user", "case")
+    ordering = ("-created_at",)
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if scope_of(request.user).unrestricted:
+            return rows
+        visible = cases_visible_to(managing_view(request.user)).values("pk")
+        return rows.filter(Q(case__in=visible) | Q(user=request.user))

@@ -1,0 +1,206 @@
+"""Notifications: an outbox written with the transition, delivered by Celery after commit.
+
+`notify()` adds Delivery rows in the caller's transaction and asks, on
+commit, for one `deliver_notification` task per row. Enqueueing never raises
+into the request: when the broker is down the rows stay pending and the beat
+sweep (`deliver_pending_notifications`) sends them later. Delivery leases a row
+with a conditional UPDATE, so the per-row task and the sweep never send one
+row twice at the same time; a failure backs off exponentially and gives up
+after MAX_ATTEMPTS.
+
+Senders share one interface: `send(delivery)` raises on failure.
+"""
+
+import json
+import logging
+import time
+import urllib.request
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .models import Delivery, DeliveryChannel, DeliveryStatus, Notification
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)
+# Above this many rows one sweep task is cheaper than one task per row.
+ENQUEUE_EACH_UP_TO = 20
+
+
+class SendError(Exception):
+    pass
+
+
+class InboxSender:
+    channel = DeliveryChannel.INBOX
+
+    def send(self, delivery):
+        Notification.objects.create(
+            user_id=delivery.user_id, case_id=delivery.case_id, message=delivery.body,
+            created_at=delivery.created_at,
+        )
+
+
+class EmailSender:
+    channel = DeliveryChannel.EMAIL
+
+    def send(self, delivery):
+        send_mail(delivery.subject, delivery.body, settings.NOTIFY_EMAIL_FROM, [delivery.address],
+                  fail_silently=False)
+
+
+class ChatWebhookSender:
+    """A chat-group robot (企业微信/钉钉 style): POST {"msgtype": "text", "text": {"content": …}}."""
+
+    channel = DeliveryChannel.CHAT
+    timeout = 5
+
+    def send(self, delivery):
+        url = delivery.address or settings.NOTIFY_CHAT_WEBHOOK_URL
+        if not url:
+            raise SendError("no chat webhook URL configured")
+        payload = json.dumps({"msgtype": "text", "text": {"content": f"{delivery.subject}\n{delivery.body}"}},
+                             ensure_ascii=False).encode()
+        request = urllib.request.Request(url, data=payload, method="POST",
+                                         headers={"Content-Type": "application/json; charset=utf-8"})
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (URL from settings)
+            body = response.read(65536)
+        try:
+            answer = json.loads(body or b"{}")
+        except ValueError:
+            answer = {}
+        # Both robots answer 200 with {"errcode": 0, ...}; anything else is a failure.
+        if isinstance(answer, dict) and answer.get("errcode", 0) != 0:
+            raise SendError(f"chat robot refused: {answer.get('errmsg', answer)}")
+
+
+SENDERS = {s.channel: s for s in (InboxSender(), EmailSender(), ChatWebhookSender())}
+
+
+def sender_for(channel):
+    return SENDERS[channel]
+
+
+# --- writing the outbox ------------------------------------------------------------------
+
+def notify(*, users=(), case=None, subject, body, now, chat=False):
+    """Queue a message to `users` (inbox, and email where they have one) and maybe the chat group.
+
+    Call inside the transition's transaction; returns the Delivery rows.
+    """
+    return save(build(users=users, case=case, subject=subject, body=body, now=now, chat=chat))
+
+
+def build(*, users=(), case=None, subject, body, now, chat=False):
+    """Unsaved Delivery rows for one message (see `save`)."""
+    rows = []
+    seen = set()
+    for user in users:
+        if user is None or user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        rows.append(Delivery(channel=DeliveryChannel.INBOX, user=user, case=case, subject=subject, body=body,
+                             next_attempt_at=now, created_at=now))
+        if user.email:
+            rows.append(Delivery(channel=DeliveryChannel.EMAIL, user=user, address=user.email, case=case,
+                                 subject=subject, body=body, next_attempt_at=now, created_at=now))
+    if chat and settings.NOTIFY_CHAT_WEBHOOK_URL:
+        rows.append(Delivery(channel=DeliveryChannel.CHAT, address="", case=case, subject=subject, body=body,
+                             next_attempt_at=now, created_at=now))
+    return rows
+
+
+def save(rows):
+    """Write outbox rows in the current transaction and enqueue them once it commits."""
+    if not rows:
+        return []
+    created = Delivery.objects.bulk_create(rows, batch_size=1000)
+    ids = [d.pk for d in created if d.pk is not None]
+    if ids:  # backends without RETURNING leave them to the sweep
+        transaction.on_commit(lambda: enqueue(ids))
+    return created
+
+
+# After a failed enqueue, requests stop trying for a while: each attempt at a dead
+# broker costs the request most of a second, and the sweep sends the rows anyway.
+BROKER_PAUSE_SECONDS = 30
+_broker = {"down_until": 0.0}
+
+
+def broker_back():
+    """Forget an earlier enqueue failure (tests; an operator after fixing Redis)."""
+    _broker["down_until"] = 0.0
+
+
+def enqueue(ids):
+    """Ask Celery to deliver these rows. Never raises: pending rows wait for the sweep."""
+    from .tasks import deliver_notification, deliver_pending_notifications
+
+    if time.monotonic() < _broker["down_until"]:
+        log.info("broker marked down; %d notification(s) left for the sweep", len(ids))
+        return
+    try:
+        if len(ids) > ENQUEUE_EACH_UP_TO:
+            deliver_pending_notifications.apply_async(retry=False)
+        else:
+            for pk in ids:
+                deliver_notification.apply_async(kwargs={"delivery_id": pk}, retry=False)
+    except Exception as exc:  # noqa: BLE001 — kombu/redis/OS errors alike; the outbox keeps the work
+        _broker["down_until"] = time.monotonic() + BROKER_PAUSE_SECONDS
+        log.warning("could not enqueue %d notification(s), the sweep will send them: %s", len(ids), exc)
+
+
+# --- delivering ----------------------------------------------------------------------------
+
+def _backoff(attempts):
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 120))
+
+
+def deliver(*, delivery_id, now=None):
+    """Send one pending row if it is due and not leased. Returns its status afterwards, or None."""
+    now = now or timezone.now()
+    leased = (
+        Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .update(leased_until=now + LEASE, attempts=F("attempts") + 1)
+    )
+    if not leased:
+        return None
+    delivery = Delivery.objects.get(pk=delivery_id)
+    sender = sender_for(delivery.channel)
+    try:
+        with transaction.atomic():
+            sender.send(delivery)
+            # The inbox row and "sent" commit together, so an inbox message is never doubled.
+            Delivery.objects.filter(pk=delivery_id).update(
+                status=DeliveryStatus.SENT, sent_at=now, leased_until=None, last_error=""
+            )
+        return DeliveryStatus.SENT
+    except Exception as exc:  # noqa: BLE001 — any sender failure is recorded and retried
+        gave_up = delivery.attempts >= MAX_ATTEMPTS
+        Delivery.objects.filter(pk=delivery_id).update(
+            status=DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
+            next_attempt_at=now + _backoff(delivery.attempts),
+            leased_until=None,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        log.warning("notification %s via %s failed (attempt %d): %s", delivery_id, delivery.channel,
+                    delivery.attempts, exc)
+        return DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING
+
+
+def deliver_pending(*, now=None, limit=500):
+    """Send every due pending row (the beat sweep). Returns how many were sent."""
+    now = now or timezone.now()
+    ids = list(
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for pk in ids if deliver(delivery_id=pk, now=now) == DeliveryStatus.SENT)

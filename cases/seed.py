@@ -1,0 +1,444 @@
+"""Reference data (categories, the working calendar) and seeded cases for seed_city.
+
+`load_reference_data()` is idempotent: it creates what is missing and never
+overwrites what staff changed. Migration 0002 runs it, so every database
+(tests included) has the categories and the 2025–2026 holidays.
+"""
+
+from datetime import time
+
+from .data import categories as category_data
+from .data import holidays as holiday_data
+
+
+def _model(apps, name):
+    if apps is None:
+        from django.apps import apps as live
+
+        return live.get_model("cases", name)
+    return apps.get_model("cases", name)
+
+
+def load_categories(apps=None):
+    """Create the shipped categories that do not exist yet (by code). Returns how many were created."""
+    Category = _model(apps, "Category")
+    created = 0
+    tops = {}
+    for order, (code, name, family, triage, dispatch, accept, handle, mediation) in enumerate(category_data.TOP):
+        top, made = Category.objects.get_or_create(code=code, defaults=dict(
+            name=name, family=family, triage=triage, is_mediation=mediation, sort_order=order * 100,
+            **_limits(dispatch, accept, handle),
+        ))
+        tops[code] = top
+        created += made
+    for order, (parent, code, name, triage, dispatch, accept, handle) in enumerate(category_data.SUB):
+        top = tops[parent]
+        _cat, made = Category.objects.get_or_create(code=code, defaults=dict(
+            parent=top, name=name, family=top.family, triage=triage, is_mediation=top.is_mediation,
+            sort_order=top.sort_order + order + 1, **_limits(dispatch, accept, handle),
+        ))
+        created += made
+    return created
+
+
+def _limits(dispatch, accept, handle):
+    return {
+        "dispatch_limit": dispatch[0], "dispatch_limit_unit": dispatch[1],
+        "accept_limit": accept[0], "accept_limit_unit": accept[1],
+        "handle_limit": handle[0], "handle_limit_unit": handle[1],
+    }
+
+
+def load_calendar(apps=None):
+    """Working periods (only into an empty table) and the shipped holidays/调休 days (missing dates only)."""
+    WorkingPeriod = _model(apps, "WorkingPeriod")
+    CalendarDay = _model(apps, "CalendarDay")
+    created = 0
+    if not WorkingPeriod.objects.exists():
+        for starts, ends in holiday_data.PERIODS:
+            WorkingPeriod.objects.create(starts=time.fromisoformat(starts), ends=time.fromisoformat(ends))
+            created += 1
+    existing = set(CalendarDay.objects.values_list("date", flat=True))
+    new = [CalendarDay(date=d, kind=kind, name=name) for d, kind, name in holiday_data.DAYS if d not in existing]
+    CalendarDay.objects.bulk_create(new)
+    created += len(new)
+    if apps is None and created:
+        from .calendar import invalidate
+
+        invalidate()
+    return created
+
+
+def load_reference_data(apps=None):
+    return load_categories(apps) + load_calendar(apps)
+
+
+# --- seeded cases (manage.py seed_city) --------------------------------------------------
+
+# Cases per scale: a Mianyang-size city logs ~700,000 matters a year (DOMAIN), so
+# "large" holds three years of them; "demo" is a few hundred, some due within minutes.
+CASES_BY_SCALE = {"demo": 400, "medium": 210_000, "large": 2_100_000}
+YEARS = 3
+CHUNK = 20_000
+
+# Relative frequency of the subcategories (the rest weigh 1): litter, parking and
+# street vending dominate city-management logs; emergencies are rare.
+CATEGORY_WEIGHTS = {
+    "E0101": 14, "E0102": 9, "E0103": 5, "E0104": 5, "E0105": 6, "E0301": 10, "E0302": 12, "E0303": 6,
+    "E0304": 4, "C0301": 6, "C0102": 3, "C0103": 5, "C0101": 2, "E0201": 2, "E0202": 3, "E0601": 4,
+    "E0602": 4, "E0501": 3, "E0502": 1, "E0503": 2, "E0701": 2, "E0702": 2, "E0801": 2, "E0401": 0.2,
+    "E0402": 0.1, "E0403": 0.3, "E0404": 0.1,
+}
+CHANNEL_WEIGHTS = (("patrol", 55), ("web", 12), ("qr", 6), ("hotline", 18), ("alarm", 4), ("department", 4),
+                   ("open311", 1))
+REPORTER_KIND = {"patrol": "grid_worker", "web": "resident", "qr": "resident", "open311": "resident",
+                 "hotline": "hotline_operator", "alarm": "alarm_system", "department": "department"}
+# Hours of the day reports come in (patrols and calls cluster in working hours).
+HOUR_WEIGHTS = [1, 0.5, 0.3, 0.3, 0.3, 0.6, 1.5, 4, 8, 10, 10, 9, 6, 7, 9, 10, 9, 8, 6, 5, 4, 3, 2, 1.5]
+RATING_WEIGHTS = ((5, 62), (4, 24), (3, 8), (2, 4), (1, 2))
+
+EVENT_FIELDS = ("case_id", "action", "from_status", "to_status", "actor_id", "at", "note", "is_public", "data")
+CASE_FIELDS = (
+    "id", "number", "tracking_code", "kind", "channel", "external_ref", "reporter_kind", "reporter_id",
+    "reporter_name", "reporter_phone", "category_id", "description", "address", "building_id", "unit_id",
+    "latitude", "longitude", "status", "responsible_level", "assignee_id", "due_at", "handle_due_at",
+    "supervised_at", "supervised_by_id", "carried_over_at", "carried_over_reason", "duplicate_of_id",
+    "rework_count", "extension_count", "escalation_count", "alarm_count", "rating", "rating_comment", "rated_at",
+    "created_at", "registered_at", "accepted_at", "resolved_at", "resolved_by_id", "closed_at",
+    "district_id", "street_id", "community_id", "grid_id",
+)
+MEDIATION_FIELDS = ("case_id", "parties", "outcome", "agreement_text", "concluded_at")
+
+PHRASES = {
+    "E0101": "路边有一堆暴露垃圾，无人清理",
+    "E0102": "路面有油污和泥土，行人易滑倒",
+    "E0103": "空地上堆放建筑渣土",
+    "E0104": "墙面被乱贴小广告",
+    "E0105": "楼道里堆满杂物，影响通行",
+    "E0301": "人行道上有摊贩占道经营",
+    "E0302": "机动车停在消防通道和人行道上",
+    "E0303": "共享单车乱停乱放堵住入口",
+    "E0304": "夜间噪声很大，影响休息",
+    "C0301": "垃圾箱破损，垃圾满溢",
+    "C0102": "连续几盏路灯晚上不亮",
+    "C0103": "一盏路灯不亮",
+    "C0101": "井盖缺失，存在安全隐患",
+    "E0201": "楼顶正在搭建违章建筑",
+    "E0202": "工地夜间施工扰民",
+    "E0601": "消防通道被车辆和杂物堵塞",
+    "E0602": "有居民把电动车推进楼道充电",
+    "E0501": "邻居之间因漏水发生纠纷",
+    "E0502": "家庭成员因赡养问题发生矛盾",
+    "E0503": "业主与物业因收费发生纠纷",
+}
+
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def _tracking_code():
+    # Unguessable even for seeded rows: from the OS's randomness, not the seeded rng.
+    import secrets
+
+    n = secrets.randbits(65)
+    out = []
+    for _ in range(13):
+        n, r = divmod(n, 31)
+        out.append(TRACKING_ALPHABET[r])
+    return "".join(out)
+
+
+def seed(*, scale, rng, stdout, now):
+    """Reference data, then cases over three years: mostly closed, the recent ones in every state."""
+    from datetime import timedelta
+
+    from django.db.models import Max
+
+    from grid import seeding
+    from grid.models import Area, AreaKind, Building, Post, Role, Unit
+
+    from . import calendar as working_calendar
+    from .models import Case, CaseEvent, CaseNumberCounter, Category, Mediation
+
+    load_reference_data()
+    total = CASES_BY_SCALE.get(scale.name, 400)
+    grids = list(Area.objects.filter(kind=AreaKind.GRID, is_active=True).values_list("id", "tree_id", "lft"))
+    if not grids:
+        stdout.write("  cases: no grids, nothing to seed")
+        return
+    ancestors = _ancestors_of(Area)
+    buildings = {}
+    for pk, grid_id, address in Building.objects.values_list("id", "grid_id", "address").iterator(chunk_size=50_000):
+        buildings.setdefault(grid_id, []).append((pk, address))
+    first_unit = dict(Unit.objects.order_by().values_list("building_id").annotate(m=Max("id")).values_list(
+        "building_id", "m")) if scale.name == "demo" else {}
+    workers = {}
+    for user_id, area_id in Post.objects.filter(role=Role.GRID_WORKER, ended_at__isnull=True).values_list(
+            "user_id", "area_id"):
+        workers.setdefault(area_id, []).append(user_id)
+    staff = {}
+    for user_id, area_id in Post.objects.filter(role=Role.COMMUNITY_STAFF, ended_at__isnull=True).values_list(
+            "user_id", "area_id"):
+        staff.setdefault(area_id, []).append(user_id)
+
+    categories = list(Category.objects.filter(parent__isnull=False, is_active=True))
+    weights = [CATEGORY_WEIGHTS.get(c.code, 1) for c in categories]
+    channels, channel_weights = zip(*CHANNEL_WEIGHTS)
+    cal = working_calendar.current()
+    first_case = (Case.objects.aggregate(m=Max("id"))["m"] or 0) + 1
+    start = now - timedelta(days=365 * YEARS)
+    span_seconds = (now - start).total_seconds()
+
+    # Creation times: more cases in later years (the portal's use grows), fewer at weekends.
+    times = []
+    while len(times) < total:
+        # Triangular-ish growth: density rises linearly over the three years.
+        x = max(rng.random(), rng.random()) if rng.random() < 0.6 else rng.random()
+        t = start + timedelta(seconds=x * span_seconds)
+        if scale.name == "demo" and rng.random() < 0.3:
+            # The demo shows a living board: a good share of its cases are from the last days.
+            t = now - timedelta(seconds=rng.uniform(600, 8 * 86400))
+        local = t.astimezone(working_calendar.TZ)
+        if not cal.is_working_day(local.date()) and rng.random() < 0.45:
+            continue
+        hour = rng.choices(range(24), HOUR_WEIGHTS)[0]
+        t = local.replace(hour=hour, minute=rng.randrange(60), second=rng.randrange(60), microsecond=0)
+        if t < now - timedelta(minutes=5):
+            times.append(t)
+    times.sort()
+    # The demo needs something for escalation to do on the clock, in the demo accounts' grid.
+    demo_grid = next(iter(workers), None) if scale.name == "demo" else None
+
+    counters = {}
+
+    def chunks():
+        """Plan the cases chunk by chunk (pure Python: no database access here)."""
+        case_rows, event_rows, mediation_rows = [], [], []
+        for index, created in enumerate(times):
+            pk = first_case + index
+            grid_id, _tree, _lft = rng.choice(grids)
+            if demo_grid and rng.random() < 0.25:
+                grid_id = demo_grid
+            category = rng.choices(categories, weights)[0]
+            channel = rng.choices(channels, channel_weights)[0]
+            day = created.date()
+            counters[day] = counters.get(day, 0) + 1
+            number = f"{day:%Y%m%d}{counters[day]:05d}"
+            case, events, mediation = _plan_case(
+                rng=rng, pk=pk, number=number, created=created, now=now, category=category, channel=channel,
+                grid_id=grid_id, path=ancestors[grid_id], buildings=buildings.get(grid_id, ()),
+                first_unit=first_unit, workers=workers.get(grid_id, ()),
+                staff=staff.get(ancestors[grid_id]["community_id"], ()), cal=cal, first_case=first_case,
+                demo_clock=(grid_id == demo_grid and index >= total - 60),
+            )
+            case_rows.append(case)
+            event_rows.extend(events)
+            if mediation:
+                mediation_rows.append(mediation)
+            if len(case_rows) >= CHUNK:
+                yield case_rows, event_rows, mediation_rows
+                case_rows, event_rows, mediation_rows = [], [], []
+        yield case_rows, event_rows, mediation_rows
+
+    written = events_written = 0
+    # Planning the next chunk overlaps writing this one: COPY spends most of its
+    # time waiting on the server, with the GIL released.
+    for case_rows, event_rows, mediation_rows in _ahead(chunks()):
+        written += _write(Case, CASE_FIELDS, case_rows)
+        events_written += _write(CaseEvent, EVENT_FIELDS, event_rows)
+        _write(Mediation, MEDIATION_FIELDS, mediation_rows)
+        if total >= CHUNK:
+            stdout.write(f"    cases {written:,} / {total:,}")
+            stdout.flush()
+    # Live numbering continues after the seeded numbers of each day.
+    existing = dict(CaseNumberCounter.objects.values_list("day", "last"))
+    CaseNumberCounter.objects.bulk_create(
+        [CaseNumberCounter(day=d, last=n) for d, n in counters.items() if d not in existing], batch_size=5_000
+    )
+    for d, n in counters.items():
+        if d in existing:
+            CaseNumberCounter.objects.filter(day=d).update(last=existing[d] + n)
+    seeding.finish_bulk_load([Case, CaseEvent])
+    stdout.write(f"    {written:,} cases, {events_written:,} timeline events")
+
+
+def _ahead(iterable, depth=2):
+    """Run a generator in a background thread, `depth` items ahead of the consumer."""
+    import queue
+    import threading
+
+    items = queue.Queue(maxsize=depth)
+    done = object()
+    failure = []
+
+    def produce():
+        try:
+            for item in iterable:
+                items.put(item)
+        except BaseException as exc:  # noqa: BLE001 — re-raised in the consumer
+            failure.append(exc)
+        finally:
+            items.put(done)
+
+    thread = threading.Thread(target=produce, name="cases-seed-planner", daemon=True)
+    thread.start()
+    while (item := items.get()) is not done:
+        yield item
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+def _write(model, fields, rows):
+    from grid import seeding
+
+    return seeding.write_rows(model=model, fields=fields, rows=rows) if rows else 0
+
+
+def _ancestors_of(Area):
+    """{grid_id: {district_id, street_id, community_id, grid_id}} from the tree, in one pass."""
+    parent = dict(Area.objects.values_list("id", "parent_id"))
+    kind = dict(Area.objects.values_list("id", "kind"))
+    found = {}
+    for pk, k in kind.items():
+        if k != "grid":
+            continue
+        path = {"grid_id": pk}
+        node = parent[pk]
+        while node is not None:
+            path[f"{kind[node]}_id"] = node
+            node = parent[node]
+        found[pk] = path
+    return found
+
+
+def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, path, buildings, first_unit,
+               workers, staff, cal, first_case, demo_clock):
+    from datetime import timedelta
+
+    from grid.seeding import person
+
+    def later(t, low_minutes, high_minutes):
+        return t + timedelta(minutes=rng.uniform(low_minutes, high_minutes))
+
+    building_id, address = rng.choice(buildings) if buildings else (None, "")
+    unit_id = first_unit.get(building_id) if building_id and rng.random() < 0.3 else None
+    mediation = category.is_mediation
+    resident = channel in ("web", "qr", "open311", "hotline")
+    name, phone = person(rng) if resident else ("", "")
+    description = PHRASES.get(category.code, category.name)
+    if address:
+        description = f"{address}：{description}"
+    worker = rng.choice(workers) if workers and not mediation else None
+    level = "grid" if worker or (not mediation and not staff) else "community"
+    handler = worker or (rng.choice(staff) if staff else None)
+    if level == "grid" and not worker and not path.get("grid_id"):
+        level = "community"
+    age = now - created
+    ev = []
+
+    def event(action, at, before, after, actor=None, note="", public=True, data=None):
+        ev.append((pk, action, before, after, actor, at, note, public, data or {}))
+
+    event("report", created, "", "reported", note="", data={"channel": channel})
+    registered = later(created, 3, 90) if resident else created
+    event("register", registered, "reported", "registered")
+    dispatched = registered
+    event("dispatch", dispatched, "registered", "dispatched", data={"level": level, "assignee": handler})
+    accept_v, accept_u = category.limit("accept")
+    handle_v, handle_u = category.limit("handle")
+    accepted = min(later(dispatched, 2, 120), cal.add(dispatched, accept_v, accept_u) + timedelta(minutes=30))
+    handle_due = cal.add(accepted, handle_v, handle_u)
+    row = dict(
+        status="closed", responsible_level=level, assignee_id=handler, due_at=None, handle_due_at=handle_due,
+        supervised_at=None, supervised_by_id=None, carried_over_at=None, carried_over_reason="",
+        duplicate_of_id=None, rework_count=0, extension_count=0, escalation_count=0, rating=None,
+        rating_comment="", rated_at=None, registered_at=registered, accepted_at=accepted, resolved_at=None,
+        resolved_by_id=None, closed_at=None,
+    )
+    fate = rng.random()
+    recent = age < timedelta(days=10)
+    outcome = None
+    if not recent or fate < 0.55:
+        # Finished: mostly on time, some late (escalated on the way), a few rejected or duplicates.
+        if fate < 0.015:
+            ev[1:] = []
+            row.update(status="rejected", closed_at=registered, registered_at=None, accepted_at=None,
+                       handle_due_at=None, assignee_id=None, responsible_level="community" if path.get(
+                           "community_id") else "grid")
+            event("reject", registered, "reported", "rejected", note="非本系统受理事项")
+        elif fate < 0.025 and pk > first_case:
+            ev[2:] = []
+            row.update(status="duplicate", closed_at=registered, duplicate_of_id=rng.randrange(first_case, pk),
+                       accepted_at=None, handle_due_at=None, assignee_id=None)
+            event("mark_duplicate", registered, "registered", "duplicate")
+        else:
+            event("accept", accepted, "dispatched", "handling", actor=handler)
+            late = rng.random() < 0.08
+            share = rng.uniform(1.05, 2.5) if late else rng.uniform(0.1, 0.95)
+            resolved = accepted + (handle_due - accepted) * share
+            event("resolve", resolved, "handling", "resolved", actor=handler, note="已处理完毕")
+            verified = later(resolved, 20, 600)
+            event("verify", verified, "resolved", "verified")
+            closed = later(verified, 1, 30)
+            event("close", closed, "verified", "closed")
+            row.update(resolved_at=resolved, resolved_by_id=handler, closed_at=closed)
+            if rng.random() < 0.6 and closed < now:
+                rating = rng.choices(*zip(*RATING_WEIGHTS))[0]
+                rated = min(later(closed, 10, 4000), now)
+                row.update(rating=rating, rated_at=rated, rating_comment="" if rating >= 4 else "处理不够及时")
+                event("rate", rated, "closed", "", data={"rating": rating})
+            outcome = "agreed" if rng.random() < 0.9 else "failed"
+            if not recent and rng.random() < 0.003:
+                # A few old matters stay on the carry-over list (挂账).
+                ev[:] = [e for e in ev if e[1] in ("report", "register", "dispatch", "accept")]
+                row.update(status="handling", resolved_at=None, resolved_by_id=None, closed_at=None, rating=None,
+                           rated_at=None, rating_comment="", due_at=handle_due, carried_over_at=later(accepted, 60, 600),
+                           carried_over_reason="涉及多部门，需列入年度计划解决")
+                event("carry_over", row["carried_over_at"], "", "", note=row["carried_over_reason"], public=False)
+                outcome = None
+    else:
+        # Still open: spread over the loop, some past due.
+        stage = rng.choices(("reported", "dispatched", "handling", "resolved", "verified"), (1, 2, 5, 2, 1))[0]
+        if stage == "reported" and not resident:
+            stage = "dispatched"
+        if stage == "reported":
+            ev[1:] = []
+            row.update(status="reported", registered_at=None, accepted_at=None, handle_due_at=None, assignee_id=None,
+                       responsible_level="community" if path.get("community_id") else "grid",
+                       due_at=cal.add(created, *category.limit("dispatch")))
+        elif stage == "dispatched":
+            row.update(status="dispatched", accepted_at=None, handle_due_at=None,
+                       due_at=cal.add(dispatched, accept_v, accept_u))
+        else:
+            event("accept", accepted, "dispatched", "handling", actor=handler)
+            row.update(status="handling", due_at=handle_due)
+            if stage in ("resolved", "verified") and accepted < now - timedelta(minutes=30):
+                resolved = later(accepted, 10, max(11, min(600, (now - accepted).total_seconds() / 60 - 5)))
+                event("resolve", resolved, "handling", "resolved", actor=handler, note="已处理，请核查")
+                row.update(status="resolved", resolved_at=resolved, resolved_by_id=handler, due_at=None)
+                if stage == "verified":
+                    verified = min(later(resolved, 5, 120), now)
+                    event("verify", verified, "resolved", "verified")
+                    row["status"] = "verified"
+    if demo_clock and row["status"] in ("dispatched", "handling") and level == "grid":
+        # Due within the next minutes: the beat sweep visibly escalates these in the demo.
+        row["due_at"] = now + timedelta(minutes=rng.uniform(1, 8))
+    case = dict(
+        id=pk, number=number, tracking_code=_tracking_code(), kind="mediation" if mediation else "ordinary",
+        channel=channel, external_ref="", reporter_kind=REPORTER_KIND[channel],
+        reporter_id=worker if channel == "patrol" else None, reporter_name=name, reporter_phone=phone,
+        category_id=category.pk, description=description, address=address, building_id=building_id,
+        unit_id=unit_id, latitude=None, longitude=None, alarm_count=1 if channel == "alarm" else 0,
+        created_at=created, **row, **{k: path.get(k) for k in ("district_id", "street_id", "community_id",
+                                                              "grid_id")},
+    )
+    med = None
+    if mediation:
+        parties = [{"name": person(rng)[0], "phone": "", "role": "applicant"},
+                   {"name": person(rng)[0], "phone": "", "role": "respondent"}]
+        done = row["status"] in ("closed", "resolved", "verified")
+        final = outcome or ("agreed" if done else "pending")
+        med = (pk, parties, final if done else "pending",
+               "双方自愿达成调解协议，约定按期履行。" if done and final == "agreed" else "",
+               row["resolved_at"] if done else None)
+    return tuple(case[f] for f in CASE_FIELDS), ev, med

@@ -1,0 +1,123 @@
+"""Reads of cases that depend on who asks. Every view, admin, export, API and
+task reads cases through `cases_visible_to`; "not yours" answers 404 like
+"does not exist" (grid.selectors.get_visible_or_404).
+
+Scope: a post on a place reaches the cases stored under it (the path ids on
+the case, one indexed equality per post). Mediation cases (矛盾纠纷调解) are
+private: inside the scope only staff with a managing post see them; their
+mediators and their assignee see them wherever they are posted.
+"""
+
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+
+from grid.selectors import scope_of
+
+from .models import Case, CaseEvent, CaseKind, CasePhoto, Mediation, Notification, Status
+from .services import normalise_tracking_code
+from .workflow import HANDLING_ROLES
+
+# What sits in a handler's queue: waiting to be accepted, or in hand.
+QUEUE_STATUSES = (Status.DISPATCHED, Status.HANDLING)
+
+
+def cases_visible_to(user):
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Case.objects.none()
+    scope = scope_of(user)
+    if scope.unrestricted:
+        return Case.objects.all()
+    in_place = scope.path_q()
+    officials = scope.managing().path_q(building_field=None, unit_field=None)
+    mediator_of = Mediation.mediators.through.objects.filter(user_id=user.pk).values("mediation_id")
+    visible = (in_place & (Q(kind=CaseKind.ORDINARY) | officials)) | Q(pk__in=mediator_of) | Q(assignee=user)
+    return Case.objects.filter(visible)
+
+
+def _supervised_first():
+    # False sorts before True: supervised (督办) cases lead every list.
+    return ExpressionWrapper(Q(supervised_at__isnull=True), output_field=BooleanField())
+
+
+def queue_for(user):
+    """A handler's queue: assigned to me, or waiting unassigned where I work; 督办 first, then soonest due."""
+    scope = scope_of(user)
+    pool = Q(assignee=user)
+    for span in scope.spans:
+        if span.role in HANDLING_ROLES.get(span.kind, ()):
+            pool |= Q(assignee__isnull=True, responsible_level=span.kind, **{f"{span.kind}_id": span.area_id})
+    return (
+        cases_visible_to(user)
+        .filter(pool, status__in=QUEUE_STATUSES)
+        .select_related("category", "assignee", "building", "unit")
+        .order_by(_supervised_first(), "due_at", "pk")
+    )
+
+
+def board_for(user):
+    """Staff's case board over their subtree, newest first (the page adds its filters).
+
+    Supervised cases lead the queues; on the board they are a filter
+    (`supervised_at__isnull=False`), because sorting a district's millions of
+    cases by a flag first cannot use the (place, created_at) indexes.
+    """
+    return (
+        cases_visible_to(user)
+        .select_related("category", "category__parent", "assignee", "grid", "community", "street", "building")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def overdue_q(now):
+    """Cases on the clock whose current stage is past due."""
+    from .models import CLOCKED_STATUSES
+
+    return Q(status__in=CLOCKED_STATUSES, due_at__lt=now)
+
+
+def case_detail(queryset, pk):
+    """One case with what a detail page shows, from an already scoped queryset (None if absent)."""
+    return (
+        queryset.select_related("category", "category__parent", "assignee", "reporter", "building", "unit", "grid",
+                                "community", "street", "district", "duplicate_of", "supervised_by", "resolved_by")
+        .prefetch_related(
+            Prefetch("events", queryset=CaseEvent.objects.select_related("actor").prefetch_related("photos")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def staff_timeline(case):
+    return list(CaseEvent.objects.filter(case=case).select_related("actor").prefetch_related("photos"))
+
+
+def case_by_tracking_code(code):
+    """The case a reporter tracks (public page), or None. Only the code is checked: keep it secret."""
+    code = normalise_tracking_code(code)
+    if not code:
+        return None
+    return Case.objects.select_related("category", "category__parent").filter(tracking_code=code).first()
+
+
+def public_timeline(case):
+    """What the reporter may see: public events only, without who did them (no personal data)."""
+    events = CaseEvent.objects.filter(case=case, is_public=True).prefetch_related(
+        Prefetch("photos", queryset=CasePhoto.objects.order_by("uploaded_at", "id"))
+    )
+    return [
+        {
+            "at": e.at,
+            "action": e.action,
+            "label": e.get_action_display(),
+            "status": e.to_status,
+            "status_label": Status(e.to_status).label if e.to_status else "",
+            "note": e.note,
+            "photos": list(e.photos.all()),
+        }
+        for e in events
+    ]
+
+
+def inbox_for(user, *, unread_only=False):
+    rows = Notification.objects.filter(user=user).select_related("case")
+    return rows.filter(read_at__isnull=True) if unread_only else rows

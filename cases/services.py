@@ -1,0 +1,1022 @@
+"""Every write to a case: intake, one function per transition, the escalation sweep.
+
+Each transition re-reads the case, asks cases/workflow.py whether the move is
+allowed for this user now, changes the row with a conditional UPDATE keyed on
+what it read (status, level, assignee, ...) and acts only if that UPDATE
+changed a row; the timeline event and the notification outbox rows are written
+in the same transaction and Celery is asked to deliver them on commit. A
+refused write raises DomainError and leaves nothing behind.
+"""
+
+import logging
+import re
+import secrets
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case as SqlCase
+from django.db.models import DateTimeField, F, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grid.models import KIND_LEVEL, Area, AreaKind, Building, Unit
+from grid.selectors import scope_of
+from grid.services import path_values
+from portal.errors import DomainError
+
+from . import notifications, routing, workflow
+from .calendar import add_working_time
+from .models import (
+    CLOCKED_STATUSES,
+    OPEN_STATUSES,
+    STAFF_CHANNELS,
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseNumberCounter,
+    CasePhoto,
+    Category,
+    Channel,
+    ExtensionRequest,
+    ExtensionStatus,
+    Mediation,
+    MediationOutcome,
+    MediationSession,
+    PhotoStage,
+    ReporterKind,
+    Status,
+    TimeUnit,
+)
+
+log = logging.getLogger(__name__)
+A = CaseEvent.Action
+
+# Unambiguous: no 0/O, 1/I/L. 13 symbols of 31 ≈ 64 bits.
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+TRACKING_LENGTH = 13
+DESCRIPTION_MAX = 4000
+NOTE_MAX = 4000
+ALARM_WINDOW = timedelta(minutes=30)
+IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
+PHONE_RE = re.compile(r"^[0-9+\- ]{3,20}$")
+
+REPORTER_BY_CHANNEL = {
+    Channel.WEB: ReporterKind.RESIDENT,
+    Channel.QR: ReporterKind.RESIDENT,
+    Channel.OPEN311: ReporterKind.RESIDENT,
+    Channel.HOTLINE: ReporterKind.HOTLINE_OPERATOR,
+    Channel.PATROL: ReporterKind.GRID_WORKER,
+    Channel.ALARM: ReporterKind.ALARM_SYSTEM,
+    Channel.DEPARTMENT: ReporterKind.DEPARTMENT,
+}
+
+
+# --- small helpers ---------------------------------------------------------------------
+
+def _now(now):
+    return now or timezone.now()
+
+
+def new_tracking_code():
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+
+
+def normalise_tracking_code(raw):
+    """What a reporter typed (any case, dashes, spaces) → the stored form."""
+    return re.sub(r"[\s\-]", "", (raw or "")).upper()[:32]
+
+
+def next_case_number(now):
+    """YYYYMMDD + a five-digit sequence of the day (Asia/Shanghai), e.g. 2026112300012."""
+    day = timezone.localdate(now)
+    with transaction.atomic():
+        if not CaseNumberCounter.objects.filter(day=day).update(last=F("last") + 1):
+            try:
+                with transaction.atomic():
+                    CaseNumberCounter.objects.create(day=day, last=1)
+            except IntegrityError:  # another report created the day's row first
+                CaseNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
+        last = CaseNumberCounter.objects.filter(day=day).values_list("last", flat=True).get()
+    return f"{day:%Y%m%d}{last:05d}"
+
+
+def _clean_text(value, *, field, required=True, limit=NOTE_MAX):
+    text = (value or "").strip()
+    if required and not text:
+        raise DomainError(_("Please fill in the %(field)s.") % {"field": field}, code="blank")
+    if len(text) > limit:
+        raise DomainError(
+            _("The %(field)s is too long (at most %(n)d characters).") % {"field": field, "n": limit},
+            code="too_long",
+        )
+    return text
+
+
+def validate_photo(upload):
+    """Refuse anything but a real image within CASE_PHOTO_MAX_BYTES. Rewinds the file."""
+    from PIL import Image, UnidentifiedImageError
+
+    limit = settings.CASE_PHOTO_MAX_BYTES
+    size = getattr(upload, "size", None)
+    if size is None:
+        upload.seek(0, 2)
+        size = upload.tell()
+    if size > limit:
+        raise DomainError(
+            _("The photo “%(name)s” is too large (at most %(mb)s MB).")
+            % {"name": getattr(upload, "name", ""), "mb": round(limit / 1024 / 1024, 1)},
+            code="photo_too_large",
+        )
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            fmt = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        fmt = None
+    upload.seek(0)
+    if fmt not in IMAGE_FORMATS:
+        raise DomainError(
+            _("“%(name)s” is not a photo (JPEG, PNG, WebP or GIF).") % {"name": getattr(upload, "name", "")},
+            code="not_an_image",
+        )
+
+
+def _validate_photos(photos):
+    photos = [p for p in (photos or ()) if p]
+    if len(photos) > 9:
+        raise DomainError(_("At most 9 photos at a time."), code="too_many_photos")
+    for photo in photos:
+        validate_photo(photo)
+    return photos
+
+
+def _save_photos(case, event, photos, stage, now):
+    for photo in photos:
+        CasePhoto.objects.create(case=case, event=event, stage=stage, image=photo, uploaded_at=now)
+
+
+def _fresh(case):
+    return Case.objects.select_related("category", "assignee").get(pk=case.pk)
+
+
+def _deadline(case_or_category, stage, now):
+    category = case_or_category.category if isinstance(case_or_category, Case) else case_or_category
+    value, unit = category.limit(stage)
+    return add_working_time(now, value, unit)
+
+
+def _event(case, action, *, actor, now, from_status="", to_status="", note="", is_public=False, data=None):
+    return CaseEvent.objects.create(
+        case=case, action=action, from_status=from_status, to_status=to_status, actor=actor, at=now,
+        note=note, is_public=is_public, data=data or {},
+    )
+
+
+def _stale(case, name, user):
+    """The conditional UPDATE changed nothing: someone else moved the case first."""
+    fresh = _fresh(case)
+    if name == "accept" and fresh.status == Status.HANDLING and fresh.assignee_id:
+        if user is not None and fresh.assignee_id == user.pk:
+            return DomainError(_("You have already accepted this case."), code="taken")
+        return DomainError(_("This case was already accepted by %(name)s.") % {"name": fresh.assignee},
+                           code="taken")
+    return DomainError(
+        _("Case %(number)s changed meanwhile (it is now “%(status)s”); reload it and try again.")
+        % {"number": fresh.number, "status": Status(fresh.status).label},
+        code="stale",
+    )
+
+
+def _apply(case, name, *, user, now, changes=None, actor=None, action=None, note="", is_public=None,
+           data=None, expect=None):
+    """Check the move, make it with a conditional UPDATE, write its event. Returns the event.
+
+    `case` must be freshly read in this transaction; it is refreshed afterwards.
+    """
+    if name == "accept" and case.status == Status.HANDLING and case.assignee_id:
+        raise _stale(case, name, user)
+    transition = workflow.check(name, case, user, actor=actor)
+    values = dict(changes or {})
+    before = case.status
+    after = transition.target_from(before)
+    if transition.changes_status:
+        values["status"] = after
+    keys = {"pk": case.pk, "status": before, "responsible_level": case.responsible_level,
+            "assignee_id": case.assignee_id}
+    keys.update(expect or {})
+    if values:
+        if Case.objects.filter(**keys).update(**values) != 1:
+            raise _stale(case, name, user)
+    elif not Case.objects.filter(**keys).exists():
+        raise _stale(case, name, user)
+    if is_public is None:
+        is_public = transition.changes_status
+    event = _event(
+        case, action or name, actor=user, now=now,
+        from_status=before, to_status=after if transition.changes_status else "",
+        note=note, is_public=is_public, data=data,
+    )
+    case.refresh_from_db()
+    return event
+
+
+def _lapse_extensions(case, now):
+    ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.LAPSED, decided_at=now
+    )
+
+
+def _case_link_text(case):
+    return f"{case.number} {case.category.name}：{case.description[:60]}"
+
+
+# --- intake -------------------------------------------------------------------------------
+
+def _category(category):
+    if isinstance(category, Category):
+        found = Category.objects.filter(pk=category.pk, is_active=True).first()
+    elif category in (None, ""):
+        found = None
+    else:
+        lookup = Q(code=str(category))
+        if str(category).isdigit():
+            lookup |= Q(pk=int(category))
+        found = Category.objects.filter(lookup, is_active=True).first()
+    if found is None:
+        raise DomainError(_("Choose a category from the list."), code="unknown_category")
+    return found
+
+
+def _place(*, place=None, grid=None, building=None, unit=None):
+    """(area, building, unit) from whatever the caller knows, checked for consistency."""
+    if isinstance(place, Unit):
+        unit = unit or place
+    elif isinstance(place, Building):
+        building = building or place
+    elif isinstance(place, Area):
+        grid = grid or place
+    if unit is not None:
+        unit = Unit.objects.select_related("building__grid").get(pk=unit.pk)
+        if building is not None and building.pk != unit.building_id:
+            raise DomainError(_("That unit is not in the chosen building."), code="bad_place")
+        building = unit.building
+    if building is not None:
+        building = Building.objects.select_related("grid").get(pk=building.pk)
+        if grid is not None and grid.pk != building.grid_id:
+            raise DomainError(_("That building is not in the chosen grid."), code="bad_place")
+        grid = building.grid
+    if grid is None:
+        raise DomainError(_("Choose where the matter is: a building, or at least the grid."), code="no_place")
+    grid = Area.objects.get(pk=grid.pk)
+    if grid.kind not in (AreaKind.GRID, AreaKind.COMMUNITY):
+        raise DomainError(_("Choose a grid or a community, not a whole street or district."), code="bad_place")
+    if not grid.is_active:
+        raise DomainError(_("“%(place)s” was merged into another place; choose the new one.") % {"place": grid.name},
+                          code="bad_place")
+    return grid, building, unit
+
+
+def _coordinate(value, low, high, label):
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.000001"))
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("The %(what)s is not a number.") % {"what": label}, code="bad_coordinate") from None
+    if not (low <= number <= high):
+        raise DomainError(_("The %(what)s is out of range.") % {"what": label}, code="bad_coordinate")
+    return number
+
+
+def _may_report_for(user, area):
+    """Staff channels: the acting user must reach the place (or be an administrator)."""
+    if user is None or not user.is_authenticated:
+        return False
+    scope = scope_of(user)
+    if scope.unrestricted:
+        return True
+    values = path_values(area)
+    return any(values.get(f"{s.kind}_id") == s.area_id for s in scope.spans)
+
+
+@transaction.atomic
+def case_report(*, category, description, channel, place=None, grid=None, building=None, unit=None,
+                address="", latitude=None, longitude=None, reporter_kind=None, reporter_name="",
+                reporter_phone="", photos=(), parties=None, external_ref="", acting_user=None, now=None):
+    """Take a report from any channel; returns the saved case (with its tracking code).
+
+    Residents' reports (web, QR, Open311) wait for community staff to register
+    them; reports from staff channels (hotline, patrol, alarm, department) are
+    registered and dispatched at once. Nothing is saved unless all is valid.
+    """
+    now = _now(now)
+    if channel not in Channel.values:
+        raise DomainError(_("Unknown channel."), code="bad_channel")
+    category = _category(category)
+    description = _clean_text(description, field=_("description"), limit=DESCRIPTION_MAX)
+    area, building, unit = _place(place=place, grid=grid, building=building, unit=unit)
+    address = _clean_text(address, field=_("address"), required=False, limit=200)
+    if not address and building is not None:
+        address = building.address or str(building)
+    reporter_name = _clean_text(reporter_name, field=_("name"), required=False, limit=50)
+    reporter_phone = _clean_text(reporter_phone, field=_("phone"), required=False, limit=20)
+    if reporter_phone and not PHONE_RE.match(reporter_phone):
+        raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
+    latitude = _coordinate(latitude, -90, 90, _("latitude"))
+    longitude = _coordinate(longitude, -180, 180, _("longitude"))
+    photos = _validate_photos(photos)
+    staff_channel = channel in STAFF_CHANNELS
+    user = acting_user if acting_user is not None and acting_user.is_authenticated else None
+    if staff_channel and channel != Channel.ALARM and not _may_report_for(user, area):
+        raise DomainError(_("You may not report for this place."), code="forbidden")
+    reporter_kind = reporter_kind or REPORTER_BY_CHANNEL[channel]
+    if reporter_kind not in ReporterKind.values:
+        raise DomainError(_("Unknown kind of reporter."), code="bad_reporter")
+
+    path = path_values(area)
+    kind = CaseKind.MEDIATION if category.is_mediation else CaseKind.ORDINARY
+    # Until registered, the case waits with the community's staff (they triage residents' reports).
+    level = AreaKind.COMMUNITY if path["community_id"] else AreaKind.GRID
+    case = Case.objects.create(
+        number=next_case_number(now), tracking_code=new_tracking_code(), kind=kind, channel=channel,
+        external_ref=(external_ref or "")[:64], reporter_kind=reporter_kind, reporter=user,
+        reporter_name=reporter_name, reporter_phone=reporter_phone, category=category, description=description,
+        address=address, building=building, unit=unit, latitude=latitude, longitude=longitude,
+        status=Status.REPORTED, responsible_level=level, due_at=_deadline(category, "dispatch", now),
+        created_at=now, **path,
+    )
+    event = _event(case, A.REPORT, actor=user, now=now, to_status=Status.REPORTED, is_public=True,
+                   data={"channel": channel})
+    _save_photos(case, event, photos, PhotoStage.REPORT, now)
+    if kind == CaseKind.MEDIATION:
+        mediation = Mediation.objects.create(case=case, parties=_clean_parties(parties))
+        if user is not None and channel == Channel.PATROL:
+            mediation.mediators.add(user)
+    if staff_channel:
+        _register(case, user=None, actor=workflow.SYSTEM, now=now, note="")
+    else:
+        notifications.notify(
+            users=routing.responsible_staff(case), case=case, now=now,
+            subject=_("New report to register: %(number)s") % {"number": case.number},
+            body=_case_link_text(case),
+        )
+    return case
+
+
+def _clean_parties(parties):
+    cleaned = []
+    for party in parties or ():
+        name = str(party.get("name", "")).strip()[:50]
+        if name:
+            cleaned.append({"name": name, "phone": str(party.get("phone", "")).strip()[:20],
+                            "role": str(party.get("role", "")).strip()[:20]})
+    return cleaned
+
+
+@transaction.atomic
+def case_report_alarm(*, category, description, grid=None, building=None, unit=None, device_id="",
+                      latitude=None, longitude=None, photos=(), now=None, window=ALARM_WINDOW):
+    """A camera or one-click alarm (微天网). Returns (case, created).
+
+    An alarm of the same category at the same place within `window` of an open
+    alarm case is folded into that case (alarm_count + 1, a timeline line)
+    instead of opening a new one.
+    """
+    now = _now(now)
+    category = _category(category)
+    area, building, unit = _place(grid=grid, building=building, unit=unit)
+    _lock_place(category.pk, area.pk)
+    same_place = Q(building=building) if building is not None else Q(building__isnull=True)
+    area_field = "grid" if area.kind == AreaKind.GRID else "community"
+    existing = (
+        Case.objects.filter(same_place, category=category, channel=Channel.ALARM, status__in=OPEN_STATUSES,
+                            created_at__gte=now - window, **{area_field: area})
+        .order_by("-created_at").first()
+    )
+    if existing is not None:
+        Case.objects.filter(pk=existing.pk).update(alarm_count=F("alarm_count") + 1)
+        _event(existing, A.ALARM_REPEAT, actor=None, now=now, note=_clean_text(description, field=_("description"),
+                                                                              required=False, limit=NOTE_MAX),
+               data={"device": str(device_id)[:64]})
+        existing.refresh_from_db()
+        return existing, False
+    case = case_report(
+        category=category, description=description, channel=Channel.ALARM, grid=area if building is None else None,
+        building=building, unit=unit, latitude=latitude, longitude=longitude, photos=photos,
+        external_ref=str(device_id), reporter_kind=ReporterKind.ALARM_SYSTEM, now=now,
+    )
+    Case.objects.filter(pk=case.pk).update(alarm_count=1)
+    case.refresh_from_db()
+    return case, True
+
+
+def _lock_place(category_id, area_id):
+    """Serialise alarm intake per (category, place) so two simultaneous alarms open one case."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7302_0000 + int(category_id) % 10_000,
+                                                                    int(area_id)])
+
+
+# --- transitions ---------------------------------------------------------------------------
+
+def _register(case, *, user, actor, now, note):
+    _apply(case, "register", user=user, actor=actor, now=now, note=note,
+           changes={"registered_at": now, "due_at": _deadline(case, "dispatch", now)})
+    _dispatch(case, name="dispatch", user=user, actor=actor, now=now, level=None, assignee=None, note="")
+
+
+@transaction.atomic
+def case_register(*, case, acting_user, now=None, category=None, note=""):
+    """Accept a resident's report as a matter (案卷建立) and route it. Staff may correct the category."""
+    now = _now(now)
+    case = _fresh(case)
+    if category is not None:
+        category = _category(category)
+        if category.pk != case.category_id:
+            workflow.check("register", case, acting_user)
+            kind = CaseKind.MEDIATION if category.is_mediation else CaseKind.ORDINARY
+            Case.objects.filter(pk=case.pk, status=Status.REPORTED).update(category=category, kind=kind)
+            if kind == CaseKind.MEDIATION:
+                Mediation.objects.get_or_create(case=case)
+            case = _fresh(case)
+    _register(case, user=acting_user, actor=None, now=now, note=_clean_text(note, field=_("note"), required=False))
+    return case
+
+
+@transaction.atomic
+def case_reject(*, case, acting_user, reason, now=None):
+    """Not a matter for the portal (spam, private business, already solved...). Reason shown to the reporter."""
+    now = _now(now)
+    case = _fresh(case)
+    reason = _clean_text(reason, field=_("reason"))
+    _apply(case, "reject", user=acting_user, now=now, note=reason, changes={"closed_at": now, "due_at": None})
+    return case
+
+
+def _dispatch_target(case, user, level, assignee):
+    """Work out (level, assignee) for a dispatch and check the dispatcher may send it there."""
+    if level is None and assignee is None:
+        return routing.route(case)
+    if level is None:
+        posts = assignee.posts.filter(ended_at__isnull=True, area__isnull=False).values_list("area_id", "area__kind")
+        matches = [kind for area_id, kind in posts if getattr(case, f"{kind}_id", None) == area_id]
+        if not matches:
+            raise DomainError(_("%(name)s has no post at this case's place.") % {"name": assignee}, code="bad_assignee")
+        level = max(matches, key=lambda k: KIND_LEVEL[k])
+    if level not in (AreaKind.GRID, AreaKind.COMMUNITY, AreaKind.STREET, AreaKind.DISTRICT) \
+            or not getattr(case, f"{level}_id", None):
+        raise DomainError(_("This case has no place at that level."), code="bad_level")
+    if user is not None and not user.is_superuser:
+        depths = [KIND_LEVEL[s.kind] for s in scope_of(user).managing().spans
+                  if getattr(case, f"{s.kind}_id") == s.area_id]
+        if not depths or KIND_LEVEL[level] < min(depths):
+            raise DomainError(_("You can only dispatch within your own part of the tree."), code="forbidden")
+    if assignee is not None:
+        area_id = getattr(case, f"{level}_id")
+        holds = assignee.posts.filter(area_id=area_id, role__in=workflow.HANDLING_ROLES[level],
+                                      ended_at__isnull=True).exists()
+        if not holds or not assignee.is_active:
+            raise DomainError(_("%(name)s does not work at that place.") % {"name": assignee}, code="bad_assignee")
+    return level, assignee
+
+
+def _dispatch(case, *, name, user, actor, now, level, assignee, note):
+    level, assignee = _dispatch_target(case, user, level, assignee)
+    _lapse_extensions(case, now)
+    _apply(case, name, user=user, actor=actor, now=now, note=note,
+           changes={"responsible_level": level, "assignee": assignee, "accepted_at": None,
+                    "due_at": _deadline(case, "accept", now)},
+           data={"level": level, "assignee": assignee.pk if assignee else None})
+    recipients = [assignee] if assignee else routing.responsible_staff(case, level)
+    notifications.notify(
+        users=recipients, case=case, now=now,
+        subject=_("Case %(number)s dispatched to you") % {"number": case.number},
+        body=_case_link_text(case),
+    )
+
+
+@transaction.atomic
+def case_dispatch(*, case, acting_user, now=None, level=None, assignee=None, note=""):
+    """任务派遣: send a registered case to a level (and a person). Without both, routing decides."""
+    now = _now(now)
+    case = _fresh(case)
+    _dispatch(case, name="dispatch", user=acting_user, actor=None, now=now, level=level, assignee=assignee,
+              note=_clean_text(note, field=_("note"), required=False))
+    return case
+
+
+@transaction.atomic
+def case_redispatch(*, case, acting_user, now=None, level=None, assignee=None, note=""):
+    """Send a dispatched or in-hand case to another level or person; they must accept it afresh."""
+    now = _now(now)
+    case = _fresh(case)
+    _dispatch(case, name="redispatch", user=acting_user, actor=None, now=now, level=level, assignee=assignee,
+              note=_clean_text(note, field=_("note"), required=False))
+    return case
+
+
+@transaction.atomic
+def case_accept(*, case, acting_user, now=None):
+    """The handler takes the case (one tap). Of two at once, one wins; the other is told who."""
+    now = _now(now)
+    case = _fresh(case)
+    due = _deadline(case, "handle", now)
+    _apply(case, "accept", user=acting_user, now=now,
+           changes={"assignee": acting_user, "accepted_at": now, "due_at": due, "handle_due_at": due})
+    if case.kind == CaseKind.MEDIATION:
+        Mediation.objects.get_or_create(case=case)[0].mediators.add(acting_user)
+    return case
+
+
+@transaction.atomic
+def case_return(*, case, acting_user, reason, now=None):
+    """"Not ours": back to the dispatcher with a reason. From a grid it goes to the community."""
+    now = _now(now)
+    case = _fresh(case)
+    reason = _clean_text(reason, field=_("reason"))
+    level = AreaKind.COMMUNITY if case.responsible_level == AreaKind.GRID and case.community_id \
+        else case.responsible_level
+    _lapse_extensions(case, now)
+    _apply(case, "return", user=acting_user, now=now, note=reason, is_public=False,
+           changes={"responsible_level": level, "assignee": None, "accepted_at": None,
+                    "due_at": _deadline(case, "dispatch", now)},
+           data={"level": level})
+    notifications.notify(
+        users=routing.responsible_staff(case, level), case=case, now=now,
+        subject=_("Case %(number)s returned: %(reason)s") % {"number": case.number, "reason": reason[:60]},
+        body=_case_link_text(case),
+    )
+    return case
+
+
+@transaction.atomic
+def case_note(*, case, acting_user, note, photos=(), is_public=False, now=None):
+    """A progress line (no change of state), optionally with photos and shown to the reporter."""
+    now = _now(now)
+    case = _fresh(case)
+    note = _clean_text(note, field=_("note"))
+    photos = _validate_photos(photos)
+    event = _apply(case, "note", user=acting_user, now=now, note=note, is_public=bool(is_public))
+    _save_photos(case, event, photos, PhotoStage.PROGRESS, now)
+    return case
+
+
+def _check_limit(value, unit):
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        value = 0
+    if value <= 0 or unit not in TimeUnit.values:
+        raise DomainError(_("Give the extra time as a positive number of hours or days."), code="bad_extension")
+    return value
+
+
+@transaction.atomic
+def case_request_extension(*, case, acting_user, value, unit, reason, now=None):
+    """延期申请: the handler asks the level above for more time."""
+    now = _now(now)
+    case = _fresh(case)
+    value = _check_limit(value, unit)
+    reason = _clean_text(reason, field=_("reason"))
+    if ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).exists():
+        raise DomainError(_("An extension request for this case is already waiting for a decision."),
+                          code="pending")
+    _apply(case, "request_extension", user=acting_user, now=now, note=reason, data={"value": value, "unit": unit})
+    try:
+        with transaction.atomic():
+            request = ExtensionRequest.objects.create(case=case, requested_by=acting_user, requested_at=now,
+                                                      value=value, unit=unit, reason=reason)
+    except IntegrityError:
+        raise DomainError(_("An extension request for this case is already waiting for a decision."),
+                          code="pending") from None
+    above = workflow.level_above(case.responsible_level) or case.responsible_level
+    notifications.notify(
+        users=routing.responsible_staff(case, above), case=case, now=now,
+        subject=_("Extension requested for case %(number)s") % {"number": case.number}, body=reason,
+    )
+    return request
+
+
+@transaction.atomic
+def case_decide_extension(*, extension, acting_user, approve, note="", now=None):
+    """The level above approves (the deadline moves out) or rejects an extension request."""
+    now = _now(now)
+    extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+    case = _fresh(extension.case)
+    if extension.status != ExtensionStatus.PENDING:
+        raise DomainError(_("This extension request was already decided."), code="decided")
+    if extension.requested_by_id == acting_user.pk:
+        raise DomainError(_("You cannot decide your own extension request."), code="forbidden")
+    note = _clean_text(note, field=_("note"), required=False)
+    changes = {}
+    if approve:
+        base = max(case.due_at or now, now)
+        due = add_working_time(base, extension.value, extension.unit)
+        changes = {"due_at": due, "handle_due_at": due, "extension_count": F("extension_count") + 1}
+    _apply(case, "decide_extension", user=acting_user, now=now, note=note, changes=changes,
+           data={"approved": bool(approve), "request": extension.pk})
+    ExtensionRequest.objects.filter(pk=extension.pk, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED,
+        decided_by=acting_user, decided_at=now, decision_note=note,
+    )
+    notifications.notify(
+        users=[extension.requested_by], case=case, now=now,
+        subject=(_("Extension approved for case %(number)s") if approve
+                 else _("Extension rejected for case %(number)s")) % {"number": case.number},
+        body=note or _case_link_text(case),
+    )
+    extension.refresh_from_db()
+    return extension
+
+
+@transaction.atomic
+def case_resolve(*, case, acting_user, note, photos=(), now=None):
+    """处理反馈: the handler reports it solved, with a photo (a mediation needs its outcome instead)."""
+    now = _now(now)
+    case = _fresh(case)
+    note = _clean_text(note, field=_("note"))
+    photos = _validate_photos(photos)
+    if case.kind == CaseKind.MEDIATION:
+        mediation = Mediation.objects.filter(case=case).first()
+        if mediation is None or mediation.outcome == MediationOutcome.PENDING:
+            raise DomainError(_("Record the outcome of the mediation before resolving it."), code="no_outcome")
+    elif not photos:
+        raise DomainError(_("Add a photo of the result."), code="no_photo")
+    _lapse_extensions(case, now)
+    event = _apply(case, "resolve", user=acting_user, now=now, note=note,
+                   changes={"resolved_at": now, "resolved_by": acting_user, "due_at": None})
+    _save_photos(case, event, photos, PhotoStage.RESOLVE, now)
+    notifications.notify(
+        users=routing.responsible_staff(case, AreaKind.COMMUNITY) if case.community_id else [],
+        case=case, now=now,
+        subject=_("Case %(number)s resolved: please verify") % {"number": case.number}, body=note,
+    )
+    return case
+
+
+@transaction.atomic
+def case_verify(*, case, acting_user, passed, note="", photos=(), now=None):
+    """核查: on site, by someone other than the handler. Failing sends it back as rework."""
+    now = _now(now)
+    case = _fresh(case)
+    photos = _validate_photos(photos)
+    if passed:
+        note = _clean_text(note, field=_("note"), required=False)
+        event = _apply(case, "verify", user=acting_user, now=now, note=note, action=A.VERIFY)
+    else:
+        note = _clean_text(note, field=_("reason"))
+        due = _deadline(case, "handle", now)
+        event = _apply(case, "verify_fail", user=acting_user, now=now, note=note, is_public=False,
+                       action=A.VERIFY_FAIL,
+                       changes={"resolved_at": None, "resolved_by": None, "due_at": due, "handle_due_at": due,
+                                "rework_count": F("rework_count") + 1})
+        notifications.notify(
+            users=[case.assignee], case=case, now=now,
+            subject=_("Case %(number)s failed verification: rework") % {"number": case.number}, body=note,
+        )
+    _save_photos(case, event, photos, PhotoStage.VERIFY, now)
+    return case
+
+
+@transaction.atomic
+def case_close(*, case, acting_user, note="", now=None):
+    """核查结案: close a verified case; the reporter may now rate it."""
+    now = _now(now)
+    case = _fresh(case)
+    _apply(case, "close", user=acting_user, now=now, note=_clean_text(note, field=_("note"), required=False),
+           changes={"closed_at": now})
+    return case
+
+
+def _reopen(case, *, user, actor, now, reason):
+    due = _deadline(case, "handle", now)
+    _apply(case, "reopen", user=user, actor=actor, now=now, note=reason,
+           changes={"closed_at": None, "resolved_at": None, "resolved_by": None, "rating": None,
+                    "rating_comment": "", "rated_at": None, "due_at": due, "handle_due_at": due,
+                    "rework_count": F("rework_count") + 1})
+    notifications.notify(
+        users=[case.assignee] if case.assignee_id else routing.responsible_staff(case), case=case, now=now,
+        subject=_("Case %(number)s reopened: the reporter is not satisfied") % {"number": case.number},
+        body=reason,
+    )
+
+
+@transaction.atomic
+def case_reopen(*, case, acting_user, reason, now=None):
+    """Reopen a closed case because the reporter is not satisfied (counted as rework)."""
+    now = _now(now)
+    case = _fresh(case)
+    _reopen(case, user=acting_user, actor=None, now=now, reason=_clean_text(reason, field=_("reason")))
+    return case
+
+
+@transaction.atomic
+def case_mark_duplicate(*, case, duplicate_of, acting_user, note="", now=None):
+    """Close a case as a duplicate of another (the original is followed to its own original)."""
+    now = _now(now)
+    case = _fresh(case)
+    original = Case.objects.filter(pk=getattr(duplicate_of, "pk", duplicate_of)).first()
+    if original is not None and original.duplicate_of_id:
+        original = Case.objects.get(pk=original.duplicate_of_id)
+    if original is None:
+        raise DomainError(_("No such case."), code="no_case")
+    if original.pk == case.pk:
+        raise DomainError(_("A case cannot be a duplicate of itself."), code="self")
+    if acting_user is not None and not acting_user.is_superuser:
+        from .selectors import cases_visible_to
+
+        if not cases_visible_to(acting_user).filter(pk=original.pk).exists():
+            raise DomainError(_("No such case."), code="no_case")
+    _lapse_extensions(case, now)
+    _apply(case, "mark_duplicate", user=acting_user, now=now,
+           note=_clean_text(note, field=_("note"), required=False),
+           changes={"duplicate_of": original, "closed_at": now, "due_at": None},
+           data={"original": original.number})
+    return case
+
+
+@transaction.atomic
+def case_supervise(*, case, acting_user, note="", now=None):
+    """督办: an official flags the case; it goes to the top of every queue."""
+    now = _now(now)
+    case = _fresh(case)
+    _apply(case, "supervise", user=acting_user, now=now, note=_clean_text(note, field=_("note"), required=False),
+           changes={"supervised_at": now, "supervised_by": acting_user}, expect={"supervised_at": None})
+    notifications.notify(
+        users=[case.assignee] if case.assignee_id else routing.responsible_staff(case), case=case, now=now,
+        subject=_("Case %(number)s is supervised (督办)") % {"number": case.number},
+        body=note or _case_link_text(case), chat=True,
+    )
+    return case
+
+
+@transaction.atomic
+def case_carry_over(*, case, acting_user, reason, now=None):
+    """挂账: a matter that cannot be solved within its limits; escalation pauses."""
+    now = _now(now)
+    case = _fresh(case)
+    reason = _clean_text(reason, field=_("reason"), limit=200)
+    _apply(case, "carry_over", user=acting_user, now=now, note=reason,
+           changes={"carried_over_at": now, "carried_over_reason": reason}, expect={"carried_over_at": None})
+    return case
+
+
+@transaction.atomic
+def case_lift_carry_over(*, case, acting_user, note="", now=None):
+    """Take a case off the carry-over list; the current stage's clock starts afresh."""
+    now = _now(now)
+    case = _fresh(case)
+    stage = {Status.HANDLING: "handle", Status.DISPATCHED: "accept"}.get(case.status, "dispatch")
+    due = _deadline(case, stage, now)
+    changes = {"carried_over_at": None, "carried_over_reason": "", "due_at": due}
+    if stage == "handle":
+        changes["handle_due_at"] = due
+    _apply(case, "lift_carry_over", user=acting_user, now=now,
+           note=_clean_text(note, field=_("note"), required=False), changes=changes,
+           expect={"carried_over_at": case.carried_over_at})
+    return case
+
+
+def _escalation_changes(case, now):
+    upper = workflow.level_above(case.responsible_level)
+    stage = "dispatch" if case.status in (Status.REPORTED, Status.REGISTERED) else "accept"
+    return upper, {"responsible_level": upper, "assignee": None, "accepted_at": None,
+                   "due_at": _deadline(case, stage, now), "escalation_count": F("escalation_count") + 1}
+
+
+def _notify_escalation(case, level, now, reason, recipients=None):
+    notifications.notify(
+        users=recipients if recipients is not None else routing.responsible_staff(case, level), case=case, now=now,
+        subject=_("Case %(number)s escalated to you (%(level)s)")
+        % {"number": case.number, "level": AreaKind(level).label},
+        body=f"{reason}\n{_case_link_text(case)}", chat=True,
+    )
+
+
+@transaction.atomic
+def case_escalate(*, case, acting_user, reason, now=None):
+    """"Beyond my power": move the case one level up by hand, with a reason."""
+    now = _now(now)
+    case = _fresh(case)
+    reason = _clean_text(reason, field=_("reason"))
+    workflow.check("escalate", case, acting_user)
+    upper, changes = _escalation_changes(case, now)
+    _lapse_extensions(case, now)
+    _apply(case, "escalate", user=acting_user, now=now, note=reason, changes=changes, is_public=True,
+           data={"from_level": case.responsible_level, "to_level": upper, "by_hand": True})
+    _notify_escalation(case, upper, now, reason)
+    return case
+
+
+class _SweepConflict(Exception):
+    """A batch UPDATE changed fewer rows than were read: roll the batch back, retry next run."""
+
+
+def escalate_overdue(*, now=None, batch=500):
+    """The sweep (every minute): move each overdue case one level up. Returns how many moved.
+
+    Each batch reads its candidates under row locks (SKIP LOCKED: a concurrent
+    sweep takes other rows; on SQLite the write lock is taken at BEGIN) and
+    changes them with conditional UPDATEs keyed on (pk, status, level, still
+    overdue, not carried over), one per (status, level, category), so running
+    it twice or concurrently escalates nothing twice. Carried-over cases and
+    cases already at district level stay put.
+    """
+    now = _now(now)
+    moved = 0
+    after = None
+    while True:
+        try:
+            examined, done, after = _escalate_batch(now, batch, after)
+        except _SweepConflict:
+            log.warning("escalation sweep: cases changed under a batch; it was rolled back and will be retried")
+            return moved
+        moved += done
+        if examined < batch:
+            return moved
+
+
+def _overdue(now):
+    return Case.objects.filter(
+        status__in=CLOCKED_STATUSES, carried_over_at__isnull=True, due_at__lt=now,
+    ).exclude(responsible_level=AreaKind.DISTRICT)
+
+
+@transaction.atomic
+def _escalate_batch(now, batch, after):
+    """One batch, in its own transaction. `after` is the (due_at, pk) the previous batch ended at:
+    walking the index onwards, instead of from its start, never rereads what was just moved."""
+    rows = _overdue(now).order_by("due_at", "pk")
+    if after is not None and connection.vendor != "postgresql":
+        rows = rows.filter(Q(due_at__gt=after[0]) | Q(due_at=after[0], pk__gt=after[1]))
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    cases = list(rows.select_related("category")[:batch])
+    if not cases:
+        return 0, 0, after
+    last = (cases[-1].due_at, cases[-1].pk)
+    reason = _("Past its deadline: escalated automatically.")
+    escalate = workflow.TRANSITIONS["escalate"]
+    groups = {}
+    for case in cases:
+        groups.setdefault((case.status, case.responsible_level), []).append(case)
+    moved = []
+    deadlines = {}
+    for (before, lower), members in groups.items():
+        upper = workflow.level_above(lower)
+        after = escalate.target_from(before)
+        stage = "dispatch" if before in (Status.REPORTED, Status.REGISTERED) else "accept"
+        for case in members:
+            if case.category_id not in deadlines.setdefault(stage, {}):
+                deadlines[stage][case.category_id] = _deadline(case, stage, now)
+        # The new deadline depends on the category only (same now, same stage): one
+        # UPDATE per (status, level) with the deadline chosen per category in SQL.
+        by_category = deadlines[stage]
+        categories = {c.category_id for c in members}
+        new_due = SqlCase(*[When(category_id=pk, then=Value(by_category[pk])) for pk in sorted(categories)],
+                          output_field=DateTimeField())
+        ids = [c.pk for c in members]
+        changed = Case.objects.filter(
+            pk__in=ids, status=before, responsible_level=lower, due_at__lt=now, carried_over_at__isnull=True,
+        ).update(status=after, responsible_level=upper, assignee=None, accepted_at=None, due_at=new_due,
+                 escalation_count=F("escalation_count") + 1)
+        if changed != len(ids):
+            raise _SweepConflict
+        moved.extend((case, before, after, lower, upper) for case in members)
+    CaseEvent.objects.bulk_create([
+        CaseEvent(case=case, action=A.ESCALATE, from_status=before, to_status=after, actor=None, at=now,
+                  note=reason, is_public=True, data={"from_level": lower, "to_level": upper, "by_hand": False})
+        for case, before, after, lower, upper in moved
+    ], batch_size=1000)
+    ExtensionRequest.objects.filter(
+        case_id__in=[c.pk for c, *_rest in moved], status=ExtensionStatus.PENDING
+    ).update(status=ExtensionStatus.LAPSED, decided_at=now)
+    _notify_sweep(moved, now, reason)
+    return len(cases), len(moved), last
+
+
+def _notify_sweep(moved, now, reason):
+    """Each new level's staff hear about each case; the chat group gets one line per place."""
+    places = {(upper, getattr(case, f"{upper}_id")) for case, *_r, upper in moved}
+    staff = routing.handlers_by_area(places)
+    rows = []
+    per_place = {}
+    for case, _before, _after, _lower, upper in moved:
+        place = (upper, getattr(case, f"{upper}_id"))
+        per_place.setdefault(place, []).append(case.number)
+        rows += notifications.build(
+            users=staff.get(place, []), case=case, now=now,
+            subject=_("Case %(number)s escalated to you (%(level)s)")
+            % {"number": case.number, "level": AreaKind(upper).label},
+            body=f"{reason}\n{_case_link_text(case)}",
+        )
+    for (level, _area_id), numbers in per_place.items():
+        shown = "、".join(numbers[:20]) + ("…" if len(numbers) > 20 else "")
+        rows += notifications.build(
+            now=now, chat=True, body=shown,
+            subject=_("%(n)d case(s) escalated to %(level)s level") % {"n": len(numbers),
+                                                                         "level": AreaKind(level).label},
+        )
+    notifications.save(rows)
+
+
+@transaction.atomic
+def case_rate(*, tracking_code, rating, comment="", reopen=False, now=None):
+    """综合评价: the reporter rates a closed case by its tracking code (1–5).
+
+    With `reopen` and a rating of 2 or less the case goes back to its handler
+    as rework; the rating stays on the timeline.
+    """
+    now = _now(now)
+    code = normalise_tracking_code(tracking_code)
+    case = Case.objects.select_related("category", "assignee").filter(tracking_code=code).first() if code else None
+    if case is None:
+        raise DomainError(_("No case has this tracking code."), code="no_case")
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise DomainError(_("Rate from 1 to 5."), code="bad_rating")
+    comment = _clean_text(comment, field=_("comment"), required=False, limit=1000)
+    _apply(case, "rate", user=None, actor=workflow.REPORTER, now=now, note=comment, is_public=True,
+           changes={"rating": rating, "rating_comment": comment, "rated_at": now},
+           expect={"rated_at": None}, data={"rating": rating})
+    if reopen and rating <= 2:
+        _reopen(case, user=None, actor=workflow.REPORTER, now=now,
+                reason=comment or _("The reporter is not satisfied."))
+    return case
+
+
+# --- mediation (矛盾纠纷调解) ------------------------------------------------------------------
+
+def _mediation_for(case, acting_user):
+    case = _fresh(case)
+    if case.kind != CaseKind.MEDIATION:
+        raise DomainError(_("This case is not a mediation."), code="not_mediation")
+    if case.status not in OPEN_STATUSES:
+        raise DomainError(_("This case is no longer open."), code="bad_state")
+    mediation, _created = Mediation.objects.select_for_update().get_or_create(case=case)
+    # Its mediators (who may be posted anywhere, e.g. the justice office's) work on it too.
+    is_mediator = acting_user is not None and mediation.mediators.filter(pk=acting_user.pk).exists()
+    if not is_mediator and not workflow.actor_kinds(case, acting_user) & {workflow.HANDLER, workflow.DISPATCHER}:
+        raise DomainError(_("You may not work on this mediation."), code="forbidden")
+    return case, mediation
+
+
+@transaction.atomic
+def mediation_update(*, case, acting_user, parties=None, outcome=None, agreement_text=None, now=None):
+    """Record the parties, the outcome and the text of the mediation agreement."""
+    now = _now(now)
+    case, mediation = _mediation_for(case, acting_user)
+    changed = []
+    if parties is not None:
+        mediation.parties = _clean_parties(parties)
+        changed.append("parties")
+    if agreement_text is not None:
+        mediation.agreement_text = _clean_text(agreement_text, field=_("agreement"), required=False, limit=20000)
+        changed.append("agreement")
+    if outcome is not None:
+        if outcome not in MediationOutcome.values:
+            raise DomainError(_("Unknown mediation outcome."), code="bad_outcome")
+        if outcome == MediationOutcome.AGREED and not mediation.agreement_text:
+            raise DomainError(_("An agreement needs its text."), code="no_agreement")
+        mediation.outcome = outcome
+        mediation.concluded_at = None if outcome == MediationOutcome.PENDING else now
+        changed.append("outcome")
+    mediation.save()
+    _event(case, A.MEDIATION, actor=acting_user, now=now, data={"changed": changed, "outcome": mediation.outcome})
+    return mediation
+
+
+@transaction.atomic
+def mediation_add_mediator(*, case, mediator, acting_user, now=None):
+    now = _now(now)
+    case, mediation = _mediation_for(case, acting_user)
+    if workflow.DISPATCHER not in workflow.actor_kinds(case, acting_user):
+        raise DomainError(_("Only staff over this place may add mediators."), code="forbidden")
+    mediation.mediators.add(mediator)
+    _event(case, A.MEDIATION, actor=acting_user, now=now, data={"mediator_added": mediator.pk})
+    notifications.notify(users=[mediator], case=case, now=now,
+                         subject=_("You mediate case %(number)s") % {"number": case.number},
+                         body=_case_link_text(case))
+    return mediation
+
+
+@transaction.atomic
+def mediation_record_session(*, case, acting_user, held_at, notes, location="", now=None):
+    now = _now(now)
+    case, mediation = _mediation_for(case, acting_user)
+    if held_at is None or held_at.tzinfo is None:
+        raise DomainError(_("Give the date and time of the session."), code="no_date")
+    session = MediationSession.objects.create(
+        mediation=mediation, held_at=held_at, location=_clean_text(location, field=_("location"), required=False,
+                                                                   limit=100),
+        notes=_clean_text(notes, field=_("notes"), limit=20000), recorded_by=acting_user, recorded_at=now,
+    )
+    _event(case, A.MEDIATION, actor=acting_user, now=now, data={"session": session.pk})
+    return session

@@ -1,0 +1,35 @@
+"""Thin Celery tasks: take ids, reload, call one service. Safe to run twice."""
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def escalate_overdue():
+    """Beat, every minute: escalate whatever is past due (idempotent, concurrent-safe)."""
+    from .services import escalate_overdue as sweep
+
+    moved = sweep(now=timezone.now())
+    if moved:
+        log.info("escalated %d overdue case(s)", moved)
+    return moved
+
+
+@shared_task(ignore_result=True)
+def deliver_notification(*, delivery_id):
+    """Send one outbox row (enqueued on commit). Failures are recorded on the row and retried by the sweep."""
+    from .notifications import deliver
+
+    return deliver(delivery_id=delivery_id, now=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def deliver_pending_notifications():
+    """Beat, every minute: send outbox rows still pending (broker was down, sender failed...)."""
+    from .notifications import deliver_pending
+
+    return deliver_pending(now=timezone.now())

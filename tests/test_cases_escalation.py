@@ -1,0 +1,177 @@
+"""The escalation sweep on frozen clocks: weekends, holidays, 调休; twice and concurrently."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from cases import services
+from cases.models import Case, CaseEvent, Channel, Delivery, Status
+from grid.models import AreaKind, Role
+
+from .cases_factories import MONDAY, at, category, fresh_calendar, people, to_status  # noqa: F401
+
+
+def patrol(city, people, *, now, code="E0101"):
+    """A grid worker's patrol report: registered and dispatched to a worker at once."""
+    return services.case_report(category=category(code), channel=Channel.PATROL, building=city.building_a,
+                                description="路边暴露垃圾", acting_user=people.worker, now=now)
+
+
+def test_overdue_case_climbs_one_level_with_new_deadline(city, people):
+    friday = at(2026, 11, 27, 16, 0)
+    case = patrol(city, people, now=friday)
+    assert case.due_at == at(2026, 11, 27, 17, 0)  # 1 working hour to accept
+    assert services.escalate_overdue(now=at(2026, 11, 27, 16, 59)) == 0
+    assert services.escalate_overdue(now=at(2026, 11, 27, 17, 1)) == 1
+    case.refresh_from_db()
+    assert (case.status, case.responsible_level, case.assignee) == (Status.DISPATCHED, AreaKind.COMMUNITY, None)
+    assert case.escalation_count == 1
+    # The community has 1 working hour from Friday 17:01: 29 minutes on Friday, 31 on Monday.
+    assert case.due_at == at(2026, 11, 30, 9, 1)
+    event = case.events.get(action="escalate")
+    assert (event.from_status, event.to_status, event.actor) == (Status.DISPATCHED, Status.DISPATCHED, None)
+    assert event.data == {"from_level": "grid", "to_level": "community", "by_hand": False}
+    # The weekend passes without an escalation.
+    assert services.escalate_overdue(now=at(2026, 11, 29, 20, 0)) == 0
+    assert services.escalate_overdue(now=at(2026, 11, 30, 9, 2)) == 1
+    case.refresh_from_db()
+    assert case.responsible_level == AreaKind.STREET
+    # The new level's staff hear about it (inbox, and email where they have one).
+    assert Delivery.objects.filter(case=case, user=people.community).exists()
+    assert Delivery.objects.filter(case=case, user=people.street).exists()
+
+
+def test_a_case_in_hand_goes_back_to_be_accepted_at_the_new_level(city, people):
+    case = patrol(city, people, now=MONDAY)
+    case = services.case_accept(case=case, acting_user=case.assignee, now=MONDAY)
+    assert case.due_at == at(2026, 11, 23, 14, 30)
+    assert services.escalate_overdue(now=at(2026, 11, 23, 14, 31)) == 1
+    case.refresh_from_db()
+    assert (case.status, case.responsible_level, case.assignee) == (Status.DISPATCHED, AreaKind.COMMUNITY, None)
+    case = services.case_accept(case=case, acting_user=people.community, now=at(2026, 11, 23, 15, 0))
+    assert case.status == Status.HANDLING and case.assignee == people.community
+
+
+def test_public_holiday_stops_the_clock(city, people):
+    # Wednesday Sep 30 2026, 17:00; Oct 1–7 is the National Day holiday.
+    case = patrol(city, people, now=at(2026, 9, 30, 17, 0))
+    assert case.due_at == at(2026, 10, 8, 9, 0)
+    assert services.escalate_overdue(now=at(2026, 10, 5, 12, 0)) == 0
+    assert services.escalate_overdue(now=at(2026, 10, 8, 9, 1)) == 1
+
+
+def test_a_weekend_day_worked_in_exchange_runs_the_clock(city, people):
+    # Friday Oct 9 2026 17:00; Saturday Oct 10 is a 调休 working day.
+    case = patrol(city, people, now=at(2026, 10, 9, 17, 0))
+    assert case.due_at == at(2026, 10, 10, 9, 0)
+    assert services.escalate_overdue(now=at(2026, 10, 10, 9, 1)) == 1
+    case.refresh_from_db()
+    assert case.responsible_level == AreaKind.COMMUNITY
+
+
+def test_unregistered_report_climbs_and_stays_reported(city, people):
+    case = to_status(city, people, Status.REPORTED)  # waits at the community, 1 working hour to dispatch
+    assert services.escalate_overdue(now=at(2026, 11, 23, 10, 1)) == 1
+    case.refresh_from_db()
+    assert (case.status, case.responsible_level) == (Status.REPORTED, AreaKind.STREET)
+    # Street staff now register it; community staff no longer can.
+    from portal.errors import DomainError
+
+    with pytest.raises(DomainError):
+        services.case_register(case=case, acting_user=people.community, now=at(2026, 11, 23, 10, 5))
+    case = services.case_register(case=case, acting_user=people.street, now=at(2026, 11, 23, 10, 5))
+    assert case.status == Status.DISPATCHED
+
+
+def test_run_twice_escalates_once(city, people):
+    cases = [patrol(city, people, now=MONDAY) for _ in range(3)]
+    late = at(2026, 11, 23, 10, 30)
+    assert services.escalate_overdue(now=late) == 3
+    assert services.escalate_overdue(now=late) == 0
+    for case in cases:
+        case.refresh_from_db()
+        assert case.escalation_count == 1
+        assert case.events.filter(action="escalate").count() == 1
+
+
+def test_carried_over_and_district_cases_stay_put(city, people):
+    carried = patrol(city, people, now=MONDAY)
+    services.case_carry_over(case=carried, acting_user=people.community, reason="列入年度计划", now=MONDAY)
+    top = patrol(city, people, now=MONDAY)
+    for user in (people.community, people.street, people.district):
+        top = services.case_escalate(case=top, acting_user=user, reason="超出能力", now=MONDAY)
+    assert services.escalate_overdue(now=at(2026, 12, 31, 12, 0)) == 0
+    carried.refresh_from_db()
+    assert carried.responsible_level == AreaKind.GRID and carried.escalation_count == 0
+
+
+def test_manual_escalation_needs_a_reason_and_is_on_the_timeline(city, people):
+    from portal.errors import DomainError
+
+    case = patrol(city, people, now=MONDAY)
+    case = services.case_accept(case=case, acting_user=case.assignee, now=MONDAY)
+    with pytest.raises(DomainError):
+        services.case_escalate(case=case, acting_user=case.assignee, reason="", now=MONDAY)
+    case = services.case_escalate(case=case, acting_user=case.assignee, reason="涉及违建，超出网格能力", now=MONDAY)
+    event = case.events.get(action="escalate")
+    assert event.note == "涉及违建，超出网格能力" and event.data["by_hand"] is True and event.is_public
+    assert case.responsible_level == AreaKind.COMMUNITY
+
+
+def test_the_beat_task_runs_the_sweep(city, people):
+    from cases.tasks import escalate_overdue
+
+    patrol(city, people, now=at(2025, 3, 3, 9, 0))  # long overdue by the real clock
+    assert escalate_overdue.delay().get() == 1
+    assert escalate_overdue.delay().get() == 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_sweeps_escalate_each_case_once(on_postgres, make_user):
+    from .factories import build_city
+
+    city = build_city()
+    worker = make_user(Role.GRID_WORKER, city.grid_a)
+    make_user(Role.COMMUNITY_STAFF, city.community_a)
+    ids = []
+    for i in range(40):
+        case = services.case_report(category=category(), channel=Channel.PATROL, building=city.building_a,
+                                    description=f"垃圾 {i}", acting_user=worker, now=MONDAY)
+        ids.append(case.pk)
+    late = at(2026, 11, 23, 10, 30)
+    start = threading.Barrier(4, timeout=10)
+    moved = []
+
+    def sweep():
+        try:
+            start.wait()
+            moved.append(services.escalate_overdue(now=late, batch=7))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(moved) == 40
+    assert CaseEvent.objects.filter(case_id__in=ids, action="escalate").count() == 40
+    assert set(Case.objects.filter(pk__in=ids).values_list("escalation_count", "responsible_level")) == {
+        (1, "community")}
+
+
+def test_management_commands_run_the_sweeps(city, people):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    patrol(city, people, now=at(2025, 3, 3, 9, 0))
+    out = StringIO()
+    call_command("escalate_overdue", stdout=out)
+    assert out.getvalue().startswith("1 case")
+    out = StringIO()
+    call_command("deliver_notifications", stdout=out)
+    assert "sent" in out.getvalue()
+    assert not Delivery.objects.filter(status="pending", next_attempt_at__lte=at(2030, 1, 1)).exclude(
+        channel="chat").exists()

@@ -1,0 +1,185 @@
+"""The outbox: senders that fail, a broker that is down, retries with backoff, no doubles."""
+
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from django.core import mail
+
+from cases import notifications, services
+from cases.models import Delivery, DeliveryChannel, DeliveryStatus, Notification, Status
+
+from .cases_factories import MONDAY, fresh_calendar, people, resident_report, to_status  # noqa: F401
+
+
+class Boom:
+    channel = DeliveryChannel.INBOX
+
+    def send(self, delivery):
+        raise ConnectionError("inbox database is on fire")
+
+
+def test_a_failing_sender_does_not_block_the_transition(city, people, monkeypatch,
+                                                        django_capture_on_commit_callbacks):
+    monkeypatch.setitem(notifications.SENDERS, DeliveryChannel.INBOX, Boom())
+    case = to_status(city, people, Status.REPORTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        case = services.case_register(case=case, acting_user=people.community, now=MONDAY)
+    assert case.status == Status.DISPATCHED
+    row = Delivery.objects.get(case=case, user=case.assignee, channel=DeliveryChannel.INBOX)
+    assert row.status == DeliveryStatus.PENDING
+    assert row.attempts == 1 and "on fire" in row.last_error
+    assert row.next_attempt_at > row.created_at
+    assert not Notification.objects.filter(user=case.assignee).exists()
+
+
+def test_pending_rows_are_sent_by_the_sweep_after_backoff(city, people, monkeypatch):
+    case = to_status(city, people, Status.REPORTED)
+    monkeypatch.setitem(notifications.SENDERS, DeliveryChannel.INBOX, Boom())
+    row = Delivery.objects.filter(case=case, channel=DeliveryChannel.INBOX).first()
+    assert notifications.deliver(delivery_id=row.pk, now=MONDAY) == DeliveryStatus.PENDING
+    # Not due yet: nothing happens.
+    assert notifications.deliver(delivery_id=row.pk, now=MONDAY + timedelta(seconds=30)) is None
+    monkeypatch.setitem(notifications.SENDERS, DeliveryChannel.INBOX, notifications.InboxSender())
+    assert notifications.deliver_pending(now=MONDAY + timedelta(minutes=2)) >= 1
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.SENT and row.attempts == 2
+    assert Notification.objects.filter(user=row.user, case=case).count() == 1
+    # Sending again changes nothing: the row is sent.
+    assert notifications.deliver(delivery_id=row.pk, now=MONDAY + timedelta(minutes=3)) is None
+    assert Notification.objects.filter(user=row.user, case=case).count() == 1
+
+
+def test_gives_up_after_max_attempts(city, people, monkeypatch):
+    case = to_status(city, people, Status.REPORTED)
+    monkeypatch.setitem(notifications.SENDERS, DeliveryChannel.INBOX, Boom())
+    row = Delivery.objects.filter(case=case, channel=DeliveryChannel.INBOX).first()
+    when = MONDAY
+    for _ in range(notifications.MAX_ATTEMPTS):
+        notifications.deliver(delivery_id=row.pk, now=when)
+        when += timedelta(days=1)
+    row.refresh_from_db()
+    assert row.status == DeliveryStatus.FAILED and row.attempts == notifications.MAX_ATTEMPTS
+
+
+def test_a_leased_row_is_not_sent_twice(city, people):
+    case = to_status(city, people, Status.REPORTED)
+    row = Delivery.objects.filter(case=case, channel=DeliveryChannel.INBOX).first()
+    Delivery.objects.filter(pk=row.pk).update(leased_until=MONDAY + timedelta(minutes=5))
+    assert notifications.deliver(delivery_id=row.pk, now=MONDAY) is None
+    assert notifications.deliver(delivery_id=row.pk, now=MONDAY + timedelta(minutes=6)) == DeliveryStatus.SENT
+
+
+def test_email_goes_to_users_with_an_address(city, people, settings, django_capture_on_commit_callbacks):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        resident_report(city)
+    # people.community has an email address; the report asks them to register it.
+    assert [m.to for m in mail.outbox] == [["c@example.org"]]
+    assert "New report" in mail.outbox[0].subject or "登记" in mail.outbox[0].subject
+
+
+def test_broker_down_leaves_rows_pending_for_the_sweep(city, people, monkeypatch,
+                                                      django_capture_on_commit_callbacks):
+    from kombu.exceptions import OperationalError
+
+    from cases import tasks
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.deliver_notification, "apply_async", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        case = resident_report(city)
+    rows = Delivery.objects.filter(case=case)
+    assert rows.exists() and all(r.status == DeliveryStatus.PENDING and r.attempts == 0 for r in rows)
+    # The broker is back: the beat sweep delivers them.
+    monkeypatch.undo()
+    assert tasks.deliver_pending_notifications.delay().get() == rows.count()
+
+
+class RobotHandler(BaseHTTPRequestHandler):
+    received = []
+    answer = {"errcode": 0, "errmsg": "ok"}
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((self.headers["Content-Type"], json.loads(body)))
+        data = json.dumps(type(self).answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def robot():
+    RobotHandler.received = []
+    RobotHandler.answer = {"errcode": 0, "errmsg": "ok"}
+    server = HTTPServer(("127.0.0.1", 0), RobotHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/cgi-bin/webhook/send?key=test", RobotHandler
+    server.shutdown()
+
+
+def test_chat_robot_gets_escalations_as_json(city, people, settings, robot):
+    url, handler = robot
+    settings.NOTIFY_CHAT_WEBHOOK_URL = url
+    case = to_status(city, people, Status.DISPATCHED)
+    services.case_escalate(case=case, acting_user=people.community, reason="超出社区能力", now=MONDAY)
+    chat = Delivery.objects.get(case=case, channel=DeliveryChannel.CHAT)
+    assert notifications.deliver(delivery_id=chat.pk, now=MONDAY) == DeliveryStatus.SENT
+    content_type, payload = handler.received[0]
+    assert content_type.startswith("application/json")
+    assert payload["msgtype"] == "text" and case.number in payload["text"]["content"]
+
+
+def test_chat_robot_refusal_is_a_failure(city, people, settings, robot):
+    url, handler = robot
+    handler.answer = {"errcode": 93000, "errmsg": "invalid webhook url"}
+    settings.NOTIFY_CHAT_WEBHOOK_URL = url
+    case = to_status(city, people, Status.DISPATCHED)
+    services.case_supervise(case=case, acting_user=people.district, now=MONDAY)
+    chat = Delivery.objects.get(case=case, channel=DeliveryChannel.CHAT)
+    assert notifications.deliver(delivery_id=chat.pk, now=MONDAY) == DeliveryStatus.PENDING
+    chat.refresh_from_db()
+    assert "invalid webhook url" in chat.last_error
+
+
+def test_no_chat_rows_without_a_webhook(city, people, settings):
+    settings.NOTIFY_CHAT_WEBHOOK_URL = ""
+    case = to_status(city, people, Status.DISPATCHED)
+    services.case_supervise(case=case, acting_user=people.district, now=MONDAY)
+    assert not Delivery.objects.filter(channel=DeliveryChannel.CHAT).exists()
+
+
+def test_after_a_failed_enqueue_requests_stop_waiting_for_the_broker(city, people, monkeypatch,
+                                                                    django_capture_on_commit_callbacks):
+    from kombu.exceptions import OperationalError
+
+    from cases import tasks
+
+    calls = []
+
+    def down(*args, **kwargs):
+        calls.append(kwargs)
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.deliver_notification, "apply_async", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        resident_report(city)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = resident_report(city)
+    assert len(calls) == 1  # the second report did not try the dead broker again
+    assert Delivery.objects.filter(case=second, status=DeliveryStatus.PENDING).exists()
+    notifications.broker_back()
+    with django_capture_on_commit_callbacks(execute=True):
+        resident_report(city)
+    assert len(calls) == 2

@@ -1,0 +1,224 @@
+"""The transition table, move by move: every allowed move through its service, every
+forbidden one refused with nothing written; and who may take each move."""
+
+import pytest
+from django.utils import translation
+
+from cases import services, workflow
+from cases.models import CaseEvent, ExtensionRequest, Status, TimeUnit
+from portal.errors import DomainError
+
+from .cases_factories import MONDAY, at, fresh_calendar, people, png, resident_report, to_status  # noqa: F401
+
+LATER = at(2026, 11, 23, 10, 0)
+
+
+def _handler(case, people):
+    return case.assignee or people.worker
+
+
+def _run(name, case, people, city):
+    """Take transition `name` on `case` through its service, as a user who may."""
+    p = people
+    now = LATER
+    if name == "register":
+        return services.case_register(case=case, acting_user=p.community, now=now)
+    if name == "reject":
+        return services.case_reject(case=case, acting_user=p.community, reason="不属于受理范围", now=now)
+    if name == "dispatch":
+        return services.case_dispatch(case=case, acting_user=p.community, assignee=p.worker2, now=now)
+    if name == "redispatch":
+        return services.case_redispatch(case=case, acting_user=p.community, assignee=p.worker2, now=now)
+    if name == "accept":
+        return services.case_accept(case=case, acting_user=_handler(case, p), now=now)
+    if name == "return":
+        return services.case_return(case=case, acting_user=_handler(case, p), reason="不是我们的事", now=now)
+    if name == "note":
+        return services.case_note(case=case, acting_user=p.community, note="已联系物业", now=now)
+    if name == "request_extension":
+        return services.case_request_extension(case=case, acting_user=_handler(case, p), value=1,
+                                               unit=TimeUnit.WORKING_DAYS, reason="需要等待配件", now=now)
+    if name == "decide_extension":
+        extension = ExtensionRequest.objects.create(case=case, requested_by=_handler(case, p), requested_at=now,
+                                                    value=1, unit=TimeUnit.WORKING_DAYS, reason="配件")
+        return services.case_decide_extension(extension=extension, acting_user=p.community, approve=True, now=now)
+    if name == "resolve":
+        return services.case_resolve(case=case, acting_user=_handler(case, p), note="已处理", photos=[png()],
+                                     now=now)
+    if name == "verify":
+        return services.case_verify(case=case, acting_user=p.community, passed=True, now=now)
+    if name == "verify_fail":
+        return services.case_verify(case=case, acting_user=p.community, passed=False, note="仍有垃圾", now=now)
+    if name == "close":
+        return services.case_close(case=case, acting_user=p.community, now=now)
+    if name == "reopen":
+        return services.case_reopen(case=case, acting_user=p.community, reason="居民来电表示不满意", now=now)
+    if name == "mark_duplicate":
+        original = resident_report(city, now=MONDAY)
+        return services.case_mark_duplicate(case=case, duplicate_of=original, acting_user=p.community, now=now)
+    if name == "supervise":
+        return services.case_supervise(case=case, acting_user=p.district, now=now)
+    if name == "carry_over":
+        return services.case_carry_over(case=case, acting_user=p.community, reason="需纳入年度计划", now=now)
+    if name == "lift_carry_over":
+        type(case).objects.filter(pk=case.pk).update(carried_over_at=MONDAY, carried_over_reason="挂账")
+        return services.case_lift_carry_over(case=case, acting_user=p.community, now=now)
+    if name == "escalate":
+        return services.case_escalate(case=case, acting_user=p.community, reason="超出社区能力", now=now)
+    if name == "rate":
+        return services.case_rate(tracking_code=case.tracking_code, rating=5, now=now)
+    raise AssertionError(f"no driver for {name}")
+
+
+def test_every_transition_has_a_driver_and_sources():
+    assert set(workflow.TRANSITIONS) == {t.name for t in workflow.TABLE}
+    for t in workflow.TABLE:
+        assert t.sources, t.name
+        assert t.sources <= set(Status.values), t.name
+        if isinstance(t.target, dict):
+            assert set(t.target) == set(t.sources), t.name
+
+
+MOVES = [(t.name, status) for t in workflow.TABLE for status in Status.values]
+
+
+@pytest.mark.parametrize(("name", "status"), MOVES, ids=[f"{n}-from-{s}" for n, s in MOVES])
+def test_move(name, status, city, people):
+    transition = workflow.TRANSITIONS[name]
+    case = to_status(city, people, status)
+    before = CaseEvent.objects.filter(case=case).count()
+    last_id = CaseEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    if status in transition.sources:
+        _run(name, case, people, city)
+        event = CaseEvent.objects.filter(case=case, action=name, id__gt=last_id).order_by("id").first()
+        assert event is not None and event.at == LATER
+        assert event.from_status == status
+        assert event.to_status == (transition.target_from(status) if transition.changes_status else "")
+        case.refresh_from_db()
+        if name != "register":  # registering routes at once (a dispatch follows in the same call)
+            assert case.status == transition.target_from(status)
+    else:
+        with pytest.raises(DomainError) as refused:
+            _run(name, case, people, city)
+        # Accepting a case already in hand says who holds it instead of naming the state.
+        expected = "taken" if (name, status) == ("accept", Status.HANDLING) else "bad_state"
+        assert refused.value.code == expected, refused.value.message
+        fresh = type(case).objects.get(pk=case.pk)
+        assert fresh.status == status
+        assert CaseEvent.objects.filter(case=case).count() == before
+
+
+# --- who may act ----------------------------------------------------------------------
+
+def test_grid_worker_cannot_close_or_dispatch(city, people):
+    case = to_status(city, people, Status.VERIFIED)
+    with pytest.raises(DomainError) as refused:
+        services.case_close(case=case, acting_user=people.worker, now=LATER)
+    assert refused.value.code == "forbidden"
+
+
+def test_worker_of_another_grid_cannot_accept(city, people):
+    case = to_status(city, people, Status.DISPATCHED)
+    with pytest.raises(DomainError) as refused:
+        services.case_accept(case=case, acting_user=people.worker_b, now=LATER)
+    assert refused.value.code in {"forbidden", "taken"}
+    case.refresh_from_db()
+    assert case.status == Status.DISPATCHED
+
+
+def test_the_handler_cannot_verify_own_work(city, people, make_user):
+    from grid.models import Role
+
+    case = to_status(city, people, Status.RESOLVED)
+    # Even holding a staff post, the one who resolved it does not verify it.
+    make_user  # noqa: B018 (fixture used for symmetry with other tests)
+    from grid import services as grid_services
+
+    grid_services.post_grant(user=case.resolved_by, role=Role.COMMUNITY_STAFF, place=city.community_a)
+    case.resolved_by.refresh_from_db()
+    with translation.override("en"), pytest.raises(DomainError) as refused:
+        services.case_verify(case=case, acting_user=case.resolved_by, passed=True, now=LATER)
+    assert "other than the handler" in refused.value.message
+
+
+def test_only_the_reporter_rates_and_only_once(city, people):
+    case = to_status(city, people, Status.CLOSED)
+    services.case_rate(tracking_code=case.tracking_code, rating=4, now=LATER)
+    with pytest.raises(DomainError) as refused:
+        services.case_rate(tracking_code=case.tracking_code, rating=5, now=LATER)
+    assert refused.value.code == "refused"
+    case.refresh_from_db()
+    assert case.rating == 4
+
+
+def test_stranger_is_refused_everything(city, people, make_user):
+    from grid.models import Role
+
+    stranger = make_user(Role.COMMUNITY_STAFF, city.community_b)
+    case = to_status(city, people, Status.HANDLING)
+    assert workflow.allowed(case, stranger) == []
+    with pytest.raises(DomainError):
+        services.case_supervise(case=case, acting_user=stranger, now=LATER)
+
+
+def test_allowed_lists_the_buttons(city, people):
+    case = to_status(city, people, Status.DISPATCHED)
+    assert "accept" in workflow.allowed(case, case.assignee)
+    assert "close" not in workflow.allowed(case, case.assignee)
+    assert "supervise" in workflow.allowed(case, people.district)
+    assert "escalate" in workflow.allowed(case, people.community)
+
+
+def test_district_level_case_cannot_escalate(city, people):
+    case = to_status(city, people, Status.DISPATCHED)
+    for user in (people.community, people.street, people.district):
+        case = services.case_escalate(case=case, acting_user=user, reason="超出本级能力", now=LATER)
+    assert case.responsible_level == "district"
+    assert case.escalation_count == 3
+    with translation.override("en"), pytest.raises(DomainError) as refused:
+        services.case_escalate(case=case, acting_user=people.district, reason="再升级", now=LATER)
+    assert "district level" in refused.value.message
+
+
+def test_reopen_by_unsatisfied_reporter_counts_rework(city, people):
+    case = to_status(city, people, Status.CLOSED)
+    case = services.case_rate(tracking_code=case.tracking_code_display.lower(), rating=1, comment="没有处理干净",
+                              reopen=True, now=LATER)
+    assert case.status == Status.HANDLING
+    assert case.rework_count == 1
+    assert case.rating is None
+    rate = CaseEvent.objects.get(case=case, action="rate")
+    assert rate.data == {"rating": 1}
+    # Satisfied-or-not ratings above 2 never reopen.
+    other = to_status(city, people, Status.CLOSED)
+    other = services.case_rate(tracking_code=other.tracking_code, rating=3, reopen=True, now=LATER)
+    assert other.status == Status.CLOSED and other.rating == 3
+
+
+def test_verify_fail_is_rework_back_to_the_handler(city, people):
+    case = to_status(city, people, Status.RESOLVED)
+    handler = case.resolved_by
+    case = services.case_verify(case=case, acting_user=people.building_chief, passed=False, note="垃圾还在",
+                                now=LATER)
+    assert case.status == Status.HANDLING
+    assert case.assignee == handler
+    assert case.rework_count == 1
+    assert case.resolved_at is None
+
+
+def test_nothing_else_assigns_status():
+    """Only services.py writes Case.status (grep the sources; the seed writes rows in bulk)."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    offenders = []
+    for path in list(root.glob("cases/*.py")) + list(root.glob("grid/*.py")):
+        if path.name in {"services.py", "seed.py", "models.py"}:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"\.status\s*=(?!=)|status=Status\.|update\([^)]*\bstatus=", text):
+            if path.name in {"notifications.py"} and "DeliveryStatus" in text:
+                continue
+            offenders.append(path.name)
+    assert offenders == []
