@@ -1,0 +1,790 @@
+"""Benchmark the case pages, the public intake and the escalation sweep on PostgreSQL.
+
+    .venv/bin/python bench/cases_bench.py [--only intake,sweep,pages] [--repeat 15]
+                                          [--report-requests 1200] [--bare-requests 3000]
+                                          [--concurrency 8] [--sweep-cases 100000]
+
+Uses DATABASE_URL if set, else postgres://postgres@127.0.0.1:5432/portal_bench
+(the city seeded by bench/run.py). If the database holds no cases, the cases'
+own seeder adds the medium scale's 210,000 (three years of a district).
+
+(a) intake: gunicorn (2 sync workers, 127.0.0.1) serves bench.settings_bench;
+    a client of several processes × threads sends a bounded number of valid
+    public reports (POST /report/, CSRF token and all, each creating a case),
+    and as many GETs of a bare Django view through the same middleware.
+    Requests/s and p95 of each; target: reports ≥ 1/4 of the bare view's rate.
+    The cases it created are deleted afterwards; their notifications go to a
+    Redis database of their own (CELERY_BROKER_URL, default db 14), purged after.
+(b) the escalation sweep over 100,000 overdue open cases, inserted (COPY) in a
+    transaction that is rolled back afterwards; timed: the sweep itself and the
+    enqueueing of its notifications that would follow each batch's commit.
+    Lower bound: one UPDATE … SET level = next level of the same rows plus one
+    INSERT … SELECT of their timeline rows. Target < 10 s.
+(c) pages, in-process through Django's test client (the whole middleware stack,
+    view and template; no network): the busiest grid worker's queue and the
+    busiest street's case board, each beside the raw SQL that returns the same
+    page of rows and its count. Target < 50 ms.
+
+Writes bench/results/cases.json and prints a table. Loopback traffic only; every
+loop is bounded.
+"""
+
+import argparse
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/portal_bench"
+DEFAULT_BROKER = "redis://127.0.0.1:6379/14"
+RESULTS = Path(__file__).resolve().parent / "results"
+MARK = "[bench]"
+WARMUP = 2
+
+TARGETS = {"intake_ratio": 0.25, "sweep_ms": 10_000, "queue_ms": 50, "board_ms": 50}
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="intake,sweep,pages", help="comma-separated: intake, sweep, pages")
+    parser.add_argument("--repeat", type=int, default=15, help="measured repetitions of each page (median)")
+    parser.add_argument("--report-requests", type=int, default=1200)
+    parser.add_argument("--bare-requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=8, help="client connections in flight")
+    parser.add_argument("--sweep-cases", type=int, default=100_000)
+    args = parser.parse_args()
+    args.only = {part.strip() for part in args.only.split(",") if part.strip()}
+    for name in ("report_requests", "bare_requests", "concurrency", "sweep_cases", "repeat"):
+        value = getattr(args, name)
+        if not 1 <= value <= 1_000_000:
+            parser.error(f"--{name.replace('_', '-')} must be between 1 and 1,000,000")
+    return args
+
+
+def database_url():
+    return os.environ.get("DATABASE_URL") or DEFAULT_URL
+
+
+def setup_django(url):
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_bench"
+    os.environ.setdefault("CELERY_BROKER_URL", DEFAULT_BROKER)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit("bench/cases_bench.py measures PostgreSQL; DATABASE_URL must be a postgres:// URL.")
+
+
+def ms(seconds):
+    return round(seconds * 1000, 3)
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    k = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[k]
+
+
+# --- data --------------------------------------------------------------------------------
+
+def ensure_cases():
+    """Seed cases with the cases app's own seeder if the database has places but no cases."""
+    from django.utils import timezone
+
+    from cases.models import Case
+    from grid.models import Area
+    from grid.seeding import SCALES
+
+    if not Area.objects.exists():
+        sys.exit("The database holds no places: run bench/run.py (or manage.py seed_city) first.")
+    count = Case.objects.count()
+    if count:
+        return {"cases": count, "seeded_here": 0}
+    from cases import seed
+
+    print("no cases: seeding the medium scale's 210,000 cases (cases.seed) …", flush=True)
+    started = time.perf_counter()
+    seed.seed(scale=SCALES["medium"], rng=random.Random(1), stdout=sys.stdout, now=timezone.now())
+    print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
+    return {"cases": Case.objects.count(), "seeded_here": Case.objects.count()}
+
+
+def sample_buildings(n):
+    """Buildings with their street/community/grid ids, for valid report forms."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT b.id, g.id, c.id, s.id FROM grid_building b
+            JOIN grid_area g ON g.id = b.grid_id AND g.is_active
+            JOIN grid_area c ON c.id = g.parent_id AND c.kind = 'community'
+            JOIN grid_area s ON s.id = c.parent_id AND s.kind = 'street'
+            WHERE b.id %% 97 = 0 ORDER BY b.id LIMIT %s
+            """,
+            [n],
+        )
+        return cursor.fetchall()
+
+
+# --- (a) intake under gunicorn -------------------------------------------------------------
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(port, url):
+    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="bench.settings_bench",
+               DATABASE_CONN_MAX_AGE="60", PYTHONPATH=str(ROOT))
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    proc = subprocess.Popen(
+        [str(gunicorn), "portal.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--worker-class", "sync", "--log-level", "warning", "--timeout", "60"],
+        cwd=str(ROOT), env=env, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit("gunicorn exited at start-up")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/bare/", timeout=2) as response:
+                if response.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    stop_gunicorn(proc)
+    sys.exit("gunicorn did not answer within 60 s")
+
+
+def stop_gunicorn(proc):
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def csrf_pair(port):
+    """A CSRF cookie and a form token that goes with it, as a browser gets them from the form."""
+    import re
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/report/", timeout=10) as response:
+        html = response.read().decode()
+        cookie = SimpleCookie()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookie.load(header)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    return cookie["csrftoken"].value, token
+
+
+def build_report_requests(port, buildings, count, cookie, token):
+    requests = []
+    for i in range(count):
+        building, grid, community, street = buildings[i % len(buildings)]
+        body = urllib.parse.urlencode({
+            "csrfmiddlewaretoken": token, "category": "E0101", "street": street, "community": community,
+            "grid": grid, "building": building, "description": f"{MARK} 路边有一堆暴露垃圾 #{i}",
+        }).encode()
+        head = (
+            f"POST /report/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+            f"Cookie: csrftoken={cookie}\r\nReferer: http://127.0.0.1:{port}/report/\r\n"
+            f"Accept-Language: zh-CN\r\n\r\n"
+        ).encode()
+        requests.append(head + body)
+    return requests
+
+
+def build_bare_requests(port, count):
+    one = (f"GET /bench/bare/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n"
+           f"Accept-Language: zh-CN\r\n\r\n").encode()
+    return [one] * count
+
+
+def _send(port, payload):
+    """One request on a fresh connection (sync gunicorn workers close after each); returns status."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(payload)
+        chunks = []
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+    head = b"".join(chunks)[:16]
+    try:
+        return int(head.split(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _client_process(port, payloads, threads):
+    """Send `payloads` from `threads` threads; return (latencies in s, statuses)."""
+    latencies, statuses = [], []
+    lock = threading.Lock()
+    position = {"next": 0}
+
+    def run():
+        while True:
+            with lock:
+                i = position["next"]
+                position["next"] += 1
+            if i >= len(payloads):
+                return
+            started = time.perf_counter()
+            status = _send(port, payloads[i])
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses.append(status)
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return latencies, statuses
+
+
+def load(port, payloads, concurrency):
+    """Drive the server with `concurrency` connections in flight from two client processes."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    processes = 2 if concurrency >= 2 else 1
+    threads = max(1, concurrency // processes)
+    shares = [payloads[i::processes] for i in range(processes)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn")) as pool:
+        results = list(pool.map(_client_process, [port] * processes, shares, [threads] * processes))
+    wall = time.perf_counter() - started
+    latencies = [x for lat, _s in results for x in lat]
+    statuses = [x for _l, st in results for x in st]
+    return {
+        "requests": len(latencies),
+        "seconds": round(wall, 3),
+        "requests_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": ms(percentile(latencies, 50)),
+        "p95_ms": ms(percentile(latencies, 95)),
+        "statuses": {str(s): statuses.count(s) for s in sorted(set(statuses))},
+    }
+
+
+def purge_broker():
+    """Drop what the bench enqueued in its own Redis database (nobody consumes it)."""
+    url = os.environ.get("CELERY_BROKER_URL", DEFAULT_BROKER)
+    if not url.startswith("redis://") or url.rstrip("/").endswith(("/0", ":6379")):
+        return "left alone (not a bench-only Redis database)"
+    try:
+        import redis
+
+        client = redis.Redis.from_url(url)
+        removed = client.flushdb()
+        return f"flushed {url}" if removed else "nothing to flush"
+    except Exception as exc:  # noqa: BLE001 - a missing Redis only means nothing was enqueued there
+        return f"not purged: {exc}"
+
+
+def delete_bench_cases(after_id):
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM cases_case WHERE id > %s AND description LIKE %s", [after_id, MARK + "%"])
+        ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return 0
+        for table in ("cases_delivery", "cases_notification", "cases_casephoto", "cases_extensionrequest",
+                      "cases_caseevent"):
+            cursor.execute(f"DELETE FROM {table} WHERE case_id = ANY(%s)", [ids])
+        cursor.execute("DELETE FROM cases_case WHERE id = ANY(%s)", [ids])
+    return len(ids)
+
+
+def intake_bench(args, url):
+    from django.db import connection
+    from django.db.models import Max
+
+    from cases.models import Case
+
+    buildings = sample_buildings(500)
+    if not buildings:
+        sys.exit("no buildings under communities: is the city seeded?")
+    before = Case.objects.aggregate(m=Max("id"))["m"] or 0
+    connection.close()  # the server's processes open their own
+    port = free_port()
+    print(f"(a) intake: gunicorn, 2 workers on 127.0.0.1:{port}; {args.concurrency} connections in flight",
+          flush=True)
+    proc = start_gunicorn(port, url)
+    try:
+        cookie, token = csrf_pair(port)
+        warm_reports = build_report_requests(port, buildings, 40, cookie, token)
+        assert _send(port, warm_reports[0]) == 302, "a valid report did not redirect to its tracking code"
+        load(port, build_bare_requests(port, 200), args.concurrency)
+        load(port, warm_reports[1:], args.concurrency)
+        reports = build_report_requests(port, buildings, args.report_requests, cookie, token)
+        bare = build_bare_requests(port, args.bare_requests)
+        # Interleave halves so a change in machine load hits both alike.
+        half_r, half_b = len(reports) // 2, len(bare) // 2
+        runs = {"bare": [], "report": []}
+        runs["bare"].append(load(port, bare[:half_b], args.concurrency))
+        runs["report"].append(load(port, reports[:half_r], args.concurrency))
+        runs["bare"].append(load(port, bare[half_b:], args.concurrency))
+        runs["report"].append(load(port, reports[half_r:], args.concurrency))
+    finally:
+        stop_gunicorn(proc)
+    deleted = delete_bench_cases(before)
+    purged = purge_broker()
+
+    def merge(parts):
+        total = sum(p["requests"] for p in parts)
+        seconds = sum(p["seconds"] for p in parts)
+        statuses = {}
+        for p in parts:
+            for k, v in p["statuses"].items():
+                statuses[k] = statuses.get(k, 0) + v
+        return {"requests": total, "requests_per_s": round(total / seconds, 1),
+                "p95_ms": max(p["p95_ms"] for p in parts), "p50_ms": statistics.median(p["p50_ms"] for p in parts),
+                "statuses": statuses, "runs": parts}
+
+    bare_all, report_all = merge(runs["bare"]), merge(runs["report"])
+    ratio = round(report_all["requests_per_s"] / bare_all["requests_per_s"], 3)
+    print(f"    cleaned up: {deleted} bench cases deleted; broker {purged}", flush=True)
+    return {"bare": bare_all, "report": report_all, "ratio": ratio, "cases_deleted": deleted,
+            "concurrency": args.concurrency}
+
+
+# --- (b) the escalation sweep ---------------------------------------------------------------
+
+class Rollback(Exception):
+    pass
+
+
+def _sweep_places(now, grids=2000):
+    """Grids spread over the city, each with a grid worker and its community with staff to notify.
+
+    The seeded large city has no people; those missing are created here (inside
+    the caller's transaction, rolled back afterwards). Half the staff have an
+    e-mail address, so escalations write inbox and e-mail deliveries.
+    """
+    from django.db import connection
+
+    from grid.models import Post, Role, User
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT g.id, c.id, s.id, s.parent_id FROM grid_area g
+            JOIN grid_area c ON c.id = g.parent_id JOIN grid_area s ON s.id = c.parent_id
+            WHERE g.kind = 'grid' AND g.is_active ORDER BY md5(g.id::text) LIMIT %s
+            """,
+            [grids],
+        )
+        places = cursor.fetchall()
+    if not places:
+        sys.exit("no grids: is the city seeded?")
+    workers = dict(Post.objects.filter(role=Role.GRID_WORKER, ended_at__isnull=True,
+                                       area_id__in=[p[0] for p in places]).values_list("area_id", "user_id"))
+    staffed = set(Post.objects.filter(role=Role.COMMUNITY_STAFF, ended_at__isnull=True,
+                                      area_id__in=[p[1] for p in places]).values_list("area_id", flat=True))
+    wanted = [(f"bench-gw-{g}", Role.GRID_WORKER, g) for g, *_r in places if g not in workers]
+    wanted += [(f"bench-cs-{c}", Role.COMMUNITY_STAFF, c) for c in sorted({p[1] for p in places} - staffed)]
+    users = User.objects.bulk_create([
+        User(username=name, full_name=name, password="!", email=f"{name}@example.org" if n % 2 else "")
+        for n, (name, _role, _area) in enumerate(wanted)
+    ])
+    Post.objects.bulk_create([Post(user=u, role=role, area_id=area, started_at=now)
+                              for u, (_n, role, area) in zip(users, wanted)])
+    for user, (_name, role, area) in zip(users, wanted):
+        if role == Role.GRID_WORKER:
+            workers[area] = user.pk
+    return [(g, c, s, d, workers[g]) for g, c, s, d in places], len(users)
+
+
+def _sweep_rows(n, now, rng, places):
+    """Overdue open cases at grid level (a third awaiting acceptance, the rest in hand)."""
+    from cases.models import Category
+
+    categories = list(Category.objects.filter(parent__isnull=False, is_active=True).values_list("pk", flat=True))
+    fields = (
+        "number", "tracking_code", "kind", "channel", "external_ref", "reporter_kind", "reporter_name",
+        "reporter_phone", "category_id", "description", "address", "status", "responsible_level", "assignee_id",
+        "due_at", "handle_due_at", "carried_over_reason", "rework_count", "extension_count", "escalation_count",
+        "alarm_count", "rating_comment", "created_at", "registered_at", "accepted_at",
+        "district_id", "street_id", "community_id", "grid_id",
+    )
+
+    def rows():
+        for i in range(n):
+            grid, community, street, district, worker = places[i % len(places)]
+            created = now - timedelta(hours=rng.uniform(6, 72))
+            due = now - timedelta(minutes=rng.uniform(1, 600))
+            handling = i % 3 != 0
+            yield (
+                f"B{i:015d}", f"BT{i:014d}", "ordinary", "patrol", "", "grid_worker", "", "",
+                rng.choice(categories), f"{MARK} overdue #{i}", "", "handling" if handling else "dispatched",
+                "grid", worker, due, due if handling else None, "", 0, 0, 0, 0, "", created, created,
+                created + timedelta(minutes=20) if handling else None, district, street, community, grid,
+            )
+
+    return fields, rows()
+
+
+def _raw_sweep(now):
+    """The least the database must do: move every overdue case one level up and write its timeline row."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH moved AS (
+                UPDATE cases_case SET
+                    responsible_level = CASE responsible_level WHEN 'grid' THEN 'community'
+                                        WHEN 'community' THEN 'street' ELSE 'district' END,
+                    status = CASE status WHEN 'handling' THEN 'dispatched' ELSE status END,
+                    assignee_id = NULL, accepted_at = NULL, due_at = %s + interval '1 hour',
+                    escalation_count = escalation_count + 1
+                WHERE status IN ('reported', 'registered', 'dispatched', 'handling')
+                  AND carried_over_at IS NULL AND due_at < %s AND responsible_level <> 'district'
+                RETURNING id, status
+            )
+            INSERT INTO cases_caseevent (case_id, action, from_status, to_status, at, note, is_public, data)
+            SELECT id, 'escalate', status, status, %s, '', true, '{}'::jsonb FROM moved
+            """,
+            [now, now, now],
+        )
+        return cursor.rowcount
+
+
+def _overdue_count(now):
+    from cases.models import Case
+    from grid.models import AreaKind
+
+    return Case.objects.filter(
+        status__in=("reported", "registered", "dispatched", "handling"), carried_over_at__isnull=True, due_at__lt=now,
+    ).exclude(responsible_level=AreaKind.DISTRICT).count()
+
+
+def sweep_bench(args):
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from cases import services
+    from cases.models import Case
+    from grid import seeding
+
+    now = timezone.now()
+    rng = random.Random(7)
+    result = {}
+    print(f"(b) sweep: {args.sweep_cases:,} overdue open cases (inserted, rolled back afterwards)", flush=True)
+    for mode in ("portal", "raw"):
+        try:
+            with transaction.atomic():
+                already = _overdue_count(now)
+                places, people_added = _sweep_places(now)
+                fields, rows = _sweep_rows(max(0, args.sweep_cases - already), now, rng, places)
+                seeding.write_rows(model=Case, fields=fields, rows=rows)
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE cases_case")
+                overdue = _overdue_count(now)
+                started = time.perf_counter()
+                if mode == "portal":
+                    moved = services.escalate_overdue(now=now)
+                    swept = time.perf_counter() - started
+                    # What each batch's commit would then do: enqueue its notifications.
+                    callbacks = list(connection.run_on_commit)
+                    connection.run_on_commit = []
+                    started_enqueue = time.perf_counter()
+                    for _sids, func, _robust in callbacks:
+                        func()
+                    enqueued = time.perf_counter() - started_enqueue
+                    from cases.models import Delivery
+
+                    result["portal"] = {"overdue": overdue, "moved": moved, "sweep_ms": ms(swept),
+                                        "enqueue_ms": ms(enqueued), "enqueue_callbacks": len(callbacks),
+                                        "deliveries": Delivery.objects.filter(created_at=now).count(),
+                                        "total_ms": ms(swept + enqueued), "already_overdue": already,
+                                        "grids": len(places), "people_added": people_added}
+                    again = services.escalate_overdue(now=now)
+                    result["portal"]["second_run_moved"] = again
+                else:
+                    moved = _raw_sweep(now)
+                    result["raw"] = {"overdue": overdue, "moved": moved, "ms": ms(time.perf_counter() - started)}
+                raise Rollback
+        except Rollback:
+            pass
+    purge_broker()
+    return result
+
+
+# --- (c) pages ----------------------------------------------------------------------------------
+
+def _median_ms(fn, repeat):
+    for _ in range(WARMUP):
+        fn()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return ms(statistics.median(times)), ms(min(times))
+
+
+def _queue_owner(in_hand=30):
+    """A grid worker with a full queue: the grid with most cases waiting at grid level gets a
+    worker (created if the seeded city has none), who also holds `in_hand` open cases of the
+    community. Runs inside the caller's transaction, which is rolled back."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from grid.models import Post, Role, User
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT grid_id, community_id, count(*) FROM cases_case
+            WHERE status IN ('dispatched', 'handling') AND responsible_level = 'grid' AND grid_id IS NOT NULL
+            GROUP BY 1, 2 ORDER BY 3 DESC, 1 LIMIT 1
+            """
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    grid_id, community_id, _waiting = row
+    post = Post.objects.filter(role=Role.GRID_WORKER, area_id=grid_id, ended_at__isnull=True,
+                               user__is_active=True).select_related("user").first()
+    if post is not None:
+        worker = post.user
+    else:
+        worker = User.objects.create(username=f"bench-worker-{grid_id}", full_name="网格员（基准）")
+        Post.objects.create(user=worker, role=Role.GRID_WORKER, area_id=grid_id, started_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE cases_case SET assignee_id = %s WHERE id IN (
+                SELECT id FROM cases_case WHERE community_id = %s AND status IN ('dispatched', 'handling')
+                  AND assignee_id IS NULL ORDER BY id LIMIT %s)
+            """,
+            [worker.pk, community_id, in_hand],
+        )
+    return worker, grid_id
+
+
+def _busiest_street():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT street_id, count(*) FROM cases_case GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
+        return cursor.fetchone()
+
+
+# The least the database must do for the same page: the capped count and the page of rows.
+QUEUE_SQL = (
+    """
+    SELECT count(*) FROM (SELECT 1 FROM cases_case c
+        WHERE c.status IN ('dispatched', 'handling')
+          AND (c.assignee_id = %(user)s OR (c.assignee_id IS NULL AND c.responsible_level = 'grid'
+                                            AND c.grid_id = %(grid)s))) s
+    """,
+    """
+    SELECT c.id, c.number, c.status, c.due_at, c.supervised_at, c.description, c.assignee_id, cat.name, b.number
+    FROM cases_case c
+    JOIN cases_category cat ON cat.id = c.category_id
+    LEFT JOIN grid_building b ON b.id = c.building_id
+    WHERE c.status IN ('dispatched', 'handling')
+      AND (c.assignee_id = %(user)s OR (c.assignee_id IS NULL AND c.responsible_level = 'grid'
+                                        AND c.grid_id = %(grid)s))
+    ORDER BY c.supervised_at IS NULL, c.due_at, c.id
+    LIMIT 50
+    """,
+)
+
+BOARD_SQL = (
+    """
+    SELECT count(*) FROM (SELECT 1 FROM cases_case c WHERE c.street_id = %(street)s {extra} LIMIT 1001) s
+    """,
+    """
+    SELECT c.id, c.number, c.status, c.channel, c.created_at, c.due_at, c.supervised_at, c.description,
+           c.responsible_level, cat.name, parent.name, u.full_name, g.name, com.name, b.number
+    FROM cases_case c
+    JOIN cases_category cat ON cat.id = c.category_id
+    LEFT JOIN cases_category parent ON parent.id = cat.parent_id
+    LEFT JOIN grid_user u ON u.id = c.assignee_id
+    LEFT JOIN grid_area g ON g.id = c.grid_id
+    LEFT JOIN grid_area com ON com.id = c.community_id
+    LEFT JOIN grid_building b ON b.id = c.building_id
+    WHERE c.street_id = %(street)s {extra}
+    ORDER BY c.created_at DESC, c.id DESC
+    LIMIT 50
+    """,
+)
+OVERDUE_SQL = "AND c.status IN ('reported', 'registered', 'dispatched', 'handling') AND c.due_at < now()"
+
+
+def pages_bench(args):
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.urls import reverse
+
+    from grid import services as grid_services
+    from grid.models import Area, Post, Role, User
+
+    def raw(statements, params):
+        def run():
+            with connection.cursor() as cursor:
+                for sql in statements:
+                    cursor.execute(sql, params)
+                    rows = cursor.fetchall()
+            return rows
+
+        return run
+
+    def page(client, url, query=None):
+        def run():
+            response = client.get(url, query or {})
+            assert response.status_code == 200, (url, response.status_code)
+            return response
+
+        return run
+
+    from cases.selectors import queue_for
+
+    results = []
+    street = _busiest_street()
+    try:
+        with transaction.atomic():
+            owner = _queue_owner()
+            if owner:
+                worker, grid_id = owner
+                queue_size = queue_for(User.objects.get(pk=worker.pk)).count()
+                client = Client(headers={"Accept-Language": "zh-CN"})
+                client.force_login(worker)
+                portal_ms, portal_best = _median_ms(page(client, reverse("cases:queue")), args.repeat)
+                rows = raw(QUEUE_SQL, {"user": worker.pk, "grid": grid_id})
+                raw_ms, raw_best = _median_ms(rows, args.repeat)
+                results.append({"operation": "grid worker's queue", "note": f"{queue_size} cases in the queue",
+                                "portal_ms": portal_ms, "portal_best_ms": portal_best, "lower_bound_ms": raw_ms,
+                                "lower_bound_best_ms": raw_best, "target_ms": TARGETS["queue_ms"],
+                                "rows": len(rows())})
+            if street:
+                street_id, total = street
+                post = Post.objects.filter(role=Role.STREET_STAFF, area_id=street_id, ended_at__isnull=True,
+                                           user__is_active=True).select_related("user").first()
+                if post is None:
+                    staff = User.objects.create(username=f"bench-street-{street_id}", full_name="街道干部（基准）")
+                    grid_services.post_grant(user=staff, role=Role.STREET_STAFF, place=Area.objects.get(pk=street_id))
+                else:
+                    staff = post.user
+                client = Client(headers={"Accept-Language": "zh-CN"})
+                client.force_login(staff)
+                for label, query, extra in (
+                    ("street's case board", {}, ""),
+                    ("street's case board, overdue filter", {"overdue": "yes"}, OVERDUE_SQL),
+                ):
+                    portal_ms, portal_best = _median_ms(page(client, reverse("cases:board"), query), args.repeat)
+                    rows = raw([sql.format(extra=extra) for sql in BOARD_SQL], {"street": street_id})
+                    raw_ms, raw_best = _median_ms(rows, args.repeat)
+                    results.append({"operation": label, "note": f"{total:,} cases in the street",
+                                    "portal_ms": portal_ms, "portal_best_ms": portal_best,
+                                    "lower_bound_ms": raw_ms, "lower_bound_best_ms": raw_best,
+                                    "target_ms": TARGETS["board_ms"], "rows": len(rows())})
+            raise Rollback
+    except Rollback:
+        pass
+    for r in results:
+        r["ratio"] = round(r["portal_ms"] / r["lower_bound_ms"], 1) if r["lower_bound_ms"] else None
+    return results
+
+
+# --- report -------------------------------------------------------------------------------------
+
+def machine():
+    return {"cpus": os.cpu_count(), "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def print_table(report):
+    lines = [("measure", "portal", "lower bound / bare", "ratio", "target")]
+    intake = report.get("intake")
+    if intake:
+        b, r = intake["bare"], intake["report"]
+        met = intake["ratio"] >= TARGETS["intake_ratio"]
+        lines.append((f"public report POST (gunicorn ×2, {intake['concurrency']} conns)",
+                      f"{r['requests_per_s']:,.0f} req/s, p95 {r['p95_ms']:.0f} ms",
+                      f"{b['requests_per_s']:,.0f} req/s, p95 {b['p95_ms']:.0f} ms",
+                      f"{intake['ratio']:.2f}", f"≥ 0.25 {'met' if met else 'MISSED'}"))
+    sweep = report.get("sweep")
+    if sweep and "portal" in sweep:
+        p, raw = sweep["portal"], sweep.get("raw", {})
+        met = p["total_ms"] < TARGETS["sweep_ms"]
+        ratio = f"{p['total_ms'] / raw['ms']:.1f}×" if raw.get("ms") else "—"
+        lines.append((f"escalation sweep ({p['overdue']:,} overdue, {p['moved']:,} moved)",
+                      f"{p['total_ms'] / 1000:.2f} s (sweep {p['sweep_ms'] / 1000:.2f} + enqueue "
+                      f"{p['enqueue_ms'] / 1000:.2f})",
+                      f"{raw.get('ms', 0) / 1000:.2f} s", ratio, f"< 10 s {'met' if met else 'MISSED'}"))
+    for r in report.get("pages", []):
+        met = r["portal_ms"] < r["target_ms"]
+        lines.append((f"{r['operation']} [{r['note']}]", f"{r['portal_ms']:.1f} ms", f"{r['lower_bound_ms']:.1f} ms",
+                      f"{r['ratio']:.1f}×" if r["ratio"] else "—", f"< {r['target_ms']} ms {'met' if met else 'MISSED'}"))
+    widths = [max(len(line[i]) for line in lines) for i in range(5)]
+    m = report["machine"]
+    print()
+    print(f"PostgreSQL {report['database']} · {report['data']['cases']:,} cases · {m['cpus']} CPUs "
+          f"(load {m['load_average_1_5_15'][0]})")
+    for n, line in enumerate(lines):
+        print(" | ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths))))
+        if n == 0:
+            print("-+-".join("-" * w for w in widths))
+
+
+def main():
+    args = parse_args()
+    url = database_url()
+    setup_django(url)
+    from django.conf import settings
+
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": settings.DATABASES["default"]["NAME"],
+        "machine": machine(),
+        "data": ensure_cases(),
+        "targets": TARGETS,
+    }
+    if "pages" in args.only:
+        report["pages"] = pages_bench(args)
+    if "sweep" in args.only:
+        report["sweep"] = sweep_bench(args)
+    if "intake" in args.only:
+        report["intake"] = intake_bench(args, url)
+    report["machine_after"] = machine()
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "cases.json"
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
+    print_table(report)
+    print(f"\nwritten {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
