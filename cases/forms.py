@@ -1,0 +1,505 @@
+"""Forms of the case pages and intake channels.
+
+Forms check the shape of what was typed and offer choices read once per
+request; every rule of the domain (who may report where, photo limits,
+transitions) stays in cases/services.py. A DomainError the service raises is
+put back on the form by `add_domain_error`, on the field it is about.
+"""
+
+from django import forms
+from django.conf import settings
+from django.db.models import Q
+from django.db.models.functions import Length
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from grid.models import KIND_LEVEL, Area, AreaKind, Building
+from grid.selectors import posts_visible_to
+from portal.errors import DomainError
+
+from . import services
+from .models import LEVELS, Category, TimeUnit
+from .workflow import HANDLING_ROLES
+
+DESCRIPTION_MAX = services.DESCRIPTION_MAX
+
+# Levels of the place cascade, top-down; the building comes last.
+CASCADE = (
+    ("street", AreaKind.STREET),
+    ("community", AreaKind.COMMUNITY),
+    ("grid", AreaKind.GRID),
+)
+CASCADE_LABELS = {
+    "street": _("Street (town)"),
+    "community": _("Community (village)"),
+    "grid": _("Grid"),
+    "building": _("Building"),
+}
+
+# Which field a service's refusal is about (by DomainError.code).
+ERROR_FIELDS = {
+    "unknown_category": "category",
+    "no_place": "grid",
+    "bad_place": "grid",
+    "photo_too_large": "photo",
+    "not_an_image": "photo",
+    "too_many_photos": "photo",
+    "no_photo": "photo",
+    "bad_phone": "reporter_phone",
+}
+
+
+def add_domain_error(form, error):
+    """Show a service's refusal on the form, next to the field it concerns when we know it."""
+    field = ERROR_FIELDS.get(error.code)
+    if field == "grid" and "grid" not in form.fields:
+        field = "building" if "building" in form.fields else "place"
+    if field not in form.fields:
+        field = None
+    form.add_error(field, str(error))
+
+
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value):
+    """A row id from user input, or None (also for ids no bigint column can hold)."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
+def category_tree():
+    """Active categories under their family heads: [(head code, head name, [(code, name), ...]), ...].
+
+    A head with no subcategories is itself the only choice under it.
+    """
+    rows = list(
+        Category.objects.filter(is_active=True)
+        .filter(Q(parent__isnull=True) | Q(parent__is_active=True))
+        .values_list("code", "name", "parent_id", "pk")
+        .order_by("sort_order", "code")
+    )
+    children = {}
+    for code, name, parent, _pk in rows:
+        if parent is not None:
+            children.setdefault(parent, []).append((code, name))
+    return [(code, name, children.get(pk) or [(code, name)]) for code, name, parent, pk in rows if parent is None]
+
+
+def category_choices():
+    """Grouped choices for a select: [(head name, [(code, name), ...]), ...]."""
+    return [(name, options) for _code, name, options in category_tree()]
+
+
+def buildings_of(grid_id):
+    return (
+        Building.objects.filter(grid_id=grid_id)
+        .order_by(Length("number"), "number", "pk")
+        .values_list("pk", "number", "name", "address")
+    )
+
+
+def building_label(number, name, address):
+    label = f"{number} {name}".strip()
+    return f"{label}（{address}）" if address else label
+
+
+class PhotoField(forms.FileField):
+    """One optional photo, checked by the service's own validation (image only, size-capped)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("Photo"))
+        limit = settings.CASE_PHOTO_MAX_BYTES
+        kwargs.setdefault("widget", forms.ClearableFileInput(attrs={
+            "accept": "image/*", "data-max-bytes": limit,
+            "data-too-large": lazy(lambda: gettext("This photo is too large (at most %(mb)s MB).")
+                                   % {"mb": round(limit / 1024 / 1024, 1)}, str)(),
+        }))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload:
+            try:
+                services.validate_photo(upload)
+            except DomainError as error:
+                raise forms.ValidationError(str(error), code=error.code) from None
+        return upload
+
+
+class UploadsMixin:
+    """Files the upload handler refused for size never reach the form: say so on the photo field."""
+
+    def __init__(self, *args, refused_uploads=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.refused_uploads = list(refused_uploads)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.refused_uploads and "photo" in self.fields:
+            limit = settings.CASE_PHOTO_MAX_BYTES
+            for name in self.refused_uploads:
+                self.add_error("photo", _("The photo “%(name)s” is too large (at most %(mb)s MB).")
+                               % {"name": name, "mb": round(limit / 1024 / 1024, 1)})
+        return cleaned
+
+
+class CascadeField(forms.ChoiceField):
+    """A place select whose options are read only when the form is shown.
+
+    Submitted values are not checked against the options one by one: the
+    form checks the whole chain (street → community → grid → building) in
+    one query instead (`PlaceCascadeMixin.clean_place`).
+    """
+
+    def valid_value(self, value):
+        return True
+
+
+class PlaceCascadeMixin:
+    """street → community → grid → building selects, each offering the places inside the one above.
+
+    The first level offers `roots` (grouped by their parent); every other level
+    offers the children of the value chosen above it. Options are read only
+    when the form is rendered; a submitted chain is checked in one query, so a
+    tampered or stale combination is refused. Without JavaScript the page
+    re-renders with the next level filled ("refine"); with it, static/js/cases.js
+    fills the next select from the JSON endpoint.
+    """
+
+    def setup_places(self, *, roots, start=AreaKind.STREET, restricted=False, building_required=False):
+        levels = CASCADE[[kind for _n, kind in CASCADE].index(start):]
+        self.place_levels = levels
+        self.place_fields = []
+        self.place_roots = roots if restricted else None
+        blank = [("", _("— choose —"))]
+        parent_id = None
+        for index, (name, kind) in enumerate(levels):
+            field = CascadeField(label=CASCADE_LABELS[name], required=False,
+                                 choices=self._level_options(index, kind, parent_id, roots, blank))
+            field.widget.attrs.update({"data-cascade": kind, "autocomplete": "off"})
+            # Not required one by one, but the place as a whole is: no "(optional)" hint.
+            field.optional_hint = False
+            self.fields[name] = field
+            self.place_fields.append(name)
+            parent_id = parse_id(self._raw_value(name))
+        building_blank = blank if building_required else [("", _("Not sure / not at a building"))]
+
+        def buildings(grid_id=parent_id):
+            if not grid_id:
+                return building_blank
+            return building_blank + [(str(pk), building_label(n, nm, a)) for pk, n, nm, a in buildings_of(grid_id)]
+
+        self.fields["building"] = CascadeField(label=CASCADE_LABELS["building"], required=False, choices=buildings)
+        self.fields["building"].widget.attrs.update({"data-cascade": "building", "autocomplete": "off"})
+        self.place_fields.append("building")
+        self.building_required = building_required
+
+    @staticmethod
+    def _level_options(index, kind, parent_id, roots, blank):
+        def options():
+            if index == 0:
+                groups = {}
+                rows = roots.filter(kind=kind, is_active=True).select_related("parent").order_by("parent__code", "code")
+                for area in rows:
+                    groups.setdefault(area.parent.name if area.parent_id else "", []).append((str(area.pk), area.name))
+                return blank + list(groups.items())
+            if not parent_id:
+                return blank
+            return blank + [
+                (str(pk), n) for pk, n in Area.objects.filter(parent_id=parent_id, kind=kind, is_active=True)
+                .order_by("code").values_list("pk", "name")
+            ]
+
+        return options
+
+    def _raw_value(self, name):
+        source = self.data if self.is_bound else self.initial
+        value = source.get(name)
+        return "" if value is None else str(value)
+
+    def clean_place(self):
+        """(grid, building) from the cascade, checked as one chain in one query; errors on the fields."""
+        cleaned = self.cleaned_data
+        ids = {name: parse_id(cleaned.get(name)) for name, _kind in self.place_levels}
+        building_id = parse_id(cleaned.get("building"))
+        if not ids.get("grid"):
+            self.add_error("grid", _("Choose where the matter is: the grid, and the building if you know it."))
+            return None, None
+        if self.building_required and not building_id:
+            self.add_error("building", _("Choose the building."))
+            return None, None
+        if any(value is None for value in ids.values()) or (cleaned.get("building") and building_id is None):
+            self.add_error("grid", _("This place does not fit the choices above it: choose again."))
+            return None, None
+        # The grid, under the chosen community, under the chosen street (as far as the cascade goes).
+        chain = {"pk": ids["grid"], "kind": AreaKind.GRID, "is_active": True}
+        if "community" in ids:
+            chain["parent_id"] = ids["community"]
+        if "street" in ids:
+            chain["parent__parent_id"] = ids["street"]
+        if self.place_roots is not None:
+            top_name, top_kind = self.place_levels[0]
+            path = {"grid": "pk", "community": "parent", "street": "parent__parent"}[top_name]
+            chain[f"{path}__in"] = self.place_roots.filter(kind=top_kind).values("pk")
+        if building_id:
+            building = Building.objects.select_related("grid").filter(
+                pk=building_id, **{f"grid__{key}": value for key, value in chain.items() if key != "pk"},
+                grid_id=ids["grid"],
+            ).first()
+            grid = building.grid if building is not None else None
+        else:
+            building, grid = None, Area.objects.filter(**chain).first()
+        if grid is None:
+            self.add_error("grid", _("This place does not fit the choices above it: choose again."))
+            return None, None
+        return grid, building
+
+    def cascade_rows(self):
+        return [self[name] for name in self.place_fields]
+
+
+class ReporterFieldsMixin:
+    def add_reporter_fields(self, *, name_label, phone_label, required=False):
+        self.fields["reporter_name"] = forms.CharField(label=name_label, required=required, max_length=50)
+        self.fields["reporter_phone"] = forms.CharField(
+            label=phone_label, required=required, max_length=20,
+            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+        )
+
+
+class CategoryField(forms.ChoiceField):
+    """The two-level category select; the list is read only when shown, a submitted code in one query."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("What kind of matter"))
+        kwargs.setdefault("choices", lambda: [("", _("— choose —"))] + category_choices())
+        super().__init__(**kwargs)
+        self.error_messages["invalid_choice"] = _("Choose a category from the list.")
+
+    def valid_value(self, value):
+        return Category.objects.filter(
+            Q(parent__isnull=True) | Q(parent__is_active=True), code=value, is_active=True
+        ).exists()
+
+
+class DescriptionField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("What is the matter?"))
+        kwargs.setdefault("max_length", DESCRIPTION_MAX)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4}))
+        super().__init__(**kwargs)
+
+
+class PublicReportForm(UploadsMixin, PlaceCascadeMixin, ReporterFieldsMixin, forms.Form):
+    """A resident's report: category, place, description, photo, optional name and phone."""
+
+    def __init__(self, *args, building=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fixed_building = building
+        self.fields["category"] = CategoryField()
+        if building is None:
+            self.setup_places(roots=Area.objects.all(), start=AreaKind.STREET)
+        self.fields["description"] = DescriptionField(
+            help_text=_("Say what you saw and exactly where (e.g. by the east gate)."),
+        )
+        self.fields["photo"] = PhotoField()
+        self.add_reporter_fields(name_label=_("Your name"), phone_label=_("Your phone"))
+        self.fields["reporter_phone"].help_text = _("Only staff see it, to call you back if needed.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.fixed_building is not None:
+            cleaned["grid"], cleaned["building"] = None, self.fixed_building
+        else:
+            cleaned["grid"], cleaned["building"] = self.clean_place()
+        return cleaned
+
+
+class HotlineForm(UploadsMixin, PlaceCascadeMixin, ReporterFieldsMixin, forms.Form):
+    """12345 hotline entry: staff type in a caller's matter on their behalf."""
+
+    def __init__(self, *args, roots, start, restricted=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["external_ref"] = forms.CharField(label=_("Hotline ticket number"), required=False,
+                                                      max_length=64)
+        self.add_reporter_fields(name_label=_("Caller's name"), phone_label=_("Caller's phone"))
+        self.fields["category"] = CategoryField()
+        self.setup_places(roots=roots, start=start, restricted=restricted)
+        self.fields["address"] = forms.CharField(label=_("Address as the caller gave it"), required=False,
+                                                 max_length=200)
+        self.fields["description"] = DescriptionField(label=_("What the caller reports"))
+        self.fields["photo"] = PhotoField()
+
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["grid"], cleaned["building"] = self.clean_place()
+        return cleaned
+
+
+class PatrolForm(UploadsMixin, forms.Form):
+    """A grid worker's patrol report in a few taps: what, which building of my grid, a line, a photo."""
+
+    def __init__(self, *args, buildings, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"] = CategoryField()
+        groups = {}
+        for grid in grids:
+            groups[grid.pk] = (grid.name, [(f"g{grid.pk}", _("%(grid)s (no particular building)") % {"grid": grid.name})])
+        for pk, grid_id, number, name, address in buildings:
+            if grid_id in groups:
+                groups[grid_id][1].append((f"b{pk}", building_label(number, name, address)))
+        self.fields["place"] = forms.ChoiceField(
+            label=_("Where"), choices=[("", _("— choose —"))] + list(groups.values()),
+        )
+        self.fields["place"].error_messages["invalid_choice"] = _("Choose a building of your grid.")
+        self.fields["description"] = DescriptionField(label=_("What you found"), widget=forms.Textarea(attrs={"rows": 3}))
+        self.fields["photo"] = PhotoField()
+
+    def clean(self):
+        cleaned = super().clean()
+        value = cleaned.get("place") or ""
+        cleaned["grid"] = cleaned["building"] = None
+        if value.startswith("g"):
+            cleaned["grid"] = Area.objects.filter(pk=parse_id(value[1:]), kind=AreaKind.GRID).first()
+        elif value.startswith("b"):
+            cleaned["building"] = Building.objects.filter(pk=parse_id(value[1:])).first()
+        return cleaned
+
+
+class TrackLookupForm(forms.Form):
+    code = forms.CharField(
+        label=_("Tracking code"), max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
+    def clean_code(self):
+        code = services.normalise_tracking_code(self.cleaned_data["code"])
+        if len(code) != services.TRACKING_LENGTH or any(c not in services.TRACKING_ALPHABET for c in code):
+            raise forms.ValidationError(_("A tracking code has 13 letters and digits, like 7KQ4-MZ2P-HX9B-T."))
+        return code
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How satisfied are you?"), coerce=int, widget=forms.RadioSelect,
+        choices=[(5, _("5 · very satisfied")), (4, _("4 · satisfied")), (3, _("3 · acceptable")),
+                 (2, _("2 · not satisfied")), (1, _("1 · very unsatisfied"))],
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=1000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    reopen = forms.BooleanField(
+        label=_("The matter is not solved: ask them to handle it again"), required=False,
+        help_text=_("Only with a rating of 1 or 2."),
+    )
+
+
+# --- case actions --------------------------------------------------------------------
+
+class EmptyForm(forms.Form):
+    """Actions that need nothing but the tap (accept, close, lift the carry-over)."""
+
+
+class NoteForm(UploadsMixin, forms.Form):
+    note = forms.CharField(label=_("Note"), max_length=services.NOTE_MAX, required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=services.NOTE_MAX,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ProgressForm(NoteForm):
+    note = forms.CharField(label=_("Progress"), max_length=services.NOTE_MAX,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    photo = PhotoField()
+    is_public = forms.BooleanField(label=_("Show this line to the reporter"), required=False)
+
+
+class ResolveForm(NoteForm):
+    note = forms.CharField(label=_("What was done"), max_length=services.NOTE_MAX,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    photo = PhotoField(label=_("Photo of the result"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The service asks for it (a mediation resolves on its recorded outcome instead).
+        self.fields["photo"].optional_hint = False
+
+
+class VerifyForm(NoteForm):
+    photo = PhotoField(label=_("Photo on site"))
+
+
+class RegisterForm(NoteForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"] = CategoryField(label=_("Correct the category"), required=False)
+
+
+class ExtensionRequestForm(ReasonForm):
+    value = forms.IntegerField(label=_("Extra time"), min_value=1, max_value=60)
+    unit = forms.ChoiceField(label=_("Unit"), choices=[(TimeUnit.WORKING_HOURS, TimeUnit.WORKING_HOURS.label),
+                                                       (TimeUnit.WORKING_DAYS, TimeUnit.WORKING_DAYS.label)])
+    field_order = ["value", "unit", "reason"]
+
+
+class DecideExtensionForm(NoteForm):
+    approve = forms.TypedChoiceField(
+        label=_("Decision"), coerce=lambda v: v == "yes", widget=forms.RadioSelect,
+        choices=[("yes", _("Approve")), ("no", _("Reject"))],
+    )
+
+
+class DuplicateForm(NoteForm):
+    original = forms.CharField(label=_("Number of the original case"), max_length=16)
+    field_order = ["original", "note"]
+
+
+def dispatch_choices(case, user):
+    """Who a dispatcher may send `case` to: people working its places, then whole levels.
+
+    Read through grid.selectors (posts the dispatcher reaches); the service
+    checks again that the target is within the dispatcher's part of the tree.
+    """
+    path = [(level, getattr(case, f"{level}_id")) for level in LEVELS if getattr(case, f"{level}_id")]
+    reach = Q(pk__in=[])
+    for level, area_id in path:
+        reach |= Q(area_id=area_id, role__in=HANDLING_ROLES[level])
+    posts = (
+        posts_visible_to(user).filter(reach, ended_at__isnull=True, user__is_active=True)
+        .select_related("user", "area").order_by("-area__level", "user__full_name", "user__username")
+    )
+    people, seen = [], set()
+    for post in posts:
+        if post.user_id in seen:
+            continue
+        seen.add(post.user_id)
+        people.append((f"u{post.user_id}", f"{post.user} · {post.get_role_display()} · {post.area.name}"))
+    levels = [(f"l{level}", _("%(level)s: anyone on duty there") % {"level": AreaKind(level).label})
+              for level, _id in sorted(path, key=lambda p: -KIND_LEVEL[p[0]])]
+    return [("", _("Automatic (routing rules)")), (_("People"), people), (_("Levels"), levels)]
+
+
+class DispatchForm(NoteForm):
+    def __init__(self, *args, case, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"] = forms.ChoiceField(label=_("Send to"), required=False,
+                                                  choices=dispatch_choices(case, user))
+        self.order_fields(["target", "note"])
+
+    def clean(self):
+        cleaned = super().clean()
+        target = cleaned.get("target") or ""
+        cleaned["level"] = cleaned["assignee_id"] = None
+        if target.startswith("u"):
+            cleaned["assignee_id"] = parse_id(target[1:])
+        elif target.startswith("l"):
+            cleaned["level"] = target[1:]
+        return cleaned

@@ -1,0 +1,30 @@
+"""URLs of the case pages, the intake channels and the alarm webhook."""
+
+from django.urls import path
+
+from . import api, views
+
+app_name = "cases"
+
+urlpatterns = [
+    # Residents (no sign-in).
+    path("report/", views.report, name="report"),
+    path("report/b/<int:building_id>/", views.report, name="report_building"),
+    path("report/done/<str:code>/", views.report_done, name="report_done"),
+    path("report/places/", views.places, name="places"),
+    path("track/", views.track_lookup, name="track_lookup"),
+    path("track/<str:code>/", views.track, name="track"),
+    path("track/<str:code>/rate/", views.track_rate, name="track_rate"),
+    path("track/<str:code>/photos/<int:photo_id>/", views.track_photo, name="track_photo"),
+    # Grid workers (phone) and staff.
+    path("cases/", views.board, name="board"),
+    path("cases/export.csv", views.export, name="export"),
+    path("cases/queue/", views.queue, name="queue"),
+    path("cases/patrol/", views.patrol, name="patrol"),
+    path("cases/hotline/", views.hotline, name="hotline"),
+    path("cases/<int:pk>/", views.detail, name="detail"),
+    path("cases/<int:pk>/act/<slug:name>/", views.act, name="act"),
+    path("cases/<int:pk>/photos/<int:photo_id>/", views.photo, name="photo"),
+    # Cameras and one-click alarms (微天网).
+    path("api/alarms/", api.alarm, name="alarm"),
+]

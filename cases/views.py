@@ -1,0 +1,789 @@
+"""Case pages: the residents' report and tracking pages, the grid worker's phone
+pages (queue, case, patrol report), and the staff board, case and hotline entry.
+
+Every case is read through cases.selectors (cases_visible_to and friends), so a
+case outside the user's subtree answers 404 exactly like a missing one; every
+write is one call into cases/services.py, whose DomainError becomes a message
+or a form error, never a 500. Templates get plain rows built here.
+"""
+
+import csv
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from grid.models import KIND_LEVEL, Area, AreaKind, Building
+from grid.selectors import areas_visible_to, buildings_visible_to, get_visible_or_404, scope_of
+from grid.views import layout_for, mask_phone
+from portal.errors import DomainError
+
+from . import forms as case_forms
+from . import services, workflow
+from .filters import CaseFilter
+from .models import Case, CaseEvent, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
+from .selectors import board_for, case_by_tracking_code, case_detail, cases_visible_to, public_timeline, queue_for
+from .workflow import HANDLING_ROLES
+
+PAGE_SIZE = 50
+# The board counts its rows up to here (20 pages), the export writes at most this many.
+BOARD_COUNT_CAP = 1000
+EXPORT_MAX_ROWS = 100_000
+# Public report submissions and tracking-code misses per client address and window (seconds).
+DEFAULT_REPORT_RATE = (30, 600)
+DEFAULT_TRACK_MISS_RATE = (60, 600)
+
+
+# --- plumbing ---------------------------------------------------------------------------
+
+class CappedUploadHandler(FileUploadHandler):
+    """Stop reading an uploaded file as soon as it passes CASE_PHOTO_MAX_BYTES.
+
+    The file is skipped (never written to disk in full) and its name noted on
+    the request, so the form can say which photo was too large.
+    """
+
+    def __init__(self, request, limit):
+        super().__init__(request)
+        self.limit = limit
+
+    def receive_data_chunk(self, raw_data, start):
+        if start + len(raw_data) > self.limit:
+            self.request.refused_uploads.append(self.file_name)
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def capped_uploads(view):
+    """Install the capped upload handler before anything reads the body, then check CSRF.
+
+    The CSRF middleware would read the body first (and freeze the handlers), so
+    the view is exempted from it and protected by the decorator inside instead.
+    """
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    def wrapper(request, *args, **kwargs):
+        request.refused_uploads = []
+        request.upload_handlers.insert(0, CappedUploadHandler(request, settings.CASE_PHOTO_MAX_BYTES))
+        return protected(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def _rate(name, default):
+    limit, window = getattr(settings, name, default) or (0, 0)
+    return int(limit), int(window)
+
+
+def over_rate(request, bucket, setting, default):
+    """Count one hit for the client address; True once it is over the limit of the window.
+
+    A fixed window in the cache: cheap, shared by the web processes when the
+    cache is Redis, good enough to stop a script flooding the public form.
+    """
+    limit, window = _rate(setting, default)
+    if limit <= 0:
+        return False
+    address = request.META.get("REMOTE_ADDR", "")
+    key = f"cases:rate:{bucket}:{address}:{int(time.time() // window)}"
+    if cache.add(key, 1, window):
+        return limit < 1
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, window)
+        return False
+
+
+def _audience(user):
+    layout = layout_for(user)
+    return layout, layout.rsplit("/", 1)[-1].removesuffix(".html")
+
+
+def _render(request, template, context, *, status=200, layout=None):
+    if layout is None:
+        layout, audience = _audience(request.user)
+    else:
+        audience = layout.rsplit("/", 1)[-1].removesuffix(".html")
+    return render(request, template, {"layout": layout, "audience": audience, **context}, status=status)
+
+
+def _public(request, template, context, *, status=200):
+    return _render(request, template, context, status=status, layout="layouts/public.html")
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` rows: a district's board holds millions of cases, and an exact
+    count of them costs more than the whole page. Beyond the cap the page says "1,000+"
+    and the filters narrow the list."""
+
+    cap = BOARD_COUNT_CAP
+
+    @cached_property
+    def count(self):
+        found = self.object_list.order_by()[: self.cap + 1].count()
+        self.capped = found > self.cap
+        return min(found, self.cap)
+
+
+def _page(request, queryset, paginator=Paginator):
+    page = paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    return page
+
+
+def _photos(data):
+    photo = data.get("photo")
+    return [photo] if photo else []
+
+
+def _place_names(case_or_building):
+    """Street › community › grid › building names (the public structure, no people)."""
+    if isinstance(case_or_building, Building):
+        grid = case_or_building.grid
+        names = [a.name for a in grid.get_ancestors() if a.kind != AreaKind.DISTRICT] + [grid.name]
+        return names + [str(case_or_building)]
+    case = case_or_building
+    names = [a.name for a in (case.street, case.community, case.grid) if a is not None]
+    if case.building_id:
+        names.append(str(case.building))
+    if case.unit_id:
+        names.append(case.unit.number)
+    return names
+
+
+# --- residents: report ----------------------------------------------------------------------
+
+def _prefill(building_id):
+    """Cascade values for a building (the notice-board link ?building=<id>)."""
+    if not building_id:
+        return {}
+    building = Building.objects.select_related("grid__parent").filter(pk=building_id).first()
+    if building is None:
+        return {}
+    community = building.grid.parent
+    return {"street": community.parent_id, "community": community.pk, "grid": building.grid_id,
+            "building": building.pk}
+
+
+@capped_uploads
+def report(request, building_id=None):
+    """The public report page (no sign-in). /report/b/<id>/ is the building's QR code."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    building = None
+    if building_id is not None:
+        building = Building.objects.select_related("grid").filter(pk=building_id).first()
+        if building is None or not building.grid.is_active:
+            return _public(request, "cases/report_unknown_building.html", {}, status=404)
+    channel = Channel.QR if building is not None else Channel.WEB
+    status = 200
+    if request.method == "GET":
+        initial = _prefill(case_forms.parse_id(request.GET.get("building"))) if building is None else {}
+        form = case_forms.PublicReportForm(initial=initial, building=building)
+    elif "_refine" in request.POST and building is None:
+        # No JavaScript: re-show the form with the next level of places to choose from.
+        form = case_forms.PublicReportForm(initial=request.POST.dict(), building=None)
+    else:
+        form = case_forms.PublicReportForm(request.POST, request.FILES, building=building,
+                                           refused_uploads=request.refused_uploads)
+        if over_rate(request, "report", "CASE_REPORT_RATE", DEFAULT_REPORT_RATE):
+            form.is_valid()
+            form.add_error(None, _("Too many reports from this connection. Please wait a few minutes and try again."))
+            status = 429
+        elif form.is_valid():
+            data = form.cleaned_data
+            try:
+                case = services.case_report(
+                    category=data["category"], description=data["description"], channel=channel,
+                    grid=data["grid"], building=data["building"], reporter_name=data["reporter_name"],
+                    reporter_phone=data["reporter_phone"], photos=_photos(data), now=timezone.now(),
+                )
+            except DomainError as error:
+                case_forms.add_domain_error(form, error)
+            else:
+                return redirect("cases:report_done", code=case.tracking_code)
+        if status == 200:
+            status = 400
+    return _public(request, "cases/report.html", {
+        "form": form,
+        "building": building,
+        "place_names": _place_names(building) if building is not None else [],
+        "max_mb": round(settings.CASE_PHOTO_MAX_BYTES / 1024 / 1024, 1),
+    }, status=status)
+
+
+@require_GET
+def report_done(request, code):
+    case = case_by_tracking_code(code)
+    if case is None:
+        return _track_missing(request)
+    return _public(request, "cases/report_done.html", {
+        "code": case.tracking_code_display,
+        "track_url": reverse("cases:track", args=[case.tracking_code]),
+        "number": case.number,
+    })
+
+
+@require_GET
+def places(request):
+    """JSON for the place selects: ?parent=<area id> → its active children; ?grid=<id> → its buildings.
+
+    The structure of streets, communities, grids and buildings is public (it is
+    on every notice board); nothing about people is here.
+    """
+    parent = case_forms.parse_id(request.GET.get("parent"))
+    grid = case_forms.parse_id(request.GET.get("grid"))
+    if grid:
+        items = [{"id": pk, "name": case_forms.building_label(n, nm, a)}
+                 for pk, n, nm, a in case_forms.buildings_of(grid)]
+        kind = "building"
+    elif parent:
+        area = Area.objects.filter(pk=parent, is_active=True).values_list("kind", flat=True).first()
+        if area is None or area == AreaKind.GRID:
+            return JsonResponse({"error": _("Unknown place.")}, status=404)
+        kind = AreaKind(area).value
+        child_kind = {AreaKind.DISTRICT: AreaKind.STREET, AreaKind.STREET: AreaKind.COMMUNITY,
+                      AreaKind.COMMUNITY: AreaKind.GRID}[kind]
+        items = [{"id": pk, "name": name} for pk, name in Area.objects.filter(
+            parent_id=parent, is_active=True, kind=child_kind).order_by("code").values_list("pk", "name")]
+        kind = child_kind.value
+    else:
+        return JsonResponse({"error": _("Give ?parent=<place id> or ?grid=<grid id>.")}, status=400)
+    response = JsonResponse({"kind": kind, "items": items})
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+# --- residents: tracking ------------------------------------------------------------------
+
+def _track_missing(request):
+    if over_rate(request, "track-miss", "CASE_TRACK_MISS_RATE", DEFAULT_TRACK_MISS_RATE):
+        return _public(request, "cases/track_missing.html", {"too_many": True}, status=429)
+    return _public(request, "cases/track_missing.html", {"form": case_forms.TrackLookupForm()}, status=404)
+
+
+@require_GET
+def track_lookup(request):
+    """Type the tracking code; a well-formed code goes to its page."""
+    form = case_forms.TrackLookupForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        return redirect("cases:track", code=form.cleaned_data["code"])
+    return _public(request, "cases/track_lookup.html", {"form": form}, status=400 if form.is_bound else 200)
+
+
+@require_GET
+def track(request, code):
+    """The reporter's view: status and the public timeline; a rating form once closed."""
+    case = case_by_tracking_code(code)
+    if case is None:
+        return _track_missing(request)
+    timeline = public_timeline(case)
+    for line in timeline:
+        line["photo_urls"] = [reverse("cases:track_photo", args=[case.tracking_code, p.pk]) for p in line["photos"]]
+    can_rate = case.status == Status.CLOSED and case.rated_at is None
+    return _public(request, "cases/track.html", {
+        "case": case,
+        "code": case.tracking_code_display,
+        "status_label": Status(case.status).label,
+        "level_label": AreaKind(case.responsible_level).label,
+        "timeline": timeline,
+        "rating_form": case_forms.RatingForm() if can_rate else None,
+        "is_final": case.status in (Status.CLOSED, Status.REJECTED, Status.DUPLICATE),
+    })
+
+
+@require_POST
+@csrf_protect
+def track_rate(request, code):
+    form = case_forms.RatingForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a rating from 1 to 5."))
+    else:
+        data = form.cleaned_data
+        try:
+            case = services.case_rate(tracking_code=code, rating=data["rating"], comment=data["comment"],
+                                      reopen=data["reopen"], now=timezone.now())
+        except DomainError as error:
+            if error.code == "no_case":
+                return _track_missing(request)
+            messages.error(request, str(error))
+        else:
+            if case.status == Status.CLOSED:
+                messages.success(request, _("Thank you for your rating."))
+            else:
+                messages.success(request, _("Thank you. The matter has been sent back to be handled again."))
+    return redirect("cases:track", code=services.normalise_tracking_code(code))
+
+
+def _image_response(photo):
+    """Serve a stored photo with the type its bytes say (never what its file name says)."""
+    try:
+        handle = photo.image.open("rb")
+    except (FileNotFoundError, OSError, ValueError):
+        raise Http404 from None
+    head = handle.read(16)
+    handle.seek(0)
+    if head.startswith(b"\xff\xd8\xff"):
+        content_type = "image/jpeg"
+    elif head.startswith(b"\x89PNG\r\n\x1a\n"):
+        content_type = "image/png"
+    elif head[:6] in (b"GIF87a", b"GIF89a"):
+        content_type = "image/gif"
+    elif head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        content_type = "image/webp"
+    else:
+        handle.close()
+        raise Http404
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+@require_GET
+def track_photo(request, code, photo_id):
+    """A photo on the public timeline, for whoever holds the tracking code."""
+    case = case_by_tracking_code(code)
+    if case is None:
+        raise Http404
+    photo = CasePhoto.objects.filter(pk=photo_id, case=case, event__is_public=True).first()
+    if photo is None:
+        raise Http404
+    return _image_response(photo)
+
+
+# --- grid workers and staff: one case ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Action:
+    label: str
+    form: type
+    run: Callable
+    done: str
+    style: str = ""
+
+
+def _pending_extension(case):
+    return ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).select_related(
+        "requested_by").first()
+
+
+def _decide_extension(case, user, data, now):
+    extension = _pending_extension(case)
+    if extension is None:
+        raise DomainError(_("There is no extension request waiting for a decision."), code="no_request")
+    return services.case_decide_extension(extension=extension, acting_user=user, approve=data["approve"],
+                                          note=data["note"], now=now)
+
+
+def _dispatch(name):
+    service = services.case_dispatch if name == "dispatch" else services.case_redispatch
+
+    def run(case, user, data, now):
+        assignee = None
+        if data["assignee_id"]:
+            assignee = get_user_model().objects.filter(pk=data["assignee_id"]).first()
+            if assignee is None:
+                raise DomainError(_("No such person."), code="bad_assignee")
+        return service(case=case, acting_user=user, level=data["level"], assignee=assignee, note=data["note"],
+                       now=now)
+
+    return run
+
+
+def _mark_duplicate(case, user, data, now):
+    original = cases_visible_to(user).filter(number=data["original"].strip()).first()
+    if original is None:
+        raise DomainError(_("No case with that number is visible to you."), code="no_case")
+    return services.case_mark_duplicate(case=case, duplicate_of=original, acting_user=user, note=data["note"],
+                                        now=now)
+
+
+F = case_forms
+g = gettext_lazy
+ACTIONS = {
+    "accept": Action(g("Accept"), F.EmptyForm,
+                     lambda c, u, d, now: services.case_accept(case=c, acting_user=u, now=now),
+                     g("You accepted case %(number)s."), "primary"),
+    "register": Action(g("Register and dispatch"), F.RegisterForm,
+                       lambda c, u, d, now: services.case_register(case=c, acting_user=u, category=d["category"] or None,
+                                                                   note=d["note"], now=now),
+                       g("Case %(number)s registered and dispatched."), "primary"),
+    "dispatch": Action(g("Dispatch"), F.DispatchForm, _dispatch("dispatch"), g("Case %(number)s dispatched."),
+                       "primary"),
+    "resolve": Action(g("Resolve"), F.ResolveForm,
+                      lambda c, u, d, now: services.case_resolve(case=c, acting_user=u, note=d["note"],
+                                                                 photos=_photos(d), now=now),
+                      g("Case %(number)s resolved; it now waits for verification."), "primary"),
+    "verify": Action(g("Verified on site: passed"), F.VerifyForm,
+                     lambda c, u, d, now: services.case_verify(case=c, acting_user=u, passed=True, note=d["note"],
+                                                               photos=_photos(d), now=now),
+                     g("Case %(number)s verified."), "primary"),
+    "verify_fail": Action(g("Failed: send back for rework"), F.VerifyForm,
+                          lambda c, u, d, now: services.case_verify(case=c, acting_user=u, passed=False,
+                                                                    note=d["note"], photos=_photos(d), now=now),
+                          g("Case %(number)s sent back for rework."), "danger"),
+    "close": Action(g("Close"), F.NoteForm,
+                    lambda c, u, d, now: services.case_close(case=c, acting_user=u, note=d["note"], now=now),
+                    g("Case %(number)s closed."), "primary"),
+    "note": Action(g("Add progress"), F.ProgressForm,
+                   lambda c, u, d, now: services.case_note(case=c, acting_user=u, note=d["note"], photos=_photos(d),
+                                                           is_public=d["is_public"], now=now),
+                   g("Progress added to case %(number)s.")),
+    "redispatch": Action(g("Re-dispatch"), F.DispatchForm, _dispatch("redispatch"),
+                         g("Case %(number)s re-dispatched.")),
+    "request_extension": Action(g("Request an extension"), F.ExtensionRequestForm,
+                                lambda c, u, d, now: services.case_request_extension(
+                                    case=c, acting_user=u, value=d["value"], unit=d["unit"], reason=d["reason"],
+                                    now=now),
+                                g("Extension requested for case %(number)s.")),
+    "decide_extension": Action(g("Decide the extension"), F.DecideExtensionForm, _decide_extension,
+                               g("Extension decided for case %(number)s.")),
+    "supervise": Action(g("Supervise (督办)"), F.NoteForm,
+                        lambda c, u, d, now: services.case_supervise(case=c, acting_user=u, note=d["note"], now=now),
+                        g("Case %(number)s is now supervised.")),
+    "carry_over": Action(g("Carry over (挂账)"), F.ReasonForm,
+                         lambda c, u, d, now: services.case_carry_over(case=c, acting_user=u, reason=d["reason"],
+                                                                       now=now),
+                         g("Case %(number)s is on the carry-over list.")),
+    "lift_carry_over": Action(g("Lift the carry-over"), F.NoteForm,
+                              lambda c, u, d, now: services.case_lift_carry_over(case=c, acting_user=u,
+                                                                                 note=d["note"], now=now),
+                              g("Case %(number)s is off the carry-over list.")),
+    "escalate": Action(g("Beyond my power: escalate"), F.ReasonForm,
+                       lambda c, u, d, now: services.case_escalate(case=c, acting_user=u, reason=d["reason"],
+                                                                   now=now),
+                       g("Case %(number)s escalated one level up."), "danger"),
+    "return": Action(g("Not ours: return to the dispatcher"), F.ReasonForm,
+                     lambda c, u, d, now: services.case_return(case=c, acting_user=u, reason=d["reason"], now=now),
+                     g("Case %(number)s returned to the dispatcher."), "danger"),
+    "reopen": Action(g("Reopen"), F.ReasonForm,
+                     lambda c, u, d, now: services.case_reopen(case=c, acting_user=u, reason=d["reason"], now=now),
+                     g("Case %(number)s reopened."), "danger"),
+    "mark_duplicate": Action(g("Mark as duplicate"), F.DuplicateForm, _mark_duplicate,
+                             g("Case %(number)s marked as a duplicate."), "danger"),
+    "reject": Action(g("Reject: not a matter for us"), F.ReasonForm,
+                     lambda c, u, d, now: services.case_reject(case=c, acting_user=u, reason=d["reason"], now=now),
+                     g("Case %(number)s rejected."), "danger"),
+}
+del F, g
+# The order the buttons appear in: the usual next step first.
+ACTION_ORDER = tuple(ACTIONS)
+# Folded into the verify form as its second button.
+SECOND_BUTTONS = {"verify_fail": "verify"}
+
+
+def _form_for(name, case, user, **kwargs):
+    form_class = ACTIONS[name].form
+    if form_class is case_forms.DispatchForm:
+        kwargs.update(case=case, user=user)
+    return form_class(**kwargs)
+
+
+def _timeline(case):
+    rows = []
+    for event in case.events.all():
+        rows.append({
+            "at": event.at,
+            "label": event.get_action_display(),
+            "from": Status(event.from_status).label if event.from_status else "",
+            "to": Status(event.to_status).label if event.to_status else "",
+            "actor": str(event.actor) if event.actor_id else (
+                case.get_reporter_kind_display() if event.action == CaseEvent.Action.REPORT else _("the portal")),
+            "note": event.note,
+            "internal": not event.is_public,
+            "photo_urls": [reverse("cases:photo", args=[case.pk, p.pk]) for p in event.photos.all()],
+        })
+    return rows
+
+
+@login_required
+@require_GET
+def detail(request, pk):
+    """A case with its whole timeline and the moves the user may make now."""
+    user = request.user
+    case = case_detail(cases_visible_to(user), pk)
+    if case is None:
+        raise Http404
+    now = timezone.now()
+    allowed = set(workflow.allowed(case, user))
+    actions = []
+    for name in ACTION_ORDER:
+        if name not in allowed or name in SECOND_BUTTONS:
+            continue
+        spec = ACTIONS[name]
+        second = [other for other, host in SECOND_BUTTONS.items() if host == name and other in allowed]
+        actions.append({
+            "name": name, "label": spec.label, "style": spec.style,
+            "form": _form_for(name, case, user, prefix=name),
+            "url": reverse("cases:act", args=[case.pk, name]),
+            "second": [{"label": ACTIONS[o].label, "url": reverse("cases:act", args=[case.pk, o]),
+                        "style": ACTIONS[o].style} for o in second],
+            "tap_only": ACTIONS[name].form is case_forms.EmptyForm,
+        })
+    kinds = workflow.actor_kinds(case, user)
+    sees_phone = bool(kinds & {workflow.HANDLER, workflow.DISPATCHER})
+    return _render(request, "cases/detail.html", {
+        "case": case,
+        "status_label": Status(case.status).label,
+        "level_label": AreaKind(case.responsible_level).label,
+        "overdue": case.is_overdue(now),
+        "place_names": _place_names(case),
+        "reporter_phone": case.reporter_phone if sees_phone else mask_phone(case.reporter_phone),
+        "timeline": _timeline(case),
+        "actions": actions,
+        "extension": _pending_extension(case) if case.status == Status.HANDLING else None,
+    })
+
+
+@login_required
+@capped_uploads
+def act(request, pk, name):
+    """POST one move on a case: one service call; a refusal becomes a message on the case page."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    spec = ACTIONS.get(name)
+    if spec is None:
+        raise Http404
+    user = request.user
+    case = get_visible_or_404(cases_visible_to(user).select_related("category", "assignee"), pk=pk)
+    extra = {"refused_uploads": request.refused_uploads} if issubclass(spec.form, case_forms.UploadsMixin) else {}
+    # A second button posts its host form (verify_fail rides on the verify form).
+    form = _form_for(name, case, user, data=request.POST, files=request.FILES,
+                     prefix=SECOND_BUTTONS.get(name, name), **extra)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, _("%(field)s: %(error)s") % {"field": label, "error": error}
+                               if label else error)
+    else:
+        try:
+            spec.run(case, user, form.cleaned_data, timezone.now())
+        except DomainError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, spec.done % {"number": case.number})
+    if not cases_visible_to(user).filter(pk=pk).exists():
+        return redirect("cases:queue")
+    return redirect("cases:detail", pk=pk)
+
+
+@login_required
+@require_GET
+def photo(request, pk, photo_id):
+    """A case photo, only for users who see the case (never a public /media/ URL)."""
+    case = get_visible_or_404(cases_visible_to(request.user), pk=pk)
+    found = CasePhoto.objects.filter(pk=photo_id, case=case).first()
+    if found is None:
+        raise Http404
+    return _image_response(found)
+
+
+# --- grid workers: queue and patrol ------------------------------------------------------------
+
+@login_required
+@require_GET
+def queue(request):
+    """My queue: supervised (督办) first, then the soonest due; overdue marked."""
+    now = timezone.now()
+    page = _page(request, queue_for(request.user))
+    rows = [{"case": c, "overdue": c.is_overdue(now), "status_label": Status(c.status).label,
+             "can_accept": c.status == Status.DISPATCHED and "accept" in workflow.allowed(c, request.user)}
+            for c in page]
+    return _render(request, "cases/queue.html", {"page": page, "rows": rows})
+
+
+def _patrol_grids(user):
+    """Grids where the user patrols (grid worker or grid chief posts)."""
+    ids = [s.area_id for s in scope_of(user).spans if s.kind == AreaKind.GRID and s.role in HANDLING_ROLES[s.kind]]
+    return list(Area.objects.filter(pk__in=ids, is_active=True).order_by("code"))
+
+
+@login_required
+@capped_uploads
+def patrol(request):
+    """A patrol report in a few taps; it is registered and dispatched at once."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    user = request.user
+    grids = _patrol_grids(user)
+    buildings = list(
+        buildings_visible_to(user).filter(grid__in=grids)
+        .values_list("pk", "grid_id", "number", "name", "address")
+    ) if grids else []
+    buildings.sort(key=lambda b: (b[1], len(b[2]), b[2]))
+    kwargs = {"buildings": buildings, "grids": grids}
+    status = 200
+    if request.method == "POST":
+        form = case_forms.PatrolForm(request.POST, request.FILES, refused_uploads=request.refused_uploads, **kwargs)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                case = services.case_report(
+                    category=data["category"], description=data["description"], channel=Channel.PATROL,
+                    grid=data["grid"], building=data["building"], photos=_photos(data), acting_user=user,
+                    now=timezone.now(),
+                )
+            except DomainError as error:
+                case_forms.add_domain_error(form, error)
+            else:
+                messages.success(request, _("Patrol report %(number)s saved and dispatched.") % {"number": case.number})
+                return redirect("cases:detail", pk=case.pk)
+        status = 400
+    else:
+        form = case_forms.PatrolForm(**kwargs)
+    return _render(request, "cases/patrol.html", {"form": form, "grids": grids}, status=status)
+
+
+# --- staff: board, export, hotline -----------------------------------------------------------------
+
+def _filtered_board(request, now):
+    return CaseFilter(request.GET or None, queryset=board_for(request.user), now=now)
+
+
+@login_required
+@require_GET
+def board(request):
+    """The case board of the user's subtree, filtered and paginated."""
+    now = timezone.now()
+    filterset = _filtered_board(request, now)
+    page = _page(request, filterset.qs, CappedPaginator)
+    rows = [{
+        "case": c,
+        "status_label": Status(c.status).label,
+        "level_label": AreaKind(c.responsible_level).label,
+        "overdue": c.is_overdue(now),
+        "category": f"{c.category.parent.name} / {c.category.name}" if c.category.parent_id else c.category.name,
+        "place": " › ".join(a.name for a in (c.community, c.grid) if a is not None)
+        + (f" › {c.building}" if c.building_id else ""),
+    } for c in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return _render(request, "cases/board.html", {
+        "filter": filterset, "page": page, "rows": rows, "query": query.urlencode(),
+        "filtered": bool(query),
+    })
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _cell(value):
+    """Text for a spreadsheet cell; a leading = + - @ would be read as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _local(dt):
+    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
+@login_required
+@require_GET
+def export(request):
+    """The board as CSV (same scope and filters; no phone numbers or reporters' names)."""
+    now = timezone.now()
+    filterset = _filtered_board(request, now)
+    header = [_("Case number"), _("Reported at"), _("Channel"), _("Category"), _("Status"), _("Street"),
+              _("Community"), _("Grid"), _("Building"), _("Address"), _("Description"), _("Responsible level"),
+              _("Assignee"), _("Due"), _("Overdue"), _("Supervised"), _("Rework"), _("Escalations"),
+              _("Satisfaction"), _("Closed at")]
+    channels, statuses = dict(Channel.choices), dict(Status.choices)
+    levels = dict(AreaKind.choices)
+    yes, no = _("yes"), _("no")
+
+    def rows():
+        yield "\ufeff"  # a BOM, so spreadsheet programs read the Chinese text as UTF-8
+        writer = csv.writer(_Echo())
+        yield writer.writerow(header)
+        for c in filterset.qs[:EXPORT_MAX_ROWS].iterator(chunk_size=2000):
+            category = f"{c.category.parent.name}/{c.category.name}" if c.category.parent_id else c.category.name
+            yield writer.writerow([_cell(v) for v in (
+                c.number, _local(c.created_at), channels.get(c.channel, c.channel), category,
+                statuses.get(c.status, c.status), c.street.name if c.street_id else "",
+                c.community.name if c.community_id else "", c.grid.name if c.grid_id else "",
+                str(c.building) if c.building_id else "", c.address, c.description,
+                levels.get(c.responsible_level, ""), str(c.assignee) if c.assignee_id else "", _local(c.due_at),
+                yes if c.is_overdue(now) else no, yes if c.supervised_at else no, c.rework_count,
+                c.escalation_count, c.rating or "", _local(c.closed_at),
+            )])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="cases-{timezone.localdate(now):%Y%m%d}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _hotline_places(user):
+    """Where the cascade starts for this user: the shallowest reach of their posts."""
+    scope = scope_of(user)
+    if scope.unrestricted:
+        return {"roots": Area.objects.all(), "start": AreaKind.STREET, "restricted": False}
+    depths = [KIND_LEVEL[s.kind] for s in scope.spans]
+    if not depths:
+        return {"roots": Area.objects.none(), "start": AreaKind.GRID}
+    start = {0: AreaKind.STREET, 1: AreaKind.STREET, 2: AreaKind.COMMUNITY, 3: AreaKind.GRID}[min(depths)]
+    return {"roots": areas_visible_to(user), "start": start}
+
+
+@login_required
+@capped_uploads
+def hotline(request):
+    """12345 hotline entry by staff on a caller's behalf; the caller gets the tracking code."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    user = request.user
+    places = _hotline_places(user)
+    status = 200
+    if request.method == "GET":
+        form = case_forms.HotlineForm(**places)
+    elif "_refine" in request.POST:
+        form = case_forms.HotlineForm(initial=request.POST.dict(), **places)
+    else:
+        form = case_forms.HotlineForm(request.POST, request.FILES, refused_uploads=request.refused_uploads,
+                                      **places)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                case = services.case_report(
+                    category=data["category"], description=data["description"], channel=Channel.HOTLINE,
+                    grid=data["grid"], building=data["building"], address=data["address"],
+                    reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
+                    external_ref=data["external_ref"], photos=_photos(data), acting_user=user, now=timezone.now(),
+                )
+            except DomainError as error:
+                case_forms.add_domain_error(form, error)
+            else:
+                messages.success(request, _("Case %(number)s saved. Tell the caller the tracking code: %(code)s")
+                                 % {"number": case.number, "code": case.tracking_code_display})
+                if cases_visible_to(user).filter(pk=case.pk).exists():
+                    return redirect("cases:detail", pk=case.pk)
+                return redirect("cases:hotline")
+        status = 400
+    return _render(request, "cases/hotline.html", {"form": form}, status=status)
