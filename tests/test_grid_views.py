@@ -85,15 +85,16 @@ def test_mask_phone_hides_the_middle(raw, shown):
 # --- anonymous, sign-in, sign-out -------------------------------------------
 
 @pytest.mark.django_db
-def test_anonymous_home_is_the_public_landing_page(client):
+def test_anonymous_home_is_the_public_landing_page(client, db):
     response = client.get(reverse("home"))
     assert response.status_code == 200
     html = response.content.decode()
     assert f'<html lang="{settings.LANGUAGE_CODE}">' in html
     assert 'class="layout-public"' in html
-    # Later issues fill these slots; until then they must not be links.
-    for slot in ("report-a-matter", "track-a-matter"):
+    # Residents reach the report form and the tracking lookup from the landing page.
+    for slot, url in (("report-a-matter", reverse("cases:report")), ("track-a-matter", reverse("cases:track_lookup"))):
         assert f'id="{slot}"' in html
+        assert f'href="{url}"' in html
     assert reverse("login") in html
 
 
@@ -387,3 +388,19 @@ def test_home_for_someone_whose_posts_ended(login, city, people):
     assert 'class="layout-worker"' in response.content.decode()
     assert "幸福第一网格" not in page_text(response)
     assert login(worker).get(place_url(city.grid_a)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "role, place, present, absent",
+    [
+        (Role.GRID_WORKER, "grid_a", ["cases:queue", "cases:patrol"], ["cases:board", "cases:hotline"]),
+        (Role.COMMUNITY_STAFF, "community_a", ["cases:queue", "cases:board", "cases:hotline"], ["cases:patrol"]),
+    ],
+)
+def test_home_navigation_reaches_the_case_pages_of_the_role(login, city, make_user, role, place, present, absent):
+    user = make_user(role, getattr(city, place))
+    html = login(user).get(reverse("home")).content.decode()
+    for name in present:
+        assert f'href="{reverse(name)}"' in html, name
+    for name in absent:
+        assert f'href="{reverse(name)}"' not in html, name
