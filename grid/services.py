@@ -412,6 +412,19 @@ def area_delete(*, area, acting_user=None, now=None):
     _log(None, AreaEvent.Action.DELETE, acting_user, now, **details)
 
 
+def _create_numbered(model, clash_message, **fields):
+    """Insert a building or unit; the unique (parent, number) constraint decides a clash.
+
+    A check-then-insert would let two concurrent requests with the same number
+    both pass the check and one of them fail with a raw IntegrityError.
+    """
+    try:
+        with transaction.atomic():
+            return model.objects.create(**fields)
+    except IntegrityError as exc:
+        raise DomainError(clash_message, code="clash") from exc
+
+
 # --- buildings and units -------------------------------------------------------
 
 @transaction.atomic
@@ -427,10 +440,9 @@ def building_add(*, grid, number, name="", address="", latitude=None, longitude=
     if not number:
         raise DomainError(_("A building needs a number."), code="no_number")
     _check_building_texts({"number": number, "name": name, "address": address})
-    if Building.objects.filter(grid=grid, number=number).exists():
-        raise DomainError(_("Building %(n)s already exists in this grid.") % {"n": number}, code="clash")
-    return Building.objects.create(
-        grid=grid, number=number, name=name, address=address, latitude=latitude, longitude=longitude
+    return _create_numbered(
+        Building, _("Building %(n)s already exists in this grid.") % {"n": number},
+        grid=grid, number=number, name=name, address=address, latitude=latitude, longitude=longitude,
     )
 
 
@@ -477,9 +489,9 @@ def unit_add(*, building, number, acting_user=None):
     if not number:
         raise DomainError(_("A unit needs a number."), code="no_number")
     _check_length(Unit, "number", number, _("A number has at most %(n)d characters."))
-    if Unit.objects.filter(building=building, number=number).exists():
-        raise DomainError(_("Unit %(n)s already exists in this building.") % {"n": number}, code="clash")
-    return Unit.objects.create(building=building, number=number)
+    return _create_numbered(
+        Unit, _("Unit %(n)s already exists in this building.") % {"n": number}, building=building, number=number
+    )
 
 
 @transaction.atomic

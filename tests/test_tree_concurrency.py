@@ -324,3 +324,21 @@ def test_a_writer_queued_behind_a_merge_sees_the_place_merged_away(on_postgres, 
         assert not Area.objects.filter(parent=city.community_b).exists()
         assert Area.objects.get(pk=city.grid_a2.pk).parent_id == city.community_a.pk
     assert tree_problems() == []
+
+
+def test_same_unit_number_added_at_once_gives_one_unit_and_one_clear_refusal(on_postgres, city):
+    from grid.models import Unit
+    from portal.errors import DomainError
+
+    def add():
+        try:
+            return services.unit_add(building=city.building_a, number="9单元").pk
+        except DomainError as exc:
+            return exc.code
+
+    for _ in range(5):
+        Unit.objects.filter(building=city.building_a, number="9单元").delete()
+        outcomes = run_together(add, add)
+        assert sorted(outcomes, key=str)[-1] == "clash", outcomes
+        assert sum(isinstance(o, int) for o in outcomes) == 1, outcomes
+        assert Unit.objects.filter(building=city.building_a, number="9单元").count() == 1
