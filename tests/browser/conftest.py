@@ -51,3 +51,24 @@ def browser_type_launch_args(browser_type_launch_args):
 def screenshot_dir():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture
+def open_page(new_context, live_server):
+    """A fresh browser tab (its own cookies) at a given size that records CSP violations."""
+
+    def make(viewport, *, phone=False):
+        context = new_context(
+            viewport=viewport, is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1,
+            locale="zh-CN",
+        )
+        page = context.new_page()
+        page.csp_violations = []
+        page.on(
+            "console",
+            lambda msg: page.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
+        page.base = live_server.url
+        return page
+
+    return make

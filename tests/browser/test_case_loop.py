@@ -56,27 +56,6 @@ def city(live_server, settings, tmp_path):
     return build_city()
 
 
-@pytest.fixture
-def open_page(new_context, live_server):
-    """A fresh browser tab (its own cookies) at a given size that records CSP violations."""
-
-    def make(viewport, *, phone=False):
-        context = new_context(
-            viewport=viewport, is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1,
-            locale="zh-CN",
-        )
-        page = context.new_page()
-        page.csp_violations = []
-        page.on(
-            "console",
-            lambda msg: page.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None,
-        )
-        page.base = live_server.url
-        return page
-
-    return make
-
-
 def fits_width(page, width):
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     wide = page.evaluate("""w => Array.from(document.querySelectorAll('body *'))
