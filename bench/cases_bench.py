@@ -323,6 +323,43 @@ def delete_bench_cases(after_id):
     return len(ids)
 
 
+def _intake_staff(buildings):
+    """Community staff to notify of each new report (the seeded large city has no people).
+
+    Committed, because gunicorn's processes must see them; removed afterwards.
+    Half have an e-mail address, so a report writes inbox and e-mail deliveries.
+    """
+    from django.utils import timezone
+
+    from grid.models import Post, Role, User
+
+    communities = sorted({community for _b, _g, community, _s in buildings})
+    staffed = set(Post.objects.filter(role=Role.COMMUNITY_STAFF, ended_at__isnull=True,
+                                      area_id__in=communities).values_list("area_id", flat=True))
+    wanted = [c for c in communities if c not in staffed]
+    users = User.objects.bulk_create([
+        User(username=f"bench-intake-{c}", full_name=f"bench-intake-{c}", password="!",
+             email=f"bench-intake-{c}@example.org" if n % 2 else "")
+        for n, c in enumerate(wanted)
+    ])
+    Post.objects.bulk_create([Post(user=u, role=Role.COMMUNITY_STAFF, area_id=c, started_at=timezone.now())
+                              for u, c in zip(users, wanted)])
+    return [u.pk for u in users]
+
+
+def _remove_intake_staff(user_ids):
+    from django.db import transaction
+
+    from cases.models import Delivery, Notification
+    from grid.models import Post, User
+
+    with transaction.atomic():
+        Delivery.objects.filter(user_id__in=user_ids).delete()
+        Notification.objects.filter(user_id__in=user_ids).delete()
+        Post.objects.filter(user_id__in=user_ids).delete()
+        User.objects.filter(pk__in=user_ids).delete()
+
+
 def intake_bench(args, url):
     from django.db import connection
     from django.db.models import Max
@@ -333,12 +370,14 @@ def intake_bench(args, url):
     if not buildings:
         sys.exit("no buildings under communities: is the city seeded?")
     before = Case.objects.aggregate(m=Max("id"))["m"] or 0
+    staff = _intake_staff(buildings)
     connection.close()  # the server's processes open their own
     port = free_port()
     print(f"(a) intake: gunicorn, 2 workers on 127.0.0.1:{port}; {args.concurrency} connections in flight",
           flush=True)
-    proc = start_gunicorn(port, url)
+    proc = None
     try:
+        proc = start_gunicorn(port, url)
         cookie, token = csrf_pair(port)
         warm_reports = build_report_requests(port, buildings, 40, cookie, token)
         assert _send(port, warm_reports[0]) == 302, "a valid report did not redirect to its tracking code"
@@ -354,9 +393,12 @@ def intake_bench(args, url):
         runs["bare"].append(load(port, bare[half_b:], args.concurrency))
         runs["report"].append(load(port, reports[half_r:], args.concurrency))
     finally:
-        stop_gunicorn(proc)
-    deleted = delete_bench_cases(before)
-    purged = purge_broker()
+        # Leave the shared database as it was, whatever happened.
+        if proc is not None:
+            stop_gunicorn(proc)
+        deleted = delete_bench_cases(before)
+        _remove_intake_staff(staff)
+        purged = purge_broker()
 
     def merge(parts):
         total = sum(p["requests"] for p in parts)
@@ -373,7 +415,7 @@ def intake_bench(args, url):
     ratio = round(report_all["requests_per_s"] / bare_all["requests_per_s"], 3)
     print(f"    cleaned up: {deleted} bench cases deleted; broker {purged}", flush=True)
     return {"bare": bare_all, "report": report_all, "ratio": ratio, "cases_deleted": deleted,
-            "concurrency": args.concurrency}
+            "concurrency": args.concurrency, "staff_added": len(staff)}
 
 
 # --- (b) the escalation sweep ---------------------------------------------------------------
