@@ -308,6 +308,20 @@ def purge_broker():
         return f"not purged: {exc}"
 
 
+def _fast_delete(cursor, statements, ids):
+    """Delete rows nothing else points at, without the per-row foreign-key checks.
+
+    Several columns that reference cases and users have no index (by design:
+    they are never searched), so PostgreSQL's check for each deleted row would
+    scan millions of rows. The caller has made sure nothing references the rows;
+    `session_replication_role = replica` (superuser, this transaction only)
+    skips the checks.
+    """
+    cursor.execute("SET LOCAL session_replication_role = replica")
+    for statement in statements:
+        cursor.execute(statement, [ids])
+
+
 def delete_bench_cases(after_id):
     from django.db import connection, transaction
 
@@ -316,10 +330,20 @@ def delete_bench_cases(after_id):
         ids = [row[0] for row in cursor.fetchall()]
         if not ids:
             return 0
-        for table in ("cases_delivery", "cases_notification", "cases_casephoto", "cases_extensionrequest",
-                      "cases_caseevent"):
-            cursor.execute(f"DELETE FROM {table} WHERE case_id = ANY(%s)", [ids])
-        cursor.execute("DELETE FROM cases_case WHERE id = ANY(%s)", [ids])
+        cursor.execute("SELECT count(*) FROM cases_case WHERE duplicate_of_id = ANY(%s) AND NOT id = ANY(%s)",
+                       [ids, ids])
+        if cursor.fetchone()[0]:
+            raise RuntimeError("another case points at a bench case: left in place, remove by hand")
+        _fast_delete(cursor, [
+            "DELETE FROM cases_delivery WHERE case_id = ANY(%s)",
+            "DELETE FROM cases_notification WHERE case_id = ANY(%s)",
+            "DELETE FROM cases_casephoto WHERE case_id = ANY(%s)",
+            "DELETE FROM cases_extensionrequest WHERE case_id = ANY(%s)",
+            "DELETE FROM cases_mediation_mediators WHERE mediation_id = ANY(%s)",
+            "DELETE FROM cases_mediation WHERE case_id = ANY(%s)",
+            "DELETE FROM cases_caseevent WHERE case_id = ANY(%s)",
+            "DELETE FROM cases_case WHERE id = ANY(%s)",
+        ], ids)
     return len(ids)
 
 
@@ -347,17 +371,36 @@ def _intake_staff(buildings):
     return [u.pk for u in users]
 
 
+# Columns that reference grid_user, apart from the bench users' own posts.
+USER_REFERENCES = (
+    ("cases_case", ("assignee_id", "reporter_id", "resolved_by_id", "supervised_by_id")),
+    ("cases_caseevent", ("actor_id",)),
+    ("cases_delivery", ("user_id",)),
+    ("cases_notification", ("user_id",)),
+    ("cases_extensionrequest", ("requested_by_id", "decided_by_id")),
+    ("cases_mediation_mediators", ("user_id",)),
+    ("cases_mediationsession", ("recorded_by_id",)),
+    ("grid_areaevent", ("actor_id",)),
+    ("django_admin_log", ("user_id",)),
+    ("grid_user_groups", ("user_id",)),
+    ("grid_user_user_permissions", ("user_id",)),
+)
+
+
 def _remove_intake_staff(user_ids):
-    from django.db import transaction
+    """Remove the staff made for the intake run (their cases and deliveries are gone by now)."""
+    from django.db import connection, transaction
 
-    from cases.models import Delivery, Notification
-    from grid.models import Post, User
-
-    with transaction.atomic():
-        Delivery.objects.filter(user_id__in=user_ids).delete()
-        Notification.objects.filter(user_id__in=user_ids).delete()
-        Post.objects.filter(user_id__in=user_ids).delete()
-        User.objects.filter(pk__in=user_ids).delete()
+    if not user_ids:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, columns in USER_REFERENCES:
+            where = " OR ".join(f"{column} = ANY(%(ids)s)" for column in columns)
+            cursor.execute(f"SELECT 1 FROM {table} WHERE {where} LIMIT 1", {"ids": user_ids})
+            if cursor.fetchone():
+                raise RuntimeError(f"{table} still points at a bench user: left in place, remove by hand")
+        _fast_delete(cursor, ["DELETE FROM grid_post WHERE user_id = ANY(%s)",
+                              "DELETE FROM grid_user WHERE id = ANY(%s)"], user_ids)
 
 
 def intake_bench(args, url):
