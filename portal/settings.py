@@ -179,6 +179,29 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# --- Personal data (residents/) ----------------------------------------------
+# ID numbers and phones are encrypted with django-fernet-encrypted-fields: Fernet
+# keys derived from SECRET_KEY (and SECRET_KEY_FALLBACKS) with each salt below.
+# Rotate by putting a new salt first (FIELD_ENCRYPTION_SALTS="new,old"), then
+# `manage.py reencrypt_residents`; drop the old salt after it finishes.
+SECRET_KEY_FALLBACKS = env_list("DJANGO_SECRET_KEY_FALLBACKS", [])
+SALT_KEY = env_list("FIELD_ENCRYPTION_SALTS", [] if PRODUCTION else ["dev-only-field-salt"])
+# The blind index key finds a resident by ID number or phone without decrypting;
+# it must outlive key rotation (changing it means `manage.py reindex_residents`).
+RESIDENT_INDEX_KEY = env("RESIDENT_INDEX_KEY", "" if PRODUCTION else "dev-only-resident-index-key")
+if PRODUCTION and not (SALT_KEY and RESIDENT_INDEX_KEY):
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_SALTS and RESIDENT_INDEX_KEY must be set when PORTAL_ENV=production.")
+# Rows above this many go to a Celery job with a progress bar instead of the request.
+RESIDENT_IMPORT_INLINE_ROWS = int(env("RESIDENT_IMPORT_INLINE_ROWS", "2000"))
+RESIDENT_IMPORT_MAX_BYTES = int(env("RESIDENT_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+# Service numbers printed on every building's notice board (公示牌).
+NOTICE_BOARD_NUMBERS = {
+    "water": env("NOTICE_WATER_PHONE", "96116"),
+    "power": env("NOTICE_POWER_PHONE", "95598"),
+    "gas": env("NOTICE_GAS_PHONE", "96777"),
+    "hotline": env("NOTICE_HOTLINE_PHONE", "12345"),
+}
+
 # --- Cache -------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL")
 CACHES = {
