@@ -6,4 +6,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("grid.urls")),
     path("", include("cases.urls")),
+    path("", include("residents.urls")),
 ]
