@@ -240,6 +240,10 @@ CELERY_BEAT_SCHEDULE = {
     # visibility timeout, and a broker outage must not lose a deadline.
     "cases-escalate-overdue": {"task": "cases.tasks.escalate_overdue", "schedule": 60.0},
     "cases-deliver-notifications": {"task": "cases.tasks.deliver_pending_notifications", "schedule": 60.0},
+    "volunteers-escalate-unclaimed-orders": {"task": "volunteers.tasks.escalate_unclaimed_orders",
+                                             "schedule": 60.0},
+    "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
+                                         "schedule": crontab(hour=3, minute=37)},
     "grid-verify-trees-nightly": {
         "task": "grid.tasks.verify_trees",
         "schedule": crontab(hour=3, minute=17),

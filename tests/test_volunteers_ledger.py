@@ -309,3 +309,21 @@ def test_concurrent_replays_of_one_request_book_once(city, on_postgres):
     assert ledger.balance_of(volunteer) == 7
     assert LedgerTransaction.objects.filter(idempotency_key="same-click").count() == 1
     assert set(outcomes) <= {"ok", "replayed"} and "ok" in outcomes
+
+
+def test_verify_ledger_command_and_task(books, capsys):
+    from django.core.management import call_command
+
+    from volunteers.tasks import verify_ledger
+
+    staff, _people, (v1, _v2), _items = books
+    ledger.award_bonus(volunteer=v1, points=5, reason="x", acting_user=staff, now=NOW)
+    call_command("verify_ledger")
+    assert "sound" in capsys.readouterr().out
+    assert verify_ledger() == 0
+    # A balance that drifted from its entries (only possible behind the portal's back) is reported.
+    Account.objects.filter(volunteer=v1).update(balance=6)
+    assert verify_ledger() == 1
+    from django.core.management.base import CommandError
+    with pytest.raises(CommandError):
+        call_command("verify_ledger")

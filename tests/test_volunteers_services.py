@@ -165,3 +165,15 @@ def test_order_bad_input(city, bad):
     with pytest.raises(DomainError):
         services.order_place(**{**fields, **bad})
     assert not Order.objects.exists()
+
+
+def test_escalation_task_is_thin_and_idempotent(city):
+    from django.utils import timezone
+
+    from volunteers.tasks import escalate_unclaimed_orders
+
+    placed = timezone.now() - timedelta(days=10)
+    services.order_place(kind="errand", description="x", contact_name="王", contact_phone="13800000000",
+                         place=city.community_a, now=placed)
+    assert escalate_unclaimed_orders() == 1
+    assert escalate_unclaimed_orders() == 0
