@@ -1,0 +1,98 @@
+"""Who sees which volunteers, teams, activities, orders and points. Every page,
+admin and export reads through these functions.
+
+Staff and grid workers see what hangs on the places under their posts. A
+volunteer also sees their own record, sign-ups, orders and points, wherever
+they are; volunteers see the open orders of their community, stations and teams
+(volunteers/services.py `orders_open_to`).
+"""
+
+from django.db.models import Q, Sum
+
+from grid.models import Role
+from grid.selectors import scope_of
+
+from .models import Account, Activity, Entry, Honour, Order, Redemption, ServiceRecord, Station, Team, Volunteer
+
+STAFF_ROLES = (Role.DISTRICT_OFFICIAL, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER)
+
+
+def _scope(user):
+    scope = scope_of(user)
+    if scope.unrestricted:
+        return scope
+    from grid.selectors import Scope
+
+    return Scope(unrestricted=False, spans=tuple(s for s in scope.spans if s.role in STAFF_ROLES))
+
+
+def _own(user, field):
+    return Q(**{field: user}) if user.is_authenticated else Q(pk__in=[])
+
+
+def volunteers_visible_to(user):
+    scope = _scope(user)
+    return Volunteer.objects.filter(scope.path_q(building_field=None, unit_field=None) | _own(user, "user"))
+
+
+def teams_visible_to(user):
+    return Team.objects.filter(_scope(user).areas_q("area__") | _own(user, "members__user")).distinct()
+
+
+def stations_visible_to(user):
+    return Station.objects.filter(_scope(user).areas_q("area__"))
+
+
+def activities_visible_to(user):
+    """Staff see their places' activities; volunteers see those open in their community too."""
+    q = _scope(user).areas_q("area__") | _own(user, "signups__volunteer__user")
+    volunteer = Volunteer.objects.filter(user=user).only("community_id").first() if user.is_authenticated else None
+    if volunteer and volunteer.community_id:
+        q |= Q(area_id__in=[volunteer.community_id, volunteer.grid_id])
+    return Activity.objects.filter(q).distinct()
+
+
+def orders_visible_to(user):
+    scope = _scope(user)
+    return Order.objects.filter(scope.path_q(building_field="building_id", unit_field=None)
+                                | _own(user, "claimed_by__user") | _own(user, "placed_by"))
+
+
+def records_visible_to(user):
+    return ServiceRecord.objects.filter(volunteer__in=volunteers_visible_to(user))
+
+
+def redemptions_visible_to(user):
+    return Redemption.objects.filter(volunteer__in=volunteers_visible_to(user))
+
+
+def honours_visible_to(user):
+    return Honour.objects.filter(volunteer__in=volunteers_visible_to(user))
+
+
+def accounts_visible_to(user):
+    """People's accounts follow the people; a community's books follow the community."""
+    scope = _scope(user)
+    return Account.objects.filter(Q(volunteer__in=volunteers_visible_to(user))
+                                  | Q(volunteer__isnull=True) & scope.areas_q("community__"))
+
+
+def statement(account, *, limit=50, before_id=None):
+    """An account's latest entries with their transactions (newest first), one query."""
+    rows = Entry.objects.filter(account=account).select_related("transaction").order_by("-at", "-id")
+    if before_id:
+        rows = rows.filter(id__lt=before_id)
+    return list(rows[:limit])
+
+
+def ranking(community, *, since, until, limit=20):
+    """A community's volunteers by points earned in [since, until): awards minus their reversals.
+
+    Redemptions do not lower a rank: spending points is not serving less.
+    """
+    earned = (Entry.objects.filter(account__community=community, account__kind="member", at__gte=since, at__lt=until)
+              .exclude(transaction__kind="redeem")
+              .exclude(transaction__kind="reversal", transaction__reverses__kind="redeem")
+              .values("account__volunteer", "account__volunteer__name")
+              .annotate(points=Sum("amount")).filter(points__gt=0).order_by("-points", "account__volunteer"))
+    return list(earned[:limit])
