@@ -10,8 +10,8 @@ their subtree; only posts that work with the person may reveal a full value.
 
 from django.db.models import Q
 
-from grid.models import MANAGING_ROLES, Area, Role
-from grid.selectors import Scope, scope_of
+from grid.models import MANAGING_ROLES, PATH_FIELDS, Area, Building, Role, Unit
+from grid.selectors import Scope, forget_scope, scope_of
 
 from .models import AccessField, AccessLog, CareVisit, Household, ImportJob, Resident, ResidentStatus, Tag
 
@@ -38,14 +38,36 @@ def _path_q(scope):
     return scope.path_q(building_field=None, unit_field=None)
 
 
+# Encrypted columns a list never needs: lists, searches and exports show the
+# masked columns. Deferred by default so a page cannot decrypt a city by accident.
+ENCRYPTED_COLUMNS = ("id_number", "phone")
+
+
 def households_visible_to(user):
     return Household.objects.filter(_path_q(resident_scope(user)))
 
 
-def residents_visible_to(user, *, include_left=True):
-    """Residents of the households the user reaches; those who left stay visible as history."""
-    qs = Resident.objects.filter(_path_q(resident_scope(user)))
+def residents_visible_to(user, *, include_left=True, roles=RESIDENT_ROLES):
+    """Residents of the households the user reaches; those who left stay visible as history.
+
+    The encrypted ID number and phone are deferred (touching them on a row
+    costs a query per row): read them with `.values(...)` where a full value
+    is allowed (an unmasked export), or through `resident_reveal`. `roles`
+    narrows the scope to posts of those roles (the unmasked export's part).
+    """
+    qs = Resident.objects.filter(_path_q(resident_scope(user, roles=roles))).defer(*ENCRYPTED_COLUMNS)
     return qs if include_left else qs.filter(status=ResidentStatus.LIVING)
+
+
+def residents_exportable_unmasked(user):
+    """The residents `user` may export without masks: only through UNMASKED_EXPORT_ROLES posts.
+
+    A community staff member who is also a grid worker elsewhere exports their
+    community unmasked, not the other grid. Superusers are not special here.
+    """
+    if not can_export_unmasked(user):
+        return Resident.objects.none()
+    return residents_visible_to(user, roles=UNMASKED_EXPORT_ROLES)
 
 
 def visits_visible_to(user):
@@ -57,7 +79,9 @@ def access_log_visible_to(user):
     scope = resident_scope(user, roles=MANAGING_ROLES)
     if scope.unrestricted:
         return AccessLog.objects.all()
-    return AccessLog.objects.filter(_path_q(scope) | Q(actor=user)) if user.is_authenticated else AccessLog.objects.none()
+    if not user.is_authenticated:
+        return AccessLog.objects.none()
+    return AccessLog.objects.filter(_path_q(scope) | Q(actor=user))
 
 
 def import_jobs_visible_to(user):
@@ -73,19 +97,41 @@ def tags_visible_to(user):
     return Tag.objects.all() if resident_scope(user).spans or user.is_superuser else Tag.objects.filter(sensitive=False)
 
 
-def _contains(scope, area):
-    return scope.unrestricted or any(s.contains(area) for s in scope.spans)
+def place_path_ids(place):
+    """The ids of the places above and at `place`: an Area, a Building, a Unit or a PlacePath row.
+
+    Compared by id, not by nested-set bounds: ids do not shift when the tree
+    changes, so neither a stale copy of the place nor a scope cached before a
+    tree write earlier in the request can widen or narrow access.
+    """
+    if isinstance(place, Unit):
+        place = Building.objects.only("grid_id").get(pk=place.building_id)
+    if isinstance(place, Building):
+        place = Area(pk=place.grid_id)
+    if isinstance(place, Area):
+        node = Area.objects.only("tree_id", "lft", "rght").get(pk=place.pk)
+        return set(Area.objects.filter(tree_id=node.tree_id, lft__lte=node.lft, rght__gte=node.rght)
+                   .values_list("pk", flat=True))
+    return {getattr(place, f"{f}_id") for f in PATH_FIELDS} - {None}
+
+
+def _reaches(spans, place):
+    ids = place_path_ids(place)
+    return any(s.area_id in ids for s in spans)
 
 
 def can_edit_residents(user, place):
-    """May `user` add or change households and residents under `place` (a grid or above)?"""
-    if user is None or not user.is_authenticated:
+    """May `user` add or change households and residents under `place`?
+
+    `place` is an Area (a grid or above), a Building, a Unit, or a household or
+    resident (their stored path is used).
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if isinstance(place, Area):
-        area = place
-    else:
-        area = Area.objects.only("tree_id", "lft", "rght").get(pk=place.grid_id)
-    return _contains(resident_scope(user), area)
+    scope = resident_scope(user)
+    if scope.unrestricted:
+        return True
+    return bool(scope.spans) and _reaches(scope.spans, place)
 
 
 def reveal_roles_for(field):
@@ -100,13 +146,37 @@ def can_reveal(user, resident, field):
     spans = [s for s in scope.spans if s.role in reveal_roles_for(field)]
     if not spans:
         return False
-    path_ids = {resident.district_id, resident.street_id, resident.community_id, resident.grid_id}
-    return any(s.area_id in path_ids for s in spans)
+    return _reaches(spans, resident)
 
 
 def can_export_unmasked(user):
-    scope = scope_of(user)
-    return any(s.role in UNMASKED_EXPORT_ROLES for s in scope.spans)
+    """Holds a post that may export without masks (see `residents_exportable_unmasked` for where)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return any(s.role in UNMASKED_EXPORT_ROLES for s in scope_of(user).spans)
+
+
+def fresh_scope(user):
+    """Forget the scope cached on `user` (posts may have ended since): for writes and reveals."""
+    if user is not None:
+        forget_scope(user)
+    return user
+
+
+def common_place_of(user, *, roles=RESIDENT_ROLES):
+    """The deepest place above every place the user reaches through `roles` (None if none is common).
+
+    An export's access-log entry hangs there, so the staff above the exporter's
+    whole scope read it.
+    """
+    scope = resident_scope(user, roles=roles)
+    if scope.unrestricted or not scope.spans:
+        return None
+    paths = [place_path_ids(Area(pk=s.area_id)) for s in scope.spans]
+    common = set.intersection(*paths)
+    if not common:
+        return None
+    return Area.objects.filter(pk__in=common).order_by("-level").first()
 
 
 def visits_due(user, *, on):

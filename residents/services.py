@@ -6,18 +6,30 @@ phone) never appear in a history row, a log entry or an error message.
 """
 
 import datetime
+import logging
+import re
+import unicodedata
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
-from django.db.models import Min
+from django.db.models import Min, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grid.models import Unit
+from grid.models import Area, Unit
 from grid.services import _lock_fresh, path_values
 from portal.errors import DomainError
 
-from .identity import blind_index, mask_id_number, mask_phone, normalize_phone, parse_id_number
+from .identity import (
+    UndecryptableError,
+    blind_index,
+    decrypt_token,
+    mask_id_number,
+    mask_phone,
+    normalize_phone,
+    parse_id_number,
+)
 from .models import (
     AccessAction,
     AccessField,
@@ -32,7 +44,9 @@ from .models import (
     ResidentStatus,
     Tag,
 )
-from .selectors import can_edit_residents, can_reveal
+from .selectors import can_edit_residents, can_reveal, common_place_of, fresh_scope
+
+logger = logging.getLogger(__name__)
 
 NAME_MAX = 50
 # Fields a resident_update may change (personal values through their own keywords).
@@ -45,7 +59,8 @@ def _now(now):
 
 
 def _require_edit(acting_user, place):
-    if not can_edit_residents(acting_user, place):
+    # Asked of the user's posts as they are now, not as cached earlier in the request.
+    if not can_edit_residents(fresh_scope(acting_user), place):
         raise DomainError(_("You do not look after residents here."), code="forbidden")
 
 
@@ -56,6 +71,18 @@ def _clean_name(name):
     if len(name) > NAME_MAX:
         raise DomainError(_("A name has at most %(n)d characters.") % {"n": NAME_MAX}, code="bad_name")
     return name
+
+
+def _text(value, limit=None):
+    text = str(value or "").strip()
+    return text[:limit] if limit else text
+
+
+def _check_date(value, *, today, message, code="bad_date"):
+    if value is not None and not isinstance(value, datetime.date):
+        raise DomainError(_("That is not a date."), code=code)
+    if value is not None and value > today:
+        raise DomainError(message, code=code)
 
 
 def _choice(value, choices, label):
@@ -86,10 +113,15 @@ def identity_values(*, id_number=None, phone=None, today=None):
     return values, parsed, warning
 
 
-def find_by_id_number(id_number):
-    """The resident with this ID number (any status), or None. Exact match through the blind index."""
+def find_by_id_number(id_number, *, within=None):
+    """The resident with this ID number (any status), or None. Exact match through the blind index.
+
+    City-wide unless `within` (a scoped queryset, e.g. residents_visible_to(user))
+    is given: a page must pass its scope; the importer's upsert needs the city.
+    """
     parsed = parse_id_number(id_number)
-    return Resident.objects.filter(id_index=blind_index("id", parsed.value)).first()
+    qs = Resident.objects.all() if within is None else within
+    return qs.filter(id_index=blind_index("id", parsed.value)).first()
 
 
 def _check_unique_id(values, *, exclude_pk=None):
@@ -122,8 +154,7 @@ def _household_path(household):
 @transaction.atomic
 def household_add(*, unit, number, acting_user, now=None):
     """A household (户) in a unit, e.g. room 301. Returns the existing one if already recorded."""
-    _now(now)
-    number = "".join(str(number or "").split())
+    number = "".join(unicodedata.normalize("NFKC", str(number or "")).split())
     if not number:
         raise DomainError(_("The room number is empty."), code="bad_number")
     if len(number) > 20:
@@ -134,8 +165,12 @@ def household_add(*, unit, number, acting_user, now=None):
     existing = Household.objects.filter(unit=unit, number=number).first()
     if existing:
         return existing
-    return Household.objects.create(unit=unit, building=unit.building, number=number,
-                                    **path_values(unit.building.grid))
+    try:
+        with transaction.atomic():
+            return Household.objects.create(unit=unit, building=unit.building, number=number,
+                                            **path_values(unit.building.grid))
+    except IntegrityError:  # the same room, committed by a concurrent add
+        return Household.objects.get(unit=unit, number=number)
 
 
 # --- residents ----------------------------------------------------------------
@@ -146,15 +181,20 @@ def resident_add(*, household, name, id_number="", phone="", relation=Relation.O
                  tags: Iterable[Tag] = (), note="", acting_user, now=None):
     """Record a resident in a household. Gender and birth date come from the ID number when given."""
     now = _now(now)
+    # The household's row lock orders this insert with a building move, merge
+    # or split: those rewrite households before residents (grid/services.py
+    # `placepath_models` order), so the new row either carries the new path or
+    # is caught by the move's UPDATE of residents.
     household = Household.objects.select_for_update().get(pk=household.pk)
-    _require_edit(acting_user, household.grid)
+    _require_edit(acting_user, household)
     values, parsed, warning = identity_values(id_number=id_number, phone=phone, today=now.date())
     if parsed:
         gender, birth_date = parsed.gender, parsed.birth_date
     elif gender:
         _choice(gender, Gender, _("gender"))
-    if birth_date and birth_date > now.date():
-        raise DomainError(_("The date of birth is in the future."), code="bad_birth_date")
+    _check_date(birth_date, today=now.date(), message=_("The date of birth is in the future."),
+                code="bad_birth_date")
+    _check_date(moved_in_on, today=now.date(), message=_("The move-in date is in the future."))
     _choice(relation, Relation, _("relation"))
     _choice(registration, Registration, _("registration"))
     _check_unique_id(values)
@@ -164,8 +204,8 @@ def resident_add(*, household, name, id_number="", phone="", relation=Relation.O
             resident = Resident.objects.create(
                 household=household, building_id=household.building_id, **_household_path(household),
                 name=_clean_name(name), gender=gender or "", birth_date=birth_date, relation=relation,
-                registration=registration, registered_address=str(registered_address or "").strip()[:200],
-                moved_in_on=moved_in_on, note=str(note or "").strip(), **values,
+                registration=registration, registered_address=_text(registered_address, 200),
+                moved_in_on=moved_in_on, note=_text(note), **values,
             )
     except IntegrityError:
         # A concurrent add of the same person (or a second head) won the race.
@@ -181,41 +221,62 @@ def resident_add(*, household, name, id_number="", phone="", relation=Relation.O
 
 @transaction.atomic
 def resident_update(*, resident, acting_user, now=None, id_number=None, phone=None, tags=None, **changes):
-    """Change a resident's record. `id_number`/`phone` None leaves them; "" clears them."""
+    """Change a resident's record. `id_number`/`phone` None leaves them; "" clears them.
+
+    Only the columns that changed are written (never the encrypted ones unless
+    they changed): a row is not re-encrypted, or its token mistaken for a value,
+    on a change of name.
+    """
     now = _now(now)
     resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    _require_edit(acting_user, resident.grid)
+    _require_edit(acting_user, resident)
     unknown = set(changes) - set(PLAIN_FIELDS)
     if unknown:
-        raise DomainError(_("These fields cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))})
+        raise DomainError(_("These fields cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))},
+                          code="bad_field")
     values, parsed, warning = identity_values(id_number=id_number, phone=phone, today=now.date())
     if "name" in changes:
         changes["name"] = _clean_name(changes["name"])
+    if "registered_address" in changes:
+        changes["registered_address"] = _text(changes["registered_address"], 200)
+    if "note" in changes:
+        changes["note"] = _text(changes["note"])
+    if "gender" in changes:
+        changes["gender"] = changes["gender"] or ""
+        if changes["gender"]:
+            _choice(changes["gender"], Gender, _("gender"))
     if "relation" in changes:
         _choice(changes["relation"], Relation, _("relation"))
-        if resident.is_living:
-            _check_head(resident.household_id, changes["relation"], exclude_pk=resident.pk)
     if "registration" in changes:
         _choice(changes["registration"], Registration, _("registration"))
-    if changes.get("gender"):
-        _choice(changes["gender"], Gender, _("gender"))
     if parsed:
         changes.update(gender=parsed.gender, birth_date=parsed.birth_date)
-    if changes.get("birth_date") and changes["birth_date"] > now.date():
-        raise DomainError(_("The date of birth is in the future."), code="bad_birth_date")
+    if "birth_date" in changes:
+        _check_date(changes["birth_date"], today=now.date(), message=_("The date of birth is in the future."),
+                code="bad_birth_date")
+    if "moved_in_on" in changes:
+        _check_date(changes["moved_in_on"], today=now.date(), message=_("The move-in date is in the future."))
+    if changes.get("relation") == Relation.HEAD and resident.is_living:
+        _check_head(resident.household_id, Relation.HEAD, exclude_pk=resident.pk)
     _check_unique_id(values, exclude_pk=resident.pk)
-    changed = sorted(k for k, v in changes.items() if getattr(resident, k) != v)
+    plain = {k: v for k, v in changes.items() if getattr(resident, k) != v}
     # Personal values are compared through their index, and logged by name only.
-    changed += sorted(f for f, idx in (("id_number", "id_index"), ("phone", "phone_index"))
-                      if idx in values and getattr(resident, idx) != values[idx])
-    for key, value in {**changes, **values}.items():
-        setattr(resident, key, value)
-    try:
-        with transaction.atomic():
-            resident.save()
-    except IntegrityError:
-        raise DomainError(_("A resident with this ID number is already recorded, or the household already "
-                          "has a head."), code="conflict") from None
+    personal = [f for f, idx in (("id_number", "id_index"), ("phone", "phone_index"))
+                if idx in values and getattr(resident, idx) != values[idx]]
+    columns = {**plain}
+    for f in personal:
+        columns.update({k: v for k, v in values.items() if k.startswith("id_" if f == "id_number" else "phone")})
+    changed = sorted(plain) + personal
+    if columns:
+        for key, value in columns.items():
+            setattr(resident, key, value)
+        resident.updated_at = now
+        try:
+            with transaction.atomic():
+                resident.save(update_fields=[*columns, "updated_at"])
+        except IntegrityError:
+            raise DomainError(_("A resident with this ID number is already recorded, or the household already "
+                                "has a head."), code="conflict") from None
     if tags is not None:
         before = set(resident.tags.values_list("pk", flat=True))
         resident.tags.set(tags)
@@ -223,10 +284,16 @@ def resident_update(*, resident, acting_user, now=None, id_number=None, phone=No
         if before != after:
             changed.append("tags")
             refresh_visit_due([resident.pk], today=now.date())
+            resident.visit_due_on = Resident.objects.values_list("visit_due_on", flat=True).get(pk=resident.pk)
     if changed:
         _log(resident, ResidentEvent.Action.CHANGE, acting_user, now, fields=changed)
     resident.warning = warning
     return resident
+
+
+def _conflict():
+    return DomainError(_("A resident with this ID number is already recorded, or the household already has a "
+                         "head."), code="conflict")
 
 
 @transaction.atomic
@@ -234,20 +301,25 @@ def resident_move(*, resident, household, relation=None, acting_user, now=None):
     """Move a living resident to another household (both must be the user's to change)."""
     now = _now(now)
     resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    household = Household.objects.get(pk=household.pk)
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    _require_edit(acting_user, resident)
+    _require_edit(acting_user, household)
     if not resident.is_living:
         raise DomainError(_("Only a resident living here can move to another household."), code="not_living")
-    _require_edit(acting_user, resident.grid)
-    _require_edit(acting_user, household.grid or household.district)
     if household.pk == resident.household_id:
         return resident
     relation = relation or (Relation.OTHER if resident.relation == Relation.HEAD else resident.relation)
     _choice(relation, Relation, _("relation"))
     _check_head(household, relation)
     source = resident.household_id
-    Resident.objects.filter(pk=resident.pk).update(
-        household=household, building_id=household.building_id, relation=relation, **_household_path(household)
-    )
+    try:
+        with transaction.atomic():
+            Resident.objects.filter(pk=resident.pk).update(
+                household=household, building_id=household.building_id, relation=relation, updated_at=now,
+                **_household_path(household),
+            )
+    except IntegrityError:
+        raise _conflict() from None
     _log(resident, ResidentEvent.Action.MOVE, acting_user, now, from_household_id=source, to_household_id=household.pk)
     resident.refresh_from_db()
     return resident
@@ -255,16 +327,18 @@ def resident_move(*, resident, household, relation=None, acting_user, now=None):
 
 def _leave(resident, status, action, on, acting_user, now, note):
     resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    _require_edit(acting_user, resident.grid)
+    _require_edit(acting_user, resident)
     if not resident.is_living:
         raise DomainError(_("This resident is no longer recorded as living here."), code="not_living")
     on = on or now.date()
+    if not isinstance(on, datetime.date):
+        raise DomainError(_("That is not a date."), code="bad_date")
     if on > now.date():
         raise DomainError(_("The date is in the future."), code="bad_date")
     if resident.birth_date and on < resident.birth_date:
         raise DomainError(_("The date is before the date of birth."), code="bad_date")
     Resident.objects.filter(pk=resident.pk).update(status=status, left_on=on, visit_due_on=None, updated_at=now)
-    _log(resident, action, acting_user, now, on=on.isoformat(), note=str(note or "")[:200])
+    _log(resident, action, acting_user, now, on=on.isoformat(), note=_text(note, 200))
     resident.refresh_from_db()
     return resident
 
@@ -281,21 +355,48 @@ def resident_decease(*, resident, on=None, note="", acting_user, now=None):
 
 
 @transaction.atomic
-def resident_return(*, resident, household=None, on=None, acting_user, now=None):
-    """A resident who had moved out lives here again (in their old or another household)."""
+def resident_return(*, resident, household=None, on=None, id_number=None, acting_user, now=None):
+    """A resident who had moved out lives here again (in their old or another household).
+
+    The acting user must look after the household they move into, and either
+    the place they left or, moving in from elsewhere in the city, prove they
+    have the person in front of them by typing the full ID number (`id_number`):
+    a pk alone must not pull someone else's record into one's scope.
+    """
     now = _now(now)
     resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    household = Household.objects.select_for_update().get(pk=(household or resident.household).pk)
+    _require_edit(acting_user, household)
+    if not can_edit_residents(acting_user, resident):
+        proven = False
+        if id_number and resident.id_index:
+            try:
+                proven = blind_index("id", parse_id_number(id_number).value) == resident.id_index
+            except DomainError:
+                proven = False
+        if not proven:
+            raise DomainError(_("You do not look after residents here."), code="forbidden")
     if resident.status != ResidentStatus.MOVED_OUT:
         raise DomainError(_("Only a resident who moved out can move back in."), code="not_moved_out")
-    household = Household.objects.get(pk=(household or resident.household).pk)
-    _require_edit(acting_user, household.grid or household.district)
+    on = on or now.date()
+    if not isinstance(on, datetime.date):
+        raise DomainError(_("That is not a date."), code="bad_date")
+    if on > now.date():
+        raise DomainError(_("The date is in the future."), code="bad_date")
+    if resident.left_on and on < resident.left_on:
+        raise DomainError(_("The date is before the resident moved out."), code="bad_date")
     relation = Relation.OTHER if resident.relation == Relation.HEAD else resident.relation
-    Resident.objects.filter(pk=resident.pk).update(
-        status=ResidentStatus.LIVING, left_on=None, moved_in_on=on or now.date(), household=household,
-        building_id=household.building_id, relation=relation, updated_at=now, **_household_path(household),
-    )
+    try:
+        with transaction.atomic():
+            Resident.objects.filter(pk=resident.pk).update(
+                status=ResidentStatus.LIVING, left_on=None, moved_in_on=on, household=household,
+                building_id=household.building_id, relation=relation, updated_at=now, **_household_path(household),
+            )
+    except IntegrityError:
+        raise _conflict() from None
     refresh_visit_due([resident.pk], today=now.date())
-    _log(resident, ResidentEvent.Action.RETURN, acting_user, now, household_id=household.pk)
+    _log(resident, ResidentEvent.Action.RETURN, acting_user, now, household_id=household.pk,
+         from_household_id=resident.household_id)
     resident.refresh_from_db()
     return resident
 
@@ -319,24 +420,63 @@ def resident_reveal(*, resident, field, reason, acting_user, now=None):
     reason = " ".join(str(reason or "").split())
     if len(reason) < 2:
         raise DomainError(_("Say why you need to see the full value."), code="no_reason")
-    resident = Resident.objects.get(pk=resident.pk)
-    if not can_reveal(acting_user, resident, field):
+    resident = Resident.objects.defer("id_number", "phone").annotate(token=Cast(field, TextField())).get(
+        pk=resident.pk)
+    if not can_reveal(fresh_scope(acting_user), resident, field):
         raise DomainError(_("Your post may not see this value in full."), code="forbidden")
-    value = getattr(resident, field)
-    if not value:
+    if not resident.token:
         raise DomainError(_("Nothing is recorded for this field."), code="empty")
+    try:
+        # Decrypted here, strictly: the field itself would hand back the token
+        # as if it were the value when no configured key opens it.
+        value = decrypt_token(resident.token)
+    except UndecryptableError:
+        logger.error("resident %s: stored %s does not decrypt with the configured keys", resident.pk, field)
+        raise DomainError(_("This value cannot be read: the encryption keys are misconfigured. Tell the "
+                            "administrator."), code="undecryptable") from None
     AccessLog.objects.create(actor=acting_user, action=AccessAction.REVEAL, resident=resident, field=field,
                              reason=reason[:200], at=now, **_access_path(resident))
     return value
 
 
+_DIGIT_RUN = re.compile(r"[0-9０-９][0-9０-９\s\-]{5,}[0-9０-９Xx]")
+
+
+def _mask_filter_value(value):
+    """A filter as logged: any run of 7+ digits (a typed ID number or phone) masked."""
+    if isinstance(value, dict):
+        return {k: _mask_filter_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_mask_filter_value(v) for v in value]
+    if isinstance(value, str):
+        def mask(match):
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", match[0]):
+                return match[0]  # a date filter, not a number
+            digits = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", match[0]))
+            return mask_id_number(digits.upper()) if len(digits) == 18 else "*" * max(0, len(digits) - 4) + digits[-4:]
+        return _DIGIT_RUN.sub(mask, value)
+    return value
+
+
 def access_log_export(*, acting_user, reason, count, masked, filters, place=None, now=None):
-    """Record an export in the access log (called inside the export's transaction)."""
+    """Record an export in the access log (called inside the export's transaction).
+
+    The entry hangs on `place`, or else on the deepest place common to the
+    exporter's scope, so staff above read it. An unmasked export needs a stated
+    reason. Filters are logged with any typed ID number or phone masked.
+    """
+    reason = " ".join(str(reason or "").split())
+    if not masked and len(reason) < 2:
+        raise DomainError(_("Say why you need the full values."), code="no_reason")
+    if place is None:
+        place = common_place_of(acting_user)
+    elif not isinstance(place, Area):
+        place = Area(pk=place.grid_id) if getattr(place, "grid_id", None) else None
     path = path_values(place) if place is not None else {}
     return AccessLog.objects.create(
         actor=acting_user, action=AccessAction.EXPORT, field=AccessField.ALL if not masked else "",
-        reason=(" ".join(str(reason or "").split()) or _("export"))[:200], at=_now(now),
-        details={"rows": count, "masked": bool(masked), "filters": filters}, **path,
+        reason=(reason or _("export"))[:200], at=_now(now),
+        details={"rows": count, "masked": bool(masked), "filters": _mask_filter_value(filters or {})}, **path,
     )
 
 
@@ -354,14 +494,21 @@ def refresh_visit_due(resident_ids, *, today):
         chunk = ids[start:start + 2000]
         rows = (Resident.objects.filter(pk__in=chunk)
                 .annotate(interval=Min("tags__visit_interval_days"))
-                .values_list("pk", "status", "last_visited_at", "interval"))
+                .values_list("pk", "status", "last_visited_at", "interval", "visit_due_on"))
         updates = []
-        for pk, status, last, interval in rows:
+        for pk, status, last, interval, current in rows:
             due = None
             if status == ResidentStatus.LIVING and interval:
-                due = timezone.localdate(last) + datetime.timedelta(days=interval) if last else today
-            updates.append(Resident(pk=pk, visit_due_on=due))
-        Resident.objects.bulk_update(updates, ["visit_due_on"])
+                if last:
+                    due = timezone.localdate(last) + datetime.timedelta(days=interval)
+                else:
+                    # Never visited: due today, or since whenever it first fell
+                    # due (a later tag change must not hide an overdue visit).
+                    due = min(current, today) if current else today
+            if due != current:
+                updates.append(Resident(pk=pk, visit_due_on=due))
+        if updates:
+            Resident.objects.bulk_update(updates, ["visit_due_on"])
 
 
 @transaction.atomic
@@ -370,9 +517,13 @@ def care_visit_log(*, resident, notes, findings="", follow_up=False, visited_at=
     now = _now(now)
     visited_at = visited_at or now
     resident = Resident.objects.select_for_update().get(pk=resident.pk)
-    _require_edit(acting_user, resident.grid)
+    _require_edit(acting_user, resident)
+    if not isinstance(visited_at, datetime.datetime) or timezone.is_naive(visited_at):
+        raise DomainError(_("That is not a time."), code="bad_date")
     if visited_at > now:
         raise DomainError(_("A visit cannot be in the future."), code="bad_date")
+    if not resident.is_living:
+        raise DomainError(_("This resident is no longer recorded as living here."), code="not_living")
     notes = str(notes or "").strip()
     if not notes:
         raise DomainError(_("Write what the visit was about."), code="no_notes")
@@ -393,7 +544,7 @@ def care_visit_to_case(*, visit, category, description="", acting_user, now=None
 
     now = _now(now)
     visit = CareVisit.objects.select_for_update().select_related("resident").get(pk=visit.pk)
-    _require_edit(acting_user, visit.resident.grid)
+    _require_edit(acting_user, visit.resident)
     if visit.case_id:
         raise DomainError(_("This visit already has a case."), code="has_case")
     text = str(description or "").strip() or visit.findings or visit.notes

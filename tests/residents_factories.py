@@ -38,3 +38,18 @@ def resident_in(household, name="张三", *, acting_user=None, id_number=None, p
         phone=phone, relation=relation, acting_user=acting_user or worker_of(household.grid),
         now=fields.pop("now", timezone.now()), **fields,
     )
+
+
+def tag(code):
+    """A built-in tag; a transactional test elsewhere may have flushed the migrated ones."""
+    from importlib import import_module
+
+    from residents.models import Tag
+
+    found = Tag.objects.filter(code=code).first()
+    if found is None:
+        shipped = import_module("residents.migrations.0002_immutable_history_and_tags").BUILTIN_TAGS
+        _code, name, interval, sensitive = next(t for t in shipped if t[0] == code)
+        found = Tag.objects.create(code=code, name=name, visit_interval_days=interval, sensitive=sensitive,
+                                   builtin=True)
+    return found
