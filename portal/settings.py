@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "grid.context_processors.portal",
+                "residents.context_processors.residents_reach",
             ],
         },
     },

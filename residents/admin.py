@@ -35,14 +35,15 @@ from portal.errors import DomainError
 from . import services
 from .identity import blind_index, normalize_phone, parse_id_number
 from .models import AccessLog, CareVisit, Household, Resident, ResidentEvent, ResidentStatus, Tag
-from .selectors import access_log_visible_to, households_visible_to, residents_visible_to, visits_visible_to
+from .selectors import (
+    access_log_visible_to,
+    households_visible_to,
+    resident_events_visible_to,
+    residents_visible_to,
+    visits_visible_to,
+)
 
 ENCRYPTED = ("id_number", "phone")
-
-
-def resident_events_visible_to(user):
-    """History rows of the residents `user` reaches (the residents selector, one level down)."""
-    return ResidentEvent.objects.filter(resident__in=residents_visible_to(user).values("pk"))
 
 
 def personal_index(term):

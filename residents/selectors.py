@@ -13,7 +13,17 @@ from django.db.models import Q
 from grid.models import MANAGING_ROLES, PATH_FIELDS, Area, Building, Role, Unit
 from grid.selectors import Scope, forget_scope, scope_of
 
-from .models import AccessField, AccessLog, CareVisit, Household, ImportJob, Resident, ResidentStatus, Tag
+from .models import (
+    AccessField,
+    AccessLog,
+    CareVisit,
+    Household,
+    ImportJob,
+    Resident,
+    ResidentEvent,
+    ResidentStatus,
+    Tag,
+)
 
 # Posts that work with residents' records (基础信息采集 and care).
 RESIDENT_ROLES = (Role.DISTRICT_OFFICIAL, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER)
@@ -68,6 +78,11 @@ def residents_exportable_unmasked(user):
     if not can_export_unmasked(user):
         return Resident.objects.none()
     return residents_visible_to(user, roles=UNMASKED_EXPORT_ROLES)
+
+
+def resident_events_visible_to(user):
+    """History rows of the residents `user` reaches (the residents selector, one level down)."""
+    return ResidentEvent.objects.filter(resident__in=residents_visible_to(user).values("pk"))
 
 
 def visits_visible_to(user):

@@ -692,3 +692,20 @@ def test_a_moved_out_resident_page_offers_no_visit(as_user, w):
     assert client.get(url("visit_add", w.resident.pk)).status_code == 403
     assert client.post(url("visit_add", w.resident.pk), {"notes": "看望"}).status_code == 403
     assert not CareVisit.objects.exists()
+
+
+def test_navigation_shows_residents_links_only_to_posts_that_reach_records(client, city):
+    """Chiefs hold posts for cases and notice boards, not for residents' records."""
+    from django.urls import reverse
+
+    from grid.models import Role
+
+    from .factories import user_with_post
+
+    worker = user_with_post(Role.GRID_WORKER, city.grid_a)
+    chief = user_with_post(Role.BUILDING_CHIEF, city.building_a)
+    list_url = reverse("residents:list")
+    client.force_login(worker)
+    assert list_url in client.get(reverse("home")).content.decode()
+    client.force_login(chief)
+    assert list_url not in client.get(reverse("home")).content.decode()
