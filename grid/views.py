@@ -22,6 +22,7 @@ from .selectors import (
     active_posts,
     areas_visible_to,
     buildings_visible_to,
+    can_manage_area,
     get_visible_or_404,
     posts_visible_to,
     primary_audience,
@@ -198,6 +199,8 @@ def place_detail(request, pk):
         "merged_into": merged_into,
         "people": people,
         "below_count": place.get_descendant_count(),
+        # Grid health is for those who manage the place (community staff and above).
+        "may_see_health": place.kind != AreaKind.GRID and place.is_active and can_manage_area(user, place),
     }
     if place.kind == AreaKind.GRID:
         buildings = (

@@ -284,3 +284,23 @@ def test_qr_codes_are_made_once_and_shared_through_the_cache(rf, city):
     (board,) = boards.boards_for(Building.objects.filter(pk=city.building_a.pk), request=rf.get("/"))
     assert str(board.qr_svg) == "<svg>stored</svg>"
     cache.clear()
+
+
+def test_place_and_building_pages_link_to_the_boards_and_grid_health(client, city):
+    from django.urls import reverse
+
+    from grid.models import Role
+
+    from .factories import user_with_post
+
+    staff = user_with_post(Role.COMMUNITY_STAFF, city.community_a)
+    chief = user_with_post(Role.BUILDING_CHIEF, city.building_a)
+    client.force_login(staff)
+    page = client.get(reverse("place", args=[city.community_a.pk])).content.decode()
+    assert reverse("residents:community_boards", args=[city.community_a.pk]) in page
+    assert reverse("residents:health", args=[city.community_a.pk]) in page
+    building_page = client.get(reverse("building", args=[city.building_a.pk])).content.decode()
+    assert reverse("residents:board", args=[city.building_a.pk]) in building_page
+    client.force_login(chief)  # a chief prints their building's board, but grid health is not theirs
+    assert reverse("residents:board", args=[city.building_a.pk]) in client.get(
+        reverse("building", args=[city.building_a.pk])).content.decode()
