@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("grid.urls")),
     path("", include("cases.urls")),
     path("", include("residents.urls")),
+    path("", include("volunteers.urls")),
 ]

@@ -72,3 +72,13 @@ def test_ranking_counts_earned_points_not_spending(two_communities, city):
     assert [(r["account__volunteer"], r["points"]) for r in rows] == [(v2.pk, 25), (va.pk, 10)]
     assert selectors.ranking(city.community_b, since=NOW - timedelta(days=1), until=NOW + timedelta(days=1))[0][
         "points"] == 10
+
+
+def test_administrators_see_everything(two_communities):
+    from grid.models import User
+
+    *_, va, vb, oa, ob = two_communities
+    admin = User.objects.create_superuser("root-vol", password="x")
+    assert {va, vb} <= set(selectors.volunteers_visible_to(admin))
+    assert {oa, ob} <= set(selectors.orders_visible_to(admin))
+    assert selectors.accounts_visible_to(admin).filter(volunteer__in=[va, vb]).count() == 2

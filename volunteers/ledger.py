@@ -266,7 +266,7 @@ def redeem(*, volunteer, item, quantity=1, acting_user, now=None, idempotency_ke
 @transaction.atomic
 def redemption_pickup(*, redemption, acting_user, now=None):
     now = _now(now)
-    redemption = Redemption.objects.select_for_update().select_related("item__community").get(pk=redemption.pk)
+    redemption = Redemption.objects.select_for_update(of=("self",)).select_related("item__community").get(pk=redemption.pk)
     _require_manage(acting_user, redemption.item.community)
     updated = Redemption.objects.filter(pk=redemption.pk, status=Redemption.Status.RESERVED).update(
         status=Redemption.Status.PICKED_UP, picked_up_at=now, confirmed_by=acting_user)
@@ -280,7 +280,7 @@ def redemption_pickup(*, redemption, acting_user, now=None):
 def redemption_cancel(*, redemption, reason, acting_user, now=None):
     """Cancel before pickup: the points come back (a reversal) and so does the stock."""
     now = _now(now)
-    redemption = Redemption.objects.select_for_update().select_related("item__community").get(pk=redemption.pk)
+    redemption = Redemption.objects.select_for_update(of=("self",)).select_related("item__community").get(pk=redemption.pk)
     updated = Redemption.objects.filter(pk=redemption.pk, status=Redemption.Status.RESERVED).update(
         status=Redemption.Status.CANCELLED)
     if not updated:

@@ -30,13 +30,18 @@ def _own(user, field):
     return Q(**{field: user}) if user.is_authenticated else Q(pk__in=[])
 
 
+def _or(scope_q, own_q):
+    # An unrestricted scope's Q() is "everything"; Q() | x would collapse to x.
+    return Q() if not scope_q else scope_q | own_q
+
+
 def volunteers_visible_to(user):
     scope = _scope(user)
-    return Volunteer.objects.filter(scope.path_q(building_field=None, unit_field=None) | _own(user, "user"))
+    return Volunteer.objects.filter(_or(scope.path_q(building_field=None, unit_field=None), _own(user, "user")))
 
 
 def teams_visible_to(user):
-    return Team.objects.filter(_scope(user).areas_q("area__") | _own(user, "members__user")).distinct()
+    return Team.objects.filter(_or(_scope(user).areas_q("area__"), _own(user, "members__user"))).distinct()
 
 
 def stations_visible_to(user):
@@ -45,17 +50,17 @@ def stations_visible_to(user):
 
 def activities_visible_to(user):
     """Staff see their places' activities; volunteers see those open in their community too."""
-    q = _scope(user).areas_q("area__") | _own(user, "signups__volunteer__user")
+    q = _or(_scope(user).areas_q("area__"), _own(user, "signups__volunteer__user"))
     volunteer = Volunteer.objects.filter(user=user).only("community_id").first() if user.is_authenticated else None
-    if volunteer and volunteer.community_id:
+    if q and volunteer and volunteer.community_id:
         q |= Q(area_id__in=[volunteer.community_id, volunteer.grid_id])
     return Activity.objects.filter(q).distinct()
 
 
 def orders_visible_to(user):
     scope = _scope(user)
-    return Order.objects.filter(scope.path_q(building_field="building_id", unit_field=None)
-                                | _own(user, "claimed_by__user") | _own(user, "placed_by"))
+    return Order.objects.filter(_or(scope.path_q(building_field="building_id", unit_field=None),
+                                    _own(user, "claimed_by__user") | _own(user, "placed_by")))
 
 
 def records_visible_to(user):
@@ -73,6 +78,8 @@ def honours_visible_to(user):
 def accounts_visible_to(user):
     """People's accounts follow the people; a community's books follow the community."""
     scope = _scope(user)
+    if scope.unrestricted:
+        return Account.objects.all()
     return Account.objects.filter(Q(volunteer__in=volunteers_visible_to(user))
                                   | Q(volunteer__isnull=True) & scope.areas_q("community__"))
 

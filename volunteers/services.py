@@ -179,7 +179,7 @@ def check_in(*, signup_obj, at=None, acting_user, now=None):
     """The organiser (or staff) checks a volunteer in, within the activity's time (30 min grace before)."""
     now = _now(now)
     at = at or now
-    entry = Signup.objects.select_for_update().select_related("activity").get(pk=signup_obj.pk)
+    entry = Signup.objects.select_for_update(of=("self",)).select_related("activity").get(pk=signup_obj.pk)
     activity = entry.activity
     _require_organiser(acting_user, activity)
     if entry.status != Signup.Status.CONFIRMED:
@@ -202,7 +202,7 @@ def check_in(*, signup_obj, at=None, acting_user, now=None):
 def check_out(*, signup_obj, at=None, acting_user, now=None):
     now = _now(now)
     at = at or now
-    entry = Signup.objects.select_for_update().select_related("activity").get(pk=signup_obj.pk)
+    entry = Signup.objects.select_for_update(of=("self",)).select_related("activity").get(pk=signup_obj.pk)
     _require_organiser(acting_user, entry.activity)
     if not entry.checked_in_at:
         raise DomainError(_("Check in first."), code="not_checked_in")
@@ -231,7 +231,7 @@ def confirm_hours(*, signup_obj, content="", acting_user, now=None):
     """The organiser certifies the hours between check-in and check-out (clipped to the activity)
     and the points are awarded in the same transaction. Confirming twice returns the first record."""
     now = _now(now)
-    entry = Signup.objects.select_for_update().select_related("activity", "volunteer").get(pk=signup_obj.pk)
+    entry = Signup.objects.select_for_update(of=("self",)).select_related("activity", "volunteer").get(pk=signup_obj.pk)
     activity = entry.activity
     _require_organiser(acting_user, activity)
     existing = ServiceRecord.objects.filter(volunteer=entry.volunteer, activity=activity,
@@ -260,7 +260,7 @@ def confirm_hours(*, signup_obj, content="", acting_user, now=None):
 def record_void(*, record, reason, acting_user, now=None):
     """A wrong record is voided with a reason and its points reversed; it stays on file."""
     now = _now(now)
-    record = ServiceRecord.objects.select_for_update().select_related("activity").get(pk=record.pk)
+    record = ServiceRecord.objects.select_for_update(of=("self",)).select_related("activity").get(pk=record.pk)
     reason = _text(reason, label=_("The reason"), limit=200)
     place = record.activity.area if record.activity else Area.objects.get(pk=record.volunteer.community_id)
     _require_manage(acting_user, place)
@@ -362,7 +362,7 @@ def order_done(*, order, acting_user, now=None):
 def order_confirm(*, order, tracking_code=None, acting_user=None, now=None):
     """The resident (by tracking code) or staff confirm the service; the volunteer's points follow."""
     now = _now(now)
-    order = Order.objects.select_for_update().select_related("claimed_by").get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).select_related("claimed_by").get(pk=order.pk)
     by_code = tracking_code is not None and secrets.compare_digest(str(tracking_code), order.tracking_code)
     if not by_code:
         # can_manage_area(None, …) means "the system": an anonymous caller must bring the code.
