@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from grid.admin import ScopedAdminMixin, is_manager, managing_view
+from grid.admin import ScopedAdminMixin, is_manager
 from grid.models import Role
 from grid.selectors import active_posts, scope_of
 
@@ -156,7 +156,7 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def may_manage(self, request, obj=None):
         if obj is None:
             return is_manager(request.user)
-        return cases_visible_to(managing_view(request.user)).filter(pk=obj.pk).exists()
+        return cases_visible_to(request.user, managing=True).filter(pk=obj.pk).exists()
 
     # -- actions: one service call per case, all or nothing --------------------------
 
@@ -319,5 +319,5 @@ class DeliveryAdmin(ReadOnlyAdmin):
         rows = super().get_queryset(request)
         if scope_of(request.user).unrestricted:
             return rows
-        visible = cases_visible_to(managing_view(request.user)).values("pk")
+        visible = cases_visible_to(request.user, managing=True).values("pk")
         return rows.filter(Q(case__in=visible) | Q(user=request.user))

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grid.models import AreaKind, Building, PlacePath, Unit
 
@@ -37,6 +38,10 @@ class Triage(models.TextChoices):
     PRIVATE = "private", _("Private matter (residents themselves)")
 
 
+# "unit" of time (时间单位), not the building's unit (单元): one English word, two Chinese ones.
+TIME_UNIT_LABEL = pgettext_lazy("time", "unit")
+
+
 class Category(models.Model):
     """A kind of matter, two levels deep (e.g. 市容环境 → 暴露垃圾), with its time limits."""
 
@@ -50,13 +55,13 @@ class Category(models.Model):
     triage = models.CharField(_("triage class"), max_length=10, choices=Triage.choices, default=Triage.PUBLIC)
     # Three clocks: reported → dispatched, dispatched → accepted, accepted → resolved.
     dispatch_limit = models.PositiveIntegerField(_("time to dispatch"), default=1)
-    dispatch_limit_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices,
+    dispatch_limit_unit = models.CharField(TIME_UNIT_LABEL, max_length=16, choices=TimeUnit.choices,
                                            default=TimeUnit.WORKING_HOURS)
     accept_limit = models.PositiveIntegerField(_("time to accept"), default=1)
-    accept_limit_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices,
+    accept_limit_unit = models.CharField(TIME_UNIT_LABEL, max_length=16, choices=TimeUnit.choices,
                                          default=TimeUnit.WORKING_HOURS)
     handle_limit = models.PositiveIntegerField(_("time to handle"), default=1)
-    handle_limit_unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices,
+    handle_limit_unit = models.CharField(TIME_UNIT_LABEL, max_length=16, choices=TimeUnit.choices,
                                          default=TimeUnit.WORKING_DAYS)
     is_mediation = models.BooleanField(
         _("dispute mediation"), default=False,
@@ -541,7 +546,7 @@ class ExtensionRequest(models.Model):
     )
     requested_at = models.DateTimeField(_("requested at"))
     value = models.PositiveIntegerField(_("extra time"))
-    unit = models.CharField(_("unit"), max_length=16, choices=TimeUnit.choices)
+    unit = models.CharField(TIME_UNIT_LABEL, max_length=16, choices=TimeUnit.choices)
     reason = models.TextField(_("reason"))
     status = models.CharField(_("decision"), max_length=10, choices=ExtensionStatus.choices,
                               default=ExtensionStatus.PENDING)

@@ -1,7 +1,7 @@
 """Notifications: an outbox written with the transition, delivered by Celery after commit.
 
 `notify()` adds Delivery rows in the caller's transaction and asks, on
-commit, for one `deliver_notification` task per row. Enqueueing never raises
+commit, for one `deliver_notifications` task for them. Enqueueing never raises
 into the request: when the broker is down the rows stay pending and the beat
 sweep (`deliver_pending_notifications`) sends them later. Delivery leases a row
 with a conditional UPDATE, so the per-row task and the sweep never send one
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
-# Above this many rows one sweep task is cheaper than one task per row.
+# Above this many rows, one run of the outbox sweep instead of a task naming them all.
 ENQUEUE_EACH_UP_TO = 20
 
 
@@ -127,6 +127,45 @@ def save(rows):
     return created
 
 
+# Outbox rows as plain tuples, for writers of thousands of messages at once (the
+# escalation sweep): no model instance per row.
+DELIVERY_FIELDS = ("channel", "user_id", "address", "case_id", "subject", "body", "status", "attempts",
+                   "next_attempt_at", "last_error", "created_at")
+
+
+def build_rows(*, recipients=(), case_id=None, subject, body, now, chat=False):
+    """`build` as tuples in DELIVERY_FIELDS order (see `save_rows`).
+
+    `recipients` are (user_id, email) pairs of active users, each once.
+    """
+    pending = DeliveryStatus.PENDING
+    rows = []
+    for user_id, email in recipients:
+        rows.append((DeliveryChannel.INBOX, user_id, "", case_id, subject, body, pending, 0, now, "", now))
+        if email:
+            rows.append((DeliveryChannel.EMAIL, user_id, email, case_id, subject, body, pending, 0, now, "", now))
+    if chat and settings.NOTIFY_CHAT_WEBHOOK_URL:
+        rows.append((DeliveryChannel.CHAT, None, "", case_id, subject, body, pending, 0, now, "", now))
+    return rows
+
+
+def save_rows(rows):
+    """Write many outbox rows (`build_rows` tuples) in the current transaction; enqueue on commit.
+
+    Few rows go through `save` (one task each). Many are written in one COPY on
+    PostgreSQL and, once the transaction commits, one `deliver_pending_notifications`
+    task sends them: what `enqueue` does for more than ENQUEUE_EACH_UP_TO ids anyway.
+    Returns how many rows were written.
+    """
+    if len(rows) <= ENQUEUE_EACH_UP_TO:
+        return len(save([Delivery(**dict(zip(DELIVERY_FIELDS, row))) for row in rows]))
+    from grid.seeding import write_rows
+
+    written = write_rows(model=Delivery, fields=DELIVERY_FIELDS, rows=rows)
+    transaction.on_commit(lambda: enqueue_pending(written))
+    return written
+
+
 # After a failed enqueue, requests stop trying for a while: each attempt at a dead
 # broker costs the request most of a second, and the sweep sends the rows anyway.
 BROKER_PAUSE_SECONDS = 30
@@ -140,20 +179,32 @@ def broker_back():
 
 def enqueue(ids):
     """Ask Celery to deliver these rows. Never raises: pending rows wait for the sweep."""
-    from .tasks import deliver_notification, deliver_pending_notifications
+    from .tasks import deliver_notifications
 
+    if len(ids) > ENQUEUE_EACH_UP_TO:
+        enqueue_pending(len(ids))
+        return
+    # One message for the transaction's rows: each publish is a round trip to the broker.
+    _try_enqueue(lambda: deliver_notifications.apply_async(kwargs={"delivery_ids": list(ids)}, retry=False),
+                 len(ids))
+
+
+def enqueue_pending(count):
+    """Ask Celery for one run of the outbox sweep (for `count` new rows). Never raises."""
+    from .tasks import deliver_pending_notifications
+
+    _try_enqueue(lambda: deliver_pending_notifications.apply_async(retry=False), count)
+
+
+def _try_enqueue(send, count):
     if time.monotonic() < _broker["down_until"]:
-        log.info("broker marked down; %d notification(s) left for the sweep", len(ids))
+        log.info("broker marked down; %d notification(s) left for the sweep", count)
         return
     try:
-        if len(ids) > ENQUEUE_EACH_UP_TO:
-            deliver_pending_notifications.apply_async(retry=False)
-        else:
-            for pk in ids:
-                deliver_notification.apply_async(kwargs={"delivery_id": pk}, retry=False)
+        send()
     except Exception as exc:  # noqa: BLE001 — kombu/redis/OS errors alike; the outbox keeps the work
         _broker["down_until"] = time.monotonic() + BROKER_PAUSE_SECONDS
-        log.warning("could not enqueue %d notification(s), the sweep will send them: %s", len(ids), exc)
+        log.warning("could not enqueue %d notification(s), the sweep will send them: %s", count, exc)
 
 
 # --- delivering ----------------------------------------------------------------------------

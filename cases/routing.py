@@ -66,20 +66,26 @@ def responsible_staff(case, level=None):
     )
 
 
-def handlers_by_area(area_ids_by_level):
-    """{(level, area_id): [users]} for many places in one query (the sweep's recipients)."""
+def recipients_by_area(area_ids_by_level):
+    """{(level, area_id): [(user_id, email), ...]} for many places in one query (the sweep's recipients).
+
+    Plain values, not users: the sweep words thousands of messages per batch.
+    """
     wanted = {(lvl, aid) for lvl, aid in area_ids_by_level if aid}
     if not wanted:
         return {}
     posts = (
         Post.objects.filter(area_id__in={aid for _, aid in wanted}, ended_at__isnull=True, user__is_active=True)
-        .select_related("user", "area")
+        .order_by("user_id")
+        .values_list("area__kind", "area_id", "role", "user_id", "user__email")
     )
+    roles = {level: set(HANDLING_ROLES[level]) | (set(MANAGING_ROLES) if level != AreaKind.GRID else set())
+             for level in {lvl for lvl, _aid in wanted}}
     found = {key: [] for key in wanted}
-    for post in posts:
-        level = post.area.kind
-        key = (level, post.area_id)
-        roles = set(HANDLING_ROLES[level]) | (set(MANAGING_ROLES) if level != AreaKind.GRID else set())
-        if key in found and post.role in roles and post.user not in found[key]:
-            found[key].append(post.user)
+    seen = set()
+    for level, area_id, role, user_id, email in posts:
+        key = (level, area_id)
+        if key in found and role in roles[level] and (key, user_id) not in seen:
+            seen.add((key, user_id))
+            found[key].append((user_id, email))
     return found

@@ -8,6 +8,7 @@ in the same transaction and Celery is asked to deliver them on commit. A
 refused write raises DomainError and leaves nothing behind.
 """
 
+import io
 import logging
 import re
 import secrets
@@ -20,10 +21,10 @@ from django.db.models import Case as SqlCase
 from django.db.models import DateTimeField, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from grid.models import KIND_LEVEL, Area, AreaKind, Building, Unit
+from grid.models import KIND_LEVEL, PATH_FIELDS, Area, AreaKind, Building, Unit
 from grid.selectors import scope_of
-from grid.services import path_values
 from portal.errors import DomainError
 
 from . import notifications, routing, workflow
@@ -89,16 +90,25 @@ def normalise_tracking_code(raw):
 
 
 def next_case_number(now):
-    """YYYYMMDD + a five-digit sequence of the day (Asia/Shanghai), e.g. 2026112300012."""
+    """YYYYMMDD + a five-digit sequence of the day (Asia/Shanghai), e.g. 2026112300012.
+
+    One statement creates the day's counter or counts on (PostgreSQL and SQLite
+    alike); the counter row stays locked until the caller's transaction ends, so
+    numbers are unique and a rolled-back report gives its number back.
+    """
     day = timezone.localdate(now)
-    with transaction.atomic():
-        if not CaseNumberCounter.objects.filter(day=day).update(last=F("last") + 1):
-            try:
-                with transaction.atomic():
-                    CaseNumberCounter.objects.create(day=day, last=1)
-            except IntegrityError:  # another report created the day's row first
-                CaseNumberCounter.objects.filter(day=day).update(last=F("last") + 1)
-        last = CaseNumberCounter.objects.filter(day=day).values_list("last", flat=True).get()
+    quote = connection.ops.quote_name
+    table, day_column, last_column = (quote(CaseNumberCounter._meta.db_table),
+                                      quote(CaseNumberCounter._meta.get_field("day").column),
+                                      quote(CaseNumberCounter._meta.get_field("last").column))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({day_column}, {last_column}) VALUES (%s, 1) "
+            f"ON CONFLICT ({day_column}) DO UPDATE SET {last_column} = {table}.{last_column} + 1 "
+            f"RETURNING {last_column}",
+            [day],
+        )
+        last = cursor.fetchone()[0]
     return f"{day:%Y%m%d}{last:05d}"
 
 
@@ -153,9 +163,35 @@ def _validate_photos(photos):
     return photos
 
 
+def without_metadata(upload):
+    """The photo re-saved without its EXIF block (GPS position, phone model, time taken).
+
+    Photos from phones carry where they were taken, often the reporter's home.
+    The orientation the EXIF block gave is applied to the pixels first, so the
+    photo still stands the right way up. GIFs carry no EXIF and are kept as sent.
+    """
+    from django.core.files.base import ContentFile
+    from PIL import Image, ImageOps
+
+    upload.seek(0)
+    with Image.open(upload) as image:
+        fmt = "JPEG" if image.format == "MPO" else image.format
+        if fmt == "GIF":
+            upload.seek(0)
+            return upload
+        upright = ImageOps.exif_transpose(image)
+        if fmt == "JPEG" and upright.mode not in ("RGB", "L", "CMYK"):
+            upright = upright.convert("RGB")
+        options = {"quality": 90, "optimize": True} if fmt in ("JPEG", "WEBP") else {}
+        buffer = io.BytesIO()
+        # Pillow writes an EXIF block only when given one.
+        upright.save(buffer, format=fmt, **options)
+    return ContentFile(buffer.getvalue(), name=getattr(upload, "name", None) or f"photo.{fmt.lower()}")
+
+
 def _save_photos(case, event, photos, stage, now):
     for photo in photos:
-        CasePhoto.objects.create(case=case, event=event, stage=stage, image=photo, uploaded_at=now)
+        CasePhoto.objects.create(case=case, event=event, stage=stage, image=without_metadata(photo), uploaded_at=now)
 
 
 def _fresh(case):
@@ -250,33 +286,90 @@ def _category(category):
     return found
 
 
+# A grid's parent chain up to its district (grid → community → street → district),
+# read with the place in one query: the path stored on the case.
+_CHAIN = "parent__parent__parent"
+
+
 def _place(*, place=None, grid=None, building=None, unit=None):
-    """(area, building, unit) from whatever the caller knows, checked for consistency."""
+    """(area, building, unit, path) from whatever the caller knows, checked for consistency.
+
+    Read under a shared lock on the place's district tree (see _lock_tree_shared),
+    so a move or merge of the tree cannot slip between reading the place's path
+    and committing the case that stores it. `path` is {district_id, street_id,
+    community_id, grid_id}.
+    """
     if isinstance(place, Unit):
         unit = unit or place
     elif isinstance(place, Building):
         building = building or place
     elif isinstance(place, Area):
         grid = grid or place
+    if unit is None and building is None and grid is None:
+        raise DomainError(_("Choose where the matter is: a building, or at least the grid."), code="no_place")
+    # Lock the tree the caller's copy says first, then check it under the lock;
+    # should the place have moved to another district meanwhile, lock that one too.
+    locked = set()
+    guess = _cached_tree_id(unit=unit, building=building, grid=grid)
+    if guess is not None and _lock_tree_shared(guess):
+        locked.add(guess)
+    while True:
+        area, fresh_building, fresh_unit = _read_place(grid=grid, building=building, unit=unit)
+        if area.tree_id in locked or not _lock_tree_shared(area.tree_id):
+            break
+        locked.add(area.tree_id)
+    if area.kind not in (AreaKind.GRID, AreaKind.COMMUNITY):
+        raise DomainError(_("Choose a grid or a community, not a whole street or district."), code="bad_place")
+    if not area.is_active:
+        raise DomainError(_("“%(place)s” was merged into another place; choose the new one.") % {"place": area.name},
+                          code="bad_place")
+    path = dict.fromkeys((f"{f}_id" for f in PATH_FIELDS), None)
+    node = area
+    while node is not None:
+        path[f"{node.kind}_id"] = node.pk
+        node = node.parent if node.parent_id else None
+    return area, fresh_building, fresh_unit, path
+
+
+def _read_place(*, grid, building, unit):
+    """The place as it is now, with its area's parent chain; consistency of what the caller gave."""
     if unit is not None:
-        unit = Unit.objects.select_related("building__grid").get(pk=unit.pk)
+        unit = Unit.objects.select_related(f"building__grid__{_CHAIN}").get(pk=unit.pk)
         if building is not None and building.pk != unit.building_id:
             raise DomainError(_("That unit is not in the chosen building."), code="bad_place")
         building = unit.building
+    elif building is not None:
+        building = Building.objects.select_related(f"grid__{_CHAIN}").get(pk=building.pk)
     if building is not None:
-        building = Building.objects.select_related("grid").get(pk=building.pk)
         if grid is not None and grid.pk != building.grid_id:
             raise DomainError(_("That building is not in the chosen grid."), code="bad_place")
-        grid = building.grid
-    if grid is None:
-        raise DomainError(_("Choose where the matter is: a building, or at least the grid."), code="no_place")
-    grid = Area.objects.get(pk=grid.pk)
-    if grid.kind not in (AreaKind.GRID, AreaKind.COMMUNITY):
-        raise DomainError(_("Choose a grid or a community, not a whole street or district."), code="bad_place")
-    if not grid.is_active:
-        raise DomainError(_("“%(place)s” was merged into another place; choose the new one.") % {"place": grid.name},
-                          code="bad_place")
-    return grid, building, unit
+        return building.grid, building, unit
+    return Area.objects.select_related(_CHAIN).get(pk=grid.pk), None, None
+
+
+def _cached_tree_id(*, unit, building, grid):
+    """The district tree the caller's instances say the place is in, without a query (or None)."""
+    if unit is not None:
+        building = unit.building if Unit.building.is_cached(unit) else None
+    if building is not None:
+        grid = building.grid if Building.grid.is_cached(building) else None
+    return getattr(grid, "tree_id", None) if grid is not None else None
+
+
+def _lock_tree_shared(tree_id):
+    """Hold the district tree's lock in shared mode until the transaction ends. Returns whether it did.
+
+    Tree writes (grid.services: moves, merges) take the same lock exclusively:
+    they wait for reports in flight and reports wait for them, while reports do
+    not wait for one another. No-op on SQLite, which serialises writes anyway.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    from grid.services import _LOCK_NAMESPACE
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [_LOCK_NAMESPACE, tree_id])
+    return True
 
 
 def _coordinate(value, low, high, label):
@@ -291,15 +384,14 @@ def _coordinate(value, low, high, label):
     return number
 
 
-def _may_report_for(user, area):
-    """Staff channels: the acting user must reach the place (or be an administrator)."""
+def _may_report_for(user, path):
+    """Staff channels: the acting user must reach the place (its `path`), or be an administrator."""
     if user is None or not user.is_authenticated:
         return False
     scope = scope_of(user)
     if scope.unrestricted:
         return True
-    values = path_values(area)
-    return any(values.get(f"{s.kind}_id") == s.area_id for s in scope.spans)
+    return any(path.get(f"{s.kind}_id") == s.area_id for s in scope.spans)
 
 
 @transaction.atomic
@@ -317,7 +409,7 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
         raise DomainError(_("Unknown channel."), code="bad_channel")
     category = _category(category)
     description = _clean_text(description, field=_("description"), limit=DESCRIPTION_MAX)
-    area, building, unit = _place(place=place, grid=grid, building=building, unit=unit)
+    area, building, unit, path = _place(place=place, grid=grid, building=building, unit=unit)
     address = _clean_text(address, field=_("address"), required=False, limit=200)
     if not address and building is not None:
         address = building.address or str(building)
@@ -330,13 +422,12 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
     photos = _validate_photos(photos)
     staff_channel = channel in STAFF_CHANNELS
     user = acting_user if acting_user is not None and acting_user.is_authenticated else None
-    if staff_channel and channel != Channel.ALARM and not _may_report_for(user, area):
+    if staff_channel and channel != Channel.ALARM and not _may_report_for(user, path):
         raise DomainError(_("You may not report for this place."), code="forbidden")
     reporter_kind = reporter_kind or REPORTER_BY_CHANNEL[channel]
     if reporter_kind not in ReporterKind.values:
         raise DomainError(_("Unknown kind of reporter."), code="bad_reporter")
 
-    path = path_values(area)
     kind = CaseKind.MEDIATION if category.is_mediation else CaseKind.ORDINARY
     # Until registered, the case waits with the community's staff (they triage residents' reports).
     level = AreaKind.COMMUNITY if path["community_id"] else AreaKind.GRID
@@ -387,7 +478,7 @@ def case_report_alarm(*, category, description, grid=None, building=None, unit=N
     """
     now = _now(now)
     category = _category(category)
-    area, building, unit = _place(grid=grid, building=building, unit=unit)
+    area, building, unit, _path = _place(grid=grid, building=building, unit=unit)
     _lock_place(category.pk, area.pk)
     same_place = Q(building=building) if building is not None else Q(building__isnull=True)
     area_field = "grid" if area.kind == AreaKind.GRID else "community"
@@ -816,15 +907,27 @@ class _SweepConflict(Exception):
     """A batch UPDATE changed fewer rows than were read: roll the batch back, retry next run."""
 
 
-def escalate_overdue(*, now=None, batch=500):
+# Cases per batch: each batch is one transaction (its row locks, one UPDATE per
+# (status, level), one insert of its timeline rows, one of its outbox rows, one
+# enqueue on commit). Big enough that per-statement costs vanish, small enough
+# that a batch holds its locks for a fraction of a second.
+SWEEP_BATCH = 2000
+# What the sweep reads of each case: enough to move it and to word its notifications.
+_SWEEP_COLUMNS = ("pk", "status", "responsible_level", "category_id", "number", "description",
+                  "community_id", "street_id", "district_id", "due_at")
+_EVENT_FIELDS = ("case_id", "action", "from_status", "to_status", "actor_id", "at", "note", "is_public", "data")
+
+
+def escalate_overdue(*, now=None, batch=SWEEP_BATCH):
     """The sweep (every minute): move each overdue case one level up. Returns how many moved.
 
-    Each batch reads its candidates under row locks (SKIP LOCKED: a concurrent
-    sweep takes other rows; on SQLite the write lock is taken at BEGIN) and
-    changes them with conditional UPDATEs keyed on (pk, status, level, still
-    overdue, not carried over), one per (status, level, category), so running
-    it twice or concurrently escalates nothing twice. Carried-over cases and
-    cases already at district level stay put.
+    Set-based, batch by batch: each batch locks its candidates (SKIP LOCKED: a
+    concurrent sweep takes other rows; on SQLite the write lock is taken at
+    BEGIN) and changes them with one conditional UPDATE per (status, level),
+    keyed on (pk, status, level, still overdue, not carried over), so running it
+    twice or concurrently escalates nothing twice. Timeline and outbox rows are
+    inserted in bulk in the same transaction (COPY on PostgreSQL). Carried-over
+    cases and cases already at district level stay put.
     """
     now = _now(now)
     moved = 0
@@ -849,79 +952,86 @@ def _overdue(now):
 @transaction.atomic
 def _escalate_batch(now, batch, after):
     """One batch, in its own transaction. `after` is the (due_at, pk) the previous batch ended at:
-    walking the index onwards, instead of from its start, never rereads what was just moved."""
+    walking the index onwards, instead of from its start, never rereads what was just moved
+    (nor the dead row versions it left behind)."""
+    from grid.seeding import write_rows
+
     rows = _overdue(now).order_by("due_at", "pk")
-    if after is not None and connection.vendor != "postgresql":
-        rows = rows.filter(Q(due_at__gt=after[0]) | Q(due_at=after[0], pk__gt=after[1]))
+    if after is not None:
+        rows = rows.filter(due_at__gte=after[0]).exclude(due_at=after[0], pk__lte=after[1])
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
-    cases = list(rows.select_related("category")[:batch])
-    if not cases:
+    picked = list(rows.values_list(*_SWEEP_COLUMNS)[:batch])
+    if not picked:
         return 0, 0, after
-    last = (cases[-1].due_at, cases[-1].pk)
+    last = (picked[-1][-1], picked[-1][0])
+    categories = Category.objects.in_bulk({row[3] for row in picked})
     reason = _("Past its deadline: escalated automatically.")
     escalate = workflow.TRANSITIONS["escalate"]
     groups = {}
-    for case in cases:
-        groups.setdefault((case.status, case.responsible_level), []).append(case)
-    moved = []
+    for row in picked:
+        groups.setdefault((row[1], row[2]), []).append(row)
+    moved = []  # (case row, new level)
+    events = []
     deadlines = {}
     for (before, lower), members in groups.items():
         upper = workflow.level_above(lower)
-        after = escalate.target_from(before)
+        target = escalate.target_from(before)
         stage = "dispatch" if before in (Status.REPORTED, Status.REGISTERED) else "accept"
-        for case in members:
-            if case.category_id not in deadlines.setdefault(stage, {}):
-                deadlines[stage][case.category_id] = _deadline(case, stage, now)
         # The new deadline depends on the category only (same now, same stage): one
         # UPDATE per (status, level) with the deadline chosen per category in SQL.
-        by_category = deadlines[stage]
-        categories = {c.category_id for c in members}
-        new_due = SqlCase(*[When(category_id=pk, then=Value(by_category[pk])) for pk in sorted(categories)],
-                          output_field=DateTimeField())
-        ids = [c.pk for c in members]
+        by_category = deadlines.setdefault(stage, {})
+        for category_id in sorted({row[3] for row in members}):
+            if category_id not in by_category:
+                by_category[category_id] = _deadline(categories[category_id], stage, now)
+        new_due = SqlCase(*[When(category_id=pk, then=Value(by_category[pk]))
+                            for pk in sorted({row[3] for row in members})], output_field=DateTimeField())
+        ids = [row[0] for row in members]
         changed = Case.objects.filter(
             pk__in=ids, status=before, responsible_level=lower, due_at__lt=now, carried_over_at__isnull=True,
-        ).update(status=after, responsible_level=upper, assignee=None, accepted_at=None, due_at=new_due,
+        ).update(status=target, responsible_level=upper, assignee=None, accepted_at=None, due_at=new_due,
                  escalation_count=F("escalation_count") + 1)
         if changed != len(ids):
             raise _SweepConflict
-        moved.extend((case, before, after, lower, upper) for case in members)
-    CaseEvent.objects.bulk_create([
-        CaseEvent(case=case, action=A.ESCALATE, from_status=before, to_status=after, actor=None, at=now,
-                  note=reason, is_public=True, data={"from_level": lower, "to_level": upper, "by_hand": False})
-        for case, before, after, lower, upper in moved
-    ], batch_size=1000)
-    ExtensionRequest.objects.filter(
-        case_id__in=[c.pk for c, *_rest in moved], status=ExtensionStatus.PENDING
-    ).update(status=ExtensionStatus.LAPSED, decided_at=now)
-    _notify_sweep(moved, now, reason)
-    return len(cases), len(moved), last
+        data = {"from_level": lower, "to_level": upper, "by_hand": False}
+        events += [(pk, A.ESCALATE, before, target, None, now, reason, True, data) for pk in ids]
+        moved += [(row, upper) for row in members]
+    write_rows(model=CaseEvent, fields=_EVENT_FIELDS, rows=events)
+    ExtensionRequest.objects.filter(case_id__in=[row[0] for row in picked], status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.LAPSED, decided_at=now
+    )
+    _notify_sweep(moved, categories, now, reason)
+    return len(picked), len(moved), last
 
 
-def _notify_sweep(moved, now, reason):
+_PATH_COLUMN = {AreaKind.COMMUNITY: 6, AreaKind.STREET: 7, AreaKind.DISTRICT: 8}  # in _SWEEP_COLUMNS
+
+
+def _notify_sweep(moved, categories, now, reason):
     """Each new level's staff hear about each case; the chat group gets one line per place."""
-    places = {(upper, getattr(case, f"{upper}_id")) for case, *_r, upper in moved}
-    staff = routing.handlers_by_area(places)
+    places = {(upper, row[_PATH_COLUMN[upper]]) for row, upper in moved}
+    staff = routing.recipients_by_area(places)
+    subject = _("Case %(number)s escalated to you (%(level)s)")
+    labels = {level: AreaKind(level).label for level in {upper for _row, upper in moved}}
     rows = []
     per_place = {}
-    for case, _before, _after, _lower, upper in moved:
-        place = (upper, getattr(case, f"{upper}_id"))
-        per_place.setdefault(place, []).append(case.number)
-        rows += notifications.build(
-            users=staff.get(place, []), case=case, now=now,
-            subject=_("Case %(number)s escalated to you (%(level)s)")
-            % {"number": case.number, "level": AreaKind(upper).label},
-            body=f"{reason}\n{_case_link_text(case)}",
+    for row, upper in moved:
+        pk, number, description = row[0], row[4], row[5]
+        place = (upper, row[_PATH_COLUMN[upper]])
+        per_place.setdefault(place, []).append(number)
+        rows += notifications.build_rows(
+            recipients=staff.get(place, ()), case_id=pk, now=now,
+            subject=subject % {"number": number, "level": labels[upper]},
+            body=f"{reason}\n{number} {categories[row[3]].name}：{description[:60]}",
         )
     for (level, _area_id), numbers in per_place.items():
         shown = "、".join(numbers[:20]) + ("…" if len(numbers) > 20 else "")
-        rows += notifications.build(
+        rows += notifications.build_rows(
             now=now, chat=True, body=shown,
-            subject=_("%(n)d case(s) escalated to %(level)s level") % {"n": len(numbers),
-                                                                         "level": AreaKind(level).label},
+            subject=ngettext("%(n)d case escalated to %(level)s level", "%(n)d cases escalated to %(level)s level",
+                             len(numbers)) % {"n": len(numbers), "level": AreaKind(level).label},
         )
-    notifications.save(rows)
+    notifications.save_rows(rows)
 
 
 @transaction.atomic

@@ -21,10 +21,23 @@ def escalate_overdue():
 
 @shared_task(ignore_result=True)
 def deliver_notification(*, delivery_id):
-    """Send one outbox row (enqueued on commit). Failures are recorded on the row and retried by the sweep."""
+    """Send one outbox row. Failures are recorded on the row and retried by the sweep.
+
+    Commits now enqueue `deliver_notifications` (one message for all their rows);
+    this stays for messages already queued and for sending one row by hand.
+    """
     from .notifications import deliver
 
     return deliver(delivery_id=delivery_id, now=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def deliver_notifications(*, delivery_ids):
+    """Send the outbox rows one transaction wrote (one message per commit, not one per row)."""
+    from .notifications import deliver
+
+    now = timezone.now()
+    return [deliver(delivery_id=pk, now=now) for pk in delivery_ids]
 
 
 @shared_task(ignore_result=True)

@@ -95,6 +95,45 @@ def test_run_twice_escalates_once(city, people):
         assert case.events.filter(action="escalate").count() == 1
 
 
+def test_batches_meet_at_equal_deadlines_and_each_case_moves_once(city, people, monkeypatch,
+                                                                  django_capture_on_commit_callbacks):
+    from cases import tasks
+
+    enqueued = []
+    for task in (tasks.deliver_notifications, tasks.deliver_pending_notifications):
+        monkeypatch.setattr(task, "apply_async", lambda *args, **kwargs: enqueued.append(kwargs))
+    # Reported together: all due at the same minute, so batch boundaries fall between equal deadlines.
+    cases = [patrol(city, people, now=MONDAY) for _ in range(25)]
+    ids = [c.pk for c in cases]
+    assert len(set(Case.objects.filter(pk__in=ids).values_list("due_at", flat=True))) == 1
+    late = at(2026, 11, 23, 10, 30)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.escalate_overdue(now=late, batch=10) == 25
+    assert len(enqueued) == 3  # one enqueue per batch of 10, 10 and 5
+    assert services.escalate_overdue(now=late, batch=10) == 0
+    assert set(Case.objects.filter(pk__in=ids).values_list("responsible_level", "escalation_count", "assignee")) == {
+        (AreaKind.COMMUNITY, 1, None)}
+    events = CaseEvent.objects.filter(case_id__in=ids, action="escalate")
+    assert events.count() == 25 and {e.data["to_level"] for e in events} == {"community"}
+    # The community's staff hear about every case, in their inbox and by e-mail.
+    mine = Delivery.objects.filter(case_id__in=ids, user=people.community)
+    assert mine.filter(channel="inbox").count() == 25 and mine.filter(channel="email").count() == 25
+
+
+def test_a_sweep_writing_many_outbox_rows_leaves_them_to_one_task_per_batch(city, people, monkeypatch,
+                                                                            django_capture_on_commit_callbacks):
+    from cases import tasks
+
+    pending = []
+    monkeypatch.setattr(tasks.deliver_pending_notifications, "apply_async", lambda *a, **k: pending.append(1))
+    cases = [patrol(city, people, now=MONDAY) for _ in range(15)]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.escalate_overdue(now=at(2026, 11, 23, 10, 30)) == 15
+    # 30 rows (inbox + e-mail) in one batch: written at once, one sweep task asked for after the commit.
+    assert Delivery.objects.filter(case__in=cases, user=people.community).count() == 30
+    assert pending == [1]
+
+
 def test_carried_over_and_district_cases_stay_put(city, people):
     carried = patrol(city, people, now=MONDAY)
     services.case_carry_over(case=carried, acting_user=people.community, reason="列入年度计划", now=MONDAY)
@@ -165,11 +204,13 @@ def test_management_commands_run_the_sweeps(city, people):
     from io import StringIO
 
     from django.core.management import call_command
+    from django.utils import translation
 
     patrol(city, people, now=at(2025, 3, 3, 9, 0))
     out = StringIO()
-    call_command("escalate_overdue", stdout=out)
-    assert out.getvalue().startswith("1 case")
+    with translation.override("en"):
+        call_command("escalate_overdue", stdout=out)
+    assert out.getvalue().startswith("1 case escalated")
     out = StringIO()
     call_command("deliver_notifications", stdout=out)
     assert "sent" in out.getvalue()

@@ -6,6 +6,7 @@ Bad input never saves anything and never answers 500; what a resident typed
 comes back escaped; the public pages show no staff notes and nobody's phone.
 """
 
+import io
 import json
 import re
 from datetime import timedelta
@@ -102,6 +103,28 @@ def test_report_with_a_photo_keeps_the_photo(client, city):
     assert response.status_code == 302
     photo = CasePhoto.objects.get()
     assert photo.case == Case.objects.get() and photo.event.action == CaseEvent.Action.REPORT
+
+
+def test_a_photo_loses_its_gps_position_and_stands_upright(client, city):
+    from PIL import ExifTags, Image
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Phone"
+    exif[ExifTags.Base.Orientation] = 6  # taken sideways: to be turned 90° clockwise
+    exif[ExifTags.IFD.GPSInfo] = {ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (31.0, 27.0, 36.0),
+                                  ExifTags.GPS.GPSLongitudeRef: "E", ExifTags.GPS.GPSLongitude: (104.0, 40.0, 48.0)}
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(buffer, format="JPEG", exif=exif)
+    sent = SimpleUploadedFile("home.jpg", buffer.getvalue(), content_type="image/jpeg")
+    with Image.open(io.BytesIO(buffer.getvalue())) as original:
+        assert original.getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the test photo does carry a position
+    response = client.post(REPORT, {**report_data(city), "photo": sent})
+    assert response.status_code == 302
+    photo = CasePhoto.objects.get()
+    with photo.image.open("rb") as stored, Image.open(stored) as image:
+        assert image.format == "JPEG"
+        assert not image.getexif() and "exif" not in image.info
+        assert image.size == (20, 40)  # the orientation was applied to the pixels
 
 
 def test_report_at_grid_level_without_a_building(client, city):

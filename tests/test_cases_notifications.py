@@ -81,6 +81,43 @@ def test_email_goes_to_users_with_an_address(city, people, settings, django_capt
     assert "New report" in mail.outbox[0].subject or "登记" in mail.outbox[0].subject
 
 
+def test_one_message_per_commit_names_every_row_it_wrote(city, people, monkeypatch,
+                                                        django_capture_on_commit_callbacks):
+    from cases import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.deliver_notifications, "apply_async",
+                        lambda *args, **kwargs: sent.append(sorted(kwargs["kwargs"]["delivery_ids"])))
+    with django_capture_on_commit_callbacks(execute=True):
+        case = resident_report(city)
+    rows = sorted(Delivery.objects.filter(case=case).values_list("pk", flat=True))
+    assert len(rows) >= 2  # inbox and e-mail for the community staff
+    assert sent == [rows]
+    # The worker's task sends them all.
+    monkeypatch.undo()
+    assert tasks.deliver_notifications.delay(delivery_ids=rows).get() == [DeliveryStatus.SENT] * len(rows)
+
+
+def test_many_rows_are_written_at_once_and_left_to_one_sweep_task(city, people, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from cases import tasks
+
+    sweeps = []
+    monkeypatch.setattr(tasks.deliver_pending_notifications, "apply_async",
+                        lambda *args, **kwargs: sweeps.append(kwargs))
+    case = resident_report(city)
+    many = notifications.ENQUEUE_EACH_UP_TO + 5
+    recipients = [(people.community.pk, "c@example.org")] * many
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        written = notifications.save_rows(notifications.build_rows(
+            recipients=recipients, case_id=case.pk, subject="s", body="b", now=MONDAY))
+    assert written == 2 * many
+    assert Delivery.objects.filter(case=case, subject="s", status=DeliveryStatus.PENDING).count() == 2 * many
+    assert len(sweeps) == 1
+
+
 def test_broker_down_leaves_rows_pending_for_the_sweep(city, people, monkeypatch,
                                                       django_capture_on_commit_callbacks):
     from kombu.exceptions import OperationalError
@@ -90,7 +127,7 @@ def test_broker_down_leaves_rows_pending_for_the_sweep(city, people, monkeypatch
     def down(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(tasks.deliver_notification, "apply_async", down)
+    monkeypatch.setattr(tasks.deliver_notifications, "apply_async", down)
     with django_capture_on_commit_callbacks(execute=True):
         case = resident_report(city)
     rows = Delivery.objects.filter(case=case)
@@ -172,7 +209,7 @@ def test_after_a_failed_enqueue_requests_stop_waiting_for_the_broker(city, peopl
         calls.append(kwargs)
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(tasks.deliver_notification, "apply_async", down)
+    monkeypatch.setattr(tasks.deliver_notifications, "apply_async", down)
     with django_capture_on_commit_callbacks(execute=True):
         resident_report(city)
     with django_capture_on_commit_callbacks(execute=True):

@@ -77,5 +77,7 @@ def test_responsible_staff_by_level(city, make_user):
     assert set(routing.responsible_staff(case, AreaKind.GRID)) == {worker, chief}
     assert routing.responsible_staff(case, AreaKind.COMMUNITY) == [staff]
     assert routing.responsible_staff(case, AreaKind.STREET) == [street]
-    found = routing.handlers_by_area({(AreaKind.COMMUNITY, city.community_a.pk), (AreaKind.STREET, city.street_a.pk)})
-    assert found == {(AreaKind.COMMUNITY, city.community_a.pk): [staff], (AreaKind.STREET, city.street_a.pk): [street]}
+    found = routing.recipients_by_area({(AreaKind.COMMUNITY, city.community_a.pk),
+                                        (AreaKind.STREET, city.street_a.pk)})
+    assert found == {(AreaKind.COMMUNITY, city.community_a.pk): [(staff.pk, staff.email)],
+                     (AreaKind.STREET, city.street_a.pk): [(street.pk, street.email)]}

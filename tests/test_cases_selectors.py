@@ -36,6 +36,23 @@ def test_a_worker_of_the_other_grid_in_the_same_community_sees_nothing(city, peo
     assert not selectors.queue_for(neighbour).exists()
 
 
+def test_managing_counts_only_the_managing_posts(city, people):
+    from grid.services import post_grant
+
+    in_a = resident_report(city)  # grid A, waiting for community A's staff: nobody's assignee
+    in_b = resident_report(city, building=city.building_b)
+    # A grid worker of grid A who is also community staff of community B.
+    both = people.worker
+    post_grant(user=both, role=Role.COMMUNITY_STAFF, place=city.community_b, now=MONDAY)
+    assert visible(both, in_a) and visible(both, in_b)
+    managed = selectors.cases_visible_to(both, managing=True)
+    assert managed.filter(pk=in_b.pk).exists() and not managed.filter(pk=in_a.pk).exists()
+    # A grid worker alone manages nothing; an official's managing view is their whole view.
+    assert not selectors.cases_visible_to(people.worker_b, managing=True).filter(pk=in_b.pk).exists()
+    assert set(selectors.cases_visible_to(people.street, managing=True)) == set(
+        selectors.cases_visible_to(people.street))
+
+
 def test_anonymous_and_inactive_see_nothing(city, people):
     from django.contrib.auth.models import AnonymousUser
 
@@ -80,11 +97,11 @@ def test_queue_is_mine_and_my_pool_supervised_first_then_soonest(city, people):
     assert queue.index(second) < queue.index(first)  # due sooner
     services.case_supervise(case=pooled, acting_user=people.street, now=MONDAY)
     assert list(selectors.queue_for(handler))[0] == pooled  # 督办 tops the queue
-    # The queue is one query, whatever its length.
+    # Two queries whatever its length: the cases seen beyond one's places (here none), then the queue.
     with CaptureQueriesContext(connection) as queries:
         rows = list(selectors.queue_for(handler))
         [(c.category.name, c.building) for c in rows]
-    assert len(queries) == 1
+    assert len(queries) == 2
 
 
 def test_board_for_staff(city, people):
@@ -96,8 +113,8 @@ def test_board_for_staff(city, people):
     assert list(selectors.board_for(people.community)) == [newer, a]
     with CaptureQueriesContext(connection) as queries:
         rows = list(selectors.board_for(people.district)[:50])
-        [(c.category.parent, c.assignee, c.grid, c.community) for c in rows]
-    assert len(queries) == 1
+        [(c.category.parent, c.assignee, c.grid, c.community, c.building) for c in rows]
+    assert len(queries) == 2  # the cases seen beyond one's places, then the page
 
 
 def test_public_timeline_hides_staff_notes_and_people(city, people):

@@ -489,7 +489,7 @@ def test_broker_down_still_saves_the_report(city, people, monkeypatch, django_ca
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
 
-    monkeypatch.setattr(tasks.deliver_notification, "apply_async", broker_down)
+    monkeypatch.setattr(tasks.deliver_notifications, "apply_async", broker_down)
     monkeypatch.setattr(tasks.deliver_pending_notifications, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         case = resident_report(city)
@@ -523,3 +523,49 @@ def test_unreachable_broker_url_still_saves_the_report(city, people, caplog, dja
     warned = [r.getMessage() for r in caplog.records if r.name == "cases.notifications"]
     assert warned and "could not enqueue" in warned[0]
     assert "closed pool" not in warned[0]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_report_during_a_merge_stores_the_merged_path(on_postgres):
+    """The report waits for the merge holding its district's tree, then reads the place afresh."""
+    import time
+
+    from django.db import transaction
+
+    from grid.services import area_merge
+
+    from .factories import build_city
+
+    city = build_city()
+    merged, report_started = threading.Event(), threading.Event()
+    found = {}
+
+    def merge():
+        try:
+            with transaction.atomic():
+                area_merge(source=city.community_a, target=city.community_b, acting_user=None, now=MONDAY)
+                merged.set()
+                report_started.wait(10)
+                time.sleep(0.5)  # the report is waiting for the tree lock by now
+        finally:
+            connection.close()
+
+    def report():
+        try:
+            merged.wait(10)
+            report_started.set()
+            found["case"] = resident_report(city)
+        except Exception as exc:  # noqa: BLE001 — surfaced by the assertion below
+            found["error"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=merge), threading.Thread(target=report)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert "error" not in found, found.get("error")
+    case = Case.objects.get(pk=found["case"].pk)
+    assert (case.street_id, case.community_id, case.grid_id) == (
+        city.street_b.pk, city.community_b.pk, city.grid_a.pk)

@@ -129,14 +129,15 @@ def test_worker_runs_the_escalation_sweep_once(worker, real_broker, make_user):
 
 
 def test_worker_delivers_notifications(worker, real_broker, make_user):
-    from cases.tasks import deliver_notification, deliver_pending_notifications
+    from cases.tasks import deliver_notifications, deliver_pending_notifications
 
     queue, log = worker
     case = overdue_case(make_user)
     rows = list(Delivery.objects.filter(case=case, status=DeliveryStatus.PENDING))
     assert rows, "the dispatch queued a notification for the grid worker"
     first, *rest = rows
-    deliver_notification.apply_async(kwargs={"delivery_id": first.pk}, queue=queue)
+    # What a commit enqueues: one message naming the rows it wrote.
+    deliver_notifications.apply_async(kwargs={"delivery_ids": [first.pk]}, queue=queue)
     wait_for(lambda: Delivery.objects.get(pk=first.pk).status == DeliveryStatus.SENT, log)
     assert Notification.objects.filter(user=first.user, case=case).count() == (
         1 if first.channel == "inbox" else 0)

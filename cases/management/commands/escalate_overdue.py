@@ -5,6 +5,7 @@ Useful when the worker or the broker was down, and in the demo to see escalation
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from cases.services import escalate_overdue
 
@@ -14,4 +15,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         moved = escalate_overdue(now=timezone.now())
-        self.stdout.write(f"{moved} case(s) escalated")
+        self.stdout.write(ngettext("%(n)d case escalated", "%(n)d cases escalated", moved) % {"n": moved})
