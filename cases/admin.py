@@ -48,8 +48,10 @@ class ReadOnlyInline(admin.TabularInline):
     show_change_link = False
 
     def has_view_permission(self, request, obj=None):
-        # The case page itself is scoped; whoever sees the case sees its timeline.
-        return obj is not None
+        # The case page itself is scoped (404 outside); whoever sees the case
+        # sees its timeline. Django also asks without an object while building
+        # the inline's rows, so this cannot answer False for obj=None.
+        return True
 
     def has_add_permission(self, request, obj=None):
         return False

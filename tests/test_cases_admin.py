@@ -52,6 +52,8 @@ def test_case_page_shows_the_timeline_and_edits_nothing(people, pair):
     client = browser(people.community)
     page = client.get(url("case", "change", inside.pk))
     assert "timeline" in page.text.lower() or "Timeline" in page.text
+    (timeline,) = [s for s in page.context["inline_admin_formsets"] if s.opts.model.__name__ == "CaseEvent"]
+    assert len(list(timeline)) == inside.events.count() > 0, "the timeline's rows are shown, read-only"
     assert 'name="status"' not in page.text
     client.post(url("case", "change", inside.pk), {"status": Status.CLOSED, "description": "changed"})
     inside.refresh_from_db()

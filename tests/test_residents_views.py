@@ -709,3 +709,25 @@ def test_navigation_shows_residents_links_only_to_posts_that_reach_records(clien
     assert list_url in client.get(reverse("home")).content.decode()
     client.force_login(chief)
     assert list_url not in client.get(reverse("home")).content.decode()
+
+
+def test_the_cases_queue_lists_care_visits_due_inside_the_scope_only(client, city):
+    """Overdue visits appear in the worker's queue (issue #4); another grid's do not."""
+    from django.urls import reverse
+
+    from grid.models import Role
+    from residents.models import Tag
+
+    from .factories import user_with_post
+    from .residents_factories import household_in, resident_in
+
+    worker = user_with_post(Role.GRID_WORKER, city.grid_a)
+    elderly = list(Tag.objects.filter(code="elderly_alone"))
+    resident_in(household_in(city.unit_a, "301"), "独居甲", tags=elderly)
+    resident_in(household_in(city.unit_b, "101"), "独居乙", tags=elderly)
+    client.force_login(worker)
+    page = client.get(reverse("cases:queue")).content.decode()
+    assert "独居甲" in page and "独居乙" not in page
+    chief = user_with_post(Role.GRID_CHIEF, city.grid_a)
+    client.force_login(chief)  # a chief's queue shows cases, not residents
+    assert "独居甲" not in client.get(reverse("cases:queue")).content.decode()
