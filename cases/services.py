@@ -363,13 +363,9 @@ def _lock_tree_shared(tree_id):
     they wait for reports in flight and reports wait for them, while reports do
     not wait for one another. No-op on SQLite, which serialises writes anyway.
     """
-    if connection.vendor != "postgresql":
-        return False
-    from grid.services import _LOCK_NAMESPACE
+    from grid.services import lock_trees
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [_LOCK_NAMESPACE, tree_id])
-    return True
+    return lock_trees(tree_id, shared=True)
 
 
 def _coordinate(value, low, high, label):

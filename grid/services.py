@@ -44,13 +44,19 @@ _LOCK_NAMESPACE = 7301
 _NEW_TREE_KEY = 0
 
 
-def lock_trees(*tree_ids):
-    """Serialise writers per district tree (no-op on SQLite, which serialises writes)."""
+def lock_trees(*tree_ids, shared=False):
+    """Serialise writers per district tree until the transaction ends (no-op on SQLite,
+    which serialises writes). `shared`: for writers that only read the tree (a
+    report reading a place's path): they wait for tree writes, not for each other.
+    Returns whether a lock was taken.
+    """
     if connection.vendor != "postgresql":
-        return
+        return False
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     with connection.cursor() as cursor:
         for tree_id in sorted(set(tree_ids)):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, tree_id])
+            cursor.execute(f"SELECT {function}(%s, %s)", [_LOCK_NAMESPACE, tree_id])
+    return True
 
 
 def _fresh(area):
