@@ -150,8 +150,9 @@ def test_a_grid_itself_has_no_health_page(client, city, make_user):
 def test_a_district_lists_each_community_under_it(client, healthy, make_user, django_assert_max_num_queries):
     city = healthy
     client.force_login(make_user(Role.DISTRICT_OFFICIAL, city.district))
-    # session, user, scope, audience, place, count, communities, grids, and the three grouped counts
-    with django_assert_max_num_queries(11):
+    # session, user, scope, audience, place, count, communities, grids, the three grouped counts,
+    # and the navigation asking whether the user volunteers
+    with django_assert_max_num_queries(12):
         response = client.get(health_url(city.district))
     assert response.status_code == 200
     assert [r.community.pk for r in response.context["rows"]] == [city.community_a.pk, city.community_b.pk]
