@@ -53,3 +53,11 @@ def tag(code):
         found = Tag.objects.create(code=code, name=name, visit_interval_days=interval, sensitive=sensitive,
                                    builtin=True)
     return found
+
+
+def builtin_tags():
+    """Every built-in tag, recreated if a transactional test elsewhere flushed them."""
+    from importlib import import_module
+
+    shipped = import_module("residents.migrations.0002_immutable_history_and_tags").BUILTIN_TAGS
+    return [tag(code) for code, *_rest in shipped]
