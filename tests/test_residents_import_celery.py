@@ -35,8 +35,14 @@ def routed(worker, real_broker):
     queue, log = worker
     previous = real_broker.conf.task_routes
     real_broker.conf.task_routes = {"residents.tasks.import_residents": {"queue": queue}}
+    # Celery builds its router once (a cached property) from the routes it saw
+    # first; after any earlier task in this process the new route would be ignored.
+    real_broker.amqp.__dict__.pop("router", None)
+    real_broker.amqp._rtable = None
     yield queue, log
     real_broker.conf.task_routes = previous
+    real_broker.amqp.__dict__.pop("router", None)
+    real_broker.amqp._rtable = None
 
 
 @pytest.fixture
