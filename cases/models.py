@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from grid.models import AreaKind, Building, PlacePath, Unit
+from grid.models import AreaKind, Building, PlacePath, Unit, path_fk
 
 
 # --- categories and the working calendar ---------------------------------------
@@ -202,22 +202,13 @@ class ReporterKind(models.TextChoices):
     DEPARTMENT = "department", _("Department")
 
 
-def _path_fk(label, *, null=True):
-    # PlacePath's field, without the single-column index: the board indexes below
-    # lead with these columns, and 2.1 million rows should not carry both.
-    return models.ForeignKey(
-        "grid.Area", on_delete=models.PROTECT, null=null, blank=null, related_name="+", verbose_name=label,
-        db_index=False,
-    )
-
-
 class Case(PlacePath):
     """A matter on the clock: reported at a place, routed to a level, handled, verified, closed."""
 
-    district = _path_fk(_("district"), null=False)
-    street = _path_fk(_("street"))
-    community = _path_fk(_("community"))
-    grid = _path_fk(_("grid"))
+    district = path_fk(_("district"), null=False)
+    street = path_fk(_("street"))
+    community = path_fk(_("community"))
+    grid = path_fk(_("grid"))
 
     # Uniqueness is in Meta.constraints: a plain unique index, without the extra
     # pattern-ops index PostgreSQL gets for unique=True on a CharField.

@@ -285,6 +285,16 @@ class AreaEvent(models.Model):
         return f"{self.get_action_display()} {self.details.get('name') or self.details.get('number', '')}"
 
 
+def path_fk(label, *, null=True):
+    """A PlacePath column without its single-column index, for models whose
+    composite indexes lead with these columns (millions of cases or residents
+    should not carry both)."""
+    return models.ForeignKey(
+        Area, on_delete=models.PROTECT, null=null, blank=null, related_name="+", verbose_name=label,
+        db_index=False,
+    )
+
+
 class PlacePath(models.Model):
     """Abstract: the ids of the district, street, community and grid a row hangs on.
 

@@ -16,17 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
-from grid.models import Building, PlacePath, Unit
-
-
-def _path_fk(label, *, null=True):
-    # PlacePath's field without its single-column index: the composite indexes
-    # in Meta lead with these columns, and a city's ~14 million residents should
-    # not carry both.
-    return models.ForeignKey(
-        "grid.Area", on_delete=models.PROTECT, null=null, blank=null, related_name="+", verbose_name=label,
-        db_index=False,
-    )
+from grid.models import Building, PlacePath, Unit, path_fk
 
 
 class Tag(models.Model):
@@ -68,10 +58,10 @@ class Tag(models.Model):
 class Household(PlacePath):
     """户: a dwelling in a unit (room 301 of 2单元), carrying the path of its grid."""
 
-    district = _path_fk(_("district"), null=False)
-    street = _path_fk(_("street"), null=False)
-    community = _path_fk(_("community"), null=False)
-    grid = _path_fk(_("grid"), null=False)
+    district = path_fk(_("district"), null=False)
+    street = path_fk(_("street"), null=False)
+    community = path_fk(_("community"), null=False)
+    grid = path_fk(_("grid"), null=False)
     # The building is the unit's; stored so building moves (grid/services.py
     # `_move_buildings`) re-path households by building like every PlacePath row.
     building = models.ForeignKey(
@@ -138,10 +128,10 @@ class ResidentStatus(models.TextChoices):
 class Resident(PlacePath):
     """居民: a person in a household. Rows are never deleted; leaving is a status with a date."""
 
-    district = _path_fk(_("district"), null=False)
-    street = _path_fk(_("street"), null=False)
-    community = _path_fk(_("community"), null=False)
-    grid = _path_fk(_("grid"), null=False)
+    district = path_fk(_("district"), null=False)
+    street = path_fk(_("street"), null=False)
+    community = path_fk(_("community"), null=False)
+    grid = path_fk(_("grid"), null=False)
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="residents", verbose_name=_("household")
     )
@@ -294,10 +284,10 @@ class AccessLog(models.Model):
     at = models.DateTimeField(_("at"))
     # The place whose staff above may read this entry (the resident's grid, or
     # the top of the exporter's scope), so the log is scoped like everything else.
-    district = _path_fk(_("district"))
-    street = _path_fk(_("street"))
-    community = _path_fk(_("community"))
-    grid = _path_fk(_("grid"))
+    district = path_fk(_("district"))
+    street = path_fk(_("street"))
+    community = path_fk(_("community"))
+    grid = path_fk(_("grid"))
     # Export: the filters and the number of rows; never the values themselves.
     details = models.JSONField(_("details"), default=dict, blank=True)
 
