@@ -14,6 +14,7 @@ import platform
 import statistics
 import sys
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from time import perf_counter
 
@@ -111,16 +112,18 @@ def main():
         for table in ("grid_area", "grid_building", "grid_unit"):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
-    from bench import operations
+    from bench import operations, volunteers_bench
 
     rows = list(seed_rows)
     fixture = operations.Fixture.build()
-    for key, label, portal, raw in operations.pairs(fixture):
+    # The apps' pairs follow the tree's; each yields nothing when its data was not seeded.
+    app_pairs = volunteers_bench.pairs() if not args.places_only else ()
+    for key, label, portal, raw in chain(operations.pairs(fixture), app_pairs):
         measured = measure_pair(portal, raw, repeat=args.repeat)
         (portal_ms, portal_best), (raw_ms, raw_best) = measured["portal"], measured["raw"]
         rows.append({
             "operation": label, "key": key, "portal_ms": portal_ms, "lower_bound_ms": raw_ms,
-            "ratio": portal_ms / raw_ms if raw_ms else None, "target_ms": TARGETS[key], "note": "",
+            "ratio": portal_ms / raw_ms if raw_ms else None, "target_ms": TARGETS.get(key), "note": "",
             "portal_best_ms": portal_best, "lower_bound_best_ms": raw_best,
         })
     report = {

@@ -14,6 +14,7 @@ import re
 import secrets
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -26,6 +27,7 @@ from django.utils.translation import ngettext
 from grid.models import KIND_LEVEL, PATH_FIELDS, Area, AreaKind, Building, Unit
 from grid.selectors import scope_of
 from portal.errors import DomainError
+from volunteers import tasks as volunteer_tasks
 
 from . import notifications, routing, workflow
 from .calendar import add_working_time
@@ -776,6 +778,8 @@ def case_close(*, case, acting_user, note="", now=None):
     case = _fresh(case)
     _apply(case, "close", user=acting_user, now=now, note=_clean_text(note, field=_("note"), required=False),
            changes={"closed_at": now})
+    # Points to the volunteers who reported or verified it (volunteers/ledger.py award_closed_case).
+    transaction.on_commit(partial(volunteer_tasks.case_closed, case.pk))
     return case
 
 

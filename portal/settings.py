@@ -243,6 +243,7 @@ CELERY_BEAT_SCHEDULE = {
     "cases-deliver-notifications": {"task": "cases.tasks.deliver_pending_notifications", "schedule": 60.0},
     "volunteers-escalate-unclaimed-orders": {"task": "volunteers.tasks.escalate_unclaimed_orders",
                                              "schedule": 60.0},
+    "volunteers-award-closed-cases": {"task": "volunteers.tasks.award_recent_closed_cases", "schedule": 3600.0},
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
                                          "schedule": crontab(hour=3, minute=37)},
     "grid-verify-trees-nightly": {

@@ -380,3 +380,32 @@ def test_order_phone_not_in_the_changelist(sides):
     page = browser(staff).get(url("order", "changelist"))
     assert "13800000000" not in page.text
 
+
+
+def test_honour_add_goes_through_the_service_and_refuses_clearly(sides, city):
+    staff, inside, outside = sides
+    client = browser(staff)
+    data = {"title": "社区好人", "volunteer": inside["volunteer"].pk, "area": city.community_a.pk, "period": "2025",
+            "citation": ""}
+    assert client.post(url("honour", "add"), data).status_code == 302
+    again = client.post(url("honour", "add"), data)  # the same honour twice
+    assert again.status_code == 200 and "already exists" in again.text  # the form's unique check
+    bad = client.post(url("honour", "add"), {**data, "period": "去年"})
+    assert bad.status_code == 200 and "Write the period as" in bad.text
+    assert Honour.objects.filter(title="社区好人").count() == 1
+
+
+def test_volunteer_list_links_to_the_certificate(sides):
+    staff, inside, outside = sides
+    page = browser(staff).get(url("volunteer", "changelist"))
+    assert reverse("volunteers:certificate", args=[inside["volunteer"].pk]) in page.text
+    assert reverse("volunteers:certificate", args=[outside["volunteer"].pk]) not in page.text
+
+
+def test_a_confirmed_honour_keeps_its_facts_only_the_citation_is_edited(sides, city):
+    staff, inside, _outside = sides
+    honour = inside["honour"]
+    browser(staff).post(url("honour", "change", honour.pk), {"title": "改掉", "period": "1999",
+                                                             "citation": "热心肠"})
+    honour.refresh_from_db()
+    assert (honour.title, honour.period, honour.citation) == ("幸福好人", "2026", "热心肠")

@@ -222,7 +222,7 @@ class VolunteerAddForm(forms.ModelForm):
 @admin.register(Volunteer)
 class VolunteerAdmin(VolunteersAdmin):
     selector = staticmethod(selectors.volunteers_visible_to)
-    list_display = ("name", "community", "grid", "skills", "is_active", "joined_on")
+    list_display = ("name", "community", "grid", "skills", "is_active", "joined_on", "certificate")
     list_filter = ("is_active",)
     list_select_related = ("community", "grid")
     search_fields = ("name", "skills")
@@ -235,6 +235,10 @@ class VolunteerAdmin(VolunteersAdmin):
 
     def place_of(self, obj):
         return _area(obj.grid_id or obj.community_id)
+
+    @admin.display(description=gettext_lazy("certificate of hours"))
+    def certificate(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("volunteers:certificate", args=[obj.pk]), _("Print"))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -522,7 +526,13 @@ class HonourAdmin(VolunteersAdmin):
     search_fields = ("title", "volunteer__name")
     autocomplete_fields = ("volunteer", "area")
     fields = ("title", "volunteer", "area", "period", "citation", "confirmed_by", "confirmed_at")
-    readonly_fields = ("confirmed_by", "confirmed_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A confirmed honour keeps who, what, where and when; only its citation is edited
+        # (a wrong one is withdrawn and awarded again).
+        if obj is None:
+            return ("confirmed_by", "confirmed_at")
+        return ("title", "volunteer", "area", "period", "confirmed_by", "confirmed_at")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("volunteer", "area", "confirmed_by")
@@ -534,13 +544,15 @@ class HonourAdmin(VolunteersAdmin):
     def save_model(self, request, obj, form, change):
         if not self.may_manage_place(request, obj.area):
             raise DomainError(_("You do not manage “%(place)s”.") % {"place": obj.area}, code="forbidden")
-        if not change:
-            # Whoever saves it confirms it (a staff-confirmed award).
-            obj.confirmed_by = request.user
-            obj.confirmed_at = timezone.now()
-        obj.save()
+        if change:
+            obj.save(update_fields=["citation"])
+            return
+        # Whoever saves it confirms it (a staff-confirmed award), through the service.
+        adopt(obj, services.honour_award(volunteer=obj.volunteer, title=obj.title, area=obj.area, period=obj.period,
+                                         citation=obj.citation, acting_user=request.user, now=timezone.now()))
 
-    refusal_fields = {"forbidden": "area"}
+    refusal_fields = {"forbidden": "area", "not_here": "volunteer", "already_awarded": "title",
+                      "bad_period": "period", "blank": "title", "too_long": "title"}
 
 
 # --- the books: read-only for everyone ---------------------------------------------------------------

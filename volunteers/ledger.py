@@ -10,6 +10,7 @@ So a redemption racing another one for the last points fails cleanly here
 instead of overdrawing.
 """
 
+from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import IntegrityError, transaction
@@ -34,6 +35,7 @@ from .models import (
 )
 
 MAX_POINTS = 100_000  # one movement; a typo guard, not a rule of the points bank
+CASE_POINTS = 5  # to a volunteer who reported or verified a case, when it closes
 
 
 def _now(now):
@@ -202,7 +204,7 @@ def award_case(*, case, volunteer, points, acting_user=None, now=None):
     points = _points(points, label=_("The award"))
     if case.status != Status.CLOSED:
         raise DomainError(_("Only a closed case earns points."), code="not_closed")
-    member = member_account(volunteer)
+    member = _locked(member_account(volunteer))
     if Entry.objects.filter(transaction__kind=TransactionKind.CASE, transaction__case=case, account=member,
                             transaction__reversed_by__isnull=True).exists():
         raise DomainError(_("These points were already booked."), code="already_booked")
@@ -210,6 +212,62 @@ def award_case(*, case, volunteer, points, acting_user=None, now=None):
     return _book(kind=TransactionKind.CASE,
                  legs=[(community_account(community, AccountKind.ISSUING), -points), (member, points)],
                  memo=_("Case %(number)s") % {"number": case.number}, acting_user=acting_user, now=now, case=case)
+
+
+def _locked(account):
+    """Lock a person's account row: awards to it are checked and booked one at a time."""
+    Account.objects.select_for_update().filter(pk=account.pk).values_list("pk", flat=True).first()
+    return account
+
+
+def case_volunteers(case):
+    """Active volunteers who reported a case or verified it on site (by their portal accounts)."""
+    from cases.models import CaseEvent
+
+    users = set(CaseEvent.objects.filter(case=case, action=CaseEvent.Action.VERIFY, actor__isnull=False)
+                .values_list("actor_id", flat=True))
+    if case.reporter_id:
+        users.add(case.reporter_id)
+    return list(Volunteer.objects.filter(user_id__in=users, is_active=True, community__isnull=False).order_by("pk"))
+
+
+@transaction.atomic
+def award_closed_case(*, case_id, now=None):
+    """CASE_POINTS to each volunteer who reported or verified a closed case.
+
+    Once per case and volunteer for the case's whole life: closing it again after
+    a reopen pays nothing more, and neither does an award staff reversed. A case
+    no longer closed (reopened before this ran) earns nothing now; its next close
+    does. Safe to run twice or concurrently. Returns the new transactions.
+    """
+    from cases.models import Case, Status
+
+    now = _now(now)
+    case = Case.objects.filter(pk=case_id).first()
+    if case is None or case.status != Status.CLOSED:
+        return []
+    booked = []
+    for volunteer in case_volunteers(case):
+        member = _locked(member_account(volunteer))
+        if LedgerTransaction.objects.filter(kind=TransactionKind.CASE, case=case, entries__account=member).exists():
+            continue
+        booked.append(award_case(case=case, volunteer=volunteer, points=CASE_POINTS, now=now))
+    return booked
+
+
+def closed_cases_to_award(*, now, days=2):
+    """Ids of cases closed in the last `days` that a volunteer reported or verified and that
+    have paid no case points yet (the sweep behind the on-commit task)."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from cases.models import Case, CaseEvent, Status
+
+    volunteer_verified = CaseEvent.objects.filter(case=OuterRef("pk"), action=CaseEvent.Action.VERIFY,
+                                                  actor__volunteer__is_active=True)
+    paid = LedgerTransaction.objects.filter(kind=TransactionKind.CASE, case=OuterRef("pk"))
+    return list(Case.objects.filter(status=Status.CLOSED, closed_at__gte=now - timedelta(days=days))
+                .filter(Q(reporter__volunteer__is_active=True) | Exists(volunteer_verified))
+                .exclude(Exists(paid)).values_list("pk", flat=True).distinct()[:10_000])
 
 
 @transaction.atomic

@@ -263,6 +263,10 @@ class Order(PlacePath):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     points = models.PositiveIntegerField(_("points"), default=10)
+    # The order form's one-time token: a double-clicked or replayed submit finds
+    # the first order instead of placing a second one.
+    request_key = models.CharField(_("request key"), max_length=64, null=True, blank=True, unique=True,
+                                   editable=False)
 
     class Meta:
         verbose_name = _("resident order")

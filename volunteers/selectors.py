@@ -7,12 +7,26 @@ they are; volunteers see the open orders of their community, stations and teams
 (volunteers/services.py `orders_open_to`).
 """
 
-from django.db.models import Q, Sum
+from decimal import Decimal
 
-from grid.models import Role
+from django.db.models import F, Q, Sum
+
+from grid.models import AreaKind, Role
 from grid.selectors import scope_of
 
-from .models import Account, Activity, Entry, Honour, Order, Redemption, ServiceRecord, Station, Team, Volunteer
+from .models import (
+    Account,
+    Activity,
+    Entry,
+    Honour,
+    Order,
+    OrderKind,
+    Redemption,
+    ServiceRecord,
+    Station,
+    Team,
+    Volunteer,
+)
 
 STAFF_ROLES = (Role.DISTRICT_OFFICIAL, Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER)
 
@@ -93,13 +107,38 @@ def statement(account, *, limit=50, before_id=None):
 
 
 def ranking(community, *, since, until, limit=20):
-    """A community's volunteers by points earned in [since, until): awards minus their reversals.
+    """A place's volunteers by points earned in [since, until): awards minus their reversals.
 
+    `community` is a community, or a street or district (all the communities inside).
     Redemptions do not lower a rank: spending points is not serving less.
     """
-    earned = (Entry.objects.filter(account__community=community, account__kind="member", at__gte=since, at__lt=until)
+    if community.kind == AreaKind.COMMUNITY:
+        where = Q(account__community=community)
+    else:
+        where = Q(account__community__tree_id=community.tree_id, account__community__lft__gte=community.lft,
+                  account__community__lft__lte=community.rght)
+    earned = (Entry.objects.filter(where, account__kind="member", at__gte=since, at__lt=until)
               .exclude(transaction__kind="redeem")
               .exclude(transaction__kind="reversal", transaction__reverses__kind="redeem")
               .values("account__volunteer", "account__volunteer__name")
               .annotate(points=Sum("amount")).filter(points__gt=0).order_by("-points", "account__volunteer"))
     return list(earned[:limit])
+
+
+def certificate_records(volunteer, *, user, since, until):
+    """志愿服务记录证明: the volunteer's confirmed, not voided records in [since, until), oldest
+    first, each with who certified it, and the total hours. Read through the user's scope.
+
+    Plain rows (a year of daily service is hundreds of records, each with three related rows).
+    """
+    rows = list(records_visible_to(user).filter(volunteer=volunteer, voided_at__isnull=True,
+                                                started_at__gte=since, started_at__lt=until)
+                .order_by("started_at", "id")
+                .values("id", "started_at", "ended_at", "hours", "content", "confirmed_at", "order__kind",
+                        place=F("activity__area__name"), certifier=F("confirmed_by__full_name"),
+                        certifier_login=F("confirmed_by__username")))
+    for row in rows:
+        kind, login = row.pop("order__kind"), row.pop("certifier_login")
+        row["order_kind"] = OrderKind(kind).label if kind else ""
+        row["certifier"] = row["certifier"] or login
+    return rows, sum((r["hours"] for r in rows), Decimal(0))

@@ -282,11 +282,18 @@ def _tracking_code():
 
 @transaction.atomic
 def order_place(*, kind, description, contact_name, contact_phone, building=None, place=None, address="",
-                resident=None, acting_user=None, now=None, points=10):
-    """A resident's order (下单): at a building (from the QR board) or a place; no account needed."""
+                resident=None, acting_user=None, now=None, points=10, request_key=None):
+    """A resident's order (下单): at a building (from the QR board) or a place; no account needed.
+
+    With a `request_key` (the form's one-time token) a replayed submit returns the first order.
+    """
     from cases.calendar import add_working_time
 
     now = _now(now)
+    if request_key:
+        first = Order.objects.filter(request_key=request_key).first()
+        if first is not None:
+            return first
     if kind not in OrderKind.values:
         raise DomainError(_("Unknown kind of order."), code="bad_kind")
     if building is not None:
@@ -301,14 +308,22 @@ def order_place(*, kind, description, contact_name, contact_phone, building=None
     phone = _text(contact_phone, label=_("The phone"), limit=20)
     if not phone.replace("-", "").replace("+", "").isdigit():
         raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
-    return Order.objects.create(
+    values = dict(
         kind=kind, description=_text(description, label=_("The description"), limit=2000), building=building,
         address=_text(address, label=_("The address"), limit=200, required=False), resident=resident,
         contact_name=_text(contact_name, label=_("The name"), limit=50), contact_phone=phone,
         placed_by=acting_user if acting_user is not None and acting_user.is_authenticated else None,
-        tracking_code=_tracking_code(), placed_at=now,
+        tracking_code=_tracking_code(), placed_at=now, request_key=request_key or None,
         claim_due_at=add_working_time(now, ORDER_CLAIM_HOURS, "hours"), points=points, **path_values(area),
     )
+    try:
+        with transaction.atomic():
+            return Order.objects.create(**values)
+    except IntegrityError:
+        first = Order.objects.filter(request_key=request_key).first() if request_key else None
+        if first is None:
+            raise
+        return first  # the same submit, arriving twice at once
 
 
 def orders_open_to(volunteer):
@@ -399,3 +414,32 @@ def volunteer_of(user):
 
 def is_staff_over(user, area):
     return scope_of(user).unrestricted or can_manage_area(user, area)
+
+
+# --- honours -------------------------------------------------------------------------------
+
+HONOUR_TITLES = ("社区好人", "最美三长", "优秀志愿者", "志愿服务之星")
+
+
+@transaction.atomic
+def honour_award(*, volunteer, title, area, period, citation="", acting_user, now=None):
+    """荣誉: staff of a place confirm an award for a period ("2026", "2026-Q3") to a volunteer of that place."""
+    from .models import Honour
+    from .periods import normalise_period
+
+    now = _now(now)
+    area = Area.objects.get(pk=area.pk)
+    _require_manage(acting_user, area)
+    volunteer = Volunteer.objects.select_related("community", "grid").get(pk=volunteer.pk)
+    home = volunteer.grid or volunteer.community
+    if home is None or not (home.tree_id == area.tree_id and area.lft <= home.lft <= area.rght):
+        raise DomainError(_("%(name)s is not a volunteer of “%(place)s”.") % {"name": volunteer.name,
+                                                                             "place": area.name}, code="not_here")
+    values = {"title": _text(title, label=_("The title"), limit=50), "period": normalise_period(period)}
+    try:
+        with transaction.atomic():
+            return Honour.objects.create(volunteer=volunteer, area=area, confirmed_by=acting_user, confirmed_at=now,
+                                         citation=str(citation or "").strip()[:2000], **values)
+    except IntegrityError:
+        raise DomainError(_("%(name)s already holds “%(title)s” for %(period)s here.")
+                          % {"name": volunteer.name, **values}, code="already_awarded") from None

@@ -1,12 +1,19 @@
-"""URLs of a volunteer's phone pages."""
+"""URLs of the residents' order pages and a volunteer's phone pages."""
 
 from django.urls import path
 
-from . import views
+from . import pages, public, views
 
 app_name = "volunteers"
 
 urlpatterns = [
+    # Residents (no sign-in): orders (下单).
+    path("order/", public.place, name="order_place"),
+    path("order/b/<int:building_id>/", public.place, name="order_place_building"),
+    path("order/track/", public.track_lookup, name="order_track_lookup"),
+    path("order/track/<str:code>/", public.track, name="order_track"),
+    path("order/track/<str:code>/confirm/", public.confirm, name="order_confirm"),
+    # Volunteers.
     path("volunteers/me/", views.me, name="me"),
     path("volunteers/activities/", views.activities, name="activities"),
     path("volunteers/activities/<int:pk>/signup/", views.signup, name="signup"),
@@ -15,4 +22,7 @@ urlpatterns = [
     path("volunteers/orders/<int:pk>/done/", views.done, name="done"),
     path("volunteers/catalogue/", views.catalogue, name="catalogue"),
     path("volunteers/catalogue/<int:pk>/redeem/", views.redeem, name="redeem"),
+    path("volunteers/<int:pk>/certificate/", pages.certificate, name="certificate"),
+    path("volunteers/honours/", pages.honours, name="honours"),
+    path("volunteers/honours/award/", pages.honour_award, name="honour_award"),
 ]
