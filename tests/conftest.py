@@ -15,6 +15,31 @@ def pytest_configure(config):
     # Unit tests run tasks in-process; tests/test_celery_worker.py starts a real worker.
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+    _serialized_rollback_after_post_migrate()
+
+
+def _serialized_rollback_after_post_migrate():
+    """Let serialized_rollback tests follow plain transactional ones in any order.
+
+    A plain transactional test's closing flush fires post_migrate, which recreates
+    content types and permissions under new ids; the next serialized_rollback test
+    then reloads the originals with their old ids and trips the unique
+    (app_label, model). Clearing those two tables first makes the reload exact.
+    """
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.backends.base.creation import BaseDatabaseCreation
+
+    reload = BaseDatabaseCreation.deserialize_db_from_string
+
+    def deserialize_db_from_string(self, data):
+        with self.connection.cursor() as cursor:
+            for model in (Permission, ContentType):
+                cursor.execute(f"DELETE FROM {self.connection.ops.quote_name(model._meta.db_table)}")
+        ContentType.objects.clear_cache()
+        return reload(self, data)
+
+    BaseDatabaseCreation.deserialize_db_from_string = deserialize_db_from_string
 
 
 def pytest_report_header(config):
