@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_filters",
     "grid",
     "cases",
+    "cases.open311",
     "residents",
     "volunteers",
 ]

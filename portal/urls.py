@@ -6,6 +6,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("grid.urls")),
     path("", include("cases.urls")),
+    path("", include("cases.open311.urls")),
     path("", include("residents.urls")),
     path("", include("volunteers.urls")),
 ]

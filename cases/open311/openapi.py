@@ -1,0 +1,200 @@
+"""The OpenAPI 3 document of the JSON API (/api/v1/) and Open311's JSON endpoints.
+
+Written by hand: the endpoints are plain Django views (Open311 also speaks
+XML, which schema generators for DRF or Ninja do not model), so a generator
+would mean a second framework. tests/test_api_openapi.py fuzzes every
+operation here against the app with schemathesis, so the document cannot
+drift from what the server answers.
+"""
+
+from cases.models import Status
+
+CODE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,40}$"}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+DATETIME = {"type": "string", "format": "date-time"}
+NULLABLE_DATETIME = {**DATETIME, "nullable": True}
+NULLABLE_ID = {"type": "integer", "nullable": True}
+NULLABLE_NUMBER = {"type": "number", "nullable": True}
+TEXT = {"type": "string"}
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties, required=None):
+    return {"type": "object", "properties": properties, "required": list(required or properties)}
+
+
+def _json(schema, description):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _param(name, where="query", schema=None, description="", required=False):
+    return {"name": name, "in": where, "required": required or where == "path", "description": description,
+            "schema": schema or TEXT}
+
+
+API_ERROR = _json(_ref("ApiError"), "Refused")
+OPEN311_ERROR = _json(_ref("Open311Errors"), "Refused (the spec's error list)")
+PAGE_PARAMS = [_param("page", schema={"type": "integer", "minimum": 1, "maximum": 10**6}),
+               _param("page_size", schema={"type": "integer", "minimum": 1, "maximum": 200})]
+OPEN311_PAGE = [_param("page", schema={"type": "integer", "minimum": 1, "maximum": 10**6},
+                       description="Page (extension), 1 first"),
+                _param("page_size", schema={"type": "integer", "minimum": 1, "maximum": 1000},
+                       description="Rows a page (extension), at most 1000")]
+API_KEY = _param("api_key", description="The client's key", required=False)
+WINDOW = [_param("start_date", schema=DATETIME, description="ISO 8601 with time zone"),
+          _param("end_date", schema=DATETIME, description="ISO 8601 with time zone; at most 90 days after start")]
+
+
+def _page_of(item):
+    return _object({"page": {"type": "integer"}, "page_size": {"type": "integer"}, "has_next": {"type": "boolean"},
+                    "results": {"type": "array", "items": _ref(item)}})
+
+
+SCHEMAS = {
+    "ApiError": _object({"detail": TEXT}),
+    "Case": _object({
+        "id": {"type": "integer"}, "number": TEXT, "status": TEXT, "status_label": TEXT, "is_open": {"type": "boolean"},
+        "category": TEXT, "category_name": TEXT, "channel": TEXT, "description": TEXT, "address": TEXT,
+        "district": {"type": "integer"}, "street": NULLABLE_ID, "community": NULLABLE_ID, "grid": NULLABLE_ID,
+        "building": NULLABLE_ID, "latitude": NULLABLE_NUMBER, "longitude": NULLABLE_NUMBER,
+        "responsible_level": TEXT, "assignee": NULLABLE_ID, "due_at": NULLABLE_DATETIME, "created_at": DATETIME,
+        "closed_at": NULLABLE_DATETIME,
+    }),
+    "TimelineEvent": _object({
+        "id": {"type": "integer"}, "action": TEXT, "action_label": TEXT, "from_status": TEXT, "to_status": TEXT,
+        "at": DATETIME, "actor": {"type": "string", "nullable": True}, "note": TEXT, "is_public": {"type": "boolean"},
+    }),
+    "CaseDetail": {"allOf": [_ref("Case"), _object({"timeline": {"type": "array", "items": _ref("TimelineEvent")}})]},
+    "CasePage": _page_of("Case"),
+    "Category": _object({"code": TEXT, "name": TEXT, "parent": {"type": "string", "nullable": True}, "family": TEXT,
+                         "triage": TEXT, "is_mediation": {"type": "boolean"}, "is_active": {"type": "boolean"}}),
+    "Place": _object({"id": {"type": "integer"}, "code": TEXT, "name": TEXT,
+                      "kind": {"type": "string", "enum": ["district", "street", "community", "grid"]},
+                      "parent": NULLABLE_ID, "is_active": {"type": "boolean"}}),
+    "PlacePage": _page_of("Place"),
+    "Open311Errors": {"type": "array", "items": _object({"code": {"type": "integer"}, "description": TEXT})},
+    "Discovery": _object({
+        "changeset": DATETIME, "contact": TEXT, "key_service": TEXT,
+        "endpoints": {"type": "array", "items": _object({
+            "specification": TEXT, "url": TEXT, "changeset": DATETIME, "type": TEXT,
+            "formats": {"type": "array", "items": TEXT}})},
+    }),
+    "Service": _object({"service_code": TEXT, "service_name": TEXT, "description": TEXT,
+                        "metadata": {"type": "boolean"}, "type": {"type": "string", "enum": ["realtime", "batch",
+                                                                                             "blackbox"]},
+                        "keywords": TEXT, "group": TEXT}),
+    "ServiceDefinition": _object({"service_code": TEXT, "attributes": {"type": "array", "items": _object({
+        "variable": {"type": "boolean"}, "code": TEXT,
+        "datatype": {"type": "string", "enum": ["string", "number", "datetime", "text", "singlevaluelist",
+                                                "multivaluelist"]},
+        "required": {"type": "boolean"}, "datatype_description": TEXT, "order": {"type": "integer"},
+        "description": TEXT, "values": {"type": "array", "items": _object({"key": TEXT, "name": TEXT})}})}}),
+    "ServiceRequest": _object({
+        "service_request_id": TEXT, "status": {"type": "string", "enum": ["open", "closed"]}, "status_notes": TEXT,
+        "service_name": TEXT, "service_code": TEXT, "description": TEXT, "agency_responsible": TEXT,
+        "service_notice": TEXT, "requested_datetime": DATETIME, "updated_datetime": DATETIME,
+        "expected_datetime": NULLABLE_DATETIME, "address": TEXT, "address_id": TEXT, "zipcode": TEXT,
+        "lat": NULLABLE_NUMBER, "long": NULLABLE_NUMBER, "media_url": TEXT,
+    }),
+    "Filed": _object({"service_request_id": TEXT, "token": TEXT, "service_notice": TEXT, "account_id": TEXT}),
+    "Token": _object({"service_request_id": TEXT, "token": TEXT}),
+    "RequestUpdate": _object({"update_id": TEXT, "service_request_id": TEXT,
+                              "status": {"type": "string", "enum": ["open", "closed"]},
+                              "updated_datetime": DATETIME, "description": TEXT, "media_url": TEXT}),
+}
+
+
+def _list(item):
+    return {"type": "array", "items": _ref(item)}
+
+
+def _api(summary, ok, params=(), not_found=False):
+    responses = {"200": ok, "400": API_ERROR, "401": API_ERROR}
+    if not_found:
+        responses["404"] = API_ERROR
+    return {"get": {"summary": summary, "tags": ["portal"], "security": [{"session": []}],
+                    "parameters": list(params), "responses": responses}}
+
+
+def _open311(summary, ok, params=(), keyed=True, not_found=False):
+    responses = {"200": ok, "400": OPEN311_ERROR}
+    if keyed:
+        responses.update({"403": OPEN311_ERROR, "429": OPEN311_ERROR})
+        params = [API_KEY, *params]
+    if not_found:
+        responses["404"] = OPEN311_ERROR
+    return {"summary": summary, "tags": ["open311"], "parameters": list(params), "responses": responses}
+
+
+def _paths():
+    pk = _param("pk", "path", ID)
+    return {
+        "/api/v1/cases/": _api("Cases you can see, newest first", _json(_ref("CasePage"), "A page of cases"), [
+            _param("status", schema={"type": "string", "enum": list(Status.values)}, description="A case status"),
+            _param("category", description="A category code"),
+            _param("place", schema=ID, description="Only cases under this place (id)"),
+            _param("created_after", schema=DATETIME), _param("created_before", schema=DATETIME), *PAGE_PARAMS,
+        ], not_found=True),
+        "/api/v1/cases/{pk}/": _api("One case with its staff timeline", _json(_ref("CaseDetail"), "The case"),
+                                    [pk], not_found=True),
+        "/api/v1/categories/": _api("Categories of matters", _json(_list("Category"), "Categories"), [
+            _param("active", schema={"type": "string", "enum": ["all", "active"]},
+                   description="all: inactive ones too")]),
+        "/api/v1/places/": _api("Places you can see, tree order", _json(_ref("PlacePage"), "A page of places"), [
+            _param("kind", schema={"type": "string", "enum": ["district", "street", "community", "grid"]}),
+            _param("parent", schema=ID), *PAGE_PARAMS]),
+        "/api/v1/places/{pk}/": _api("One place", _json(_ref("Place"), "The place"), [pk], not_found=True),
+        "/open311/discovery.json": {"get": _open311("Service discovery", _json(_ref("Discovery"), "Discovery"),
+                                                    keyed=False)},
+        "/open311/v2/services.json": {"get": _open311("Services (categories)", _json(_list("Service"), "Services"),
+                                                      keyed=False)},
+        "/open311/v2/services/{service_code}.json": {"get": _open311(
+            "Service definition (attributes)", _json(_ref("ServiceDefinition"), "Definition"),
+            [_param("service_code", "path", CODE)], keyed=False, not_found=True)},
+        "/open311/v2/requests.json": {
+            "get": _open311("Service requests under the key's place", _json(_list("ServiceRequest"), "Requests"), [
+                _param("service_request_id", description="Comma-separated; the other filters are then ignored"),
+                _param("service_code", description="Comma-separated"), *WINDOW,
+                _param("status", schema={"type": "string", "enum": ["open", "closed", "open,closed"]},
+                       description="open, closed or both, comma-separated"), *OPEN311_PAGE]),
+            "post": {**_open311("File a service request", _json(_list("Filed"), "Filed (or the earlier identical "
+                                                                                  "filing)")),
+                     "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+                         "schema": {"type": "object", "properties": {
+                             "api_key": TEXT, "service_code": TEXT, "lat": {"type": "number"},
+                             "long": {"type": "number"}, "address_string": TEXT, "address_id": TEXT,
+                             "first_name": TEXT, "last_name": TEXT, "phone": TEXT, "email": TEXT,
+                             "account_id": TEXT, "device_id": TEXT, "description": {"type": "string",
+                                                                                      "maxLength": 4000}},
+                             "required": ["service_code"]}}}}},
+        },
+        "/open311/v2/requests/{service_request_id}.json": {"get": _open311(
+            "One service request", _json(_list("ServiceRequest"), "The request"),
+            [_param("service_request_id", "path", CODE)], not_found=True)},
+        "/open311/v2/tokens/{token}.json": {"get": _open311(
+            "The request id behind a token", _json(_list("Token"), "The request"),
+            [_param("token", "path", CODE)], not_found=True)},
+        "/open311/v2/servicerequestupdates.json": {"get": _open311(
+            "Status changes (servicerequestupdates extension)", _json(_list("RequestUpdate"), "Updates"),
+            [*WINDOW, *OPEN311_PAGE])},
+    }
+
+
+def document(request=None):
+    server = request.build_absolute_uri("/").rstrip("/") if request is not None else ""
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Grid-governance portal API",
+            "version": "1.0.0",
+            "description": "The portal's JSON API (session sign-in, scoped like the pages) and Open311 GeoReport v2 "
+                           "(JSON shown; every Open311 path also answers as .xml).",
+        },
+        "servers": [{"url": server or "/"}],
+        "paths": _paths(),
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"}}},
+    }
