@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "cases",
     "residents",
     "volunteers",
+    "residents.participation",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +244,8 @@ CELERY_BEAT_SCHEDULE = {
     "cases-deliver-notifications": {"task": "cases.tasks.deliver_pending_notifications", "schedule": 60.0},
     "volunteers-escalate-unclaimed-orders": {"task": "volunteers.tasks.escalate_unclaimed_orders",
                                              "schedule": 60.0},
+    "participation-escalate-overdue": {"task": "residents.participation.tasks.escalate_overdue",
+                                       "schedule": 300.0},
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
                                          "schedule": crontab(hour=3, minute=37)},
     "grid-verify-trees-nightly": {

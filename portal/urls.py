@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("residents.urls")),
     path("", include("volunteers.urls")),
+    path("", include("residents.participation.urls")),
 ]
