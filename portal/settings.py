@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "cases.open311",
     "residents",
     "volunteers",
+    "residents.participation",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +246,8 @@ CELERY_BEAT_SCHEDULE = {
     "volunteers-escalate-unclaimed-orders": {"task": "volunteers.tasks.escalate_unclaimed_orders",
                                              "schedule": 60.0},
     "volunteers-award-closed-cases": {"task": "volunteers.tasks.award_recent_closed_cases", "schedule": 3600.0},
+    "participation-escalate-overdue": {"task": "residents.participation.tasks.escalate_overdue",
+                                       "schedule": 300.0},
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
                                          "schedule": crontab(hour=3, minute=37)},
     "grid-verify-trees-nightly": {

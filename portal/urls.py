@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("cases.open311.urls")),
     path("", include("residents.urls")),
     path("", include("volunteers.urls")),
+    path("", include("residents.participation.urls")),
 ]

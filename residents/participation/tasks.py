@@ -1,0 +1,19 @@
+"""Thin Celery tasks: reload, call one service. Safe to run twice."""
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def escalate_overdue():
+    """Beat, every five minutes: overdue 四议两公开 steps and objections escalate (idempotent)."""
+    from .services import escalate_overdue as sweep
+
+    moved = sweep(now=timezone.now())
+    if moved:
+        log.info("escalated %d overdue participation step(s)", moved)
+    return moved
