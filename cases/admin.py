@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from grid.admin import ScopedAdminMixin, is_manager
 from grid.models import Role
-from grid.selectors import active_posts, scope_of
+from grid.selectors import scope_of
 
 from . import services
 from .models import (
@@ -37,9 +37,8 @@ from .selectors import cases_visible_to
 
 def is_calendar_editor(user):
     """Administrators and district officials keep the city-wide reference data."""
-    if scope_of(user).unrestricted:
-        return True
-    return active_posts(user).filter(role=Role.DISTRICT_OFFICIAL).exists()
+    scope = scope_of(user)  # cached per request: the admin asks once per model and action
+    return scope.unrestricted or any(span.role == Role.DISTRICT_OFFICIAL for span in scope.spans)
 
 
 class ReadOnlyInline(admin.TabularInline):

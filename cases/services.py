@@ -114,7 +114,7 @@ def next_case_number(now):
     return f"{day:%Y%m%d}{last:05d}"
 
 
-def _clean_text(value, *, field, required=True, limit=NOTE_MAX):
+def clean_text(value, *, field, required=True, limit=NOTE_MAX):
     text = (value or "").strip()
     if required and not text:
         raise DomainError(_("Please fill in the %(field)s.") % {"field": field}, code="blank")
@@ -406,13 +406,13 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
     if channel not in Channel.values:
         raise DomainError(_("Unknown channel."), code="bad_channel")
     category = _category(category)
-    description = _clean_text(description, field=_("description"), limit=DESCRIPTION_MAX)
+    description = clean_text(description, field=_("description"), limit=DESCRIPTION_MAX)
     area, building, unit, path = _place(place=place, grid=grid, building=building, unit=unit)
-    address = _clean_text(address, field=_("address"), required=False, limit=200)
+    address = clean_text(address, field=_("address"), required=False, limit=200)
     if not address and building is not None:
         address = building.address or str(building)
-    reporter_name = _clean_text(reporter_name, field=_("name"), required=False, limit=50)
-    reporter_phone = _clean_text(reporter_phone, field=_("phone"), required=False, limit=20)
+    reporter_name = clean_text(reporter_name, field=_("name"), required=False, limit=50)
+    reporter_phone = clean_text(reporter_phone, field=_("phone"), required=False, limit=20)
     if reporter_phone and not PHONE_RE.match(reporter_phone):
         raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
     latitude = _coordinate(latitude, -90, 90, _("latitude"))
@@ -487,7 +487,7 @@ def case_report_alarm(*, category, description, grid=None, building=None, unit=N
     )
     if existing is not None:
         Case.objects.filter(pk=existing.pk).update(alarm_count=F("alarm_count") + 1)
-        _event(existing, A.ALARM_REPEAT, actor=None, now=now, note=_clean_text(description, field=_("description"),
+        _event(existing, A.ALARM_REPEAT, actor=None, now=now, note=clean_text(description, field=_("description"),
                                                                               required=False, limit=NOTE_MAX),
                data={"device": str(device_id)[:64]})
         existing.refresh_from_db()
@@ -532,7 +532,7 @@ def case_register(*, case, acting_user, now=None, category=None, note=""):
             if kind == CaseKind.MEDIATION:
                 Mediation.objects.get_or_create(case=case)
             case = _fresh(case)
-    _register(case, user=acting_user, actor=None, now=now, note=_clean_text(note, field=_("note"), required=False))
+    _register(case, user=acting_user, actor=None, now=now, note=clean_text(note, field=_("note"), required=False))
     return case
 
 
@@ -541,7 +541,7 @@ def case_reject(*, case, acting_user, reason, now=None):
     """Not a matter for the portal (spam, private business, already solved...). Reason shown to the reporter."""
     now = _now(now)
     case = _fresh(case)
-    reason = _clean_text(reason, field=_("reason"))
+    reason = clean_text(reason, field=_("reason"))
     _apply(case, "reject", user=acting_user, now=now, note=reason, changes={"closed_at": now, "due_at": None})
     return case
 
@@ -594,7 +594,7 @@ def case_dispatch(*, case, acting_user, now=None, level=None, assignee=None, not
     now = _now(now)
     case = _fresh(case)
     _dispatch(case, name="dispatch", user=acting_user, actor=None, now=now, level=level, assignee=assignee,
-              note=_clean_text(note, field=_("note"), required=False))
+              note=clean_text(note, field=_("note"), required=False))
     return case
 
 
@@ -604,7 +604,7 @@ def case_redispatch(*, case, acting_user, now=None, level=None, assignee=None, n
     now = _now(now)
     case = _fresh(case)
     _dispatch(case, name="redispatch", user=acting_user, actor=None, now=now, level=level, assignee=assignee,
-              note=_clean_text(note, field=_("note"), required=False))
+              note=clean_text(note, field=_("note"), required=False))
     return case
 
 
@@ -626,7 +626,7 @@ def case_return(*, case, acting_user, reason, now=None):
     """"Not ours": back to the dispatcher with a reason. From a grid it goes to the community."""
     now = _now(now)
     case = _fresh(case)
-    reason = _clean_text(reason, field=_("reason"))
+    reason = clean_text(reason, field=_("reason"))
     level = AreaKind.COMMUNITY if case.responsible_level == AreaKind.GRID and case.community_id \
         else case.responsible_level
     _lapse_extensions(case, now)
@@ -647,7 +647,7 @@ def case_note(*, case, acting_user, note, photos=(), is_public=False, now=None):
     """A progress line (no change of state), optionally with photos and shown to the reporter."""
     now = _now(now)
     case = _fresh(case)
-    note = _clean_text(note, field=_("note"))
+    note = clean_text(note, field=_("note"))
     photos = _validate_photos(photos)
     event = _apply(case, "note", user=acting_user, now=now, note=note, is_public=bool(is_public))
     _save_photos(case, event, photos, PhotoStage.PROGRESS, now)
@@ -670,7 +670,7 @@ def case_request_extension(*, case, acting_user, value, unit, reason, now=None):
     now = _now(now)
     case = _fresh(case)
     value = _check_limit(value, unit)
-    reason = _clean_text(reason, field=_("reason"))
+    reason = clean_text(reason, field=_("reason"))
     if ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).exists():
         raise DomainError(_("An extension request for this case is already waiting for a decision."),
                           code="pending")
@@ -700,7 +700,7 @@ def case_decide_extension(*, extension, acting_user, approve, note="", now=None)
         raise DomainError(_("This extension request was already decided."), code="decided")
     if extension.requested_by_id == acting_user.pk:
         raise DomainError(_("You cannot decide your own extension request."), code="forbidden")
-    note = _clean_text(note, field=_("note"), required=False)
+    note = clean_text(note, field=_("note"), required=False)
     changes = {}
     if approve:
         base = max(case.due_at or now, now)
@@ -727,7 +727,7 @@ def case_resolve(*, case, acting_user, note, photos=(), now=None):
     """处理反馈: the handler reports it solved, with a photo (a mediation needs its outcome instead)."""
     now = _now(now)
     case = _fresh(case)
-    note = _clean_text(note, field=_("note"))
+    note = clean_text(note, field=_("note"))
     photos = _validate_photos(photos)
     if case.kind == CaseKind.MEDIATION:
         mediation = Mediation.objects.filter(case=case).first()
@@ -754,10 +754,10 @@ def case_verify(*, case, acting_user, passed, note="", photos=(), now=None):
     case = _fresh(case)
     photos = _validate_photos(photos)
     if passed:
-        note = _clean_text(note, field=_("note"), required=False)
+        note = clean_text(note, field=_("note"), required=False)
         event = _apply(case, "verify", user=acting_user, now=now, note=note, action=A.VERIFY)
     else:
-        note = _clean_text(note, field=_("reason"))
+        note = clean_text(note, field=_("reason"))
         due = _deadline(case, "handle", now)
         event = _apply(case, "verify_fail", user=acting_user, now=now, note=note, is_public=False,
                        action=A.VERIFY_FAIL,
@@ -776,7 +776,7 @@ def case_close(*, case, acting_user, note="", now=None):
     """核查结案: close a verified case; the reporter may now rate it."""
     now = _now(now)
     case = _fresh(case)
-    _apply(case, "close", user=acting_user, now=now, note=_clean_text(note, field=_("note"), required=False),
+    _apply(case, "close", user=acting_user, now=now, note=clean_text(note, field=_("note"), required=False),
            changes={"closed_at": now})
     # Points to the volunteers who reported or verified it (volunteers/ledger.py award_closed_case).
     transaction.on_commit(partial(volunteer_tasks.case_closed, case.pk))
@@ -801,7 +801,7 @@ def case_reopen(*, case, acting_user, reason, now=None):
     """Reopen a closed case because the reporter is not satisfied (counted as rework)."""
     now = _now(now)
     case = _fresh(case)
-    _reopen(case, user=acting_user, actor=None, now=now, reason=_clean_text(reason, field=_("reason")))
+    _reopen(case, user=acting_user, actor=None, now=now, reason=clean_text(reason, field=_("reason")))
     return case
 
 
@@ -824,7 +824,7 @@ def case_mark_duplicate(*, case, duplicate_of, acting_user, note="", now=None):
             raise DomainError(_("No such case."), code="no_case")
     _lapse_extensions(case, now)
     _apply(case, "mark_duplicate", user=acting_user, now=now,
-           note=_clean_text(note, field=_("note"), required=False),
+           note=clean_text(note, field=_("note"), required=False),
            changes={"duplicate_of": original, "closed_at": now, "due_at": None},
            data={"original": original.number})
     return case
@@ -835,7 +835,7 @@ def case_supervise(*, case, acting_user, note="", now=None):
     """督办: an official flags the case; it goes to the top of every queue."""
     now = _now(now)
     case = _fresh(case)
-    _apply(case, "supervise", user=acting_user, now=now, note=_clean_text(note, field=_("note"), required=False),
+    _apply(case, "supervise", user=acting_user, now=now, note=clean_text(note, field=_("note"), required=False),
            changes={"supervised_at": now, "supervised_by": acting_user}, expect={"supervised_at": None})
     notifications.notify(
         users=[case.assignee] if case.assignee_id else routing.responsible_staff(case), case=case, now=now,
@@ -850,7 +850,7 @@ def case_carry_over(*, case, acting_user, reason, now=None):
     """挂账: a matter that cannot be solved within its limits; escalation pauses."""
     now = _now(now)
     case = _fresh(case)
-    reason = _clean_text(reason, field=_("reason"), limit=200)
+    reason = clean_text(reason, field=_("reason"), limit=200)
     _apply(case, "carry_over", user=acting_user, now=now, note=reason,
            changes={"carried_over_at": now, "carried_over_reason": reason}, expect={"carried_over_at": None})
     return case
@@ -867,7 +867,7 @@ def case_lift_carry_over(*, case, acting_user, note="", now=None):
     if stage == "handle":
         changes["handle_due_at"] = due
     _apply(case, "lift_carry_over", user=acting_user, now=now,
-           note=_clean_text(note, field=_("note"), required=False), changes=changes,
+           note=clean_text(note, field=_("note"), required=False), changes=changes,
            expect={"carried_over_at": case.carried_over_at})
     return case
 
@@ -893,7 +893,7 @@ def case_escalate(*, case, acting_user, reason, now=None):
     """"Beyond my power": move the case one level up by hand, with a reason."""
     now = _now(now)
     case = _fresh(case)
-    reason = _clean_text(reason, field=_("reason"))
+    reason = clean_text(reason, field=_("reason"))
     workflow.check("escalate", case, acting_user)
     upper, changes = _escalation_changes(case, now)
     _lapse_extensions(case, now)
@@ -1052,7 +1052,7 @@ def case_rate(*, tracking_code, rating, comment="", reopen=False, now=None):
         rating = 0
     if not 1 <= rating <= 5:
         raise DomainError(_("Rate from 1 to 5."), code="bad_rating")
-    comment = _clean_text(comment, field=_("comment"), required=False, limit=1000)
+    comment = clean_text(comment, field=_("comment"), required=False, limit=1000)
     _apply(case, "rate", user=None, actor=workflow.REPORTER, now=now, note=comment, is_public=True,
            changes={"rating": rating, "rating_comment": comment, "rated_at": now},
            expect={"rated_at": None}, data={"rating": rating})
@@ -1088,7 +1088,7 @@ def mediation_update(*, case, acting_user, parties=None, outcome=None, agreement
         mediation.parties = _clean_parties(parties)
         changed.append("parties")
     if agreement_text is not None:
-        mediation.agreement_text = _clean_text(agreement_text, field=_("agreement"), required=False, limit=20000)
+        mediation.agreement_text = clean_text(agreement_text, field=_("agreement"), required=False, limit=20000)
         changed.append("agreement")
     if outcome is not None:
         if outcome not in MediationOutcome.values:
@@ -1124,9 +1124,9 @@ def mediation_record_session(*, case, acting_user, held_at, notes, location="", 
     if held_at is None or held_at.tzinfo is None:
         raise DomainError(_("Give the date and time of the session."), code="no_date")
     session = MediationSession.objects.create(
-        mediation=mediation, held_at=held_at, location=_clean_text(location, field=_("location"), required=False,
+        mediation=mediation, held_at=held_at, location=clean_text(location, field=_("location"), required=False,
                                                                    limit=100),
-        notes=_clean_text(notes, field=_("notes"), limit=20000), recorded_by=acting_user, recorded_at=now,
+        notes=clean_text(notes, field=_("notes"), limit=20000), recorded_by=acting_user, recorded_at=now,
     )
     _event(case, A.MEDIATION, actor=acting_user, now=now, data={"session": session.pk})
     return session

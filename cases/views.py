@@ -130,7 +130,7 @@ def _render(request, template, context, *, status=200, layout=None):
     return render(request, template, {"layout": layout, "audience": audience, **context}, status=status)
 
 
-def _public(request, template, context, *, status=200):
+def public_page(request, template, context, *, status=200):
     return _render(request, template, context, status=status, layout="layouts/public.html")
 
 
@@ -186,7 +186,7 @@ def _photos(data):
     return [photo] if photo else []
 
 
-def _place_names(case_or_building):
+def place_names(case_or_building):
     """Street › community › grid › building names (the public structure, no people)."""
     if isinstance(case_or_building, Building):
         grid = case_or_building.grid
@@ -203,7 +203,7 @@ def _place_names(case_or_building):
 
 # --- residents: report ----------------------------------------------------------------------
 
-def _prefill(building_id):
+def prefill_place(building_id):
     """Cascade values for a building (the notice-board link ?building=<id>)."""
     if not building_id:
         return {}
@@ -224,11 +224,11 @@ def report(request, building_id=None):
     if building_id is not None:
         building = Building.objects.select_related("grid").filter(pk=building_id).first()
         if building is None or not building.grid.is_active:
-            return _public(request, "cases/report_unknown_building.html", {}, status=404)
+            return public_page(request, "cases/report_unknown_building.html", {}, status=404)
     channel = Channel.QR if building is not None else Channel.WEB
     status = 200
     if request.method == "GET":
-        initial = _prefill(case_forms.parse_id(request.GET.get("building"))) if building is None else {}
+        initial = prefill_place(case_forms.parse_id(request.GET.get("building"))) if building is None else {}
         form = case_forms.PublicReportForm(initial=initial, building=building)
     elif "_refine" in request.POST and building is None:
         # No JavaScript: re-show the form with the next level of places to choose from.
@@ -254,10 +254,10 @@ def report(request, building_id=None):
                 return redirect("cases:report_done", code=case.tracking_code)
         if status == 200:
             status = 400
-    return _public(request, "cases/report.html", {
+    return public_page(request, "cases/report.html", {
         "form": form,
         "building": building,
-        "place_names": _place_names(building) if building is not None else [],
+        "place_names": place_names(building) if building is not None else [],
         "max_mb": round(settings.CASE_PHOTO_MAX_BYTES / 1024 / 1024, 1),
     }, status=status)
 
@@ -267,7 +267,7 @@ def report_done(request, code):
     case = case_by_tracking_code(code)
     if case is None:
         return _track_missing(request)
-    return _public(request, "cases/report_done.html", {
+    return public_page(request, "cases/report_done.html", {
         "code": case.tracking_code_display,
         "track_url": reverse("cases:track", args=[case.tracking_code]),
         "number": case.number,
@@ -308,8 +308,8 @@ def places(request):
 
 def _track_missing(request):
     if over_rate(request, "track-miss", "CASE_TRACK_MISS_RATE", DEFAULT_TRACK_MISS_RATE):
-        return _public(request, "cases/track_missing.html", {"too_many": True}, status=429)
-    return _public(request, "cases/track_missing.html", {"form": case_forms.TrackLookupForm()}, status=404)
+        return public_page(request, "cases/track_missing.html", {"too_many": True}, status=429)
+    return public_page(request, "cases/track_missing.html", {"form": case_forms.TrackLookupForm()}, status=404)
 
 
 @require_GET
@@ -318,7 +318,7 @@ def track_lookup(request):
     form = case_forms.TrackLookupForm(request.GET or None)
     if form.is_bound and form.is_valid():
         return redirect("cases:track", code=form.cleaned_data["code"])
-    return _public(request, "cases/track_lookup.html", {"form": form}, status=400 if form.is_bound else 200)
+    return public_page(request, "cases/track_lookup.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
 @require_GET
@@ -331,7 +331,7 @@ def track(request, code):
     for line in timeline:
         line["photo_urls"] = [reverse("cases:track_photo", args=[case.tracking_code, p.pk]) for p in line["photos"]]
     can_rate = case.status == Status.CLOSED and case.rated_at is None
-    return _public(request, "cases/track.html", {
+    return public_page(request, "cases/track.html", {
         "case": case,
         "code": case.tracking_code_display,
         "status_label": Status(case.status).label,
@@ -577,7 +577,7 @@ def detail(request, pk):
         "status_label": Status(case.status).label,
         "level_label": AreaKind(case.responsible_level).label,
         "overdue": case.is_overdue(now),
-        "place_names": _place_names(case),
+        "place_names": place_names(case),
         "reporter_phone": case.reporter_phone if sees_phone else mask_phone(case.reporter_phone),
         "timeline": _timeline(case),
         "actions": actions,

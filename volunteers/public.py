@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.forms import add_domain_error, parse_id
-from cases.views import _place_names, _prefill, _public, over_rate
+from cases.views import over_rate, place_names, prefill_place, public_page
 from grid.models import Building
 from grid.selectors import scope_of
 from portal.errors import DomainError
@@ -40,8 +40,8 @@ def _order_by_code(code):
 
 def _missing(request):
     if over_rate(request, "track-miss", "CASE_TRACK_MISS_RATE", DEFAULT_TRACK_MISS_RATE):
-        return _public(request, "volunteers/order_missing.html", {"too_many": True}, status=429)
-    return _public(request, "volunteers/order_missing.html", {"form": OrderLookupForm()}, status=404)
+        return public_page(request, "volunteers/order_missing.html", {"too_many": True}, status=429)
+    return public_page(request, "volunteers/order_missing.html", {"form": OrderLookupForm()}, status=404)
 
 
 def place(request, building_id=None):
@@ -52,10 +52,10 @@ def place(request, building_id=None):
     if building_id is not None:
         building = Building.objects.select_related("grid").filter(pk=building_id).first()
         if building is None or not building.grid.is_active:
-            return _public(request, "volunteers/order_missing.html", {"unknown_building": True}, status=404)
+            return public_page(request, "volunteers/order_missing.html", {"unknown_building": True}, status=404)
     status = 200
     if request.method == "GET":
-        initial = _prefill(parse_id(request.GET.get("building"))) if building is None else {}
+        initial = prefill_place(parse_id(request.GET.get("building"))) if building is None else {}
         form = OrderForm(initial=initial, building=building)
     elif "_refine" in request.POST and building is None:
         form = OrderForm(initial=request.POST.dict(), building=None)
@@ -85,9 +85,9 @@ def place(request, building_id=None):
                 return redirect("volunteers:order_track", code=order.tracking_code)
         if status == 200:
             status = 400
-    return _public(request, "volunteers/order.html", {
+    return public_page(request, "volunteers/order.html", {
         "form": form, "building": building,
-        "place_names": _place_names(building) if building is not None else [],
+        "place_names": place_names(building) if building is not None else [],
     }, status=status)
 
 
@@ -96,7 +96,7 @@ def track_lookup(request):
     form = OrderLookupForm(request.GET or None)
     if form.is_bound and form.is_valid():
         return redirect("volunteers:order_track", code=form.cleaned_data["code"])
-    return _public(request, "volunteers/order_lookup.html", {"form": form}, status=400 if form.is_bound else 200)
+    return public_page(request, "volunteers/order_lookup.html", {"form": form}, status=400 if form.is_bound else 200)
 
 
 STEPS = (
@@ -120,7 +120,7 @@ def track(request, code):
     places = [area.name for area in (order.street, order.community, order.grid) if area is not None]
     if order.building_id:
         places.append(str(order.building))
-    return _public(request, "volunteers/order_track.html", {
+    return public_page(request, "volunteers/order_track.html", {
         "order": order, "steps": steps, "place_names": places, "button": ButtonForm(),
         "can_confirm": order.status == Order.Status.DONE,
     })

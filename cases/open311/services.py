@@ -42,8 +42,8 @@ ATTRIBUTE_MAX = 1000
 def client_issue(*, name, area, acting_user, rate_limit=60, contact="", now=None):
     """Register a client system bound to `area`; returns (client, key). The key is shown once."""
     now = now or timezone.now()
-    name = case_services._clean_text(name, field=_("client system"), limit=100)
-    contact = case_services._clean_text(contact, field=_("contact"), required=False, limit=200)
+    name = case_services.clean_text(name, field=_("client system"), limit=100)
+    contact = case_services.clean_text(contact, field=_("contact"), required=False, limit=200)
     if area is None or not area.is_active:
         raise DomainError(_("Choose a place that is in use."), code="bad_place")
     if not can_manage_area(acting_user, area):
@@ -217,12 +217,12 @@ def request_file(*, client, service_code, description="", lat=None, long=None, a
     """
     now = now or timezone.now()
     category = service_category(service_code)
-    description = case_services._clean_text(description, field=_("description"),
+    description = case_services.clean_text(description, field=_("description"),
                                             limit=case_services.DESCRIPTION_MAX)
     answers = clean_attributes(category, attributes or {})
     latitude, longitude = _coordinates(lat, long)
-    address_string = case_services._clean_text(address_string, field=_("address"), required=False, limit=200)
-    account_id = case_services._clean_text(account_id, field="account_id", required=False, limit=64)
+    address_string = case_services.clean_text(address_string, field=_("address"), required=False, limit=200)
+    account_id = case_services.clean_text(account_id, field="account_id", required=False, limit=64)
     place = locate(client, lat=latitude, long=longitude, address_id=(address_id or "").strip(),
                    address_string=address_string)
     fingerprint = hashlib.sha256(json.dumps(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from cases.calendar import add_working_time
 from cases.models import Category, TimeUnit
 from cases.selectors import cases_visible_to
-from cases.services import _clean_text as clean_text
+from cases.services import clean_text
 from cases.services import validate_photo, without_metadata
 from grid.models import Area, AreaKind
 from portal.errors import DomainError
