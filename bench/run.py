@@ -42,6 +42,8 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--places-only", action="store_true",
                         help="seed without the app seeders (no cases…): the tree alone, in seconds")
+    parser.add_argument("--dashboard", action="store_true",
+                        help="also the officials' dashboards (bench/dashboard_bench.py: rollups, three pages)")
     return parser.parse_args()
 
 
@@ -126,6 +128,11 @@ def main():
             "ratio": portal_ms / raw_ms if raw_ms else None, "target_ms": TARGETS.get(key), "note": "",
             "portal_best_ms": portal_best, "lower_bound_best_ms": raw_best,
         })
+    if args.dashboard and not args.places_only:
+        from bench import dashboard_bench
+
+        rows += dashboard_bench.rebuild()
+        rows += dashboard_bench.measure(repeat=args.repeat)
     report = {
         "scale": scale.name,
         "places_only": args.places_only,

@@ -312,6 +312,12 @@ class Case(PlacePath):
             # Alarm de-duplication: same category at the same grid, recently.
             models.Index(fields=["category", "grid", "created_at"], name="case_dedupe"),
             models.Index(fields=["created_at"], name="case_created"),
+            # Dashboards: open cases of a place (any level, the path prefix leading),
+            # for overdue counts and the map, without walking the closed millions.
+            models.Index(
+                fields=["district", "street", "community", "grid", "created_at"], name="case_open_path",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="case_number_unique"),
@@ -715,3 +721,7 @@ class Delivery(models.Model):
                 condition=~Q(status=DeliveryStatus.SENT) | Q(sent_at__isnull=False), name="delivery_sent_has_sent_at"
             ),
         ]
+
+
+# Dashboard rollups live in their own module; imported here so Django finds the models.
+from .models_rollup import CaseRollup, RollupState  # noqa: E402,F401

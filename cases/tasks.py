@@ -46,3 +46,19 @@ def deliver_pending_notifications():
     from .notifications import deliver_pending
 
     return deliver_pending(now=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def refresh_rollups():
+    """Beat, every minute: fold new timeline events into the dashboard rollups (idempotent)."""
+    from .rollups import rollups_refresh
+
+    return rollups_refresh(now=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def rebuild_rollups():
+    """Beat, nightly: recompute every rollup (catches cases moved with their places)."""
+    from .rollups import rollups_rebuild
+
+    return rollups_rebuild(now=timezone.now())

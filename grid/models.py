@@ -13,6 +13,8 @@ from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 from mptt.models import MPTTModel, TreeForeignKey
 
+from .geo import validate_boundary
+
 
 class User(AbstractUser):
     """A person who signs in: staff, grid worker, chief or official."""
@@ -71,7 +73,7 @@ class Area(MPTTModel):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from",
         verbose_name=_("merged into"),
     )
-    boundary = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True)
+    boundary = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True, validators=[validate_boundary])
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class MPTTMeta:

@@ -250,6 +250,8 @@ CELERY_BEAT_SCHEDULE = {
                                        "schedule": 300.0},
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
                                          "schedule": crontab(hour=3, minute=37)},
+    "cases-refresh-rollups": {"task": "cases.tasks.refresh_rollups", "schedule": 60.0},
+    "cases-rebuild-rollups-nightly": {"task": "cases.tasks.rebuild_rollups", "schedule": crontab(hour=2, minute=47)},
     "grid-verify-trees-nightly": {
         "task": "grid.tasks.verify_trees",
         "schedule": crontab(hour=3, minute=17),
@@ -284,3 +286,15 @@ MAILERS = {
 }
 # Cameras and one-click alarms (微天网) authenticate with this shared secret.
 ALARM_WEBHOOK_TOKEN = env("ALARM_WEBHOOK_TOKEN", "" if PRODUCTION else "demo-alarm-token")
+# Dashboards: an optional map tile server ({z}/{x}/{y} URL template); empty draws the
+# grids on a blank map. Its origin is added to the CSP's img-src.
+DASHBOARD_TILE_URL = env("DASHBOARD_TILE_URL", "")
+DASHBOARD_TILE_ATTRIBUTION = env("DASHBOARD_TILE_ATTRIBUTION", "")
+if DASHBOARD_TILE_URL:
+    from urllib.parse import urlsplit as _urlsplit
+
+    _tiles = _urlsplit(DASHBOARD_TILE_URL)
+    # A {s} subdomain template ({s}.tile.example.org) becomes a wildcard source.
+    SECURE_CSP["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}")
+# Rankings list a place or a worker only above this many valid cases in the period.
+DASHBOARD_RANKING_MIN_CASES = int(env("DASHBOARD_RANKING_MIN_CASES", "20"))

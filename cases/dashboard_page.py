@@ -1,0 +1,386 @@
+"""What one dashboard page shows, as plain data: KPIs, tables, chart and map data.
+
+Every table is a `Table`: the page renders it and the exports write it, so an
+export holds exactly what the page shows, in the same scope. Everything is
+read through the scoping functions: the place is one the user manages
+(`areas_visible_to(user, managing=True)`), cases come from
+`cases_visible_to(user, managing=True)`, residents and volunteers from their
+apps' selectors.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Count, DecimalField, ExpressionWrapper, Q, Sum
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from grid.models import AreaKind
+from grid.selectors import areas_visible_to
+
+from .dashboard import (
+    ALL_MEASURES,
+    Figures,
+    LiveSource,
+    RollupSource,
+    local_day,
+    overdue_count,
+)
+from .models import CLOCKED_STATUSES, OPEN_STATUSES, Category, Channel, Triage
+from .rollups import freshness
+from .selectors import cases_visible_to
+
+# Above this many grids the map is left to the districts' pages (a city is ~10,000).
+MAP_MAX_GRIDS = 3000
+MAP_MAX_POINTS = 500
+# Longer periods chart weekly points.
+DAILY_UP_TO_DAYS = 62
+
+FIGURE_COLUMNS = (
+    gettext_lazy("Reported"), gettext_lazy("Valid"), gettext_lazy("Open"), gettext_lazy("Closed"),
+    gettext_lazy("Closure rate"), gettext_lazy("On-time closure rate"), gettext_lazy("Rework rate"),
+    gettext_lazy("Extension rate"), gettext_lazy("Satisfaction"),
+)
+
+
+def percent(value):
+    return "" if value is None else f"{value * 100:.1f}%"
+
+
+def score(value):
+    return "" if value is None else f"{value:.2f}"
+
+
+def figure_cells(f):
+    return [f["reported"], f["valid"], f["open"], f["closed"], percent(f.closure_rate), percent(f.on_time_rate),
+            percent(f.rework_rate), percent(f.extension_rate), score(f.satisfaction)]
+
+
+@dataclass
+class Table:
+    name: str  # the export's slug
+    title: str
+    columns: list
+    rows: list = field(default_factory=list)  # [cells]
+    links: list = field(default_factory=list)  # a URL (or None) per row, for the first cell
+    note: str = ""
+    collapsed: bool = False  # long tables (the trend) start folded on the page
+
+    def labelled_rows(self):
+        """[([(column, cell), ...], link)] for the template (cells carry their labels on phones)."""
+        links = self.links or [None] * len(self.rows)
+        return [(list(zip(self.columns, row)), link) for row, link in zip(self.rows, links)]
+
+
+def _add(total, row):
+    for name in ALL_MEASURES:
+        total[name] = total.get(name, 0) + (row.get(name) or 0)
+
+
+_SENTINEL = 987654321
+
+
+def dashboard_urls(query):
+    """area_id → its dashboard URL with `query`; one reverse() for all (a district map links a thousand grids)."""
+    pattern = reverse("cases:dashboard_place", args=[_SENTINEL]).replace(str(_SENTINEL), "{}")
+    suffix = f"?{query}" if query else ""
+    return lambda area_id: pattern.format(area_id) + suffix
+
+
+@dataclass
+class Dashboard:
+    """The figures of one place and period, for one user."""
+
+    user: object
+    place: object
+    period: object
+    now: object
+    source_name: str = "rollup"
+    query: str = ""  # the period's query string, carried into links
+
+    def __post_init__(self):
+        self.cases = cases_visible_to(self.user, managing=True)
+        self.live = LiveSource(self.cases, self.place, self.period)
+        use_rollup = self.source_name == "rollup" and self.place.has_rollups
+        self.source = RollupSource(self.place, self.period) if use_rollup else self.live
+        self.source_name = self.source.name
+
+    @cached_property
+    def url_for(self):
+        return dashboard_urls(self.query)
+
+    def _source(self, period):
+        if self.source.name == "rollup":
+            return RollupSource(self.place, period)
+        return LiveSource(self.cases, self.place, period)
+
+    # --- KPIs ------------------------------------------------------------------
+
+    @cached_property
+    def figures(self):
+        return Figures(self.source.totals())
+
+    def kpis(self):
+        now_f = self.figures
+        previous = self.period.previous()
+        before = Figures(self._source(previous).totals())
+        overdue = overdue_count(self.cases, self.place, self.period, self.now)
+        overdue_before = overdue_count(self.cases, self.place, previous, self.now)
+
+        def hours(value):
+            return "" if value is None else _("≤ %(hours)d h") % {"hours": value}
+
+        rows = [
+            (_("Reported"), now_f["reported"], before["reported"]),
+            (_("Open"), now_f["open"], before["open"]),
+            (_("Overdue"), overdue, overdue_before),
+            (_("Supervised"), now_f["supervised"], before["supervised"]),
+            (_("Escalated"), now_f["escalated"], before["escalated"]),
+            (_("Closed"), now_f["closed"], before["closed"]),
+            (_("Closure rate"), percent(now_f.closure_rate), percent(before.closure_rate)),
+            (_("On-time closure rate"), percent(now_f.on_time_rate), percent(before.on_time_rate)),
+            (_("Rework rate"), percent(now_f.rework_rate), percent(before.rework_rate)),
+            (_("Extension rate"), percent(now_f.extension_rate), percent(before.extension_rate)),
+            (_("Median handling time"), hours(now_f.median_hours), hours(before.median_hours)),
+            (_("90th percentile handling time"), hours(now_f.p90_hours), hours(before.p90_hours)),
+            (_("Satisfaction (1–5)"), score(now_f.satisfaction), score(before.satisfaction)),
+        ]
+        return Table("kpis", _("Key figures"), [_("Figure"), _("This period"), _("Previous period")],
+                     [list(r) for r in rows])
+
+    def levels(self):
+        f = self.figures
+        shares = f.solved_shares
+        rows = [
+            [_("In the grid"), f["solved_grid"], percent(shares["grid"])],
+            [_("In the community"), f["solved_community"], percent(shares["community"])],
+            [_("Above the community"), f["solved_above"], percent(shares["above"])],
+        ]
+        return Table("levels", _("Where matters were solved"), [_("Level"), _("Closed"), _("Share")], rows,
+                     note=_("小事不出网格, 大事不出社区: the level responsible when the case was closed."))
+
+    # --- breakdowns --------------------------------------------------------------
+
+    def _children(self):
+        """[(area, Figures)] for the next level down (places the user manages only)."""
+        child_field = self.place.child_field
+        if child_field is None:
+            return []
+        source = self.source if child_field != AreaKind.GRID else self.live
+        by_id = {row.pop(f"{child_field}"): row for row in source.by(child_field) if row.get(child_field)}
+        areas = areas_visible_to(self.user, managing=True).filter(is_active=True, kind=child_field)
+        if self.place.area is not None:
+            areas = areas.filter(parent=self.place.area)
+        else:
+            areas = areas.filter(level=0)
+        return [(area, Figures(by_id.get(area.pk, {}))) for area in areas.order_by("code").only("id", "name", "code")]
+
+    def children_tables(self):
+        children = self._children()
+        if not children:
+            return []
+        table = Table("children", _("By place"), [_("Place"), *FIGURE_COLUMNS])
+        for area, f in children:
+            table.rows.append([area.name, *figure_cells(f)])
+            table.links.append(self.url_for(area.pk))
+        minimum = settings.DASHBOARD_RANKING_MIN_CASES
+        ranked = sorted(
+            ((a, f) for a, f in children if f["valid"] >= minimum),
+            key=lambda af: (-(af[1].on_time_rate or 0), af[1].rework_rate or 0, af[0].code),
+        )
+        ranking = Table(
+            "ranking_places", _("Ranking of places"),
+            [_("Rank"), _("Place"), _("Valid"), _("On-time closure rate"), _("Closure rate"), _("Rework rate"),
+             _("Satisfaction")],
+            note=_("By on-time closure rate; only places with at least %(n)d valid cases in the period.")
+            % {"n": minimum},
+        )
+        for rank, (area, f) in enumerate(ranked, start=1):
+            ranking.rows.append([rank, area.name, f["valid"], percent(f.on_time_rate), percent(f.closure_rate),
+                                 percent(f.rework_rate), score(f.satisfaction)])
+        return [table, ranking]
+
+    def facet_tables(self):
+        """By category (top level), by 三事分流 class and by channel: one grouped query, folded here."""
+        top, triage, channel = defaultdict(dict), defaultdict(dict), defaultdict(dict)
+        source = self.source if self.place.has_facet_rollups else self.live
+        for row in source.facets():
+            _add(top[row["top_category"]], row)
+            _add(triage[row["triage"]], row)
+            _add(channel[row["channel"]], row)
+        names = dict(Category.objects.filter(pk__in=list(top)).values_list("pk", "name"))
+
+        def table(name, title, first, groups, label):
+            t = Table(name, title, [first, *FIGURE_COLUMNS])
+            ordered = sorted(groups.items(), key=lambda kv: (-kv[1]["reported"], str(kv[0])))
+            t.rows = [[label(key), *figure_cells(Figures(m))] for key, m in ordered]
+            return t
+
+        return [
+            table("categories", _("By category"), _("Category"), top, lambda pk: names.get(pk, "")),
+            table("triage", _("By 三事分流 class"), _("Class"), triage,
+                  lambda k: Triage(k).label if k in Triage.values else k),
+            table("channels", _("By channel"), _("Channel"), channel,
+                  lambda k: Channel(k).label if k in Channel.values else k),
+        ]
+
+    def worker_ranking(self):
+        minimum = settings.DASHBOARD_RANKING_MIN_CASES
+        source = self.source if self.place.has_facet_rollups else self.live
+        rows = [(r["handler"], Figures(r)) for r in source.handlers() if r["handler"] and r["valid"] >= minimum]
+        ranked = sorted(rows, key=lambda hf: (-(hf[1].on_time_rate or 0), hf[1].rework_rate or 0, hf[0]))
+        names = {pk: full_name or username for pk, full_name, username in
+                 get_user_model().objects.filter(pk__in=[pk for pk, _f in ranked])
+                 .values_list("pk", "full_name", "username")}
+        table = Table("ranking_workers", _("Ranking of handlers"),
+                      [_("Rank"), _("Handler"), _("Resolved"), _("On-time closure rate"), _("Rework rate"),
+                       _("Satisfaction")],
+                      note=_("Who resolved the cases; only handlers with at least %(n)d cases in the period.")
+                      % {"n": minimum})
+        for rank, (pk, f) in enumerate(ranked, start=1):
+            table.rows.append([rank, names.get(pk, ""), f["valid"], percent(f.on_time_rate), percent(f.rework_rate),
+                               score(f.satisfaction)])
+        return table
+
+    # --- people and volunteers -----------------------------------------------------
+
+    def people(self):
+        from residents.selectors import residents_visible_to
+        from volunteers.models import TransactionKind
+        from volunteers.selectors import accounts_visible_to, records_visible_to
+
+        path = self.place.path_q
+        today = local_day(self.now)
+        living = residents_visible_to(self.user, include_left=False).filter(path())
+        by_tag = list(living.filter(tags__isnull=False).values("tags__name").annotate(n=Count("id"))
+                      .order_by("-n", "tags__name"))
+        overdue_visits = living.filter(visit_due_on__lt=today).count()
+        start, end = self.period.start, self.period.end
+        hours = records_visible_to(self.user).filter(
+            path("volunteer__"), voided_at__isnull=True, started_at__gte=start, started_at__lt=end,
+        ).aggregate(h=Coalesce(Sum("hours"), 0, output_field=_decimal()))["h"]
+        from volunteers.models import Entry
+
+        entries = Entry.objects.filter(
+            account__in=accounts_visible_to(self.user).filter(path("volunteer__"), kind="member"),
+            at__gte=start, at__lt=end,
+        ).aggregate(
+            issued=Coalesce(Sum("amount", filter=~Q(transaction__kind__in=[TransactionKind.REDEEM,
+                                                                           TransactionKind.REVERSAL])), 0),
+            redeemed=Coalesce(Sum("amount", filter=Q(transaction__kind=TransactionKind.REDEEM)), 0),
+        )
+        rows = [[_("Residents tagged “%(tag)s”") % {"tag": r["tags__name"]}, r["n"]] for r in by_tag]
+        rows += [
+            [_("Care visits overdue (today)"), overdue_visits],
+            [_("Volunteer hours confirmed"), f"{hours:.1f}"],
+            [_("Points issued"), entries["issued"]],
+            [_("Points redeemed"), -entries["redeemed"]],
+        ]
+        return Table("people", _("People and volunteers"), [_("Figure"), _("Value")], rows,
+                     note=_("Residents and visits as of today; hours and points in the period."))
+
+    # --- charts and map ------------------------------------------------------------
+
+    def trend(self):
+        """(table, chart series), computed once per page."""
+        if not hasattr(self, "_trend"):
+            self._trend = self._compute_trend()
+        return self._trend
+
+    def _compute_trend(self):
+        rows = self.source.by_day()
+        weekly = self.period.days > DAILY_UP_TO_DAYS
+        buckets = {}
+        day = self.period.first
+        while day <= self.period.last:
+            key = day - timedelta(days=day.weekday()) if weekly else day
+            buckets.setdefault(key, {})
+            day += timedelta(days=1)
+        for row in rows:
+            d = row["day"]
+            key = d - timedelta(days=d.weekday()) if weekly else d
+            _add(buckets.setdefault(key, {}), row)
+        labels = sorted(buckets)
+        figures = [Figures(buckets[k]) for k in labels]
+        rate = [None if f.on_time_rate is None else round(f.on_time_rate * 100, 1) for f in figures]
+        table = Table("trend", _("Trend (by week)") if weekly else _("Trend (by day)"),
+                      [_("Week of") if weekly else _("Day"), _("Reported"), _("Closed"), _("On-time closure rate")],
+                      collapsed=True)
+        table.rows = [[k.isoformat(), f["reported"], f["closed"], percent(f.on_time_rate)]
+                      for k, f in zip(labels, figures)]
+        chart = {
+            "labels": [k.isoformat() for k in labels],
+            "reported": [f["reported"] for f in figures],
+            "closed": [f["closed"] for f in figures],
+            "on_time_rate": rate,
+            "names": {"reported": _("Reported"), "closed": _("Closed"), "on_time_rate": _("On-time closure rate")},
+        }
+        return table, chart
+
+    def map_data(self):
+        grids = areas_visible_to(self.user, managing=True).filter(kind=AreaKind.GRID, is_active=True)
+        if self.place.area is not None:
+            a = self.place.area
+            grids = grids.filter(tree_id=a.tree_id, lft__gte=a.lft, lft__lte=a.rght)
+        if grids.count() > MAP_MAX_GRIDS:
+            return {"too_many": True}
+        open_cases = self.cases.filter(self.place.case_q(), status__in=OPEN_STATUSES)
+        counts = {
+            r["grid_id"]: r for r in open_cases.values("grid_id").annotate(
+                open=Count("pk"), overdue=Count("pk", filter=Q(status__in=CLOCKED_STATUSES, due_at__lt=self.now)),
+            ).order_by()
+        }
+        features = []
+        for pk, name, boundary in grids.exclude(boundary__isnull=True).values_list("id", "name", "boundary"):
+            c = counts.get(pk, {})
+            features.append({"type": "Feature", "geometry": boundary, "properties": {
+                "name": name, "open": c.get("open", 0), "overdue": c.get("overdue", 0),
+                "url": self.url_for(pk),
+            }})
+        located = open_cases.annotate(
+            lat=Coalesce("latitude", "building__latitude"), lon=Coalesce("longitude", "building__longitude"),
+            late=ExpressionWrapper(Q(status__in=CLOCKED_STATUSES, due_at__lt=self.now), BooleanField()),
+        ).filter(lat__isnull=False, lon__isnull=False)
+        points = [[float(lat), float(lon), bool(late)]
+                  for lat, lon, late in located.values_list("lat", "lon", "late")[:MAP_MAX_POINTS]]
+        return {
+            "grids": {"type": "FeatureCollection", "features": features},
+            "points": points,
+            "tiles": settings.DASHBOARD_TILE_URL,
+            "attribution": settings.DASHBOARD_TILE_ATTRIBUTION,
+            "labels": {"open": _("Open"), "overdue": _("Overdue")},
+        }
+
+    def tables(self):
+        """Every table of the page, in page order. The people panel is left out: it reads
+        whole districts of residents, so the page loads it on its own (`people()`)."""
+        return [self.kpis(), self.levels(), *self.children_tables(), *self.facet_tables(), self.worker_ranking(),
+                self.trend()[0]]
+
+    def table(self, name):
+        """One table by its export name (None if there is none), computing only its group."""
+        groups = {
+            "kpis": lambda: [self.kpis()], "levels": lambda: [self.levels()],
+            "children": self.children_tables, "ranking_places": self.children_tables,
+            "categories": self.facet_tables, "triage": self.facet_tables, "channels": self.facet_tables,
+            "ranking_workers": lambda: [self.worker_ranking()], "trend": lambda: [self.trend()[0]],
+            "people": lambda: [self.people()],
+        }
+        if name not in groups:
+            return None
+        return next((t for t in groups[name]() if t.name == name), None)
+
+    def freshness(self):
+        return freshness() if self.source_name == "rollup" else self.now
+
+
+def _decimal():
+    return DecimalField(max_digits=12, decimal_places=2)
+
+

@@ -1,0 +1,202 @@
+"""The officials' dashboards (数据驾驶舱): a page per place, its exports and chart data.
+
+Who: staff with a managing post (district official, street or community staff)
+see the places under their posts; administrators also see the whole city.
+Any other place answers 404, like a place that does not exist.
+"""
+
+import tablib
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from grid.selectors import areas_visible_to, get_visible_or_404, scope_of, top_places
+
+from .dashboard import PERIOD_KINDS, PeriodError, Place, local_day, period_for
+from .dashboard_page import Dashboard, dashboard_urls
+from .views import _cell, _render
+
+FORMATS = ("csv", "xlsx")
+
+
+class PeriodForm(forms.Form):
+    period = forms.ChoiceField(label=gettext_lazy("Period"), choices=list(PERIOD_KINDS.items()), required=False)
+    first = forms.DateField(label=gettext_lazy("From"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    last = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    source = forms.ChoiceField(choices=[("rollup", "rollup"), ("live", "live")], required=False,
+                               widget=forms.HiddenInput)
+
+    def __init__(self, data, *, today):
+        super().__init__(data)
+        self.today = today
+
+    def clean(self):
+        data = super().clean()
+        try:
+            data["the_period"] = period_for(data.get("period") or "month", self.today,
+                                            first=data.get("first"), last=data.get("last"))
+        except PeriodError as error:
+            raise forms.ValidationError(str(error)) from None
+        return data
+
+
+def _period(request, now):
+    """(period, form, query string) from the query; a bad one falls back to this month, with the error shown."""
+    today = local_day(now)
+    form = PeriodForm(request.GET or None, today=today)
+    if form.is_bound and form.is_valid():
+        period = form.cleaned_data["the_period"]
+        source = form.cleaned_data.get("source") or "rollup"
+    else:
+        period, source = period_for("month", today), "rollup"
+    query = {"period": period.kind}
+    if period.kind == "custom":
+        query.update(first=period.first.isoformat(), last=period.last.isoformat())
+    if source == "live":
+        query["source"] = "live"
+    return period, form, source, urlencode(query)
+
+
+def _managing(user):
+    scope = scope_of(user).managing()
+    if scope.is_empty:
+        raise Http404
+    return scope
+
+
+def _place(request, area_id):
+    """The dashboard's place; None is the whole city (administrators only)."""
+    scope = _managing(request.user)
+    if area_id is None:
+        if not scope.unrestricted:
+            raise Http404
+        return Place.of(None)
+    return Place.of(get_visible_or_404(areas_visible_to(request.user, managing=True), pk=area_id, is_active=True))
+
+
+def _dashboard(request, area_id):
+    now = timezone.now()
+    place = _place(request, area_id)
+    period, form, source, query = _period(request, now)
+    return Dashboard(request.user, place, period, now, source_name=source, query=query), form
+
+
+def _crumbs(user, place, query):
+    if place.area is None:
+        return []
+    managed = set(areas_visible_to(user, managing=True).filter(pk__in=[pk for _, pk in place.path])
+                  .values_list("pk", flat=True))
+    names = dict(place.area.get_ancestors(include_self=True).values_list("pk", "name"))
+    url_for = dashboard_urls(query)
+    return [(names[pk], url_for(pk) if pk in managed else None) for _, pk in place.path]
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    """The whole city for administrators; anyone else starts at the top of their posts."""
+    scope = _managing(request.user)
+    if not scope.unrestricted:
+        managed = {s.area_id for s in scope.spans}
+        tops = [a for a in top_places(request.user) if a.pk in managed]
+        if not tops:
+            raise Http404
+        target = redirect("cases:dashboard_place", tops[0].pk)
+        if request.GET:
+            target["Location"] += "?" + request.GET.urlencode()
+        return target
+    return _page(request, None)
+
+
+@login_required
+@require_GET
+def dashboard_place(request, area_id):
+    return _page(request, area_id)
+
+
+def _page(request, area_id):
+    board, form = _dashboard(request, area_id)
+    tables = board.tables()
+    _table, chart = board.trend()
+    others = []
+    if not scope_of(request.user).unrestricted:
+        managed = {s.area_id for s in scope_of(request.user).managing().spans}
+        others = [a for a in top_places(request.user) if a.pk in managed]
+    context = {
+        "board": board,
+        "place": board.place,
+        "title": board.place.area.name if board.place.area else _("Whole city"),
+        "crumbs": _crumbs(request.user, board.place, board.query),
+        "form": form,
+        "period": board.period,
+        "previous": board.period.previous(),
+        "kpis": tables[0],
+        "tables": tables[1:],
+        "chart": chart,
+        "map": board.map_data(),
+        "fresh_at": board.freshness(),
+        "tops": others if len(others) > 1 else [],
+        "area_id": area_id,
+        "query": board.query,
+        "formats": FORMATS,
+    }
+    return _render(request, "dashboards/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_export(request, table, fmt, area_id=None):
+    """One table of the page as CSV or XLSX, same place, period and scope."""
+    if fmt not in FORMATS:
+        raise Http404
+    board, _form = _dashboard(request, area_id)
+    found = board.table(table)
+    if found is None:
+        raise Http404
+    dataset = tablib.Dataset(headers=[str(c) for c in found.columns], title=str(found.title)[:31])
+    for row in found.rows:
+        dataset.append([_cell(v) if isinstance(v, str) else v for v in row])
+    place = board.place.area.code if board.place.area else "city"
+    name = f"dashboard-{table}-{place}-{board.period.first:%Y%m%d}-{board.period.last:%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        # A BOM, so spreadsheet programs read the Chinese text as UTF-8.
+        response = HttpResponse("\ufeff" + dataset.export("csv"), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            dataset.export("xlsx"), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def dashboard_people(request, area_id=None):
+    """The people-and-volunteers panel: on its own, since it counts whole districts of
+    residents. The page fetches it (`?fragment=1`: the table alone); without script it is a link here."""
+    board, _form = _dashboard(request, area_id)
+    context = {"table": board.people(), "area_id": area_id, "query": board.query, "formats": FORMATS,
+               "place": board.place, "period": board.period,
+               "title": board.place.area.name if board.place.area else _("Whole city")}
+    if request.GET.get("fragment"):
+        return render(request, "dashboards/_table.html#table", context)
+    return _render(request, "dashboards/people.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_chart(request, area_id=None):
+    """The trend series and the map layers of a page, as JSON (same scope as the page)."""
+    board, _form = _dashboard(request, area_id)
+    _table, chart = board.trend()
+    response = JsonResponse({"trend": chart, "map": board.map_data()}, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,131 @@
+/* Officials' dashboards: the trend charts (Apache ECharts) and the map (Leaflet).
+   Data comes from json_script blocks on the page (the CSP allows no inline
+   script); without this file the page still shows every figure as a table. */
+(function () {
+  "use strict";
+
+  var BRAND = "#a4161a", BLUE = "#0b5cad", GREEN = "#1e7b34", AMBER = "#d08700", GREY = "#9aa5b1";
+
+  function data(id) {
+    var node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function charts(series) {
+    if (!series || !window.echarts) {
+      return;
+    }
+    var made = [];
+    document.querySelectorAll("[data-dash-chart]").forEach(function (node) {
+      var volume = node.getAttribute("data-dash-chart") === "volume";
+      // SVG: crisp on phones, and no canvas to rescale on rotation.
+      var chart = window.echarts.init(node, null, {renderer: "svg"});
+      var base = {
+        animation: false,
+        grid: {left: 44, right: 12, top: 30, bottom: 28},
+        legend: {top: 0},
+        tooltip: {trigger: "axis", renderMode: "richText"},
+        xAxis: {type: "category", data: series.labels, axisLabel: {hideOverlap: true}}
+      };
+      if (volume) {
+        base.yAxis = {type: "value", minInterval: 1};
+        base.series = [
+          {name: series.names.reported, type: "bar", data: series.reported, itemStyle: {color: BLUE}},
+          {name: series.names.closed, type: "line", data: series.closed, itemStyle: {color: GREEN}, symbolSize: 4}
+        ];
+      } else {
+        base.yAxis = {type: "value", min: 0, max: 100, axisLabel: {formatter: "{value}%"}};
+        base.series = [{name: series.names.on_time_rate, type: "line", data: series.on_time_rate, connectNulls: true,
+                        itemStyle: {color: BRAND}, areaStyle: {opacity: 0.08}, symbolSize: 4}];
+      }
+      chart.setOption(base);
+      made.push(chart);
+    });
+    window.addEventListener("resize", function () {
+      made.forEach(function (c) { c.resize(); });
+    });
+  }
+
+  function colour(props) {
+    if (props.overdue > 0) {
+      return BRAND;
+    }
+    return props.open > 0 ? AMBER : GREY;
+  }
+
+  function map(layers) {
+    var node = document.querySelector("[data-dash-map]");
+    if (!node || !layers || !window.L) {
+      return;
+    }
+    var L = window.L;
+    var m = L.map(node, {attributionControl: !!layers.tiles, zoomSnap: 0.25});
+    if (layers.tiles) {
+      L.tileLayer(layers.tiles, {attribution: layers.attribution || "", maxZoom: 19}).addTo(m);
+    }
+    var grids = L.geoJSON(layers.grids, {
+      style: function (feature) {
+        var c = colour(feature.properties);
+        return {color: "#52606d", weight: 1, fillColor: c, fillOpacity: c === GREY ? 0.15 : 0.45};
+      },
+      onEachFeature: function (feature, layer) {
+        var p = feature.properties;
+        var text = document.createElement("div");
+        var link = document.createElement("a");
+        link.href = p.url;
+        link.textContent = p.name;
+        text.appendChild(link);
+        text.appendChild(document.createElement("br"));
+        text.appendChild(document.createTextNode(
+          layers.labels.open + " " + p.open + " · " + layers.labels.overdue + " " + p.overdue));
+        layer.bindPopup(text);
+      }
+    });
+    // Vector layers need a view before they are added.
+    var bounds = grids.getBounds();
+    if (bounds.isValid()) {
+      m.fitBounds(bounds, {padding: [8, 8]});
+    } else {
+      m.setView([31.46, 104.68], 12);
+    }
+    grids.addTo(m);
+    (layers.points || []).forEach(function (p) {
+      L.circleMarker([p[0], p[1]], {radius: 4, weight: 1, color: "#fff", fillOpacity: 0.9,
+                                    fillColor: p[2] ? BRAND : BLUE}).addTo(m);
+    });
+  }
+
+  // The people panel counts whole districts of residents: it loads after the page.
+  function people() {
+    var node = document.querySelector("[data-dash-people]");
+    if (!node || !window.fetch) {
+      return;
+    }
+    var url = node.getAttribute("data-dash-people");
+    url += (url.indexOf("?") < 0 ? "?" : "&") + "fragment=1";
+    window.fetch(url, {credentials: "same-origin"}).then(function (response) {
+      return response.ok ? response.text() : null;
+    }).then(function (html) {
+      if (html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = html;  // our own server-rendered partial
+        var panel = holder.querySelector("section");
+        if (panel) {
+          node.replaceWith(panel);
+        }
+      }
+    }).catch(function () { /* the link stays */ });
+  }
+
+  function start() {
+    charts(data("dash-chart-data"));
+    map(data("dash-map-data"));
+    people();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
