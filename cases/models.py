@@ -493,7 +493,11 @@ class CaseEvent(models.Model):
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="case_event_case_at")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="case_event_case_at"),
+            # Status changes by time, city-wide (Open311 servicerequestupdates).
+            models.Index(fields=["at"], condition=~Q(to_status=""), name="case_event_status_at"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(action__in=EventAction.values), name="case_event_action_known"),
         ]
