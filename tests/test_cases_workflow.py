@@ -217,7 +217,7 @@ def test_nothing_else_assigns_status():
         if path.name in {"services.py", "seed.py", "models.py"}:
             continue
         text = path.read_text(encoding="utf-8")
-        if re.search(r"\.status\s*=(?!=)|status=Status\.|update\([^)]*\bstatus=", text):
+        if re.search(r"\.status\s*=(?!=)|(?<!Q\()status=Status\.|update\([^)]*\bstatus=", text):
             if path.name in {"notifications.py"} and "DeliveryStatus" in text:
                 continue
             offenders.append(path.name)

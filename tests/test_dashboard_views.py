@@ -6,7 +6,10 @@ import re
 import pytest
 import tablib
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
+from cases.dashboard import MAX_CUSTOM_DAYS
 from cases.rollups import rollups_rebuild
 from grid.models import Role
 
@@ -41,7 +44,8 @@ def test_district_page_shows_figures_children_and_definitions(city, board, clien
     assert [r[1:] for r in kpis[1:6]] == [[1, 0], [1, 0], [1, 0], [1, 0], [3, 1]]
     assert [r[1:] for r in kpis[6:10]] == [["75.0%", "100.0%"], ["50.0%", "100.0%"], ["25.0%", "0.0%"],
                                           ["25.0%", "0.0%"]]
-    assert [r[1] for r in kpis[10:]] == ["≤ 72 h", "≤ 360 h", "4.00"]
+    assert [r[1] for r in kpis[10:]] == [_("≤ %(hours)d h") % {"hours": 72}, _("≤ %(hours)d h") % {"hours": 360},
+                                         "4.00"]
     # Children are the district's streets, each a link to its own dashboard.
     children = next(t for t in response.context["tables"] if t.name == "children")
     assert [r[0] for r in children.rows] == ["城北街道", "城南街道"]
@@ -150,18 +154,24 @@ def test_chart_data_is_scoped(city, board, client):
 
 
 @pytest.mark.parametrize("query, message", [
-    ({"period": "custom"}, "first and the last"),
-    ({"period": "custom", "first": "2026-11-30", "last": "2026-11-01"}, "before the first"),
-    ({"period": "custom", "first": "2020-01-01", "last": "2026-11-01"}, "at most"),
-    ({"period": "custom", "first": "not-a-date", "last": "2026-11-01"}, ""),
-    ({"period": "fortnight"}, ""),
+    ({"period": "custom"}, "Give both the first and the last day."),
+    ({"period": "custom", "first": "2026-11-30", "last": "2026-11-01"}, "The last day is before the first day."),
+    ({"period": "custom", "first": "2020-01-01", "last": "2026-11-01"},
+     ("A custom period covers at most %(days)d days.", {"days": MAX_CUSTOM_DAYS})),
+    ({"period": "custom", "first": "not-a-date", "last": "2026-11-01"}, "Enter a valid date."),
+    ({"period": "fortnight"}, ("Select a valid choice. %(value)s is not one of the available choices.",
+                               {"value": "fortnight"})),
 ])
 def test_bad_periods_show_an_error_and_this_month(city, board, client, query, message):
     response = client.get(place_url(city.district), query)
     assert response.status_code == 200
-    assert response.context["form"].errors
+    errors = [str(e) for messages in response.context["form"].errors.values() for e in messages]
+    assert errors
+    msgid, params = message if isinstance(message, tuple) else (message, None)
+    expected = _(msgid) % params if params else _(msgid)  # the same message, in the page's language
+    assert expected in errors
+    assert escape(expected) in response.content.decode()
     assert response.context["period"].kind == "month"
-    assert message in response.content.decode() or message == ""
 
 
 @pytest.mark.parametrize("table, fmt", [("nope", "csv"), ("kpis", "pdf"), ("kpis", "xls")])
