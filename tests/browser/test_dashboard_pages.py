@@ -1,10 +1,8 @@
 """A district official's dashboard in chromium: charts, map, drill-down to a grid,
 at desktop and phone width, with no CSP violation. Screenshots go to
-/tmp/shots/dash/ (DASHBOARD_SHOTS) for a person to look at."""
+test-artifacts/screenshots/dashboard/ for a person to look at."""
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -18,8 +16,9 @@ from grid.models import Area, AreaKind, Role
 from ..dashboard_factories import make_case
 from ..factories import build_city, user_with_post
 from .test_pages import PASSWORD, fits_width
+from .conftest import SCREENSHOTS
 
-SHOTS = Path(os.environ.get("DASHBOARD_SHOTS", "/tmp/shots/dash"))
+SHOTS = SCREENSHOTS / "dashboard"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 

@@ -2,14 +2,13 @@
 residents' supports, a courtyard meeting that votes on it, the decision, a livelihood
 project from it with a progress photo, the residents' evaluation, and the public board.
 
-Every page is shot at 390 px and 1280 px into /tmp/shots/part/ (and test-artifacts/),
+Every page is shot at 390 px and 1280 px into test-artifacts/screenshots/participation/,
 must fit the phone width, raise no CSP violation, show Chinese, and the public board
 must not show a resident's name.
 """
 
 import importlib
 import io
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -19,11 +18,12 @@ from residents.participation.models import Project, Proposal, ProposalStatus
 
 from ..factories import build_city, user_with_post
 from ..residents_factories import household_in, resident_in
+from .conftest import SCREENSHOTS
 
 PASSWORD = "pw-Portal-2026"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-SHOTS = Path("/tmp/shots/part")
+SHOTS = SCREENSHOTS / "participation"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 APPEND_ONLY = ("residents.migrations.0002_immutable_history_and_tags",

@@ -11,7 +11,6 @@ raise no CSP violation; the public pages never show the resident's phone.
 import re
 import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -23,12 +22,13 @@ from volunteers import ledger, services
 from volunteers.models import Order
 
 from ..factories import UserFactory, build_city, user_with_post
+from .conftest import SCREENSHOTS
 from .test_volunteers_pages import fits_width, flushable_books, sign_in  # noqa: F401 (autouse fixture)
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 RESIDENT_PHONE = "13912345678"
-SHOTS = Path("/tmp/shots/vol")
+SHOTS = SCREENSHOTS / "volunteers"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
