@@ -225,8 +225,9 @@ def _residents(chunk, per_community, rng, now):
     cutoff = now.date() - timedelta(days=365 * 18 + 5)
     found = {}
     for community_id, *_rest in chunk:
+        # Name order walks the (community, status, name) index; id order walked the whole primary key.
         rows = list(Resident.objects.filter(community_id=community_id, status="living", birth_date__lte=cutoff)
-                    .order_by("id").values_list("id", "name", "district_id", "street_id", "community_id",
+                    .order_by("name", "id").values_list("id", "name", "district_id", "street_id", "community_id",
                                                 "grid_id")[:per_community * 8])
         found[community_id] = rng.sample(rows, min(per_community, len(rows)))
     return found

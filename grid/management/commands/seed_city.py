@@ -24,7 +24,7 @@ Phases, each timed on stdout:
 5. app seeders: the extension hook for later issues, below.
 
 Extension hook. After the places and accounts, the command looks at the
-installed apps residents, cases and volunteers, in that order, and for each one
+installed apps residents, cases, volunteers and participation, in that order, and for each one
 that has a module `<app>/seed.py` calls
 
     seed(*, scale, rng, stdout, now)
@@ -66,7 +66,7 @@ from grid.integrity import tree_problems
 from grid.models import Area, AreaKind, Building, Role, Unit
 
 # Apps that may extend the seeding, in the order their seeders run.
-SEEDER_APPS = ("residents", "cases", "volunteers")
+SEEDER_APPS = ("residents", "cases", "volunteers", "participation")
 # Above this many places, check a sample of trees instead of every one.
 FULL_CHECK_LIMIT = 50_000
 SAMPLE_TREES = 3
@@ -99,7 +99,7 @@ class Command(BaseCommand):
         parser.add_argument("--accounts", action=argparse.BooleanOptionalAction, default=None,
                             help="create one demo login per role (default: only at demo scale)")
         parser.add_argument("--places-only", action="store_true",
-                            help="skip the app seeders (residents, cases, volunteers)")
+                            help="skip the app seeders (residents, cases, volunteers, participation)")
 
     def handle(self, *args, scale, seed, if_empty, accounts, places_only, **options):
         scale = seeding.SCALES[scale]
@@ -223,7 +223,7 @@ class Command(BaseCommand):
         self.timings[key] = elapsed
         n = result.get("n")
         count = f"{n:>12,}" if n is not None else " " * 12
-        self.stdout.write(f"  {pad(str(label), 12)}{count}  {elapsed:7.2f} s")
+        self.stdout.write(f"  {pad(str(label), 14)}{count}  {elapsed:7.2f} s")
         self.stdout.flush()
 
     def _print_logins(self, logins):
