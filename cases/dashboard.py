@@ -135,6 +135,9 @@ class PeriodError(ValueError):
     pass
 
 
+EARLIEST_DAY = date(2000, 1, 1)
+
+
 def period_for(kind, today, *, first=None, last=None):
     """The period of `kind` containing `today`; "custom" takes `first` and `last` (dates).
 
@@ -162,6 +165,11 @@ def period_for(kind, today, *, first=None, last=None):
             raise PeriodError(_("The last day is before the first day."))
         if (last - first).days + 1 > MAX_CUSTOM_DAYS:
             raise PeriodError(_("A custom period covers at most %(days)d days.") % {"days": MAX_CUSTOM_DAYS})
+        latest = today + timedelta(days=366)
+        if first < EARLIEST_DAY or last > latest:
+            # Year 1 or 9999 would overflow the day arithmetic and the database's timestamps.
+            raise PeriodError(_("Choose days from %(earliest)s to %(latest)s.")
+                              % {"earliest": EARLIEST_DAY.isoformat(), "latest": latest.isoformat()})
         return Period(kind, first, last)
     raise PeriodError(_("Unknown period."))
 

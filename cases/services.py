@@ -280,7 +280,7 @@ def _category(category):
         found = None
     else:
         lookup = Q(code=str(category))
-        if str(category).isdigit():
+        if str(category).isascii() and str(category).isdigit():
             lookup |= Q(pk=int(category))
         found = Category.objects.filter(lookup, is_active=True).first()
     if found is None:

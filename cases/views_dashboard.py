@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from grid.selectors import areas_visible_to, get_visible_or_404, scope_of, top_places
+from portal import fields
 
 from .dashboard import PERIOD_KINDS, PeriodError, Place, local_day, period_for
 from .dashboard_page import Dashboard, dashboard_urls
@@ -27,9 +28,9 @@ FORMATS = ("csv", "xlsx")
 
 class PeriodForm(forms.Form):
     period = forms.ChoiceField(label=gettext_lazy("Period"), choices=list(PERIOD_KINDS.items()), required=False)
-    first = forms.DateField(label=gettext_lazy("From"), required=False,
+    first = fields.DateField(label=gettext_lazy("From"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))
-    last = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    last = fields.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     source = forms.ChoiceField(choices=[("rollup", "rollup"), ("live", "live")], required=False,
                                widget=forms.HiddenInput)
 

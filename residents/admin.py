@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from cases.admin import is_calendar_editor
 from grid.admin import ScopedAdminMixin, adopt, is_manager
+from portal import fields
 from portal.errors import DomainError
 
 from . import services
@@ -242,7 +243,7 @@ class ResidentAdminForm(forms.ModelForm):
 class LeaveActionForm(forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("what happened"), widget=forms.RadioSelect, choices=[
         (ResidentStatus.MOVED_OUT, gettext_lazy("Moved out")), (ResidentStatus.DECEASED, gettext_lazy("Deceased"))])
-    on = forms.DateField(label=gettext_lazy("on"), required=False, help_text=gettext_lazy("Empty: today."),
+    on = fields.DateField(label=gettext_lazy("on"), required=False, help_text=gettext_lazy("Empty: today."),
                          widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     note = forms.CharField(label=gettext_lazy("note"), required=False, max_length=200)
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cases.forms import category_choices
+from portal import fields
 from portal.errors import DomainError
 
 from .models import AccessField, Gender, Registration, Relation, ResidentStatus
@@ -114,13 +115,13 @@ class ResidentAddForm(ResidentFieldsMixin, forms.Form):
                                  initial=Relation.OTHER)
     gender = forms.ChoiceField(label=_("Gender"), choices=[("", _("—"))] + Gender.choices, required=False,
                                help_text=_("Only needed without an ID number."))
-    birth_date = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput(),
+    birth_date = fields.DateField(label=_("Date of birth"), required=False, widget=DateInput(),
                                  help_text=_("Only needed without an ID number."))
     registration = forms.ChoiceField(label=_("Registration"), choices=Registration.choices,
                                      initial=Registration.LOCAL)
     registered_address = forms.CharField(label=_("Registered address"), max_length=200, required=False,
                                          help_text=_("户籍地址, when it is not this household."))
-    moved_in_on = forms.DateField(label=_("Moved in on"), required=False, widget=DateInput())
+    moved_in_on = fields.DateField(label=_("Moved in on"), required=False, widget=DateInput())
     tags = TagsField(label=_("Tags"), queryset=None, required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000,
                            widget=forms.Textarea(attrs={"rows": 3}))
@@ -198,7 +199,7 @@ class LeaveForm(forms.Form):
         label=_("What happened"), widget=forms.RadioSelect,
         choices=[(ResidentStatus.MOVED_OUT, _("Moved out")), (ResidentStatus.DECEASED, _("Deceased"))],
     )
-    on = forms.DateField(label=_("On"), required=False, widget=DateInput(), help_text=_("Empty: today."))
+    on = fields.DateField(label=_("On"), required=False, widget=DateInput(), help_text=_("Empty: today."))
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
     def clean_on(self):
@@ -206,7 +207,7 @@ class LeaveForm(forms.Form):
 
 
 class ReturnForm(forms.Form):
-    on = forms.DateField(label=_("Moved back in on"), required=False, widget=DateInput(),
+    on = fields.DateField(label=_("Moved back in on"), required=False, widget=DateInput(),
                          help_text=_("Empty: today."))
 
     def clean_on(self):
@@ -228,7 +229,7 @@ class RevealForm(forms.Form):
 class VisitForm(forms.Form):
     """A care visit (走访) to a resident."""
 
-    visited_at = forms.DateTimeField(label=_("Visited at"), required=False, widget=DateTimeInput(),
+    visited_at = fields.DateTimeField(label=_("Visited at"), required=False, widget=DateTimeInput(),
                                      help_text=_("Empty: now."))
     notes = forms.CharField(label=_("What the visit was about"), max_length=4000,
                             widget=forms.Textarea(attrs={"rows": 4}))

@@ -123,7 +123,7 @@ def mask_phone(phone: str) -> str:
     """138****5678 for a mobile; a landline keeps its area code and last four (010-****5678)."""
     if not phone:
         return ""
-    if len(phone) == 11 and phone.isdigit() and phone.startswith("1"):
+    if len(phone) == 11 and phone.isascii() and phone.isdigit() and phone.startswith("1"):
         return f"{phone[:3]}****{phone[-4:]}"
     area, dash, local = phone.partition("-")
     if dash and area and len(local) >= 7:

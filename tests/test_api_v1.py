@@ -86,6 +86,9 @@ def test_a_place_outside_the_subtree_is_404_in_filters(client, people, city, two
     ({"page": "0"}, "page"),
     ({"page_size": "201"}, "page_size"),
     ({"page": "x"}, "page"),
+    ({"page": "²"}, "page"),  # str.isdigit() is true for it; int() is not
+    ({"page_size": "²"}, "page_size"),
+    ({"place": "²"}, "place"),
     ({"created_after": "2026-11-23"}, "created_after"),
     ({"created_before": "2026-11-23T09:00:00"}, "created_before"),
     ({"place": "-1"}, "place"),

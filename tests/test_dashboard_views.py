@@ -2,10 +2,12 @@
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 import tablib
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
@@ -153,12 +155,18 @@ def test_chart_data_is_scoped(city, board, client):
     assert features["幸福第一网格"]["open"] == 1 and features["幸福第一网格"]["overdue"] == 1
 
 
+YEARS = ("Give a date between the years %(first)d and %(last)d.", {"first": 1900, "last": 2199})
+
+
 @pytest.mark.parametrize("query, message", [
     ({"period": "custom"}, "Give both the first and the last day."),
     ({"period": "custom", "first": "2026-11-30", "last": "2026-11-01"}, "The last day is before the first day."),
     ({"period": "custom", "first": "2020-01-01", "last": "2026-11-01"},
      ("A custom period covers at most %(days)d days.", {"days": MAX_CUSTOM_DAYS})),
     ({"period": "custom", "first": "not-a-date", "last": "2026-11-01"}, "Enter a valid date."),
+    ({"period": "custom", "first": "0001-01-01", "last": "0001-01-05"}, YEARS),
+    ({"period": "custom", "first": "9999-12-25", "last": "9999-12-31"}, YEARS),
+    ({"period": "custom", "first": "1950-01-01", "last": "1950-01-05"}, None),
     ({"period": "fortnight"}, ("Select a valid choice. %(value)s is not one of the available choices.",
                                {"value": "fortnight"})),
 ])
@@ -167,11 +175,23 @@ def test_bad_periods_show_an_error_and_this_month(city, board, client, query, me
     assert response.status_code == 200
     errors = [str(e) for messages in response.context["form"].errors.values() for e in messages]
     assert errors
+    if message is None:  # out of range: the message names the allowed days
+        message = ("Choose days from %(earliest)s to %(latest)s.",
+                   {"earliest": "2000-01-01", "latest": (timezone.localdate() + timedelta(days=366)).isoformat()})
     msgid, params = message if isinstance(message, tuple) else (message, None)
     expected = _(msgid) % params if params else _(msgid)  # the same message, in the page's language
     assert expected in errors
     assert escape(expected) in response.content.decode()
     assert response.context["period"].kind == "month"
+
+
+@pytest.mark.parametrize("first, last", [("0001-01-01", "0001-01-05"), ("9999-12-25", "9999-12-31")])
+@pytest.mark.parametrize("endpoint", ["dashboard_place_export", "dashboard_place_people", "dashboard_place_chart"])
+def test_out_of_range_days_fall_back_on_every_endpoint(city, board, client, endpoint, first, last):
+    args = [city.district.pk, "kpis", "csv"] if endpoint.endswith("export") else [city.district.pk]
+    query = {"period": "custom", "first": first, "last": last, "source": "live"}
+    response = client.get(reverse(f"cases:{endpoint}", args=args), query)
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("table, fmt", [("nope", "csv"), ("kpis", "pdf"), ("kpis", "xls")])

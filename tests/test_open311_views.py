@@ -183,6 +183,7 @@ def test_a_point_is_filed_at_the_nearest_building_under_the_key(client, city, st
     ({"lat": "31.46", "long": "104.68"}, "location"),  # no building near, and a street is not a grid
     ({"address_string": "幸福路1号"}, "location"),
     ({"address_id": "999999"}, "location"),
+    ({"address_id": "²"}, "location"),
     ({"service_code": "NOPE", "address_id": "BUILDING"}, "service_code"),
     ({"service_code": "", "address_id": "BUILDING"}, "service_code"),
     ({"description": "x" * 4001, "address_id": "BUILDING"}, "4000"),
@@ -348,6 +349,8 @@ def test_filters_status_service_code_ids_and_window(client, city, street_client)
     ({"page": "0"}, "page"),
     ({"page_size": str(PAGE_SIZE_MAX + 1)}, "page_size"),
     ({"page_size": "-1"}, "page_size"),
+    ({"page": "²"}, "page"),  # str.isdigit() is true for it; int() is not
+    ({"page_size": "³"}, "page_size"),
 ])
 def test_bad_read_parameters_get_400(client, city, street_client, fmt, params, words):
     _api, key = street_client
@@ -402,3 +405,13 @@ def test_listing_runs_a_fixed_number_of_queries(client, city, street_client, dja
         resident_report(city, now=timezone.now())
     with django_assert_num_queries(2):
         assert len(client.get(f"{BASE}/requests.xml", {"api_key": key}).content) > 0
+
+
+@pytest.mark.parametrize("path", ["services/%00.json", "requests/%00.json", "tokens/%00.xml", "requests/a%01b.json"])
+def test_control_characters_in_the_path_are_the_spec_400(client, city, street_client, path):
+    _api, key = street_client
+    response = client.get(f"{BASE}/{path}", {"api_key": key})
+    assert response.status_code == 400
+    fmt = path.rsplit(".", 1)[1]
+    code, description = errors_of(response, fmt)
+    assert code == 400 and "control" in description.lower()

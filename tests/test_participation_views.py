@@ -124,6 +124,9 @@ def test_the_meeting_form_and_bad_votes(client, cast):
     assert response.status_code == 302
     assert client.post(reverse("participation:meeting_new"), {
         "place": cast.city.community_a.pk, "kind": "party", "title": "x", "held_at": "yesterday"}).status_code == 400
+    year_one = client.post(reverse("participation:meeting_new"), {
+        "place": cast.city.community_a.pk, "kind": "courtyard", "title": "x", "held_at": "0001-01-01T00:00"})
+    assert year_one.status_code == 400  # not a 500 from the time-zone arithmetic
     from residents.participation.models import Meeting
 
     meeting = Meeting.objects.get()

@@ -110,6 +110,38 @@ def test_the_sweep_pays_what_a_lost_message_did_not(city, people, verifier, monk
     assert ledger.closed_cases_to_award(now=MONDAY + timedelta(hours=1)) == []
 
 
+def test_the_sweep_pays_a_volunteer_first_owed_on_a_later_close(city, people, monkeypatch,  # noqa: F811
+                                                                  django_capture_on_commit_callbacks):
+    """The first close paid the reporting volunteer; after a reopen a newly registered volunteer
+    verifies it, and the second close's message is lost: the sweep still finds the case."""
+    reporter = services.volunteer_register(home=city.grid_a, user=people.worker, acting_user=people.worker,
+                                           now=MONDAY)
+    case = case_services.case_report(category=category(), description="路灯不亮", channel=Channel.PATROL,
+                                     building=city.building_a, acting_user=people.worker, now=MONDAY)
+    if case.status != Status.HANDLING:
+        case = case_services.case_accept(case=case, acting_user=case.assignee or people.worker, now=MONDAY)
+    case_services.case_resolve(case=case, acting_user=case.assignee, note="已修", photos=[png()], now=MONDAY)
+    case_services.case_verify(case=case, acting_user=people.community, passed=True, now=MONDAY)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: MONDAY)  # the task pays when the close commits
+    close(case, people, django_capture_on_commit_callbacks)
+    assert ledger.balance_of(reporter) == ledger.CASE_POINTS
+
+    later = MONDAY + timedelta(hours=2)
+    verifier = services.volunteer_register(home=city.grid_a, user=people.community, acting_user=people.community,
+                                           now=later)
+    case = case_services.case_reopen(case=case, acting_user=people.community, reason="又不亮了", now=later)
+    case_services.case_resolve(case=case, acting_user=case.assignee, note="换灯泡", photos=[png()], now=later)
+    case_services.case_verify(case=case, acting_user=people.community, passed=True, now=later)
+    monkeypatch.setattr(tasks.award_case_points, "apply_async", lambda *a, **k: (_ for _ in ()).throw(OSError()))
+    case_services.case_close(case=case, acting_user=people.community, now=later)
+    tasks.case_closed(case.pk)  # the lost message
+    assert ledger.balance_of(verifier) == 0
+    assert ledger.closed_cases_to_award(now=later + timedelta(hours=1)) == [case.pk]
+    ledger.award_closed_case(case_id=case.pk, now=later + timedelta(hours=1))
+    assert (ledger.balance_of(verifier), ledger.balance_of(reporter)) == (ledger.CASE_POINTS, ledger.CASE_POINTS)
+    assert ledger.closed_cases_to_award(now=later + timedelta(hours=1)) == []
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_of_the_task_pay_once(city, people, verifier, on_postgres, monkeypatch):  # noqa: F811
     monkeypatch.setattr(tasks, "case_closed", lambda case_id: None)  # the close's own message is "lost"

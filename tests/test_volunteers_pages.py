@@ -109,6 +109,8 @@ def test_staff_over_the_volunteer_see_it_others_get_404(club):
     ({"since": "yesterday", "until": "2026-01-01"}, "Enter a date like"),
     ({"since": "2000-01-01", "until": "2026-01-01"}, "at most ten years"),
     ({"until": "2026-01-01"}, "This field is required"),
+    ({"since": "9999-12-30", "until": "9999-12-31"}, "between the years 1900 and 2199"),
+    ({"since": "0001-01-01", "until": "0001-01-02"}, "between the years 1900 and 2199"),
 ])
 def test_a_bad_period_is_a_clear_400(club, period, message):
     page = browser(club["pa"]).get(cert_url(club["va"], **period))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.forms import PlaceCascadeMixin, ReporterFieldsMixin
 from grid.models import Area, AreaKind
+from portal import fields
 from portal.errors import DomainError
 
 from .models import OrderKind
@@ -116,9 +117,9 @@ class OrderLookupForm(forms.Form):
 class CertificateForm(forms.Form):
     """The period a certificate of hours covers (dates inclusive)."""
 
-    since = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}),
+    since = fields.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}),
                             error_messages={"invalid": _("Enter a date like 2026-01-01.")})
-    until = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}),
+    until = fields.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}),
                             error_messages={"invalid": _("Enter a date like 2026-12-31.")})
 
     def clean(self):

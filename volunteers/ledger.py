@@ -257,14 +257,19 @@ def award_closed_case(*, case_id, now=None):
 
 def closed_cases_to_award(*, now, days=2):
     """Ids of cases closed in the last `days` that a volunteer reported or verified and that
-    have paid no case points yet (the sweep behind the on-commit task)."""
+    have paid no case points since that close (the sweep behind the on-commit task).
+
+    "Since that close", not "ever": a volunteer who verified it after a reopen is owed
+    points for the second close even though the first one paid someone else;
+    award_closed_case checks each volunteer's account, so a recheck pays nothing twice."""
     from django.db.models import Exists, OuterRef, Q
 
     from cases.models import Case, CaseEvent, Status
 
     volunteer_verified = CaseEvent.objects.filter(case=OuterRef("pk"), action=CaseEvent.Action.VERIFY,
                                                   actor__volunteer__is_active=True)
-    paid = LedgerTransaction.objects.filter(kind=TransactionKind.CASE, case=OuterRef("pk"))
+    paid = LedgerTransaction.objects.filter(kind=TransactionKind.CASE, case=OuterRef("pk"),
+                                            at__gte=OuterRef("closed_at"))
     return list(Case.objects.filter(status=Status.CLOSED, closed_at__gte=now - timedelta(days=days))
                 .filter(Q(reporter__volunteer__is_active=True) | Exists(volunteer_verified))
                 .exclude(Exists(paid)).values_list("pk", flat=True).distinct()[:10_000])

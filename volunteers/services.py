@@ -306,7 +306,8 @@ def order_place(*, kind, description, contact_name, contact_phone, building=None
     if area.kind not in (AreaKind.GRID, AreaKind.COMMUNITY):
         raise DomainError(_("Choose a community, a grid or a building."), code="bad_place")
     phone = _text(contact_phone, label=_("The phone"), limit=20)
-    if not phone.replace("-", "").replace("+", "").isdigit():
+    digits = phone.replace("-", "").replace("+", "")
+    if not (digits.isascii() and digits.isdigit()):
         raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
     values = dict(
         kind=kind, description=_text(description, label=_("The description"), limit=2000), building=building,

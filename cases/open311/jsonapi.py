@@ -65,7 +65,8 @@ def _int(request, name, *, default=None, low=1, high=2**31 - 1):
     raw = _param(request, name)
     if not raw:
         return default
-    if not raw.isdigit() or len(raw) > 10 or not low <= int(raw) <= high:
+    # isascii: str.isdigit() also takes '²', which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or not low <= int(raw) <= high:
         raise BadParameter(_("%(name)s must be a whole number from %(low)d to %(high)d.")
                            % {"name": name, "low": low, "high": high})
     return int(raw)

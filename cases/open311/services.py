@@ -179,7 +179,7 @@ def locate(client, *, lat, long, address_id, address_string):
     nowhere = DomainError(_("No place this key serves is at that location."), code="bad_location")
     if address_id:
         building = None
-        if address_id.isdigit() and len(address_id) < 19:
+        if address_id.isascii() and address_id.isdigit() and len(address_id) < 19:
             building = Building.objects.filter(_in_subtree(area), pk=int(address_id)).first()
         if building is None:
             raise nowhere

@@ -86,6 +86,9 @@ def endpoint(*, methods=("GET",), keyed=True):
                 return response
             try:
                 params = _params(request)
+                # Path parts too: PostgreSQL refuses NUL in a string it is asked to compare.
+                if any(ch in CONTROL for value in kwargs.values() for ch in str(value)):
+                    raise BadRequest(_("Parameters may not contain control characters."))
             except (RequestDataTooBig, TooManyFieldsSent):
                 return error(fmt, 400, _("The request is too large."))
             except BadRequest as problem:
@@ -149,7 +152,7 @@ def _positive(params, name, default, limit):
     raw = _first(params, name)
     if not raw:
         return default
-    if not raw.isdigit() or not 0 < int(raw) <= limit or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or not 0 < int(raw) <= limit:
         raise BadRequest(_("%(name)s must be a whole number from 1 to %(limit)d.") % {"name": name, "limit": limit})
     return int(raw)
 

@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal import fields
+
 from .models import MeetingKind
 
 
@@ -25,7 +27,7 @@ class ProposalForm(PlaceForm):
 class MeetingForm(PlaceForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=MeetingKind.choices)
     title = forms.CharField(label=_("Title"), max_length=100)
-    held_at = forms.DateTimeField(label=_("Held at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    held_at = fields.DateTimeField(label=_("Held at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     location = forms.CharField(label=_("Location"), max_length=100, required=False)
 
 

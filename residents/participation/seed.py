@@ -522,13 +522,13 @@ def _clusters(grids_of, now):
 
     from cases.models import Case, Category
 
-    from .selectors import CLUSTER_MIN_CASES, CLUSTER_WINDOW
+    from .selectors import CLUSTER_MIN_CASES, CLUSTER_WINDOW, public_matters
 
     community_of = {grid: community for community, grids in grids_of.items() for grid in grids}
     since = now - CLUSTER_WINDOW
     chosen = {}
-    for grid_id, category_id, _n in (Case.objects.filter(created_at__gte=since, created_at__lte=now,
-                                                          grid__isnull=False)
+    public = public_matters(Case.objects.all())
+    for grid_id, category_id, _n in (public.filter(created_at__gte=since, created_at__lte=now, grid__isnull=False)
                                      .values_list("grid_id", "category_id").annotate(n=Count("id"))
                                      .filter(n__gte=CLUSTER_MIN_CASES).order_by("-n", "grid_id", "category_id")):
         if grid_id in community_of:
@@ -537,7 +537,7 @@ def _clusters(grids_of, now):
         pk__in={c for _g, c in chosen.values()}).values_list("id", "code", "name")}
     found = {}
     for community_id, (grid_id, category_id) in chosen.items():
-        numbers = list(Case.objects.filter(grid_id=grid_id, category_id=category_id, created_at__gte=since,
+        numbers = list(public.filter(grid_id=grid_id, category_id=category_id, created_at__gte=since,
                                            created_at__lte=now).order_by("-created_at")
                        .values_list("number", flat=True)[:200])
         found[community_id] = (grid_id, category_id, *categories[category_id], numbers)

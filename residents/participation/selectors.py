@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.db.models import Count
 
-from cases.models import Category
+from cases.models import CaseKind, Category
 from cases.selectors import cases_visible_to
 from grid.models import Area, AreaKind
 from grid.selectors import scope_of
@@ -73,13 +73,23 @@ def residents_of(place):
     return Resident.objects.filter(**{field: getattr(place, field)}, status=ResidentStatus.LIVING)
 
 
+def public_matters(cases):
+    """The cases a proposal may be made from: never mediations (private disputes), which the
+    public board would otherwise name."""
+    return cases.filter(kind=CaseKind.ORDINARY, category__is_mediation=False)
+
+
+def cluster_cases(user):
+    return public_matters(cases_visible_to(user))
+
+
 def case_clusters(user, *, now):
     """Recurring cases (same category, same grid, last 90 days) in the user's scope, most first.
 
     Each row: grid, category, n, and the open proposal already made from it (if any).
     """
     rows = list(
-        cases_visible_to(user).filter(created_at__gte=now - CLUSTER_WINDOW, grid__isnull=False)
+        cluster_cases(user).filter(created_at__gte=now - CLUSTER_WINDOW, grid__isnull=False)
         .values("grid_id", "category_id").annotate(n=Count("id")).filter(n__gte=CLUSTER_MIN_CASES)
         .order_by("-n", "grid_id", "category_id")[:CLUSTER_LIMIT]
     )

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 
 from cases.calendar import add_working_time
 from cases.models import Category, TimeUnit
-from cases.selectors import cases_visible_to
 from cases.services import clean_text
 from cases.services import validate_photo, without_metadata
 from grid.models import Area, AreaKind
@@ -160,7 +159,7 @@ def proposal_from_cases(*, grid, category, acting_user, now=None):
     _require(workflow.MANAGE, draft, acting_user)
     if not isinstance(category, Category):
         raise DomainError(_("Choose a category."), code="bad_category")
-    numbers = list(cases_visible_to(acting_user).filter(
+    numbers = list(selectors.cluster_cases(acting_user).filter(
         grid_id=grid.pk, category_id=category.pk, created_at__gte=now - selectors.CLUSTER_WINDOW,
     ).order_by("-created_at").values_list("number", flat=True)[:200])
     if len(numbers) < selectors.CLUSTER_MIN_CASES:
