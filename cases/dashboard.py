@@ -165,7 +165,7 @@ def period_for(kind, today, *, first=None, last=None):
             raise PeriodError(_("The last day is before the first day."))
         if (last - first).days + 1 > MAX_CUSTOM_DAYS:
             raise PeriodError(_("A custom period covers at most %(days)d days.") % {"days": MAX_CUSTOM_DAYS})
-        latest = today + timedelta(days=366)
+        latest = today + timedelta(days=366) if today else date(2199, 12, 31)
         if first < EARLIEST_DAY or last > latest:
             # Year 1 or 9999 would overflow the day arithmetic and the database's timestamps.
             raise PeriodError(_("Choose days from %(earliest)s to %(latest)s.")
