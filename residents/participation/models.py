@@ -37,6 +37,12 @@ class Placed(PlacePath):
     class Meta:
         abstract = True
 
+
+def newest_by_place(prefix):
+    """Each level of the path with created_at: lists and boards read a place's rows newest first."""
+    return [models.Index(fields=[level, "created_at"], name=f"{prefix}_{level}")
+            for level in ("community", "street", "district", "grid")]
+
     @property
     def place(self):
         """The grid, or the community (select_related("grid", "community") when listing)."""
@@ -91,11 +97,7 @@ class Proposal(Placed):
         verbose_name_plural = _("proposals")
         ordering = ["-created_at", "-id"]
         indexes = [
-            # The board and the lists page newest first across statuses.
-            models.Index(fields=["community", "created_at"], name="proposal_community"),
-            models.Index(fields=["street", "created_at"], name="proposal_street"),
-            models.Index(fields=["district", "created_at"], name="proposal_district"),
-            models.Index(fields=["grid", "created_at"], name="proposal_grid"),
+            *newest_by_place("proposal"),  # the board and the lists, newest first across statuses
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=ProposalStatus.values), name="proposal_status_known"),
@@ -251,10 +253,7 @@ class Track(Placed):
         verbose_name_plural = _("四议两公开 tracks")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["community", "created_at"], name="track_community"),
-            models.Index(fields=["street", "created_at"], name="track_street"),
-            models.Index(fields=["district", "created_at"], name="track_district"),
-            models.Index(fields=["grid", "created_at"], name="track_grid"),
+            *newest_by_place("track"),
             models.Index(fields=["due_at"], name="track_due", condition=~Q(stage="done")),
         ]
         constraints = [
@@ -341,10 +340,7 @@ class Project(Placed):
         verbose_name_plural = _("livelihood projects")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["community", "created_at"], name="project_community"),
-            models.Index(fields=["street", "created_at"], name="project_street"),
-            models.Index(fields=["district", "created_at"], name="project_district"),
-            models.Index(fields=["grid", "created_at"], name="project_grid"),
+            *newest_by_place("project"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=ProjectStatus.values), name="project_status_known"),
