@@ -37,12 +37,6 @@ class Placed(PlacePath):
     class Meta:
         abstract = True
 
-
-def newest_by_place(prefix):
-    """Each level of the path with created_at: lists and boards read a place's rows newest first."""
-    return [models.Index(fields=[level, "created_at"], name=f"{prefix}_{level}")
-            for level in ("community", "street", "district", "grid")]
-
     @property
     def place(self):
         """The grid, or the community (select_related("grid", "community") when listing)."""
@@ -51,6 +45,12 @@ def newest_by_place(prefix):
     @property
     def place_id(self):
         return self.grid_id or self.community_id
+
+
+def newest_by_place(prefix):
+    """Each level of the path with created_at: lists and boards read a place's rows newest first."""
+    return [models.Index(fields=[level, "created_at"], name=f"{prefix}_{level}")
+            for level in ("community", "street", "district", "grid")]
 
 
 class ProposalOrigin(models.TextChoices):
