@@ -20,7 +20,7 @@ from grid.admin import ScopedAdminMixin, is_manager
 from grid.models import Role
 from grid.selectors import scope_of
 
-from . import services
+from . import services, services_intake
 from .models import (
     CalendarDay,
     Case,
@@ -29,10 +29,11 @@ from .models import (
     Category,
     Delivery,
     ExtensionRequest,
+    Intake,
     Notification,
     WorkingPeriod,
 )
-from .selectors import cases_visible_to
+from .selectors import cases_visible_to, intakes_visible_to
 
 
 def is_calendar_editor(user):
@@ -241,6 +242,63 @@ class ReferenceDataAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return is_calendar_editor(request.user)
+
+
+@admin.register(Intake)
+class IntakeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Residents' reports not registered yet: normally for a second or two, longer only
+    when the worker could not register one (its place merged, its category withdrawn
+    meanwhile). Staff choose the right category or place here; saving registers it."""
+
+    selector = staticmethod(intakes_visible_to)
+    list_display = ("tracking_code", "received_at", "category", "grid", "building", "failed_at", "failure")
+    list_filter = (("failed_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("category", "grid", "building")
+    ordering = ("id",)
+    autocomplete_fields = ("grid", "building")
+    refusal_fields = {"unknown_category": "category", "bad_place": "grid", "no_place": "grid"}
+    actions = ("register_intakes",)
+    fieldsets = (
+        (None, {"fields": ("tracking_code", "received_at", "channel", "failed_at", "failure")}),
+        (gettext_lazy("Place and category: correct them, then save to register the case"),
+         {"fields": ("category", "grid", "building")}),
+        (gettext_lazy("Report"), {"fields": ("description", "photo", "reporter_name", "reporter_phone")}),
+    )
+    readonly_fields = ("tracking_code", "received_at", "channel", "failed_at", "failure", "description", "photo",
+                       "reporter_name", "reporter_phone")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("category", "grid", "building")
+
+    def place_of(self, obj):
+        return obj.building.grid if obj.building_id else obj.grid
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A resident's report becomes a case (or is rejected as one); it is never dropped here.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        services_intake.intake_retry(intake=obj, acting_user=request.user, category=data.get("category"),
+                                     grid=data.get("grid"), building=data.get("building"))
+
+    def response_change(self, request, obj):
+        # The row is gone: it is a case now.
+        self.message_user(request, _("The report is registered as a case."), messages.SUCCESS)
+        return self.response_post_save_change(request, obj)
+
+    @admin.action(description=gettext_lazy("Register the selected reports as cases"))
+    def register_intakes(self, request, queryset):
+        rows = list(queryset)
+        results = self.write_all(request, [
+            lambda row=row: services_intake.intake_retry(intake=row, acting_user=request.user) for row in rows
+        ])
+        if results is not None:
+            self.message_user(request, ngettext("%d report registered.", "%d reports registered.", len(results))
+                              % len(results), messages.SUCCESS)
 
 
 @admin.register(Category)

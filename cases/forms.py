@@ -276,6 +276,8 @@ class ReporterFieldsMixin:
 class CategoryField(forms.ChoiceField):
     """The two-level category select; the list is read only when shown, a submitted code in one query."""
 
+    chosen = None
+
     def __init__(self, **kwargs):
         kwargs.setdefault("label", _("What kind of matter"))
         kwargs.setdefault("choices", lambda: [("", _("— choose —"))] + category_choices())
@@ -283,9 +285,15 @@ class CategoryField(forms.ChoiceField):
         self.error_messages["invalid_choice"] = _("Choose a category from the list.")
 
     def valid_value(self, value):
-        return Category.objects.filter(
+        self.chosen = Category.objects.filter(
             Q(parent__isnull=True) | Q(parent__is_active=True), code=value, is_active=True
-        ).exists()
+        ).first()
+        return self.chosen is not None
+
+    def clean(self, value):
+        """The chosen Category itself (read once, by `valid_value`), or "" when none was chosen."""
+        code = super().clean(value)
+        return self.chosen if code else code
 
 
 class DescriptionField(forms.CharField):

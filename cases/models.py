@@ -202,6 +202,11 @@ class ReporterKind(models.TextChoices):
     DEPARTMENT = "department", _("Department")
 
 
+def display_tracking_code(code):
+    """A tracking code in groups of four, as printed for the reporter."""
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
 class Case(PlacePath):
     """A matter on the clock: reported at a place, routed to a level, handled, verified, closed."""
 
@@ -424,9 +429,7 @@ class Case(PlacePath):
 
     @property
     def tracking_code_display(self):
-        """The code in groups of four, as printed for the reporter."""
-        code = self.tracking_code
-        return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+        return display_tracking_code(self.tracking_code)
 
 
 class CaseNumberCounter(models.Model):
@@ -728,4 +731,5 @@ class Delivery(models.Model):
 
 
 # Dashboard rollups live in their own module; imported here so Django finds the models.
+from .models_intake import Intake  # noqa: E402,F401
 from .models_rollup import CaseRollup, RollupState  # noqa: E402,F401

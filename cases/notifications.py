@@ -185,7 +185,7 @@ def enqueue(ids):
         enqueue_pending(len(ids))
         return
     # One message for the transaction's rows: each publish is a round trip to the broker.
-    _try_enqueue(lambda: deliver_notifications.apply_async(kwargs={"delivery_ids": list(ids)}, retry=False),
+    try_enqueue(lambda: deliver_notifications.apply_async(kwargs={"delivery_ids": list(ids)}, retry=False),
                  len(ids))
 
 
@@ -193,18 +193,20 @@ def enqueue_pending(count):
     """Ask Celery for one run of the outbox sweep (for `count` new rows). Never raises."""
     from .tasks import deliver_pending_notifications
 
-    _try_enqueue(lambda: deliver_pending_notifications.apply_async(retry=False), count)
+    try_enqueue(lambda: deliver_pending_notifications.apply_async(retry=False), count)
 
 
-def _try_enqueue(send, count):
+def try_enqueue(send, count, what="notification(s)"):
+    """Run `send` (one publish) unless the broker failed moments ago. Never raises: the
+    database keeps the work and a beat sweep picks it up."""
     if time.monotonic() < _broker["down_until"]:
-        log.info("broker marked down; %d notification(s) left for the sweep", count)
+        log.info("broker marked down; %d %s left for the sweep", count, what)
         return
     try:
         send()
     except Exception as exc:  # noqa: BLE001 — kombu/redis/OS errors alike; the outbox keeps the work
         _broker["down_until"] = time.monotonic() + BROKER_PAUSE_SECONDS
-        log.warning("could not enqueue %d notification(s), the sweep will send them: %s", count, exc)
+        log.warning("could not enqueue %d %s, the sweep will see to them: %s", count, what, exc)
 
 
 # --- delivering ----------------------------------------------------------------------------

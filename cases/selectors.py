@@ -12,7 +12,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
 from grid.selectors import scope_of
 
-from .models import Case, CaseEvent, CaseKind, CasePhoto, Mediation, Notification, Status
+from .models import Case, CaseEvent, CaseKind, CasePhoto, Intake, Mediation, Notification, Status
 from .services import normalise_tracking_code
 from .workflow import HANDLING_ROLES
 
@@ -116,6 +116,29 @@ def case_by_tracking_code(code):
     if not code:
         return None
     return Case.objects.select_related("category", "category__parent").filter(tracking_code=code).first()
+
+
+def intake_by_tracking_code(code):
+    """A received report not yet registered as a case (see case_by_tracking_code), or None."""
+    code = normalise_tracking_code(code)
+    if not code:
+        return None
+    return Intake.objects.select_related("category", "category__parent").filter(tracking_code=code).first()
+
+
+def intakes_visible_to(user, *, managing=True):
+    """Received reports waiting (or left) for registration at places the user manages.
+
+    Only managing posts count (community staff and up, who register residents'
+    reports): such posts see mediation matters of their places too, as in
+    `cases_visible_to`. The keyword is there for the admin's calling convention.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Intake.objects.none()
+    scope = scope_of(user).managing()
+    if scope.unrestricted:
+        return Intake.objects.all()
+    return Intake.objects.filter(Q(scope.areas_q("grid__")) | Q(scope.areas_q("building__grid__")))
 
 
 def public_timeline(case):

@@ -395,8 +395,13 @@ def _may_report_for(user, path):
 @transaction.atomic
 def case_report(*, category, description, channel, place=None, grid=None, building=None, unit=None,
                 address="", latitude=None, longitude=None, reporter_kind=None, reporter_name="",
-                reporter_phone="", photos=(), parties=None, external_ref="", acting_user=None, now=None):
+                reporter_phone="", photos=(), parties=None, external_ref="", acting_user=None, now=None,
+                tracking_code=None, stored_photos=()):
     """Take a report from any channel; returns the saved case (with its tracking code).
+
+    `tracking_code` and `stored_photos` (names in the media storage, already
+    checked and stripped) are a received report's (cases/services_intake.py):
+    the case keeps the code the resident was given.
 
     Residents' reports (web, QR, Open311) wait for community staff to register
     them; reports from staff channels (hotline, patrol, alarm, department) are
@@ -430,7 +435,7 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
     # Until registered, the case waits with the community's staff (they triage residents' reports).
     level = AreaKind.COMMUNITY if path["community_id"] else AreaKind.GRID
     case = Case.objects.create(
-        number=next_case_number(now), tracking_code=new_tracking_code(), kind=kind, channel=channel,
+        number=next_case_number(now), tracking_code=tracking_code or new_tracking_code(), kind=kind, channel=channel,
         external_ref=(external_ref or "")[:64], reporter_kind=reporter_kind, reporter=user,
         reporter_name=reporter_name, reporter_phone=reporter_phone, category=category, description=description,
         address=address, building=building, unit=unit, latitude=latitude, longitude=longitude,
@@ -440,6 +445,8 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
     event = _event(case, A.REPORT, actor=user, now=now, to_status=Status.REPORTED, is_public=True,
                    data={"channel": channel})
     _save_photos(case, event, photos, PhotoStage.REPORT, now)
+    for name in stored_photos:
+        CasePhoto.objects.create(case=case, event=event, stage=PhotoStage.REPORT, image=name, uploaded_at=now)
     if kind == CaseKind.MEDIATION:
         mediation = Mediation.objects.create(case=case, parties=_clean_parties(parties))
         if user is not None and channel == Channel.PATROL:

@@ -20,6 +20,17 @@ def escalate_overdue():
 
 
 @shared_task(ignore_result=True)
+def register_intake():
+    """On a report's commit (at most once a second) and by beat: register received reports as cases."""
+    from .services_intake import intake_register_pending
+
+    registered = intake_register_pending()
+    if registered:
+        log.info("registered %d received report(s)", registered)
+    return registered
+
+
+@shared_task(ignore_result=True)
 def deliver_notification(*, delivery_id):
     """Send one outbox row. Failures are recorded on the row and retried by the sweep.
 

@@ -35,10 +35,18 @@ from grid.views import layout_for, mask_phone
 from portal.errors import DomainError
 
 from . import forms as case_forms
-from . import services, workflow
+from . import services, services_intake, workflow
 from .filters import CaseFilter
 from .models import Case, CaseEvent, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
-from .selectors import board_for, case_by_tracking_code, case_detail, cases_visible_to, public_timeline, queue_for
+from .selectors import (
+    board_for,
+    case_by_tracking_code,
+    case_detail,
+    cases_visible_to,
+    intake_by_tracking_code,
+    public_timeline,
+    queue_for,
+)
 from .workflow import HANDLING_ROLES
 
 PAGE_SIZE = 50
@@ -243,15 +251,15 @@ def report(request, building_id=None):
         elif form.is_valid():
             data = form.cleaned_data
             try:
-                case = services.case_report(
+                received = services_intake.intake_receive(
                     category=data["category"], description=data["description"], channel=channel,
                     grid=data["grid"], building=data["building"], reporter_name=data["reporter_name"],
-                    reporter_phone=data["reporter_phone"], photos=_photos(data), now=timezone.now(),
+                    reporter_phone=data["reporter_phone"], photo=data.get("photo"), now=timezone.now(),
                 )
             except DomainError as error:
                 case_forms.add_domain_error(form, error)
             else:
-                return redirect("cases:report_done", code=case.tracking_code)
+                return redirect("cases:report_done", code=received.tracking_code)
         if status == 200:
             status = 400
     return public_page(request, "cases/report.html", {
@@ -264,14 +272,30 @@ def report(request, building_id=None):
 
 @require_GET
 def report_done(request, code):
-    case = case_by_tracking_code(code)
-    if case is None:
+    case, received = _tracked(code)
+    if case is None and received is None:
         return _track_missing(request)
+    found = case or received
     return public_page(request, "cases/report_done.html", {
-        "code": case.tracking_code_display,
-        "track_url": reverse("cases:track", args=[case.tracking_code]),
-        "number": case.number,
+        "code": found.tracking_code_display,
+        "track_url": reverse("cases:track", args=[found.tracking_code]),
+        "number": case.number if case is not None else "",
     })
+
+
+def _tracked(code):
+    """(case, None) for a registered report, (None, intake) for one still being registered, or (None, None).
+
+    The worker deletes the intake row in the transaction that creates its case,
+    so a report registered between the first two reads is found by the third.
+    """
+    case = case_by_tracking_code(code)
+    if case is not None:
+        return case, None
+    received = intake_by_tracking_code(code)
+    if received is not None:
+        return None, received
+    return case_by_tracking_code(code), None
 
 
 @require_GET
@@ -324,7 +348,12 @@ def track_lookup(request):
 @require_GET
 def track(request, code):
     """The reporter's view: status and the public timeline; a rating form once closed."""
-    case = case_by_tracking_code(code)
+    case, received = _tracked(code)
+    if received is not None:
+        return public_page(request, "cases/track_received.html", {
+            "received": received, "code": received.tracking_code_display,
+            "waiting": received.failed_at is None,
+        })
     if case is None:
         return _track_missing(request)
     timeline = public_timeline(case)

@@ -242,6 +242,9 @@ CELERY_BEAT_SCHEDULE = {
     # per-case delayed tasks: Redis redelivers long-delayed tasks after the
     # visibility timeout, and a broker outage must not lose a deadline.
     "cases-escalate-overdue": {"task": "cases.tasks.escalate_overdue", "schedule": 60.0},
+    # Residents' reports are kept in one insert and registered by a worker; each
+    # commit asks for a run, and this catches what a broker outage left waiting.
+    "cases-register-intake": {"task": "cases.tasks.register_intake", "schedule": 10.0},
     "cases-deliver-notifications": {"task": "cases.tasks.deliver_pending_notifications", "schedule": 60.0},
     "volunteers-escalate-unclaimed-orders": {"task": "volunteers.tasks.escalate_unclaimed_orders",
                                              "schedule": 60.0},

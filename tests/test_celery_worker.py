@@ -143,3 +143,25 @@ def test_worker_delivers_notifications(worker, real_broker, make_user):
         1 if first.channel == "inbox" else 0)
     deliver_pending_notifications.apply_async(queue=queue)
     wait_for(lambda: not Delivery.objects.filter(case=case, status=DeliveryStatus.PENDING).exists(), log)
+
+
+def test_worker_registers_received_reports(worker, real_broker):
+    """A resident's report waits as received; the message a commit sends (a second later,
+    as `_kick` asks) makes the worker register it, with the resident's tracking code."""
+    from unittest import mock
+
+    from cases import services_intake
+    from cases.models import Intake
+    from cases.tasks import register_intake
+
+    from .factories import build_city
+
+    queue, log = worker
+    city = build_city()
+    with mock.patch.object(services_intake, "_kick"):  # it would publish to the default queue
+        received = services_intake.intake_receive(category=category(), description="暴露垃圾", channel=Channel.WEB,
+                                                  building=city.building_a)
+    register_intake.apply_async(countdown=services_intake.INTAKE_KICK_SECONDS, queue=queue)
+    wait_for(lambda: Case.objects.filter(tracking_code=received.tracking_code).exists(), log)
+    assert not Intake.objects.exists()
+    assert Case.objects.get(tracking_code=received.tracking_code).status == Status.REPORTED
