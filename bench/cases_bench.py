@@ -64,10 +64,12 @@ def parse_args():
     parser.add_argument("--report-requests", type=int, default=1200)
     parser.add_argument("--bare-requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8, help="client connections in flight")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="gunicorn sync workers serving both the report and the bare view (the image runs 4)")
     parser.add_argument("--sweep-cases", type=int, default=100_000)
     args = parser.parse_args()
     args.only = {part.strip() for part in args.only.split(",") if part.strip()}
-    for name in ("report_requests", "bare_requests", "concurrency", "sweep_cases", "repeat"):
+    for name in ("report_requests", "bare_requests", "concurrency", "sweep_cases", "repeat", "workers"):
         value = getattr(args, name)
         if not 1 <= value <= 1_000_000:
             parser.error(f"--{name.replace('_', '-')} must be between 1 and 1,000,000")
@@ -154,12 +156,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gunicorn(port, url):
+def start_gunicorn(port, url, workers=2):
     env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="bench.settings_bench",
                DATABASE_CONN_MAX_AGE="60", PYTHONPATH=str(ROOT))
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen(
-        [str(gunicorn), "portal.wsgi:application", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+        [str(gunicorn), "portal.wsgi:application", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
          "--worker-class", "sync", "--log-level", "warning", "--timeout", "60"],
         cwd=str(ROOT), env=env, start_new_session=True,
     )
@@ -416,11 +418,11 @@ def intake_bench(args, url):
     staff = _intake_staff(buildings)
     connection.close()  # the server's processes open their own
     port = free_port()
-    print(f"(a) intake: gunicorn, 2 workers on 127.0.0.1:{port}; {args.concurrency} connections in flight",
+    print(f"(a) intake: gunicorn, {args.workers} workers on 127.0.0.1:{port}; {args.concurrency} connections in flight",
           flush=True)
     proc = None
     try:
-        proc = start_gunicorn(port, url)
+        proc = start_gunicorn(port, url, args.workers)
         cookie, token = csrf_pair(port)
         warm_reports = build_report_requests(port, buildings, 40, cookie, token)
         assert _send(port, warm_reports[0]) == 302, "a valid report did not redirect to its tracking code"
@@ -435,11 +437,16 @@ def intake_bench(args, url):
         runs["report"].append(load(port, reports[:half_r], args.concurrency))
         runs["bare"].append(load(port, bare[half_b:], args.concurrency))
         runs["report"].append(load(port, reports[half_r:], args.concurrency))
+        if proc is not None:
+            stop_gunicorn(proc)
+            proc = None
+        registration = register_received()
     finally:
         # Leave the shared database as it was, whatever happened.
         if proc is not None:
             stop_gunicorn(proc)
         deleted = delete_bench_cases(before)
+        dropped = delete_bench_intake()
         _remove_intake_staff(staff)
         purged = purge_broker()
 
@@ -456,9 +463,38 @@ def intake_bench(args, url):
 
     bare_all, report_all = merge(runs["bare"]), merge(runs["report"])
     ratio = round(report_all["requests_per_s"] / bare_all["requests_per_s"], 3)
-    print(f"    cleaned up: {deleted} bench cases deleted; broker {purged}", flush=True)
+    print(f"    cleaned up: {deleted} bench cases and {dropped} received reports deleted; broker {purged}",
+          flush=True)
     return {"bare": bare_all, "report": report_all, "ratio": ratio, "cases_deleted": deleted,
-            "concurrency": args.concurrency, "staff_added": len(staff)}
+            "registration": registration, "concurrency": args.concurrency, "workers": args.workers,
+            "staff_added": len(staff)}
+
+
+def register_received():
+    """What the Celery worker does with the reports the load left: register them as cases,
+    in-process (one worker), timed. Returns the count and the rate."""
+    from cases.models import Intake
+    from cases.services_intake import intake_register_pending
+
+    waiting = Intake.objects.filter(description__startswith=MARK, failed_at__isnull=True).count()
+    started = time.perf_counter()
+    registered = intake_register_pending(limit=waiting)
+    seconds = time.perf_counter() - started
+    left = Intake.objects.filter(description__startswith=MARK).count()
+    print(f"    registration: {registered:,} of {waiting:,} received reports in {seconds:.1f} s "
+          f"({registered / seconds if seconds else 0:.0f} cases/s, one worker); {left} left", flush=True)
+    return {"waiting": waiting, "registered": registered, "seconds": round(seconds, 2),
+            "cases_per_s": round(registered / seconds, 1) if seconds else None, "left": left}
+
+
+def delete_bench_intake():
+    """Received reports the bench left (none once registered; some if it was interrupted)."""
+    from cases.models import Intake
+
+    rows = Intake.objects.filter(description__startswith=MARK)
+    for row in rows.exclude(photo=""):
+        row.photo.delete(save=False)
+    return rows.delete()[0]
 
 
 # --- (b) the escalation sweep ---------------------------------------------------------------
@@ -821,10 +857,14 @@ def print_table(report):
     if intake:
         b, r = intake["bare"], intake["report"]
         met = intake["ratio"] >= TARGETS["intake_ratio"]
-        lines.append((f"public report POST (gunicorn ×2, {intake['concurrency']} conns)",
+        lines.append((f"public report POST (gunicorn ×{intake.get('workers', 2)}, {intake['concurrency']} conns)",
                       f"{r['requests_per_s']:,.0f} req/s, p95 {r['p95_ms']:.0f} ms",
                       f"{b['requests_per_s']:,.0f} req/s, p95 {b['p95_ms']:.0f} ms",
                       f"{intake['ratio']:.2f}", f"≥ 0.25 {'met' if met else 'MISSED'}"))
+        reg = intake.get("registration")
+        if reg and reg.get("cases_per_s"):
+            lines.append(("  then registering them as cases (one worker)",
+                          f"{reg['cases_per_s']:,.0f} cases/s ({reg['registered']:,})", "—", "—", "(no target)"))
     sweep = report.get("sweep")
     if sweep and "portal" in sweep:
         p, raw = sweep["portal"], sweep.get("raw", {})

@@ -108,17 +108,23 @@ def building_label(number, name, address):
     return f"{label}（{address}）" if address else label
 
 
+def _photo_too_large():
+    limit = settings.CASE_PHOTO_MAX_BYTES
+    return gettext("This photo is too large (at most %(mb)s MB).") % {"mb": round(limit / 1024 / 1024, 1)}
+
+
+# Made once: `lazy()` builds a proxy class per call, a cost on every form of the busiest page.
+_too_large = lazy(_photo_too_large, str)
+
+
 class PhotoField(forms.FileField):
     """One optional photo, checked by the service's own validation (image only, size-capped)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", _("Photo"))
-        limit = settings.CASE_PHOTO_MAX_BYTES
         kwargs.setdefault("widget", forms.ClearableFileInput(attrs={
-            "accept": "image/*", "data-max-bytes": limit,
-            "data-too-large": lazy(lambda: gettext("This photo is too large (at most %(mb)s MB).")
-                                   % {"mb": round(limit / 1024 / 1024, 1)}, str)(),
+            "accept": "image/*", "data-max-bytes": settings.CASE_PHOTO_MAX_BYTES, "data-too-large": _too_large(),
         }))
         super().__init__(**kwargs)
 
@@ -223,8 +229,12 @@ class PlaceCascadeMixin:
         value = source.get(name)
         return "" if value is None else str(value)
 
-    def clean_place(self):
-        """(grid, building) from the cascade, checked as one chain in one query; errors on the fields."""
+    def place_ids(self):
+        """({level: id}, building id) as submitted, or (None, None) with the error on the form.
+
+        Only the shape is checked here (every level chosen, each a row id);
+        `clean_place`, or the public report's INSERT, checks the chain.
+        """
         cleaned = self.cleaned_data
         ids = {name: parse_id(cleaned.get(name)) for name, _kind in self.place_levels}
         building_id = parse_id(cleaned.get("building"))
@@ -236,6 +246,13 @@ class PlaceCascadeMixin:
             return None, None
         if any(value is None for value in ids.values()) or (cleaned.get("building") and building_id is None):
             self.add_error("grid", _("This place does not fit the choices above it: choose again."))
+            return None, None
+        return ids, building_id
+
+    def clean_place(self):
+        """(grid, building) from the cascade, checked as one chain in one query; errors on the fields."""
+        ids, building_id = self.place_ids()
+        if ids is None:
             return None, None
         # The grid, under the chosen community, under the chosen street (as far as the cascade goes).
         chain = {"pk": ids["grid"], "kind": AreaKind.GRID, "is_active": True}
@@ -278,22 +295,28 @@ class CategoryField(forms.ChoiceField):
 
     chosen = None
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, read=True, **kwargs):
+        """`read=False`: return the submitted code unread, for a service that checks it itself
+        (the public report's INSERT does, in the same statement)."""
         kwargs.setdefault("label", _("What kind of matter"))
         kwargs.setdefault("choices", lambda: [("", _("— choose —"))] + category_choices())
         super().__init__(**kwargs)
+        self.read = read
         self.error_messages["invalid_choice"] = _("Choose a category from the list.")
 
     def valid_value(self, value):
+        if not self.read:
+            return len(value) <= Category._meta.get_field("code").max_length
         self.chosen = Category.objects.filter(
             Q(parent__isnull=True) | Q(parent__is_active=True), code=value, is_active=True
         ).first()
         return self.chosen is not None
 
     def clean(self, value):
-        """The chosen Category itself (read once, by `valid_value`), or "" when none was chosen."""
+        """The chosen Category itself (read once, by `valid_value`), or "" when none was chosen;
+        with `read=False`, the code."""
         code = super().clean(value)
-        return self.chosen if code else code
+        return self.chosen if code and self.read else code
 
 
 class DescriptionField(forms.CharField):
@@ -310,7 +333,8 @@ class PublicReportForm(UploadsMixin, PlaceCascadeMixin, ReporterFieldsMixin, for
     def __init__(self, *args, building=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fixed_building = building
-        self.fields["category"] = CategoryField()
+        # The category and the place chain are checked by the service's INSERT (one statement).
+        self.fields["category"] = CategoryField(read=False)
         if building is None:
             self.setup_places(roots=Area.objects.all(), start=AreaKind.STREET)
         self.fields["description"] = DescriptionField(
@@ -321,11 +345,16 @@ class PublicReportForm(UploadsMixin, PlaceCascadeMixin, ReporterFieldsMixin, for
         self.fields["reporter_phone"].help_text = _("Only staff see it, to call you back if needed.")
 
     def clean(self):
+        """The place as ids for `services_intake.intake_receive`: grid, building, community, street."""
         cleaned = super().clean()
         if self.fixed_building is not None:
-            cleaned["grid"], cleaned["building"] = None, self.fixed_building
-        else:
-            cleaned["grid"], cleaned["building"] = self.clean_place()
+            cleaned.update(grid=None, building=self.fixed_building.pk, community=None, street=None)
+            return cleaned
+        ids, building_id = self.place_ids()
+        if ids is None:
+            ids = {}
+        cleaned.update(grid=ids.get("grid"), building=building_id, community=ids.get("community"),
+                       street=ids.get("street"))
         return cleaned
 
 

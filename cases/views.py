@@ -253,7 +253,8 @@ def report(request, building_id=None):
             try:
                 received = services_intake.intake_receive(
                     category=data["category"], description=data["description"], channel=channel,
-                    grid=data["grid"], building=data["building"], reporter_name=data["reporter_name"],
+                    grid=data["grid"], building=data["building"], community=data["community"],
+                    street=data["street"], reporter_name=data["reporter_name"],
                     reporter_phone=data["reporter_phone"], photo=data.get("photo"), now=timezone.now(),
                 )
             except DomainError as error:

@@ -97,7 +97,8 @@ def test_the_photo_travels_to_the_case_as_the_same_stripped_file(city):
 
 @pytest.mark.parametrize(("overrides", "code"), [
     ({"channel": Channel.HOTLINE}, "bad_channel"),
-    ({"category": "E0101"}, "unknown_category"),
+    ({"category": "NOPE"}, "unknown_category"),
+    ({"category": ""}, "unknown_category"),
     ({"description": "   "}, "blank"),
     ({"description": "长" * 4001}, "too_long"),
     ({"reporter_phone": "call me<script>"}, "bad_phone"),
@@ -118,6 +119,40 @@ def test_a_street_or_a_merged_grid_is_not_a_place(city):
     city.grid_a2.refresh_from_db()
     with pytest.raises(DomainError):
         receive(city, building=None, grid=city.grid_a2)
+    assert not Intake.objects.exists()
+
+
+@pytest.mark.parametrize("chain", [
+    {"grid": "grid_a", "community": "community_b"},
+    {"grid": "grid_a", "community": "community_a", "street": "street_b"},
+    {"building": "building_b", "grid": "grid_a"},
+    {"building": "building_a", "community": "community_b"},
+    {"building": "building_a", "street": "street_b"},
+    {"grid": "street_a"},
+    {"grid": "district"},
+])
+def test_the_insert_refuses_a_place_off_the_chosen_chain(city, chain):
+    places = {level: getattr(city, name).pk for level, name in chain.items()}
+    with pytest.raises(DomainError) as refused:
+        receive(city, **{"building": None, **places})
+    assert refused.value.code == "bad_place"
+    assert not Intake.objects.exists()
+
+
+def test_the_insert_accepts_the_whole_chain(city):
+    receive(city, building=city.building_a.pk, grid=city.grid_a.pk, community=city.community_a.pk,
+            street=city.street_a.pk)
+    receive(city, building=None, grid=city.grid_a2.pk, community=city.community_a.pk, street=city.street_a.pk)
+    assert list(Intake.objects.order_by("pk").values_list("building_id", "grid_id")) == [
+        (city.building_a.pk, None), (None, city.grid_a2.pk)]
+
+
+def test_a_category_under_a_withdrawn_family_is_refused(city):
+    sub = category("E0101")
+    Category.objects.filter(pk=sub.parent_id).update(is_active=False)
+    with pytest.raises(DomainError) as refused:
+        receive(city, category="E0101")
+    assert refused.value.code == "unknown_category"
     assert not Intake.objects.exists()
 
 
