@@ -235,7 +235,9 @@ class Case(PlacePath):
     reporter_name = models.CharField(_("reporter's name"), max_length=50, blank=True)
     reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
 
-    # Indexed by case_dedupe (category first).
+    # Not indexed: every index is written again by each escalation (the sweep moves
+    # thousands at once), and no page needs the cases of a category across places;
+    # the alarm de-duplication reads a grid's last minutes through case_grid_created.
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases", verbose_name=_("category"),
                                  db_index=False)
     description = models.TextField(_("description"))
@@ -314,8 +316,6 @@ class Case(PlacePath):
                 condition=Q(status__in=CLOCKED_STATUSES, carried_over_at__isnull=True)
                 & ~Q(responsible_level=AreaKind.DISTRICT),
             ),
-            # Alarm de-duplication: same category at the same grid, recently.
-            models.Index(fields=["category", "grid", "created_at"], name="case_dedupe"),
             models.Index(fields=["created_at"], name="case_created"),
             # Dashboards: open cases of a place (any level, the path prefix leading),
             # for overdue counts and the map, without walking the closed millions.
@@ -731,5 +731,5 @@ class Delivery(models.Model):
 
 
 # Dashboard rollups live in their own module; imported here so Django finds the models.
-from .models_intake import Intake  # noqa: E402,F401
+from .models_intake import EscalationNotice, Intake  # noqa: E402,F401
 from .models_rollup import CaseRollup, RollupState  # noqa: E402,F401

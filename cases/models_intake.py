@@ -67,3 +67,24 @@ class Intake(models.Model):
         from .models import display_tracking_code
 
         return display_tracking_code(self.tracking_code)
+
+
+class EscalationNotice(models.Model):
+    """What one batch of the escalation sweep moved, waiting to be worded as notifications.
+
+    The sweep writes this one row in the batch's transaction instead of an outbox
+    row per case and recipient (1.4 per case): a storm of 100,000 overdue cases
+    moves in seconds, and a Celery task (on commit, and the outbox beat) turns
+    each row into the deliveries and deletes it in one transaction, so a crash or
+    a broker outage loses no message and sends none twice.
+    """
+
+    created_at = models.DateTimeField(_("escalated at"))
+    reason = models.CharField(_("reason"), max_length=200)
+    # [[case id, new level, the place at that level], ...]
+    moved = models.JSONField(_("escalated cases"))
+
+    class Meta:
+        verbose_name = _("escalation notice")
+        verbose_name_plural = _("escalation notices")
+        ordering = ["id"]

@@ -52,10 +52,21 @@ def deliver_notifications(*, delivery_ids):
 
 
 @shared_task(ignore_result=True)
-def deliver_pending_notifications():
-    """Beat, every minute: send outbox rows still pending (broker was down, sender failed...)."""
-    from .notifications import deliver_pending
+def expand_escalation_notices():
+    """On the commit of each sweep batch: word its escalations as outbox rows (idempotent)."""
+    from .services import escalation_notices_expand
 
+    return escalation_notices_expand()
+
+
+@shared_task(ignore_result=True)
+def deliver_pending_notifications():
+    """Beat, every minute: word escalations left unworded and send outbox rows still pending
+    (the broker was down, a sender failed...)."""
+    from .notifications import deliver_pending
+    from .services import escalation_notices_expand
+
+    escalation_notices_expand()
     return deliver_pending(now=timezone.now())
 
 

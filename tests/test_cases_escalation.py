@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from cases import services
-from cases.models import Case, CaseEvent, Channel, Delivery, Status
+from cases.models import Case, CaseEvent, Channel, Delivery, EscalationNotice, Status
 from grid.models import AreaKind, Role
 
 from .cases_factories import MONDAY, at, category, fresh_calendar, people, to_status  # noqa: F401
@@ -18,12 +18,13 @@ def patrol(city, people, *, now, code="E0101"):
                                 description="路边暴露垃圾", acting_user=people.worker, now=now)
 
 
-def test_overdue_case_climbs_one_level_with_new_deadline(city, people):
+def test_overdue_case_climbs_one_level_with_new_deadline(city, people, django_capture_on_commit_callbacks):
     friday = at(2026, 11, 27, 16, 0)
     case = patrol(city, people, now=friday)
     assert case.due_at == at(2026, 11, 27, 17, 0)  # 1 working hour to accept
     assert services.escalate_overdue(now=at(2026, 11, 27, 16, 59)) == 0
-    assert services.escalate_overdue(now=at(2026, 11, 27, 17, 1)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.escalate_overdue(now=at(2026, 11, 27, 17, 1)) == 1
     case.refresh_from_db()
     assert (case.status, case.responsible_level, case.assignee) == (Status.DISPATCHED, AreaKind.COMMUNITY, None)
     assert case.escalation_count == 1
@@ -34,10 +35,13 @@ def test_overdue_case_climbs_one_level_with_new_deadline(city, people):
     assert event.data == {"from_level": "grid", "to_level": "community", "by_hand": False}
     # The weekend passes without an escalation.
     assert services.escalate_overdue(now=at(2026, 11, 29, 20, 0)) == 0
-    assert services.escalate_overdue(now=at(2026, 11, 30, 9, 2)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.escalate_overdue(now=at(2026, 11, 30, 9, 2)) == 1
     case.refresh_from_db()
     assert case.responsible_level == AreaKind.STREET
-    # The new level's staff hear about it (inbox, and email where they have one).
+    # The new level's staff hear about it (inbox, and email where they have one): the
+    # batch's commit asked for its notice to be worded (eagerly here).
+    assert not EscalationNotice.objects.exists()
     assert Delivery.objects.filter(case=case, user=people.community).exists()
     assert Delivery.objects.filter(case=case, user=people.street).exists()
 
@@ -216,3 +220,68 @@ def test_management_commands_run_the_sweeps(city, people):
     assert "sent" in out.getvalue()
     assert not Delivery.objects.filter(status="pending", next_attempt_at__lte=at(2030, 1, 1)).exclude(
         channel="chat").exists()
+
+
+def test_escalation_notices_are_worded_once_even_with_the_broker_down(city, people, monkeypatch,
+                                                                      django_capture_on_commit_callbacks):
+    """The sweep keeps one notice per batch; a broker outage leaves it for the outbox beat,
+    and wording it again changes nothing."""
+    from cases import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(tasks.expand_escalation_notices, "apply_async", broker_down)
+    cases = [patrol(city, people, now=MONDAY) for _ in range(4)]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.escalate_overdue(now=at(2026, 11, 23, 10, 30), batch=3) == 4
+    assert EscalationNotice.objects.count() == 2
+    assert not Delivery.objects.filter(case__in=cases, user=people.community).exists()
+
+    from cases.notifications import broker_back
+
+    broker_back()
+    tasks.deliver_pending_notifications.delay()
+    assert not EscalationNotice.objects.exists()
+    mine = Delivery.objects.filter(case__in=cases, user=people.community)
+    assert mine.filter(channel="inbox").count() == 4 and mine.filter(channel="email").count() == 4
+    assert services.escalation_notices_expand() == 0
+    assert mine.count() == 8
+    inbox = mine.filter(channel="inbox").order_by("case_id").first()
+    assert inbox.case.number in inbox.subject and "垃圾" in inbox.body
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_wording_writes_each_notice_once(on_postgres, make_user):
+    from .factories import build_city
+
+    city = build_city()
+    worker = make_user(Role.GRID_WORKER, city.grid_a)
+    staff = make_user(Role.COMMUNITY_STAFF, city.community_a)
+    for i in range(12):
+        services.case_report(category=category(), channel=Channel.PATROL, building=city.building_a,
+                             description=f"垃圾 {i}", acting_user=worker, now=MONDAY)
+    from unittest import mock
+
+    from cases import tasks
+
+    with mock.patch.object(tasks.expand_escalation_notices, "apply_async"):
+        assert services.escalate_overdue(now=at(2026, 11, 23, 10, 30), batch=2) == 12
+    assert EscalationNotice.objects.count() == 6
+    start = threading.Barrier(3, timeout=10)
+    worded = []
+
+    def word():
+        try:
+            start.wait()
+            worded.append(services.escalation_notices_expand())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=word) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(worded) == 12
+    assert Delivery.objects.filter(user=staff, channel="inbox", case__isnull=False).count() == 12

@@ -1,9 +1,11 @@
-"""manage.py deliver_notifications: send every pending outbox row now (what the beat does every minute)."""
+"""manage.py deliver_notifications: word pending escalation notices and send every pending outbox
+row now (what the beat does every minute)."""
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from cases.notifications import broker_back, deliver_pending
+from cases.services import escalation_notices_expand
 
 
 class Command(BaseCommand):
@@ -14,5 +16,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, limit, **options):
         broker_back()
+        escalation_notices_expand()
         sent = deliver_pending(now=timezone.now(), limit=limit)
         self.stdout.write(f"{sent} notification(s) sent")
