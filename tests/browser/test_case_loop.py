@@ -230,3 +230,39 @@ def test_report_without_javascript_still_works(city, new_context, live_server, s
     page.wait_for_url(re.compile(r"/report/done/"))
     case = Case.objects.get()
     assert case.building == city.building_b and case.grid_id == city.grid_b.pk
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_report_still_being_registered_shows_as_received(city, open_page, screenshot_dir, viewport):
+    """Between the report and the worker's registration (a second, or longer with the broker
+    down) the resident's pages say the report is received; then the case appears."""
+    from unittest import mock
+
+    from cases import services_intake
+    from cases.models import Intake
+
+    page = open_page(viewport, phone=viewport is PHONE)
+    page.goto(page.base + reverse("cases:report_building", args=[city.building_a.pk]))
+    page.locator("select[name=category]").select_option("E0101")
+    page.locator("textarea[name=description]").fill("楼道灯坏了三盏，晚上看不清台阶。")
+    with mock.patch.object(services_intake, "_kick"):  # the worker has not come by yet
+        page.locator("form.case-form button.button-primary").click()
+        page.wait_for_url(re.compile(r"/report/done/"))
+    received = Intake.objects.get()
+    expect(page.locator(".tracking-code")).to_have_text(received.tracking_code_display)
+    expect(page.locator("main")).to_contain_text("稍后即在查询页面显示")
+    name = "phone" if viewport is PHONE else "desktop"
+    fits_width(page, viewport["width"])
+    shoot(page, screenshot_dir, f"case-received-1-done-{name}")
+
+    page.goto(page.base + reverse("cases:track", args=[received.tracking_code]))
+    expect(page.locator(".badge-status")).to_have_text("已收件")
+    expect(page.locator("main")).to_contain_text("楼道灯坏了三盏")
+    fits_width(page, viewport["width"])
+    shoot(page, screenshot_dir, f"case-received-2-track-{name}")
+
+    assert services_intake.intake_register_pending() == 1
+    page.reload()
+    case = Case.objects.get(tracking_code=received.tracking_code)
+    expect(page.locator("main")).to_contain_text(case.number)
+    shoot(page, screenshot_dir, f"case-received-3-registered-{name}")
