@@ -8,7 +8,7 @@ Uses DATABASE_URL if set, else postgres://postgres@127.0.0.1:5432/portal_bench
 (the city seeded by bench/run.py). If the database holds no cases, the cases'
 own seeder adds the medium scale's 210,000 (three years of a district).
 
-(a) intake: gunicorn (2 sync workers, 127.0.0.1) serves bench.settings_bench;
+(a) intake: gunicorn (--workers sync workers, default 2, 127.0.0.1) serves bench.settings_bench;
     a client of several processes × threads sends a bounded number of valid
     public reports (POST /report/, CSRF token and all, each creating a case),
     and as many GETs of a bare Django view through the same middleware.
@@ -621,6 +621,11 @@ def sweep_bench(args):
     result = {}
     print(f"(b) sweep: {args.sweep_cases:,} overdue open cases (inserted, rolled back afterwards)", flush=True)
     for mode in ("portal", "raw"):
+        # Each mode starts from a vacuumed table: the intake run's deleted cases and the
+        # other mode's rolled-back row versions would otherwise slow whichever runs later.
+        with connection.cursor() as cursor:
+            for table in ("cases_case", "cases_caseevent"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
         try:
             with transaction.atomic():
                 already = _overdue_count(now)

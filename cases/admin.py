@@ -281,9 +281,14 @@ class IntakeAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        services_intake.intake_retry(intake=obj, acting_user=request.user, category=data.get("category"),
-                                     grid=data.get("grid"), building=data.get("building"))
+        # Only what staff changed: the form shows the row's building, which would otherwise
+        # win over a grid newly chosen beside it.
+        data = {name: form.cleaned_data.get(name) for name in ("category", "grid", "building")
+                if name in form.changed_data}
+        if "grid" in data and "building" not in data and obj.building_id is not None:
+            data["building"] = None
+        services_intake.intake_retry(intake=obj, acting_user=request.user, **{
+            key: value for key, value in data.items() if value is not None})
 
     def response_change(self, request, obj):
         # The row is gone: it is a case now.

@@ -306,7 +306,8 @@ class CategoryField(forms.ChoiceField):
 
     def valid_value(self, value):
         if not self.read:
-            return len(value) <= Category._meta.get_field("code").max_length
+            # NUL cannot reach PostgreSQL's text; it is no code anyway.
+            return len(value) <= Category._meta.get_field("code").max_length and "\x00" not in value
         self.chosen = Category.objects.filter(
             Q(parent__isnull=True) | Q(parent__is_active=True), code=value, is_active=True
         ).first()

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grid.selectors import can_manage_area
 from portal.errors import DomainError
 
 from . import notifications, services
@@ -48,7 +49,7 @@ def intake_receive(*, category, description, channel, grid=None, building=None, 
     `category` is a code (or a Category); the place is a `building` or a `grid`
     (ids or instances), and the `community` and `street` the resident chose
     above it, if any, which it must lie under. The category must be active and
-    the grid active; all of it is checked by the INSERT itself (one statement,
+    the place an active grid or a building in one; all of it is checked by the INSERT itself (one statement,
     `_insert_checked`). Refusals are DomainErrors, as from `case_report`, and
     nothing is saved then.
     """
@@ -91,7 +92,7 @@ def _pk(value):
 
 # The report, its category and its place in one statement: the row is written only
 # if the category is active (and its family head too) and the place is an active
-# grid (or community) under the community and street given. The public report page
+# grid (or a building in one) under the community and street given. The public report page
 # is the busiest write the portal has; this keeps it to one round trip.
 _INSERT = """
     INSERT INTO cases_intake (tracking_code, received_at, channel, category_id, grid_id, building_id,
@@ -103,7 +104,7 @@ _INSERT = """
     CROSS JOIN {place_from}
     JOIN grid_area above ON above.id = g.parent_id
     WHERE cat.code = %(code)s AND cat.is_active AND (cat.parent_id IS NULL OR head.is_active)
-      AND g.is_active AND g.kind IN ('grid', 'community') {place_where}
+      AND g.is_active AND g.kind = 'grid' {place_where}
     RETURNING id
 """
 
@@ -120,11 +121,11 @@ def _insert_checked(intake, code, place):
         place_from = "grid_area g"
         wheres = ["g.id = %(grid)s"]
         grid_value, building_value = "g.id", "NULL"
-    # The community and street chosen above the grid (a community-level place is its own community).
+    # The community and street chosen above the grid.
     if place["community"] is not None:
-        wheres.append("(g.parent_id = %(community)s AND g.kind = 'grid' OR g.id = %(community)s)")
+        wheres.append("g.parent_id = %(community)s")
     if place["street"] is not None:
-        wheres.append("(above.parent_id = %(street)s AND g.kind = 'grid' OR g.parent_id = %(street)s)")
+        wheres.append("above.parent_id = %(street)s")
     sql = _INSERT.format(grid_value=grid_value, building_value=building_value, place_from=place_from,
                          place_where="".join(f" AND {w}" for w in wheres))
     fields = {f.attname: f for f in Intake._meta.concrete_fields}
@@ -229,12 +230,22 @@ def _register(intake):
     except DomainError as error:
         _fail(intake, str(error))
         return 0
-    except IntegrityError:
+    except IntegrityError as error:
         # Registered already (SQLite has no SKIP LOCKED: two runs can read the same row)?
         if not Case.objects.filter(tracking_code=intake.tracking_code, created_at=intake.received_at,
                                    description=intake.description).exists():
-            raise
+            log.exception("received report %s: integrity error while registering", intake.pk)
+            _fail(intake, _("It could not be registered (%(error)s); place it by hand.")
+                  % {"error": type(error).__name__})
+            return 0
         Intake.objects.filter(pk=intake.pk).delete()
+        return 0
+    except Exception as error:  # noqa: BLE001 — one bad row must not stop every later report
+        # The savepoint is rolled back; mark the row so the next run goes on to the others
+        # and staff see it under Received reports.
+        log.exception("received report %s: unexpected error while registering", intake.pk)
+        _fail(intake, _("It could not be registered (%(error)s); place it by hand.")
+              % {"error": type(error).__name__})
         return 0
     Intake.objects.filter(pk=intake.pk).delete()
     return 1
@@ -267,12 +278,17 @@ def intake_retry(*, intake, acting_user, category=None, grid=None, building=None
     row = intakes_visible_to(acting_user).select_for_update(of=("self",)).filter(pk=intake.pk).first()
     if row is None:
         raise DomainError(_("This report has been registered already or is not yours to place."), code="gone")
+    if building is not None and grid is not None and building.grid_id != grid.pk:
+        raise DomainError(_("That building is not in the chosen grid."), code="bad_place")
     if category is not None:
         row.category = category
     if building is not None:
         row.building, row.grid = building, None
     elif grid is not None:
         row.grid, row.building = grid, None
+    place = row.building.grid if row.building_id else row.grid
+    if not can_manage_area(acting_user, place):
+        raise DomainError(_("You may not report for this place."), code="forbidden")
     case = _case_from(row)
     Intake.objects.filter(pk=row.pk).delete()
     return case

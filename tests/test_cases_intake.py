@@ -609,6 +609,12 @@ def test_hotline_street_staff_cannot_pick_another_street(client, city, people):
     assert client.post(reverse("cases:hotline"), hotline_data(city, street=city.street_a.pk)).status_code == 302
 
 
+def test_a_nul_in_the_category_is_a_400_not_a_500(client, city):
+    response = post_report(client, REPORT, report_data(city, category="E01\x00"))
+    assert response.status_code == 400
+    assert not Intake.objects.exists() and not Case.objects.exists()
+
+
 def test_an_incomplete_chain_is_refused(client, city):
     response = post_report(client, REPORT, report_data(city, street=None))
     assert response.status_code == 400 and "does not fit" in text_of(response)

@@ -130,6 +130,10 @@ def test_a_street_or_a_merged_grid_is_not_a_place(city):
     {"building": "building_a", "street": "street_b"},
     {"grid": "street_a"},
     {"grid": "district"},
+    # A community is no grid, and no level may stand in for the one above it.
+    {"grid": "community_a"},
+    {"grid": "grid_a", "community": "grid_a"},
+    {"grid": "grid_a", "community": "community_a", "street": "community_a"},
 ])
 def test_the_insert_refuses_a_place_off_the_chosen_chain(city, chain):
     places = {level: getattr(city, name).pk for level, name in chain.items()}
@@ -322,3 +326,40 @@ def test_concurrent_workers_register_each_report_once(on_postgres):
     assert set(Case.objects.values_list("tracking_code", flat=True)) == codes
     assert not Intake.objects.exists()
     assert CaseEvent.objects.filter(action=CaseEvent.Action.REPORT).count() == 30
+
+
+def test_a_report_that_breaks_the_worker_is_set_aside_and_the_rest_go_on(city, settings):
+    """Not only refusals: any error registering one row marks it for staff, so it does not
+    stand first in line for ever."""
+    broken = receive(city, photo=png())
+    (settings.MEDIA_ROOT / Intake.objects.get(pk=broken.pk).photo.name).unlink()
+    fine = receive(city)
+    assert services_intake.intake_register_pending() == 1
+    assert Case.objects.filter(tracking_code=fine.tracking_code).exists()
+    left = Intake.objects.get()
+    assert left.pk == broken.pk and left.failed_at is not None and "place it by hand" in left.failure
+    assert services_intake.intake_register_pending() == 0
+
+
+def test_staff_may_not_place_a_report_outside_their_places(city, people):
+    row = receive(city)
+    with pytest.raises(DomainError) as refused:
+        services_intake.intake_retry(intake=row, acting_user=people.community, grid=city.grid_b)
+    assert refused.value.code == "forbidden"
+    with pytest.raises(DomainError) as refused:
+        services_intake.intake_retry(intake=row, acting_user=people.community, grid=city.grid_a2,
+                                     building=city.building_a)
+    assert refused.value.code == "bad_place"
+    assert Intake.objects.filter(pk=row.pk).exists() and not Case.objects.exists()
+
+
+def test_in_the_admin_a_new_grid_replaces_the_building(city, people):
+    row = receive(city)
+    staff = Client(headers={"Accept-Language": "en"})
+    staff.force_login(people.community)
+    url = reverse("admin:cases_intake_change", args=[row.pk])
+    # The form shows the row's building; staff choose another grid and leave the building as shown.
+    response = staff.post(url, {"category": category().pk, "grid": city.grid_a2.pk, "building": city.building_a.pk})
+    assert response.status_code == 302
+    case = Case.objects.get(tracking_code=row.tracking_code)
+    assert (case.grid_id, case.building_id) == (city.grid_a2.pk, None)
