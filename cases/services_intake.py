@@ -235,8 +235,7 @@ def _register(intake):
         if not Case.objects.filter(tracking_code=intake.tracking_code, created_at=intake.received_at,
                                    description=intake.description).exists():
             log.exception("received report %s: integrity error while registering", intake.pk)
-            _fail(intake, _("It could not be registered (%(error)s); place it by hand.")
-                  % {"error": type(error).__name__})
+            _fail_unexpected(intake, error)
             return 0
         Intake.objects.filter(pk=intake.pk).delete()
         return 0
@@ -244,8 +243,7 @@ def _register(intake):
         # The savepoint is rolled back; mark the row so the next run goes on to the others
         # and staff see it under Received reports.
         log.exception("received report %s: unexpected error while registering", intake.pk)
-        _fail(intake, _("It could not be registered (%(error)s); place it by hand.")
-              % {"error": type(error).__name__})
+        _fail_unexpected(intake, error)
         return 0
     Intake.objects.filter(pk=intake.pk).delete()
     return 1
@@ -260,6 +258,10 @@ def _case_from(intake):
         stored_photos=[intake.photo.name] if intake.photo else (), tracking_code=intake.tracking_code,
         now=intake.received_at,
     )
+
+
+def _fail_unexpected(intake, error):
+    _fail(intake, _("It could not be registered (%(error)s); place it by hand.") % {"error": type(error).__name__})
 
 
 def _fail(intake, reason):
