@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Max, Sum
@@ -41,12 +42,21 @@ from residents.participation.models import (
 )
 
 
-@pytest.fixture
-def demo(db, monkeypatch):
+from .clock import FROZEN, HARD_DATES
+
+
+def seed_demo(monkeypatch):
     monkeypatch.setattr(seed_city, "SEEDER_APPS", ("residents", "cases", "participation"))
     out = StringIO()
     call_command("seed_city", scale="demo", seed=4, stdout=out)
     return out.getvalue()
+
+
+@pytest.fixture
+def demo(db, monkeypatch):
+    """The demo city seeded at a fixed moment; the clock stays there (ticking) for the test."""
+    with time_machine.travel(FROZEN, tick=True):
+        yield seed_demo(monkeypatch)
 
 
 def communities():
@@ -176,6 +186,20 @@ def test_the_timeline_replays_the_workflow_tables_to_the_stored_state(demo):
         assert track.publication_ends_at - track.published_at >= PUBLICATION_MIN
     # Every deadline still lies ahead: the sweep finds nothing to escalate in a fresh demo.
     assert services.escalate_overdue(now=now) == 0
+
+
+@pytest.mark.parametrize("moment", HARD_DATES)
+def test_a_fresh_seed_leaves_nothing_overdue_whatever_the_date(db, monkeypatch, moment):
+    """Seeded at any moment (holiday edges, a 调休 Saturday, past the shipped holiday data),
+    every participation deadline lies ahead: the sweep has nothing to escalate."""
+    with time_machine.travel(moment, tick=False):
+        seed_demo(monkeypatch)
+        now = timezone.now()
+        assert Track.objects.exclude(stage=TrackStage.DONE).exclude(due_at=None).count() > 0
+        late = list(Track.objects.exclude(stage=TrackStage.DONE).filter(due_at__lte=now)
+                    .values_list("stage", "due_at"))
+        assert late == []
+        assert services.escalate_overdue(now=now) == 0
 
 
 def test_the_seeded_rows_take_the_next_service_call(demo):

@@ -281,8 +281,10 @@ class Planner:
         self.event(opened, "track.open", staff, track=row["id"])
         at = opened
         targets = dict(zip(TRACK_STEPS, TRACK_STAGES[1:5]))
-        for step in TRACK_STEPS[:steps]:
-            at = min(at + timedelta(days=9), last)
+        for number, step in enumerate(TRACK_STEPS[:steps], start=1):
+            # The stage's own step lands on `last`, so its deadline is counted from there and
+            # still lies ahead of `now` whatever the date (holidays and weekends included).
+            at = last if number == steps else min(at + timedelta(days=9), last)
             if step != "decide":
                 self.move("track", row, step, targets[step], at, staff, note=TRACK_NOTES[step], state="stage",
                           due_at=self.due(at, 10))
