@@ -8,7 +8,15 @@ from grid.integrity import tree_problems
 from .factories import build_city, user_with_post
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock", default=os.environ.get("PORTAL_TEST_CLOCK", ""),
+        help="run the whole session with the clock set to this ISO datetime (it keeps ticking); "
+             "scripts/test-dates uses it to run the suite on holiday edges. Default: the real clock.")
+
+
 def pytest_configure(config):
+    _travel_to(config.getoption("clock"))
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from portal.celery import app
 
@@ -16,6 +24,71 @@ def pytest_configure(config):
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     _serialized_rollback_after_post_migrate()
+    _flush_past_append_only_triggers()
+
+
+_traveller = None
+
+
+def _travel_to(moment):
+    """Move this process's clock to `moment` for the session (time-machine patches time.time,
+    datetime.now and friends at the C level, so Django, Celery's eager tasks and the factories all
+    see it). Browsers and real Celery workers in other processes keep the real clock."""
+    global _traveller
+    if not moment:
+        return
+    import datetime
+
+    import time_machine
+
+    when = datetime.datetime.fromisoformat(moment)
+    if when.tzinfo is None:
+        raise pytest.UsageError(f"--clock needs a time zone offset, e.g. {moment}+08:00")
+    _traveller = time_machine.travel(when, tick=True)
+    _traveller.start()
+
+
+def pytest_report_header(config):
+    header = f"database: {settings.DATABASES['default']['ENGINE']}  broker: {settings.CELERY_BROKER_URL}"
+    if _traveller is not None:
+        header += f"\nclock set to {config.getoption('clock')} (ticking)"
+    return header
+
+
+def _flush_past_append_only_triggers():
+    """Let the flush after a transactional test empty append-only tables on SQLite, and leave
+    every trigger as it found it.
+
+    SQLite's flush deletes row by row, which the append-only triggers refuse (PostgreSQL
+    truncates, which row triggers do not see). Each trigger is read from sqlite_master, dropped
+    for the flush and recreated from its own SQL afterwards, so no test runs without the
+    triggers the migrations made, whatever the order.
+    """
+    from django.db import connections
+    from django.test.testcases import TransactionTestCase
+
+    flush = TransactionTestCase._fixture_teardown
+
+    def _fixture_teardown(self):
+        saved = {}
+        for alias in self._databases_names(include_mirrors=False):
+            connection = connections[alias]
+            if connection.vendor != "sqlite":
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                saved[alias] = cursor.fetchall()
+                for name, _sql in saved[alias]:
+                    cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+        try:
+            flush(self)
+        finally:
+            for alias, triggers in saved.items():
+                with connections[alias].cursor() as cursor:
+                    for _name, sql in triggers:
+                        cursor.execute(sql)
+
+    TransactionTestCase._fixture_teardown = _fixture_teardown
 
 
 def _serialized_rollback_after_post_migrate():
@@ -42,10 +115,6 @@ def _serialized_rollback_after_post_migrate():
     BaseDatabaseCreation.deserialize_db_from_string = deserialize_db_from_string
 
 
-def pytest_report_header(config):
-    return f"database: {settings.DATABASES['default']['ENGINE']}  broker: {settings.CELERY_BROKER_URL}"
-
-
 @pytest.fixture
 def city(db):
     return build_city()
@@ -63,6 +132,21 @@ def assert_trees_sound():
         assert problems == [], problems
 
     return check
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that asks for PostgreSQL carries the `postgres` marker, so `-m "not postgres"`
+    and the skip summary agree with what really needs the server."""
+    for item in items:
+        if "on_postgres" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_marker_means_postgres(request):
+    """…and a test marked `postgres` skips, with its reason, where the database is not PostgreSQL."""
+    if request.node.get_closest_marker("postgres"):
+        request.getfixturevalue("on_postgres")
 
 
 @pytest.fixture
