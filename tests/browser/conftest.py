@@ -13,21 +13,28 @@ from ..conftest import BROWSER
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
-# Playwright's sync API keeps an asyncio loop running in the main thread from
-# its first use to the end of the session, and Django refuses ORM calls while a
-# loop runs, in these tests and in every test after them. The tests (and the
-# database flushes between them) are plain synchronous code, so the guard is a
-# false alarm; it has to be off for the whole session, not per test.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    # Browser tests run last, whatever order another plugin chose for the rest: Playwright's
+    # sync API keeps an asyncio loop running in the main thread from its first use to the end
+    # of the session, and Django then refuses ORM calls (see allow_orm_beside_playwright).
+    items.sort(key=lambda item: "browser" in item.keywords)
     if Path(BROWSER).exists():
         return
     skip = pytest.mark.skip(reason=f"no chromium at {BROWSER}: apt-get install -y chromium fonts-noto-cjk")
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def allow_orm_beside_playwright():
+    """From the first browser test on, Playwright's loop runs in the main thread and Django's
+    async guard would refuse every ORM call, including the flush between tests. The tests are
+    plain synchronous code, so the guard is a false alarm; it is switched off only here, and
+    the browser tests run after all others (pytest_collection_modifyitems above)."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture(scope="session")

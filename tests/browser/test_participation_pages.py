@@ -7,7 +7,6 @@ must fit the phone width, raise no CSP violation, show Chinese, and the public b
 must not show a resident's name.
 """
 
-import importlib
 import io
 
 import pytest
@@ -26,25 +25,6 @@ DESKTOP = {"width": 1280, "height": 900}
 SHOTS = SCREENSHOTS / "participation"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-APPEND_ONLY = ("residents.migrations.0002_immutable_history_and_tags",
-               "residents.participation.migrations.0002_append_only_timeline")
-
-
-@pytest.fixture(autouse=True)
-def flushable_history(live_server):
-    """SQLite flushes row by row, which append-only triggers refuse: drop them just before the flush."""
-    from django.db import connection
-
-    modules = [importlib.import_module(name) for name in APPEND_ONLY]
-    if connection.vendor == "sqlite":
-        with connection.schema_editor() as editor:
-            for triggers in modules:
-                triggers.add_triggers(None, editor)
-    yield
-    if connection.vendor == "sqlite":
-        with connection.schema_editor() as editor:
-            for triggers in modules:
-                triggers.drop_triggers(None, editor)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ test-artifacts/screenshots/ for a person to look at.
 """
 
 import datetime
-import importlib
 
 import pytest
 from django.urls import reverse
@@ -27,27 +26,6 @@ ID_NUMBER = valid_id_number(area="110105", birth=datetime.date(1941, 8, 15), ser
 PHONE_NUMBER = "13912345678"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def flushable_history(live_server):
-    """Let the flush after each transactional test empty the append-only tables.
-
-    On SQLite the flush deletes row by row, which the append-only triggers
-    refuse; they are dropped at teardown, just before the flush, and put back
-    before the next test. PostgreSQL flushes with TRUNCATE, which row triggers
-    do not see.
-    """
-    from django.db import connection
-
-    triggers = importlib.import_module("residents.migrations.0002_immutable_history_and_tags")
-    if connection.vendor == "sqlite":
-        with connection.schema_editor() as editor:
-            triggers.add_triggers(None, editor)
-    yield
-    if connection.vendor == "sqlite":
-        with connection.schema_editor() as editor:
-            triggers.drop_triggers(None, editor)
 
 
 @pytest.fixture

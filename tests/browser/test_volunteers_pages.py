@@ -5,7 +5,6 @@ violation, and show an open order's phone only masked. A claim, then "done",
 runs through the real buttons. Screenshots go to test-artifacts/screenshots/.
 """
 
-import importlib
 from datetime import timedelta
 
 import pytest
@@ -24,22 +23,6 @@ DESKTOP = {"width": 1280, "height": 800}
 RESIDENT_PHONE = "13912345678"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def flushable_books(live_server):
-    """The flush after a transactional test deletes row by row on SQLite, which the
-    ledger's append-only triggers refuse: drop them just before, put them back after."""
-    from django.db import connection
-
-    triggers = importlib.import_module("volunteers.migrations.0002_ledger_triggers")
-    if connection.vendor == "sqlite":
-        with connection.schema_editor() as editor:
-            triggers.add_triggers(None, editor)
-    yield
-    if connection.vendor == "sqlite":
-        with connection.schema_editor() as editor:
-            triggers.drop_triggers(None, editor)
 
 
 @pytest.fixture
