@@ -43,10 +43,24 @@ ensure_venv() {
   # Reinstall only when the dependency list changed.
   local stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
   if [ ! -f "$stamp" ]; then
-    say "Installing dependencies into .venv"
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[test]"
+    say "Upgrading pip in .venv"
+    pip_quietly install --upgrade pip
+    say "Installing the portal and its dependencies into .venv (the first time takes about two minutes)"
+    pip_quietly install --progress-bar off -e ".[test]"
     rm -f .venv/.installed-*
     touch "$stamp"
+    say "Dependencies installed"
+  else
+    say "Dependencies are up to date (.venv)"
   fi
+}
+
+# pip's own progress, one line per package, without the notices some machines' pip
+# configuration prints for every package (unreachable extra indexes).
+pip_quietly() {
+  local status=0
+  .venv/bin/python -m pip "$@" > >(grep --line-buffered -v -e "^WARNING: Location '.*' is ignored" \
+    -e "^ *Requirement already satisfied") 2>&1 || status=$?
+  wait  # for the filter to print its last lines
+  return "$status"
 }
