@@ -23,7 +23,7 @@ from volunteers.models import Order
 
 from ..factories import UserFactory, build_city, user_with_post
 from .conftest import SCREENSHOTS
-from .test_volunteers_pages import fits_width, flushable_books, sign_in  # noqa: F401 (autouse fixture)
+from .test_volunteers_pages import fits_width, sign_in
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
