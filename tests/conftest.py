@@ -143,6 +143,20 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _clock_marker(request):
+    """`@pytest.mark.clock(moment)` runs the test with the clock at `moment` (ticking), for tests
+    whose data is dated by constants (MONDAY, NOW) while the code under test asks for now."""
+    marker = request.node.get_closest_marker("clock")
+    if marker is None:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(marker.args[0], tick=True):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _postgres_marker_means_postgres(request):
     """…and a test marked `postgres` skips, with its reason, where the database is not PostgreSQL."""
     if request.node.get_closest_marker("postgres"):

@@ -13,6 +13,9 @@ from cases.models import Delivery, DeliveryChannel, DeliveryStatus, Notification
 
 from .cases_factories import MONDAY, fresh_calendar, people, resident_report, to_status  # noqa: F401
 
+# Rows are dated MONDAY and the on-commit deliveries ask for now: the clock stands there too.
+pytestmark = pytest.mark.clock(MONDAY + timedelta(minutes=5))
+
 
 class Boom:
     channel = DeliveryChannel.INBOX

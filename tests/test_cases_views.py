@@ -9,6 +9,7 @@ domain comes back as a message, never a 500; lists keep a flat query count.
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
@@ -20,6 +21,9 @@ from cases import services
 from cases.models import Case, CaseEvent, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
 
 from .cases_factories import MONDAY, fresh_calendar, people, png, resident_report, to_status  # noqa: F401
+
+# Cases are moved at MONDAY and the pages ask for now: the clock stands just after.
+pytestmark = pytest.mark.clock(MONDAY + timedelta(hours=2))
 
 PHONE = "13800000000"  # the reporter's phone in resident_report
 

@@ -21,6 +21,8 @@ from .factories import UserFactory
 
 NOVEMBER = {"period": "custom", "first": "2026-11-01", "last": "2026-11-30"}
 NOW = at(2026, 11, 30, 23, 55)
+# The rollups are built at NOW and the pages count "overdue" at now: the clock stands at NOW.
+pytestmark = pytest.mark.clock(NOW)
 
 
 @pytest.fixture

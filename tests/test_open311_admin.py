@@ -1,5 +1,7 @@
 """cases/open311/admin.py: staff issue keys (shown once) and revoke them, scoped by the tree."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -8,8 +10,12 @@ from cases.open311.models import ApiClient, hash_key
 from cases.open311.selectors import client_by_key
 from grid.models import Role
 
+from .cases_factories import MONDAY
 from .factories import user_with_post
 from .open311_factories import issue
+
+# Keys are issued at MONDAY and revoked or used at now: the clock stands just after.
+pytestmark = pytest.mark.clock(MONDAY + timedelta(hours=1))
 
 
 def url(view, *args):

@@ -13,8 +13,11 @@ from cases.open311.models import ServiceRequest
 from cases.open311.views import PAGE_SIZE_MAX
 from grid.models import Building
 
-from .cases_factories import category, resident_report
+from .cases_factories import MONDAY, category, resident_report
 from .open311_factories import CODE, issue, other_client, street_client, with_questions  # noqa: F401
+
+# Keys are issued at MONDAY and revoked or used at now: the clock stands just after.
+pytestmark = pytest.mark.clock(MONDAY + timedelta(hours=1))
 
 REQUEST_FIELDS = ["service_request_id", "status", "status_notes", "service_name", "service_code", "description",
                   "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
