@@ -11,12 +11,12 @@ from .data import categories as category_data
 from .data import holidays as holiday_data
 
 
-def _model(apps, name):
+def _model(apps, name, app_label="cases"):
     if apps is None:
         from django.apps import apps as live
 
-        return live.get_model("cases", name)
-    return apps.get_model("cases", name)
+        return live.get_model(app_label, name)
+    return apps.get_model(app_label, name)
 
 
 def load_categories(apps=None):
@@ -51,8 +51,10 @@ def _limits(dispatch, accept, handle):
 
 def load_calendar(apps=None):
     """Working periods (only into an empty table) and the shipped holidays/调休 days (missing dates only)."""
-    WorkingPeriod = _model(apps, "WorkingPeriod")
-    CalendarDay = _model(apps, "CalendarDay")
+    # Migration 0002 runs this in the state of its time, when the calendar was the cases app's.
+    label = "cases" if apps is not None else "workcalendar"
+    WorkingPeriod = _model(apps, "WorkingPeriod", label)
+    CalendarDay = _model(apps, "CalendarDay", label)
     created = 0
     if not WorkingPeriod.objects.exists():
         for starts, ends in holiday_data.PERIODS:
@@ -63,7 +65,7 @@ def load_calendar(apps=None):
     CalendarDay.objects.bulk_create(new)
     created += len(new)
     if apps is None and created:
-        from .calendar import invalidate
+        from portal.workcalendar.calendar import invalidate
 
         invalidate()
     return created
@@ -155,8 +157,8 @@ def seed(*, scale, rng, stdout, now):
 
     from grid import seeding
     from grid.models import Area, AreaKind, Building, Post, Role, Unit
+    from portal.workcalendar import calendar as working_calendar
 
-    from . import calendar as working_calendar
     from .models import Case, CaseEvent, CaseNumberCounter, Category, Mediation
 
     load_reference_data()

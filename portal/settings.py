@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "mptt",
     "django_filters",
+    "portal.workcalendar",
     "grid",
     "cases",
     "cases.open311",

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cases import calendar as wc
-from cases.calendar import add_working_time, working_minutes_between
 from cases.data import holidays
-from cases.models import CalendarDay, DayKind, TimeUnit, WorkingPeriod
+from portal.workcalendar import calendar as wc
+from portal.workcalendar.calendar import add_working_time, working_minutes_between
+from portal.workcalendar.models import CalendarDay, DayKind, TimeUnit, WorkingPeriod
 
 from .cases_factories import TZ, at, fresh_calendar  # noqa: F401
 
@@ -170,3 +170,22 @@ def test_adding_then_measuring_gives_back_the_minutes(start, minutes):
     assert SNAPSHOT.is_working_day(local.date())
     clock = local.hour * 60 + local.minute
     assert any(a < clock <= b for a, b in SNAPSHOT.periods)
+
+
+def test_the_calendar_imports_nothing_above_portal():
+    """The bottom layer: cases, participation and volunteers use it, never the other way round."""
+    import ast
+    from pathlib import Path
+
+    import portal.workcalendar
+
+    above = {"grid", "cases", "residents", "volunteers"}
+    for path in Path(portal.workcalendar.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            assert not {name.split(".")[0] for name in names} & above, (path, names)

@@ -1,4 +1,4 @@
-"""Working time in Asia/Shanghai: every case deadline is computed here.
+"""Working time in Asia/Shanghai: every deadline (cases, participation, volunteers' orders) is computed here.
 
 Monday to Friday are working days unless a CalendarDay marks a holiday; a
 weekend date with a 调休 (workday) row is a working day. Each working day has
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from .models import CalendarDay, DayKind, TimeUnit, WorkingPeriod
 
 TZ = ZoneInfo("Asia/Shanghai")
-VERSION_KEY = "cases:calendar:version"
+VERSION_KEY = "workcalendar:version"
 CHECK_SECONDS = 10
 # Deadlines further out than this mean the calendar has no working days left.
 HORIZON_DAYS = 3 * 366
