@@ -2,21 +2,20 @@
 
 `load_reference_data()` is idempotent: it creates what is missing and never
 overwrites what staff changed. Migration 0002 runs it, so every database
-(tests included) has the categories and the 2025–2026 holidays.
+(tests included) has the categories; the holidays come from workcalendar 0003.
 """
 
-from datetime import time
+from portal.workcalendar.services import calendar_load_defaults
 
 from .data import categories as category_data
-from .data import holidays as holiday_data
 
 
-def _model(apps, name, app_label="cases"):
+def _model(apps, name):
     if apps is None:
         from django.apps import apps as live
 
-        return live.get_model(app_label, name)
-    return apps.get_model(app_label, name)
+        return live.get_model("cases", name)
+    return apps.get_model("cases", name)
 
 
 def load_categories(apps=None):
@@ -49,30 +48,17 @@ def _limits(dispatch, accept, handle):
     }
 
 
-def load_calendar(apps=None):
-    """Working periods (only into an empty table) and the shipped holidays/调休 days (missing dates only)."""
-    # Migration 0002 runs this in the state of its time, when the calendar was the cases app's.
-    label = "cases" if apps is not None else "workcalendar"
-    WorkingPeriod = _model(apps, "WorkingPeriod", label)
-    CalendarDay = _model(apps, "CalendarDay", label)
-    created = 0
-    if not WorkingPeriod.objects.exists():
-        for starts, ends in holiday_data.PERIODS:
-            WorkingPeriod.objects.create(starts=time.fromisoformat(starts), ends=time.fromisoformat(ends))
-            created += 1
-    existing = set(CalendarDay.objects.values_list("date", flat=True))
-    new = [CalendarDay(date=d, kind=kind, name=name) for d, kind, name in holiday_data.DAYS if d not in existing]
-    CalendarDay.objects.bulk_create(new)
-    created += len(new)
-    if apps is None and created:
-        from portal.workcalendar.calendar import invalidate
-
-        invalidate()
-    return created
-
-
 def load_reference_data(apps=None):
-    return load_categories(apps) + load_calendar(apps)
+    """The categories, and outside migrations the working calendar's defaults too.
+
+    Migration 0002 calls this with the state of its time. It used to load the
+    calendar there as well (hand-typed 2025–2026 holidays); a new database now
+    gets its calendar from the chinese-calendar package in workcalendar 0003.
+    """
+    created = load_categories(apps)
+    if apps is None:
+        created += calendar_load_defaults()
+    return created
 
 
 # --- seeded cases (manage.py seed_city) --------------------------------------------------

@@ -6,8 +6,9 @@ posts, so its admin is registered here; grid/admin.py imports this module.
 """
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
-from portal.workcalendar.models import CalendarDay, WorkingPeriod
+from portal.workcalendar.models import CalendarDay, DaySource, WorkingPeriod
 
 from .admin import is_manager
 from .models import Role
@@ -47,7 +48,26 @@ class WorkingPeriodAdmin(ReferenceDataAdmin):
 
 @admin.register(CalendarDay)
 class CalendarDayAdmin(ReferenceDataAdmin):
-    list_display = ("date", "kind", "name")
-    list_filter = ("kind",)
+    """Holidays and 调休 days. `manage.py sync_holidays` fills them from the chinese-calendar
+    package; a row saved here becomes staff's, and the sync leaves it alone from then on."""
+
+    list_display = ("date", "kind", "name", "source")
+    list_filter = ("kind", "source")
     date_hierarchy = "date"
     ordering = ("-date",)
+    readonly_fields = ("source",)
+    fieldsets = ((None, {
+        "fields": ("date", "kind", "name", "source"),
+        "description": gettext_lazy(
+            "For a year the chinese-calendar package does not have yet, enter the State Council General "
+            "Office's notice (国务院办公厅关于部分节假日安排的通知, out around November) one day per row: every "
+            "day off of each holiday as a public holiday, weekend days of the break and 1 January included, "
+            "and every weekend day worked in exchange as a working day in exchange (调休). Rows saved here are "
+            "staff's: sync_holidays never changes or removes them (a package row deleted here comes back at "
+            "the next sync)."),
+    }),)
+
+    def save_model(self, request, obj, form, change):
+        # Staff's rows win over the package (see DaySource): an edited package row becomes staff's.
+        obj.source = DaySource.STAFF
+        super().save_model(request, obj, form, change)

@@ -49,3 +49,25 @@ def test_content_types_and_permissions_carry_the_new_label():
     assert ContentType.objects.get_for_model(CalendarDay).app_label == "workcalendar"
     assert not ContentType.objects.filter(app_label="cases", model__in=["calendarday", "workingperiod"]).exists()
     assert Permission.objects.filter(content_type__app_label="workcalendar", codename="change_calendarday").exists()
+
+
+def test_a_package_row_saved_in_the_admin_becomes_staffs(people):
+    from portal.workcalendar.models import DayKind, DaySource
+
+    day = CalendarDay.objects.get(date=date(2026, 10, 10))
+    assert day.source == DaySource.PACKAGE
+    official = browser(people.district)
+    form = official.get(url("calendarday", "change", day.pk))
+    assert "sync_holidays never changes or removes them" in form.text  # the help for entering a year by hand
+    official.post(url("calendarday", "change", day.pk), {"date": "2026-10-10", "kind": "holiday", "name": "本市调整",
+                                                          "source": "package"})
+    day.refresh_from_db()
+    assert (day.kind, day.name, day.source) == (DayKind.HOLIDAY, "本市调整", DaySource.STAFF)
+
+
+def test_rows_entered_by_hand_are_staffs(people):
+    from portal.workcalendar.models import DaySource
+
+    browser(people.district).post(url("calendarday", "add"), {"date": "2027-01-01", "kind": "holiday",
+                                                              "name": "元旦"})
+    assert CalendarDay.objects.get(date=date(2027, 1, 1)).source == DaySource.STAFF

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cases.data import holidays
 from portal.workcalendar import calendar as wc
+from portal.workcalendar import holidays
 from portal.workcalendar.calendar import add_working_time, working_minutes_between
-from portal.workcalendar.models import CalendarDay, DayKind, TimeUnit, WorkingPeriod
+from portal.workcalendar.models import CalendarDay, DayKind, DaySource, TimeUnit, WorkingPeriod
 
 from .cases_factories import TZ, at, fresh_calendar  # noqa: F401
 
@@ -82,10 +82,13 @@ def test_working_minutes_between():
     assert working_minutes_between(at(2026, 11, 23, 12, 0), at(2026, 11, 23, 13, 30)) == 0
 
 
-def test_shipped_holidays_are_in_the_database():
+def test_the_packages_holidays_are_in_the_database():
+    # Migrations fill every year the installed chinese-calendar has (1.11: 2004–2026).
     assert CalendarDay.objects.get(date=date(2026, 10, 10)).kind == DayKind.WORKDAY
     assert CalendarDay.objects.get(date=date(2025, 1, 28)).kind == DayKind.HOLIDAY
-    assert CalendarDay.objects.count() == len(holidays.DAYS)
+    assert CalendarDay.objects.get(date=date(2026, 2, 14)).name == "春节调休"
+    assert CalendarDay.objects.count() == len(holidays.package_days(*holidays.package_coverage()))
+    assert set(CalendarDay.objects.values_list("source", flat=True)) == {DaySource.PACKAGE}
     assert list(WorkingPeriod.objects.values_list("starts", "ends")) == [
         (time(8, 30), time(12, 0)), (time(13, 30), time(17, 30))
     ]
@@ -150,8 +153,7 @@ def test_thousands_of_deadlines_are_fast():
 
 
 SNAPSHOT = wc.WorkingCalendar.build(
-    [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in holidays.PERIODS],
-    [(d, kind) for d, kind, _name in holidays.DAYS],
+    wc.DEFAULT_PERIODS, [(d, kind) for d, (kind, _name) in holidays.package_days(2025, 2026).items()],
 )
 
 

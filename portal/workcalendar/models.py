@@ -40,19 +40,33 @@ class DayKind(models.TextChoices):
     WORKDAY = "workday", _("Working day in exchange (调休)")
 
 
+class DaySource(models.TextChoices):
+    """Who keeps a calendar day: `manage.py sync_holidays` follows the package for its
+    own rows; a row entered or edited by staff is never changed or removed by it."""
+
+    PACKAGE = "package", _("chinese-calendar package")
+    STAFF = "staff", _("entered by staff")
+
+
 class CalendarDay(models.Model):
     """An exception to "Monday to Friday are working days": a holiday or a 调休 day."""
 
     date = models.DateField(_("date"), unique=True)
     kind = models.CharField(_("kind"), max_length=10, choices=DayKind.choices)
     name = models.CharField(_("name"), max_length=40, blank=True)
+    # The database default too: a row written any other way than by the sync is staff's.
+    source = models.CharField(_("source"), max_length=10, choices=DaySource.choices, default=DaySource.STAFF,
+                              db_default=DaySource.STAFF)
 
     class Meta:
         db_table = "cases_calendarday"
         verbose_name = _("calendar day")
         verbose_name_plural = _("calendar days")
         ordering = ["date"]
-        constraints = [models.CheckConstraint(condition=Q(kind__in=DayKind.values), name="calendar_day_kind_known")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=DayKind.values), name="calendar_day_kind_known"),
+            models.CheckConstraint(condition=Q(source__in=DaySource.values), name="calendar_day_source_known"),
+        ]
 
     def __str__(self):
         return f"{self.date} {self.get_kind_display()} {self.name}".strip()
