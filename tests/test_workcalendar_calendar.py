@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from portal.workcalendar import calendar as wc
 from portal.workcalendar import holidays
-from portal.workcalendar.calendar import add_working_time, working_minutes_between
+from portal.workcalendar.calendar import add_working_time, working_minutes_between, years_without_holidays
 from portal.workcalendar.models import CalendarDay, DayKind, DaySource, TimeUnit, WorkingPeriod
 
 from .cases_factories import TZ, at, fresh_calendar  # noqa: F401
@@ -172,6 +172,40 @@ def test_adding_then_measuring_gives_back_the_minutes(start, minutes):
     assert SNAPSHOT.is_working_day(local.date())
     clock = local.hour * 60 + local.minute
     assert any(a < clock <= b for a, b in SNAPSHOT.periods)
+
+
+# --- the horizon: which coming years lack holidays ------------------------------------------
+
+def calendar_with(*holiday_dates):
+    return wc.WorkingCalendar.build(wc.DEFAULT_PERIODS, [(d, DayKind.HOLIDAY) for d in holiday_dates])
+
+
+@pytest.mark.parametrize(
+    ("today", "entered", "missing"),
+    [
+        # Mid-year: the 60 days stay inside a year that has its holidays.
+        (date(2026, 6, 1), [date(2026, 1, 1)], []),
+        # Early December reaches into a year nobody entered: 2026-12-06 + 60 days = 2027-02-04.
+        (date(2026, 12, 6), [date(2026, 1, 1)], [2027]),
+        (date(2026, 11, 1), [date(2026, 1, 1)], []),  # + 60 days = 2026-12-31, still 2026
+        (date(2026, 11, 2), [date(2026, 1, 1)], [2027]),  # + 60 days = 2027-01-01
+        (date(2026, 12, 6), [date(2026, 1, 1), date(2027, 1, 1)], []),
+        # A local holiday alone does not make a year entered: 元旦 is the test.
+        (date(2026, 12, 6), [date(2026, 1, 1), date(2027, 2, 1)], [2027]),
+        # An empty calendar misses this year too.
+        (date(2026, 6, 1), [], [2026]),
+    ],
+)
+def test_years_without_holidays(today, entered, missing):
+    assert years_without_holidays(today, calendar=calendar_with(*entered)) == missing
+
+
+def test_years_without_holidays_reads_the_database_through_the_snapshot():
+    last = holidays.package_coverage()[1]  # 2026 with chinese-calendar 1.11
+    assert years_without_holidays(date(last, 6, 1)) == []
+    assert years_without_holidays(date(last, 12, 6)) == [last + 1]
+    CalendarDay.objects.create(date=date(last + 1, 1, 1), kind=DayKind.HOLIDAY, name="元旦")
+    assert years_without_holidays(date(last, 12, 6)) == []
 
 
 def test_the_calendar_imports_nothing_above_portal():
