@@ -5,8 +5,8 @@ Scoped through grid.admin.ScopedAdminMixin with cases.selectors.cases_visible_to
 its people change only through cases/services.py, which the admin actions call
 one case at a time, all or nothing. The timeline is shown inline, read-only.
 
-Categories and the working calendar are city-wide data: district officials and
-administrators edit them; other staff read them.
+Categories are city-wide data: district officials and administrators edit them;
+other staff read them (grid/admin_reference.py, which also has the working calendar).
 """
 
 from django import forms
@@ -17,12 +17,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from grid.admin import ScopedAdminMixin, is_manager
-from grid.models import Role
+from grid.admin_reference import ReferenceDataAdmin
 from grid.selectors import scope_of
 
 from . import services, services_intake
 from .models import (
-    CalendarDay,
     Case,
     CaseEvent,
     CasePhoto,
@@ -31,15 +30,8 @@ from .models import (
     ExtensionRequest,
     Intake,
     Notification,
-    WorkingPeriod,
 )
 from .selectors import cases_visible_to, intakes_visible_to
-
-
-def is_calendar_editor(user):
-    """Administrators and district officials keep the city-wide reference data."""
-    scope = scope_of(user)  # cached per request: the admin asks once per model and action
-    return scope.unrestricted or any(span.role == Role.DISTRICT_OFFICIAL for span in scope.spans)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -223,27 +215,6 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
         )
 
 
-# --- city-wide reference data ---------------------------------------------------------
-
-class ReferenceDataAdmin(admin.ModelAdmin):
-    """Managers read it; administrators and district officials change it."""
-
-    def has_module_permission(self, request):
-        return is_manager(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_manager(request.user)
-
-    def has_add_permission(self, request):
-        return is_calendar_editor(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return is_calendar_editor(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return is_calendar_editor(request.user)
-
-
 @admin.register(Intake)
 class IntakeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Residents' reports not registered yet: normally for a second or two, longer only
@@ -324,20 +295,6 @@ class CategoryAdmin(ReferenceDataAdmin):
     def has_delete_permission(self, request, obj=None):
         # Cases keep their category (PROTECT); retire a category with "active" instead.
         return False
-
-
-@admin.register(WorkingPeriod)
-class WorkingPeriodAdmin(ReferenceDataAdmin):
-    list_display = ("starts", "ends")
-    ordering = ("starts",)
-
-
-@admin.register(CalendarDay)
-class CalendarDayAdmin(ReferenceDataAdmin):
-    list_display = ("date", "kind", "name")
-    list_filter = ("kind",)
-    date_hierarchy = "date"
-    ordering = ("-date",)
 
 
 # --- notifications (read-only) -----------------------------------------------------------

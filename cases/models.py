@@ -13,17 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from grid.models import AreaKind, Building, PlacePath, Unit, path_fk
+from portal.workcalendar.models import TimeUnit  # the working calendar's units: categories' clocks use them
 
 
-# --- categories and the working calendar ---------------------------------------
-
-class TimeUnit(models.TextChoices):
-    WORKING_HOURS = "working_hours", _("working hours")
-    WORKING_DAYS = "working_days", _("working days")
-    # Emergencies run on the clock, nights and holidays included.
-    HOURS = "hours", _("hours (round the clock)")
-    MINUTES = "minutes", _("minutes (round the clock)")
-
+# --- categories ----------------------------------------------------------------------
 
 class Family(models.TextChoices):
     COMPONENT = "component", _("Component (部件)")
@@ -105,47 +98,6 @@ class Category(models.Model):
                 raise ValidationError(_("Categories are two levels deep: choose a top-level parent."))
             if parent.family != self.family:
                 raise ValidationError(_("A subcategory belongs to the family of its parent."))
-
-
-class WorkingPeriod(models.Model):
-    """One period of the working day (e.g. 08:30–12:00); every working day has them all."""
-
-    starts = models.TimeField(_("starts"))
-    ends = models.TimeField(_("ends"))
-
-    class Meta:
-        verbose_name = _("working period")
-        verbose_name_plural = _("working periods")
-        ordering = ["starts"]
-        constraints = [
-            models.CheckConstraint(condition=Q(starts__lt=F("ends")), name="working_period_starts_before_end"),
-            models.UniqueConstraint(fields=["starts"], name="working_period_unique_start"),
-        ]
-
-    def __str__(self):
-        return f"{self.starts:%H:%M}–{self.ends:%H:%M}"
-
-
-class DayKind(models.TextChoices):
-    HOLIDAY = "holiday", _("Public holiday (no work)")
-    WORKDAY = "workday", _("Working day in exchange (调休)")
-
-
-class CalendarDay(models.Model):
-    """An exception to "Monday to Friday are working days": a holiday or a 调休 day."""
-
-    date = models.DateField(_("date"), unique=True)
-    kind = models.CharField(_("kind"), max_length=10, choices=DayKind.choices)
-    name = models.CharField(_("name"), max_length=40, blank=True)
-
-    class Meta:
-        verbose_name = _("calendar day")
-        verbose_name_plural = _("calendar days")
-        ordering = ["date"]
-        constraints = [models.CheckConstraint(condition=Q(kind__in=DayKind.values), name="calendar_day_kind_known")]
-
-    def __str__(self):
-        return f"{self.date} {self.get_kind_display()} {self.name}".strip()
 
 
 # --- the case ---------------------------------------------------------------------

@@ -2,13 +2,12 @@
 
 `load_reference_data()` is idempotent: it creates what is missing and never
 overwrites what staff changed. Migration 0002 runs it, so every database
-(tests included) has the categories and the 2025–2026 holidays.
+(tests included) has the categories; the holidays come from workcalendar 0003.
 """
 
-from datetime import time
+from portal.workcalendar.services import calendar_load_defaults
 
 from .data import categories as category_data
-from .data import holidays as holiday_data
 
 
 def _model(apps, name):
@@ -49,28 +48,17 @@ def _limits(dispatch, accept, handle):
     }
 
 
-def load_calendar(apps=None):
-    """Working periods (only into an empty table) and the shipped holidays/调休 days (missing dates only)."""
-    WorkingPeriod = _model(apps, "WorkingPeriod")
-    CalendarDay = _model(apps, "CalendarDay")
-    created = 0
-    if not WorkingPeriod.objects.exists():
-        for starts, ends in holiday_data.PERIODS:
-            WorkingPeriod.objects.create(starts=time.fromisoformat(starts), ends=time.fromisoformat(ends))
-            created += 1
-    existing = set(CalendarDay.objects.values_list("date", flat=True))
-    new = [CalendarDay(date=d, kind=kind, name=name) for d, kind, name in holiday_data.DAYS if d not in existing]
-    CalendarDay.objects.bulk_create(new)
-    created += len(new)
-    if apps is None and created:
-        from .calendar import invalidate
-
-        invalidate()
-    return created
-
-
 def load_reference_data(apps=None):
-    return load_categories(apps) + load_calendar(apps)
+    """The categories, and outside migrations the working calendar's defaults too.
+
+    Migration 0002 calls this with the state of its time. It used to load the
+    calendar there as well (hand-typed 2025–2026 holidays); a new database now
+    gets its calendar from the chinese-calendar package in workcalendar 0003.
+    """
+    created = load_categories(apps)
+    if apps is None:
+        created += calendar_load_defaults()
+    return created
 
 
 # --- seeded cases (manage.py seed_city) --------------------------------------------------
@@ -155,8 +143,8 @@ def seed(*, scale, rng, stdout, now):
 
     from grid import seeding
     from grid.models import Area, AreaKind, Building, Post, Role, Unit
+    from portal.workcalendar import calendar as working_calendar
 
-    from . import calendar as working_calendar
     from .models import Case, CaseEvent, CaseNumberCounter, Category, Mediation
 
     load_reference_data()

@@ -27,10 +27,10 @@ from django.utils.translation import ngettext
 from grid.models import KIND_LEVEL, PATH_FIELDS, Area, AreaKind, Building, Unit
 from grid.selectors import scope_of
 from portal.errors import DomainError
+from portal.workcalendar.calendar import add_working_time
 from volunteers import tasks as volunteer_tasks
 
 from . import notifications, routing, workflow
-from .calendar import add_working_time
 from .models import (
     CLOCKED_STATUSES,
     LEVELS,

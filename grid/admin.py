@@ -994,3 +994,7 @@ class AreaEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("summary"))
     def summary(self, obj):
         return _event_summary(obj)
+
+
+# City-wide reference data and the working calendar's admin (a module of its own).
+from . import admin_reference  # noqa: E402, F401

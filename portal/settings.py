@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "mptt",
     "django_filters",
+    "portal.workcalendar",
     "grid",
     "cases",
     "cases.open311",
@@ -255,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
                                          "schedule": crontab(hour=3, minute=37)},
     "cases-refresh-rollups": {"task": "cases.tasks.refresh_rollups", "schedule": 60.0},
     "cases-rebuild-rollups-nightly": {"task": "cases.tasks.rebuild_rollups", "schedule": crontab(hour=2, minute=47)},
+    # Read-only: logs a warning while the next 60 days reach a year without holidays
+    # (the admin shows the same as a banner).
+    "workcalendar-warn-missing-holidays": {"task": "portal.workcalendar.tasks.warn_missing_holidays",
+                                           "schedule": crontab(hour=8, minute=7)},
     "grid-verify-trees-nightly": {
         "task": "grid.tasks.verify_trees",
         "schedule": crontab(hour=3, minute=17),

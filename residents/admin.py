@@ -28,8 +28,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from cases.admin import is_calendar_editor
 from grid.admin import ScopedAdminMixin, adopt, is_manager
+from grid.admin_reference import is_calendar_editor
 from portal import fields
 from portal.errors import DomainError
 

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import calendar as working_calendar
 from cases.models import Category, Channel
 from cases.services import case_report
 from grid.models import Role
+from portal.workcalendar import calendar as working_calendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 

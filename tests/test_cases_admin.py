@@ -1,7 +1,5 @@
 """cases/admin.py: scoped, read-only cases with their timeline; actions through services;
-city-wide reference data edited by district officials and administrators only."""
-
-from datetime import date
+categories edited by district officials and administrators only."""
 
 import pytest
 from django.db import connection
@@ -10,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cases import services
-from cases.models import CalendarDay, Case, Category, Delivery, Notification, Status
+from cases.models import Case, Category, Delivery, Notification, Status
 
 from .cases_factories import MONDAY, fresh_calendar, people, resident_report, to_status  # noqa: F401
 
@@ -119,16 +117,6 @@ def test_changelist_queries_do_not_grow_with_rows(city, people):
     with CaptureQueriesContext(connection) as many:
         client.get(url("case", "changelist"))
     assert len(many) == len(few)
-
-
-def test_calendar_is_edited_by_district_officials_not_community_staff(people):
-    staff = browser(people.community)
-    assert staff.get(url("calendarday", "changelist")).status_code == 200
-    denied = staff.post(url("calendarday", "add"), {"date": "2026-12-01", "kind": "holiday", "name": "x"})
-    assert denied.status_code == 403
-    official = browser(people.district)
-    official.post(url("calendarday", "add"), {"date": "2026-12-01", "kind": "holiday", "name": "地方假日"})
-    assert CalendarDay.objects.get(date=date(2026, 12, 1)).name == "地方假日"
 
 
 def test_categories_are_read_only_for_community_staff(people):

@@ -16,6 +16,7 @@ from grid.models import Area, AreaKind, Building
 from grid.selectors import can_manage_area, scope_of
 from grid.services import path_values
 from portal.errors import DomainError
+from portal.workcalendar.calendar import add_working_time
 
 from . import ledger
 from .models import Activity, Order, OrderKind, ServiceRecord, Signup, Station, Team, TeamKind, Volunteer
@@ -287,8 +288,6 @@ def order_place(*, kind, description, contact_name, contact_phone, building=None
 
     With a `request_key` (the form's one-time token) a replayed submit returns the first order.
     """
-    from cases.calendar import add_working_time
-
     now = _now(now)
     if request_key:
         first = Order.objects.filter(request_key=request_key).first()

@@ -122,8 +122,8 @@ class Planner:
         self.deck = []  # the community's topics, shuffled, so its proposals differ
 
     def due(self, at, days):
-        from cases.calendar import add_working_time
-        from cases.models import TimeUnit
+        from portal.workcalendar.calendar import add_working_time
+        from portal.workcalendar.models import TimeUnit
 
         return add_working_time(at, days, TimeUnit.WORKING_DAYS, calendar=self.calendar)
 
@@ -380,7 +380,7 @@ class Planner:
         return self.deck.pop()
 
     def community(self, place):
-        from cases.calendar import TZ
+        from portal.workcalendar.calendar import TZ
 
         rng, now = self.rng, self.now.astimezone(TZ)
         self.deck = []
@@ -441,9 +441,9 @@ FIELDS = {
 def seed(*, scale, rng, stdout, now):
     from django.apps import apps
 
-    from cases import calendar as working_calendar
     from grid import seeding
     from grid.models import Area, AreaKind
+    from portal.workcalendar import calendar as working_calendar
 
     from .models import Proposal
 

@@ -20,10 +20,10 @@ from django.core.cache import cache
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from cases import calendar as working_calendar
 from cases.models import Case, Status
 from cases.seed import load_reference_data
 from grid.models import Role
+from portal.workcalendar import calendar as working_calendar
 
 from ..factories import build_city, user_with_post
 

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cases import calendar as wc
-from cases.calendar import add_working_time, working_minutes_between
-from cases.data import holidays
-from cases.models import CalendarDay, DayKind, TimeUnit, WorkingPeriod
+from portal.workcalendar import calendar as wc
+from portal.workcalendar import holidays
+from portal.workcalendar.calendar import add_working_time, working_minutes_between, years_without_holidays
+from portal.workcalendar.models import CalendarDay, DayKind, DaySource, TimeUnit, WorkingPeriod
 
 from .cases_factories import TZ, at, fresh_calendar  # noqa: F401
 
@@ -82,10 +82,13 @@ def test_working_minutes_between():
     assert working_minutes_between(at(2026, 11, 23, 12, 0), at(2026, 11, 23, 13, 30)) == 0
 
 
-def test_shipped_holidays_are_in_the_database():
+def test_the_packages_holidays_are_in_the_database():
+    # Migrations fill every year the installed chinese-calendar has (1.11: 2004–2026).
     assert CalendarDay.objects.get(date=date(2026, 10, 10)).kind == DayKind.WORKDAY
     assert CalendarDay.objects.get(date=date(2025, 1, 28)).kind == DayKind.HOLIDAY
-    assert CalendarDay.objects.count() == len(holidays.DAYS)
+    assert CalendarDay.objects.get(date=date(2026, 2, 14)).name == "春节调休"
+    assert CalendarDay.objects.count() == len(holidays.package_days(*holidays.package_coverage()))
+    assert set(CalendarDay.objects.values_list("source", flat=True)) == {DaySource.PACKAGE}
     assert list(WorkingPeriod.objects.values_list("starts", "ends")) == [
         (time(8, 30), time(12, 0)), (time(13, 30), time(17, 30))
     ]
@@ -150,8 +153,7 @@ def test_thousands_of_deadlines_are_fast():
 
 
 SNAPSHOT = wc.WorkingCalendar.build(
-    [(time.fromisoformat(a), time.fromisoformat(b)) for a, b in holidays.PERIODS],
-    [(d, kind) for d, kind, _name in holidays.DAYS],
+    wc.DEFAULT_PERIODS, [(d, kind) for d, (kind, _name) in holidays.package_days(2025, 2026).items()],
 )
 
 
@@ -170,3 +172,56 @@ def test_adding_then_measuring_gives_back_the_minutes(start, minutes):
     assert SNAPSHOT.is_working_day(local.date())
     clock = local.hour * 60 + local.minute
     assert any(a < clock <= b for a, b in SNAPSHOT.periods)
+
+
+# --- the horizon: which coming years lack holidays ------------------------------------------
+
+def calendar_with(*holiday_dates):
+    return wc.WorkingCalendar.build(wc.DEFAULT_PERIODS, [(d, DayKind.HOLIDAY) for d in holiday_dates])
+
+
+@pytest.mark.parametrize(
+    ("today", "entered", "missing"),
+    [
+        # Mid-year: the 60 days stay inside a year that has its holidays.
+        (date(2026, 6, 1), [date(2026, 1, 1)], []),
+        # Early December reaches into a year nobody entered: 2026-12-06 + 60 days = 2027-02-04.
+        (date(2026, 12, 6), [date(2026, 1, 1)], [2027]),
+        (date(2026, 11, 1), [date(2026, 1, 1)], []),  # + 60 days = 2026-12-31, still 2026
+        (date(2026, 11, 2), [date(2026, 1, 1)], [2027]),  # + 60 days = 2027-01-01
+        (date(2026, 12, 6), [date(2026, 1, 1), date(2027, 1, 1)], []),
+        # A local holiday alone does not make a year entered: 元旦 is the test.
+        (date(2026, 12, 6), [date(2026, 1, 1), date(2027, 2, 1)], [2027]),
+        # An empty calendar misses this year too.
+        (date(2026, 6, 1), [], [2026]),
+    ],
+)
+def test_years_without_holidays(today, entered, missing):
+    assert years_without_holidays(today, calendar=calendar_with(*entered)) == missing
+
+
+def test_years_without_holidays_reads_the_database_through_the_snapshot():
+    last = holidays.package_coverage()[1]  # 2026 with chinese-calendar 1.11
+    assert years_without_holidays(date(last, 6, 1)) == []
+    assert years_without_holidays(date(last, 12, 6)) == [last + 1]
+    CalendarDay.objects.create(date=date(last + 1, 1, 1), kind=DayKind.HOLIDAY, name="元旦")
+    assert years_without_holidays(date(last, 12, 6)) == []
+
+
+def test_the_calendar_imports_nothing_above_portal():
+    """The bottom layer: cases, participation and volunteers use it, never the other way round."""
+    import ast
+    from pathlib import Path
+
+    import portal.workcalendar
+
+    above = {"grid", "cases", "residents", "volunteers"}
+    for path in Path(portal.workcalendar.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            assert not {name.split(".")[0] for name in names} & above, (path, names)

@@ -1,4 +1,4 @@
-"""Working time in Asia/Shanghai: every case deadline is computed here.
+"""Working time in Asia/Shanghai: every deadline (cases, participation, volunteers' orders) is computed here.
 
 Monday to Friday are working days unless a CalendarDay marks a holiday; a
 weekend date with a 调休 (workday) row is a working day. Each working day has
@@ -23,13 +23,15 @@ from django.utils.translation import gettext as _
 from .models import CalendarDay, DayKind, TimeUnit, WorkingPeriod
 
 TZ = ZoneInfo("Asia/Shanghai")
-VERSION_KEY = "cases:calendar:version"
+VERSION_KEY = "workcalendar:version"
 CHECK_SECONDS = 10
 # Deadlines further out than this mean the calendar has no working days left.
 HORIZON_DAYS = 3 * 366
 
 # Used when staff have not entered any periods yet (the common civil-service day).
 DEFAULT_PERIODS = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
+# Staff are warned while the next this many days reach a year without holidays.
+WARNING_DAYS = 60
 
 
 def _minutes(t):
@@ -180,3 +182,16 @@ def add_working_time(start, value, unit, *, calendar=None):
 
 def working_minutes_between(a, b, *, calendar=None):
     return (calendar or current()).working_minutes_between(a, b)
+
+
+def years_without_holidays(today, *, days=WARNING_DAYS, calendar=None):
+    """The calendar years touched by `today`..`today + days` that have no holidays entered.
+
+    A year counts as entered when 1 January is a holiday row: 元旦 is a public
+    holiday every year, and both the package and the State Council's notice list
+    it (when it falls on a weekend, as a day of the break). A year with only a
+    local holiday, or with the notice half typed in, still counts as missing.
+    """
+    cal = calendar or current()
+    last = today + timedelta(days=days)
+    return [year for year in range(today.year, last.year + 1) if date(year, 1, 1) not in cal.holidays]
