@@ -50,3 +50,28 @@ ensure_venv() {
     touch "$stamp"
   fi
 }
+
+# supervise NAME LOG COMMAND...: run COMMAND, its output appended to LOG, and start
+# it again whenever it exits, until this loop is sent TERM (which stops COMMAND too).
+# The pause before a restart doubles from 1 s up to 60 s, and drops back to 1 s
+# once COMMAND has stayed up for a minute. Each restart is one line on stderr and
+# in LOG. COMMAND runs in its own session, so a Ctrl-C meant for the web server
+# does not reach it and look like a crash; the caller stops the loop instead.
+# Run it in the background: `supervise worker var/log/celery.log celery … &`.
+supervise() {
+  local name=$1 log=$2 delay=1 restarts=0 child=0 started rc
+  shift 2
+  trap '[ "$child" -gt 0 ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null || true; exit 0' TERM INT
+  while true; do
+    started=$SECONDS
+    setsid "$@" >>"$log" 2>&1 &
+    child=$!
+    wait "$child" && rc=0 || rc=$?
+    if (( SECONDS - started >= 60 )); then delay=1; fi
+    restarts=$((restarts + 1))
+    printf '%s supervisor: %s (pid %d) exited with status %d; restart #%d in %d s\n' \
+      "$(date '+%F %T %z')" "$name" "$child" "$rc" "$restarts" "$delay" | tee -a "$log" >&2
+    sleep "$delay" & wait $! || true
+    delay=$(( delay * 2 > 60 ? 60 : delay * 2 ))
+  done
+}
