@@ -59,19 +59,27 @@ ensure_venv() {
 # does not reach it and look like a crash; the caller stops the loop instead.
 # Run it in the background: `supervise worker var/log/celery.log celery … &`.
 supervise() {
-  local name=$1 log=$2 delay=1 restarts=0 child=0 started rc
+  # Globals, not locals: bash loses its variable context when a trap exits from
+  # inside a function that has locals ("pop_var_context"), and exits 1.
+  sup_name=$1 sup_log=$2 sup_delay=1 sup_restarts=0 sup_child=0
   shift 2
-  trap '[ "$child" -gt 0 ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null || true; exit 0' TERM INT
+  trap _supervise_stop TERM INT
   while true; do
-    started=$SECONDS
-    setsid "$@" >>"$log" 2>&1 &
-    child=$!
-    wait "$child" && rc=0 || rc=$?
-    if (( SECONDS - started >= 60 )); then delay=1; fi
-    restarts=$((restarts + 1))
+    sup_started=$SECONDS
+    setsid "$@" >>"$sup_log" 2>&1 &
+    sup_child=$!
+    wait "$sup_child" && sup_rc=0 || sup_rc=$?
+    if (( SECONDS - sup_started >= 60 )); then sup_delay=1; fi
+    sup_restarts=$((sup_restarts + 1))
     printf '%s supervisor: %s (pid %d) exited with status %d; restart #%d in %d s\n' \
-      "$(date '+%F %T %z')" "$name" "$child" "$rc" "$restarts" "$delay" | tee -a "$log" >&2
-    sleep "$delay" & wait $! || true
-    delay=$(( delay * 2 > 60 ? 60 : delay * 2 ))
+      "$(date '+%F %T %z')" "$sup_name" "$sup_child" "$sup_rc" "$sup_restarts" "$sup_delay" | tee -a "$sup_log" >&2
+    sleep "$sup_delay" & wait $! || true
+    sup_delay=$(( sup_delay * 2 > 60 ? 60 : sup_delay * 2 ))
   done
+}
+
+_supervise_stop() {
+  kill -TERM "$sup_child" 2>/dev/null || true
+  wait "$sup_child" 2>/dev/null || true
+  exit 0
 }
