@@ -26,8 +26,11 @@ _warned = {}  # topic -> [last logged at (monotonic), held back since]
 _cache = {"down_until": 0.0}
 
 
-def warn_throttled(topic, message, *args, clock=time.monotonic):
-    """log.warning(message % args), at most once every WARN_EVERY_SECONDS for `topic`."""
+def warn_throttled(topic, message, *args, clock=time.monotonic, level=logging.WARNING, logger=None):
+    """log.warning(message % args), at most once every WARN_EVERY_SECONDS for `topic`.
+
+    Returns whether it logged. `level` and `logger` make it an INFO line of another module.
+    """
     now = clock()
     with _lock:
         last, held = _warned.get(topic, (float("-inf"), 0))
@@ -38,7 +41,7 @@ def warn_throttled(topic, message, *args, clock=time.monotonic):
     if held:
         message += " (%d more like this not logged)"
         args = (*args, held)
-    log.warning(message, *args)
+    (logger or log).log(level, message, *args)
     return True
 
 
