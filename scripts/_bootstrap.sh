@@ -69,6 +69,9 @@ supervise() {
     setsid "$@" >>"$sup_log" 2>&1 &
     sup_child=$!
     wait "$sup_child" && sup_rc=0 || sup_rc=$?
+    # Whatever it left behind in its process group goes too (a worker killed with
+    # -9 leaves its embedded beat running: a second beat once it is restarted).
+    kill -TERM -- "-$sup_child" 2>/dev/null || true
     if (( SECONDS - sup_started >= 60 )); then sup_delay=1; fi
     sup_restarts=$((sup_restarts + 1))
     printf '%s supervisor: %s (pid %d) exited with status %d; restart #%d in %d s\n' \
@@ -81,5 +84,6 @@ supervise() {
 _supervise_stop() {
   kill -TERM "$sup_child" 2>/dev/null || true
   wait "$sup_child" 2>/dev/null || true
+  kill -TERM -- "-$sup_child" 2>/dev/null || true
   exit 0
 }

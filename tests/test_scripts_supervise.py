@@ -67,3 +67,27 @@ def test_stopping_the_loop_stops_the_command(tmp_path):
 
     assert wait_for(gone, 5)
     assert "supervisor:" not in log.read_text()  # a stop is not a restart
+
+
+def test_what_a_killed_command_left_behind_is_stopped_before_the_restart(tmp_path):
+    """A worker killed with -9 leaves its embedded beat running; restarted, that would be two beats."""
+    log = tmp_path / "celery.log"
+    loop = supervise(log, ["bash", "-c", f"sleep 300 & echo $! > {tmp_path}/left; echo $$ > {tmp_path}/pid; wait"])
+    try:
+        assert wait_for(lambda: (tmp_path / "left").exists() and (tmp_path / "left").read_text().strip())
+        left = int((tmp_path / "left").read_text())
+        os.kill(int((tmp_path / "pid").read_text()), signal.SIGKILL)
+        assert wait_for(lambda: "exited with status 137" in log.read_text())
+
+        def gone():
+            try:
+                os.kill(left, 0)
+            except ProcessLookupError:
+                return True
+            # A zombie until its parent's parent (init) reaps it.
+            return Path(f"/proc/{left}/stat").read_text().split()[2] == "Z"
+
+        assert wait_for(gone, 5)
+    finally:
+        loop.send_signal(signal.SIGTERM)
+        loop.wait(timeout=10)
