@@ -244,7 +244,7 @@ else:
         # A Redis that vanished without closing the TCP connection (failover, NAT) must
         # not hang a publish or the worker's BRPOP for ever.
         "socket_connect_timeout": 5,
-        "socket_timeout": 15,
+        "socket_timeout": 5,
         "socket_keepalive": True,
         # PING idle connections before use and drop the dead ones; the worker's BRPOP
         # connection is re-made once its reply is overdue by this much.
