@@ -23,6 +23,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from portal import degraded
+
 from .models import Delivery, DeliveryChannel, DeliveryStatus, Notification
 
 log = logging.getLogger(__name__)
@@ -200,7 +202,9 @@ def try_enqueue(send, count, what="notification(s)"):
     """Run `send` (one publish) unless the broker failed moments ago. Never raises: the
     database keeps the work and a beat sweep picks it up."""
     if time.monotonic() < _broker["down_until"]:
-        log.info("broker marked down; %d %s left for the sweep", count, what)
+        # Once a minute, not once a request: at 3 reports a second this line buried the log.
+        degraded.warn_throttled(f"broker-down:{what}", "broker marked down; %d %s left for the sweep", count, what,
+                                level=logging.INFO, logger=log)
         return
     try:
         send()

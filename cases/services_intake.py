@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grid.selectors import can_manage_area
+from portal import degraded
 from portal.errors import DomainError
 
 from . import notifications, services
@@ -192,11 +193,12 @@ def _kick():
     """Ask for a registration run unless one was asked for within the window. Never raises."""
     from .tasks import register_intake
 
-    try:
-        if not cache.add(INTAKE_KICK_KEY, 1, timeout=INTAKE_KICK_SECONDS):
-            return
-    except Exception as exc:  # noqa: BLE001 — a cache outage only costs an extra message
-        log.info("intake kick: cache unavailable (%s); enqueueing anyway", exc)
+    if degraded.cache_usable():
+        try:
+            if not cache.add(INTAKE_KICK_KEY, 1, timeout=INTAKE_KICK_SECONDS):
+                return
+        except Exception as exc:  # noqa: BLE001 — a cache outage only costs an extra message
+            degraded.cache_failed("the intake kick's once-a-second window", exc)
     notifications.try_enqueue(
         lambda: register_intake.apply_async(countdown=INTAKE_KICK_SECONDS, retry=False), 1, what="report(s)",
     )

@@ -8,7 +8,6 @@ or a form error, never a 500. Templates get plain rows built here.
 """
 
 import csv
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
@@ -33,6 +31,7 @@ from grid.models import KIND_LEVEL, Area, AreaKind, Building
 from grid.selectors import areas_visible_to, buildings_visible_to, get_visible_or_404, scope_of
 from grid.views import layout_for, mask_phone
 from portal.errors import DomainError
+from portal.ratelimit import over_rate
 
 from . import forms as case_forms
 from . import services, services_intake, workflow
@@ -98,31 +97,6 @@ def capped_uploads(view):
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
     return wrapper
-
-
-def _rate(name, default):
-    limit, window = getattr(settings, name, default) or (0, 0)
-    return int(limit), int(window)
-
-
-def over_rate(request, bucket, setting, default):
-    """Count one hit for the client address; True once it is over the limit of the window.
-
-    A fixed window in the cache: cheap, shared by the web processes when the
-    cache is Redis, good enough to stop a script flooding the public form.
-    """
-    limit, window = _rate(setting, default)
-    if limit <= 0:
-        return False
-    address = request.META.get("REMOTE_ADDR", "")
-    key = f"cases:rate:{bucket}:{address}:{int(time.time() // window)}"
-    if cache.add(key, 1, window):
-        return limit < 1
-    try:
-        return cache.incr(key) > limit
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, window)
-        return False
 
 
 def _audience(user):

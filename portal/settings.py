@@ -207,10 +207,15 @@ NOTICE_BOARD_NUMBERS = {
 }
 
 # --- Cache -------------------------------------------------------------------
+# Nothing a resident does depends on the cache (issue #25): rate limits fail open
+# and the calendar keeps its copy when Redis is down (portal/ratelimit.py,
+# portal/degraded.py). The short socket timeouts bound what a request pays to a
+# Redis that stopped answering without closing the connection.
 REDIS_URL = env("REDIS_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}}
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -230,8 +235,46 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     for _folder in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message taken but not acknowledged goes back to the queue after this long
+        # (the worker died mid-task). Longer than the longest task (an import of
+        # 100,000 residents takes about a minute; the nightly rollup rebuild minutes),
+        # or a slow task would be started twice. Every periodic job is a sweep over the
+        # database, so a message lost with a worker costs at most one beat interval.
+        "visibility_timeout": 2 * 3600,
+        # A Redis that vanished without closing the TCP connection (failover, NAT) must
+        # not hang a publish or the worker's BRPOP for ever.
+        "socket_connect_timeout": 5,
+        "socket_timeout": 5,
+        "socket_keepalive": True,
+        # PING idle connections before use and drop the dead ones; the worker's BRPOP
+        # connection is re-made once its reply is overdue by this much.
+        "health_check_interval": 10,
+        # A publish from a request or a task waits at most this long for the broker
+        # (kombu's connect retries, not the worker's: the worker retries for ever below).
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.5,
+        "interval_max": 1,
+    }
+# Workers ride out broker outages: reconnect at start and after a loss, for ever,
+# not 100 times (the default) and then exit. Supervision (scripts/demo, the
+# compose restart policy, systemd) restarts a worker that exits all the same.
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = 5
+CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+# AMQP heartbeats (RabbitMQ), so a dead connection is noticed in about a minute.
+CELERY_BROKER_HEARTBEAT = 30
+# Publishes from tasks (notifications, points) give up after a few seconds: the
+# sweeps find the work in the database anyway. Request paths publish with retry=False.
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 3, "interval_start": 0, "interval_step": 1, "interval_max": 2}
+# With late acks a task still running when the connection drops is redelivered to
+# some worker; cancel this copy instead of running both (every task is idempotent,
+# but twice the work is no help in an outage).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

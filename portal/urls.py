@@ -11,3 +11,6 @@ urlpatterns = [
     path("", include("volunteers.urls")),
     path("", include("residents.participation.urls")),
 ]
+
+# The portal's own 500 page: Chinese first, and it says when a report was not saved.
+handler500 = "portal.error_pages.server_error"

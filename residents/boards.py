@@ -31,6 +31,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from grid.models import AreaKind, Building, Post, Role
+from portal import degraded
 
 # Service numbers in print order, with their labels (values: settings.NOTICE_BOARD_NUMBERS).
 SERVICE_NUMBERS = (
@@ -95,7 +96,12 @@ def qr_svgs(urls):
     """{url: svg} for many URLs: from the shared cache where made before (a community is ~100 codes,
     ~10–20 ms each to make), made and stored otherwise. The markup depends on the URL alone."""
     keys = {url: "residents:qr:" + hashlib.sha256(url.encode()).hexdigest() for url in urls}
-    cached = cache.get_many(list(keys.values()))
+    cached = {}
+    if degraded.cache_usable():
+        try:
+            cached = cache.get_many(list(keys.values()))
+        except Exception as exc:  # noqa: BLE001 — without Redis the codes are made again, slower
+            degraded.cache_failed("the notice boards' QR codes", exc)
     found, missing = {}, {}
     for url, key in keys.items():
         if key in cached:
@@ -103,8 +109,11 @@ def qr_svgs(urls):
         else:
             found[url] = qr_svg(url)
             missing[key] = str(found[url])
-    if missing:
-        cache.set_many(missing, QR_CACHE_SECONDS)
+    if missing and degraded.cache_usable():
+        try:
+            cache.set_many(missing, QR_CACHE_SECONDS)
+        except Exception as exc:  # noqa: BLE001
+            degraded.cache_failed("the notice boards' QR codes", exc)
     return found
 
 

@@ -64,3 +64,40 @@ pip_quietly() {
   wait  # for the filter to print its last lines
   return "$status"
 }
+
+# supervise NAME LOG COMMAND...: run COMMAND, its output appended to LOG, and start
+# it again whenever it exits, until this loop is sent TERM (which stops COMMAND too).
+# The pause before a restart doubles from 1 s up to 60 s, and drops back to 1 s
+# once COMMAND has stayed up for a minute. Each restart is one line on stderr and
+# in LOG. COMMAND runs in its own session, so a Ctrl-C meant for the web server
+# does not reach it and look like a crash; the caller stops the loop instead.
+# Run it in the background: `supervise worker var/log/celery.log celery … &`.
+supervise() {
+  # Globals, not locals: bash loses its variable context when a trap exits from
+  # inside a function that has locals ("pop_var_context"), and exits 1.
+  sup_name=$1 sup_log=$2 sup_delay=1 sup_restarts=0 sup_child=0
+  shift 2
+  trap _supervise_stop TERM INT
+  while true; do
+    sup_started=$SECONDS
+    setsid "$@" >>"$sup_log" 2>&1 &
+    sup_child=$!
+    wait "$sup_child" && sup_rc=0 || sup_rc=$?
+    # Whatever it left behind in its process group goes too (a worker killed with
+    # -9 leaves its embedded beat running: a second beat once it is restarted).
+    kill -TERM -- "-$sup_child" 2>/dev/null || true
+    if (( SECONDS - sup_started >= 60 )); then sup_delay=1; fi
+    sup_restarts=$((sup_restarts + 1))
+    printf '%s supervisor: %s (pid %d) exited with status %d; restart #%d in %d s\n' \
+      "$(date '+%F %T %z')" "$sup_name" "$sup_child" "$sup_rc" "$sup_restarts" "$sup_delay" | tee -a "$sup_log" >&2
+    sleep "$sup_delay" & wait $! || true
+    sup_delay=$(( sup_delay * 2 > 60 ? 60 : sup_delay * 2 ))
+  done
+}
+
+_supervise_stop() {
+  kill -TERM "$sup_child" 2>/dev/null || true
+  wait "$sup_child" 2>/dev/null || true
+  kill -TERM -- "-$sup_child" 2>/dev/null || true
+  exit 0
+}

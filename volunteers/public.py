@@ -18,10 +18,11 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.forms import add_domain_error, parse_id
-from cases.views import over_rate, place_names, prefill_place, public_page
+from cases.views import place_names, prefill_place, public_page
 from grid.models import Building
 from grid.selectors import scope_of
 from portal.errors import DomainError
+from portal.ratelimit import over_rate
 
 from . import services
 from .forms import ORDER_CODE, ButtonForm, OrderForm, OrderLookupForm, normalise_order_code

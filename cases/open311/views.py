@@ -10,7 +10,6 @@ the spec's shape and status codes (400 bad input, 403 bad key, 404 unknown);
 import functools
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db.models import Case as SqlCase
 from django.db.models import CharField, Exists, F, OuterRef, Subquery, When
@@ -23,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from cases.models import FINAL_STATUSES, CaseEvent, EventAction, Status
 from grid.models import PATH_FIELDS
 from portal.errors import DomainError
+from portal.ratelimit import over_limit
 
 from . import selectors, services
 from .models import ServiceAttribute, ServiceRequest
@@ -64,15 +64,8 @@ def _first(params, name):
 
 
 def _rate_limited(client):
-    window = int(timezone.now().timestamp() // 60)
-    key = f"open311:rate:{client.pk}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=120)
-        count = 1
-    return count > client.rate_limit
+    """Requests a minute per api_key (the key's own limit); fails open when the cache is down."""
+    return over_limit(bucket="open311", ident=client.pk, limit=client.rate_limit, window=60)
 
 
 def endpoint(*, methods=("GET",), keyed=True):

@@ -7,9 +7,11 @@ a time limit is the total length of those periods.
 
 The calendar is a few dozen rows; it is loaded once per process and reloaded
 when staff change it (a version key in the shared cache, checked at most every
-CHECK_SECONDS, and cleared at once in the process that made the change).
+CHECK_SECONDS, and cleared at once in the process that made the change). With
+the cache down a process keeps the copy it has: deadlines never wait for Redis.
 """
 
+import logging
 import threading
 import time as _time
 from dataclasses import dataclass
@@ -20,7 +22,11 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
+from portal import degraded
+
 from .models import CalendarDay, DayKind, TimeUnit, WorkingPeriod
+
+log = logging.getLogger(__name__)
 
 TZ = ZoneInfo("Asia/Shanghai")
 VERSION_KEY = "workcalendar:version"
@@ -136,6 +142,7 @@ def _at(day, minute_of_day):
 
 _lock = threading.Lock()
 _state = {"calendar": None, "version": None, "checked": 0.0}
+_UNKNOWN = object()
 
 
 def load():
@@ -152,11 +159,18 @@ def current():
         cal = _state["calendar"]
         if cal is not None and now - _state["checked"] < CHECK_SECONDS:
             return cal
-    version = cache.get(VERSION_KEY)
+    try:
+        version = cache.get(VERSION_KEY) if degraded.cache_usable() else _UNKNOWN
+    except Exception as exc:  # noqa: BLE001 — a deadline must not wait for Redis
+        degraded.cache_failed("the working calendar's version check", exc)
+        version = _UNKNOWN
     with _lock:
-        if _state["calendar"] is not None and version == _state["version"]:
+        if _state["calendar"] is not None and version in (_state["version"], _UNKNOWN):
+            # Cache down: keep this process's copy (staff rarely change the calendar).
             _state["checked"] = now
             return _state["calendar"]
+    if version is _UNKNOWN:
+        version = None
     fresh = load()
     with _lock:
         _state.update(calendar=fresh, version=version, checked=now)
@@ -168,9 +182,13 @@ def invalidate():
     with _lock:
         _state.update(calendar=None, version=None, checked=0.0)
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 1, timeout=None)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:
+            cache.set(VERSION_KEY, 1, timeout=None)
+    except Exception as exc:  # noqa: BLE001 — the change is saved; only other processes' copies lag
+        log.error("working calendar changed but the cache is down (%s): other processes keep their copy "
+                  "until they restart or the calendar is changed again", exc)
 
 
 def add_working_time(start, value, unit, *, calendar=None):

@@ -1,0 +1,76 @@
+"""The portal's own 500 page (issue #25, part 5).
+
+Django's default answer to an unexpected error is a bare English "Server Error
+(500)". Residents met it when PostgreSQL stopped for 30 s, in the middle of
+sending a report, and could not tell whether the report had been kept.
+
+This handler renders templates/500.html in Chinese first, on a phone, and
+says plainly when the failed request was a resident's report or order that was
+NOT saved. It must work when the thing that broke is the database: it renders
+without a request context (no context processors, no session, no user, no
+query), and if even that fails it answers a fixed page written here.
+"""
+
+import logging
+
+from django.conf import settings
+from django.http import HttpResponseServerError
+from django.template import loader
+from django.urls import Resolver404, resolve
+from django.utils.translation import gettext as _
+
+log = logging.getLogger(__name__)
+
+# The resident's submissions whose failure must say "not saved", by URL name.
+LOST_SUBMISSIONS = {
+    "cases:report": "report",
+    "cases:report_building": "report",
+    "volunteers:order_place": "order",
+    "volunteers:order_place_building": "order",
+}
+
+# The last resort: no template, no translation, no static file lookup.
+FALLBACK = """<!doctype html>
+<html lang="zh-hans"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>服务器出错 · Server error</title></head>
+<body><h1>服务器出错，请稍后再试。</h1>
+<p>如果您刚才在提交反映或订单，它<strong>没有</strong>保存，请过几分钟重新提交。</p>
+<p lang="en">Server error. If you were sending a report or an order, it was NOT saved: please try again in a few minutes.</p>
+<p><a href="/">首页 · Home</a></p></body></html>
+"""
+
+
+def lost_submission(request):
+    """'report' or 'order' when the failed request was a resident's form being sent, else None."""
+    if request.method != "POST":
+        return None
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return None
+        except Exception:  # noqa: BLE001 — the URLconf itself may be what broke
+            return None
+    return LOST_SUBMISSIONS.get(match.view_name)
+
+
+def server_error(request, template_name="500.html"):
+    """handler500: the portal's page, never the request context (it may need the database)."""
+    kind = None
+    try:
+        kind = lost_submission(request)
+        html = loader.get_template(template_name).render({
+            "lost": kind,
+            "portal_name": settings.PORTAL_NAME,
+            "retry_url": request.path if kind else "",
+            "hotline": (getattr(settings, "NOTICE_BOARD_NUMBERS", None) or {}).get("hotline", ""),
+            "title": _("Server error"),
+        })
+    except Exception:  # noqa: BLE001 — the error page must not fail in turn
+        log.exception("the 500 page could not be rendered; sent the fixed one")
+        html = FALLBACK
+    response = HttpResponseServerError(html)
+    response["Cache-Control"] = "no-store"
+    return response
