@@ -133,7 +133,7 @@ def test_tracking_answers_as_usual_with_the_cache_down(cache_down, client, city)
 
 def test_rating_and_reopening_with_the_cache_down(cache_down, client, city, people):
     """Reopening sets a new deadline: the working calendar must not need the cache for it."""
-    from cases import calendar
+    from portal.workcalendar import calendar
 
     case = to_status(city, people, Status.CLOSED)
     calendar.invalidate()  # no copy in this process: it has to load one with the cache down
