@@ -35,8 +35,8 @@ def banner(response):
 
 
 def test_staff_are_warned_on_every_admin_page(people):
-    client = browser(people.district)
     with time_machine.travel(DECEMBER, tick=False):
+        client = browser(people.district)  # signed in at that moment, so the session is fresh then
         index = banner(client.get(reverse("admin:index")))
         cases = banner(client.get(reverse("admin:cases_case_changelist")))
     assert index is not None and cases == index
