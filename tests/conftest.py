@@ -143,6 +143,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _language_of_the_product():
+    """Each test starts in the product's language (zh-hans), whatever the test before it left
+    active: a request with Accept-Language: en leaves English active in the thread afterwards,
+    so without this a message's language would depend on the order the tests run in."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _clock_marker(request):
     """`@pytest.mark.clock(moment)` runs the test with the clock at `moment` (ticking), for tests
     whose data is dated by constants (MONDAY, NOW) while the code under test asks for now."""

@@ -189,7 +189,7 @@ def test_a_report_whose_grid_was_merged_meanwhile_waits_for_staff(city, people, 
     grid_services.area_merge(source=city.grid_a2, target=city.grid_a)
     assert services_intake.intake_register_pending() == 0
     row = Intake.objects.get()
-    assert row.failed_at is not None and "merged" in row.failure
+    assert row.failed_at is not None and "已并入其他区域，请选择合并后的区域" in row.failure
     # It is not retried by every run (nothing changed), and the resident still sees it received.
     assert services_intake.intake_register_pending() == 0
     page = client.get(reverse("cases:track", args=[received.tracking_code]))
@@ -339,7 +339,7 @@ def test_a_report_that_breaks_the_worker_is_set_aside_and_the_rest_go_on(city, s
     assert services_intake.intake_register_pending() == 1
     assert Case.objects.filter(tracking_code=fine.tracking_code).exists()
     left = Intake.objects.get()
-    assert left.pk == broken.pk and left.failed_at is not None and "place it by hand" in left.failure
+    assert left.pk == broken.pk and left.failed_at is not None and "请人工确认地点后立案" in left.failure
     assert services_intake.intake_register_pending() == 0
 
 

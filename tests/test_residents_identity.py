@@ -24,6 +24,15 @@ from residents.identity import (
 
 from .residents_factories import valid_id_number
 
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """The refusals below are matched by their English wording."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
 TODAY = datetime.date(2026, 3, 1)
 
 

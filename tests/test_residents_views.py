@@ -580,7 +580,7 @@ def test_visits_due_soonest_first_with_the_tags_that_call_for_them(w):
     assert rows[0]["days_over"] == 3
     assert [t["name"] for t in rows[1]["tags"]] == ["独居老人"]  # 党员 calls for no visit
     html = render_to_string("residents/_due_visits.html", {"due": rows})
-    assert "张秀英" in html and "3 days overdue" in html
+    assert "张秀英" in html and "超期 3 天" in html
 
 
 def test_visits_due_for_community_staff_grouped_by_grid(as_user, w, django_assert_max_num_queries):

@@ -240,7 +240,7 @@ def test_nav_link_shows_for_volunteers_only(club):
     request = RequestFactory().get("/")
     request.user = club["pa"]
     request.resolver_match = None
-    assert "My volunteering" in render_to_string("volunteers/_nav.html", {"user": club["pa"], "request": request})
+    assert "我的志愿服务" in render_to_string("volunteers/_nav.html", {"user": club["pa"], "request": request})
     stranger = UserFactory()
     request.user = stranger
-    assert "My volunteering" not in render_to_string("volunteers/_nav.html", {"user": stranger, "request": request})
+    assert "我的志愿服务" not in render_to_string("volunteers/_nav.html", {"user": stranger, "request": request})
