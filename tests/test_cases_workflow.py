@@ -163,7 +163,7 @@ def test_grid_worker_cannot_close_or_dispatch(city, people):
 
 def test_worker_of_another_grid_cannot_accept(city, people):
     case = to_status(city, people, Status.DISPATCHED)
-    with pytest.raises(DomainError) as refused:
+    with translation.override("zh-hans"), pytest.raises(DomainError) as refused:
         services.case_accept(case=case, acting_user=people.worker_b, now=LATER)
     # check() names the holder to anyone who is not the assignee, even a stranger; the pages never
     # let a stranger this far (they answer 404), so only the service sees it.
