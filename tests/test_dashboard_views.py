@@ -184,16 +184,34 @@ def test_bad_periods_show_an_error_and_this_month(city, board, client, query, me
     expected = _(msgid) % params if params else _(msgid)  # the same message, in the page's language
     assert expected in errors
     assert escape(expected) in response.content.decode()
-    assert response.context["period"].kind == "month"
+    assert "已改为显示本月的数据。" in response.content.decode()
+    today = timezone.localdate()
+    first = today.replace(day=1)
+    last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    period = response.context["period"]
+    assert (period.kind, period.first, period.last) == ("month", first, last)
 
 
 @pytest.mark.parametrize("first, last", [("0001-01-01", "0001-01-05"), ("9999-12-25", "9999-12-31")])
 @pytest.mark.parametrize("endpoint", ["dashboard_place_export", "dashboard_place_people", "dashboard_place_chart"])
-def test_out_of_range_days_fall_back_on_every_endpoint(city, board, client, endpoint, first, last):
+def test_out_of_range_days_fall_back_on_every_endpoint(city, board, client, monkeypatch, endpoint, first, last):
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)  # "this month" is November 2026
     args = [city.district.pk, "kpis", "csv"] if endpoint.endswith("export") else [city.district.pk]
     query = {"period": "custom", "first": first, "last": last, "source": "live"}
     response = client.get(reverse(f"cases:{endpoint}", args=args), query)
     assert response.status_code == 200
+    november = [f"2026-11-{day:02d}" for day in range(1, 31)]
+    if endpoint == "dashboard_place_export":
+        assert response["Content-Disposition"] == (
+            f'attachment; filename="dashboard-kpis-{city.district.code}-20261101-20261130.csv"')
+        rows = tablib.Dataset().load(response.content.decode("utf-8-sig"), format="csv")
+        assert list(rows[0][1:]) == ["6", "1"]  # reported in November, and in October before it
+    elif endpoint == "dashboard_place_people":
+        assert (response.context["period"].kind, response.context["period"].first.isoformat(),
+                response.context["period"].last.isoformat()) == ("month", november[0], november[-1])
+        assert "本月: 2026-11-01 – 2026-11-30" in response.content.decode()
+    else:
+        assert response.json()["trend"]["labels"] == november  # one point a day of November
 
 
 @pytest.mark.parametrize("table, fmt", [("nope", "csv"), ("kpis", "pdf"), ("kpis", "xls")])

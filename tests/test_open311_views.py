@@ -13,7 +13,7 @@ from cases.open311.models import ServiceRequest
 from cases.open311.views import PAGE_SIZE_MAX
 from grid.models import Building
 
-from .cases_factories import MONDAY, category, resident_report
+from .cases_factories import MONDAY, at, category, resident_report
 from .open311_factories import CODE, issue, other_client, street_client, with_questions  # noqa: F401
 
 # Keys are issued at MONDAY and revoked or used at now: the clock stands just after.
@@ -102,9 +102,10 @@ def test_services_list_categories_with_codes_as_strings(client, db, fmt):
     assert rows and all(list(row) == SERVICE_FIELDS for row in rows)
     garbage = next(r for r in rows if r["service_code"] == CODE)
     assert garbage["service_name"] == category(CODE).name
-    assert garbage["metadata"] in (True, "true") and garbage["type"] == "realtime"
+    true, false = (True, False) if fmt == "json" else ("true", "false")
+    assert garbage["metadata"] == true and garbage["type"] == "realtime"
     others = [r for r in rows if r["service_code"] != CODE]
-    assert all(r["metadata"] in (False, "false") for r in others)
+    assert others and all(r["metadata"] == false for r in others)
     # Mediation (private) and family heads with subcategories are not services.
     from cases.models import Category
 
@@ -363,18 +364,42 @@ def test_bad_read_parameters_get_400(client, city, street_client, fmt, params, w
     assert code == 400 and words in description
 
 
-@pytest.mark.parametrize("start", ["7170-10-22T03:17:50+18:07", "2026-11-01T00:00:00Z", "9999-12-31T20:00:00+00:00"])
-def test_odd_but_valid_dates_are_no_500(client, city, street_client, start):
+@pytest.fixture
+def around_november(city):
+    """A matter reported a minute before 2026-11-01T00:00:00Z (08:00 in Shanghai) and one at that instant."""
+    return resident_report(city, now=at(2026, 11, 1, 7, 59)), resident_report(city, now=at(2026, 11, 1, 8, 0))
+
+
+# An offset PostgreSQL would refuse and a far year are still a valid window (an empty one);
+# a window that runs past year 9999 is a 400 naming the problem, never a 500.
+@pytest.mark.parametrize("start, status, answer", [
+    ("7170-10-22T03:17:50+18:07", 200, []),
+    ("2026-11-01T00:00:00Z", 200, "the one at the start"),
+    ("9999-12-31T20:00:00+00:00", 400, [{"code": 400, "description": "The dates are out of range."}]),
+])
+def test_odd_but_valid_dates_are_no_500(client, city, street_client, around_november, start, status, answer):
     _api, key = street_client
+    _before, at_start = around_november
     response = client.get(f"{BASE}/requests.json", {"api_key": key, "start_date": start})
-    assert response.status_code in (200, 400) and isinstance(response.json(), list)
+    assert response.status_code == status, response.content
+    if answer == "the one at the start":
+        assert [r["service_request_id"] for r in response.json()] == [at_start.number]
+    else:
+        assert response.json() == answer
 
 
 def test_a_90_day_window_is_fine(client, city, street_client):
     _api, key = street_client
+    before = resident_report(city, now=at(2026, 7, 31, 23, 59))
+    first = resident_report(city, now=at(2026, 8, 1, 0, 0))
+    last = resident_report(city, now=at(2026, 10, 30, 0, 0))
+    after = resident_report(city, now=at(2026, 10, 30, 0, 1))
     response = client.get(f"{BASE}/requests.json", {"api_key": key, "start_date": "2026-08-01T00:00:00+08:00",
                                                    "end_date": "2026-10-30T00:00:00+08:00"})
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
+    # Both ends are inside the window, newest first; a minute either side is out.
+    assert [r["service_request_id"] for r in response.json()] == [last.number, first.number]
+    assert {before.number, after.number}.isdisjoint(r["service_request_id"] for r in response.json())
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])

@@ -21,7 +21,7 @@ def test_the_changelist_shows_only_the_managed_subtree_and_nothing_is_editable(c
     assert reverse(f"admin:participation_{model}_change", args=[inside[model].pk]) in page
     assert reverse(f"admin:participation_{model}_change", args=[outside[model].pk]) not in page
     outside_url = reverse(f"admin:participation_{model}_change", args=[outside[model].pk])
-    assert client.get(outside_url).status_code in (302, 404)
+    assert client.get(outside_url).status_code == 404  # outside the subtree, as if it did not exist
     assert client.get(reverse(f"admin:participation_{model}_add")).status_code == 403
     before = type(inside[model]).objects.filter(pk=inside[model].pk).values().get()
     refused = client.post(reverse(f"admin:participation_{model}_change", args=[inside[model].pk]), {"title": "改"})
@@ -35,5 +35,5 @@ def test_a_grid_worker_has_no_admin_rows(client, cast):
     cast.worker.save()
     client.force_login(cast.worker)
     response = client.get(reverse("admin:participation_proposal_changelist"))
-    assert response.status_code in (200, 403)
+    assert response.status_code == 403  # a grid worker manages nothing here
     assert "加装充电桩" not in response.content.decode()

@@ -1,8 +1,11 @@
 """manage.py seed_city (grid/management/commands/seed_city.py, grid/seeding.py)."""
 
+import re
 import sys
 import types
+from collections import Counter
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -14,7 +17,19 @@ from grid.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from grid.integrity import tree_problems
 from grid.management.commands import seed_city
 from grid.models import KIND_CODE_LENGTH, Area, AreaKind, Building, Post, Role, Unit, User
-from grid.seeding import SCALES, SeedingError, chinese_number, foreign_key_problems, spread, trusted_bulk_load
+from grid.seeding import (
+    SCALES,
+    SeedingError,
+    building_rows,
+    chinese_number,
+    foreign_key_problems,
+    plan_buildings,
+    plan_places,
+    plan_units,
+    spread,
+    trusted_bulk_load,
+    unit_rows,
+)
 
 DEMO = SCALES["demo"]
 
@@ -60,12 +75,34 @@ def test_demo_counts_match_the_scale(demo_city):
     assert Area.objects.values("tree_id").distinct().count() == DEMO.districts
 
 
-def test_large_and_medium_scales_are_as_specified():
-    large, medium = SCALES["large"], SCALES["medium"]
-    assert (large.districts, large.streets, large.communities, large.grids, large.buildings, large.units) == (
-        10, 100, 2_600, 10_000, 250_000, 1_000_000)
-    for name in ("districts", "streets", "communities", "grids", "buildings", "units"):
-        assert getattr(medium, name) * 10 == getattr(large, name), name
+def documented_large_city():
+    """The large city as the README states it, read from the README (not from SCALES)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    text = " ".join(readme.split())
+    found = re.search(r"large: ([\d,]+) districts, ([\d,]+) streets, ([\d,]+) communities, ([\d,]+) grids, "
+                      r"([\d,]+) buildings, ([\d,]+) units", text)
+    assert found, "README.md no longer states the large city's size"
+    names = ("districts", "streets", "communities", "grids", "buildings", "units")
+    return dict(zip(names, (int(n.replace(",", "")) for n in found.groups())))
+
+
+@pytest.mark.parametrize("name, share", [("large", 1), ("medium", 10)])  # medium is a tenth of each
+def test_large_and_medium_plans_give_the_documented_city(name, share):
+    """Plan the city in memory, as seed_city does before writing, and count what it would write."""
+    expected = {key: n // share for key, n in documented_large_city().items()}
+    plan = plan_places(scale=SCALES[name], seed=7)
+    kinds = Counter(area.kind for area in plan.areas)
+    assert [kinds[kind] for kind in AreaKind] == [expected["districts"], expected["streets"],
+                                                 expected["communities"], expected["grids"]]
+    codes = [area.code for area in plan.areas]
+    assert len(set(codes)) == len(codes)  # no parent ran out of its 999 child codes
+    assert all(len(area.code) == KIND_CODE_LENGTH[area.kind] for area in plan.areas)
+    buildings = plan_buildings(plan=plan, seed=7)
+    assert sum(1 for _ in building_rows(plan=plan, buildings=buildings, seed=7, now=None)) == expected["buildings"]
+    assert len(buildings.per_grid) == expected["grids"] and min(buildings.per_grid) >= 1
+    per_building = plan_units(buildings=buildings, units=SCALES[name].units, seed=7)
+    units = unit_rows(buildings=buildings, per_building=per_building, first_id=1, now=None)
+    assert sum(1 for _ in units) == expected["units"]  # every unit gets a number, none is dropped
 
 
 def test_codes_are_hierarchical_and_unique(demo_city):
