@@ -8,7 +8,6 @@ in the same transaction and Celery is asked to deliver them on commit. A
 refused write raises DomainError and leaves nothing behind.
 """
 
-import io
 import logging
 import re
 import secrets
@@ -16,7 +15,6 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import DateTimeField, F, Q, Value, When
@@ -27,6 +25,8 @@ from django.utils.translation import ngettext
 from grid.models import KIND_LEVEL, PATH_FIELDS, Area, AreaKind, Building, Unit
 from grid.selectors import scope_of
 from portal.errors import DomainError
+from portal.photos import validate_photo, without_metadata
+from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
 from volunteers import tasks as volunteer_tasks
 
@@ -64,7 +64,6 @@ TRACKING_LENGTH = 13
 DESCRIPTION_MAX = 4000
 NOTE_MAX = 4000
 ALARM_WINDOW = timedelta(minutes=30)
-IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 PHONE_RE = re.compile(r"^[0-9+\- ]{3,20}$")
 
 REPORTER_BY_CHANNEL = {
@@ -116,48 +115,6 @@ def next_case_number(now):
     return f"{day:%Y%m%d}{last:05d}"
 
 
-def clean_text(value, *, field, required=True, limit=NOTE_MAX):
-    text = (value or "").strip()
-    if required and not text:
-        raise DomainError(_("Please fill in the %(field)s.") % {"field": field}, code="blank")
-    if len(text) > limit:
-        raise DomainError(
-            _("The %(field)s is too long (at most %(n)d characters).") % {"field": field, "n": limit},
-            code="too_long",
-        )
-    return text
-
-
-def validate_photo(upload):
-    """Refuse anything but a real image within CASE_PHOTO_MAX_BYTES. Rewinds the file."""
-    from PIL import Image, UnidentifiedImageError
-
-    limit = settings.CASE_PHOTO_MAX_BYTES
-    size = getattr(upload, "size", None)
-    if size is None:
-        upload.seek(0, 2)
-        size = upload.tell()
-    if size > limit:
-        raise DomainError(
-            _("The photo “%(name)s” is too large (at most %(mb)s MB).")
-            % {"name": getattr(upload, "name", ""), "mb": round(limit / 1024 / 1024, 1)},
-            code="photo_too_large",
-        )
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            fmt = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        fmt = None
-    upload.seek(0)
-    if fmt not in IMAGE_FORMATS:
-        raise DomainError(
-            _("“%(name)s” is not a photo (JPEG, PNG, WebP or GIF).") % {"name": getattr(upload, "name", "")},
-            code="not_an_image",
-        )
-
-
 def _validate_photos(photos):
     photos = [p for p in (photos or ()) if p]
     if len(photos) > 9:
@@ -165,32 +122,6 @@ def _validate_photos(photos):
     for photo in photos:
         validate_photo(photo)
     return photos
-
-
-def without_metadata(upload):
-    """The photo re-saved without its EXIF block (GPS position, phone model, time taken).
-
-    Photos from phones carry where they were taken, often the reporter's home.
-    The orientation the EXIF block gave is applied to the pixels first, so the
-    photo still stands the right way up. GIFs carry no EXIF and are kept as sent.
-    """
-    from django.core.files.base import ContentFile
-    from PIL import Image, ImageOps
-
-    upload.seek(0)
-    with Image.open(upload) as image:
-        fmt = "JPEG" if image.format == "MPO" else image.format
-        if fmt == "GIF":
-            upload.seek(0)
-            return upload
-        upright = ImageOps.exif_transpose(image)
-        if fmt == "JPEG" and upright.mode not in ("RGB", "L", "CMYK"):
-            upright = upright.convert("RGB")
-        options = {"quality": 90, "optimize": True} if fmt in ("JPEG", "WEBP") else {}
-        buffer = io.BytesIO()
-        # Pillow writes an EXIF block only when given one.
-        upright.save(buffer, format=fmt, **options)
-    return ContentFile(buffer.getvalue(), name=getattr(upload, "name", None) or f"photo.{fmt.lower()}")
 
 
 def _save_photos(case, event, photos, stage, now):

@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Category
-from cases.services import clean_text
-from cases.services import validate_photo, without_metadata
 from grid.models import Area, AreaKind
 from portal.errors import DomainError
+from portal.photos import validate_photo, without_metadata
+from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
 from portal.workcalendar.models import TimeUnit
 from residents.selectors import residents_visible_to
