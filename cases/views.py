@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -29,7 +29,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from grid.models import KIND_LEVEL, Area, AreaKind, Building
 from grid.selectors import areas_visible_to, buildings_visible_to, get_visible_or_404, scope_of
-from grid.views import layout_for, mask_phone
+from grid.views import mask_phone, place_names, prefill_place, public_page
+from grid.views import render_page as _render
 from portal.errors import DomainError
 from portal.ratelimit import over_rate
 
@@ -99,23 +100,6 @@ def capped_uploads(view):
     return wrapper
 
 
-def _audience(user):
-    layout = layout_for(user)
-    return layout, layout.rsplit("/", 1)[-1].removesuffix(".html")
-
-
-def _render(request, template, context, *, status=200, layout=None):
-    if layout is None:
-        layout, audience = _audience(request.user)
-    else:
-        audience = layout.rsplit("/", 1)[-1].removesuffix(".html")
-    return render(request, template, {"layout": layout, "audience": audience, **context}, status=status)
-
-
-def public_page(request, template, context, *, status=200):
-    return _render(request, template, context, status=status, layout="layouts/public.html")
-
-
 class PeekingPaginator(Paginator):
     """Counts a short list by reading its first page: one query instead of a count and a page.
 
@@ -168,34 +152,7 @@ def _photos(data):
     return [photo] if photo else []
 
 
-def place_names(case_or_building):
-    """Street › community › grid › building names (the public structure, no people)."""
-    if isinstance(case_or_building, Building):
-        grid = case_or_building.grid
-        names = [a.name for a in grid.get_ancestors() if a.kind != AreaKind.DISTRICT] + [grid.name]
-        return names + [str(case_or_building)]
-    case = case_or_building
-    names = [a.name for a in (case.street, case.community, case.grid) if a is not None]
-    if case.building_id:
-        names.append(str(case.building))
-    if case.unit_id:
-        names.append(case.unit.number)
-    return names
-
-
 # --- residents: report ----------------------------------------------------------------------
-
-def prefill_place(building_id):
-    """Cascade values for a building (the notice-board link ?building=<id>)."""
-    if not building_id:
-        return {}
-    building = Building.objects.select_related("grid__parent").filter(pk=building_id).first()
-    if building is None:
-        return {}
-    community = building.grid.parent
-    return {"street": community.parent_id, "community": community.pk, "grid": building.grid_id,
-            "building": building.pk}
-
 
 @capped_uploads
 def report(request, building_id=None):
