@@ -13,7 +13,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from grid.selectors import scope_of
 
 from .models import Case, CaseEvent, CaseKind, CasePhoto, Intake, Mediation, Notification, Status
-from .services import normalise_tracking_code
+from .tracking import normalise_tracking_code
 from .workflow import HANDLING_ROLES
 
 # What sits in a handler's queue: waiting to be accepted, or in hand.

@@ -10,7 +10,6 @@ refused write raises DomainError and leaves nothing behind.
 
 import logging
 import re
-import secrets
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -24,6 +23,7 @@ from django.utils.translation import ngettext
 
 from grid.models import KIND_LEVEL, PATH_FIELDS, Area, AreaKind, Building, Unit
 from grid.selectors import scope_of
+from portal.celery import send_by_name
 from portal.errors import DomainError
 from portal.photos import validate_photo, without_metadata
 from portal.text import clean_text
@@ -54,13 +54,12 @@ from .models import (
     Status,
     TimeUnit,
 )
+from .selectors import cases_visible_to
+from .tracking import TRACKING_ALPHABET, TRACKING_LENGTH, new_tracking_code, normalise_tracking_code  # noqa: F401
 
 log = logging.getLogger(__name__)
 A = CaseEvent.Action
 
-# Unambiguous: no 0/O, 1/I/L. 13 symbols of 31 ≈ 64 bits.
-TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-TRACKING_LENGTH = 13
 DESCRIPTION_MAX = 4000
 NOTE_MAX = 4000
 ALARM_WINDOW = timedelta(minutes=30)
@@ -81,15 +80,6 @@ REPORTER_BY_CHANNEL = {
 
 def _now(now):
     return now or timezone.now()
-
-
-def new_tracking_code():
-    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
-
-
-def normalise_tracking_code(raw):
-    """What a reporter typed (any case, dashes, spaces) → the stored form."""
-    return re.sub(r"[\s\-]", "", (raw or "")).upper()[:32]
 
 
 def next_case_number(now):
@@ -758,8 +748,6 @@ def case_mark_duplicate(*, case, duplicate_of, acting_user, note="", now=None):
     if original.pk == case.pk:
         raise DomainError(_("A case cannot be a duplicate of itself."), code="self")
     if acting_user is not None and not acting_user.is_superuser:
-        from .selectors import cases_visible_to
-
         if not cases_visible_to(acting_user).filter(pk=original.pk).exists():
             raise DomainError(_("No such case."), code="no_case")
     _lapse_extensions(case, now)
@@ -940,9 +928,8 @@ def _notify_moved(moved, now, reason, memo):
 
 
 def _enqueue_notices(count):
-    from .tasks import expand_escalation_notices
-
-    notifications.try_enqueue(lambda: expand_escalation_notices.apply_async(retry=False), count,
+    # By name: cases.tasks imports this module.
+    notifications.try_enqueue(lambda: send_by_name("cases.tasks.expand_escalation_notices", retry=False), count,
                               what="escalation notification(s)")
 
 

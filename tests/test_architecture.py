@@ -237,7 +237,6 @@ def test_no_import_cycle_between_apps(imports):
     assert not problems, _report("import cycle(s) between apps (modules, then apps)", problems)
 
 
-@pytest.mark.xfail(strict=True, reason="issue #15: the code still breaks the layers; this branch fixes it")
 def test_no_import_cycle_inside_an_app(imports):
     problems = cycles(imports, across_apps=False)
     assert not problems, _report("import cycle(s) inside an app", problems)
