@@ -679,6 +679,6 @@ class Delivery(models.Model):
         ]
 
 
-# Dashboard rollups live in their own module; imported here so Django finds the models.
+# Received reports and escalation notices live in their own module; imported here so Django finds
+# the models. The import runs one way: models_intake imports nothing from this module.
 from .models_intake import EscalationNotice, Intake  # noqa: E402,F401
-from .models_rollup import CaseRollup, RollupState  # noqa: E402,F401

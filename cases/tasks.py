@@ -61,19 +61,3 @@ def deliver_pending_notifications():
     (the broker was down, a sender failed...)."""
     services.escalation_notices_expand()
     return notifications.deliver_pending(now=timezone.now())
-
-
-@shared_task(ignore_result=True)
-def refresh_rollups():
-    """Beat, every minute: fold new timeline events into the dashboard rollups (idempotent)."""
-    from .rollups import rollups_refresh
-
-    return rollups_refresh(now=timezone.now())
-
-
-@shared_task(ignore_result=True)
-def rebuild_rollups():
-    """Beat, nightly: recompute every rollup (catches cases moved with their places)."""
-    from .rollups import rollups_rebuild
-
-    return rollups_rebuild(now=timezone.now())

@@ -32,6 +32,7 @@ from grid.selectors import areas_visible_to, buildings_visible_to, get_visible_o
 from grid.views import mask_phone, place_names, prefill_place, public_page
 from grid.views import render_page as _render
 from portal.errors import DomainError
+from portal.exports import spreadsheet_cell as _cell
 from portal.ratelimit import over_rate
 
 from . import forms as case_forms
@@ -690,12 +691,6 @@ def board(request):
 class _Echo:
     def write(self, value):
         return value
-
-
-def _cell(value):
-    """Text for a spreadsheet cell; a leading = + - @ would be read as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _local(dt):

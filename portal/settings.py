@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "residents",
     "volunteers",
     "residents.participation",
+    # The top layer: pages and reactions that compose the domain apps above.
+    "dashboards",
 ]
 
 MIDDLEWARE = [
@@ -297,8 +299,9 @@ CELERY_BEAT_SCHEDULE = {
                                        "schedule": 300.0},
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
                                          "schedule": crontab(hour=3, minute=37)},
-    "cases-refresh-rollups": {"task": "cases.tasks.refresh_rollups", "schedule": 60.0},
-    "cases-rebuild-rollups-nightly": {"task": "cases.tasks.rebuild_rollups", "schedule": crontab(hour=2, minute=47)},
+    "dashboards-refresh-rollups": {"task": "dashboards.tasks.refresh_rollups", "schedule": 60.0},
+    "dashboards-rebuild-rollups-nightly": {"task": "dashboards.tasks.rebuild_rollups",
+                                           "schedule": crontab(hour=2, minute=47)},
     # Read-only: logs a warning while the next 60 days reach a year without holidays
     # (the admin shows the same as a banner).
     "workcalendar-warn-missing-holidays": {"task": "portal.workcalendar.tasks.warn_missing_holidays",
