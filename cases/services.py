@@ -28,9 +28,8 @@ from portal.errors import DomainError
 from portal.photos import validate_photo, without_metadata
 from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
-from volunteers import tasks as volunteer_tasks
 
-from . import notifications, routing, workflow
+from . import notifications, routing, signals, workflow
 from .models import (
     CLOCKED_STATUSES,
     LEVELS,
@@ -708,8 +707,8 @@ def case_close(*, case, acting_user, note="", now=None):
     case = _fresh(case)
     _apply(case, "close", user=acting_user, now=now, note=clean_text(note, field=_("note"), required=False),
            changes={"closed_at": now})
-    # Points to the volunteers who reported or verified it (volunteers/ledger.py award_closed_case).
-    transaction.on_commit(partial(volunteer_tasks.case_closed, case.pk))
+    # Whoever reacts hears of it once the close committed (the volunteers' points: hub/points.py).
+    transaction.on_commit(partial(signals.case_closed.send, sender=Case, case_id=case.pk))
     return case
 
 

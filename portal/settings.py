@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "residents.participation",
     # The top layer: pages and reactions that compose the domain apps above.
     "dashboards",
+    "hub",
 ]
 
 MIDDLEWARE = [
@@ -294,7 +295,7 @@ CELERY_BEAT_SCHEDULE = {
     "cases-deliver-notifications": {"task": "cases.tasks.deliver_pending_notifications", "schedule": 60.0},
     "volunteers-escalate-unclaimed-orders": {"task": "volunteers.tasks.escalate_unclaimed_orders",
                                              "schedule": 60.0},
-    "volunteers-award-closed-cases": {"task": "volunteers.tasks.award_recent_closed_cases", "schedule": 3600.0},
+    "hub-award-closed-cases": {"task": "hub.tasks.award_recent_closed_cases", "schedule": 3600.0},
     "participation-escalate-overdue": {"task": "residents.participation.tasks.escalate_overdue",
                                        "schedule": 300.0},
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
