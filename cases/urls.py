@@ -24,7 +24,6 @@ urlpatterns = [
     # Grid workers (phone) and staff.
     path("cases/", views.board, name="board"),
     path("cases/export.csv", views.export, name="export"),
-    path("cases/queue/", views.queue, name="queue"),
     path("cases/patrol/", views.patrol, name="patrol"),
     path("cases/hotline/", views.hotline, name="hotline"),
     path("cases/<int:pk>/", views.detail, name="detail"),

@@ -593,27 +593,15 @@ def photo(request, pk, photo_id):
 
 # --- grid workers: queue and patrol ------------------------------------------------------------
 
-@login_required
-@require_GET
-def queue(request):
-    """My queue: supervised (督办) first, then the soonest due; overdue marked."""
+def queue_context(request):
+    """The cases of my queue (cases/queue.html): supervised (督办) first, then the soonest due;
+    overdue marked. The page itself, which adds the care visits due, is hub.views.queue."""
     now = timezone.now()
     page = _page(request, queue_for(request.user))
     rows = [{"case": c, "overdue": c.is_overdue(now), "status_label": Status(c.status).label,
              "can_accept": c.status == Status.DISPATCHED and "accept" in workflow.allowed(c, request.user)}
             for c in page]
-    return _render(request, "cases/queue.html", {"page": page, "rows": rows, **_due_visits(request.user)})
-
-
-def _due_visits(user, limit=10):
-    """Care visits due, for grid workers and staff whose posts reach residents (the issue's "in the queue")."""
-    from residents.selectors import resident_scope
-    from residents.views import due_visit_rows
-
-    if not resident_scope(user).spans:
-        return {}
-    due = due_visit_rows(user, today=timezone.localdate(), limit=limit + 1)
-    return {"due": due[:limit], "due_more": len(due) > limit, "show_due": True}
+    return {"page": page, "rows": rows}
 
 
 def _patrol_grids(user):

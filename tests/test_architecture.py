@@ -231,7 +231,6 @@ def test_imports_follow_the_layers(imports):
     assert not problems, _report("import(s) against the layer order portal → grid → domain → top", problems)
 
 
-@pytest.mark.xfail(strict=True, reason="issue #15: the code still breaks the layers; this branch fixes it")
 def test_no_import_cycle_between_apps(imports):
     problems = cycles(imports, across_apps=True) + app_cycles(imports)
     assert not problems, _report("import cycle(s) between apps (modules, then apps)", problems)
