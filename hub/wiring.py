@@ -5,11 +5,17 @@ happened (a signal, sent on commit) and declares what it needs (a hook); this
 module, run once by HubConfig.ready(), connects them:
 
 - a case was closed (cases.signals.case_closed) → points for the volunteers who
-  reported or verified it (hub/tasks.py → hub/points.py → volunteers.ledger).
+  reported or verified it (hub/tasks.py → hub/points.py → volunteers.ledger);
+- a care visit's follow-up becomes a case (residents.hooks) → the cases app's
+  categories, `case_report` on the patrol channel, and its scoping.
 """
 
-from cases.models import Case
+from cases import selectors as case_selectors
+from cases import services as case_services
+from cases.forms import category_choices
+from cases.models import Case, Channel, ReporterKind
 from cases.signals import case_closed
+from residents import hooks as resident_hooks
 
 from . import tasks
 
@@ -19,5 +25,19 @@ def points_for_closed_case(sender, *, case_id, **kwargs):
     tasks.case_closed(case_id)
 
 
+def open_case_for_visit(*, category, description, building, acting_user, now):
+    """A care visit's follow-up as a grid worker's patrol report at the resident's building."""
+    return case_services.case_report(category=category, description=description, channel=Channel.PATROL,
+                                     building=building, reporter_kind=ReporterKind.GRID_WORKER,
+                                     acting_user=acting_user, now=now)
+
+
+def case_visible_to(user, case):
+    return case_selectors.cases_visible_to(user).filter(pk=case.pk).exists()
+
+
 def connect():
     case_closed.connect(points_for_closed_case, sender=Case, weak=False, dispatch_uid="hub-points-for-closed-case")
+    resident_hooks.case_category_choices.register(category_choices)
+    resident_hooks.open_case_for_visit.register(open_case_for_visit)
+    resident_hooks.case_visible_to.register(case_visible_to)
