@@ -50,6 +50,12 @@ def cases_visible_to(user, *, managing=False):
     return Case.objects.filter(by_place | Q(pk__in=beyond)) if beyond else Case.objects.filter(by_place)
 
 
+def public_matters(cases):
+    """The cases that may be named in public, e.g. on a proposal made from recurring cases:
+    never mediations (private disputes)."""
+    return cases.filter(kind=CaseKind.ORDINARY, category__is_mediation=False)
+
+
 def _supervised_first():
     # False sorts before True: supervised (督办) cases lead every list.
     return ExpressionWrapper(Q(supervised_at__isnull=True), output_field=BooleanField())
