@@ -636,7 +636,7 @@ DUE_COLUMNS = ("pk", "name", "visit_due_on", "last_visited_at", "grid_id", "grid
 def due_visit_rows(user, *, today, limit=DUE_LIMIT, by_grid=False):
     """Living residents whose care visit is due, soonest first, each with the tags that call for it.
 
-    Plain dicts for templates/residents/_due_visits.html (the cases queue
+    Plain dicts for templates/residents/_due_visits.html (the worker's queue, hub.views,
     includes it with `due=due_visit_rows(request.user, today=..., limit=10)`):
     pk, name, url, due_on, days_over, last_visited_at, grid_id, grid_name, place, tags.
     """
