@@ -8,6 +8,8 @@ COPY grid grid
 COPY cases cases
 COPY residents residents
 COPY volunteers volunteers
+COPY dashboards dashboards
+COPY hub hub
 RUN pip install --no-cache-dir .
 COPY . .
 # collectstatic needs a key to import settings; the real one comes at run time.

@@ -199,7 +199,7 @@ def prepare(scale_name, reuse, cases_only=False, keep_rollups=False):
     call_command("migrate", verbosity=0, interactive=False)
     seeded = reuse and is_seeded(scale)
     if seeded and keep_rollups:
-        from cases.models import RollupState
+        from dashboards.models import RollupState
 
         if RollupState.objects.filter(rebuilt_at__isnull=False).exists():
             return []
@@ -226,7 +226,7 @@ def rebuild():
     from django.db import connection
     from django.utils import timezone
 
-    from cases.rollups import rollups_rebuild
+    from dashboards.rollups import rollups_rebuild
 
     started = time.perf_counter()
     written = rollups_rebuild(now=timezone.now())

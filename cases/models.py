@@ -15,6 +15,8 @@ from django.utils.translation import pgettext_lazy
 from grid.models import AreaKind, Building, PlacePath, Unit, path_fk
 from portal.workcalendar.models import TimeUnit  # the working calendar's units: categories' clocks use them
 
+from .tracking import display_tracking_code
+
 
 # --- categories ----------------------------------------------------------------------
 
@@ -152,11 +154,6 @@ class ReporterKind(models.TextChoices):
     ALARM_SYSTEM = "alarm_system", _("Alarm system")
     STAFF = "staff", _("Staff")
     DEPARTMENT = "department", _("Department")
-
-
-def display_tracking_code(code):
-    """A tracking code in groups of four, as printed for the reporter."""
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
 class Case(PlacePath):
@@ -682,6 +679,6 @@ class Delivery(models.Model):
         ]
 
 
-# Dashboard rollups live in their own module; imported here so Django finds the models.
+# Received reports and escalation notices live in their own module; imported here so Django finds
+# the models. The import runs one way: models_intake imports nothing from this module.
 from .models_intake import EscalationNotice, Intake  # noqa: E402,F401
-from .models_rollup import CaseRollup, RollupState  # noqa: E402,F401

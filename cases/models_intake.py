@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from grid.models import Area, Building
 
+from .tracking import display_tracking_code
+
 
 class Intake(models.Model):
     """One resident's report as received: what the form checked, nothing derived yet."""
@@ -64,8 +66,6 @@ class Intake(models.Model):
 
     @property
     def tracking_code_display(self):
-        from .models import display_tracking_code
-
         return display_tracking_code(self.tracking_code)
 
 

@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from portal import degraded
+from portal.celery import send_by_name
 
 from .models import Delivery, DeliveryChannel, DeliveryStatus, Notification
 
@@ -181,21 +182,18 @@ def broker_back():
 
 def enqueue(ids):
     """Ask Celery to deliver these rows. Never raises: pending rows wait for the sweep."""
-    from .tasks import deliver_notifications
-
     if len(ids) > ENQUEUE_EACH_UP_TO:
         enqueue_pending(len(ids))
         return
     # One message for the transaction's rows: each publish is a round trip to the broker.
-    try_enqueue(lambda: deliver_notifications.apply_async(kwargs={"delivery_ids": list(ids)}, retry=False),
-                 len(ids))
+    # Tasks are sent by name: cases.tasks imports this module.
+    try_enqueue(lambda: send_by_name("cases.tasks.deliver_notifications", kwargs={"delivery_ids": list(ids)},
+                                     retry=False), len(ids))
 
 
 def enqueue_pending(count):
     """Ask Celery for one run of the outbox sweep (for `count` new rows). Never raises."""
-    from .tasks import deliver_pending_notifications
-
-    try_enqueue(lambda: deliver_pending_notifications.apply_async(retry=False), count)
+    try_enqueue(lambda: send_by_name("cases.tasks.deliver_pending_notifications", retry=False), count)
 
 
 def try_enqueue(send, count, what="notification(s)"):

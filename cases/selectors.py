@@ -13,7 +13,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from grid.selectors import scope_of
 
 from .models import Case, CaseEvent, CaseKind, CasePhoto, Intake, Mediation, Notification, Status
-from .services import normalise_tracking_code
+from .tracking import normalise_tracking_code
 from .workflow import HANDLING_ROLES
 
 # What sits in a handler's queue: waiting to be accepted, or in hand.
@@ -48,6 +48,12 @@ def cases_visible_to(user, *, managing=False):
     assigned = Case.objects.filter(assignee=user).exclude(by_place).order_by().values_list("pk", flat=True)
     beyond = list(mediating.union(assigned).order_by())
     return Case.objects.filter(by_place | Q(pk__in=beyond)) if beyond else Case.objects.filter(by_place)
+
+
+def public_matters(cases):
+    """The cases that may be named in public, e.g. on a proposal made from recurring cases:
+    never mediations (private disputes)."""
+    return cases.filter(kind=CaseKind.ORDINARY, category__is_mediation=False)
 
 
 def _supervised_first():

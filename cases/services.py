@@ -8,15 +8,12 @@ in the same transaction and Celery is asked to deliver them on commit. A
 refused write raises DomainError and leaves nothing behind.
 """
 
-import io
 import logging
 import re
-import secrets
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import DateTimeField, F, Q, Value, When
@@ -26,11 +23,13 @@ from django.utils.translation import ngettext
 
 from grid.models import KIND_LEVEL, PATH_FIELDS, Area, AreaKind, Building, Unit
 from grid.selectors import scope_of
+from portal.celery import send_by_name
 from portal.errors import DomainError
+from portal.photos import validate_photo, without_metadata
+from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
-from volunteers import tasks as volunteer_tasks
 
-from . import notifications, routing, workflow
+from . import notifications, routing, signals, workflow
 from .models import (
     CLOCKED_STATUSES,
     LEVELS,
@@ -54,17 +53,15 @@ from .models import (
     Status,
     TimeUnit,
 )
+from .selectors import cases_visible_to
+from .tracking import TRACKING_ALPHABET, TRACKING_LENGTH, new_tracking_code, normalise_tracking_code  # noqa: F401
 
 log = logging.getLogger(__name__)
 A = CaseEvent.Action
 
-# Unambiguous: no 0/O, 1/I/L. 13 symbols of 31 ≈ 64 bits.
-TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-TRACKING_LENGTH = 13
 DESCRIPTION_MAX = 4000
 NOTE_MAX = 4000
 ALARM_WINDOW = timedelta(minutes=30)
-IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "MPO"}
 PHONE_RE = re.compile(r"^[0-9+\- ]{3,20}$")
 
 REPORTER_BY_CHANNEL = {
@@ -82,15 +79,6 @@ REPORTER_BY_CHANNEL = {
 
 def _now(now):
     return now or timezone.now()
-
-
-def new_tracking_code():
-    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
-
-
-def normalise_tracking_code(raw):
-    """What a reporter typed (any case, dashes, spaces) → the stored form."""
-    return re.sub(r"[\s\-]", "", (raw or "")).upper()[:32]
 
 
 def next_case_number(now):
@@ -116,48 +104,6 @@ def next_case_number(now):
     return f"{day:%Y%m%d}{last:05d}"
 
 
-def clean_text(value, *, field, required=True, limit=NOTE_MAX):
-    text = (value or "").strip()
-    if required and not text:
-        raise DomainError(_("Please fill in the %(field)s.") % {"field": field}, code="blank")
-    if len(text) > limit:
-        raise DomainError(
-            _("The %(field)s is too long (at most %(n)d characters).") % {"field": field, "n": limit},
-            code="too_long",
-        )
-    return text
-
-
-def validate_photo(upload):
-    """Refuse anything but a real image within CASE_PHOTO_MAX_BYTES. Rewinds the file."""
-    from PIL import Image, UnidentifiedImageError
-
-    limit = settings.CASE_PHOTO_MAX_BYTES
-    size = getattr(upload, "size", None)
-    if size is None:
-        upload.seek(0, 2)
-        size = upload.tell()
-    if size > limit:
-        raise DomainError(
-            _("The photo “%(name)s” is too large (at most %(mb)s MB).")
-            % {"name": getattr(upload, "name", ""), "mb": round(limit / 1024 / 1024, 1)},
-            code="photo_too_large",
-        )
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            fmt = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        fmt = None
-    upload.seek(0)
-    if fmt not in IMAGE_FORMATS:
-        raise DomainError(
-            _("“%(name)s” is not a photo (JPEG, PNG, WebP or GIF).") % {"name": getattr(upload, "name", "")},
-            code="not_an_image",
-        )
-
-
 def _validate_photos(photos):
     photos = [p for p in (photos or ()) if p]
     if len(photos) > 9:
@@ -165,32 +111,6 @@ def _validate_photos(photos):
     for photo in photos:
         validate_photo(photo)
     return photos
-
-
-def without_metadata(upload):
-    """The photo re-saved without its EXIF block (GPS position, phone model, time taken).
-
-    Photos from phones carry where they were taken, often the reporter's home.
-    The orientation the EXIF block gave is applied to the pixels first, so the
-    photo still stands the right way up. GIFs carry no EXIF and are kept as sent.
-    """
-    from django.core.files.base import ContentFile
-    from PIL import Image, ImageOps
-
-    upload.seek(0)
-    with Image.open(upload) as image:
-        fmt = "JPEG" if image.format == "MPO" else image.format
-        if fmt == "GIF":
-            upload.seek(0)
-            return upload
-        upright = ImageOps.exif_transpose(image)
-        if fmt == "JPEG" and upright.mode not in ("RGB", "L", "CMYK"):
-            upright = upright.convert("RGB")
-        options = {"quality": 90, "optimize": True} if fmt in ("JPEG", "WEBP") else {}
-        buffer = io.BytesIO()
-        # Pillow writes an EXIF block only when given one.
-        upright.save(buffer, format=fmt, **options)
-    return ContentFile(buffer.getvalue(), name=getattr(upload, "name", None) or f"photo.{fmt.lower()}")
 
 
 def _save_photos(case, event, photos, stage, now):
@@ -787,8 +707,8 @@ def case_close(*, case, acting_user, note="", now=None):
     case = _fresh(case)
     _apply(case, "close", user=acting_user, now=now, note=clean_text(note, field=_("note"), required=False),
            changes={"closed_at": now})
-    # Points to the volunteers who reported or verified it (volunteers/ledger.py award_closed_case).
-    transaction.on_commit(partial(volunteer_tasks.case_closed, case.pk))
+    # Whoever reacts hears of it once the close committed (the volunteers' points: hub/points.py).
+    transaction.on_commit(partial(signals.case_closed.send, sender=Case, case_id=case.pk))
     return case
 
 
@@ -827,8 +747,6 @@ def case_mark_duplicate(*, case, duplicate_of, acting_user, note="", now=None):
     if original.pk == case.pk:
         raise DomainError(_("A case cannot be a duplicate of itself."), code="self")
     if acting_user is not None and not acting_user.is_superuser:
-        from .selectors import cases_visible_to
-
         if not cases_visible_to(acting_user).filter(pk=original.pk).exists():
             raise DomainError(_("No such case."), code="no_case")
     _lapse_extensions(case, now)
@@ -1009,9 +927,8 @@ def _notify_moved(moved, now, reason, memo):
 
 
 def _enqueue_notices(count):
-    from .tasks import expand_escalation_notices
-
-    notifications.try_enqueue(lambda: expand_escalation_notices.apply_async(retry=False), count,
+    # By name: cases.tasks imports this module.
+    notifications.try_enqueue(lambda: send_by_name("cases.tasks.expand_escalation_notices", retry=False), count,
                               what="escalation notification(s)")
 
 

@@ -27,10 +27,12 @@ from django.utils.translation import gettext as _
 
 from grid.selectors import can_manage_area
 from portal import degraded
+from portal.celery import send_by_name
 from portal.errors import DomainError
 
 from . import notifications, services
 from .models import Case, Category, Channel, Intake
+from .selectors import intakes_visible_to
 
 log = logging.getLogger(__name__)
 
@@ -191,8 +193,6 @@ def _refusal(code, place):
 
 def _kick():
     """Ask for a registration run unless one was asked for within the window. Never raises."""
-    from .tasks import register_intake
-
     if degraded.cache_usable():
         try:
             if not cache.add(INTAKE_KICK_KEY, 1, timeout=INTAKE_KICK_SECONDS):
@@ -200,7 +200,9 @@ def _kick():
         except Exception as exc:  # noqa: BLE001 — a cache outage only costs an extra message
             degraded.cache_failed("the intake kick's once-a-second window", exc)
     notifications.try_enqueue(
-        lambda: register_intake.apply_async(countdown=INTAKE_KICK_SECONDS, retry=False), 1, what="report(s)",
+        # By name: cases.tasks imports this module.
+        lambda: send_by_name("cases.tasks.register_intake", countdown=INTAKE_KICK_SECONDS, retry=False), 1,
+        what="report(s)",
     )
 
 
@@ -277,8 +279,6 @@ def intake_retry(*, intake, acting_user, category=None, grid=None, building=None
 
     Returns the new case; a refusal (DomainError) leaves the row as it was.
     """
-    from .selectors import intakes_visible_to
-
     row = intakes_visible_to(acting_user).select_for_update(of=("self",)).filter(pk=intake.pk).first()
     if row is None:
         raise DomainError(_("This report has been registered already or is not yours to place."), code="gone")

@@ -1,9 +1,15 @@
-"""Thin Celery tasks: take ids, reload, call one service. Safe to run twice."""
+"""Thin Celery tasks: take ids, reload, call one service. Safe to run twice.
+
+Tasks import the services they call; the services enqueue tasks by name
+(portal.celery.send_by_name), so the imports run one way.
+"""
 
 import logging
 
 from celery import shared_task
 from django.utils import timezone
+
+from . import notifications, services, services_intake
 
 log = logging.getLogger(__name__)
 
@@ -11,9 +17,7 @@ log = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def escalate_overdue():
     """Beat, every minute: escalate whatever is past due (idempotent, concurrent-safe)."""
-    from .services import escalate_overdue as sweep
-
-    moved = sweep(now=timezone.now())
+    moved = services.escalate_overdue(now=timezone.now())
     if moved:
         log.info("escalated %d overdue case(s)", moved)
     return moved
@@ -22,9 +26,7 @@ def escalate_overdue():
 @shared_task(ignore_result=True)
 def register_intake():
     """On a report's commit (at most once a second) and by beat: register received reports as cases."""
-    from .services_intake import intake_register_pending
-
-    registered = intake_register_pending()
+    registered = services_intake.intake_register_pending()
     if registered:
         log.info("registered %d received report(s)", registered)
     return registered
@@ -37,50 +39,25 @@ def deliver_notification(*, delivery_id):
     Commits now enqueue `deliver_notifications` (one message for all their rows);
     this stays for messages already queued and for sending one row by hand.
     """
-    from .notifications import deliver
-
-    return deliver(delivery_id=delivery_id, now=timezone.now())
+    return notifications.deliver(delivery_id=delivery_id, now=timezone.now())
 
 
 @shared_task(ignore_result=True)
 def deliver_notifications(*, delivery_ids):
     """Send the outbox rows one transaction wrote (one message per commit, not one per row)."""
-    from .notifications import deliver
-
     now = timezone.now()
-    return [deliver(delivery_id=pk, now=now) for pk in delivery_ids]
+    return [notifications.deliver(delivery_id=pk, now=now) for pk in delivery_ids]
 
 
 @shared_task(ignore_result=True)
 def expand_escalation_notices():
     """On the commit of each sweep batch: word its escalations as outbox rows (idempotent)."""
-    from .services import escalation_notices_expand
-
-    return escalation_notices_expand()
+    return services.escalation_notices_expand()
 
 
 @shared_task(ignore_result=True)
 def deliver_pending_notifications():
     """Beat, every minute: word escalations left unworded and send outbox rows still pending
     (the broker was down, a sender failed...)."""
-    from .notifications import deliver_pending
-    from .services import escalation_notices_expand
-
-    escalation_notices_expand()
-    return deliver_pending(now=timezone.now())
-
-
-@shared_task(ignore_result=True)
-def refresh_rollups():
-    """Beat, every minute: fold new timeline events into the dashboard rollups (idempotent)."""
-    from .rollups import rollups_refresh
-
-    return rollups_refresh(now=timezone.now())
-
-
-@shared_task(ignore_result=True)
-def rebuild_rollups():
-    """Beat, nightly: recompute every rollup (catches cases moved with their places)."""
-    from .rollups import rollups_rebuild
-
-    return rollups_rebuild(now=timezone.now())
+    services.escalation_notices_expand()
+    return notifications.deliver_pending(now=timezone.now())

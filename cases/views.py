@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -29,8 +29,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from grid.models import KIND_LEVEL, Area, AreaKind, Building
 from grid.selectors import areas_visible_to, buildings_visible_to, get_visible_or_404, scope_of
-from grid.views import layout_for, mask_phone
+from grid.views import mask_phone, place_names, prefill_place, public_page
+from grid.views import render_page as _render
 from portal.errors import DomainError
+from portal.exports import spreadsheet_cell as _cell
 from portal.ratelimit import over_rate
 
 from . import forms as case_forms
@@ -99,23 +101,6 @@ def capped_uploads(view):
     return wrapper
 
 
-def _audience(user):
-    layout = layout_for(user)
-    return layout, layout.rsplit("/", 1)[-1].removesuffix(".html")
-
-
-def _render(request, template, context, *, status=200, layout=None):
-    if layout is None:
-        layout, audience = _audience(request.user)
-    else:
-        audience = layout.rsplit("/", 1)[-1].removesuffix(".html")
-    return render(request, template, {"layout": layout, "audience": audience, **context}, status=status)
-
-
-def public_page(request, template, context, *, status=200):
-    return _render(request, template, context, status=status, layout="layouts/public.html")
-
-
 class PeekingPaginator(Paginator):
     """Counts a short list by reading its first page: one query instead of a count and a page.
 
@@ -168,34 +153,7 @@ def _photos(data):
     return [photo] if photo else []
 
 
-def place_names(case_or_building):
-    """Street › community › grid › building names (the public structure, no people)."""
-    if isinstance(case_or_building, Building):
-        grid = case_or_building.grid
-        names = [a.name for a in grid.get_ancestors() if a.kind != AreaKind.DISTRICT] + [grid.name]
-        return names + [str(case_or_building)]
-    case = case_or_building
-    names = [a.name for a in (case.street, case.community, case.grid) if a is not None]
-    if case.building_id:
-        names.append(str(case.building))
-    if case.unit_id:
-        names.append(case.unit.number)
-    return names
-
-
 # --- residents: report ----------------------------------------------------------------------
-
-def prefill_place(building_id):
-    """Cascade values for a building (the notice-board link ?building=<id>)."""
-    if not building_id:
-        return {}
-    building = Building.objects.select_related("grid__parent").filter(pk=building_id).first()
-    if building is None:
-        return {}
-    community = building.grid.parent
-    return {"street": community.parent_id, "community": community.pk, "grid": building.grid_id,
-            "building": building.pk}
-
 
 @capped_uploads
 def report(request, building_id=None):
@@ -635,27 +593,15 @@ def photo(request, pk, photo_id):
 
 # --- grid workers: queue and patrol ------------------------------------------------------------
 
-@login_required
-@require_GET
-def queue(request):
-    """My queue: supervised (督办) first, then the soonest due; overdue marked."""
+def queue_context(request):
+    """The cases of my queue (cases/queue.html): supervised (督办) first, then the soonest due;
+    overdue marked. The page itself, which adds the care visits due, is hub.views.queue."""
     now = timezone.now()
     page = _page(request, queue_for(request.user))
     rows = [{"case": c, "overdue": c.is_overdue(now), "status_label": Status(c.status).label,
              "can_accept": c.status == Status.DISPATCHED and "accept" in workflow.allowed(c, request.user)}
             for c in page]
-    return _render(request, "cases/queue.html", {"page": page, "rows": rows, **_due_visits(request.user)})
-
-
-def _due_visits(user, limit=10):
-    """Care visits due, for grid workers and staff whose posts reach residents (the issue's "in the queue")."""
-    from residents.selectors import resident_scope
-    from residents.views import due_visit_rows
-
-    if not resident_scope(user).spans:
-        return {}
-    due = due_visit_rows(user, today=timezone.localdate(), limit=limit + 1)
-    return {"due": due[:limit], "due_more": len(due) > limit, "show_due": True}
+    return {"page": page, "rows": rows}
 
 
 def _patrol_grids(user):
@@ -733,12 +679,6 @@ def board(request):
 class _Echo:
     def write(self, value):
         return value
-
-
-def _cell(value):
-    """Text for a spreadsheet cell; a leading = + - @ would be read as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _local(dt):

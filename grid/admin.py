@@ -59,6 +59,7 @@ from .selectors import (
     areas_visible_to,
     buildings_visible_to,
     can_manage_area,
+    is_manager,
     posts_visible_to,
     scope_of,
     units_visible_to,
@@ -68,13 +69,7 @@ from .selectors import (
 BOTH_LOCATIONS = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
-# --- who counts as a manager -------------------------------------------------------
-
-def is_manager(user):
-    """May `user` work in this admin at all: a superuser, or someone holding a managing post."""
-    scope = scope_of(user)
-    return scope.unrestricted or bool(scope.managing().spans)
-
+# --- who counts as a manager (is_manager: grid.selectors, imported above) -----------
 
 def managing_view(user):
     """Transitional: `user` carrying only the managing part of their scope.

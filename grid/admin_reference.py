@@ -10,9 +10,8 @@ from django.utils.translation import gettext_lazy
 
 from portal.workcalendar.models import CalendarDay, DaySource, WorkingPeriod
 
-from .admin import is_manager
 from .models import Role
-from .selectors import scope_of
+from .selectors import is_manager, scope_of
 
 
 def is_calendar_editor(user):

@@ -178,6 +178,12 @@ def areas_managed_by(user):
     return areas_visible_to(user, managing=True)
 
 
+def is_manager(user):
+    """May `user` work in the admin at all: a superuser, or someone holding a managing post."""
+    scope = scope_of(user)
+    return scope.unrestricted or bool(scope.managing().spans)
+
+
 def can_manage_area(user, area):
     """May `user` change `area` or add things under it (None = the system itself)?"""
     if user is None:

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Area, AreaKind
+from .models import Area, AreaKind, Building
 from .selectors import (
     active_posts,
     areas_visible_to,
@@ -82,6 +82,46 @@ def layout_for(user):
 
 def _render(request, template, context):
     return render(request, template, {"layout": layout_for(request.user), **context})
+
+
+def render_page(request, template, context, *, status=200, layout=None):
+    """A page in the user's layout (or `layout`), which templates also know by its audience name."""
+    layout = layout or layout_for(request.user)
+    audience = layout.rsplit("/", 1)[-1].removesuffix(".html")
+    return render(request, template, {"layout": layout, "audience": audience, **context}, status=status)
+
+
+def public_page(request, template, context, *, status=200):
+    """A page for residents without an account (report, tracking, orders), whoever is signed in."""
+    return render_page(request, template, context, status=status, layout="layouts/public.html")
+
+
+def place_names(case_or_building):
+    """Street › community › grid › building names (the public structure, no people) of a
+    building, or of a row stored on a place path (a case, a resident's order)."""
+    if isinstance(case_or_building, Building):
+        grid = case_or_building.grid
+        names = [a.name for a in grid.get_ancestors() if a.kind != AreaKind.DISTRICT] + [grid.name]
+        return names + [str(case_or_building)]
+    case = case_or_building
+    names = [a.name for a in (case.street, case.community, case.grid) if a is not None]
+    if case.building_id:
+        names.append(str(case.building))
+    if case.unit_id:
+        names.append(case.unit.number)
+    return names
+
+
+def prefill_place(building_id):
+    """Cascade values for a building (the notice-board link ?building=<id>)."""
+    if not building_id:
+        return {}
+    building = Building.objects.select_related("grid__parent").filter(pk=building_id).first()
+    if building is None:
+        return {}
+    community = building.grid.parent
+    return {"street": community.parent_id, "community": community.pk, "grid": building.grid_id,
+            "building": building.pk}
 
 
 def _page(request, queryset):

@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "residents",
     "volunteers",
     "residents.participation",
+    # The top layer: pages and reactions that compose the domain apps above.
+    "dashboards",
+    "hub",
 ]
 
 MIDDLEWARE = [
@@ -292,13 +295,14 @@ CELERY_BEAT_SCHEDULE = {
     "cases-deliver-notifications": {"task": "cases.tasks.deliver_pending_notifications", "schedule": 60.0},
     "volunteers-escalate-unclaimed-orders": {"task": "volunteers.tasks.escalate_unclaimed_orders",
                                              "schedule": 60.0},
-    "volunteers-award-closed-cases": {"task": "volunteers.tasks.award_recent_closed_cases", "schedule": 3600.0},
+    "hub-award-closed-cases": {"task": "hub.tasks.award_recent_closed_cases", "schedule": 3600.0},
     "participation-escalate-overdue": {"task": "residents.participation.tasks.escalate_overdue",
                                        "schedule": 300.0},
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
                                          "schedule": crontab(hour=3, minute=37)},
-    "cases-refresh-rollups": {"task": "cases.tasks.refresh_rollups", "schedule": 60.0},
-    "cases-rebuild-rollups-nightly": {"task": "cases.tasks.rebuild_rollups", "schedule": crontab(hour=2, minute=47)},
+    "dashboards-refresh-rollups": {"task": "dashboards.tasks.refresh_rollups", "schedule": 60.0},
+    "dashboards-rebuild-rollups-nightly": {"task": "dashboards.tasks.rebuild_rollups",
+                                           "schedule": crontab(hour=2, minute=47)},
     # Read-only: logs a warning while the next 60 days reach a year without holidays
     # (the admin shows the same as a banner).
     "workcalendar-warn-missing-holidays": {"task": "portal.workcalendar.tasks.warn_missing_holidays",

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from grid.models import Area
 from portal.errors import DomainError
+from portal.exports import spreadsheet_cell as _cell
 
 from .importing import COLUMNS
 from .models import Gender, Registration, Relation, Resident, ResidentStatus
@@ -97,12 +98,6 @@ def residents_for_export(user, filters, *, masked=True):
     if "name" in filters:
         qs = qs.filter(name__startswith=filters["name"])
     return qs
-
-
-def _cell(value):
-    """Text for a spreadsheet cell; a leading = + - @ would be read as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _date(value):

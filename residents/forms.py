@@ -14,10 +14,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms import category_choices
 from portal import fields
 from portal.errors import DomainError
 
+from . import hooks
 from .models import AccessField, Gender, Registration, Relation, ResidentStatus
 
 # Which field a service's refusal is about (by DomainError.code).
@@ -251,7 +251,7 @@ class VisitToCaseForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", _("— choose —"))] + category_choices()
+        self.fields["category"].choices = [("", _("— choose —"))] + hooks.case_category_choices()
 
 
 class LookupForm(forms.Form):

@@ -49,6 +49,7 @@ from django.utils.translation import gettext_lazy
 
 from grid.models import Area, AreaKind, Building, Unit
 from grid.services import lock_trees, path_values
+from portal.celery import send_by_name
 from portal.errors import DomainError
 
 from stdnum.cn import ric
@@ -914,9 +915,8 @@ def import_confirm(*, job, mode, acting_user, now=None):
                 status=ImportJob.Status.QUEUED, mode=mode)
             if not claimed:
                 raise DomainError(_("This import has already started."), code="already_started")
-            from .tasks import import_residents
-
-            transaction.on_commit(lambda: import_residents.delay(job_id=job.pk))
+            # By name: residents.tasks imports this module.
+            transaction.on_commit(lambda: send_by_name("residents.tasks.import_residents", kwargs={"job_id": job.pk}))
         job.refresh_from_db()
         return job
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEWED).update(

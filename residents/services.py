@@ -21,6 +21,7 @@ from grid.models import Area, Unit
 from grid.services import _lock_fresh, path_values
 from portal.errors import DomainError
 
+from . import hooks
 from .identity import (
     UndecryptableError,
     blind_index,
@@ -538,18 +539,17 @@ def care_visit_log(*, resident, notes, findings="", follow_up=False, visited_at=
 
 @transaction.atomic
 def care_visit_to_case(*, visit, category, description="", acting_user, now=None):
-    """One click: the visit's follow-up becomes a case at the resident's building (patrol channel)."""
-    from cases.models import Channel, ReporterKind
-    from cases.services import case_report
+    """One click: the visit's follow-up becomes a case at the resident's building (patrol channel).
 
+    The case is opened by the cases app through `hooks.open_case_for_visit` (hub/wiring.py), in
+    this transaction: the visit and its case are written together or not at all."""
     now = _now(now)
     visit = CareVisit.objects.select_for_update().select_related("resident").get(pk=visit.pk)
     _require_edit(acting_user, visit.resident)
     if visit.case_id:
         raise DomainError(_("This visit already has a case."), code="has_case")
     text = str(description or "").strip() or visit.findings or visit.notes
-    case = case_report(category=category, description=text, channel=Channel.PATROL,
-                       building=visit.resident.building, reporter_kind=ReporterKind.GRID_WORKER,
-                       acting_user=acting_user, now=now)
+    case = hooks.open_case_for_visit(category=category, description=text, building=visit.resident.building,
+                                     acting_user=acting_user, now=now)
     CareVisit.objects.filter(pk=visit.pk).update(case=case, follow_up=True)
     return case

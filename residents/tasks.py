@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from . import importing
+
 log = logging.getLogger(__name__)
 
 
@@ -16,12 +18,10 @@ def import_residents(*, job_id):
     already running, done or failed is left alone, so a redelivered or
     duplicated message imports nothing twice.
     """
-    from .importing import import_claim, import_run
-
-    if not import_claim(job_id=job_id):
+    if not importing.import_claim(job_id=job_id):
         log.info("import %s: not queued any more, nothing to do", job_id)
         return None
-    job = import_run(job_id=job_id, now=timezone.now())
+    job = importing.import_run(job_id=job_id, now=timezone.now())
     log.info("import %s: %s (%d created, %d updated, %d unchanged)", job_id, job.status, job.created_count,
              job.updated_count, job.unchanged_count)
     return job.status

@@ -27,14 +27,13 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cases.selectors import cases_visible_to
 from grid.models import Unit
 from grid.selectors import get_visible_or_404
 from grid.views import layout_for
 from portal.errors import DomainError
 
 from . import forms as resident_forms
-from . import services
+from . import hooks, services
 from .filters import ResidentFilter, grids_in
 from .identity import blind_index, mask_id_number, mask_phone, normalize_phone, parse_id_number
 from .models import (
@@ -621,7 +620,7 @@ def visit_to_case(request, pk):
             messages.error(request, str(error))
         else:
             messages.success(request, _("Case %(number)s opened from the visit.") % {"number": case.number})
-            if cases_visible_to(user).filter(pk=case.pk).exists():
+            if hooks.case_visible_to(user, case):
                 return redirect("cases:detail", pk=case.pk)
     else:
         messages.error(request, _("Choose a category for the case."))
@@ -637,7 +636,7 @@ DUE_COLUMNS = ("pk", "name", "visit_due_on", "last_visited_at", "grid_id", "grid
 def due_visit_rows(user, *, today, limit=DUE_LIMIT, by_grid=False):
     """Living residents whose care visit is due, soonest first, each with the tags that call for it.
 
-    Plain dicts for templates/residents/_due_visits.html (the cases queue
+    Plain dicts for templates/residents/_due_visits.html (the worker's queue, hub.views,
     includes it with `due=due_visit_rows(request.user, today=..., limit=10)`):
     pk, name, url, due_on, days_over, last_visited_at, grid_id, grid_name, place, tags.
     """

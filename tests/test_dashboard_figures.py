@@ -10,9 +10,9 @@ from datetime import date
 
 import pytest
 
-from cases.dashboard import Figures, LiveSource, Period, PeriodError, Place, RollupSource, overdue_count, period_for
 from cases.models import Case
-from cases.rollups import rollups_rebuild
+from dashboards.figures import Figures, LiveSource, Period, PeriodError, Place, RollupSource, overdue_count, period_for
+from dashboards.rollups import rollups_rebuild
 
 from .cases_factories import at
 from .dashboard_factories import fixture_cases  # noqa: F401

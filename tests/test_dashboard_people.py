@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from cases.dashboard import Period, Place
-from cases.dashboard_page import Dashboard
+from dashboards.figures import Period, Place
+from dashboards.page import Dashboard
 from grid.models import Role
 from volunteers import ledger, services
 from volunteers.models import CatalogueItem, ServiceRecord

@@ -1,4 +1,4 @@
-"""Rollups (cases/rollups.py) equal the live query after random transitions, and
+"""Rollups (dashboards/rollups.py) equal the live query after random transitions, and
 refreshing is incremental and idempotent."""
 
 import random
@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 
 from cases import services
-from cases.dashboard import ALL_MEASURES, LiveSource, Place, RollupSource, local_day, period_for
-from cases.models import Case, CaseRollup, RollupState, Status
-from cases.models_rollup import Grain
-from cases.rollups import _rows, rollups_rebuild, rollups_refresh
+from cases.models import Case, Status
+from dashboards.figures import ALL_MEASURES, LiveSource, Place, RollupSource, local_day, period_for
+from dashboards.models import CaseRollup, Grain, RollupState
+from dashboards.rollups import _rows, rollups_rebuild, rollups_refresh
 from portal.errors import DomainError
 
 from .cases_factories import MONDAY, at, png, resident_report
@@ -131,7 +131,7 @@ def test_rebuild_command_and_task(city):
     call_command("rebuild_rollups")
     assert stored_buckets() == live_buckets()
     assert not CaseRollup.objects.filter(place=city.street_a, grain=Grain.COMMUNITY).exists()
-    from cases.tasks import refresh_rollups
+    from dashboards.tasks import refresh_rollups
 
     refresh_rollups.delay()
     assert stored_buckets() == live_buckets()

@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from cases.models import RollupState
-from cases.rollups import rollups_refresh
+from dashboards.models import RollupState
+from dashboards.rollups import rollups_refresh
 
 from .cases_factories import MONDAY, resident_report
 

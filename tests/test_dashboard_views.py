@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from cases.dashboard import MAX_CUSTOM_DAYS
-from cases.rollups import rollups_rebuild
+from dashboards.figures import MAX_CUSTOM_DAYS
+from dashboards.rollups import rollups_rebuild
 from grid.models import Role
 
 from .cases_factories import at
@@ -254,7 +254,7 @@ def test_rankings_need_the_minimum_case_count(city, board, client, settings):
 
 def test_beat_keeps_the_rollups_fresh(settings):
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    assert {"cases.tasks.refresh_rollups", "cases.tasks.rebuild_rollups"} <= tasks
+    assert {"dashboards.tasks.refresh_rollups", "dashboards.tasks.rebuild_rollups"} <= tasks
 
 
 def test_handler_ranking(city, board, client, settings, make_user):

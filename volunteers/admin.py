@@ -28,7 +28,7 @@ from grid.models import Area, AreaKind, User
 from grid.selectors import scope_of
 from portal.errors import DomainError
 
-from . import ledger, selectors, services
+from . import hooks, ledger, selectors, services
 from .models import (
     Account,
     Activity,
@@ -266,9 +266,7 @@ class VolunteerAdmin(VolunteersAdmin):
         if db_field.name == "user":
             kwargs.setdefault("queryset", User.objects.filter(is_active=True))
         elif db_field.name == "resident":
-            from residents.selectors import residents_visible_to
-
-            kwargs.setdefault("queryset", residents_visible_to(managing_view(request.user)))
+            kwargs.setdefault("queryset", hooks.residents_visible_to(managing_view(request.user)))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

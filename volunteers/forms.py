@@ -7,7 +7,7 @@ import secrets
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms import PlaceCascadeMixin, ReporterFieldsMixin
+from grid.forms import PlaceCascadeMixin, ReporterFieldsMixin
 from grid.models import Area, AreaKind
 from portal import fields
 from portal.errors import DomainError

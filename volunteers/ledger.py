@@ -10,7 +10,6 @@ So a redemption racing another one for the last points fails cleanly here
 instead of overdrawing.
 """
 
-from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.db import IntegrityError, transaction
@@ -197,13 +196,12 @@ def award_bonus(*, volunteer, points, reason, acting_user, now=None, idempotency
 
 @transaction.atomic
 def award_case(*, case, volunteer, points, acting_user=None, now=None):
-    """Points for a closed case a volunteer reported or verified (once per case and volunteer)."""
-    from cases.models import Status
+    """Points for a closed case a volunteer reported or verified (once per case and volunteer).
 
+    The caller has checked that the case is closed (hub/points.py award_closed_case, which
+    reads the case: the volunteers app does not)."""
     now = _now(now)
     points = _points(points, label=_("The award"))
-    if case.status != Status.CLOSED:
-        raise DomainError(_("Only a closed case earns points."), code="not_closed")
     member = _locked(member_account(volunteer))
     if Entry.objects.filter(transaction__kind=TransactionKind.CASE, transaction__case=case, account=member,
                             transaction__reversed_by__isnull=True).exists():
@@ -220,59 +218,23 @@ def _locked(account):
     return account
 
 
-def case_volunteers(case):
-    """Active volunteers who reported a case or verified it on site (by their portal accounts)."""
-    from cases.models import CaseEvent
-
-    users = set(CaseEvent.objects.filter(case=case, action=CaseEvent.Action.VERIFY, actor__isnull=False)
-                .values_list("actor_id", flat=True))
-    if case.reporter_id:
-        users.add(case.reporter_id)
-    return list(Volunteer.objects.filter(user_id__in=users, is_active=True, community__isnull=False).order_by("pk"))
-
-
 @transaction.atomic
-def award_closed_case(*, case_id, now=None):
-    """CASE_POINTS to each volunteer who reported or verified a closed case.
+def book_case_points(*, case, volunteers, now=None):
+    """CASE_POINTS to each of `volunteers` for a closed `case` they reported or verified.
 
     Once per case and volunteer for the case's whole life: closing it again after
-    a reopen pays nothing more, and neither does an award staff reversed. A case
-    no longer closed (reopened before this ran) earns nothing now; its next close
-    does. Safe to run twice or concurrently. Returns the new transactions.
+    a reopen pays nothing more, and neither does an award staff reversed. Safe to
+    run twice or concurrently (each account is locked, then checked). Returns the
+    new transactions. Which case and which volunteers: hub/points.py.
     """
-    from cases.models import Case, Status
-
     now = _now(now)
-    case = Case.objects.filter(pk=case_id).first()
-    if case is None or case.status != Status.CLOSED:
-        return []
     booked = []
-    for volunteer in case_volunteers(case):
+    for volunteer in volunteers:
         member = _locked(member_account(volunteer))
         if LedgerTransaction.objects.filter(kind=TransactionKind.CASE, case=case, entries__account=member).exists():
             continue
         booked.append(award_case(case=case, volunteer=volunteer, points=CASE_POINTS, now=now))
     return booked
-
-
-def closed_cases_to_award(*, now, days=2):
-    """Ids of cases closed in the last `days` that a volunteer reported or verified and that
-    have paid no case points since that close (the sweep behind the on-commit task).
-
-    "Since that close", not "ever": a volunteer who verified it after a reopen is owed
-    points for the second close even though the first one paid someone else;
-    award_closed_case checks each volunteer's account, so a recheck pays nothing twice."""
-    from django.db.models import Exists, OuterRef, Q
-
-    from cases.models import Case, CaseEvent, Status
-
-    volunteer_verified = CaseEvent.objects.filter(case=OuterRef("pk"), action=CaseEvent.Action.VERIFY,
-                                                  actor__volunteer__is_active=True)
-    paid = LedgerTransaction.objects.filter(kind=TransactionKind.CASE, case=OuterRef("pk"),
-                                            at__gte=OuterRef("closed_at"))
-    return list(Case.objects.filter(status=Status.CLOSED, closed_at__gte=now - timedelta(days=days))
-                .filter(Q(reporter__volunteer__is_active=True) | Exists(volunteer_verified))
-                .exclude(Exists(paid)).values_list("pk", flat=True).distinct()[:10_000])
 
 
 @transaction.atomic

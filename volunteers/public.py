@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from cases.forms import add_domain_error, parse_id
-from cases.views import place_names, prefill_place, public_page
+from grid.forms import add_domain_error, parse_id
 from grid.models import Building
 from grid.selectors import scope_of
+from grid.views import place_names, prefill_place, public_page
 from portal.errors import DomainError
 from portal.ratelimit import over_rate
 

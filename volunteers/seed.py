@@ -219,9 +219,11 @@ def _chiefs(Post, Role):
 
 
 def _residents(chunk, per_community, rng, now):
-    """{community_id: [(resident_id, name, district, street, community, grid)]}: living adults, sampled."""
-    from residents.models import Resident
+    """{community_id: [(resident_id, name, district, street, community, grid)]}: living adults, sampled
+    (what the residents seeder wrote, read through Volunteer.resident: volunteers imports no other domain app)."""
+    from .models import Volunteer
 
+    Resident = Volunteer._meta.get_field("resident").related_model
     cutoff = now.date() - timedelta(days=365 * 18 + 5)
     found = {}
     for community_id, *_rest in chunk:

@@ -522,27 +522,26 @@ def _clusters(grids_of, now):
     """{community id: (grid, category id, code, name, case numbers)}: one recurring-case cluster each."""
     from django.db.models import Count
 
-    from cases.models import Case, Category
-
-    from .selectors import CLUSTER_MIN_CASES, CLUSTER_WINDOW, public_matters
+    from . import hooks
+    from .selectors import CLUSTER_MIN_CASES, CLUSTER_WINDOW, categories
 
     community_of = {grid: community for community, grids in grids_of.items() for grid in grids}
     since = now - CLUSTER_WINDOW
     chosen = {}
-    public = public_matters(Case.objects.all())
+    public = hooks.cases_for_proposals(None)
     for grid_id, category_id, _n in (public.filter(created_at__gte=since, created_at__lte=now, grid__isnull=False)
                                      .values_list("grid_id", "category_id").annotate(n=Count("id"))
                                      .filter(n__gte=CLUSTER_MIN_CASES).order_by("-n", "grid_id", "category_id")):
         if grid_id in community_of:
             chosen.setdefault(community_of[grid_id], (grid_id, category_id))
-    categories = {pk: (code, name) for pk, code, name in Category.objects.filter(
+    names = {pk: (code, name) for pk, code, name in categories().filter(
         pk__in={c for _g, c in chosen.values()}).values_list("id", "code", "name")}
     found = {}
     for community_id, (grid_id, category_id) in chosen.items():
         numbers = list(public.filter(grid_id=grid_id, category_id=category_id, created_at__gte=since,
                                            created_at__lte=now).order_by("-created_at")
                        .values_list("number", flat=True)[:200])
-        found[community_id] = (grid_id, category_id, *categories[category_id], numbers)
+        found[community_id] = (grid_id, category_id, *names[category_id], numbers)
     return found
 
 

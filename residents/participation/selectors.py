@@ -10,12 +10,11 @@ from datetime import timedelta
 
 from django.db.models import Count
 
-from cases.models import CaseKind, Category
-from cases.selectors import cases_visible_to
 from grid.models import Area, AreaKind
 from grid.selectors import scope_of
 from residents.models import Resident, ResidentStatus
 
+from . import hooks
 from .models import (
     OPEN_PROPOSAL_STATUSES,
     AgendaItem,
@@ -73,14 +72,15 @@ def residents_of(place):
     return Resident.objects.filter(**{field: getattr(place, field)}, status=ResidentStatus.LIVING)
 
 
-def public_matters(cases):
-    """The cases a proposal may be made from: never mediations (private disputes), which the
-    public board would otherwise name."""
-    return cases.filter(kind=CaseKind.ORDINARY, category__is_mediation=False)
+def categories():
+    """Case categories, as a proposal's `category` names them: participation reads them through its
+    own foreign key and imports no other domain app."""
+    return Proposal._meta.get_field("category").related_model.objects
 
 
 def cluster_cases(user):
-    return public_matters(cases_visible_to(user))
+    """The cases `user` sees that a proposal may be made from (hooks.cases_for_proposals: no mediations)."""
+    return hooks.cases_for_proposals(user)
 
 
 def case_clusters(user, *, now):
@@ -94,13 +94,13 @@ def case_clusters(user, *, now):
         .order_by("-n", "grid_id", "category_id")[:CLUSTER_LIMIT]
     )
     grids = Area.objects.in_bulk({r["grid_id"] for r in rows})
-    categories = Category.objects.select_related("parent").in_bulk({r["category_id"] for r in rows})
+    by_pk = categories().select_related("parent").in_bulk({r["category_id"] for r in rows})
     made = dict(
         ((p.grid_id, p.category_id), p) for p in Proposal.objects.filter(
             origin="cases", status__in=OPEN_PROPOSAL_STATUSES,
-            grid_id__in=list(grids), category_id__in=list(categories))
+            grid_id__in=list(grids), category_id__in=list(by_pk))
     )
-    return [{"grid": grids[r["grid_id"]], "category": categories[r["category_id"]], "n": r["n"],
+    return [{"grid": grids[r["grid_id"]], "category": by_pk[r["category_id"]], "n": r["n"],
              "proposal": made.get((r["grid_id"], r["category_id"]))} for r in rows]
 
 

@@ -17,11 +17,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.models import Category
-from cases.services import clean_text
-from cases.services import validate_photo, without_metadata
 from grid.models import Area, AreaKind
 from portal.errors import DomainError
+from portal.photos import validate_photo, without_metadata
+from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
 from portal.workcalendar.models import TimeUnit
 from residents.selectors import residents_visible_to
@@ -158,7 +157,7 @@ def proposal_from_cases(*, grid, category, acting_user, now=None):
     if grid.kind != AreaKind.GRID:
         raise DomainError(_("Choose a grid."), code="bad_place")
     _require(workflow.MANAGE, draft, acting_user)
-    if not isinstance(category, Category):
+    if not isinstance(category, Proposal._meta.get_field("category").related_model):
         raise DomainError(_("Choose a category."), code="bad_category")
     numbers = list(selectors.cluster_cases(acting_user).filter(
         grid_id=grid.pk, category_id=category.pk, created_at__gte=now - selectors.CLUSTER_WINDOW,

@@ -188,11 +188,10 @@ def clusters(request):
 @login_required
 @require_POST
 def cluster_make(request):
-    from cases.models import Category
     from grid.selectors import areas_visible_to
 
     grid = areas_visible_to(request.user).filter(pk=_int_or_none(request.POST.get("grid"))).first()
-    category = Category.objects.filter(pk=_int_or_none(request.POST.get("category"))).first()
+    category = selectors.categories().filter(pk=_int_or_none(request.POST.get("category"))).first()
     if grid is None:
         raise Http404
     try:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases.models import Case, Status
-from cases.rollups import rollups_rebuild
+from dashboards.rollups import rollups_rebuild
 from grid.models import Area, AreaKind, Role
 
 from ..dashboard_factories import make_case

@@ -7,7 +7,7 @@ does every minute). Both are idempotent.
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from cases.rollups import rollups_rebuild, rollups_refresh
+from dashboards.rollups import rollups_rebuild, rollups_refresh
 
 
 class Command(BaseCommand):

@@ -8,8 +8,12 @@ page the community rows. Grids are left out on purpose: a grid sees a handful
 of cases a day, so grid rows would be as many as the cases themselves; a grid's
 own dashboard reads the case table live through the (grid, created_at) index.
 
-cases/rollups.py keeps the rows current from the case timeline (a Celery beat
+dashboards/rollups.py keeps the rows current from the case timeline (a Celery beat
 task) and rebuilds them (`manage.py rebuild_rollups`). Nothing else writes them.
+
+The tables were created by the cases app (migration cases 0005) and keep their
+names (`db_table`): the models moved to the dashboards app, which alone reads
+and writes them, without the database noticing (dashboards 0001).
 """
 
 from django.conf import settings
@@ -19,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grid.models import path_fk
 
-# The measure columns, each a count of the bucket's cases (see cases/dashboard.py MEASURES).
+# The measure columns, each a count of the bucket's cases (see dashboards/figures.py MEASURES).
 MEASURE_NAMES = (
     "reported", "valid", "open", "closed", "on_time", "reworked", "extended", "supervised", "escalated",
     "rated", "rating_sum", "solved_grid", "solved_community", "solved_above",
@@ -85,6 +89,7 @@ class CaseRollup(models.Model):
     within_360h = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "cases_caserollup"
         verbose_name = _("case rollup")
         verbose_name_plural = _("case rollups")
         indexes = [
@@ -130,6 +135,7 @@ class RollupState(models.Model):
     rebuilt_at = models.DateTimeField(_("rebuilt at"), null=True, blank=True)
 
     class Meta:
+        db_table = "cases_rollupstate"
         verbose_name = _("rollup state")
         verbose_name_plural = _("rollup state")
         constraints = [models.CheckConstraint(condition=Q(id=1), name="rollup_state_single_row")]

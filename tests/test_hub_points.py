@@ -1,5 +1,6 @@
-"""Points for a closed case a volunteer reported or verified: enqueued on commit by
-cases.services.case_close, once per case and volunteer, however often it closes."""
+"""Points for a closed case a volunteer reported or verified (hub/points.py): asked for when
+cases.services.case_close commits (cases.signals.case_closed, connected in hub/wiring.py), once
+per case and volunteer, however often it closes."""
 
 import threading
 from datetime import timedelta
@@ -9,7 +10,8 @@ from django.db import connection
 
 from cases import services as case_services
 from cases.models import Channel, Status
-from volunteers import ledger, services, tasks
+from hub import points, tasks
+from volunteers import ledger, services
 from volunteers.models import LedgerTransaction, TransactionKind
 
 from .cases_factories import MONDAY, category, fresh_calendar, people, png, to_status  # noqa: F401 (fixtures)
@@ -80,15 +82,15 @@ def test_no_volunteer_no_points_and_an_open_case_pays_nothing(city, people, djan
     assert not case_awards(case).exists()
     # A case reopened before the task ran pays nothing now.
     other = to_status(city, people, Status.RESOLVED)
-    assert ledger.award_closed_case(case_id=other.pk, now=MONDAY) == []
-    assert ledger.award_closed_case(case_id=10**9, now=MONDAY) == []
+    assert points.award_closed_case(case_id=other.pk, now=MONDAY) == []
+    assert points.award_closed_case(case_id=10**9, now=MONDAY) == []
 
 
 def test_a_reversed_case_award_is_not_paid_again(city, people, verifier, django_capture_on_commit_callbacks):  # noqa: F811
     case = to_status(city, people, Status.VERIFIED)
     close(case, people, django_capture_on_commit_callbacks)
     ledger.reverse(txn=case_awards(case).get(), reason="误核", acting_user=people.community, now=MONDAY)
-    assert ledger.award_closed_case(case_id=case.pk, now=MONDAY) == []
+    assert points.award_closed_case(case_id=case.pk, now=MONDAY) == []
     assert ledger.balance_of(verifier) == 0
     assert ledger.books_problems() == []
 
@@ -99,15 +101,15 @@ def test_the_sweep_pays_what_a_lost_message_did_not(city, people, verifier, monk
 
     monkeypatch.setattr(tasks.award_case_points, "apply_async", broker_down)
     case = to_status(city, people, Status.CLOSED)
-    tasks.case_closed(case.pk)  # what on_commit calls: logs, never raises
+    tasks.case_closed(case.pk)  # what the close's signal calls on commit: logs, never raises
     assert ledger.balance_of(verifier) == 0
-    assert ledger.closed_cases_to_award(now=MONDAY + timedelta(hours=1)) == [case.pk]
+    assert points.closed_cases_to_award(now=MONDAY + timedelta(hours=1)) == [case.pk]
     # Too long ago for the sweep's window: left alone.
-    assert ledger.closed_cases_to_award(now=MONDAY + timedelta(days=3)) == []
+    assert points.closed_cases_to_award(now=MONDAY + timedelta(days=3)) == []
     monkeypatch.setattr("django.utils.timezone.now", lambda: MONDAY + timedelta(hours=1))
     assert tasks.award_recent_closed_cases.delay().get() == 1
     assert ledger.balance_of(verifier) == ledger.CASE_POINTS
-    assert ledger.closed_cases_to_award(now=MONDAY + timedelta(hours=1)) == []
+    assert points.closed_cases_to_award(now=MONDAY + timedelta(hours=1)) == []
 
 
 def test_the_sweep_pays_a_volunteer_first_owed_on_a_later_close(city, people, monkeypatch,  # noqa: F811
@@ -136,10 +138,10 @@ def test_the_sweep_pays_a_volunteer_first_owed_on_a_later_close(city, people, mo
     case_services.case_close(case=case, acting_user=people.community, now=later)
     tasks.case_closed(case.pk)  # the lost message
     assert ledger.balance_of(verifier) == 0
-    assert ledger.closed_cases_to_award(now=later + timedelta(hours=1)) == [case.pk]
-    ledger.award_closed_case(case_id=case.pk, now=later + timedelta(hours=1))
+    assert points.closed_cases_to_award(now=later + timedelta(hours=1)) == [case.pk]
+    points.award_closed_case(case_id=case.pk, now=later + timedelta(hours=1))
     assert (ledger.balance_of(verifier), ledger.balance_of(reporter)) == (ledger.CASE_POINTS, ledger.CASE_POINTS)
-    assert ledger.closed_cases_to_award(now=later + timedelta(hours=1)) == []
+    assert points.closed_cases_to_award(now=later + timedelta(hours=1)) == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -154,7 +156,7 @@ def test_concurrent_deliveries_of_the_task_pay_once(city, people, verifier, on_p
     def deliver():
         try:
             barrier.wait()
-            paid.append(len(ledger.award_closed_case(case_id=case.pk, now=MONDAY)))
+            paid.append(len(points.award_closed_case(case_id=case.pk, now=MONDAY)))
         finally:
             connection.close()
 

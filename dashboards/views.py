@@ -17,11 +17,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from grid.selectors import areas_visible_to, get_visible_or_404, scope_of, top_places
+from grid.views import render_page as _render
 from portal import fields
+from portal.exports import spreadsheet_cell as _cell
 
-from .dashboard import PERIOD_KINDS, PeriodError, Place, local_day, period_for
-from .dashboard_page import Dashboard, dashboard_urls
-from .views import _cell, _render
+from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
+from .page import Dashboard, dashboard_urls
 
 FORMATS = ("csv", "xlsx")
 

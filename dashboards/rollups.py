@@ -1,4 +1,4 @@
-"""Keeping cases.models_rollup.CaseRollup current.
+"""Keeping dashboards.models.CaseRollup current.
 
 `rollups_refresh` reads the case timeline (CaseEvent) past the stored
 watermark, finds the (place, day) buckets of the cases it touched and
@@ -19,9 +19,10 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.db.models.functions import Coalesce, TruncDate
 
-from .dashboard import TZ, case_aggregates, day_start
-from .models import Case, CaseEvent
-from .models_rollup import CaseRollup, Grain, RollupState
+from cases.models import Case, CaseEvent
+
+from .figures import TZ, case_aggregates, day_start
+from .models import CaseRollup, Grain, RollupState
 
 # Events may commit out of id order (ids are taken before commit); re-reading
 # this many ids behind the watermark catches the late ones (harmless: recomputes are idempotent).

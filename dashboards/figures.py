@@ -18,7 +18,7 @@ rollups give exactly what the live query gives.
 
 The same measures are read two ways: `LiveSource` from the case table through
 the stored ancestor ids (the (place, created_at) indexes), `RollupSource` from
-cases.models_rollup.CaseRollup. Both answer {measure: number} dictionaries.
+dashboards.models.CaseRollup. Both answer {measure: number} dictionaries.
 """
 
 from dataclasses import dataclass
@@ -31,10 +31,10 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cases.models import CLOCKED_STATUSES, OPEN_STATUSES, Status
 from grid.models import PATH_FIELDS, AreaKind
 
-from .models import CLOCKED_STATUSES, OPEN_STATUSES, Status
-from .models_rollup import HANDLING_BOUNDS, MEASURE_NAMES, WITHIN, CaseRollup, Grain
+from .models import HANDLING_BOUNDS, MEASURE_NAMES, WITHIN, CaseRollup, Grain
 
 TZ = ZoneInfo(settings.TIME_ZONE)
 INVALID_STATUSES = (Status.REJECTED, Status.DUPLICATE)

@@ -21,10 +21,15 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cases.models import CLOCKED_STATUSES, OPEN_STATUSES, Category, Channel, Triage
+from cases.selectors import cases_visible_to
 from grid.models import AreaKind
 from grid.selectors import areas_visible_to
+from residents.selectors import residents_visible_to
+from volunteers.models import Entry, TransactionKind
+from volunteers.selectors import accounts_visible_to, records_visible_to
 
-from .dashboard import (
+from .figures import (
     ALL_MEASURES,
     Figures,
     LiveSource,
@@ -32,9 +37,7 @@ from .dashboard import (
     local_day,
     overdue_count,
 )
-from .models import CLOCKED_STATUSES, OPEN_STATUSES, Category, Channel, Triage
 from .rollups import freshness
-from .selectors import cases_visible_to
 
 # Above this many grids the map is left to the districts' pages (a city is ~10,000).
 MAP_MAX_GRIDS = 3000
@@ -251,10 +254,6 @@ class Dashboard:
     # --- people and volunteers -----------------------------------------------------
 
     def people(self):
-        from residents.selectors import residents_visible_to
-        from volunteers.models import TransactionKind
-        from volunteers.selectors import accounts_visible_to, records_visible_to
-
         path = self.place.path_q
         today = local_day(self.now)
         living = residents_visible_to(self.user, include_left=False).filter(path())
@@ -265,8 +264,6 @@ class Dashboard:
         hours = records_visible_to(self.user).filter(
             path("volunteer__"), voided_at__isnull=True, started_at__gte=start, started_at__lt=end,
         ).aggregate(h=Coalesce(Sum("hours"), 0, output_field=_decimal()))["h"]
-        from volunteers.models import Entry
-
         entries = Entry.objects.filter(
             account__in=accounts_visible_to(self.user).filter(path("volunteer__"), kind="member"),
             at__gte=start, at__lt=end,

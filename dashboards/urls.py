@@ -1,0 +1,22 @@
+"""The officials' dashboards: the city for administrators, then any place they manage.
+
+Mounted by portal/urls.py in the `cases` namespace, where these names were
+before the dashboards left the cases app (`cases:dashboard`, ...): templates,
+bookmarks and tests reverse them unchanged.
+"""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/chart.json", views.dashboard_chart, name="dashboard_chart"),
+    path("dashboard/export/<slug:table>.<str:fmt>", views.dashboard_export, name="dashboard_export"),
+    path("dashboard/people/", views.dashboard_people, name="dashboard_people"),
+    path("dashboard/<int:area_id>/", views.dashboard_place, name="dashboard_place"),
+    path("dashboard/<int:area_id>/people/", views.dashboard_people, name="dashboard_place_people"),
+    path("dashboard/<int:area_id>/chart.json", views.dashboard_chart, name="dashboard_place_chart"),
+    path("dashboard/<int:area_id>/export/<slug:table>.<str:fmt>", views.dashboard_export,
+         name="dashboard_place_export"),
+]

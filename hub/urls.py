@@ -1,0 +1,11 @@
+"""The hub's pages. portal/urls.py mounts them in the namespace they had before they
+moved up here, so `cases:queue` still reverses to /cases/queue/."""
+
+from django.urls import path
+
+from . import views
+
+# In the `cases` namespace.
+cases_urlpatterns = [
+    path("cases/queue/", views.queue, name="queue"),
+]

@@ -1,0 +1,56 @@
+"""Every reaction of one domain app to another, connected in one place.
+
+cases, residents and volunteers never import each other. Each says what
+happened (a signal, sent on commit) and declares what it needs (a hook); this
+module, run once by HubConfig.ready(), connects them:
+
+- a case was closed (cases.signals.case_closed) → points for the volunteers who
+  reported or verified it (hub/tasks.py → hub/points.py → volunteers.ledger);
+- a care visit's follow-up becomes a case (residents.hooks) → the cases app's
+  categories, `case_report` on the patrol channel, and its scoping;
+- the cases a proposal may be made from (participation.hooks) → the cases
+  app's scoping, without mediations;
+- the residents a volunteer may be (volunteers.hooks) → residents' scoping.
+"""
+
+from cases import selectors as case_selectors
+from cases import services as case_services
+from cases.forms import category_choices
+from cases.models import Case, Channel, ReporterKind
+from cases.signals import case_closed
+from residents import hooks as resident_hooks
+from residents import selectors as resident_selectors
+from residents.participation import hooks as participation_hooks
+from volunteers import hooks as volunteer_hooks
+
+from . import tasks
+
+
+def points_for_closed_case(sender, *, case_id, **kwargs):
+    """On the commit of a close: ask for the volunteers' points. Never raises (hub/tasks.py)."""
+    tasks.case_closed(case_id)
+
+
+def open_case_for_visit(*, category, description, building, acting_user, now):
+    """A care visit's follow-up as a grid worker's patrol report at the resident's building."""
+    return case_services.case_report(category=category, description=description, channel=Channel.PATROL,
+                                     building=building, reporter_kind=ReporterKind.GRID_WORKER,
+                                     acting_user=acting_user, now=now)
+
+
+def case_visible_to(user, case):
+    return case_selectors.cases_visible_to(user).filter(pk=case.pk).exists()
+
+
+def cases_for_proposals(user):
+    cases = Case.objects.all() if user is None else case_selectors.cases_visible_to(user)
+    return case_selectors.public_matters(cases)
+
+
+def connect():
+    case_closed.connect(points_for_closed_case, sender=Case, weak=False, dispatch_uid="hub-points-for-closed-case")
+    resident_hooks.case_category_choices.register(category_choices)
+    resident_hooks.open_case_for_visit.register(open_case_for_visit)
+    resident_hooks.case_visible_to.register(case_visible_to)
+    participation_hooks.cases_for_proposals.register(cases_for_proposals)
+    volunteer_hooks.residents_visible_to.register(resident_selectors.residents_visible_to)
