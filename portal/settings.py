@@ -15,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from portal import keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
 
@@ -195,6 +197,8 @@ SALT_KEY = env_list("FIELD_ENCRYPTION_SALTS", [] if PRODUCTION else ["dev-only-f
 RESIDENT_INDEX_KEY = env("RESIDENT_INDEX_KEY", "" if PRODUCTION else "dev-only-resident-index-key")
 if PRODUCTION and not (SALT_KEY and RESIDENT_INDEX_KEY):
     raise ImproperlyConfigured("FIELD_ENCRYPTION_SALTS and RESIDENT_INDEX_KEY must be set when PORTAL_ENV=production.")
+if PRODUCTION and (_weak := keys.weak_key_messages(salts=SALT_KEY, index_key=RESIDENT_INDEX_KEY)):
+    raise ImproperlyConfigured("Weak personal-data keys with PORTAL_ENV=production: " + " | ".join(_weak))
 # Rows above this many go to a Celery job with a progress bar instead of the request.
 RESIDENT_IMPORT_INLINE_ROWS = int(env("RESIDENT_IMPORT_INLINE_ROWS", "2000"))
 RESIDENT_IMPORT_MAX_BYTES = int(env("RESIDENT_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
