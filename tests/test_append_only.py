@@ -23,6 +23,7 @@ HISTORY = {
     "participation.ProjectUpdate": {"project_id": MISSING, "by_id": MISSING, "note": "进展", "progress": 10, "at": AT},
     "volunteers.LedgerTransaction": {"kind": "adjust", "memo": "测试", "at": AT},
     "volunteers.Entry": {"transaction_id": MISSING, "account_id": MISSING, "amount": 5, "at": AT},
+    "grid.AreaEvent": {"area_id": MISSING, "action": "rename", "at": AT, "details": {"name": "幸福社区"}},
 }
 
 
@@ -42,3 +43,18 @@ def test_history_tables_refuse_update_and_delete_in_the_database(label):
             cursor.execute(f"DELETE FROM {table} WHERE id = %s", [row.pk])
         assert model.objects.filter(pk=row.pk, at=AT).exists()
         transaction.set_rollback(True)  # before commit checks the made-up parents
+
+
+@pytest.mark.django_db
+def test_place_history_lets_go_of_a_deleted_place_and_nothing_else():
+    """Deleting a place sets its events' area to NULL (on_delete=SET_NULL): that one UPDATE is allowed."""
+    model = apps.get_model("grid.AreaEvent")
+    with transaction.atomic():
+        row = model.objects.create(area_id=MISSING, action="rename", at=AT, details={"name": "幸福社区"})
+        model.objects.filter(pk=row.pk).update(area_id=None)
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            model.objects.filter(pk=row.pk).update(area_id=MISSING)
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            model.objects.filter(pk=row.pk).update(details={"name": "改写"})
+        assert model.objects.get(pk=row.pk).details == {"name": "幸福社区"}
+        transaction.set_rollback(True)
