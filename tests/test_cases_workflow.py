@@ -254,14 +254,15 @@ def test_verify_fail_is_rework_back_to_the_handler(city, people):
 
 
 def test_nothing_else_assigns_status():
-    """Only services.py writes Case.status (grep the sources; the seed writes rows in bulk)."""
+    """Only services.py writes Case.status, and the escalation sweep cut out of it (escalation.py)
+    (grep the sources; the seed writes rows in bulk)."""
     import pathlib
     import re
 
     root = pathlib.Path(__file__).resolve().parent.parent
     offenders = []
     for path in list(root.glob("cases/*.py")) + list(root.glob("grid/*.py")):
-        if path.name in {"services.py", "seed.py", "models.py"}:
+        if path.name in {"services.py", "escalation.py", "seed.py", "models.py"}:
             continue
         text = path.read_text(encoding="utf-8")
         if re.search(r"\.status\s*=(?!=)|(?<!Q\()status=Status\.|update\([^)]*\bstatus=", text):
