@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases import selectors, services
+from cases.mediation import mediation_add_mediator, mediation_record_session
 from cases.models import Channel, Status
 from grid.models import Role
 
@@ -73,9 +74,9 @@ def test_mediation_is_private(city, people, make_user):
         assert not visible(bystander, case)
     # A mediator sees it wherever they are posted (e.g. a justice-office mediator).
     mediator = make_user(Role.GRID_WORKER, city.grid_b)
-    services.mediation_add_mediator(case=case, mediator=mediator, acting_user=people.community, now=MONDAY)
+    mediation_add_mediator(case=case, mediator=mediator, acting_user=people.community, now=MONDAY)
     assert visible(mediator, case)
-    session = services.mediation_record_session(case=case, acting_user=mediator, held_at=MONDAY, notes="首次调解",
+    session = mediation_record_session(case=case, acting_user=mediator, held_at=MONDAY, notes="首次调解",
                                                 now=MONDAY)
     assert session.recorded_by == mediator
 

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from cases import services
+from cases.mediation import mediation_record_session, mediation_update
 from cases.models import (
     Case,
     CaseEvent,
@@ -418,16 +419,16 @@ def test_mediation_case_goes_to_the_community_and_needs_an_outcome(city, people)
     assert [p["name"] for p in case.mediation.parties] == ["王五", "赵六"]
     case = services.case_accept(case=case, acting_user=people.community, now=MONDAY)
     assert list(case.mediation.mediators.all()) == [people.community]
-    services.mediation_record_session(case=case, acting_user=people.community, held_at=MONDAY, notes="双方到场",
+    mediation_record_session(case=case, acting_user=people.community, held_at=MONDAY, notes="双方到场",
                                       location="社区调解室", now=MONDAY)
     with pytest.raises(DomainError) as refused:
         services.case_resolve(case=case, acting_user=people.community, note="调解完毕", now=MONDAY)
     assert refused.value.code == "no_outcome"
     with pytest.raises(DomainError) as refused:
-        services.mediation_update(case=case, acting_user=people.community, outcome=MediationOutcome.AGREED,
+        mediation_update(case=case, acting_user=people.community, outcome=MediationOutcome.AGREED,
                                   now=MONDAY)
     assert refused.value.code == "no_agreement"
-    services.mediation_update(case=case, acting_user=people.community, agreement_text="楼上住户负责维修",
+    mediation_update(case=case, acting_user=people.community, agreement_text="楼上住户负责维修",
                               outcome=MediationOutcome.AGREED, now=MONDAY)
     case = services.case_resolve(case=case, acting_user=people.community, note="调解成功", now=MONDAY)
     assert case.status == Status.RESOLVED
@@ -435,7 +436,7 @@ def test_mediation_case_goes_to_the_community_and_needs_an_outcome(city, people)
     assert mediation.sessions.count() == 1 and mediation.concluded_at == MONDAY
     # The grid worker of that grid has no business in the mediation.
     with pytest.raises(DomainError):
-        services.mediation_update(case=case, acting_user=people.worker, agreement_text="x", now=MONDAY)
+        mediation_update(case=case, acting_user=people.worker, agreement_text="x", now=MONDAY)
 
 
 # --- tree changes carry the cases -------------------------------------------------------------
