@@ -14,7 +14,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,7 +44,6 @@ from .models import (
     PhotoStage,
     ReporterKind,
     Status,
-    TimeUnit,
 )
 from .selectors import cases_visible_to
 from .tracking import TRACKING_ALPHABET, TRACKING_LENGTH, new_tracking_code, normalise_tracking_code  # noqa: F401
@@ -576,74 +575,6 @@ def case_note(*, case, acting_user, note, photos=(), is_public=False, now=None):
     return case
 
 
-def _check_limit(value, unit):
-    try:
-        value = int(value)
-    except (TypeError, ValueError):
-        value = 0
-    if value <= 0 or unit not in TimeUnit.values:
-        raise DomainError(_("Give the extra time as a positive number of hours or days."), code="bad_extension")
-    return value
-
-
-@transaction.atomic
-def case_request_extension(*, case, acting_user, value, unit, reason, now=None):
-    """延期申请: the handler asks the level above for more time."""
-    now = _now(now)
-    case = _fresh(case)
-    value = _check_limit(value, unit)
-    reason = clean_text(reason, field=_("reason"))
-    if ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).exists():
-        raise DomainError(_("An extension request for this case is already waiting for a decision."),
-                          code="pending")
-    _apply(case, "request_extension", user=acting_user, now=now, note=reason, data={"value": value, "unit": unit})
-    try:
-        with transaction.atomic():
-            request = ExtensionRequest.objects.create(case=case, requested_by=acting_user, requested_at=now,
-                                                      value=value, unit=unit, reason=reason)
-    except IntegrityError:
-        raise DomainError(_("An extension request for this case is already waiting for a decision."),
-                          code="pending") from None
-    above = workflow.level_above(case.responsible_level) or case.responsible_level
-    notifications.notify(
-        users=routing.responsible_staff(case, above), case=case, now=now,
-        subject=_("Extension requested for case %(number)s") % {"number": case.number}, body=reason,
-    )
-    return request
-
-
-@transaction.atomic
-def case_decide_extension(*, extension, acting_user, approve, note="", now=None):
-    """The level above approves (the deadline moves out) or rejects an extension request."""
-    now = _now(now)
-    extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
-    case = _fresh(extension.case)
-    if extension.status != ExtensionStatus.PENDING:
-        raise DomainError(_("This extension request was already decided."), code="decided")
-    if extension.requested_by_id == acting_user.pk:
-        raise DomainError(_("You cannot decide your own extension request."), code="forbidden")
-    note = clean_text(note, field=_("note"), required=False)
-    changes = {}
-    if approve:
-        base = max(case.due_at or now, now)
-        due = add_working_time(base, extension.value, extension.unit)
-        changes = {"due_at": due, "handle_due_at": due, "extension_count": F("extension_count") + 1}
-    _apply(case, "decide_extension", user=acting_user, now=now, note=note, changes=changes,
-           data={"approved": bool(approve), "request": extension.pk})
-    ExtensionRequest.objects.filter(pk=extension.pk, status=ExtensionStatus.PENDING).update(
-        status=ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED,
-        decided_by=acting_user, decided_at=now, decision_note=note,
-    )
-    notifications.notify(
-        users=[extension.requested_by], case=case, now=now,
-        subject=(_("Extension approved for case %(number)s") if approve
-                 else _("Extension rejected for case %(number)s")) % {"number": case.number},
-        body=note or _case_link_text(case),
-    )
-    extension.refresh_from_db()
-    return extension
-
-
 @transaction.atomic
 def case_resolve(*, case, acting_user, note, photos=(), now=None):
     """处理反馈: the handler reports it solved, with a photo (a mediation needs its outcome instead)."""
@@ -747,48 +678,6 @@ def case_mark_duplicate(*, case, duplicate_of, acting_user, note="", now=None):
            note=clean_text(note, field=_("note"), required=False),
            changes={"duplicate_of": original, "closed_at": now, "due_at": None},
            data={"original": original.number})
-    return case
-
-
-@transaction.atomic
-def case_supervise(*, case, acting_user, note="", now=None):
-    """督办: an official flags the case; it goes to the top of every queue."""
-    now = _now(now)
-    case = _fresh(case)
-    _apply(case, "supervise", user=acting_user, now=now, note=clean_text(note, field=_("note"), required=False),
-           changes={"supervised_at": now, "supervised_by": acting_user}, expect={"supervised_at": None})
-    notifications.notify(
-        users=[case.assignee] if case.assignee_id else routing.responsible_staff(case), case=case, now=now,
-        subject=_("Case %(number)s is supervised (督办)") % {"number": case.number},
-        body=note or _case_link_text(case), chat=True,
-    )
-    return case
-
-
-@transaction.atomic
-def case_carry_over(*, case, acting_user, reason, now=None):
-    """挂账: a matter that cannot be solved within its limits; escalation pauses."""
-    now = _now(now)
-    case = _fresh(case)
-    reason = clean_text(reason, field=_("reason"), limit=200)
-    _apply(case, "carry_over", user=acting_user, now=now, note=reason,
-           changes={"carried_over_at": now, "carried_over_reason": reason}, expect={"carried_over_at": None})
-    return case
-
-
-@transaction.atomic
-def case_lift_carry_over(*, case, acting_user, note="", now=None):
-    """Take a case off the carry-over list; the current stage's clock starts afresh."""
-    now = _now(now)
-    case = _fresh(case)
-    stage = {Status.HANDLING: "handle", Status.DISPATCHED: "accept"}.get(case.status, "dispatch")
-    due = _deadline(case, stage, now)
-    changes = {"carried_over_at": None, "carried_over_reason": "", "due_at": due}
-    if stage == "handle":
-        changes["handle_due_at"] = due
-    _apply(case, "lift_carry_over", user=acting_user, now=now,
-           note=clean_text(note, field=_("note"), required=False), changes=changes,
-           expect={"carried_over_at": case.carried_over_at})
     return case
 
 

@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from cases import escalation, services
+from cases import escalation, oversight, services
 from cases.models import Case, CaseEvent, Channel, Delivery, EscalationNotice, Status
 from grid.models import AreaKind, Role
 
@@ -140,7 +140,7 @@ def test_a_sweep_writing_many_outbox_rows_leaves_them_to_one_task_per_batch(city
 
 def test_carried_over_and_district_cases_stay_put(city, people):
     carried = patrol(city, people, now=MONDAY)
-    services.case_carry_over(case=carried, acting_user=people.community, reason="列入年度计划", now=MONDAY)
+    oversight.case_carry_over(case=carried, acting_user=people.community, reason="列入年度计划", now=MONDAY)
     top = patrol(city, people, now=MONDAY)
     for user in (people.community, people.street, people.district):
         top = services.case_escalate(case=top, acting_user=user, reason="超出能力", now=MONDAY)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 
-from cases import services
+from cases import oversight, services
 from cases.models import Case, Status
 from dashboards.figures import ALL_MEASURES, LiveSource, Place, RollupSource, local_day, period_for
 from dashboards.models import CaseRollup, Grain, RollupState
@@ -61,7 +61,7 @@ def _step(case, rng, a, b, now):
                             lambda: services.case_escalate(case=case, acting_user=a, reason="超出能力", now=now)],
         Status.HANDLING: [lambda: services.case_resolve(case=case, acting_user=a, note="已处理", photos=[png()],
                                                         now=now),
-                          lambda: services.case_supervise(case=case, acting_user=b, now=now)],
+                          lambda: oversight.case_supervise(case=case, acting_user=b, now=now)],
         Status.RESOLVED: [lambda: services.case_verify(case=case, acting_user=b, passed=rng.random() < 0.7,
                                                        now=now)],
         Status.VERIFIED: [lambda: services.case_close(case=case, acting_user=a, now=now)],
