@@ -12,8 +12,12 @@ COPY dashboards dashboards
 COPY hub hub
 RUN pip install --no-cache-dir .
 COPY . .
-# collectstatic needs a key to import settings; the real one comes at run time.
-RUN DJANGO_SECRET_KEY=build-only-collectstatic-key python manage.py collectstatic --noinput -v0
+# collectstatic needs keys to import production settings (long and varied enough to pass
+# portal/keys.py); these exist only in this RUN step, the real ones come at run time.
+RUN DJANGO_SECRET_KEY=build-only-collectstatic-key \
+    FIELD_ENCRYPTION_SALTS=build-only-salt-0123456789-abcdefghijkl \
+    RESIDENT_INDEX_KEY=build-only-index-0123456789-abcdefghijkl \
+    python manage.py collectstatic --noinput -v0
 RUN useradd --system --home /app portal && mkdir -p /app/var && chown portal /app/var
 USER portal
 EXPOSE 8000

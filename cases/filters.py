@@ -13,11 +13,19 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal import fields
+
 from .forms import category_tree
 from .models import Channel, Status
 from .selectors import overdue_q
 
 YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
+
+
+class DateFilter(django_filters.DateFilter):
+    """A day between 1900 and 2199: year 1 or 9999 overflows once a day or a time zone is added."""
+
+    field_class = fields.DateField
 
 
 def _day_start(day):
@@ -34,9 +42,9 @@ class CaseFilter(django_filters.FilterSet):
                                           method="filter_overdue")
     supervised = django_filters.ChoiceFilter(label=_("Supervised (督办)"), choices=YES_NO[1:], empty_label=_("Any"),
                                              method="filter_supervised")
-    reported_from = django_filters.DateFilter(label=_("Reported from"), method="filter_from",
+    reported_from = DateFilter(label=_("Reported from"), method="filter_from",
                                               widget=forms.DateInput(attrs={"type": "date"}))
-    reported_to = django_filters.DateFilter(label=_("Reported until"), method="filter_to",
+    reported_to = DateFilter(label=_("Reported until"), method="filter_to",
                                             widget=forms.DateInput(attrs={"type": "date"}))
     number = django_filters.CharFilter(label=_("Case number"), method="filter_number")
 

@@ -421,7 +421,7 @@ class EventAction(models.TextChoices):
 class CaseEvent(models.Model):
     """One immutable line of a case's timeline (who, when, from, to, note).
 
-    The database refuses UPDATEs of this table (a trigger; see the migration).
+    The database refuses UPDATEs and DELETEs of this table (triggers; see migrations 0002 and 0010).
     """
 
     Action = EventAction

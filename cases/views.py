@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -691,6 +691,11 @@ def export(request):
     """The board as CSV (same scope and filters; no phone numbers or reporters' names)."""
     now = timezone.now()
     filterset = _filtered_board(request, now)
+    if filterset.is_bound and not filterset.is_valid():
+        # Refuse before streaming: once the first row is sent, an error can only cut the file short.
+        problems = "\n".join(f"{filterset.form.fields[name].label if name in filterset.form.fields else name}: "
+                              f"{' '.join(errors)}" for name, errors in filterset.form.errors.items())
+        return HttpResponseBadRequest(problems, content_type="text/plain; charset=utf-8")
     header = [_("Case number"), _("Reported at"), _("Channel"), _("Category"), _("Status"), _("Street"),
               _("Community"), _("Grid"), _("Building"), _("Address"), _("Description"), _("Responsible level"),
               _("Assignee"), _("Due"), _("Overdue"), _("Supervised"), _("Rework"), _("Escalations"),

@@ -127,10 +127,9 @@ class CaseRollup(models.Model):
 
 
 class RollupState(models.Model):
-    """The single row that says how far the rollups have read the timeline."""
+    """The single row whose lock serialises refreshes and rebuilds, and says when they last ran."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_event_id = models.BigIntegerField(_("last timeline event read"), default=0)
     refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
     rebuilt_at = models.DateTimeField(_("rebuilt at"), null=True, blank=True)
 
@@ -139,3 +138,26 @@ class RollupState(models.Model):
         verbose_name = _("rollup state")
         verbose_name_plural = _("rollup state")
         constraints = [models.CheckConstraint(condition=Q(id=1), name="rollup_state_single_row")]
+
+
+class RollupBacklog(models.Model):
+    """A case whose timeline grew since the rollups last read it (待汇总).
+
+    Written by the database alone: a trigger on the timeline table (cases_caseevent)
+    adds a row for each new event's case IN THE SAME TRANSACTION as the event
+    (migration dashboards 0002), so a row becomes visible exactly when its event
+    commits, however long the writer's transaction stays open. `rollups_refresh`
+    deletes the rows it reads (DELETE … RETURNING) and recomputes their cases'
+    buckets, so no watermark can pass an uncommitted event. A case appears once
+    per statement that wrote its events; repeats are merged when read.
+
+    No foreign key: the trigger's insert stays one index entry, and the cases app
+    knows nothing of this table.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    case_id = models.BigIntegerField(_("case"))
+
+    class Meta:
+        verbose_name = _("rollup backlog entry")
+        verbose_name_plural = _("rollup backlog")

@@ -1,12 +1,23 @@
 """Keeping dashboards.models.CaseRollup current.
 
-`rollups_refresh` reads the case timeline (CaseEvent) past the stored
-watermark, finds the (place, day) buckets of the cases it touched and
-recomputes exactly those buckets from the case table. A bucket is always
-recomputed whole, never incremented, so running twice (or re-reading events)
-changes nothing: the task is idempotent. `rollups_rebuild` recomputes every
-bucket (`manage.py rebuild_rollups`, and nightly: a subtree moved or merged by
-grid/services.py changes cases' stored paths without a timeline event).
+`rollups_refresh` takes the cases listed in the rollup backlog (RollupBacklog:
+a database trigger adds each new timeline event's case in the event's own
+transaction), finds their (place, day) buckets and recomputes exactly those
+buckets from the case table. A bucket is always recomputed whole, never
+incremented, so running twice (or reading a case twice) changes nothing: the
+task is idempotent. `rollups_rebuild` recomputes every bucket (`manage.py
+rebuild_rollups`, and nightly: a subtree moved or merged by grid/services.py
+changes cases' stored paths without a timeline event).
+
+Why a backlog and not a watermark on event ids (issue #25): ids are taken
+before commit, so a sweep batch (2,000 events in one transaction) can commit
+after a refresh has read past its ids. A backlog row commits with its event, so
+the refresh sees it exactly when the case change is visible, however late that
+is. It deletes the rows it reads in one statement (DELETE … RETURNING) before
+reading any case, so every case it takes is read afterwards at least as new as
+the event that listed it; rows of transactions still open are neither read nor
+deleted, and come up at the next run. The same code runs on SQLite, whose
+single writer makes the race impossible there anyway.
 
 Both hold the RollupState row lock, so two workers never interleave.
 """
@@ -15,19 +26,17 @@ from collections import defaultdict
 from datetime import timedelta
 from itertools import batched
 
-from django.db import transaction
-from django.db.models import F, Max
+from django.db import connection, transaction
+from django.db.models import F
 from django.db.models.functions import Coalesce, TruncDate
 
-from cases.models import Case, CaseEvent
+from cases.models import Case
 
 from .figures import TZ, case_aggregates, day_start
-from .models import CaseRollup, Grain, RollupState
+from .models import CaseRollup, Grain, RollupBacklog, RollupState
 
-# Events may commit out of id order (ids are taken before commit); re-reading
-# this many ids behind the watermark catches the late ones (harmless: recomputes are idempotent).
-OVERLAP_EVENTS = 500
-BATCH_EVENTS = 20_000
+# Backlog rows taken per refresh; the rest wait for the next minute's run.
+BATCH_BACKLOG = 20_000
 INSERT_BATCH = 5_000
 
 
@@ -107,29 +116,36 @@ def _paths(case_ids):
     return paths
 
 
+def _take_backlog(limit):
+    """Delete the oldest `limit` backlog rows and return them as [case id], in one statement.
+
+    Deleting before any case is read is what makes the refresh sound: a row is
+    taken only once its event has committed, and every case read afterwards sees
+    that commit. Rows of transactions still open are invisible here and stay.
+    """
+    table = connection.ops.quote_name(RollupBacklog._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} ORDER BY id LIMIT %s) "
+                       "RETURNING case_id", [limit])
+        return [case_id for (case_id,) in cursor.fetchall()]
+
+
 @transaction.atomic
-def rollups_refresh(*, now, batch=BATCH_EVENTS):
-    """Bring the buckets touched by new timeline events up to date. Returns the buckets recomputed.
+def rollups_refresh(*, now, batch=BATCH_BACKLOG):
+    """Bring the buckets of the cases in the backlog up to date. Returns the buckets recomputed.
 
     While a rebuild (or another refresh) runs, this one steps aside: the next minute's run catches up.
     """
     state = _state(wait=False)
     if state is None:
         return 0
-    newest = CaseEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
-    if newest <= state.last_event_id:
+    taken = _take_backlog(batch)
+    buckets = _paths(set(taken))
+    recompute(buckets)
+    # The figures are as fresh as now only once the backlog is emptied (of what has committed).
+    if len(taken) < batch:
         state.refreshed_at = now
         state.save(update_fields=["refreshed_at"])
-        return 0
-    events = CaseEvent.objects.filter(id__gt=max(0, state.last_event_id - OVERLAP_EVENTS)).order_by("id")
-    read = list(events.values_list("id", "case_id")[:batch])
-    buckets = _paths({case_id for _, case_id in read})
-    recompute(buckets)
-    state.last_event_id = max(state.last_event_id, read[-1][0])
-    # The figures are as fresh as now only once the timeline is read to its end.
-    if state.last_event_id >= newest:
-        state.refreshed_at = now
-    state.save(update_fields=["last_event_id", "refreshed_at"])
     return len(buckets)
 
 
@@ -137,10 +153,10 @@ def rollups_refresh(*, now, batch=BATCH_EVENTS):
 def rollups_rebuild(*, now):
     """Recompute every bucket from the case table. Returns the rows written."""
     state = _state()
-    newest = CaseEvent.objects.aggregate(newest=Max("id"))["newest"] or 0
+    # Before reading any case (see _take_backlog): what this rebuild covers, and only that, leaves the backlog.
+    RollupBacklog.objects.all().delete()
     CaseRollup.objects.all().delete()
     written = sum(_insert(_rows(Case.objects.all(), grain)) for grain in Grain)
-    state.last_event_id = newest
     state.refreshed_at = state.rebuilt_at = now
     state.save()
     return written

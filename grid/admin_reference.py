@@ -8,6 +8,7 @@ posts, so its admin is registered here; grid/admin/__init__.py imports this modu
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
+from portal.admin_dates import FarDateSafeAdminMixin
 from portal.workcalendar.models import CalendarDay, DaySource, WorkingPeriod
 
 from .models import Role
@@ -20,7 +21,7 @@ def is_calendar_editor(user):
     return scope.unrestricted or any(span.role == Role.DISTRICT_OFFICIAL for span in scope.spans)
 
 
-class ReferenceDataAdmin(admin.ModelAdmin):
+class ReferenceDataAdmin(FarDateSafeAdminMixin, admin.ModelAdmin):
     """Managers read it; administrators and district officials change it."""
 
     def has_module_permission(self, request):

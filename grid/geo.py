@@ -43,3 +43,21 @@ def validate_boundary(value):
     if counter[0] > MAX_POSITIONS:
         raise ValidationError(_("The outline has more than %(n)d positions: simplify it.") % {"n": MAX_POSITIONS},
                               code="too_large")
+
+
+def _in_ring(ring, lon, lat):
+    """Even-odd ray casting; a point on an edge may fall either way, which is fine at these scales."""
+    inside = False
+    for (x1, y1, *_z1), (x2, y2, *_z2) in zip(ring, ring[1:]):
+        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+def contains(boundary, lon, lat):
+    """Whether the outline (a valid Polygon or MultiPolygon) holds the point; holes are outside."""
+    coordinates = boundary["coordinates"]
+    polygons = [coordinates] if boundary["type"] == "Polygon" else coordinates
+    lon, lat = float(lon), float(lat)
+    return any(_in_ring(polygon[0], lon, lat) and not any(_in_ring(hole, lon, lat) for hole in polygon[1:])
+               for polygon in polygons)

@@ -7,6 +7,7 @@ runs the beat schedule). Production sets PORTAL_ENV=production, DATABASE_URL
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -14,6 +15,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from portal import keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -56,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "mptt",
     "django_filters",
     "portal.workcalendar",
@@ -81,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -126,6 +132,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "grid.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+
+# --- Sign-in lockout (django-axes) ----------------------------------------------
+# Every sign-in form (the portal's and the admin's) goes through authenticate(),
+# where axes counts failures in the database. Five failures lock the account and,
+# separately, the address for 15 minutes; a success clears the count. Administrators
+# unlock early by deleting the attempt in the admin (Axes › Access attempts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: by account, and by address
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_USERNAME_FORM_FIELD = "username"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -198,6 +221,8 @@ SALT_KEY = env_list("FIELD_ENCRYPTION_SALTS", [] if PRODUCTION else ["dev-only-f
 RESIDENT_INDEX_KEY = env("RESIDENT_INDEX_KEY", "" if PRODUCTION else "dev-only-resident-index-key")
 if PRODUCTION and not (SALT_KEY and RESIDENT_INDEX_KEY):
     raise ImproperlyConfigured("FIELD_ENCRYPTION_SALTS and RESIDENT_INDEX_KEY must be set when PORTAL_ENV=production.")
+if PRODUCTION and (_weak := keys.weak_key_messages(salts=SALT_KEY, index_key=RESIDENT_INDEX_KEY)):
+    raise ImproperlyConfigured("Weak personal-data keys with PORTAL_ENV=production: " + " | ".join(_weak))
 # Rows above this many go to a Celery job with a progress bar instead of the request.
 RESIDENT_IMPORT_INLINE_ROWS = int(env("RESIDENT_IMPORT_INLINE_ROWS", "2000"))
 RESIDENT_IMPORT_MAX_BYTES = int(env("RESIDENT_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))

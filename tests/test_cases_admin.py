@@ -143,3 +143,15 @@ def test_inbox_and_outbox_are_scoped(city, people, pair, django_capture_on_commi
     visible_cases = {d.case_id for d in outbox.context["cl"].queryset}
     assert Delivery.objects.filter(case=outside).exists()  # community B's staff were told of it
     assert outside.pk not in visible_cases
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_far_dates_in_the_admin_date_hierarchy_are_an_invalid_lookup_not_a_500(people, pair, day):
+    year, month, date = day.split("-")
+    client = browser(people.community)
+    client.raise_request_exception = True
+    response = client.get(url("case", "changelist"),
+                          {"created_at__year": year, "created_at__month": month, "created_at__day": date})
+    # Django's answer to any bad change-list lookup: back to the list with ?e=1.
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")

@@ -630,3 +630,25 @@ def test_ids_too_large_for_the_database_are_404_not_500(login, city, people):
     assert client.post(f"/cases/{huge}/act/accept/").status_code == 404
     assert client.get(f"/cases/{huge}/photos/{huge}/").status_code == 404
     assert client.get(f"/track/ABCDEFGHJKMNP/photos/{huge}/").status_code == 404
+
+
+# --- far dates (issue #20: a 500 on year 1 or 9999) ----------------------------------------------
+
+FAR_DATES = {"reported_from": "0001-01-01", "reported_to": "9999-12-31"}
+
+
+def test_far_dates_on_the_board_are_a_form_error_not_a_500(login, city, people, board_cases):
+    response = login(people.district).get(reverse("cases:board"), FAR_DATES)
+    assert response.status_code == 200
+    assert "Give a date between the years 1900 and 2199." in text_of(response)
+    # The refused dates narrow nothing: the board shows what it shows unfiltered.
+    assert numbers_on(response) == {c.number for c in board_cases.values()}
+
+
+@pytest.mark.parametrize("query", [FAR_DATES, {"reported_to": "9999-12-31"}, {"reported_from": "not-a-date"}])
+def test_far_dates_on_the_export_are_a_400_before_streaming(login, city, people, board_cases, query):
+    response = login(people.district).get(reverse("cases:export"), query)
+    assert response.status_code == 400
+    assert not response.streaming
+    assert "Give a date between the years 1900 and 2199." in response.content.decode() or \
+        "Enter a valid date." in response.content.decode()

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 
-from cases import oversight, services
-from cases.models import Case, Status
+from cases import escalation, oversight, services
+from cases.models import Case, CaseEvent, Status
 from dashboards.figures import ALL_MEASURES, LiveSource, Place, RollupSource, local_day, period_for
-from dashboards.models import CaseRollup, Grain, RollupState
+from dashboards.models import CaseRollup, Grain, RollupBacklog, RollupState
 from dashboards.rollups import _rows, rollups_rebuild, rollups_refresh
 from portal.errors import DomainError
 
@@ -105,14 +105,14 @@ def test_refresh_is_incremental_and_idempotent(city):
     first = resident_report(city, now=MONDAY)
     assert rollups_refresh(now=MONDAY) == 1
     state = RollupState.objects.get()
-    assert state.refreshed_at == MONDAY and state.last_event_id > 0
+    assert state.refreshed_at == MONDAY and not RollupBacklog.objects.exists()
     before = stored_buckets()
     # Nothing new: nothing recomputed, the same rows.
     assert rollups_refresh(now=MONDAY + timedelta(minutes=1)) == 0
     assert stored_buckets() == before
-    # Re-reading old events (a lost watermark) changes nothing either.
-    RollupState.objects.update(last_event_id=0)
-    rollups_refresh(now=MONDAY)
+    # Reading a case again (listed twice) changes nothing either.
+    RollupBacklog.objects.bulk_create([RollupBacklog(case_id=first.pk)] * 2)
+    assert rollups_refresh(now=MONDAY) == 1
     assert stored_buckets() == before == live_buckets()
     # A report at another grid touches only its own bucket.
     resident_report(city, building=city.building_b, now=MONDAY + timedelta(hours=1))
@@ -136,3 +136,34 @@ def test_rebuild_command_and_task(city):
     refresh_rollups.delay()
     assert stored_buckets() == live_buckets()
     assert RollupState.objects.get().rebuilt_at is not None
+
+
+def test_each_timeline_insert_lists_its_case_in_the_backlog(city):
+    """The trigger of migration dashboards 0002 fires (a later migration that rebuilds
+    cases_caseevent on SQLite would drop it silently)."""
+    case = resident_report(city, now=MONDAY)
+    assert set(RollupBacklog.objects.values_list("case_id", flat=True)) == {case.pk}
+    rollups_refresh(now=MONDAY)
+    assert not RollupBacklog.objects.exists()
+    CaseEvent.objects.create(case=case, action=CaseEvent.Action.ESCALATE, at=MONDAY)
+    assert list(RollupBacklog.objects.values_list("case_id", flat=True)) == [case.pk]
+
+
+def test_the_escalation_sweep_reaches_the_rollups(city):
+    """The sweep's own write (on PostgreSQL one INSERT … SELECT inside a CTE) fills the backlog."""
+    reported = [resident_report(city, building=b, now=MONDAY)
+                for b in (city.building_a, city.building_a2, city.building_b)]
+    later = MONDAY + timedelta(days=30)
+    rollups_rebuild(now=MONDAY)
+    assert escalation.escalate_overdue(now=later) == len(reported)
+    assert rollups_refresh(now=later) >= 1
+    assert stored_buckets() == live_buckets()
+    assert sum(CaseRollup.objects.filter(grain=Grain.STREET).values_list("escalated", flat=True)) == 3
+
+
+def test_rebuild_takes_the_backlog_with_it(city):
+    resident_report(city, now=MONDAY)
+    rollups_rebuild(now=MONDAY)
+    assert not RollupBacklog.objects.exists()
+    assert rollups_refresh(now=MONDAY) == 0
+    assert stored_buckets() == live_buckets()

@@ -11,7 +11,7 @@ from django.utils import timezone
 from cases.models import Case, Channel, Status
 from cases.open311.models import ServiceRequest
 from cases.open311.views import PAGE_SIZE_MAX
-from grid.models import Building
+from grid.models import Area, Building
 
 from .cases_factories import MONDAY, at, category, resident_report
 from .open311_factories import CODE, issue, other_client, street_client, with_questions  # noqa: F401
@@ -443,3 +443,49 @@ def test_control_characters_in_the_path_are_the_spec_400(client, city, street_cl
     fmt = path.rsplit(".", 1)[1]
     code, description = errors_of(response, fmt)
     assert code == 400 and "control" in description.lower()
+
+
+# --- a point must lie in the key's place (issue #20) --------------------------------------------
+
+# 幸福社区 drawn as a small square around 31.46 N, 104.68 E; Chengdu (30.66 N, 104.07 E) is another city.
+SQUARE = {"type": "Polygon", "coordinates": [[[104.67, 31.45], [104.69, 31.45], [104.69, 31.47], [104.67, 31.47],
+                                              [104.67, 31.45]]]}
+CHENGDU = {"lat": "30.660000", "long": "104.070000"}
+
+
+@pytest.fixture
+def community_client(city):
+    return issue(city.community_a)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_lat_long_outside_the_key_s_place_is_refused_by_its_boundary(client, city, community_client, fmt):
+    Area.objects.filter(pk=city.community_a.pk).update(boundary=SQUARE)
+    _api, key = community_client
+    response = file(client, key, fmt, **CHENGDU)
+    assert response.status_code == 400, response.content
+    code, description = errors_of(response, fmt)
+    assert code == 400 and "location" in description.lower()
+    assert not Case.objects.exists() and not ServiceRequest.objects.exists()
+    # Inside the outline it is filed at the key's place as before.
+    assert file(client, key, fmt, lat="31.460000", long="104.680000").status_code == 200
+
+
+def test_lat_long_outside_the_key_s_place_is_refused_by_its_buildings_without_a_boundary(client, city,
+                                                                                          community_client):
+    Building.objects.filter(pk=city.building_a.pk).update(latitude="31.460000", longitude="104.680000")
+    Building.objects.filter(pk=city.building_a2.pk).update(latitude="31.465000", longitude="104.690000")
+    _api, key = community_client
+    response = file(client, key, **CHENGDU)
+    assert response.status_code == 400, response.content
+    assert not Case.objects.exists()
+    # Between and near its buildings (here some 550 m south of their box) is still the key's place.
+    row = file(client, key, lat="31.4550", long="104.6850").json()[0]
+    assert Case.objects.get(number=row["service_request_id"]).community == city.community_a
+
+
+def test_lat_long_with_nothing_to_check_against_is_filed_at_the_key_s_place(client, city, community_client):
+    # No outline and no building with coordinates: the point cannot be checked, and is filed as before.
+    _api, key = community_client
+    row = file(client, key, **CHENGDU).json()[0]
+    assert Case.objects.get(number=row["service_request_id"]).community == city.community_a

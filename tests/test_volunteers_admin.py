@@ -328,7 +328,8 @@ def test_station_added_inside_only(sides, city):
 def test_volunteer_registered_through_the_service(sides, city):
     staff, inside, _outside = sides
     client = browser(staff)
-    person = UserFactory()
+    # A user staff may name holds a post under their places (issue #20: not any active user).
+    person = user_with_post(Role.GRID_WORKER, city.grid_a2)
     response = client.post(url("volunteer", "add"), {"home": city.grid_a2.pk, "user": person.pk, "name": "",
                                                      "skills": "理发", "availability": "周末"})
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
@@ -338,7 +339,7 @@ def test_volunteer_registered_through_the_service(sides, city):
     response = client.post(url("volunteer", "add"), {"home": city.grid_a.pk, "user": person.pk, "name": "x"})
     assert response.status_code == 200 and Volunteer.objects.filter(user=person).count() == 1
     # A home outside the subtree is not a choice.
-    other = UserFactory()
+    other = user_with_post(Role.GRID_WORKER, city.grid_a)
     response = client.post(url("volunteer", "add"), {"home": city.grid_b.pk, "user": other.pk, "name": "y"})
     assert response.status_code == 200 and not Volunteer.objects.filter(user=other).exists()
 
@@ -409,3 +410,52 @@ def test_a_confirmed_honour_keeps_its_facts_only_the_citation_is_edited(sides, c
                                                              "citation": "热心肠"})
     honour.refresh_from_db()
     assert (honour.title, honour.period, honour.citation) == ("幸福好人", "2026", "热心肠")
+
+
+# --- the add page names nobody outside the staff member's places (issue #20) ---------------------
+
+def test_admin_name_oracle_add_page_shows_no_name_outside_the_scope(sides, city):
+    from .residents_factories import household_in, resident_in
+
+    staff, _inside, _outside = sides
+    stranger = resident_in(household_in(city.unit_b), name="和平居民戊")
+    far_user = user_with_post(Role.GRID_WORKER, city.grid_b, full_name="和平网格员己")
+    client = browser(staff)
+    for query in ({"resident": stranger.pk}, {"user": far_user.pk}):
+        page = client.get(url("volunteer", "add"), query)
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "和平居民戊" not in html and "和平网格员己" not in html
+    # The fields are scoped autocompletes, not raw-id boxes.
+    page = client.get(url("volunteer", "add")).content.decode()
+    assert "vForeignKeyRawIdAdminField" not in page and page.count("admin-autocomplete") >= 2
+
+
+def test_admin_name_oracle_form_refuses_a_user_or_resident_outside_the_scope(sides, city):
+    from .residents_factories import household_in, resident_in
+
+    staff, _inside, _outside = sides
+    client = browser(staff)
+    far_user = user_with_post(Role.GRID_WORKER, city.grid_b)
+    response = client.post(url("volunteer", "add"), {"home": city.grid_a.pk, "user": far_user.pk, "name": "y"})
+    assert response.status_code == 200 and "user" in response.context["adminform"].form.errors
+    stranger = resident_in(household_in(city.unit_b), name="和平居民戊")
+    response = client.post(url("volunteer", "add"), {"home": city.grid_a.pk, "resident": stranger.pk, "name": "z"})
+    assert response.status_code == 200 and "resident" in response.context["adminform"].form.errors
+    assert not Volunteer.objects.filter(user=far_user).exists()
+    assert not Volunteer.objects.filter(resident=stranger).exists()
+    # Someone with a post under the staff member's places is a choice.
+    near_user = user_with_post(Role.GRID_WORKER, city.grid_a2)
+    response = client.post(url("volunteer", "add"), {"home": city.grid_a2.pk, "user": near_user.pk, "name": ""})
+    assert response.status_code == 302
+    assert Volunteer.objects.filter(user=near_user).exists()
+
+
+def test_admin_name_oracle_autocomplete_lists_only_users_in_scope(sides, city):
+    staff, _inside, _outside = sides
+    near_user = user_with_post(Role.GRID_WORKER, city.grid_a2, full_name="幸福网格员庚")
+    far_user = user_with_post(Role.GRID_WORKER, city.grid_b, full_name="和平网格员己")
+    found = browser(staff).get(reverse("admin:autocomplete"), {
+        "app_label": "volunteers", "model_name": "volunteer", "field_name": "user", "term": "网格员"}).json()
+    ids = {int(r["id"]) for r in found["results"]}
+    assert near_user.pk in ids and far_user.pk not in ids

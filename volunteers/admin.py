@@ -226,7 +226,10 @@ class VolunteerAdmin(VolunteersAdmin):
     list_filter = ("is_active",)
     list_select_related = ("community", "grid")
     search_fields = ("name", "skills")
-    raw_id_fields = ("user", "resident")
+    # Autocompletes, not raw ids: a raw-id box printed the name of any id typed into
+    # ?user= or ?resident=, city-wide (issue #20). The autocompletes search through the
+    # user and resident admins, and the fields below only accept what those show.
+    autocomplete_fields = ("user", "resident")
     refusal_fields = {"duplicate": "user", "nobody": "user", "bad_place": "home", "blank": "name",
                       "too_long": "name"}
 
@@ -264,7 +267,10 @@ class VolunteerAdmin(VolunteersAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
-            kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+            # People holding a post under the staff member's places (the user admin's scope);
+            # anyone else registers themselves on the public pages.
+            users = self.admin_site.get_model_admin(User).get_queryset(request)
+            kwargs.setdefault("queryset", users.filter(is_active=True))
         elif db_field.name == "resident":
             kwargs.setdefault("queryset", hooks.residents_visible_to(managing_view(request.user)))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -27,6 +27,7 @@ from portal.errors import DomainError
 
 from . import selectors
 from .models import LIST_DATATYPES, ApiClient, Datatype, ServiceAttribute, ServiceRequest, hash_key
+from .places import point_in_place
 
 KEY_PREFIX = "o311_"
 # The same submission from the same client within this window answers the first filing.
@@ -185,6 +186,8 @@ def locate(client, *, lat, long, address_id, address_string):
             raise nowhere
         return {"building": building}
     if lat is not None:
+        if not point_in_place(area, lat, long):
+            raise nowhere
         building = _nearest_building(area, lat, long)
         if building is not None:
             return {"building": building}

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from mptt.fields import TreeForeignKey
 
+from portal.admin_dates import FarDateSafeAdminMixin
 from portal.errors import DomainError
 
 from ..admin_forms import RefusedFormMixin
@@ -81,7 +82,7 @@ def autocomplete_source(request):
 
 # --- the mixin every scoped admin uses ------------------------------------------
 
-class ScopedAdminMixin:
+class ScopedAdminMixin(FarDateSafeAdminMixin):
     """Scope, permissions and service-backed writes for a ModelAdmin.
 
     Put it first in the bases (`class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin)`)

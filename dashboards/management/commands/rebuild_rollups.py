@@ -1,6 +1,6 @@
 """manage.py rebuild_rollups: recompute the dashboard rollups from the case table.
 
-`--refresh` only folds in the timeline events since the last run (what the beat
+`--refresh` only recomputes the cases listed in the rollup backlog (what the beat
 does every minute). Both are idempotent.
 """
 
