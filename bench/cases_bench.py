@@ -612,7 +612,7 @@ def sweep_bench(args):
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from cases import services
+    from cases import escalation
     from cases.models import Case
     from grid import seeding
 
@@ -637,7 +637,7 @@ def sweep_bench(args):
                 overdue = _overdue_count(now)
                 started = time.perf_counter()
                 if mode == "portal":
-                    moved = services.escalate_overdue(now=now)
+                    moved = escalation.escalate_overdue(now=now)
                     swept = time.perf_counter() - started
                     # What each batch's commit would then do: enqueue its notifications.
                     callbacks = list(connection.run_on_commit)
@@ -651,7 +651,7 @@ def sweep_bench(args):
                     # What the Celery worker then does with the batches' notices: word the
                     # notifications (outbox rows). Not part of the sweep's time; shown beside it.
                     started_wording = time.perf_counter()
-                    worded = services.escalation_notices_expand()
+                    worded = escalation.escalation_notices_expand()
                     wording = time.perf_counter() - started_wording
                     connection.run_on_commit = []
                     result["portal"] = {"overdue": overdue, "moved": moved, "sweep_ms": ms(swept),
@@ -660,7 +660,7 @@ def sweep_bench(args):
                                         "deliveries": Delivery.objects.filter(created_at=now).count(),
                                         "total_ms": ms(swept + enqueued), "already_overdue": already,
                                         "grids": len(places), "people_added": people_added}
-                    again = services.escalate_overdue(now=now)
+                    again = escalation.escalate_overdue(now=now)
                     result["portal"]["second_run_moved"] = again
                 else:
                     moved = _raw_sweep(now)

@@ -20,7 +20,7 @@ from grid.admin import ScopedAdminMixin, is_manager
 from grid.admin_reference import ReferenceDataAdmin
 from grid.selectors import scope_of
 
-from . import services, services_intake
+from . import oversight, services, services_intake
 from .models import (
     Case,
     CaseEvent,
@@ -170,7 +170,7 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Supervise (督办) the selected cases"))
     def supervise_cases(self, request, queryset):
         self._each(request, queryset,
-                   lambda c, now: services.case_supervise(case=c, acting_user=request.user, now=now),
+                   lambda c, now: oversight.case_supervise(case=c, acting_user=request.user, now=now),
                    lambda n: ngettext("%d case supervised.", "%d cases supervised.", n) % n)
 
     @admin.action(description=gettext_lazy("Close the selected verified cases"))
@@ -182,7 +182,7 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Lift the carry-over of the selected cases"))
     def lift_carry_over_cases(self, request, queryset):
         self._each(request, queryset,
-                   lambda c, now: services.case_lift_carry_over(case=c, acting_user=request.user, now=now),
+                   lambda c, now: oversight.case_lift_carry_over(case=c, acting_user=request.user, now=now),
                    lambda n: ngettext("%d case back on the clock.", "%d cases back on the clock.", n) % n)
 
     def _with_reason(self, request, queryset, *, action, title, write, done):
@@ -200,8 +200,8 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def carry_over_cases(self, request, queryset):
         return self._with_reason(
             request, queryset, action="carry_over_cases", title=_("Carry over (挂账)"),
-            write=lambda c, now, reason: services.case_carry_over(case=c, acting_user=request.user, reason=reason,
-                                                                  now=now),
+            write=lambda c, now, reason: oversight.case_carry_over(case=c, acting_user=request.user, reason=reason,
+                                                                   now=now),
             done=lambda n: ngettext("%d case carried over.", "%d cases carried over.", n) % n,
         )
 

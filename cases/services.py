@@ -1,4 +1,4 @@
-"""Every write to a case: intake, one function per transition, the escalation sweep.
+"""Every write to a case: intake, one function per transition (the sweep is cases/escalation.py).
 
 Each transition re-reads the case, asks cases/workflow.py whether the move is
 allowed for this user now, changes the row with a conditional UPDATE keyed on
@@ -14,16 +14,13 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Case as SqlCase
-from django.db.models import DateTimeField, F, Q, Value, When
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from grid.models import KIND_LEVEL, PATH_FIELDS, Area, AreaKind, Building, Unit
 from grid.selectors import scope_of
-from portal.celery import send_by_name
 from portal.errors import DomainError
 from portal.photos import validate_photo, without_metadata
 from portal.text import clean_text
@@ -31,8 +28,6 @@ from portal.workcalendar.calendar import add_working_time
 
 from . import notifications, routing, signals, workflow
 from .models import (
-    CLOCKED_STATUSES,
-    LEVELS,
     OPEN_STATUSES,
     STAFF_CHANNELS,
     Case,
@@ -43,15 +38,12 @@ from .models import (
     Category,
     Channel,
     ExtensionRequest,
-    EscalationNotice,
     ExtensionStatus,
     Mediation,
     MediationOutcome,
-    MediationSession,
     PhotoStage,
     ReporterKind,
     Status,
-    TimeUnit,
 )
 from .selectors import cases_visible_to
 from .tracking import TRACKING_ALPHABET, TRACKING_LENGTH, new_tracking_code, normalise_tracking_code  # noqa: F401
@@ -583,74 +575,6 @@ def case_note(*, case, acting_user, note, photos=(), is_public=False, now=None):
     return case
 
 
-def _check_limit(value, unit):
-    try:
-        value = int(value)
-    except (TypeError, ValueError):
-        value = 0
-    if value <= 0 or unit not in TimeUnit.values:
-        raise DomainError(_("Give the extra time as a positive number of hours or days."), code="bad_extension")
-    return value
-
-
-@transaction.atomic
-def case_request_extension(*, case, acting_user, value, unit, reason, now=None):
-    """延期申请: the handler asks the level above for more time."""
-    now = _now(now)
-    case = _fresh(case)
-    value = _check_limit(value, unit)
-    reason = clean_text(reason, field=_("reason"))
-    if ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).exists():
-        raise DomainError(_("An extension request for this case is already waiting for a decision."),
-                          code="pending")
-    _apply(case, "request_extension", user=acting_user, now=now, note=reason, data={"value": value, "unit": unit})
-    try:
-        with transaction.atomic():
-            request = ExtensionRequest.objects.create(case=case, requested_by=acting_user, requested_at=now,
-                                                      value=value, unit=unit, reason=reason)
-    except IntegrityError:
-        raise DomainError(_("An extension request for this case is already waiting for a decision."),
-                          code="pending") from None
-    above = workflow.level_above(case.responsible_level) or case.responsible_level
-    notifications.notify(
-        users=routing.responsible_staff(case, above), case=case, now=now,
-        subject=_("Extension requested for case %(number)s") % {"number": case.number}, body=reason,
-    )
-    return request
-
-
-@transaction.atomic
-def case_decide_extension(*, extension, acting_user, approve, note="", now=None):
-    """The level above approves (the deadline moves out) or rejects an extension request."""
-    now = _now(now)
-    extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
-    case = _fresh(extension.case)
-    if extension.status != ExtensionStatus.PENDING:
-        raise DomainError(_("This extension request was already decided."), code="decided")
-    if extension.requested_by_id == acting_user.pk:
-        raise DomainError(_("You cannot decide your own extension request."), code="forbidden")
-    note = clean_text(note, field=_("note"), required=False)
-    changes = {}
-    if approve:
-        base = max(case.due_at or now, now)
-        due = add_working_time(base, extension.value, extension.unit)
-        changes = {"due_at": due, "handle_due_at": due, "extension_count": F("extension_count") + 1}
-    _apply(case, "decide_extension", user=acting_user, now=now, note=note, changes=changes,
-           data={"approved": bool(approve), "request": extension.pk})
-    ExtensionRequest.objects.filter(pk=extension.pk, status=ExtensionStatus.PENDING).update(
-        status=ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED,
-        decided_by=acting_user, decided_at=now, decision_note=note,
-    )
-    notifications.notify(
-        users=[extension.requested_by], case=case, now=now,
-        subject=(_("Extension approved for case %(number)s") if approve
-                 else _("Extension rejected for case %(number)s")) % {"number": case.number},
-        body=note or _case_link_text(case),
-    )
-    extension.refresh_from_db()
-    return extension
-
-
 @transaction.atomic
 def case_resolve(*, case, acting_user, note, photos=(), now=None):
     """处理反馈: the handler reports it solved, with a photo (a mediation needs its outcome instead)."""
@@ -757,48 +681,6 @@ def case_mark_duplicate(*, case, duplicate_of, acting_user, note="", now=None):
     return case
 
 
-@transaction.atomic
-def case_supervise(*, case, acting_user, note="", now=None):
-    """督办: an official flags the case; it goes to the top of every queue."""
-    now = _now(now)
-    case = _fresh(case)
-    _apply(case, "supervise", user=acting_user, now=now, note=clean_text(note, field=_("note"), required=False),
-           changes={"supervised_at": now, "supervised_by": acting_user}, expect={"supervised_at": None})
-    notifications.notify(
-        users=[case.assignee] if case.assignee_id else routing.responsible_staff(case), case=case, now=now,
-        subject=_("Case %(number)s is supervised (督办)") % {"number": case.number},
-        body=note or _case_link_text(case), chat=True,
-    )
-    return case
-
-
-@transaction.atomic
-def case_carry_over(*, case, acting_user, reason, now=None):
-    """挂账: a matter that cannot be solved within its limits; escalation pauses."""
-    now = _now(now)
-    case = _fresh(case)
-    reason = clean_text(reason, field=_("reason"), limit=200)
-    _apply(case, "carry_over", user=acting_user, now=now, note=reason,
-           changes={"carried_over_at": now, "carried_over_reason": reason}, expect={"carried_over_at": None})
-    return case
-
-
-@transaction.atomic
-def case_lift_carry_over(*, case, acting_user, note="", now=None):
-    """Take a case off the carry-over list; the current stage's clock starts afresh."""
-    now = _now(now)
-    case = _fresh(case)
-    stage = {Status.HANDLING: "handle", Status.DISPATCHED: "accept"}.get(case.status, "dispatch")
-    due = _deadline(case, stage, now)
-    changes = {"carried_over_at": None, "carried_over_reason": "", "due_at": due}
-    if stage == "handle":
-        changes["handle_due_at"] = due
-    _apply(case, "lift_carry_over", user=acting_user, now=now,
-           note=clean_text(note, field=_("note"), required=False), changes=changes,
-           expect={"carried_over_at": case.carried_over_at})
-    return case
-
-
 def _escalation_changes(case, now):
     upper = workflow.level_above(case.responsible_level)
     stage = "dispatch" if case.status in (Status.REPORTED, Status.REGISTERED) else "accept"
@@ -830,298 +712,6 @@ def case_escalate(*, case, acting_user, reason, now=None):
     return case
 
 
-class _SweepConflict(Exception):
-    """A batch UPDATE changed fewer rows than were read: roll the batch back, retry next run."""
-
-
-# Cases per batch: each batch is one transaction (its row locks, one UPDATE per
-# (status, level), one insert of its timeline rows, one of its outbox rows, one
-# enqueue on commit). Big enough that per-statement costs vanish, small enough
-# that a batch holds its locks for a fraction of a second.
-SWEEP_BATCH = 2000
-# What the sweep reads of each case: enough to move it and to word its notifications.
-_SWEEP_COLUMNS = ("pk", "status", "responsible_level", "category_id", "number", "description",
-                  "community_id", "street_id", "district_id", "due_at")
-_EVENT_FIELDS = ("case_id", "action", "from_status", "to_status", "actor_id", "at", "note", "is_public", "data")
-
-
-def escalate_overdue(*, now=None, batch=SWEEP_BATCH):
-    """The sweep (every minute): move each overdue case one level up. Returns how many moved.
-
-    Set-based, batch by batch, each batch in its own transaction: it locks its
-    candidates (SKIP LOCKED: a concurrent sweep takes other rows; on SQLite the
-    write lock is taken at BEGIN), re-checks that each is still overdue, on the
-    clock and below the district, and moves it with its timeline row, so running
-    it twice or concurrently escalates nothing twice. Outbox rows are written in
-    bulk in the same transaction. Carried-over cases and cases already at
-    district level stay put.
-    """
-    now = _now(now)
-    # Read once per run, not per batch: each category's new deadlines (same now)
-    # and each place's staff (a place's cases come up in many batches).
-    memo = {"deadlines": {}, "recipients": {}}
-    if connection.vendor == "postgresql":
-        return _escalate_in_id_order(now, batch, memo)
-    moved = 0
-    after = None
-    while True:
-        try:
-            examined, done, after = _escalate_batch(now, batch, after, memo)
-        except _SweepConflict:
-            log.warning("escalation sweep: cases changed under a batch; it was rolled back and will be retried")
-            return moved
-        moved += done
-        if examined < batch:
-            return moved
-
-
-def _overdue(now):
-    return Case.objects.filter(
-        status__in=CLOCKED_STATUSES, carried_over_at__isnull=True, due_at__lt=now,
-    ).exclude(responsible_level=AreaKind.DISTRICT)
-
-
-def _escalate_in_id_order(now, batch, memo):
-    """PostgreSQL: every overdue case's id (one read of the sweep's partial index), then
-    batches of consecutive ids, each moved by one statement (`_escalate_chunk`).
-
-    Batches in id order, not due order: consecutive ids lie together in the table
-    and in its number, tracking-code and date indexes, so a batch dirties far fewer
-    pages. Measured on 108,000 overdue cases of the large city: 11.9 s in id order
-    against 15.4 s in due order, and 11.8 s for one UPDATE of them all.
-    """
-    ids = sorted(_overdue(now).values_list("pk", flat=True))
-    moved = 0
-    for start in range(0, len(ids), batch):
-        moved += _escalate_chunk(now, ids[start:start + batch], memo)
-    return moved
-
-
-@transaction.atomic
-def _escalate_batch(now, batch, after, memo):
-    """Other databases: one batch, in its own transaction. `after` is the (due_at, pk) the
-    previous batch ended at: walking the index onwards, instead of from its start, never
-    rereads what was just moved. Returns (examined, moved, where it ended)."""
-    reason = _("Past its deadline: escalated automatically.")
-    examined, moved, last = _escalate_batch_step_by_step(now, batch, after, memo, reason)
-    _notify_moved(moved, now, reason, memo)
-    return examined, len(moved), last
-
-
-@transaction.atomic
-def _escalate_chunk(now, ids, memo):
-    reason = _("Past its deadline: escalated automatically.")
-    moved = _escalate_in_one_statement(now, ids, memo, reason)
-    _notify_moved(moved, now, reason, memo)
-    return len(moved)
-
-
-def _notify_moved(moved, now, reason, memo):
-    """One EscalationNotice row for the batch; the notifications are worded after the commit."""
-    if not moved:
-        return
-    EscalationNotice.objects.create(
-        created_at=now, reason=reason, moved=[[row[0], upper, row[_PATH_COLUMN[upper]]] for row, upper in moved],
-    )
-    transaction.on_commit(partial(_enqueue_notices, len(moved)))
-
-
-def _enqueue_notices(count):
-    # By name: cases.tasks imports this module.
-    notifications.try_enqueue(lambda: send_by_name("cases.tasks.expand_escalation_notices", retry=False), count,
-                              what="escalation notification(s)")
-
-
-def escalation_notices_expand(*, limit=1000):
-    """Word the notifications of escalations the sweep recorded (EscalationNotice rows), oldest
-    first, each notice in its own transaction with its deletion; returns how many cases' worth.
-
-    Idempotent and safe to run concurrently: a notice is claimed with SKIP LOCKED
-    and gone once worded.
-    """
-    known = {}
-    worded = 0
-    for _step in range(limit):
-        with transaction.atomic():
-            claim = EscalationNotice.objects.order_by("pk")
-            if connection.features.has_select_for_update_skip_locked:
-                claim = claim.select_for_update(skip_locked=True)
-            notice = claim.first()
-            if notice is None:
-                break
-            cases = {pk: rest for pk, *rest in Case.objects.filter(pk__in=[m[0] for m in notice.moved])
-                     .values_list("pk", "number", "category_id", "description")}
-            moved = [(pk, upper, place, *cases[pk]) for pk, upper, place in notice.moved if pk in cases]
-            _notify_sweep(moved, notice.created_at, notice.reason, known)
-            EscalationNotice.objects.filter(pk=notice.pk).delete()
-            worded += len(moved)
-    return worded
-
-
-def _sweep_deadlines(now, memo, category_ids):
-    """{(category id, stage): new deadline} for these categories (memoised for the run)."""
-    deadlines = memo["deadlines"]
-    missing = {pk for pk in category_ids if (pk, "dispatch") not in deadlines}
-    for category in Category.objects.filter(pk__in=missing):
-        for stage in ("dispatch", "accept"):
-            deadlines[category.pk, stage] = _deadline(category, stage, now)
-    return deadlines
-
-
-def _escalate_plan():
-    """(status, level) read → (new status, new level, stage whose deadline applies), for every
-    clocked status below the district."""
-    escalate = workflow.TRANSITIONS["escalate"]
-    return {
-        (before, lower): (escalate.target_from(before), workflow.level_above(lower),
-                          "dispatch" if before in (Status.REPORTED, Status.REGISTERED) else "accept")
-        for before in CLOCKED_STATUSES for lower in LEVELS[:-1]
-    }
-
-
-# A batch in one round trip (PostgreSQL): lock those of the given cases that are
-# still overdue (SKIP LOCKED: another sweep has the rest), move each up by the plan
-# and its category's new deadline, write their timeline rows, lapse their pending
-# extensions, and return what moved for the notifications.
-_ESCALATE_SQL = """
-WITH picked AS (
-    SELECT id, status, responsible_level, due_at, category_id FROM cases_case
-    WHERE id = ANY(%(ids)s) AND status IN ({clocked}) AND carried_over_at IS NULL AND due_at < %(now)s
-      AND responsible_level <> %(top)s
-    FOR UPDATE SKIP LOCKED
-), plan (before, lower, target, upper, stage) AS (
-    VALUES {plan}
-), deadline (category_id, stage, due) AS (
-    VALUES {deadlines}
-), moved AS (
-    UPDATE cases_case c SET status = plan.target, responsible_level = plan.upper, assignee_id = NULL,
-        accepted_at = NULL, due_at = deadline.due, escalation_count = c.escalation_count + 1
-    FROM picked, plan, deadline
-    WHERE c.id = picked.id AND plan.before = picked.status AND plan.lower = picked.responsible_level
-      AND deadline.category_id = picked.category_id AND deadline.stage = plan.stage
-    RETURNING c.id, picked.status, picked.responsible_level, c.category_id, c.number, c.description,
-        c.community_id, c.street_id, c.district_id, picked.due_at, plan.upper, plan.target
-), timeline AS (
-    INSERT INTO cases_caseevent (case_id, action, from_status, to_status, actor_id, at, note, is_public, data)
-    SELECT id, %(action)s, status, target, NULL, %(now)s, %(reason)s, TRUE,
-        jsonb_build_object('from_level', responsible_level, 'to_level', upper, 'by_hand', FALSE)
-    FROM moved
-), lapsed AS (
-    UPDATE cases_extensionrequest SET status = %(lapsed)s, decided_at = %(now)s
-    WHERE status = %(pending)s AND case_id IN (SELECT id FROM moved)
-)
-SELECT * FROM moved
-"""
-
-
-def _escalate_in_one_statement(now, ids, memo, reason):
-    """Move the given cases that are still overdue; returns [(case row, new level)]."""
-    plan = _escalate_plan()
-    # Every category, withdrawn ones too: a case whose category had no row would be
-    # locked and left, and found again by every run.
-    if "categories" not in memo:
-        memo["categories"] = list(Category.objects.values_list("pk", flat=True))
-    deadlines = _sweep_deadlines(now, memo, memo["categories"])
-    clocked = {f"c{n}": status for n, status in enumerate(CLOCKED_STATUSES)}
-    params = {**clocked, "ids": ids, "now": now, "top": AreaKind.DISTRICT, "action": A.ESCALATE,
-              "reason": reason, "lapsed": ExtensionStatus.LAPSED, "pending": ExtensionStatus.PENDING}
-    plan_rows, deadline_rows = [], []
-    for n, ((before, lower), (target, upper, stage)) in enumerate(plan.items()):
-        plan_rows.append(f"(%(pb{n})s, %(pl{n})s, %(pt{n})s, %(pu{n})s, %(ps{n})s)")
-        params.update({f"pb{n}": before, f"pl{n}": lower, f"pt{n}": target, f"pu{n}": upper, f"ps{n}": stage})
-    for n, ((category_id, stage), due) in enumerate(sorted(deadlines.items())):
-        # The first row's types decide the columns'.
-        deadline_rows.append(f"(%(dc{n})s::bigint, %(ds{n})s, %(dd{n})s::timestamptz)" if n == 0
-                             else f"(%(dc{n})s, %(ds{n})s, %(dd{n})s)")
-        params.update({f"dc{n}": category_id, f"ds{n}": stage, f"dd{n}": due})
-    sql = _ESCALATE_SQL.format(clocked=", ".join(f"%({name})s" for name in clocked),
-                               plan=", ".join(plan_rows), deadlines=", ".join(deadline_rows))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [(row[:10], row[10]) for row in cursor.fetchall()]
-
-
-def _escalate_batch_step_by_step(now, batch, after, memo, reason):
-    """The same on other databases (SQLite, a single writer): read the batch, one
-    conditional UPDATE per (status, level), then the timeline rows."""
-    from grid.seeding import write_rows
-
-    rows = _overdue(now).order_by("due_at", "pk")
-    if after is not None:
-        rows = rows.filter(due_at__gte=after[0]).exclude(due_at=after[0], pk__lte=after[1])
-    if connection.features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=True, of=("self",))
-    picked = list(rows.values_list(*_SWEEP_COLUMNS)[:batch])
-    if not picked:
-        return 0, [], after
-    last = (picked[-1][-1], picked[-1][0])
-    deadlines = _sweep_deadlines(now, memo, {row[3] for row in picked})
-    plan = _escalate_plan()
-    groups = {}
-    for row in picked:
-        groups.setdefault((row[1], row[2]), []).append(row)
-    moved = []  # (case row, new level)
-    events = []
-    for (before, lower), members in groups.items():
-        target, upper, stage = plan[before, lower]
-        # The new deadline depends on the category only (same now, same stage): one
-        # UPDATE per (status, level) with the deadline chosen per category in SQL.
-        member_categories = sorted({row[3] for row in members})
-        new_due = SqlCase(*[When(category_id=pk, then=Value(deadlines[pk, stage])) for pk in member_categories],
-                          output_field=DateTimeField())
-        ids = [row[0] for row in members]
-        changed = Case.objects.filter(
-            pk__in=ids, status=before, responsible_level=lower, due_at__lt=now, carried_over_at__isnull=True,
-        ).update(status=target, responsible_level=upper, assignee=None, accepted_at=None, due_at=new_due,
-                 escalation_count=F("escalation_count") + 1)
-        if changed != len(ids):
-            raise _SweepConflict
-        data = {"from_level": lower, "to_level": upper, "by_hand": False}
-        events += [(pk, A.ESCALATE, before, target, None, now, reason, True, data) for pk in ids]
-        moved += [(row, upper) for row in members]
-    write_rows(model=CaseEvent, fields=_EVENT_FIELDS, rows=events)
-    ExtensionRequest.objects.filter(case_id__in=[row[0] for row in picked], status=ExtensionStatus.PENDING).update(
-        status=ExtensionStatus.LAPSED, decided_at=now
-    )
-    return len(picked), moved, last
-
-
-_PATH_COLUMN = {AreaKind.COMMUNITY: 6, AreaKind.STREET: 7, AreaKind.DISTRICT: 8}  # in _SWEEP_COLUMNS
-
-
-def _notify_sweep(moved, now, reason, known=None):
-    """Each new level's staff hear about each case; the chat group gets one line per place.
-
-    `moved` holds (case id, new level, place id at that level, number, category id,
-    description); `known` keeps the staff of places already looked up in this run.
-    """
-    places = {(upper, place) for _pk, upper, place, *_rest in moved}
-    staff = {} if known is None else known
-    staff.update(routing.recipients_by_area(places - staff.keys()))
-    names = dict(Category.objects.filter(pk__in={m[4] for m in moved}).values_list("pk", "name"))
-    subject = _("Case %(number)s escalated to you (%(level)s)")
-    labels = {level: AreaKind(level).label for level in {m[1] for m in moved}}
-    rows = []
-    per_place = {}
-    build = notifications.build_rows
-    for pk, upper, place_id, number, category_id, description in moved:
-        place = (upper, place_id)
-        per_place.setdefault(place, []).append(number)
-        rows += build(
-            recipients=staff.get(place, ()), case_id=pk, now=now,
-            subject=subject % {"number": number, "level": labels[upper]},
-            body=f"{reason}\n{number} {names.get(category_id, '')}：{description[:60]}",
-        )
-    for (level, _area_id), numbers in per_place.items():
-        shown = "、".join(numbers[:20]) + ("…" if len(numbers) > 20 else "")
-        rows += build(
-            now=now, chat=True, body=shown,
-            subject=ngettext("%(n)d case escalated to %(level)s level", "%(n)d cases escalated to %(level)s level",
-                             len(numbers)) % {"n": len(numbers), "level": AreaKind(level).label},
-        )
-    notifications.save_rows(rows)
-
-
 @transaction.atomic
 def case_rate(*, tracking_code, rating, comment="", reopen=False, now=None):
     """综合评价: the reporter rates a closed case by its tracking code (1–5).
@@ -1148,73 +738,3 @@ def case_rate(*, tracking_code, rating, comment="", reopen=False, now=None):
         _reopen(case, user=None, actor=workflow.REPORTER, now=now,
                 reason=comment or _("The reporter is not satisfied."))
     return case
-
-
-# --- mediation (矛盾纠纷调解) ------------------------------------------------------------------
-
-def _mediation_for(case, acting_user):
-    case = _fresh(case)
-    if case.kind != CaseKind.MEDIATION:
-        raise DomainError(_("This case is not a mediation."), code="not_mediation")
-    if case.status not in OPEN_STATUSES:
-        raise DomainError(_("This case is no longer open."), code="bad_state")
-    mediation, _created = Mediation.objects.select_for_update().get_or_create(case=case)
-    # Its mediators (who may be posted anywhere, e.g. the justice office's) work on it too.
-    is_mediator = acting_user is not None and mediation.mediators.filter(pk=acting_user.pk).exists()
-    if not is_mediator and not workflow.actor_kinds(case, acting_user) & {workflow.HANDLER, workflow.DISPATCHER}:
-        raise DomainError(_("You may not work on this mediation."), code="forbidden")
-    return case, mediation
-
-
-@transaction.atomic
-def mediation_update(*, case, acting_user, parties=None, outcome=None, agreement_text=None, now=None):
-    """Record the parties, the outcome and the text of the mediation agreement."""
-    now = _now(now)
-    case, mediation = _mediation_for(case, acting_user)
-    changed = []
-    if parties is not None:
-        mediation.parties = _clean_parties(parties)
-        changed.append("parties")
-    if agreement_text is not None:
-        mediation.agreement_text = clean_text(agreement_text, field=_("agreement"), required=False, limit=20000)
-        changed.append("agreement")
-    if outcome is not None:
-        if outcome not in MediationOutcome.values:
-            raise DomainError(_("Unknown mediation outcome."), code="bad_outcome")
-        if outcome == MediationOutcome.AGREED and not mediation.agreement_text:
-            raise DomainError(_("An agreement needs its text."), code="no_agreement")
-        mediation.outcome = outcome
-        mediation.concluded_at = None if outcome == MediationOutcome.PENDING else now
-        changed.append("outcome")
-    mediation.save()
-    _event(case, A.MEDIATION, actor=acting_user, now=now, data={"changed": changed, "outcome": mediation.outcome})
-    return mediation
-
-
-@transaction.atomic
-def mediation_add_mediator(*, case, mediator, acting_user, now=None):
-    now = _now(now)
-    case, mediation = _mediation_for(case, acting_user)
-    if workflow.DISPATCHER not in workflow.actor_kinds(case, acting_user):
-        raise DomainError(_("Only staff over this place may add mediators."), code="forbidden")
-    mediation.mediators.add(mediator)
-    _event(case, A.MEDIATION, actor=acting_user, now=now, data={"mediator_added": mediator.pk})
-    notifications.notify(users=[mediator], case=case, now=now,
-                         subject=_("You mediate case %(number)s") % {"number": case.number},
-                         body=_case_link_text(case))
-    return mediation
-
-
-@transaction.atomic
-def mediation_record_session(*, case, acting_user, held_at, notes, location="", now=None):
-    now = _now(now)
-    case, mediation = _mediation_for(case, acting_user)
-    if held_at is None or held_at.tzinfo is None:
-        raise DomainError(_("Give the date and time of the session."), code="no_date")
-    session = MediationSession.objects.create(
-        mediation=mediation, held_at=held_at, location=clean_text(location, field=_("location"), required=False,
-                                                                   limit=100),
-        notes=clean_text(notes, field=_("notes"), limit=20000), recorded_by=acting_user, recorded_at=now,
-    )
-    _event(case, A.MEDIATION, actor=acting_user, now=now, data={"session": session.pk})
-    return session

@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import notifications, services, services_intake
+from . import escalation, notifications, services_intake
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def escalate_overdue():
     """Beat, every minute: escalate whatever is past due (idempotent, concurrent-safe)."""
-    moved = services.escalate_overdue(now=timezone.now())
+    moved = escalation.escalate_overdue(now=timezone.now())
     if moved:
         log.info("escalated %d overdue case(s)", moved)
     return moved
@@ -52,12 +52,12 @@ def deliver_notifications(*, delivery_ids):
 @shared_task(ignore_result=True)
 def expand_escalation_notices():
     """On the commit of each sweep batch: word its escalations as outbox rows (idempotent)."""
-    return services.escalation_notices_expand()
+    return escalation.escalation_notices_expand()
 
 
 @shared_task(ignore_result=True)
 def deliver_pending_notifications():
     """Beat, every minute: word escalations left unworded and send outbox rows still pending
     (the broker was down, a sender failed...)."""
-    services.escalation_notices_expand()
+    escalation.escalation_notices_expand()
     return notifications.deliver_pending(now=timezone.now())

@@ -36,7 +36,7 @@ from portal.exports import spreadsheet_cell as _cell
 from portal.ratelimit import over_rate
 
 from . import forms as case_forms
-from . import services, services_intake, workflow
+from . import oversight, services, services_intake, workflow
 from .filters import CaseFilter
 from .models import Case, CaseEvent, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
 from .selectors import (
@@ -384,8 +384,8 @@ def _decide_extension(case, user, data, now):
     extension = _pending_extension(case)
     if extension is None:
         raise DomainError(_("There is no extension request waiting for a decision."), code="no_request")
-    return services.case_decide_extension(extension=extension, acting_user=user, approve=data["approve"],
-                                          note=data["note"], now=now)
+    return oversight.case_decide_extension(extension=extension, acting_user=user, approve=data["approve"],
+                                           note=data["note"], now=now)
 
 
 def _dispatch(name):
@@ -444,22 +444,22 @@ ACTIONS = {
     "redispatch": Action(gettext_lazy("Re-dispatch"), F.DispatchForm, _dispatch("redispatch"),
                          gettext_lazy("Case %(number)s re-dispatched.")),
     "request_extension": Action(gettext_lazy("Request an extension"), F.ExtensionRequestForm,
-                                lambda c, u, d, now: services.case_request_extension(
+                                lambda c, u, d, now: oversight.case_request_extension(
                                     case=c, acting_user=u, value=d["value"], unit=d["unit"], reason=d["reason"],
                                     now=now),
                                 gettext_lazy("Extension requested for case %(number)s.")),
     "decide_extension": Action(gettext_lazy("Decide the extension"), F.DecideExtensionForm, _decide_extension,
                                gettext_lazy("Extension decided for case %(number)s.")),
     "supervise": Action(gettext_lazy("Supervise (督办)"), F.NoteForm,
-                        lambda c, u, d, now: services.case_supervise(case=c, acting_user=u, note=d["note"], now=now),
+                        lambda c, u, d, now: oversight.case_supervise(case=c, acting_user=u, note=d["note"], now=now),
                         gettext_lazy("Case %(number)s is now supervised.")),
     "carry_over": Action(gettext_lazy("Carry over (挂账)"), F.ReasonForm,
-                         lambda c, u, d, now: services.case_carry_over(case=c, acting_user=u, reason=d["reason"],
-                                                                       now=now),
+                         lambda c, u, d, now: oversight.case_carry_over(case=c, acting_user=u, reason=d["reason"],
+                                                                        now=now),
                          gettext_lazy("Case %(number)s is on the carry-over list.")),
     "lift_carry_over": Action(gettext_lazy("Lift the carry-over"), F.NoteForm,
-                              lambda c, u, d, now: services.case_lift_carry_over(case=c, acting_user=u,
-                                                                                 note=d["note"], now=now),
+                              lambda c, u, d, now: oversight.case_lift_carry_over(case=c, acting_user=u,
+                                                                                  note=d["note"], now=now),
                               gettext_lazy("Case %(number)s is off the carry-over list.")),
     "escalate": Action(gettext_lazy("Beyond my power: escalate"), F.ReasonForm,
                        lambda c, u, d, now: services.case_escalate(case=c, acting_user=u, reason=d["reason"],

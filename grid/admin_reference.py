@@ -2,7 +2,7 @@
 district officials change it (categories, the working calendar, residents' tags).
 
 The working calendar (portal.workcalendar) sits below grid and knows nothing of
-posts, so its admin is registered here; grid/admin.py imports this module.
+posts, so its admin is registered here; grid/admin/__init__.py imports this module.
 """
 
 from django.contrib import admin

@@ -1,7 +1,7 @@
 """Households, residents, tags, care visits and the personal-data access log in
 the admin, for community staff who work in it all day.
 
-The rules of grid/admin.py's ScopedAdminMixin hold here: rows come from the
+The rules of grid.admin's ScopedAdminMixin (grid/admin/scoped.py) hold here: rows come from the
 residents selectors (managing posts only), anything outside answers 404, and
 every write is one call into residents/services.py whose refusal is shown on
 the form. On top of that, for personal data (PIPL):

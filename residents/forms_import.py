@@ -1,5 +1,5 @@
 """Forms of the import and export pages: shapes and choices only; the rules are in
-residents/importing.py and residents/exporting.py."""
+residents/importing/ and residents/exporting.py."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _

@@ -2,7 +2,7 @@
 
 Jobs are read through `import_jobs_visible_to` (someone else's job answers
 404), residents through `residents_visible_to` (in exporting.py). Each view
-makes one call into residents/importing.py or residents/exporting.py and turns
+makes one call into residents/importing/ or residents/exporting.py and turns
 a DomainError into a form error or a message. No page shows a full ID number
 or phone: errors carry masked values only.
 """

@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from cases import services
+from cases import escalation, oversight, services
 from cases.models import Case, CaseEvent, Channel, Delivery, EscalationNotice, Status
 from grid.models import AreaKind, Role
 
@@ -22,9 +22,9 @@ def test_overdue_case_climbs_one_level_with_new_deadline(city, people, django_ca
     friday = at(2026, 11, 27, 16, 0)
     case = patrol(city, people, now=friday)
     assert case.due_at == at(2026, 11, 27, 17, 0)  # 1 working hour to accept
-    assert services.escalate_overdue(now=at(2026, 11, 27, 16, 59)) == 0
+    assert escalation.escalate_overdue(now=at(2026, 11, 27, 16, 59)) == 0
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.escalate_overdue(now=at(2026, 11, 27, 17, 1)) == 1
+        assert escalation.escalate_overdue(now=at(2026, 11, 27, 17, 1)) == 1
     case.refresh_from_db()
     assert (case.status, case.responsible_level, case.assignee) == (Status.DISPATCHED, AreaKind.COMMUNITY, None)
     assert case.escalation_count == 1
@@ -34,9 +34,9 @@ def test_overdue_case_climbs_one_level_with_new_deadline(city, people, django_ca
     assert (event.from_status, event.to_status, event.actor) == (Status.DISPATCHED, Status.DISPATCHED, None)
     assert event.data == {"from_level": "grid", "to_level": "community", "by_hand": False}
     # The weekend passes without an escalation.
-    assert services.escalate_overdue(now=at(2026, 11, 29, 20, 0)) == 0
+    assert escalation.escalate_overdue(now=at(2026, 11, 29, 20, 0)) == 0
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.escalate_overdue(now=at(2026, 11, 30, 9, 2)) == 1
+        assert escalation.escalate_overdue(now=at(2026, 11, 30, 9, 2)) == 1
     case.refresh_from_db()
     assert case.responsible_level == AreaKind.STREET
     # The new level's staff hear about it (inbox, and email where they have one): the
@@ -50,7 +50,7 @@ def test_a_case_in_hand_goes_back_to_be_accepted_at_the_new_level(city, people):
     case = patrol(city, people, now=MONDAY)
     case = services.case_accept(case=case, acting_user=case.assignee, now=MONDAY)
     assert case.due_at == at(2026, 11, 23, 14, 30)
-    assert services.escalate_overdue(now=at(2026, 11, 23, 14, 31)) == 1
+    assert escalation.escalate_overdue(now=at(2026, 11, 23, 14, 31)) == 1
     case.refresh_from_db()
     assert (case.status, case.responsible_level, case.assignee) == (Status.DISPATCHED, AreaKind.COMMUNITY, None)
     case = services.case_accept(case=case, acting_user=people.community, now=at(2026, 11, 23, 15, 0))
@@ -61,22 +61,22 @@ def test_public_holiday_stops_the_clock(city, people):
     # Wednesday Sep 30 2026, 17:00; Oct 1–7 is the National Day holiday.
     case = patrol(city, people, now=at(2026, 9, 30, 17, 0))
     assert case.due_at == at(2026, 10, 8, 9, 0)
-    assert services.escalate_overdue(now=at(2026, 10, 5, 12, 0)) == 0
-    assert services.escalate_overdue(now=at(2026, 10, 8, 9, 1)) == 1
+    assert escalation.escalate_overdue(now=at(2026, 10, 5, 12, 0)) == 0
+    assert escalation.escalate_overdue(now=at(2026, 10, 8, 9, 1)) == 1
 
 
 def test_a_weekend_day_worked_in_exchange_runs_the_clock(city, people):
     # Friday Oct 9 2026 17:00; Saturday Oct 10 is a 调休 working day.
     case = patrol(city, people, now=at(2026, 10, 9, 17, 0))
     assert case.due_at == at(2026, 10, 10, 9, 0)
-    assert services.escalate_overdue(now=at(2026, 10, 10, 9, 1)) == 1
+    assert escalation.escalate_overdue(now=at(2026, 10, 10, 9, 1)) == 1
     case.refresh_from_db()
     assert case.responsible_level == AreaKind.COMMUNITY
 
 
 def test_unregistered_report_climbs_and_stays_reported(city, people):
     case = to_status(city, people, Status.REPORTED)  # waits at the community, 1 working hour to dispatch
-    assert services.escalate_overdue(now=at(2026, 11, 23, 10, 1)) == 1
+    assert escalation.escalate_overdue(now=at(2026, 11, 23, 10, 1)) == 1
     case.refresh_from_db()
     assert (case.status, case.responsible_level) == (Status.REPORTED, AreaKind.STREET)
     # Street staff now register it; community staff no longer can.
@@ -91,8 +91,8 @@ def test_unregistered_report_climbs_and_stays_reported(city, people):
 def test_run_twice_escalates_once(city, people):
     cases = [patrol(city, people, now=MONDAY) for _ in range(3)]
     late = at(2026, 11, 23, 10, 30)
-    assert services.escalate_overdue(now=late) == 3
-    assert services.escalate_overdue(now=late) == 0
+    assert escalation.escalate_overdue(now=late) == 3
+    assert escalation.escalate_overdue(now=late) == 0
     for case in cases:
         case.refresh_from_db()
         assert case.escalation_count == 1
@@ -112,9 +112,9 @@ def test_batches_meet_at_equal_deadlines_and_each_case_moves_once(city, people, 
     assert len(set(Case.objects.filter(pk__in=ids).values_list("due_at", flat=True))) == 1
     late = at(2026, 11, 23, 10, 30)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.escalate_overdue(now=late, batch=10) == 25
+        assert escalation.escalate_overdue(now=late, batch=10) == 25
     assert len(enqueued) == 3  # one enqueue per batch of 10, 10 and 5
-    assert services.escalate_overdue(now=late, batch=10) == 0
+    assert escalation.escalate_overdue(now=late, batch=10) == 0
     assert set(Case.objects.filter(pk__in=ids).values_list("responsible_level", "escalation_count", "assignee")) == {
         (AreaKind.COMMUNITY, 1, None)}
     events = CaseEvent.objects.filter(case_id__in=ids, action="escalate")
@@ -132,7 +132,7 @@ def test_a_sweep_writing_many_outbox_rows_leaves_them_to_one_task_per_batch(city
     monkeypatch.setattr(tasks.deliver_pending_notifications, "apply_async", lambda *a, **k: pending.append(1))
     cases = [patrol(city, people, now=MONDAY) for _ in range(15)]
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.escalate_overdue(now=at(2026, 11, 23, 10, 30)) == 15
+        assert escalation.escalate_overdue(now=at(2026, 11, 23, 10, 30)) == 15
     # 30 rows (inbox + e-mail) in one batch: written at once, one sweep task asked for after the commit.
     assert Delivery.objects.filter(case__in=cases, user=people.community).count() == 30
     assert pending == [1]
@@ -140,11 +140,11 @@ def test_a_sweep_writing_many_outbox_rows_leaves_them_to_one_task_per_batch(city
 
 def test_carried_over_and_district_cases_stay_put(city, people):
     carried = patrol(city, people, now=MONDAY)
-    services.case_carry_over(case=carried, acting_user=people.community, reason="列入年度计划", now=MONDAY)
+    oversight.case_carry_over(case=carried, acting_user=people.community, reason="列入年度计划", now=MONDAY)
     top = patrol(city, people, now=MONDAY)
     for user in (people.community, people.street, people.district):
         top = services.case_escalate(case=top, acting_user=user, reason="超出能力", now=MONDAY)
-    assert services.escalate_overdue(now=at(2026, 12, 31, 12, 0)) == 0
+    assert escalation.escalate_overdue(now=at(2026, 12, 31, 12, 0)) == 0
     carried.refresh_from_db()
     assert carried.responsible_level == AreaKind.GRID and carried.escalation_count == 0
 
@@ -189,7 +189,7 @@ def test_concurrent_sweeps_escalate_each_case_once(on_postgres, make_user):
     def sweep():
         try:
             start.wait()
-            moved.append(services.escalate_overdue(now=late, batch=7))
+            moved.append(escalation.escalate_overdue(now=late, batch=7))
         finally:
             connection.close()
 
@@ -234,7 +234,7 @@ def test_escalation_notices_are_worded_once_even_with_the_broker_down(city, peop
     monkeypatch.setattr(tasks.expand_escalation_notices, "apply_async", broker_down)
     cases = [patrol(city, people, now=MONDAY) for _ in range(4)]
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.escalate_overdue(now=at(2026, 11, 23, 10, 30), batch=3) == 4
+        assert escalation.escalate_overdue(now=at(2026, 11, 23, 10, 30), batch=3) == 4
     assert EscalationNotice.objects.count() == 2
     assert not Delivery.objects.filter(case__in=cases, user=people.community).exists()
 
@@ -245,7 +245,7 @@ def test_escalation_notices_are_worded_once_even_with_the_broker_down(city, peop
     assert not EscalationNotice.objects.exists()
     mine = Delivery.objects.filter(case__in=cases, user=people.community)
     assert mine.filter(channel="inbox").count() == 4 and mine.filter(channel="email").count() == 4
-    assert services.escalation_notices_expand() == 0
+    assert escalation.escalation_notices_expand() == 0
     assert mine.count() == 8
     inbox = mine.filter(channel="inbox").order_by("case_id").first()
     assert inbox.case.number in inbox.subject and "垃圾" in inbox.body
@@ -266,7 +266,7 @@ def test_concurrent_wording_writes_each_notice_once(on_postgres, make_user):
     from cases import tasks
 
     with mock.patch.object(tasks.expand_escalation_notices, "apply_async"):
-        assert services.escalate_overdue(now=at(2026, 11, 23, 10, 30), batch=2) == 12
+        assert escalation.escalate_overdue(now=at(2026, 11, 23, 10, 30), batch=2) == 12
     assert EscalationNotice.objects.count() == 6
     start = threading.Barrier(3, timeout=10)
     worded = []
@@ -274,7 +274,7 @@ def test_concurrent_wording_writes_each_notice_once(on_postgres, make_user):
     def word():
         try:
             start.wait()
-            worded.append(services.escalation_notices_expand())
+            worded.append(escalation.escalation_notices_expand())
         finally:
             connection.close()
 

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.utils import translation
 
-from cases import notifications, services
+from cases import notifications, oversight, services
 from cases.models import Delivery, DeliveryChannel, DeliveryStatus, Notification, Status
 
 from .cases_factories import MONDAY, fresh_calendar, people, resident_report, to_status  # noqa: F401
@@ -189,7 +189,7 @@ def test_chat_robot_refusal_is_a_failure(city, people, settings, robot):
     handler.answer = {"errcode": 93000, "errmsg": "invalid webhook url"}
     settings.NOTIFY_CHAT_WEBHOOK_URL = url
     case = to_status(city, people, Status.DISPATCHED)
-    services.case_supervise(case=case, acting_user=people.district, now=MONDAY)
+    oversight.case_supervise(case=case, acting_user=people.district, now=MONDAY)
     chat = Delivery.objects.get(case=case, channel=DeliveryChannel.CHAT)
     assert notifications.deliver(delivery_id=chat.pk, now=MONDAY) == DeliveryStatus.PENDING
     chat.refresh_from_db()
@@ -199,7 +199,7 @@ def test_chat_robot_refusal_is_a_failure(city, people, settings, robot):
 def test_no_chat_rows_without_a_webhook(city, people, settings):
     settings.NOTIFY_CHAT_WEBHOOK_URL = ""
     case = to_status(city, people, Status.DISPATCHED)
-    services.case_supervise(case=case, acting_user=people.district, now=MONDAY)
+    oversight.case_supervise(case=case, acting_user=people.district, now=MONDAY)
     assert not Delivery.objects.filter(channel=DeliveryChannel.CHAT).exists()
 
 

@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases import selectors, services
+from cases import oversight, selectors, services
+from cases.mediation import mediation_add_mediator, mediation_record_session
 from cases.models import Channel, Status
 from grid.models import Role
 
@@ -73,9 +74,9 @@ def test_mediation_is_private(city, people, make_user):
         assert not visible(bystander, case)
     # A mediator sees it wherever they are posted (e.g. a justice-office mediator).
     mediator = make_user(Role.GRID_WORKER, city.grid_b)
-    services.mediation_add_mediator(case=case, mediator=mediator, acting_user=people.community, now=MONDAY)
+    mediation_add_mediator(case=case, mediator=mediator, acting_user=people.community, now=MONDAY)
     assert visible(mediator, case)
-    session = services.mediation_record_session(case=case, acting_user=mediator, held_at=MONDAY, notes="首次调解",
+    session = mediation_record_session(case=case, acting_user=mediator, held_at=MONDAY, notes="首次调解",
                                                 now=MONDAY)
     assert session.recorded_by == mediator
 
@@ -95,7 +96,7 @@ def test_queue_is_mine_and_my_pool_supervised_first_then_soonest(city, people):
     assert second in queue and first in queue and pooled in queue
     assert theirs not in queue and closed not in queue
     assert queue.index(second) < queue.index(first)  # due sooner
-    services.case_supervise(case=pooled, acting_user=people.street, now=MONDAY)
+    oversight.case_supervise(case=pooled, acting_user=people.street, now=MONDAY)
     assert list(selectors.queue_for(handler))[0] == pooled  # 督办 tops the queue
     # Two queries whatever its length: the cases seen beyond one's places (here none), then the queue.
     with CaptureQueriesContext(connection) as queries:

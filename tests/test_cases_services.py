@@ -7,7 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from cases import services
+from cases import oversight, services
+from cases.mediation import mediation_record_session, mediation_update
 from cases.models import (
     Case,
     CaseEvent,
@@ -291,18 +292,18 @@ def test_extension_approved_by_the_level_above(city, people):
     case = to_status(city, people, Status.HANDLING)
     handler = case.assignee
     due = case.due_at
-    request = services.case_request_extension(case=case, acting_user=handler, value=2, unit=TimeUnit.WORKING_DAYS,
-                                              reason="需要等待配件", now=MONDAY)
+    request = oversight.case_request_extension(case=case, acting_user=handler, value=2, unit=TimeUnit.WORKING_DAYS,
+                                               reason="需要等待配件", now=MONDAY)
     with pytest.raises(DomainError) as refused:
-        services.case_request_extension(case=case, acting_user=handler, value=1, unit=TimeUnit.WORKING_DAYS,
-                                        reason="再延", now=MONDAY)
+        oversight.case_request_extension(case=case, acting_user=handler, value=1, unit=TimeUnit.WORKING_DAYS,
+                                         reason="再延", now=MONDAY)
     assert refused.value.code == "pending"
     # The handler's own grid colleague is not the level above.
     with pytest.raises(DomainError):
-        services.case_decide_extension(extension=request, acting_user=people.worker2 if handler == people.worker
-                                       else people.worker, approve=True, now=MONDAY)
-    request = services.case_decide_extension(extension=request, acting_user=people.community, approve=True,
-                                             note="同意", now=MONDAY)
+        oversight.case_decide_extension(extension=request, acting_user=people.worker2 if handler == people.worker
+                                        else people.worker, approve=True, now=MONDAY)
+    request = oversight.case_decide_extension(extension=request, acting_user=people.community, approve=True,
+                                              note="同意", now=MONDAY)
     assert request.status == ExtensionStatus.APPROVED
     case.refresh_from_db()
     assert case.extension_count == 1
@@ -313,15 +314,15 @@ def test_extension_approved_by_the_level_above(city, people):
 
 def test_extension_rejected_and_lapsed(city, people):
     case = to_status(city, people, Status.HANDLING)
-    request = services.case_request_extension(case=case, acting_user=case.assignee, value=1,
-                                              unit=TimeUnit.WORKING_DAYS, reason="配件", now=MONDAY)
-    request = services.case_decide_extension(extension=request, acting_user=people.community, approve=False,
-                                             note="请按期完成", now=MONDAY)
+    request = oversight.case_request_extension(case=case, acting_user=case.assignee, value=1,
+                                               unit=TimeUnit.WORKING_DAYS, reason="配件", now=MONDAY)
+    request = oversight.case_decide_extension(extension=request, acting_user=people.community, approve=False,
+                                              note="请按期完成", now=MONDAY)
     assert request.status == ExtensionStatus.REJECTED
     case.refresh_from_db()
     assert case.extension_count == 0
-    pending = services.case_request_extension(case=case, acting_user=case.assignee, value=1,
-                                              unit=TimeUnit.WORKING_DAYS, reason="配件", now=MONDAY)
+    pending = oversight.case_request_extension(case=case, acting_user=case.assignee, value=1,
+                                               unit=TimeUnit.WORKING_DAYS, reason="配件", now=MONDAY)
     services.case_escalate(case=case, acting_user=case.assignee, reason="超出网格能力", now=MONDAY)
     pending.refresh_from_db()
     assert pending.status == ExtensionStatus.LAPSED
@@ -331,8 +332,8 @@ def test_extension_rejected_and_lapsed(city, people):
 def test_extension_needs_a_positive_amount(city, people, value):
     case = to_status(city, people, Status.HANDLING)
     with pytest.raises(DomainError) as refused:
-        services.case_request_extension(case=case, acting_user=case.assignee, value=value,
-                                        unit=TimeUnit.WORKING_DAYS, reason="x", now=MONDAY)
+        oversight.case_request_extension(case=case, acting_user=case.assignee, value=value,
+                                         unit=TimeUnit.WORKING_DAYS, reason="x", now=MONDAY)
     assert refused.value.code == "bad_extension"
     assert not ExtensionRequest.objects.exists()
 
@@ -357,16 +358,16 @@ def test_duplicates_point_at_the_original(city, people):
 
 def test_supervise_and_carry_over_flags(city, people):
     case = to_status(city, people, Status.HANDLING)
-    case = services.case_supervise(case=case, acting_user=people.street, note="尽快处理", now=MONDAY)
+    case = oversight.case_supervise(case=case, acting_user=people.street, note="尽快处理", now=MONDAY)
     assert case.supervised_by == people.street and case.supervised_at == MONDAY
     with pytest.raises(DomainError):
-        services.case_supervise(case=case, acting_user=people.district, now=MONDAY)
+        oversight.case_supervise(case=case, acting_user=people.district, now=MONDAY)
     with pytest.raises(DomainError):
-        services.case_carry_over(case=case, acting_user=people.community, reason="", now=MONDAY)
-    case = services.case_carry_over(case=case, acting_user=people.community, reason="需列入改造计划", now=MONDAY)
+        oversight.case_carry_over(case=case, acting_user=people.community, reason="", now=MONDAY)
+    case = oversight.case_carry_over(case=case, acting_user=people.community, reason="需列入改造计划", now=MONDAY)
     assert case.carried_over_reason == "需列入改造计划"
     later = at(2026, 11, 30, 9, 0)
-    case = services.case_lift_carry_over(case=case, acting_user=people.community, now=later)
+    case = oversight.case_lift_carry_over(case=case, acting_user=people.community, now=later)
     assert case.carried_over_at is None
     # The clock restarts: 4 working hours from Monday 09:00.
     assert case.due_at == at(2026, 11, 30, 14, 30)
@@ -418,16 +419,16 @@ def test_mediation_case_goes_to_the_community_and_needs_an_outcome(city, people)
     assert [p["name"] for p in case.mediation.parties] == ["王五", "赵六"]
     case = services.case_accept(case=case, acting_user=people.community, now=MONDAY)
     assert list(case.mediation.mediators.all()) == [people.community]
-    services.mediation_record_session(case=case, acting_user=people.community, held_at=MONDAY, notes="双方到场",
+    mediation_record_session(case=case, acting_user=people.community, held_at=MONDAY, notes="双方到场",
                                       location="社区调解室", now=MONDAY)
     with pytest.raises(DomainError) as refused:
         services.case_resolve(case=case, acting_user=people.community, note="调解完毕", now=MONDAY)
     assert refused.value.code == "no_outcome"
     with pytest.raises(DomainError) as refused:
-        services.mediation_update(case=case, acting_user=people.community, outcome=MediationOutcome.AGREED,
+        mediation_update(case=case, acting_user=people.community, outcome=MediationOutcome.AGREED,
                                   now=MONDAY)
     assert refused.value.code == "no_agreement"
-    services.mediation_update(case=case, acting_user=people.community, agreement_text="楼上住户负责维修",
+    mediation_update(case=case, acting_user=people.community, agreement_text="楼上住户负责维修",
                               outcome=MediationOutcome.AGREED, now=MONDAY)
     case = services.case_resolve(case=case, acting_user=people.community, note="调解成功", now=MONDAY)
     assert case.status == Status.RESOLVED
@@ -435,7 +436,7 @@ def test_mediation_case_goes_to_the_community_and_needs_an_outcome(city, people)
     assert mediation.sessions.count() == 1 and mediation.concluded_at == MONDAY
     # The grid worker of that grid has no business in the mediation.
     with pytest.raises(DomainError):
-        services.mediation_update(case=case, acting_user=people.worker, agreement_text="x", now=MONDAY)
+        mediation_update(case=case, acting_user=people.worker, agreement_text="x", now=MONDAY)
 
 
 # --- tree changes carry the cases -------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import services
+from cases import oversight, services
 from cases.models import Case, CaseEvent, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
 
 from .cases_factories import MONDAY, fresh_calendar, people, png, resident_report, to_status  # noqa: F401
@@ -158,7 +158,7 @@ def test_queue_supervised_first_then_soonest_due_with_overdue_marked(login, city
     old = to_status(city, people, Status.DISPATCHED, now=MONDAY)  # due long ago: overdue
     fresh = to_status(city, people, Status.DISPATCHED, now=now())
     supervised = to_status(city, people, Status.DISPATCHED, now=now())
-    services.case_supervise(case=supervised, acting_user=people.district, now=now())
+    oversight.case_supervise(case=supervised, acting_user=people.district, now=now())
     Case.objects.filter(pk__in=[old.pk, fresh.pk, supervised.pk]).update(assignee=people.worker)
     client = login(people.worker)
     response = client.get(reverse("cases:queue"))
@@ -187,7 +187,7 @@ def test_queue_query_count_is_flat(login, city, people, django_assert_num_querie
     for _ in range(6):
         case = to_status(city, people, Status.DISPATCHED)
         Case.objects.filter(pk=case.pk).update(assignee=people.worker)
-        services.case_supervise(case=case, acting_user=people.district, now=now())
+        oversight.case_supervise(case=case, acting_user=people.district, now=now())
     many = count()
     assert few == many
     assert many <= 8
@@ -466,7 +466,7 @@ def board_cases(city, people):
     b = services.case_report(category="C0103", channel=Channel.HOTLINE, building=city.building_b,
                              description="路灯不亮", reporter_phone="13611112222", acting_user=people.community_b,
                              now=now())
-    services.case_supervise(case=a2, acting_user=people.street, now=now())
+    oversight.case_supervise(case=a2, acting_user=people.street, now=now())
     return {"a": a, "a2": a2, "b": b}
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.core.management import call_command
 
-from cases import services
+from cases import escalation, oversight, services
 from cases.models import Case, CaseEvent, Status
 from dashboards.figures import ALL_MEASURES, LiveSource, Place, RollupSource, local_day, period_for
 from dashboards.models import CaseRollup, Grain, RollupBacklog, RollupState
@@ -61,7 +61,7 @@ def _step(case, rng, a, b, now):
                             lambda: services.case_escalate(case=case, acting_user=a, reason="超出能力", now=now)],
         Status.HANDLING: [lambda: services.case_resolve(case=case, acting_user=a, note="已处理", photos=[png()],
                                                         now=now),
-                          lambda: services.case_supervise(case=case, acting_user=b, now=now)],
+                          lambda: oversight.case_supervise(case=case, acting_user=b, now=now)],
         Status.RESOLVED: [lambda: services.case_verify(case=case, acting_user=b, passed=rng.random() < 0.7,
                                                        now=now)],
         Status.VERIFIED: [lambda: services.case_close(case=case, acting_user=a, now=now)],
@@ -155,7 +155,7 @@ def test_the_escalation_sweep_reaches_the_rollups(city):
                 for b in (city.building_a, city.building_a2, city.building_b)]
     later = MONDAY + timedelta(days=30)
     rollups_rebuild(now=MONDAY)
-    assert services.escalate_overdue(now=later) == len(reported)
+    assert escalation.escalate_overdue(now=later) == len(reported)
     assert rollups_refresh(now=later) >= 1
     assert stored_buckets() == live_buckets()
     assert sum(CaseRollup.objects.filter(grain=Grain.STREET).values_list("escalated", flat=True)) == 3

@@ -1,4 +1,4 @@
-"""grid/admin.py: the admin community staff use every day.
+"""grid/admin/: the admin community staff use every day.
 
 Every admin is tested with an object inside the staff member's community and
 one outside it (list, change, delete, history, autocomplete). Bad input goes

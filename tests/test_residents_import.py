@@ -376,7 +376,7 @@ def test_all_or_nothing_is_refused_with_errors_and_valid_rows_skip_them(city, wo
 def test_a_database_error_midway_leaves_nothing_behind(city, worker, monkeypatch):
     ids, rows = family(city)
 
-    real = importing._insert
+    real = importing.write._insert
 
     def broken(model, columns, rows):
         if model is ResidentEvent:  # the residents and their tags are in by now
@@ -384,7 +384,7 @@ def test_a_database_error_midway_leaves_nothing_behind(city, worker, monkeypatch
             raise DatabaseError("disk full")
         return real(model, columns, rows)
 
-    monkeypatch.setattr(importing, "_insert", broken)
+    monkeypatch.setattr(importing.write, "_insert", broken)
     # The portal's default language, set here: an earlier test's English request leaves English
     # active in the thread (LocaleMiddleware activates a language and nothing resets it).
     with translation.override("zh-hans"):
@@ -462,10 +462,10 @@ def test_progress_is_visible_while_the_import_transaction_is_open(on_postgres, m
     worker = worker_of(city.grid_a)
     ids, rows = family(city)
     rows += [row(city, f"居民{i}", valid_id_number(), room=f"4{i:02d}") for i in range(30)]
-    monkeypatch.setattr(importing, "BATCH", 10)
+    monkeypatch.setattr(importing.write, "BATCH", 10)
     monkeypatch.setattr(importing.Progress, "interval", 0)
     seen = {}
-    real = importing._common_path
+    real = importing.write._common_path
 
     def look_from_outside(grids):
         other = connections.create_connection("default")
@@ -479,7 +479,7 @@ def test_progress_is_visible_while_the_import_transaction_is_open(on_postgres, m
             other.close()
         return real(grids)
 
-    monkeypatch.setattr(importing, "_common_path", look_from_outside)
+    monkeypatch.setattr(importing.write, "_common_path", look_from_outside)
     job = preview(csv_bytes(rows), worker)
     job = run(job, worker)
     assert job.status == "done", job.message

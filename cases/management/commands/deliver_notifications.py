@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from cases.notifications import broker_back, deliver_pending
-from cases.services import escalation_notices_expand
+from cases.escalation import escalation_notices_expand
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from cases.services import escalate_overdue
+from cases.escalation import escalate_overdue
 
 
 class Command(BaseCommand):
