@@ -29,6 +29,7 @@ from cases.models import Case, Intake
 from portal import degraded
 
 from .cases_factories import category
+from .processes import wait_for_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,11 +99,7 @@ def supervised_worker(on_postgres, own_redis, tmp_path):
     loop = subprocess.Popen(["bash", "-c", script, "supervise", str(log), *command], cwd=ROOT, env=env,
                             start_new_session=True, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while b" ready." not in (log.read_bytes() if log.exists() else b""):
-            if loop.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.2)
+        wait_for_worker(loop, log, what="the supervised worker")
         yield loop, log
     finally:
         loop.send_signal(signal.SIGTERM)

@@ -24,6 +24,7 @@ from cases.models import Case, Channel, Delivery, DeliveryStatus, Notification, 
 from grid.models import AreaKind, Role
 
 from .cases_factories import category, fresh_calendar  # noqa: F401
+from .processes import wait_for_worker
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -66,11 +67,7 @@ def worker(on_postgres, tmp_path):
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while b"ready." not in log.read_bytes():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the Celery worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.2)
+        wait_for_worker(process, log, what="the Celery worker")
         yield queue, log
     finally:
         process.send_signal(signal.SIGTERM)
