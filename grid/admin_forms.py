@@ -60,10 +60,10 @@ class OnePlaceMixin:
         cleaned = super().clean()
         # Which kind of place fits which role is the service's rule; here we only
         # make sure the staff member pointed at exactly one place.
-        chosen = [name for name in ("area", "building", "unit") if cleaned.get(name)]
+        chosen = [name for name in ("area", "building", "unit", "organisation") if cleaned.get(name)]
         if len(chosen) != 1:
             raise forms.ValidationError(
-                _("Choose exactly one place for the post: a place, a building or a unit."),
+                _("Choose exactly one place for the post: a place, a building, a unit or an organisation."),
                 code="one_place",
             )
         return cleaned
@@ -71,13 +71,13 @@ class OnePlaceMixin:
     @property
     def place(self):
         data = self.cleaned_data
-        return data.get("area") or data.get("building") or data.get("unit")
+        return data.get("area") or data.get("building") or data.get("unit") or data.get("organisation")
 
 
 class PostGrantForm(OnePlaceMixin, forms.ModelForm):
     class Meta:
         model = Post
-        fields = ["user", "role", "area", "building", "unit"]
+        fields = ["user", "role", "area", "building", "unit", "organisation"]
 
     def validate_constraints(self):
         # The database's constraints on posts name no field a person would

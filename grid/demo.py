@@ -14,4 +14,5 @@ DEMO_ACCOUNTS = {
     "gridchief": _("grid chief"),
     "buildingchief": _("building chief"),
     "unitchief": _("unit chief"),
+    "chengguan": _("street law-enforcement squad (organisation staff, phone)"),
 }

@@ -174,6 +174,8 @@ class Role(models.TextChoices):
     GRID_CHIEF = "grid_chief", _("Grid chief")
     BUILDING_CHIEF = "building_chief", _("Building chief")
     UNIT_CHIEF = "unit_chief", _("Unit chief")
+    ORG_STAFF = "org_staff", _("Organisation staff")
+    ORG_HEAD = "org_head", _("Organisation head")
 
 
 # Which kind of place each role is held on.
@@ -187,6 +189,133 @@ ROLE_AREA_KIND = {
 AREA_ROLES = tuple(ROLE_AREA_KIND)
 # Roles that may change the structure of the places under them.
 MANAGING_ROLES = (Role.DISTRICT_OFFICIAL, Role.STREET_STAFF, Role.COMMUNITY_STAFF)
+# Roles held on an organisation (a functional department, a utility, a 物业...), not on a place.
+# They reach the matters sent to the organisation, never the places' residents.
+ORG_ROLES = (Role.ORG_STAFF, Role.ORG_HEAD)
+
+
+class OrgKind(models.TextChoices):
+    """What sort of body an organisation is (the field reports' own distinctions)."""
+
+    DEPARTMENT = "department", _("Functional department (职能部门)")
+    UTILITY = "utility", _("Utility (公用事业单位)")
+    PROPERTY = "property", _("Property-management company (物业服务企业)")
+    OWNERS = "owners", _("Owners' committee (业委会)")
+    SOCIAL = "social", _("Social organisation (社会组织)")
+    STATIONED = "stationed", _("Stationed unit (驻区单位)")
+
+
+class OrgFunction(models.TextChoices):
+    """The powers an organisation holds; routing rules name a function or one organisation."""
+
+    URBAN_MANAGEMENT = "urban_mgmt", _("Urban management and law enforcement (城管执法)")
+    POLICE = "police", _("Police station (公安派出所)")
+    JUSTICE = "justice", _("Judicial office (司法所)")
+    MARKET = "market", _("Market regulation (市场监管所)")
+    HOUSING = "housing", _("Housing and construction (住建)")
+    ENVIRONMENT = "environment", _("Ecology and environment (生态环境)")
+    FIRE = "fire", _("Fire and rescue (消防)")
+    HEALTH = "health", _("Health (卫健)")
+    CIVIL_AFFAIRS = "civil_affairs", _("Civil affairs (民政)")
+    WATER = "water", _("Water supply (供水)")
+    POWER = "power", _("Power supply (供电)")
+    GAS = "gas", _("Gas supply (燃气)")
+    PROPERTY = "property", _("Property management (物业)")
+    OWNERS = "owners", _("Owners' committee (业委会)")
+    OTHER = "other", _("Other")
+
+
+UTILITY_FUNCTIONS = (OrgFunction.WATER, OrgFunction.POWER, OrgFunction.GAS)
+DEPARTMENT_FUNCTIONS = (
+    OrgFunction.URBAN_MANAGEMENT, OrgFunction.POLICE, OrgFunction.JUSTICE, OrgFunction.MARKET,
+    OrgFunction.HOUSING, OrgFunction.ENVIRONMENT, OrgFunction.FIRE, OrgFunction.HEALTH,
+    OrgFunction.CIVIL_AFFAIRS,
+)
+# Kinds whose seat may be a street or a district; a 物业 or 业委会 sits at its community.
+SEAT_KINDS = (AreaKind.DISTRICT, AreaKind.STREET, AreaKind.COMMUNITY)
+
+
+class Organisation(models.Model):
+    """A body outside the residential tree that takes matters: a functional department (城管执法,
+    派出所, 司法所...), a utility, a compound's 物业服务企业 or 业委会, a social organisation or a
+    stationed unit (驻区单位).
+
+    It has a seat (the district, street or community it answers to, whose managing staff
+    administer it) and a jurisdiction (the places and buildings it covers: a police station
+    some communities, a 物业 some buildings). Its staff hold posts on it.
+    Writes go through grid/services_orgs.py.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=30, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=OrgKind.choices)
+    function = models.CharField(_("function"), max_length=16, choices=OrgFunction.choices)
+    seat = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="organisations", verbose_name=_("seat"),
+        help_text=_("The district, street or community the organisation answers to."),
+    )
+    phone = models.CharField(_("contact phone"), max_length=20)
+    duty_phone = models.CharField(_("duty phone"), max_length=20, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["seat_id", "function", "name"]
+        indexes = [models.Index(fields=["seat", "function"], name="org_seat_function")]
+        constraints = [
+            # The kind and the function agree: a utility supplies water, power or gas; a 物业
+            # manages property; a 业委会 is an owners' committee; a department holds a power.
+            models.CheckConstraint(
+                name="org_function_fits_kind",
+                condition=(
+                    Q(kind=OrgKind.UTILITY, function__in=UTILITY_FUNCTIONS)
+                    | Q(kind=OrgKind.PROPERTY, function=OrgFunction.PROPERTY)
+                    | Q(kind=OrgKind.OWNERS, function=OrgFunction.OWNERS)
+                    | Q(kind=OrgKind.DEPARTMENT, function__in=DEPARTMENT_FUNCTIONS)
+                    | Q(kind__in=(OrgKind.SOCIAL, OrgKind.STATIONED), function=OrgFunction.OTHER)
+                ),
+            ),
+            models.CheckConstraint(name="org_name_not_blank", condition=~Q(name="")),
+            models.CheckConstraint(name="org_phone_not_blank", condition=~Q(phone="")),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Jurisdiction(models.Model):
+    """One place (with its subtree) or one building an organisation covers (辖区)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="jurisdiction", verbose_name=_("organisation")
+    )
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("place")
+    )
+    building = models.ForeignKey(
+        Building, on_delete=models.PROTECT, null=True, blank=True, related_name="jurisdictions",
+        verbose_name=_("building"),
+    )
+
+    class Meta:
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdiction")
+        constraints = [
+            models.CheckConstraint(
+                name="jurisdiction_place_or_building",
+                condition=Q(area__isnull=False, building__isnull=True) | Q(area__isnull=True, building__isnull=False),
+            ),
+            models.UniqueConstraint(fields=["organisation", "area"], condition=Q(area__isnull=False),
+                                    name="jurisdiction_area_once"),
+            models.UniqueConstraint(fields=["organisation", "building"], condition=Q(building__isnull=False),
+                                    name="jurisdiction_building_once"),
+        ]
+
+    def __str__(self):
+        return str(self.area or self.building)
 
 
 class Post(models.Model):
@@ -207,6 +336,10 @@ class Post(models.Model):
     unit = models.ForeignKey(
         Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="posts", verbose_name=_("unit")
     )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="posts",
+        verbose_name=_("organisation"),
+    )
     started_at = models.DateTimeField(_("started at"))
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
 
@@ -218,9 +351,14 @@ class Post(models.Model):
             models.CheckConstraint(
                 name="post_place_matches_role",
                 condition=(
-                    Q(role__in=AREA_ROLES, area__isnull=False, building__isnull=True, unit__isnull=True)
-                    | Q(role=Role.BUILDING_CHIEF, area__isnull=True, building__isnull=False, unit__isnull=True)
-                    | Q(role=Role.UNIT_CHIEF, area__isnull=True, building__isnull=True, unit__isnull=False)
+                    Q(role__in=AREA_ROLES, area__isnull=False, building__isnull=True, unit__isnull=True,
+                      organisation__isnull=True)
+                    | Q(role=Role.BUILDING_CHIEF, area__isnull=True, building__isnull=False, unit__isnull=True,
+                        organisation__isnull=True)
+                    | Q(role=Role.UNIT_CHIEF, area__isnull=True, building__isnull=True, unit__isnull=False,
+                        organisation__isnull=True)
+                    | Q(role__in=ORG_ROLES, area__isnull=True, building__isnull=True, unit__isnull=True,
+                        organisation__isnull=False)
                 ),
             ),
             models.CheckConstraint(
@@ -239,6 +377,10 @@ class Post(models.Model):
                 fields=["user", "unit"], condition=Q(ended_at__isnull=True, unit__isnull=False),
                 name="post_one_active_per_unit",
             ),
+            models.UniqueConstraint(
+                fields=["user", "organisation"], condition=Q(ended_at__isnull=True, organisation__isnull=False),
+                name="post_one_active_per_organisation",
+            ),
         ]
 
     def __str__(self):
@@ -246,7 +388,7 @@ class Post(models.Model):
 
     @property
     def place(self):
-        return self.area or self.building or self.unit
+        return self.area or self.building or self.unit or self.organisation
 
     @property
     def is_active(self):

@@ -26,7 +26,7 @@ from django.db.models import Max
 
 from . import services
 from .demo import DEMO_PASSWORD
-from .models import KIND_BY_LEVEL, Area, AreaKind, Building, Role, Unit, User
+from .models import KIND_BY_LEVEL, Area, AreaKind, Building, OrgFunction, Organisation, Role, Unit, User
 
 
 @dataclass(frozen=True)
@@ -505,6 +505,7 @@ DEMO_ROLES = {
     "gridchief": Role.GRID_CHIEF,
     "buildingchief": Role.BUILDING_CHIEF,
     "unitchief": Role.UNIT_CHIEF,
+    "chengguan": Role.ORG_STAFF,
 }
 
 
@@ -522,7 +523,10 @@ def demo_places(plan):
     areas = Area.objects.in_bulk([district.id, street.id, community.id, grid.id])
     building = Building.objects.filter(grid_id=grid.id).order_by("id").first()
     unit = Unit.objects.filter(building=building).order_by("id").first()
+    # The street's 城管执法中队: the functional department the demo's big matters go to.
+    enforcement = Organisation.objects.filter(seat_id=street.id, function=OrgFunction.URBAN_MANAGEMENT).first()
     return {
+        Role.ORG_STAFF: enforcement,
         Role.DISTRICT_OFFICIAL: areas[district.id],
         Role.STREET_STAFF: areas[street.id],
         Role.COMMUNITY_STAFF: areas[community.id],
@@ -550,6 +554,8 @@ def create_demo_accounts(*, plan, seed, now):
     created = []
     for username, role in DEMO_ROLES.items():
         full_name, phone = person(rng)
+        if role is not None and places.get(role) is None:
+            continue  # e.g. no organisation seeded for the demo street
         superuser = role is None
         user, _ = User.objects.update_or_create(
             username=username,

@@ -13,7 +13,7 @@ from operator import or_
 from django.db.models import Q
 from django.http import Http404
 
-from .models import MANAGING_ROLES, Area, AreaEvent, AreaKind, Building, Post, Role, Unit, User
+from .models import MANAGING_ROLES, Area, AreaEvent, AreaKind, Building, Organisation, Post, Role, Unit, User
 
 NOTHING = Q(pk__in=[])
 
@@ -39,10 +39,14 @@ class Scope:
     spans: tuple[Span, ...] = ()
     building_ids: frozenset[int] = frozenset()
     unit_ids: frozenset[int] = frozenset()
+    # Organisations the user works for (posts on an organisation). They reach the
+    # matters sent to those organisations, never places or their residents.
+    organisation_ids: frozenset[int] = frozenset()
 
     @property
     def is_empty(self):
-        return not (self.unrestricted or self.spans or self.building_ids or self.unit_ids)
+        return not (self.unrestricted or self.spans or self.building_ids or self.unit_ids
+                    or self.organisation_ids)
 
     def areas_q(self, prefix=""):
         """Rows whose `prefix` area lies in a subtree of the scope."""
@@ -88,17 +92,20 @@ def scope_of(user) -> Scope:
     else:
         rows = active_posts(user).values_list(
             "role", "area_id", "area__kind", "area__tree_id", "area__lft", "area__rght",
-            "building_id", "unit_id",
+            "building_id", "unit_id", "organisation_id", "organisation__is_active",
         )
-        spans, buildings, units = [], set(), set()
-        for role, area_id, kind, tree_id, lft, rght, building_id, unit_id in rows:
+        spans, buildings, units, organisations = [], set(), set(), set()
+        for role, area_id, kind, tree_id, lft, rght, building_id, unit_id, org_id, org_active in rows:
             if area_id:
                 spans.append(Span(area_id, kind, tree_id, lft, rght, role))
             elif building_id:
                 buildings.add(building_id)
             elif unit_id:
                 units.add(unit_id)
-        scope = Scope(False, tuple(spans), frozenset(buildings), frozenset(units))
+            elif org_id and org_active:
+                # A deactivated organisation's staff keep their posts as history but reach nothing.
+                organisations.add(org_id)
+        scope = Scope(False, tuple(spans), frozenset(buildings), frozenset(units), frozenset(organisations))
     user._portal_scope = scope
     return scope
 
@@ -153,7 +160,40 @@ def posts_visible_to(user, *, managing=False):
     q = Q(user=user) | Q(scope.areas_q("area__"))
     q |= Q(building__in=buildings_visible_to(user, managing=managing))
     q |= Q(unit__in=units_visible_to(user, managing=managing))
+    # Posts on an organisation seated in the user's places (its staff list).
+    q |= Q(organisation__isnull=False) & Q(scope.areas_q("organisation__seat__"))
     return Post.objects.filter(q)
+
+
+def organisations_visible_to(user, *, managing=False):
+    """Organisations seated in a place the user reaches, plus (unless `managing`) those they work for.
+
+    Managing staff of a district, street or community administer the organisations seated
+    there; an organisation's own staff see their organisation but manage nothing.
+    """
+    scope = _scope(user, managing)
+    if scope.unrestricted:
+        return Organisation.objects.all()
+    q = scope.areas_q("seat__")
+    if not managing and scope.organisation_ids:
+        q |= Q(pk__in=sorted(scope.organisation_ids))
+    return Organisation.objects.filter(q)
+
+
+def organisations_covering(*, area=None, building=None):
+    """Active organisations whose jurisdiction covers a place (or a building): a jurisdiction on
+    the place itself or on any place above it, or on the building.
+
+    One query; used by routing to find, say, the police station of a case's community.
+    """
+    terms = NOTHING
+    if building is not None:
+        terms |= Q(jurisdiction__building=building)
+        area = area or building.grid
+    if area is not None:
+        ancestors = area.get_ancestors(include_self=True)
+        terms |= Q(jurisdiction__area__in=ancestors)
+    return Organisation.objects.filter(terms, is_active=True).distinct()
 
 
 def users_visible_to(user, *, managing=False):
@@ -235,5 +275,6 @@ def primary_audience(user):
         return "official"
     if roles & {Role.STREET_STAFF, Role.COMMUNITY_STAFF}:
         return "staff"
+    # Organisation staff work from a phone in the field, like grid workers.
     return "worker"
 

@@ -25,12 +25,14 @@ from .models import (
     KIND_CODE_LENGTH,
     KIND_LEVEL,
     MANAGING_ROLES,
+    ORG_ROLES,
     PATH_FIELDS,
     ROLE_AREA_KIND,
     Area,
     AreaEvent,
     AreaKind,
     Building,
+    Organisation,
     PlacePath,
     Post,
     Role,
@@ -587,7 +589,21 @@ def _post_place_area(post_or_place):
         return post_or_place.grid
     if isinstance(post_or_place, Unit):
         return post_or_place.building.grid
-    raise DomainError(_("A post is held on a place, a building or a unit."))
+    if isinstance(post_or_place, Organisation):
+        return post_or_place.seat  # its seat's managing staff appoint its people
+    raise DomainError(_("A post is held on a place, a building, a unit or an organisation."))
+
+
+def _checked_org_post(*, role, place, acting_user):
+    if role not in ORG_ROLES or not isinstance(place, Organisation):
+        raise DomainError(
+            _("Organisation staff are posted on an organisation, and only they are."), code="bad_place"
+        )
+    organisation = Organisation.objects.select_for_update().select_related("seat").get(pk=place.pk)
+    if not organisation.is_active:
+        raise DomainError(_("“%(name)s” is inactive.") % {"name": organisation.name}, code="inactive")
+    _require_manage(acting_user, organisation.seat)
+    return {"area": None, "building": None, "unit": None, "organisation": organisation}
 
 
 def _checked_post_place(*, role, place, acting_user):
@@ -599,6 +615,8 @@ def _checked_post_place(*, role, place, acting_user):
     """
     if role not in Role.values:
         raise DomainError(_("Unknown role: %(role)s.") % {"role": role}, code="bad_role")
+    if role in ORG_ROLES or isinstance(place, Organisation):
+        return _checked_org_post(role=role, place=place, acting_user=acting_user)
     (place,) = _lock_fresh(place)
     _require_manage(acting_user, _post_place_area(place))
     fields = {"area": None, "building": None, "unit": None}

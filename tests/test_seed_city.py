@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from grid.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from grid.integrity import tree_problems
 from grid.management.commands import seed_city
-from grid.models import KIND_CODE_LENGTH, Area, AreaKind, Building, Post, Role, Unit, User
+from grid.models import KIND_CODE_LENGTH, Area, AreaKind, Building, Jurisdiction, Organisation, Post, Role, Unit, User
 from grid.seeding import (
     SCALES,
     SeedingError,
@@ -176,8 +176,28 @@ def test_demo_accounts_hold_the_right_posts(demo_city):
     # One branch of the tree, so the demo's people work together.
     assert (grid.parent, community.parent, street.parent) == (community, street, district)
     assert building.grid == grid and unit.building == building
+    enforcement = only_post("chengguan", Role.ORG_STAFF).organisation
+    assert enforcement.seat == street and enforcement.function == "urban_mgmt"
     assert users["community"].is_staff
     assert "portal-demo-2026" in demo_city and "gridworker" in demo_city
+
+
+def test_organisations_follow_the_field_reports(demo_city):
+    streets = Area.objects.filter(kind=AreaKind.STREET)
+    for street in streets:
+        functions = set(Organisation.objects.filter(seat=street).values_list("function", flat=True))
+        assert {"urban_mgmt", "police", "justice", "market"} <= functions
+        # Each covers its own street.
+        police = Organisation.objects.get(seat=street, function="police")
+        assert [j.area_id for j in police.jurisdiction.all()] == [street.pk]
+    district = Area.objects.get(kind=AreaKind.DISTRICT)
+    assert {"water", "power", "gas", "urban_mgmt"} <= set(
+        Organisation.objects.filter(seat=district).values_list("function", flat=True))
+    # Most compounds have a 物业 covering their buildings; some have none.
+    covered = set(Jurisdiction.objects.filter(organisation__kind="property").values_list("building_id", flat=True))
+    total = Building.objects.count()
+    assert 0.6 * total < len(covered) < total
+    assert Organisation.objects.filter(kind="owners").exists()
 
 
 def test_accounts_are_optional(db):

@@ -17,7 +17,7 @@ autocomplete, changelists select their related rows in the same query, and no
 page renders the whole tree.
 
 One module per model: `places.py` (Area), `buildings.py` (Building, Unit),
-`posts.py`, `users.py` (User, with its posts inline), `history.py` (AreaEvent),
+`posts.py`, `organisations.py`, `users.py` (User, with its posts inline), `history.py` (AreaEvent),
 all on the shared part in `scoped.py`. Importing this package registers them
 all, and the reference data of grid/admin_reference.py.
 """
@@ -38,6 +38,7 @@ from .scoped import (
 from .places import AreaAdmin
 from .buildings import BuildingAdmin, UnitAdmin
 from .posts import PostAdmin
+from .organisations import OrganisationAdmin
 from .users import UserAdmin
 from .history import AreaEventAdmin
 
@@ -45,6 +46,6 @@ from .history import AreaEventAdmin
 from .. import admin_reference  # noqa: F401
 
 __all__ = [
-    "BOTH_LOCATIONS", "AreaAdmin", "AreaEventAdmin", "BuildingAdmin", "PostAdmin", "ScopedAdminMixin", "UnitAdmin",
+    "BOTH_LOCATIONS", "AreaAdmin", "AreaEventAdmin", "BuildingAdmin", "OrganisationAdmin", "PostAdmin", "ScopedAdminMixin", "UnitAdmin",
     "UserAdmin", "adopt", "autocomplete_source", "is_manager", "managing_view", "post_area", "takes_managing",
 ]

@@ -30,7 +30,7 @@ class PostStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-POST_RELATED = ("user", "area", "building__grid", "unit__building__grid")
+POST_RELATED = ("user", "area", "building__grid", "unit__building__grid", "organisation__seat")
 
 
 @admin.register(Post)
@@ -40,7 +40,7 @@ class PostAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("role", PostStatusFilter)
     list_select_related = POST_RELATED
     search_fields = ("user__username", "user__full_name", "user__phone", "area__name", "^area__code")
-    autocomplete_fields = ("user", "area", "building", "unit")
+    autocomplete_fields = ("user", "area", "building", "unit", "organisation")
     ordering = ("-id",)
     form = PostGrantForm
     actions = ("end_posts",)
@@ -69,7 +69,7 @@ class PostAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return self.may_manage(request, obj)
 
     def get_fields(self, request, obj=None):
-        fields = ("user", "role", "area", "building", "unit")
+        fields = ("user", "role", "area", "building", "unit", "organisation")
         return fields if obj is None else (*fields, "started_at", "ended_at")
 
     def save_model(self, request, obj, form, change):

@@ -65,6 +65,8 @@ def post_area(post):
         return post.area
     if post.building_id:
         return post.building.grid
+    if post.organisation_id:
+        return post.organisation.seat
     return post.unit.building.grid
 
 

@@ -18,6 +18,8 @@ Phases, each timed on stdout:
    see grid.seeding.trusted_bulk_load), grid.integrity.tree_problems() over
    every tree (a sample of three trees when the city has more than 50,000
    places) and the counts per kind; any problem aborts the seeding;
+   then the organisations (grid/seeding_orgs.py: district bureaus and utilities,
+   the street's 执法中队/派出所/司法所/市场监管所, a 物业 for most compounds);
 4. accounts (default on at demo scale): one login per role, posts granted with
    grid.services.post_grant, all in one community; password
    grid.demo.DEMO_PASSWORD;
@@ -60,10 +62,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from grid import seeding
+from grid import seeding, seeding_orgs
 from grid.demo import DEMO_PASSWORD
 from grid.integrity import tree_problems
-from grid.models import Area, AreaKind, Building, Role, Unit
+from grid.models import Area, AreaKind, Building, Jurisdiction, Organisation, Role, Unit
 
 # Apps that may extend the seeding, in the order their seeders run.
 SEEDER_APPS = ("residents", "cases", "volunteers", "participation")
@@ -80,6 +82,7 @@ PHASE_LABELS = {
     "analyze": gettext_lazy("analyze"),
     "check": gettext_lazy("check"),
     "accounts": gettext_lazy("accounts"),
+    "organisations": gettext_lazy("organisations"),
 }
 
 
@@ -157,6 +160,15 @@ class Command(BaseCommand):
             done(None)
         with self._phase("check") as done:
             done(self._check(plan=plan, scale=scale, seed=seed, skipped_triggers=skipped_triggers))
+        with self._phase("organisations") as done:
+            written = (Organisation, Jurisdiction)
+            with seeding.trusted_bulk_load(written):
+                count = seeding_orgs.seed_organisations(
+                    plan=plan, seed=seed, now=now, first_id=seeding.first_free_id(Organisation),
+                    first_jurisdiction_id=seeding.first_free_id(Jurisdiction),
+                )
+            seeding.finish_bulk_load(written)
+            done(count)
         return plan
 
     def _check(self, *, plan, scale, seed, skipped_triggers):
