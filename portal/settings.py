@@ -355,6 +355,10 @@ CASE_PHOTO_MAX_BYTES = int(env("CASE_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
 # (企业微信/钉钉 style) URL; empty disables that sender.
 NOTIFY_EMAIL_FROM = env("NOTIFY_EMAIL_FROM", "portal@localhost")
 NOTIFY_CHAT_WEBHOOK_URL = env("NOTIFY_CHAT_WEBHOOK_URL", "")
+# Providers' sending rules (cases/notifications.py deliver_pending): a 企业微信 group robot takes
+# 20 messages a minute; set the mail server's limit for the portal's sender.
+NOTIFY_CHAT_PER_MINUTE = int(env("NOTIFY_CHAT_PER_MINUTE", "20"))
+NOTIFY_EMAIL_PER_MINUTE = int(env("NOTIFY_EMAIL_PER_MINUTE", "600"))
 MAILERS = {
     "default": {
         "BACKEND": env(
