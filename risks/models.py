@@ -137,6 +137,10 @@ class RiskAssessment(models.Model):
     def __str__(self):
         return f"{self.risk_id} {self.at:%Y-%m-%d} {self.get_grade_display()}"
 
+    @property
+    def colour(self):
+        return COLOURS[Grade(self.grade)]
+
 
 class PhotoStage(models.TextChoices):
     FOUND = "found", _("as found")
