@@ -34,6 +34,12 @@ class ScoresForm(forms.Form):
                                  choices=_scale(sorted(set(MATRIX_SCALE) | set(LEC_C))))
     exposure = forms.ChoiceField(label=_("Exposure (E), LEC only"), required=False, choices=_scale(LEC_E))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Not "(optional)": a grade needs both; the service says which is missing for the method chosen.
+        for name in ("likelihood", "severity"):
+            self.fields[name].optional_hint = False
+
     def scores(self):
         return scores_of(self.cleaned_data)
 

@@ -36,10 +36,10 @@ from portal.errors import DomainError
 class Grade(models.TextChoices):
     """The national four colours, most serious first (the stored value sorts that way too)."""
 
-    RED = "1red", gettext_lazy("重大 (red)")
-    ORANGE = "2orange", gettext_lazy("较大 (orange)")
-    YELLOW = "3yellow", gettext_lazy("一般 (yellow)")
-    BLUE = "4blue", gettext_lazy("低 (blue)")
+    RED = "1red", gettext_lazy("major (red)")
+    ORANGE = "2orange", gettext_lazy("significant (orange)")
+    YELLOW = "3yellow", gettext_lazy("general (yellow)")
+    BLUE = "4blue", gettext_lazy("low (blue)")
 
 
 class Method(models.TextChoices):

@@ -23,20 +23,20 @@ from .grading import COLOURS, Grade, Method
 class RiskType(models.TextChoices):
     """What kind of risk (from the field reports and the hazard case categories)."""
 
-    FIRE_LANE = "fire_lane", _("消防通道堵塞")
-    EBIKE = "ebike", _("电动车入户充电")
-    GAS = "gas", _("燃气")
-    DANGEROUS_BUILDING = "dangerous_building", _("危房")
-    FALLING_OBJECTS = "falling_objects", _("高空坠物")
-    GEOLOGICAL = "geological", _("地质灾害")
-    GROUP_CONFLICT = "group_conflict", _("群体性矛盾")
-    KEY_PERSON = "key_person", _("重点人员")
-    OTHER = "other", _("其他")
+    FIRE_LANE = "fire_lane", _("blocked fire lane")
+    EBIKE = "ebike", _("e-bike charged indoors")
+    GAS = "gas", _("gas")
+    DANGEROUS_BUILDING = "dangerous_building", _("dangerous building")
+    FALLING_OBJECTS = "falling_objects", _("falling objects")
+    GEOLOGICAL = "geological", _("geological hazard")
+    GROUP_CONFLICT = "group_conflict", _("group conflict")
+    KEY_PERSON = "key_person", _("key person")
+    OTHER = "other", _("other")
 
 
 class RiskStatus(models.TextChoices):
     OPEN = "open", _("open")
-    CLOSED = "closed", _("closed (销号)")
+    CLOSED = "closed", _("closed (written off)")
 
 
 class Risk(PlacePath):
@@ -200,7 +200,7 @@ class FindingKind(models.TextChoices):
     RISK_NEW = "risk_new", _("a new risk")
     RISK_REVIEWED = "risk_review", _("a risk reviewed")
     CASE = "case", _("a case")
-    FIXED = "fixed", _("fixed on the spot (即时处置)")
+    FIXED = "fixed", _("fixed on the spot")
 
 
 class Finding(models.Model):

@@ -162,7 +162,7 @@ def _locked_open(risk):
     if fresh is None:
         raise DomainError(_("This risk does not exist."), code="missing")
     if fresh.status != RiskStatus.OPEN:
-        raise DomainError(_("This risk is closed (销号); it cannot change."), code="closed")
+        raise DomainError(_("This risk is closed (written off); it cannot change."), code="closed")
     return fresh
 
 
@@ -228,7 +228,7 @@ def risk_close(*, risk, evidence, photos=(), acting_user, now=None):
     changed = Risk.objects.filter(pk=risk.pk, status=RiskStatus.OPEN).update(
         status=RiskStatus.CLOSED, closed_at=now, closed_by=acting_user, close_evidence=evidence)
     if not changed:
-        raise DomainError(_("This risk is closed (销号); it cannot change."), code="closed")
+        raise DomainError(_("This risk is closed (written off); it cannot change."), code="closed")
     _save_photos(risk, photos, PhotoStage.CLOSE, now)
     risk.refresh_from_db()
     return risk

@@ -276,7 +276,7 @@ def risk_close(request, pk):
     def call(risk, data):
         services.risk_close(risk=risk, evidence=data["evidence"], photos=[data["photo"]], acting_user=request.user,
                             now=timezone.now())
-    return _risk_action(request, pk, forms.CloseForm, "close_form", call, _("Risk closed (销号)."))
+    return _risk_action(request, pk, forms.CloseForm, "close_form", call, _("Risk closed (written off)."))
 
 
 @login_required
