@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "cases.open311",
     "residents",
     "volunteers",
+    "risks",
     "residents.participation",
     # The top layer: pages and reactions that compose the domain apps above.
     "dashboards",
@@ -325,6 +326,7 @@ CELERY_BEAT_SCHEDULE = {
                                        "schedule": 300.0},
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
                                          "schedule": crontab(hour=3, minute=37)},
+    "risks-flag-overdue-reviews": {"task": "risks.tasks.flag_overdue_reviews", "schedule": 3600.0},
     "dashboards-refresh-rollups": {"task": "dashboards.tasks.refresh_rollups", "schedule": 60.0},
     "dashboards-rebuild-rollups-nightly": {"task": "dashboards.tasks.rebuild_rollups",
                                            "schedule": crontab(hour=2, minute=47)},

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("cases.open311.urls")),
     path("", include("residents.urls")),
     path("", include("volunteers.urls")),
+    path("", include("risks.urls")),
     path("", include("residents.participation.urls")),
 ]
 

@@ -68,7 +68,7 @@ from grid.integrity import tree_problems
 from grid.models import Area, AreaKind, Building, Jurisdiction, Organisation, Role, Unit
 
 # Apps that may extend the seeding, in the order their seeders run.
-SEEDER_APPS = ("residents", "cases", "volunteers", "participation")
+SEEDER_APPS = ("residents", "cases", "volunteers", "participation", "risks")
 # Above this many places, check a sample of trees instead of every one.
 FULL_CHECK_LIMIT = 50_000
 SAMPLE_TREES = 3
