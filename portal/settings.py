@@ -348,6 +348,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# A form sent from a page open too long gets the portal's page, not Django's English one.
+CSRF_FAILURE_VIEW = "portal.error_pages.csrf_failure"
+
 # The portal's own knobs.
 PORTAL_NAME = _("Grid Governance Portal")
 GRID_HOUSEHOLD_BAND = (400, 700)
