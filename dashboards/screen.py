@@ -76,16 +76,16 @@ class CommandScreen:
     # --- the parts ------------------------------------------------------------------
 
     def counters(self):
-        today = self._totals(Period("today", self.today, self.today))
-        ever = self._totals(self.ever)
-        supervised = self.cases.filter(self.place.case_q(), status__in=OPEN_STATUSES,
-                                       supervised_at__isnull=False).count()
+        # Today's reports are the trend's last day (rollups); what is open now is read live from
+        # the open-cases partial index in one query, like the dashboard's overdue count.
+        open_now = self.cases.filter(self.place.case_q(), status__in=OPEN_STATUSES).aggregate(
+            open=Count("pk"), supervised=Count("pk", filter=Q(supervised_at__isnull=False)))
         return [
-            {"key": "reported_today", "label": _("Reported today"), "value": today["reported"]},
-            {"key": "open", "label": _("Open now"), "value": ever["open"]},
+            {"key": "reported_today", "label": _("Reported today"), "value": self._days()[-1][1]["reported"]},
+            {"key": "open", "label": _("Open now"), "value": open_now["open"]},
             {"key": "overdue", "label": _("Overdue now"),
              "value": overdue_count(self.cases, self.place, self.ever, self.now)},
-            {"key": "supervised", "label": _("Supervised (督办), open"), "value": supervised},
+            {"key": "supervised", "label": _("Supervised (督办), open"), "value": open_now["supervised"]},
         ]
 
     def rates(self):
@@ -101,17 +101,24 @@ class CommandScreen:
             })
         return rows
 
+    def _days(self):
+        """[(day, Figures)] of the last TREND_DAYS days from the rollups, ending today; read once."""
+        if not hasattr(self, "_trend_days"):
+            first = self.today - timedelta(days=TREND_DAYS - 1)
+            period = Period("custom", first, self.today)
+            rows = {r["day"]: Figures(r) for r in RollupSource(self.place, period).by_day()}
+            self._trend_days = [(d, rows.get(d, Figures({})))
+                                for d in (first + timedelta(days=n) for n in range(TREND_DAYS))]
+        return self._trend_days
+
     def trend(self):
         """Reported and closed per day of the last TREND_DAYS days; the last label is today."""
-        first = self.today - timedelta(days=TREND_DAYS - 1)
-        rows = {r["day"]: Figures(r) for r in RollupSource(self.place, Period("custom", first, self.today)).by_day()}
-        days = [first + timedelta(days=n) for n in range(TREND_DAYS)]
-        empty = Figures({})
+        days = self._days()
         return {
-            "labels": [d.strftime("%m-%d") for d in days],
+            "labels": [d.strftime("%m-%d") for d, _f in days],
             "last_day": self.today.isoformat(),
-            "reported": [rows.get(d, empty)["reported"] for d in days],
-            "closed": [rows.get(d, empty)["closed"] for d in days],
+            "reported": [f["reported"] for _d, f in days],
+            "closed": [f["closed"] for _d, f in days],
             "names": {"reported": _("Reported"), "closed": _("Closed")},
         }
 
