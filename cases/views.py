@@ -38,7 +38,7 @@ from portal.ratelimit import over_rate
 from . import forms as case_forms
 from . import oversight, services, services_intake, workflow
 from .filters import CaseFilter
-from .models import Case, CaseEvent, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
+from .models import Case, CaseEvent, CaseKind, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
 from .selectors import (
     board_for,
     case_by_tracking_code,
@@ -544,6 +544,7 @@ def detail(request, pk):
         "timeline": _timeline(case),
         "actions": actions,
         "extension": _pending_extension(case) if case.status == Status.HANDLING else None,
+        "is_mediation": case.kind == CaseKind.MEDIATION,
     })
 
 
