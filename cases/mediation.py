@@ -18,6 +18,8 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grid.models import AreaKind
+from grid.selectors import can_manage_area
 from portal.errors import DomainError
 from portal.identity import UndecryptableError, decrypt_token
 from portal.text import clean_text
@@ -35,6 +37,7 @@ from .models import (
     MediationOutcome,
     MediationParty,
     MediationPartyAccess,
+    MediationRoom,
     MediationSession,
     MediationSource,
     PartyField,
@@ -277,3 +280,19 @@ def mediation_conclude(*, case, acting_user, outcome, agreement_text="", perform
     mediation.refresh_from_db()
     _event(case, A.MEDIATION, actor=acting_user, now=now, data={"outcome": outcome, "referral": changes["referral"]})
     return mediation
+
+
+@transaction.atomic
+def mediation_room_save(*, room, acting_user):
+    """Create or change a mediation room (调解室): it belongs to a community or a street the user manages."""
+    area = room.area
+    if area is None or area.kind not in (AreaKind.COMMUNITY, AreaKind.STREET):
+        raise DomainError(_("A mediation room belongs to a community or a street."), code="bad_area")
+    if not can_manage_area(acting_user, area):
+        raise DomainError(_("You do not manage this place."), code="forbidden")
+    room.name = clean_text(room.name, field=_("name"), limit=60)
+    room.address = clean_text(room.address, field=_("address"), required=False, limit=200)
+    if MediationRoom.objects.filter(area=area, name=room.name).exclude(pk=room.pk).exists():
+        raise DomainError(_("This place already has a room of that name."), code="duplicate_room")
+    room.save()
+    return room

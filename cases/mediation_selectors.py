@@ -13,7 +13,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from grid.models import Post
-from grid.selectors import scope_of
+from grid.selectors import areas_visible_to, scope_of
 
 from . import workflow
 from .models import (
@@ -28,9 +28,15 @@ from .models import (
 from .selectors import cases_visible_to
 
 
-def mediations_visible_to(user):
-    """The files of the mediation cases `user` sees."""
-    return Mediation.objects.filter(case__in=cases_visible_to(user).filter(kind=CaseKind.MEDIATION).values("pk"))
+def mediations_visible_to(user, *, managing=False):
+    """The files of the mediation cases `user` sees (with `managing=True`, through managing posts: the admin)."""
+    cases = cases_visible_to(user, managing=managing).filter(kind=CaseKind.MEDIATION)
+    return Mediation.objects.filter(case__in=cases.values("pk"))
+
+
+def rooms_visible_to(user, *, managing=False):
+    """Mediation rooms of the places the user reaches."""
+    return MediationRoom.objects.filter(area__in=areas_visible_to(user, managing=managing).values("pk"))
 
 
 def is_mediator(mediation, user):
