@@ -14,4 +14,5 @@ DEMO_ACCOUNTS = {
     "gridchief": _("grid chief"),
     "buildingchief": _("building chief"),
     "unitchief": _("unit chief"),
+    "mediator": _("people's mediator (phone)"),
 }

@@ -505,6 +505,7 @@ DEMO_ROLES = {
     "gridchief": Role.GRID_CHIEF,
     "buildingchief": Role.BUILDING_CHIEF,
     "unitchief": Role.UNIT_CHIEF,
+    "mediator": Role.PEOPLES_MEDIATOR,
 }
 
 
@@ -530,6 +531,7 @@ def demo_places(plan):
         Role.GRID_CHIEF: areas[grid.id],
         Role.BUILDING_CHIEF: building,
         Role.UNIT_CHIEF: unit,
+        Role.PEOPLES_MEDIATOR: areas[community.id],
     }
 
 
