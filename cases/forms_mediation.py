@@ -10,8 +10,17 @@ from django.utils.translation import gettext_lazy as _
 
 from portal import fields
 
-from .models import DisputeType, FileKind, MediationOutcome, MediationSource, PartyField, PartyRole, Referral
-from .models import SessionState
+from .models import (
+    DisputeType,
+    FileKind,
+    MediationOutcome,
+    MediationSource,
+    PartyField,
+    PartyRole,
+    Performance,
+    Referral,
+    SessionState,
+)
 
 TEXTAREA = {"rows": 4}
 
@@ -35,7 +44,7 @@ ERROR_FIELDS = {
     "bad_type": ("dispute_type",),
     "bad_source": ("source",),
     "no_source_body": ("source_body",),
-    "bad_date": ("reply_due_on", "performance_deadline"),
+    "bad_date": ("reply_due_on", "performance_deadline", "applied_on"),
     "bad_room": ("room",),
     "bad_name": ("name",),
     "bad_role": ("role",),
@@ -44,9 +53,8 @@ ERROR_FIELDS = {
     "bad_phone": ("phone",),
     "bad_address": ("address",),
     "bad_mediator": ("mediator",),
-    "no_date": ("held_at",),
     "future": ("held_at",),
-    "blank": ("notes",),
+    "blank": ("notes", "note", "court", "receipt", "reason", "text"),
     "bad_outcome": ("outcome",),
     "no_agreement": ("agreement_text",),
     "no_consent": ("consent_recorded",),
@@ -57,6 +65,9 @@ ERROR_FIELDS = {
     "file_too_large": ("file",),
     "bad_file_type": ("file",),
     "no_reason": ("reason",),
+    "bad_performance": ("performance",),
+    "before_agreement": ("note",),
+    "no_date": ("held_at", "applied_on"),
 }
 
 
@@ -174,3 +185,25 @@ class PartyRevealForm(forms.Form):
         help_text=_("Recorded in the access log with your name."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+
+
+class FollowUpForm(forms.Form):
+    performance = forms.ChoiceField(label=_("Was the agreement performed?"), choices=Performance.choices,
+                                    widget=forms.RadioSelect)
+    note = forms.CharField(label=_("What the parties said"), max_length=20000, widget=forms.Textarea(attrs=TEXTAREA))
+
+
+class ConfirmationForm(forms.Form):
+    court = forms.CharField(label=_("Court"), max_length=100)
+    receipt = forms.CharField(label=_("Court's receipt number"), max_length=64)
+    applied_on = fields.DateField(label=_("Applied on"), widget=DateInput())
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("Why it is mediated again"), max_length=20000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_("Reply to the referring body"), max_length=20000,
+                           widget=forms.Textarea(attrs=TEXTAREA))

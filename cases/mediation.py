@@ -12,6 +12,7 @@ imports this module. Evidence files and signed scans: cases/mediation_files.py.
 import datetime
 import logging
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
@@ -23,6 +24,7 @@ from grid.selectors import can_manage_area
 from portal.errors import DomainError
 from portal.identity import UndecryptableError, decrypt_token
 from portal.text import clean_text
+from portal.workcalendar.calendar import add_working_time
 
 from . import notifications, workflow
 from .mediation_selectors import committee_for, is_mediator, may_reveal, mediator_candidates, rooms_for
@@ -44,6 +46,7 @@ from .models import (
     PartyRole,
     Referral,
     SessionState,
+    TimeUnit,
 )
 from .parties import party_values
 from .services import _case_link_text, _event, _fresh, _now
@@ -52,6 +55,13 @@ A = CaseEvent.Action
 log = logging.getLogger(__name__)
 
 TEXT_MAX = 20000
+# 回访 of an agreement's performance, this many working days after it was reached (about a month).
+DEFAULT_FOLLOW_UP_WORKING_DAYS = 20
+
+
+def follow_up_due(now):
+    days = getattr(settings, "MEDIATION_FOLLOW_UP_WORKING_DAYS", DEFAULT_FOLLOW_UP_WORKING_DAYS)
+    return timezone.localtime(add_working_time(now, days, TimeUnit.WORKING_DAYS)).date()
 
 
 def _mediation_for(case, acting_user):
@@ -268,7 +278,7 @@ def mediation_conclude(*, case, acting_user, outcome, agreement_text="", perform
         if not mediation.sessions.filter(state=SessionState.HELD).exists():
             raise DomainError(_("Record the session at which the agreement was reached."), code="no_session")
         changes.update(agreement_text=agreement_text, performance_deadline=performance_deadline,
-                       consent_recorded=True)
+                       consent_recorded=True, follow_up_due_on=follow_up_due(now))
     elif outcome == MediationOutcome.FAILED:
         if referral not in Referral.values:
             raise DomainError(_("Say where the dispute is referred: litigation, arbitration or an "

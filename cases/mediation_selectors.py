@@ -24,6 +24,7 @@ from .models import (
     MediationParty,
     MediationRoom,
     MediationSession,
+    MediationSource,
 )
 from .selectors import cases_visible_to
 
@@ -125,4 +126,20 @@ def sessions_on(user, day: datetime.date):
                                         held_at__gte=start, held_at__lt=end)
         .select_related("mediation__case", "room")
         .order_by("held_at", "id")
+    )
+
+
+def follow_ups_due(user, *, on):
+    """Agreements of the user's files whose follow-up (回访) is due by `on`, soonest first."""
+    return (
+        mediations_visible_to(user).filter(follow_up_due_on__lte=on, followed_up_at__isnull=True)
+        .select_related("case", "committee").order_by("follow_up_due_on", "pk")
+    )
+
+
+def replies_due(user):
+    """Referred files whose referring body still waits for the written reply, soonest due first."""
+    return (
+        mediations_visible_to(user).exclude(source=MediationSource.DIRECT).filter(replied_at__isnull=True)
+        .select_related("case", "committee").order_by("reply_due_on", "pk")
     )

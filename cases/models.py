@@ -632,6 +632,7 @@ from .models_mediation import (  # noqa: E402,F401
     MediationSource,
     PartyField,
     PartyRole,
+    Performance,
     Referral,
     SessionState,
 )

@@ -60,6 +60,14 @@ class MediationSource(models.TextChoices):
     PETITION = "petition", _("Petition office (访调对接)")
 
 
+class Performance(models.TextChoices):
+    """What the follow-up (回访) found of the agreement's performance."""
+
+    PERFORMED = "performed", _("Performed")
+    PARTLY = "partly", _("Partly performed")
+    NOT_PERFORMED = "not_performed", _("Not performed")
+
+
 class MediationRoom(models.Model):
     """调解室: a room of a community or street where sessions are held."""
 
@@ -122,6 +130,20 @@ class Mediation(models.Model):
     outcome_note = models.TextField(_("outcome note"), blank=True)
     concluded_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
 
+    # The reply to the referring body (诉调/警调/访调对接) on the outcome.
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    reply_text = models.TextField(_("reply"), blank=True)
+
+    # 回访: the agreement's performance, checked after a set number of working days.
+    follow_up_due_on = models.DateField(_("follow-up due on"), null=True, blank=True)
+    followed_up_at = models.DateTimeField(_("followed up at"), null=True, blank=True)
+    performance = models.CharField(_("performance"), max_length=14, choices=Performance.choices, blank=True)
+    follow_up_note = models.TextField(_("follow-up note"), blank=True)
+    # 司法确认: the parties applied to a court to confirm the agreement; the court's receipt.
+    confirmation_court = models.CharField(_("court (judicial confirmation)"), max_length=100, blank=True)
+    confirmation_receipt = models.CharField(_("court's receipt number"), max_length=64, blank=True)
+    confirmation_applied_on = models.DateField(_("applied for confirmation on"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("mediation")
         verbose_name_plural = _("mediations")
@@ -149,6 +171,20 @@ class Mediation(models.Model):
             ),
             models.UniqueConstraint(fields=["committee", "year", "serial"], condition=Q(serial__isnull=False),
                                     name="mediation_number_unique"),
+            models.CheckConstraint(
+                condition=Q(followed_up_at__isnull=True, performance="")
+                | Q(followed_up_at__isnull=False, performance__in=Performance.values),
+                name="mediation_follow_up_has_finding",
+            ),
+            models.CheckConstraint(
+                condition=Q(replied_at__isnull=True) | ~Q(reply_text="") & ~Q(source=MediationSource.DIRECT),
+                name="mediation_reply_to_a_referral",
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmation_applied_on__isnull=True, confirmation_court="", confirmation_receipt="")
+                | Q(confirmation_applied_on__isnull=False) & ~Q(confirmation_court="") & ~Q(confirmation_receipt=""),
+                name="mediation_confirmation_complete",
+            ),
         ]
 
     def __str__(self):
@@ -168,6 +204,10 @@ class Mediation(models.Model):
     @property
     def has_agreement(self):
         return self.outcome in AGREEMENT_OUTCOMES
+
+    @property
+    def is_referral(self):
+        return self.source != MediationSource.DIRECT
 
 
 class MediationNumberCounter(models.Model):

@@ -18,7 +18,8 @@ from stdnum.cn import ric
 MEDIATION_FIELDS = (
     "case_id", "outcome", "agreement_text", "concluded_at", "opened_at", "dispute_type", "committee_id", "year",
     "serial", "claims", "source", "source_body", "source_ref", "reply_due_on", "performance_deadline",
-    "consent_recorded", "referral", "outcome_note",
+    "consent_recorded", "referral", "outcome_note", "replied_at", "reply_text", "follow_up_due_on", "followed_up_at",
+    "performance", "follow_up_note", "confirmation_court", "confirmation_receipt", "confirmation_applied_on",
 )
 DISPUTE_BY_CATEGORY = {"E0501": "neighbour", "E0502": "family", "E0503": "property", "E0504": "labour"}
 CLAIMS = {
@@ -55,7 +56,9 @@ def plan_file(rng, *, pk, code, row, path, created, now, demo=False):
     fields = dict(case_id=pk, outcome="pending", agreement_text="", concluded_at=None, opened_at=None,
                   dispute_type="", committee_id=None, year=None, serial=None, claims="", source="direct",
                   source_body="", source_ref="", reply_due_on=None, performance_deadline=None,
-                  consent_recorded=False, referral="", outcome_note="")
+                  consent_recorded=False, referral="", outcome_note="", replied_at=None, reply_text="",
+                  follow_up_due_on=None, followed_up_at=None, performance="", follow_up_note="",
+                  confirmation_court="", confirmation_receipt="", confirmation_applied_on=None)
     details = {"case_id": pk, "handler": row["assignee_id"], "created": created, "sessions": [],
                "parties": rng.choice((2, 2, 2, 3))}
     if opened_at is None:
@@ -83,6 +86,12 @@ def plan_file(rng, *, pk, code, row, path, created, now, demo=False):
         else:
             fields["outcome_note"] = "申请人撤回调解申请。"
         fields.update(outcome=outcome, concluded_at=concluded)
+        if outcome in ("agreed", "partial"):
+            _follow_up(rng, fields, pk=pk, concluded=concluded, now=now, demo=demo)
+        if source != "direct" and concluded + timedelta(days=3) < now:
+            fields.update(replied_at=concluded + timedelta(days=rng.uniform(1, 3)),
+                          reply_text="经人民调解委员会调解，" + ("双方达成调解协议。" if outcome in ("agreed", "partial")
+                                                               else "未能达成协议，已告知当事人其他解决途径。"))
     elif opened_at < now - timedelta(hours=2):
         details["sessions"].append(("held", opened_at + (now - opened_at) * 0.5, "初次调解，双方陈述意见，约定再次调解。"))
         if rng.random() < 0.5:
@@ -90,6 +99,23 @@ def plan_file(rng, *, pk, code, row, path, created, now, demo=False):
             at = timezone.localtime(now).replace(hour=rng.choice((14, 15, 16)), minute=0, second=0, microsecond=0)
             details["sessions"].append(("scheduled", at + timedelta(days=rng.choice((0, 0, 1, 2))), ""))
     return fields, details
+
+
+def _follow_up(rng, fields, *, pk, concluded, now, demo):
+    """回访 about 20 working days (four weeks) on; a few agreements were not kept and went to court."""
+    due = _local_date(concluded) + timedelta(days=28)
+    fields["follow_up_due_on"] = due
+    if due > _local_date(now) or (demo and pk % 5 == 0):
+        return  # not yet due, or (in the demo) waiting on the mediators' list
+    at = timezone.localtime(concluded) + timedelta(days=28 + rng.uniform(0, 5))
+    if at > now:
+        return
+    kept = rng.random() < (0.75 if demo else 0.93)
+    fields.update(followed_up_at=at, performance="performed" if kept else rng.choice(("partly", "not_performed")),
+                  follow_up_note="双方均表示协议已履行完毕。" if kept else "被申请人尚未按协议履行。")
+    if not kept:
+        fields.update(confirmation_court="区人民法院", confirmation_receipt=f"SQ-{pk:06d}",
+                      confirmation_applied_on=_local_date(at))
 
 
 def number(fields, counters):

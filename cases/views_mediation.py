@@ -23,25 +23,31 @@ from grid.views import render_page
 from portal.errors import DomainError
 
 from . import mediation as services
-from . import mediation_files
+from . import mediation_files, mediation_followup
 from .forms_mediation import (
+    ConfirmationForm,
     FileForm,
+    FollowUpForm,
     MediatorForm,
     OpenForm,
     OutcomeForm,
     PartyForm,
     PartyRevealForm,
+    ReopenForm,
+    ReplyForm,
     SessionForm,
     SessionHeldForm,
     add_error_for,
 )
 from .mediation_selectors import (
     file_detail,
+    follow_ups_due,
     may_appoint,
     may_reveal,
     may_work_on,
     mediator_candidates,
     my_files,
+    replies_due,
     rooms_for,
     sessions_on,
 )
@@ -94,6 +100,8 @@ def files(request):
     return render_page(request, "cases/mediation/list.html", {
         "rows": rows,
         "today_sessions": list(sessions_on(user, today)),
+        "follow_ups_due": list(follow_ups_due(user, on=today)),
+        "replies_due": list(replies_due(user)),
         "sources": MediationSource.choices,
         "outcomes": MediationOutcome.choices,
         "source": source,
@@ -121,6 +129,8 @@ def _context(request, case, mediation, *, bound=None, reveal=None, revealed=None
             forms["outcome"] = bound.get("outcome") or OutcomeForm(prefix="outcome")
     if working:
         forms["file"] = bound.get("file") or FileForm(prefix="file")
+        for name in _after_forms(mediation):
+            forms[name] = bound.get(name) or ACTS[name][0](prefix=name)
     if may_appoint(case, user):
         present = {m.pk for m in mediation.mediators.all()}
         candidates = [u for u in mediator_candidates(case) if u.pk not in present]
@@ -197,6 +207,36 @@ def _run_file(case, user, data, now):
                                                  description=data["description"], now=now)
 
 
+def _after_forms(mediation):
+    """The forms that follow an outcome, in the order the page shows them."""
+    names = []
+    if mediation.has_agreement and mediation.followed_up_at is None:
+        names.append("follow_up")
+    if mediation.has_agreement and mediation.performance in ("partly", "not_performed"):
+        names.append("reopen")
+        if mediation.confirmation_applied_on is None:
+            names.append("confirmation")
+    if mediation.is_referral and mediation.outcome != MediationOutcome.PENDING and mediation.replied_at is None:
+        names.append("reply")
+    return names
+
+
+def _run_follow_up(case, user, data, now):
+    return mediation_followup.mediation_follow_up(case=case, acting_user=user, now=now, **data)
+
+
+def _run_confirmation(case, user, data, now):
+    return mediation_followup.mediation_judicial_confirmation(case=case, acting_user=user, now=now, **data)
+
+
+def _run_reopen(case, user, data, now):
+    return mediation_followup.mediation_reopen(case=case, acting_user=user, now=now, **data)
+
+
+def _run_reply(case, user, data, now):
+    return mediation_followup.mediation_reply(case=case, acting_user=user, now=now, **data)
+
+
 # name → (form class, extra form kwargs from (case, mediation), service call, done message, anchor)
 ACTS = {
     "open": (OpenForm, lambda c, m: {"rooms": list(rooms_for(c))}, _run_open,
@@ -208,6 +248,11 @@ ACTS = {
                 _("Session recorded."), "sessions"),
     "outcome": (OutcomeForm, lambda c, m: {}, _run_outcome, _("Outcome recorded."), "outcome"),
     "file": (FileForm, lambda c, m: {}, _run_file, _("File attached."), "files"),
+    "follow_up": (FollowUpForm, lambda c, m: {}, _run_follow_up, _("Follow-up recorded."), "follow-up"),
+    "confirmation": (ConfirmationForm, lambda c, m: {}, _run_confirmation,
+                     _("Judicial confirmation recorded."), "follow-up"),
+    "reopen": (ReopenForm, lambda c, m: {}, _run_reopen, _("The file is open for mediation again."), "outcome"),
+    "reply": (ReplyForm, lambda c, m: {}, _run_reply, _("Reply recorded."), "reply"),
 }
 
 

@@ -322,3 +322,99 @@ def test_the_json_parties_become_rows_with_their_phones_protected(city, people, 
 def test_reported_parties_a_valid_id_number_is_kept(city, people, med):
     case = dispute(city, people, parties=[{"name": "王五", "id_number": id_number("51070319800101123")}])
     assert case.mediation.parties.get().id_masked.startswith("510703")
+
+
+# --- after the outcome: follow-up, judicial confirmation, reopening, the reply --------------------
+
+def agreed(city, people, *, now=MONDAY, **kwargs):
+    case = dispute(city, people, now=now, **kwargs)
+    with_parties(case, people.community, now=now)
+    m.mediation_record_session(case=case, acting_user=people.community, held_at=now, notes="达成一致", now=now)
+    m.mediation_conclude(case=case, acting_user=people.community, outcome="agreed", agreement_text="赔偿800元",
+                         consent_recorded=True, performance_deadline=now.date() + timedelta(days=14), now=now)
+    return case
+
+
+def test_the_follow_up_is_due_after_the_working_days_and_not_before_the_agreement(city, people, med, settings):
+    from cases.mediation_followup import mediation_follow_up
+
+    settings.MEDIATION_FOLLOW_UP_WORKING_DAYS = 20
+    case = agreed(city, people)
+    mediation = Mediation.objects.get(pk=case.pk)
+    # 20 working days after Monday 2026-11-23 (no holidays in between): Monday 2026-12-21.
+    assert str(mediation.follow_up_due_on) == "2026-12-21"
+    before = written()
+    for kwargs, code in (({"performance": "maybe", "note": "x"}, "bad_performance"),
+                         ({"performance": "performed", "note": " "}, "blank"),
+                         ({"performance": "performed", "note": "回访", "now": MONDAY - timedelta(days=1)},
+                          "before_agreement")):
+        with pytest.raises(DomainError) as refused:
+            mediation_follow_up(case=case, acting_user=people.community, **{"now": MONDAY, **kwargs})
+        assert refused.value.code == code
+    assert written() == before
+    done = mediation_follow_up(case=case, acting_user=people.community, performance="performed",
+                               note="已修复并赔偿", now=MONDAY + timedelta(days=30))
+    assert (done.performance, done.followed_up_at) == ("performed", MONDAY + timedelta(days=30))
+    with pytest.raises(DomainError) as refused:
+        mediation_follow_up(case=case, acting_user=people.community, performance="performed", note="again",
+                            now=MONDAY + timedelta(days=31))
+    assert refused.value.code == "followed_up"
+
+
+def test_a_follow_up_needs_an_agreement(city, people, med):
+    from cases.mediation_followup import mediation_follow_up
+
+    case = dispute(city, people)
+    with pytest.raises(DomainError) as refused:
+        mediation_follow_up(case=case, acting_user=people.community, performance="performed", note="x", now=MONDAY)
+    assert refused.value.code == "no_agreement"
+
+
+def test_an_unperformed_agreement_goes_to_the_court_or_is_mediated_again(city, people, med):
+    from cases.mediation_followup import mediation_follow_up, mediation_judicial_confirmation, mediation_reopen
+
+    case = agreed(city, people)
+    later = MONDAY + timedelta(days=30)
+    with pytest.raises(DomainError) as refused:
+        mediation_reopen(case=case, acting_user=people.community, reason="未履行", now=later)
+    assert refused.value.code == "performed"
+    mediation_follow_up(case=case, acting_user=people.community, performance="not_performed", note="未赔偿",
+                        now=later)
+    before = written()
+    for kwargs, code in (({"court": "", "receipt": "R1", "applied_on": later.date()}, "blank"),
+                         ({"court": "城关区人民法院", "receipt": "R1", "applied_on": None}, "no_date"),
+                         ({"court": "城关区人民法院", "receipt": "R1", "applied_on": later.date() + timedelta(days=1)},
+                          "bad_date")):
+        with pytest.raises(DomainError) as refused:
+            mediation_judicial_confirmation(case=case, acting_user=people.community, now=later, **kwargs)
+        assert refused.value.code == code
+    assert written() == before
+    confirmed = mediation_judicial_confirmation(case=case, acting_user=people.community, court="城关区人民法院",
+                                                receipt="(2026)川0703民特12号", applied_on=later.date(), now=later)
+    assert confirmed.confirmation_receipt == "(2026)川0703民特12号"
+    again = mediation_reopen(case=case, acting_user=people.community, reason="被申请人拒不履行，再次调解", now=later)
+    assert (again.outcome, again.agreement_text, again.followed_up_at) == ("pending", "", None)
+    assert CaseEvent.objects.filter(case=case, data__reopened="agreed").exists()
+
+
+def test_the_reply_to_a_referring_court(city, people, med):
+    from cases.mediation_followup import mediation_reply
+
+    direct = dispute(city, people)
+    m.mediation_conclude(case=direct, acting_user=people.community, outcome="withdrawn", now=MONDAY)
+    with pytest.raises(DomainError) as refused:
+        mediation_reply(case=direct, acting_user=people.community, text="x", now=MONDAY)
+    assert refused.value.code == "not_referred"
+    case = dispute(city, people, open_file=False)
+    m.mediation_open(case=case, acting_user=people.community, dispute_type="neighbour", source="court",
+                     source_body="城关区人民法院", source_ref="(2026)川0703民诉前调88号", now=MONDAY)
+    with pytest.raises(DomainError) as refused:
+        mediation_reply(case=case, acting_user=people.community, text="调解中", now=MONDAY)
+    assert refused.value.code == "no_outcome"
+    m.mediation_conclude(case=case, acting_user=people.community, outcome="failed", referral="litigation",
+                         now=MONDAY)
+    done = mediation_reply(case=case, acting_user=people.community, text="调解不成，已告知起诉。", now=MONDAY)
+    assert done.replied_at == MONDAY
+    with pytest.raises(DomainError) as refused:
+        mediation_reply(case=case, acting_user=people.community, text="again", now=MONDAY)
+    assert refused.value.code == "replied"

@@ -102,7 +102,7 @@ def test_the_case_page_links_to_the_file(login, people, files):
 def test_the_list_shows_my_files_only(login, people, med, files, django_assert_max_num_queries):
     inside, outside = files
     client = login(med.mediator)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(14):
         body = client.get(reverse("cases:mediation_files")).content.decode()
     assert inside.number in body and outside.number not in body
     body = login(people.community_b).get(reverse("cases:mediation_files") + "?source=bogus&outcome=x").content.decode()
@@ -115,7 +115,7 @@ def test_the_list_query_count_does_not_grow_with_files(login, city, people, djan
     for _ in range(6):
         dispute(city, people)
     client = login(people.community)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("cases:mediation_files"))
     assert response.status_code == 200
 
@@ -286,3 +286,33 @@ def test_resolving_the_case_after_the_outcome(login, people, med, files):
     assert response.status_code == 302
     inside.refresh_from_db()
     assert inside.status == Status.RESOLVED
+
+
+def test_the_follow_up_and_reply_forms(login, people, med, files):
+    inside, _ = files
+    m.mediation_record_session(case=inside, acting_user=people.community, held_at=MONDAY, notes="达成一致", now=MONDAY)
+    m.mediation_conclude(case=inside, acting_user=people.community, outcome="agreed", agreement_text="赔偿",
+                         consent_recorded=True, performance_deadline=MONDAY.date() + timedelta(days=5), now=MONDAY)
+    client = login(med.mediator)
+    page = client.get(url("mediation", inside)).content.decode()
+    assert url("mediation_act", inside, "follow_up") in page
+    assert url("mediation_act", inside, "reply") not in page  # not a referral
+    before = written()
+    assert login(people.community_b).post(url("mediation_act", inside, "follow_up"),
+                                          {"follow_up-performance": "performed", "follow_up-note": "x"}).status_code == 404
+    response = login(med.mediator).post(url("mediation_act", inside, "follow_up"),
+                                        {"follow_up-performance": "perhaps", "follow_up-note": ""})
+    assert response.status_code == 400 and written() == before
+    response = login(med.mediator).post(url("mediation_act", inside, "follow_up"),
+                                        {"follow_up-performance": "not_performed", "follow_up-note": "未赔偿"})
+    assert response.status_code == 302
+    page = login(med.mediator).get(url("mediation", inside)).content.decode()
+    assert url("mediation_act", inside, "confirmation") in page and url("mediation_act", inside, "reopen") in page
+    response = login(med.mediator).post(url("mediation_act", inside, "confirmation"),
+                                        {"confirmation-court": "法院", "confirmation-receipt": "",
+                                         "confirmation-applied_on": "2026-11-23"})
+    assert response.status_code == 400
+    assert Mediation.objects.get(pk=inside.pk).confirmation_applied_on is None
+    response = login(med.mediator).post(url("mediation_act", inside, "reply"), {"reply-text": "答复"})
+    assert response.status_code == 400  # not a referral: the service refuses, nothing written
+    assert Mediation.objects.get(pk=inside.pk).replied_at is None

@@ -34,6 +34,9 @@ def test_the_demo_city_holds_mediation_files_in_every_state(demo):
     assert parties.exists() and all("****" in p for p in parties.values_list("phone_masked", flat=True))
     assert MediationSession.objects.filter(state=SessionState.HELD).exists()
     assert MediationSession.objects.filter(state=SessionState.SCHEDULED).exists()
+    assert files.filter(performance="performed").exists() and files.filter(confirmation_applied_on__isnull=False).exists()
+    assert files.filter(follow_up_due_on__isnull=False, followed_up_at__isnull=True).exists()
+    assert not files.filter(replied_at__isnull=False, source="direct").exists()
     mediator = User.objects.get(username="mediator")
     assert mediations_visible_to(mediator).exists()
     # Live numbering continues after the seeded files.
