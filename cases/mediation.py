@@ -55,12 +55,11 @@ A = CaseEvent.Action
 log = logging.getLogger(__name__)
 
 TEXT_MAX = 20000
-# 回访 of an agreement's performance, this many working days after it was reached (about a month).
-DEFAULT_FOLLOW_UP_WORKING_DAYS = 20
 
 
 def follow_up_due(now):
-    days = getattr(settings, "MEDIATION_FOLLOW_UP_WORKING_DAYS", DEFAULT_FOLLOW_UP_WORKING_DAYS)
+    """回访 of an agreement: MEDIATION_FOLLOW_UP_WORKING_DAYS working days after it was reached."""
+    days = settings.MEDIATION_FOLLOW_UP_WORKING_DAYS
     return timezone.localtime(add_working_time(now, days, TimeUnit.WORKING_DAYS)).date()
 
 

@@ -1,7 +1,7 @@
 """Evidence and signed scans attached to a mediation file.
 
 Only PDFs and real images (portal/photos.py: checked, EXIF stripped) within
-MEDIATION_FILE_MAX_BYTES; the type is read from the content, never from the
+MEDIATION_FILE_MAX_BYTES (the upload handler stops reading there too); the type is read from the content, never from the
 name or the browser's claim. The files are served by the scoped view only.
 """
 
@@ -17,11 +17,8 @@ from .mediation import _mediation_for
 from .models import CaseEvent, FileKind, MediationFile
 from .services import _event, _now
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-
-
 def max_bytes():
-    return getattr(settings, "MEDIATION_FILE_MAX_BYTES", DEFAULT_MAX_BYTES)
+    return settings.MEDIATION_FILE_MAX_BYTES
 
 
 def _size(upload):

@@ -82,18 +82,21 @@ class CappedUploadHandler(FileUploadHandler):
         return None
 
 
-def capped_uploads(view):
+def capped_uploads(view=None, *, setting="CASE_PHOTO_MAX_BYTES"):
     """Install the capped upload handler before anything reads the body, then check CSRF.
 
     The CSRF middleware would read the body first (and freeze the handlers), so
     the view is exempted from it and protected by the decorator inside instead.
+    `setting` names the cap (the mediation file's evidence has its own).
     """
+    if view is None:
+        return lambda decorated: capped_uploads(decorated, setting=setting)
     protected = csrf_protect(view)
 
     @csrf_exempt
     def wrapper(request, *args, **kwargs):
         request.refused_uploads = []
-        request.upload_handlers.insert(0, CappedUploadHandler(request, settings.CASE_PHOTO_MAX_BYTES))
+        request.upload_handlers.insert(0, CappedUploadHandler(request, getattr(settings, setting)))
         return protected(request, *args, **kwargs)
 
     wrapper.__name__ = view.__name__

@@ -257,7 +257,7 @@ ACTS = {
 
 
 @login_required
-@capped_uploads
+@capped_uploads(setting="MEDIATION_FILE_MAX_BYTES")
 @no_store
 def act(request, pk, name):
     """POST one form of the file: one service call; a refusal re-renders the page with the form's errors."""
