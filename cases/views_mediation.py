@@ -51,8 +51,16 @@ from .mediation_selectors import (
     rooms_for,
     sessions_on,
 )
-from .models import CaseKind, MediationFile, MediationOutcome, MediationParty, MediationSource, PartyField
-from .models import SessionState
+from .models import (
+    CaseKind,
+    MediationFile,
+    MediationOutcome,
+    MediationParty,
+    MediationPartyAccess,
+    MediationSource,
+    PartyField,
+    SessionState,
+)
 from .selectors import cases_visible_to
 from .views import capped_uploads
 
@@ -166,6 +174,9 @@ def _context(request, case, mediation, *, bound=None, reveal=None, revealed=None
         "forms": forms,
         "working": working,
         "open_bound": {name for name in bound},
+        # Staff over the place read who saw the parties' full values (the reveal log).
+        "access_log": list(MediationPartyAccess.objects.filter(party__mediation=mediation)
+                           .select_related("actor", "party")[:50]) if may_appoint(case, user) else None,
     }
 
 

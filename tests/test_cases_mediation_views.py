@@ -221,8 +221,11 @@ def test_reveal_shows_once_and_logs(login, people, med, files):
     assert response.status_code == 200 and APPLICANT_ID in response.content.decode()
     assert response["Cache-Control"] == "private, no-store"
     assert MediationPartyAccess.objects.get().actor == med.mediator
-    # The page does not keep it.
+    # The page does not keep it; the staff over the place read who saw it and why.
     assert APPLICANT_ID not in client.get(url("mediation", inside)).content.decode()
+    assert "制作调解协议书" not in client.get(url("mediation", inside)).content.decode()  # a mediator: no log
+    staff_page = login(people.community).get(url("mediation", inside)).content.decode()
+    assert "制作调解协议书" in staff_page and APPLICANT_ID not in staff_page
     # Outsiders: 404, and nothing logged.
     for user in (people.community_b, med.mediator_b, people.worker):
         response = login(user).post(reveal, {f"{prefix}-field": "id_number", f"{prefix}-reason": "看看"})

@@ -27,7 +27,7 @@ from portal.workcalendar import calendar as working_calendar
 
 from ..factories import build_city, user_with_post
 from ..mediation_factories import APPLICANT_ID
-from .test_case_loop import PHONE, fits_width, shoot, sign_in
+from .test_case_loop import DESKTOP, PHONE, fits_width, shoot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -203,5 +203,24 @@ def test_a_dispute_from_the_case_to_a_printed_agreement(city, open_page, screens
     assert (failed.outcome, failed.referral) == ("failed", "litigation")
     fits_width(desk, PHONE["width"])
     shoot(desk, screenshot_dir, "mediation-9-referred-phone")
-    for page in (desk, phone):
+
+    # 11. At a desk: the file, the mediators' list and the dashboard's mediation panel.
+    wide = open_page(DESKTOP)
+    sign_in(wide, staff.username)
+    wide.goto(wide.base + file_url)
+    expect(wide.locator("#follow-up")).to_be_visible()
+    fits_width(wide, DESKTOP["width"])
+    shoot(wide, screenshot_dir, "mediation-10-file-desktop")
+    wide.goto(wide.base + reverse("cases:mediation_files"))
+    fits_width(wide, DESKTOP["width"])
+    shoot(wide, screenshot_dir, "mediation-11-list-desktop")
+    panel = reverse("cases:dashboard_place_mediation", args=[city.community_a.pk]) + "?period=year"
+    wide.goto(wide.base + panel)
+    expect(wide.locator("#table-mediation")).to_contain_text("50.0%")  # one agreement of two mediated
+    fits_width(wide, DESKTOP["width"])
+    shoot(wide, screenshot_dir, "mediation-12-dashboard-desktop")
+    desk.goto(desk.base + panel)
+    fits_width(desk, PHONE["width"])
+    shoot(desk, screenshot_dir, "mediation-13-dashboard-phone")
+    for page in (desk, phone, wide):
         assert not page.csp_violations, page.csp_violations
