@@ -301,8 +301,9 @@ def test_the_follow_up_and_reply_forms(login, people, med, files):
     assert url("mediation_act", inside, "follow_up") in page
     assert url("mediation_act", inside, "reply") not in page  # not a referral
     before = written()
-    assert login(people.community_b).post(url("mediation_act", inside, "follow_up"),
-                                          {"follow_up-performance": "performed", "follow_up-note": "x"}).status_code == 404
+    outsider = login(people.community_b).post(url("mediation_act", inside, "follow_up"),
+                                              {"follow_up-performance": "performed", "follow_up-note": "x"})
+    assert outsider.status_code == 404
     response = login(med.mediator).post(url("mediation_act", inside, "follow_up"),
                                         {"follow_up-performance": "perhaps", "follow_up-note": ""})
     assert response.status_code == 400 and written() == before
