@@ -320,3 +320,33 @@ def test_the_follow_up_and_reply_forms(login, people, med, files):
     response = login(med.mediator).post(url("mediation_act", inside, "reply"), {"reply-text": "答复"})
     assert response.status_code == 400  # not a referral: the service refuses, nothing written
     assert Mediation.objects.get(pk=inside.pk).replied_at is None
+
+
+@pytest.mark.parametrize("name", ["open", "party", "mediator", "session", "outcome", "file", "follow_up",
+                                  "confirmation", "reopen", "reply", "bogus"])
+def test_every_act_is_404_outside_and_writes_nothing(login, people, med, files, name):
+    inside, outside = files
+    before = written()
+    for user, case in ((people.community_b, inside), (med.mediator_b, inside), (people.worker, inside),
+                       (people.community, outside)):
+        response = login(user).post(url("mediation_act", case, name), {f"{name}-note": "x"})
+        assert response.status_code == 404, (user, name)
+    assert login(people.community).get(url("mediation_act", inside, name)).status_code in (404, 405)
+    assert written() == before
+
+
+def test_mediating_again_needs_a_reason(login, people, med, files):
+    from cases.mediation_followup import mediation_follow_up
+
+    inside, _ = files
+    m.mediation_record_session(case=inside, acting_user=people.community, held_at=MONDAY, notes="达成一致", now=MONDAY)
+    m.mediation_conclude(case=inside, acting_user=people.community, outcome="agreed", agreement_text="赔偿",
+                         consent_recorded=True, performance_deadline=MONDAY.date() + timedelta(days=5), now=MONDAY)
+    mediation_follow_up(case=inside, acting_user=people.community, performance="not_performed", note="未赔偿",
+                        now=NOW)
+    before = written()
+    response = login(med.mediator).post(url("mediation_act", inside, "reopen"), {"reopen-reason": "  "})
+    assert response.status_code == 400 and written() == before
+    response = login(med.mediator).post(url("mediation_act", inside, "reopen"), {"reopen-reason": "拒不履行"})
+    assert response.status_code == 302
+    assert Mediation.objects.get(pk=inside.pk).outcome == "pending"
