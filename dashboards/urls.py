@@ -19,6 +19,8 @@ urlpatterns = [
     path("dashboard/<int:area_id>/", views.dashboard_place, name="dashboard_place"),
     path("dashboard/<int:area_id>/screen/", views.command_screen, name="command_screen_place"),
     path("dashboard/<int:area_id>/screen.json", views.command_screen_data, name="command_screen_place_data"),
+    path("dashboard/mediation/", views.dashboard_mediation, name="dashboard_mediation"),
+    path("dashboard/<int:area_id>/mediation/", views.dashboard_mediation, name="dashboard_place_mediation"),
     path("dashboard/<int:area_id>/people/", views.dashboard_people, name="dashboard_place_people"),
     path("dashboard/<int:area_id>/chart.json", views.dashboard_chart, name="dashboard_place_chart"),
     path("dashboard/<int:area_id>/export/<slug:table>.<str:fmt>", views.dashboard_export,

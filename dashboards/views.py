@@ -23,6 +23,7 @@ from portal import fields
 from portal.exports import spreadsheet_cell as _cell
 
 from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
+from .mediation import mediation_tables
 from .page import Dashboard, dashboard_urls
 from .screen import CommandScreen, has_screen
 
@@ -169,6 +170,8 @@ def dashboard_export(request, table, fmt, area_id=None):
         raise Http404
     board, _form = _dashboard(request, area_id)
     found = board.table(table)
+    if found is None and table.startswith("mediation"):
+        found = next((t for t in mediation_tables(board) if t.name == table), None)
     if found is None:
         raise Http404
     dataset = tablib.Dataset(headers=[str(c) for c in found.columns], title=str(found.title)[:31])
@@ -200,6 +203,18 @@ def dashboard_people(request, area_id=None):
     if request.GET.get("fragment"):
         return render(request, "dashboards/_table.html#table", context)
     return _render(request, "dashboards/people.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_mediation(request, area_id=None):
+    """The mediation panel (矛盾纠纷调解): received, success rate, solved in the community, referred,
+    performed at follow-up; by type, channel and mediator. Its own page, like the people panel."""
+    board, form = _dashboard(request, area_id)
+    context = {"tables": mediation_tables(board), "area_id": area_id, "query": board.query, "formats": FORMATS,
+               "place": board.place, "period": board.period, "form": form,
+               "title": board.place.area.name if board.place.area else _("Whole city")}
+    return _render(request, "dashboards/mediation.html", context)
 
 
 @login_required

@@ -361,6 +361,10 @@ PORTAL_NAME = _("Grid Governance Portal")
 GRID_HOUSEHOLD_BAND = (400, 700)
 # Uploaded photos: images only, at most this many bytes each.
 CASE_PHOTO_MAX_BYTES = int(env("CASE_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
+# Evidence and signed scans of a mediation file (PDF or photo): scanned agreements run larger than photos.
+MEDIATION_FILE_MAX_BYTES = int(env("MEDIATION_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
+# 回访 of a mediation agreement's performance, this many working days after it was reached.
+MEDIATION_FOLLOW_UP_WORKING_DAYS = int(env("MEDIATION_FOLLOW_UP_WORKING_DAYS", "20"))
 # Notification senders (cases/notifications.py). The webhook is a chat-group robot
 # (企业微信/钉钉 style) URL; empty disables that sender.
 NOTIFY_EMAIL_FROM = env("NOTIFY_EMAIL_FROM", "portal@localhost")
