@@ -18,7 +18,6 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from grid import twofactor
 from grid.models import Role
 from residents.models import AccessField
 from residents.selectors import REVEAL_ROLES
