@@ -91,8 +91,9 @@ def forms_on(response):
     return found
 
 
-def check_forms(world, response, where, problems):
+def check_forms(world, response, where, problems, walked):
     for form in forms_on(response):
+        walked["forms checked (main and inline)"] += 1
         pk_name = form._meta.model._meta.pk.name if hasattr(form, "_meta") else None
         for name, field in form.fields.items():
             if name == pk_name and field.widget.is_hidden:
@@ -186,7 +187,7 @@ def test_every_admin_form_filter_and_autocomplete_keeps_to_the_community(client)
                         if echoes(body, field.name, foreign):
                             problems.append(f"{label} add: shows foreign {field.related_model._meta.label} "
                                             f"#{foreign.pk} ({field.name}) given in the URL")
-                check_forms(world, response, f"{label} add", problems)
+                check_forms(world, response, f"{label} add", problems, walked)
             walked["URL requests"] += post_refused(world, client, url, model, fields, f"{label} add", problems)
 
         # Change form of a row in scope.
@@ -200,7 +201,7 @@ def test_every_admin_form_filter_and_autocomplete_keeps_to_the_community(client)
             if response.status_code >= 500:
                 problems.append(f"{label} change: GET answered {response.status_code}")
             else:
-                check_forms(world, response, f"{label} change", problems)
+                check_forms(world, response, f"{label} change", problems, walked)
             if model_admin.has_change_permission(world.request, obj):
                 walked["URL requests"] += post_refused(world, client, url, model, fields, f"{label} change",
                                                        problems)
