@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    # Two-step sign-in (grid/twofactor.py); before grid, whose admin replaces the device admin.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "mptt",
     "django_filters",
     "portal.workcalendar",
@@ -83,7 +86,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out a sign-in unused past its role's limit, then asks for the second factor.
+    "grid.sessions.SessionLifetimeMiddleware",
+    "grid.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
@@ -156,6 +163,30 @@ AXES_USERNAME_FORM_FIELD = "username"
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Session lifetime by role, two-step sign-in (grid/sessions.py, grid/twofactor.py) ---
+# A sign-in unused this many minutes ends (a user with several posts gets the shortest);
+# roles not listed keep SESSION_COOKIE_AGE (Django's two weeks). Shorter for those who
+# can reveal or export residents' personal data. SESSION_IDLE_MINUTES overrides entries:
+# "community_staff=60,grid_worker=120".
+SESSION_IDLE_MINUTES_BY_ROLE = {
+    "superuser": 120,
+    "community_staff": 120,  # reveals ID numbers and phones
+    "street_staff": 240,  # unmasked exports
+    "grid_worker": 240,  # reveals phones, in the field on a phone
+    "district_official": 480,
+} | {
+    role.strip(): int(minutes)
+    for role, _sep, minutes in (item.partition("=") for item in env_list("SESSION_IDLE_MINUTES", []))
+}
+# The time of use is written to the session at most this often (seconds).
+SESSION_ACTIVITY_RESOLUTION = 60
+# TOTP (django-otp) for superusers and the posts that may reveal ID numbers
+# (residents.selectors.REVEAL_ROLES): required in production, optional in the demo.
+OTP_REQUIRED = env_bool("PORTAL_REQUIRE_OTP", PRODUCTION)
+OTP_REQUIRED_ROLES = ("community_staff",)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "网格化社会治理门户")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
