@@ -184,7 +184,10 @@ SESSION_ACTIVITY_RESOLUTION = 60
 # TOTP (django-otp) for superusers and the posts that may reveal ID numbers
 # (residents.selectors.REVEAL_ROLES): required in production, optional in the demo.
 OTP_REQUIRED = env_bool("PORTAL_REQUIRE_OTP", PRODUCTION)
-OTP_REQUIRED_ROLES = ("community_staff",)
+# Residents' ID numbers: community staff (residents.selectors.REVEAL_ROLES). Mediation parties' ID
+# numbers: the file's mediators and the managing staff over the place (cases.mediation_selectors.may_reveal).
+OTP_REQUIRED_ROLES = ("community_staff", "street_staff", "district_official",
+                      "peoples_mediator", "justice_staff", "community_lawyer")
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "网格化社会治理门户")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AUTH_PASSWORD_VALIDATORS = [

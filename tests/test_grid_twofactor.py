@@ -60,7 +60,12 @@ def enrol(client, user):
 
 
 def test_the_required_roles_are_those_that_may_reveal_id_numbers(settings):
-    assert set(settings.OTP_REQUIRED_ROLES) == set(REVEAL_ROLES[AccessField.ID_NUMBER])
+    from cases.workflow import MEDIATOR_ROLES
+    from grid.models import MANAGING_ROLES
+
+    # Residents' ID numbers, and mediation parties' (their mediators and the managing staff over the place).
+    revealing = set(REVEAL_ROLES[AccessField.ID_NUMBER]) | set(MANAGING_ROLES) | set(MEDIATOR_ROLES)
+    assert set(settings.OTP_REQUIRED_ROLES) == revealing
 
 
 def test_off_in_the_demo_nobody_is_asked(staff):
