@@ -292,7 +292,8 @@ def track(request, code):
     timeline = public_timeline(case)
     for line in timeline:
         line["photo_urls"] = [reverse("cases:track_photo", args=[case.tracking_code, p.pk]) for p in line["photos"]]
-    can_rate = case.status == Status.CLOSED and case.rated_at is None
+    # The workflow's guard decides (once per close; residents', hotline and Open311 reports only).
+    can_rate = case.status == Status.CLOSED and not workflow.TRANSITIONS["rate"].guard(case, None)
     return public_page(request, "cases/track.html", {
         "case": case,
         "code": case.tracking_code_display,
@@ -314,7 +315,7 @@ def track_rate(request, code):
         data = form.cleaned_data
         try:
             case = services.case_rate(tracking_code=code, rating=data["rating"], comment=data["comment"],
-                                      reopen=data["reopen"], now=timezone.now())
+                                      reopen=data["reopen"], solved=data["solved"], now=timezone.now())
         except DomainError as error:
             if error.code == "no_case":
                 return _track_missing(request)

@@ -17,6 +17,8 @@ MISSING = 987654321  # a parent id no fixture makes
 
 HISTORY = {
     "cases.CaseEvent": {"case_id": MISSING, "action": "note", "at": AT},
+    "cases.CaseDeadline": {"case_id": MISSING, "stage": "handle", "kind": "first", "due_at": AT, "at": AT},
+    "cases.CaseRating": {"case_id": MISSING, "rating": 4, "at": AT},
     "residents.ResidentEvent": {"resident_id": MISSING, "action": "add", "at": AT},
     "residents.AccessLog": {"actor_id": MISSING, "action": "export", "field": "all", "reason": "核对", "at": AT},
     "participation.Event": {"proposal_id": MISSING, "action": "create", "at": AT},
