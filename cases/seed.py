@@ -94,6 +94,7 @@ CASE_FIELDS = (
     "rework_count", "extension_count", "escalation_count", "alarm_count", "rating", "rating_comment", "rated_at",
     "created_at", "registered_at", "accepted_at", "resolved_at", "resolved_by_id", "closed_at",
     "district_id", "street_id", "community_id", "grid_id",
+    "rating_count", "satisfied_count", "deadline_at", "deadline_stage", "handling_minutes",
 )
 MEDIATION_FIELDS = ("case_id", "parties", "outcome", "agreement_text", "concluded_at")
 
@@ -339,12 +340,17 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
     handle_v, handle_u = category.limit("handle")
     accepted = min(later(dispatched, 2, 120), cal.add(dispatched, accept_v, accept_u) + timedelta(minutes=30))
     handle_due = cal.add(accepted, handle_v, handle_u)
+    # The judged deadline (cases/deadlines.py): the accept stage's first deadline, then, if it was
+    # met, the handling stage's. Seeded cases keep it on the row only (no CaseDeadline lines).
+    accept_due = cal.add(dispatched, accept_v, accept_u)
+    judged = (handle_due, "handle") if accepted <= accept_due else (accept_due, "missed")
     row = dict(
         status="closed", responsible_level=level, assignee_id=handler, due_at=None, handle_due_at=handle_due,
         supervised_at=None, supervised_by_id=None, carried_over_at=None, carried_over_reason="",
         duplicate_of_id=None, rework_count=0, extension_count=0, escalation_count=0, rating=None,
         rating_comment="", rated_at=None, registered_at=registered, accepted_at=accepted, resolved_at=None,
-        resolved_by_id=None, closed_at=None,
+        resolved_by_id=None, closed_at=None, rating_count=0, satisfied_count=0,
+        deadline_at=judged[0], deadline_stage=judged[1], handling_minutes=None,
     )
     fate = rng.random()
     recent = age < timedelta(days=10)
@@ -354,6 +360,7 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
         if fate < 0.015:
             ev[1:] = []
             row.update(status="rejected", closed_at=registered, registered_at=None, accepted_at=None,
+                       deadline_at=None, deadline_stage="",
                        handle_due_at=None, assignee_id=None, responsible_level="community" if path.get(
                            "community_id") else "grid")
             event("reject", registered, "reported", "rejected", note="非本系统受理事项")
@@ -372,17 +379,20 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
             event("verify", verified, "resolved", "verified")
             closed = later(verified, 1, 30)
             event("close", closed, "verified", "closed")
-            row.update(resolved_at=resolved, resolved_by_id=handler, closed_at=closed)
-            if rng.random() < 0.6 and closed < now:
+            row.update(resolved_at=resolved, resolved_by_id=handler, closed_at=closed,
+                       handling_minutes=round(cal.working_minutes_between(created, closed)))
+            if rng.random() < 0.6 and closed < now and channel in ("web", "qr", "open311", "hotline"):
                 rating = rng.choices(*zip(*RATING_WEIGHTS))[0]
                 rated = min(later(closed, 10, 4000), now)
-                row.update(rating=rating, rated_at=rated, rating_comment="" if rating >= 4 else "处理不够及时")
+                row.update(rating=rating, rated_at=rated, rating_comment="" if rating >= 4 else "处理不够及时",
+                           rating_count=1, satisfied_count=int(rating >= 4))
                 event("rate", rated, "closed", "", data={"rating": rating})
             outcome = "agreed" if rng.random() < 0.9 else "failed"
             if not recent and rng.random() < 0.003:
                 # A few old matters stay on the carry-over list (挂账).
                 ev[:] = [e for e in ev if e[1] in ("report", "register", "dispatch", "accept")]
                 row.update(status="handling", resolved_at=None, resolved_by_id=None, closed_at=None, rating=None,
+                           rating_count=0, satisfied_count=0, handling_minutes=None,
                            rated_at=None, rating_comment="", due_at=handle_due, carried_over_at=later(accepted, 60, 600),
                            carried_over_reason="涉及多部门，需列入年度计划解决")
                 event("carry_over", row["carried_over_at"], "", "", note=row["carried_over_reason"], public=False)
@@ -395,10 +405,12 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
         if stage == "reported":
             ev[1:] = []
             row.update(status="reported", registered_at=None, accepted_at=None, handle_due_at=None, assignee_id=None,
+                       deadline_at=None, deadline_stage="",
                        responsible_level="community" if path.get("community_id") else "grid",
                        due_at=cal.add(created, *category.limit("dispatch")))
         elif stage == "dispatched":
-            row.update(status="dispatched", accepted_at=None, handle_due_at=None,
+            row.update(status="dispatched", accepted_at=None, handle_due_at=None, deadline_at=accept_due,
+                       deadline_stage="accept",
                        due_at=cal.add(dispatched, accept_v, accept_u))
         else:
             event("accept", accepted, "dispatched", "handling", actor=handler)

@@ -21,7 +21,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.models import CLOCKED_STATUSES, OPEN_STATUSES, Category, Channel, Triage
+from cases.models import OPEN_STATUSES, Category, Channel, Triage
 from cases.selectors import cases_visible_to
 from grid.models import AreaKind
 from grid.selectors import areas_visible_to
@@ -36,6 +36,7 @@ from .figures import (
     RollupSource,
     local_day,
     overdue_count,
+    overdue_q,
 )
 from .rollups import freshness
 
@@ -46,9 +47,10 @@ MAP_MAX_POINTS = 500
 DAILY_UP_TO_DAYS = 62
 
 FIGURE_COLUMNS = (
-    gettext_lazy("Reported"), gettext_lazy("Valid"), gettext_lazy("Open"), gettext_lazy("Closed"),
-    gettext_lazy("Closure rate"), gettext_lazy("On-time closure rate"), gettext_lazy("Rework rate"),
-    gettext_lazy("Extension rate"), gettext_lazy("Satisfaction"),
+    gettext_lazy("Reported"), gettext_lazy("Registered (立案)"), gettext_lazy("Due (应结案)"), gettext_lazy("Open"),
+    gettext_lazy("Closed"), gettext_lazy("Closure rate"), gettext_lazy("On-time closure rate"),
+    gettext_lazy("Overdue rate"), gettext_lazy("Rework rate"), gettext_lazy("Extension rate"),
+    gettext_lazy("Satisfaction rate"),
 )
 
 
@@ -61,8 +63,9 @@ def score(value):
 
 
 def figure_cells(f):
-    return [f["reported"], f["valid"], f["open"], f["closed"], percent(f.closure_rate), percent(f.on_time_rate),
-            percent(f.rework_rate), percent(f.extension_rate), score(f.satisfaction)]
+    return [f["reported"], f["registered"], f.due, f["open"], f["closed"], percent(f.closure_rate),
+            percent(f.on_time_rate), percent(f.overdue_rate), percent(f.rework_rate), percent(f.extension_rate),
+            percent(f.satisfaction_rate)]
 
 
 @dataclass
@@ -109,9 +112,9 @@ class Dashboard:
 
     def __post_init__(self):
         self.cases = cases_visible_to(self.user, managing=True)
-        self.live = LiveSource(self.cases, self.place, self.period)
+        self.live = LiveSource(self.cases, self.place, self.period, self.now)
         use_rollup = self.source_name == "rollup" and self.place.has_rollups
-        self.source = RollupSource(self.place, self.period) if use_rollup else self.live
+        self.source = RollupSource(self.place, self.period, self.now) if use_rollup else self.live
         self.source_name = self.source.name
 
     @cached_property
@@ -120,8 +123,8 @@ class Dashboard:
 
     def _source(self, period):
         if self.source.name == "rollup":
-            return RollupSource(self.place, period)
-        return LiveSource(self.cases, self.place, period)
+            return RollupSource(self.place, period, self.now)
+        return LiveSource(self.cases, self.place, period, self.now)
 
     # --- KPIs ------------------------------------------------------------------
 
@@ -137,10 +140,16 @@ class Dashboard:
         overdue_before = overdue_count(self.cases, self.place, previous, self.now)
 
         def hours(value):
-            return "" if value is None else _("≤ %(hours)d h") % {"hours": value}
+            return "" if value is None else _("≤ %(hours)d working h") % {"hours": value}
+
+        def mean(value):
+            return "" if value is None else _("%(hours).1f working h") % {"hours": value}
 
         rows = [
             (_("Reported"), now_f["reported"], before["reported"]),
+            (_("Registered (立案)"), now_f["registered"], before["registered"]),
+            (_("Due (应结案)"), now_f.due, before.due),
+            (_("Deferred (缓办)"), now_f["deferred"], before["deferred"]),
             (_("Open"), now_f["open"], before["open"]),
             (_("Overdue"), overdue, overdue_before),
             (_("Supervised"), now_f["supervised"], before["supervised"]),
@@ -148,11 +157,13 @@ class Dashboard:
             (_("Closed"), now_f["closed"], before["closed"]),
             (_("Closure rate"), percent(now_f.closure_rate), percent(before.closure_rate)),
             (_("On-time closure rate"), percent(now_f.on_time_rate), percent(before.on_time_rate)),
+            (_("Overdue rate"), percent(now_f.overdue_rate), percent(before.overdue_rate)),
             (_("Rework rate"), percent(now_f.rework_rate), percent(before.rework_rate)),
             (_("Extension rate"), percent(now_f.extension_rate), percent(before.extension_rate)),
-            (_("Median handling time"), hours(now_f.median_hours), hours(before.median_hours)),
+            (_("First-time resolution rate"), percent(now_f.first_time_rate), percent(before.first_time_rate)),
+            (_("Satisfaction rate"), percent(now_f.satisfaction_rate), percent(before.satisfaction_rate)),
+            (_("Mean handling time"), mean(now_f.mean_hours), mean(before.mean_hours)),
             (_("90th percentile handling time"), hours(now_f.p90_hours), hours(before.p90_hours)),
-            (_("Satisfaction (1–5)"), score(now_f.satisfaction), score(before.satisfaction)),
         ]
         return Table("kpis", _("Key figures"), [_("Figure"), _("This period"), _("Previous period")],
                      [list(r) for r in rows])
@@ -194,19 +205,19 @@ class Dashboard:
             table.links.append(self.url_for(area.pk))
         minimum = settings.DASHBOARD_RANKING_MIN_CASES
         ranked = sorted(
-            ((a, f) for a, f in children if f["valid"] >= minimum),
+            ((a, f) for a, f in children if f.due >= minimum),
             key=lambda af: (-(af[1].on_time_rate or 0), af[1].rework_rate or 0, af[0].code),
         )
         ranking = Table(
             "ranking_places", _("Ranking of places"),
-            [_("Rank"), _("Place"), _("Valid"), _("On-time closure rate"), _("Closure rate"), _("Rework rate"),
-             _("Satisfaction")],
-            note=_("By on-time closure rate; only places with at least %(n)d valid cases in the period.")
+            [_("Rank"), _("Place"), _("Due (应结案)"), _("On-time closure rate"), _("Closure rate"),
+             _("Rework rate"), _("Satisfaction rate")],
+            note=_("By on-time closure rate; only places with at least %(n)d due cases in the period.")
             % {"n": minimum},
         )
         for rank, (area, f) in enumerate(ranked, start=1):
-            ranking.rows.append([rank, area.name, f["valid"], percent(f.on_time_rate), percent(f.closure_rate),
-                                 percent(f.rework_rate), score(f.satisfaction)])
+            ranking.rows.append([rank, area.name, f.due, percent(f.on_time_rate), percent(f.closure_rate),
+                                 percent(f.rework_rate), percent(f.satisfaction_rate)])
         return [table, ranking]
 
     def facet_tables(self):
@@ -236,19 +247,19 @@ class Dashboard:
     def worker_ranking(self):
         minimum = settings.DASHBOARD_RANKING_MIN_CASES
         source = self.source if self.place.has_facet_rollups else self.live
-        rows = [(r["handler"], Figures(r)) for r in source.handlers() if r["handler"] and r["valid"] >= minimum]
+        rows = [(r["handler"], Figures(r)) for r in source.handlers() if r["handler"] and Figures(r).due >= minimum]
         ranked = sorted(rows, key=lambda hf: (-(hf[1].on_time_rate or 0), hf[1].rework_rate or 0, hf[0]))
         names = {pk: full_name or username for pk, full_name, username in
                  get_user_model().objects.filter(pk__in=[pk for pk, _f in ranked])
                  .values_list("pk", "full_name", "username")}
         table = Table("ranking_workers", _("Ranking of handlers"),
-                      [_("Rank"), _("Handler"), _("Resolved"), _("On-time closure rate"), _("Rework rate"),
-                       _("Satisfaction")],
-                      note=_("Who resolved the cases; only handlers with at least %(n)d cases in the period.")
+                      [_("Rank"), _("Handler"), _("Due (应结案)"), _("On-time closure rate"), _("Rework rate"),
+                       _("Satisfaction rate")],
+                      note=_("Who resolved the cases; only handlers with at least %(n)d due cases in the period.")
                       % {"n": minimum})
         for rank, (pk, f) in enumerate(ranked, start=1):
-            table.rows.append([rank, names.get(pk, ""), f["valid"], percent(f.on_time_rate), percent(f.rework_rate),
-                               score(f.satisfaction)])
+            table.rows.append([rank, names.get(pk, ""), f.due, percent(f.on_time_rate), percent(f.rework_rate),
+                               percent(f.satisfaction_rate)])
         return table
 
     # --- people and volunteers -----------------------------------------------------
@@ -295,12 +306,16 @@ class Dashboard:
         weekly = self.period.days > DAILY_UP_TO_DAYS
         buckets = {}
         day = self.period.first
-        while day <= self.period.last:
+        # The series stops at today: days to come are not days without reports (issue #18).
+        last = min(self.period.last, local_day(self.now))
+        while day <= last:
             key = day - timedelta(days=day.weekday()) if weekly else day
             buckets.setdefault(key, {})
             day += timedelta(days=1)
         for row in rows:
             d = row["day"]
+            if d > last:
+                continue
             key = d - timedelta(days=d.weekday()) if weekly else d
             _add(buckets.setdefault(key, {}), row)
         labels = sorted(buckets)
@@ -330,7 +345,7 @@ class Dashboard:
         open_cases = self.cases.filter(self.place.case_q(), status__in=OPEN_STATUSES)
         counts = {
             r["grid_id"]: r for r in open_cases.values("grid_id").annotate(
-                open=Count("pk"), overdue=Count("pk", filter=Q(status__in=CLOCKED_STATUSES, due_at__lt=self.now)),
+                open=Count("pk"), overdue=Count("pk", filter=overdue_q(self.now)),
             ).order_by()
         }
         features = []
@@ -342,7 +357,7 @@ class Dashboard:
             }})
         located = open_cases.annotate(
             lat=Coalesce("latitude", "building__latitude"), lon=Coalesce("longitude", "building__longitude"),
-            late=ExpressionWrapper(Q(status__in=CLOCKED_STATUSES, due_at__lt=self.now), BooleanField()),
+            late=ExpressionWrapper(overdue_q(self.now), BooleanField()),
         ).filter(lat__isnull=False, lon__isnull=False)
         points = [[float(lat), float(lon), bool(late)]
                   for lat, lon, late in located.values_list("lat", "lon", "late")[:MAP_MAX_POINTS]]

@@ -21,6 +21,7 @@ from grid.views import render_page as _render
 from portal import fields
 from portal.exports import spreadsheet_cell as _cell
 
+from .definitions import COHORT, DEFINITIONS
 from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
 from .page import Dashboard, dashboard_urls
 
@@ -148,6 +149,8 @@ def _page(request, area_id):
         "area_id": area_id,
         "query": board.query,
         "formats": FORMATS,
+        "definitions": DEFINITIONS,
+        "cohort_note": COHORT,
     }
     return _render(request, "dashboards/dashboard.html", context)
 

@@ -44,12 +44,14 @@ def test_district_page_shows_figures_children_and_definitions(city, board, clien
     body = response.content.decode()
     kpis = response.context["kpis"].rows
     assert kpis[0][1:] == [6, 1]  # reported: November 6, October 1
-    # open, overdue, supervised, escalated, closed; then the four rates, handling times, satisfaction.
-    assert [r[1:] for r in kpis[1:6]] == [[1, 0], [1, 0], [1, 0], [1, 0], [3, 1]]
-    assert [r[1:] for r in kpis[6:10]] == [["75.0%", "100.0%"], ["50.0%", "100.0%"], ["25.0%", "0.0%"],
-                                          ["25.0%", "0.0%"]]
-    assert [r[1] for r in kpis[10:]] == [_("≤ %(hours)d h") % {"hours": 72}, _("≤ %(hours)d h") % {"hours": 360},
-                                         "4.00"]
+    # registered, due, deferred, open, overdue, supervised, escalated, closed; then the seven rates
+    # (dashboards/definitions.py) and the handling times in working hours.
+    assert [r[1:] for r in kpis[1:9]] == [[4, 1], [4, 1], [0, 0], [1, 0], [1, 0], [1, 0], [1, 0], [3, 1]]
+    assert [r[1:] for r in kpis[9:16]] == [["75.0%", "100.0%"], ["50.0%", "100.0%"], ["50.0%", "0.0%"],
+                                           ["33.3%", "0.0%"], ["25.0%", "0.0%"], ["66.7%", "100.0%"],
+                                           ["50.0%", ""]]
+    assert [r[1] for r in kpis[16:]] == [_("%(hours).1f working h") % {"hours": 27.5},
+                                         _("≤ %(hours)d working h") % {"hours": 72}]
     # Children are the district's streets, each a link to its own dashboard.
     children = next(t for t in response.context["tables"] if t.name == "children")
     assert [r[0] for r in children.rows] == ["城北街道", "城南街道"]
@@ -268,7 +270,7 @@ def test_handler_ranking(city, board, client, settings, make_user):
     settings.DASHBOARD_RANKING_MIN_CASES = 3
     for query in (NOVEMBER, {**NOVEMBER, "source": "live"}):
         tables = {t.name: t for t in client.get(place_url(city.district), query).context["tables"]}
-        assert tables["ranking_workers"].rows == [[1, "网格员丁", 3, "66.7%", "33.3%", "4.00"]]
+        assert tables["ranking_workers"].rows == [[1, "网格员丁", 3, "66.7%", "33.3%", "50.0%"]]
     settings.DASHBOARD_RANKING_MIN_CASES = 4
     tables = {t.name: t for t in client.get(place_url(city.district), NOVEMBER).context["tables"]}
     assert tables["ranking_workers"].rows == []
