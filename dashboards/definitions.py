@@ -80,6 +80,17 @@ DEFINITIONS = (
                _("the first of 2, 8, 24, 48, 72, 120, 168 or 360 working hours within which 90% of the closed "
                  "cases closed"), _("结案数: cases closed"), SOURCE_DCM, unit="hours"),
 )
+# 接诉即办 三率 (dashboards/hotline.py), for 12345 hotline matters.
+HOTLINE_DEFINITIONS = (
+    Definition("response_rate", _("响应率 response rate"),
+               _("work orders signed in (first acceptance) by the first deadline of their acceptance stage"),
+               _("work orders that had to be signed in by the period's end: signed in, or past that deadline"),
+               SOURCE_HOTLINE),
+    Definition("solution_rate", _("解决率 solution rate"), _("回访 answers “solved”"),
+               _("every rating of the work orders (an unanswered question is not a “solved”)"), SOURCE_HOTLINE),
+    Definition("satisfaction_rate", _("满意率 satisfaction rate (hotline)"), _("ratings 满意 (5) or 基本满意 (4)"),
+               _("every rating of the work orders"), SOURCE_HOTLINE),
+)
 BY_KEY = {d.key: d for d in DEFINITIONS}
 
 COHORT = _("Every figure counts the cases reported at this place in the period (days in Beijing time), as they "

@@ -38,6 +38,7 @@ from .figures import (
     overdue_count,
     overdue_q,
 )
+from .hotline import hotline_rates, hotline_rates_by
 from .rollups import freshness
 
 # Above this many grids the map is left to the districts' pages (a city is ~10,000).
@@ -262,6 +263,29 @@ class Dashboard:
                                percent(f.satisfaction_rate)])
         return table
 
+    def hotline_table(self):
+        """接诉即办 三率 of the 12345 matters, per child place and in all (dashboards/hotline.py)."""
+        child = self.place.child_field
+        total = hotline_rates(self.cases, self.place, self.period, now=self.now)
+        by = hotline_rates_by(self.cases, self.place, self.period, by=child, now=self.now) if child else {}
+        names = dict(areas_visible_to(self.user, managing=True).filter(pk__in=[k for k in by if k])
+                     .values_list("pk", "name"))
+        table = Table("hotline", _("12345 hotline: 三率"),
+                      [_("Place"), _("Work orders"), _("Response rate (响应率)"), _("Solution rate (解决率)"),
+                       _("Satisfaction rate (满意率)")],
+                      note=_("响应率: signed in by the first acceptance deadline; 解决率 and 满意率: over every "
+                             "回访 rating."))
+
+        def row(label, r):
+            return [label, r.orders, percent(r.response_rate), percent(r.solution_rate),
+                    percent(r.satisfaction_rate)]
+
+        for key, rates in sorted(by.items(), key=lambda kv: names.get(kv[0], "")):
+            if key in names:
+                table.rows.append(row(names[key], rates))
+        table.rows.append(row(_("All"), total))
+        return table
+
     # --- people and volunteers -----------------------------------------------------
 
     def people(self):
@@ -373,7 +397,7 @@ class Dashboard:
         """Every table of the page, in page order. The people panel is left out: it reads
         whole districts of residents, so the page loads it on its own (`people()`)."""
         return [self.kpis(), self.levels(), *self.children_tables(), *self.facet_tables(), self.worker_ranking(),
-                self.trend()[0]]
+                self.hotline_table(), self.trend()[0]]
 
     def table(self, name):
         """One table by its export name (None if there is none), computing only its group."""
@@ -382,6 +406,7 @@ class Dashboard:
             "children": self.children_tables, "ranking_places": self.children_tables,
             "categories": self.facet_tables, "triage": self.facet_tables, "channels": self.facet_tables,
             "ranking_workers": lambda: [self.worker_ranking()], "trend": lambda: [self.trend()[0]],
+            "hotline": lambda: [self.hotline_table()],
             "people": lambda: [self.people()],
         }
         if name not in groups:
