@@ -310,7 +310,8 @@ def track(request, code):
 def track_rate(request, code):
     form = case_forms.RatingForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose a rating from 1 to 5."))
+        messages.error(request, _("Choose a rating from 1 to 5.") if "rating" in form.errors
+                       else _("Answer whether the matter was solved with yes or no, or leave it blank."))
     else:
         data = form.cleaned_data
         try:

@@ -77,7 +77,8 @@ def _replay(case, events, limits, extensions, cal):
                                               value=minutes, at=at))
             since = None
         elif action == "rate" and case.channel in RATABLE and (data or {}).get("rating"):
-            rating_rows.append(dict(case_id=case.pk, rating=int(data["rating"]), comment=note, at=at))
+            rating_rows.append(dict(case_id=case.pk, rating=int(data["rating"]), solved=data.get("solved"),
+                                    comment=note, at=at))
     # Cases written without a timeline (direct loads): what their own fields say.
     if "dispatch" not in seen and case.registered_at:
         start("dispatch", case.registered_at, cal.add(case.registered_at, *limits[case.category_id]["dispatch"]))
