@@ -44,6 +44,10 @@ class HotlineRates:
     solved: int = 0
     satisfied: int = 0
 
+    def __add__(self, other):
+        return HotlineRates(*(getattr(self, f) + getattr(other, f) for f in
+                              ("orders", "should_respond", "responded", "rated", "solved", "satisfied")))
+
     @staticmethod
     def _share(part, whole):
         return part / whole if whole else None

@@ -38,7 +38,7 @@ from .figures import (
     overdue_count,
     overdue_q,
 )
-from .hotline import hotline_rates, hotline_rates_by
+from .hotline import HotlineRates, hotline_rates, hotline_rates_by
 from .rollups import freshness
 
 # Above this many grids the map is left to the districts' pages (a city is ~10,000).
@@ -266,8 +266,12 @@ class Dashboard:
     def hotline_table(self):
         """接诉即办 三率 of the 12345 matters, per child place and in all (dashboards/hotline.py)."""
         child = self.place.child_field
-        total = hotline_rates(self.cases, self.place, self.period, now=self.now)
-        by = hotline_rates_by(self.cases, self.place, self.period, by=child, now=self.now) if child else {}
+        if child:
+            # One grouped pass; the place's total is the sum of its groups (cases with no child included).
+            by = hotline_rates_by(self.cases, self.place, self.period, by=child, now=self.now)
+            total = sum(by.values(), HotlineRates())
+        else:
+            by, total = {}, hotline_rates(self.cases, self.place, self.period, now=self.now)
         names = dict(areas_visible_to(self.user, managing=True).filter(pk__in=[k for k in by if k])
                      .values_list("pk", "name"))
         table = Table("hotline", _("12345 hotline: 三率"),
@@ -394,10 +398,11 @@ class Dashboard:
         }
 
     def tables(self):
-        """Every table of the page, in page order. The people panel is left out: it reads
-        whole districts of residents, so the page loads it on its own (`people()`)."""
+        """Every table of the page, in page order. The people panel and the hotline's 三率 are left
+        out: they read whole districts of residents and the hotline orders' history live, so the page
+        loads them on their own URLs after it (`people()`, `hotline_table()`)."""
         return [self.kpis(), self.levels(), *self.children_tables(), *self.facet_tables(), self.worker_ranking(),
-                self.hotline_table(), self.trend()[0]]
+                self.trend()[0]]
 
     def table(self, name):
         """One table by its export name (None if there is none), computing only its group."""

@@ -16,6 +16,8 @@ urlpatterns = [
     path("dashboard/people/", views.dashboard_people, name="dashboard_people"),
     path("dashboard/<int:area_id>/", views.dashboard_place, name="dashboard_place"),
     path("dashboard/<int:area_id>/people/", views.dashboard_people, name="dashboard_place_people"),
+    path("dashboard/hotline/", views.dashboard_hotline, name="dashboard_hotline"),
+    path("dashboard/<int:area_id>/hotline/", views.dashboard_hotline, name="dashboard_place_hotline"),
     path("dashboard/<int:area_id>/chart.json", views.dashboard_chart, name="dashboard_place_chart"),
     path("dashboard/<int:area_id>/export/<slug:table>.<str:fmt>", views.dashboard_export,
          name="dashboard_place_export"),

@@ -198,6 +198,20 @@ def dashboard_people(request, area_id=None):
 
 @login_required
 @require_GET
+def dashboard_hotline(request, area_id=None):
+    """The 12345 hotline's 三率 panel (read live from the orders' history): loaded after the page, like
+    the people panel (`?fragment=1`: the table alone); without script it is a link here."""
+    board, _form = _dashboard(request, area_id)
+    context = {"table": board.hotline_table(), "area_id": area_id, "query": board.query, "formats": FORMATS,
+               "place": board.place, "period": board.period, "heading": _("12345 hotline: 三率"),
+               "title": board.place.area.name if board.place.area else _("Whole city")}
+    if request.GET.get("fragment"):
+        return render(request, "dashboards/_table.html#table", context)
+    return _render(request, "dashboards/people.html", context)
+
+
+@login_required
+@require_GET
 def dashboard_chart(request, area_id=None):
     """The trend series and the map layers of a page, as JSON (same scope as the page)."""
     board, _form = _dashboard(request, area_id)

@@ -122,10 +122,11 @@ def test_administrator_city_page(city, fixture_cases, client):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_every_table_exports_like_the_page(city, board, client, fmt):
     page = client.get(place_url(city.district), NOVEMBER)
-    names = [page.context["kpis"].name] + [t.name for t in page.context["tables"]] + ["people"]
+    names = [page.context["kpis"].name] + [t.name for t in page.context["tables"]] + ["people", "hotline"]
     assert {"kpis", "levels", "children", "ranking_places", "categories", "triage", "channels", "ranking_workers",
-            "trend", "people"} <= set(names)
+            "trend", "people", "hotline"} <= set(names)
     people = client.get(reverse("cases:dashboard_place_people", args=[city.district.pk]), NOVEMBER)
+    hotline = client.get(reverse("cases:dashboard_place_hotline", args=[city.district.pk]), NOVEMBER)
     for name in names:
         response = client.get(reverse("cases:dashboard_place_export", args=[city.district.pk, name, fmt]), NOVEMBER)
         assert response.status_code == 200, name
@@ -133,8 +134,8 @@ def test_every_table_exports_like_the_page(city, board, client, fmt):
         content = response.content
         data = tablib.Dataset().load(content.decode("utf-8-sig") if fmt == "csv" else io.BytesIO(content),
                                      format=fmt)
-        table = next(t for t in [page.context["kpis"], *page.context["tables"], people.context["table"]]
-                     if t.name == name)
+        table = next(t for t in [page.context["kpis"], *page.context["tables"], people.context["table"],
+                                 hotline.context["table"]] if t.name == name)
         assert len(data) == len(table.rows), name
         assert "外区" not in str(data.dict)
     children = client.get(reverse("cases:dashboard_place_export", args=[city.district.pk, "children", "csv"]),
@@ -297,3 +298,18 @@ def test_posts_on_two_places_start_at_the_first_and_list_both(city, fixture_case
     assert [a.pk for a in page.context["tops"]] == [city.street_a.pk, city.street_b.pk]
     assert client.get(place_url(city.street_b)).status_code == 200
     assert client.get(place_url(city.district)).status_code == 404
+
+
+def test_hotline_panel_is_scoped_and_counts_the_hotline_orders(city, board, client, make_user):
+    street_official = make_user(Role.STREET_STAFF, city.street_a, username="street_official")
+    client.force_login(street_official)
+    url = reverse("cases:dashboard_place_hotline", args=[city.street_a.pk])
+    response = client.get(url, {**NOVEMBER, "fragment": "1"})
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body and 'id="table-hotline"' in body
+    # The fixture's one hotline case (15 November, written without its history): an order, never rated.
+    assert response.context["table"].rows[-1][:2] == [_("All"), 1]
+    assert client.get(reverse("cases:dashboard_place_hotline", args=[city.street_b.pk])).status_code == 404
+    assert client.get(reverse("cases:dashboard_place_hotline", args=[city.other_district.pk])).status_code == 404
+    page = client.get(place_url(city.street_a), NOVEMBER).content.decode()
+    assert f'data-dash-panel="{url}' in page
