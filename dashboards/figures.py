@@ -23,6 +23,7 @@ Figures then derive the rates: 应结案数 (due) = registered − deferred − 
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -352,21 +353,35 @@ class RollupSource:
         self.open = open_cases(base).filter(place.case_q(), created_at__gte=period.start,
                                             created_at__lt=period.end)
 
-    def _open(self, *fields, **expressions):
-        rows = self.open.values(*fields, **expressions)
+    @cached_property
+    def _open_rows(self):
+        """The clock-driven measures of the period's open cases, grouped finely enough for every
+        breakdown the page asks for: one query (on the open-cases index) instead of one per breakdown."""
+        rows = self.open.values("channel", "district", "street", "community", "grid",
+                                day=TruncDate("created_at", tzinfo=TZ),
+                                top_category=Coalesce("category__parent_id", "category_id"),
+                                triage=F("category__triage"), handler=F("resolved_by_id"))
         return list(rows.annotate(**open_aggregates(self.cutoff)).order_by())
+
+    def _open(self, *keys):
+        folded = {}
+        for row in self._open_rows:
+            key = tuple(row[k] for k in keys)
+            target = folded.setdefault(key, {**dict(zip(keys, key)), **dict.fromkeys(OPEN_MEASURES, 0)})
+            for name in OPEN_MEASURES:
+                target[name] += row[name]
+        return list(folded.values())
 
     def totals(self):
         totals = self.rows.aggregate(**rollup_aggregates())
-        totals.update(self.open.aggregate(**open_aggregates(self.cutoff)))
+        totals.update(self._open()[0] if self._open_rows else dict.fromkeys(OPEN_MEASURES, 0))
         return totals
 
     def facets(self):
         rows = CaseRollup.objects.filter(self.place.rollup_q(), grain=Grain.FACET,
                                          day__gte=self.period.first, day__lte=self.period.last)
         rows = rows.values("triage", "channel", top_category=F("category_id"))
-        extra = self._open("channel", top_category=Coalesce("category__parent_id", "category_id"),
-                           triage=F("category__triage"))
+        extra = self._open("channel", "top_category", "triage")
         return _merged(list(rows.annotate(**rollup_aggregates()).order_by()), extra,
                        ("triage", "channel", "top_category"))
 
@@ -374,7 +389,7 @@ class RollupSource:
         rows = CaseRollup.objects.filter(self.place.rollup_q(), grain=Grain.HANDLER,
                                          day__gte=self.period.first, day__lte=self.period.last)
         rows = list(rows.values("handler").annotate(**rollup_aggregates()).order_by())
-        return _merged(rows, self._open(handler=F("resolved_by_id")), ("handler",))
+        return _merged(rows, self._open("handler"), ("handler",))
 
     def by(self, field):
         rows = list(self.rows.values(field).annotate(**rollup_aggregates()).order_by())
@@ -382,7 +397,7 @@ class RollupSource:
 
     def by_day(self):
         rows = list(self.rows.values("day").annotate(**rollup_aggregates()).order_by("day"))
-        extra = self._open(day=TruncDate("created_at", tzinfo=TZ))
+        extra = self._open("day")
         return sorted(_merged(rows, extra, ("day",)), key=lambda r: r["day"])
 
 
