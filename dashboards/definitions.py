@@ -31,6 +31,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 SOURCE_DCM = _("数字城管 evaluation practice: “立案996件，应结案972件，结案911件，结案率93.72%”")
+SOURCE_DCM_PRACTICE = _("数字城管 evaluation practice (GB/T 30428)")
 SOURCE_CITY_RULE = _("City rule: “按期结案率 = 按期结案数 / (应结案数 − 缓办数)”")
 SOURCE_HOTLINE = _("接诉即办 (12345) assessment: 三率 from sign-in and 回访")
 
@@ -49,9 +50,10 @@ class Definition:
     unit: str = "rate"  # "rate" (a share) or "hours" (working hours)
 
 
-# Words shared by the denominators.
-DUE = _("应结案数: registered cases (立案) that are closed, or whose judged deadline passed by the period's end "
-        "(by now, for the running period), less those deferred (缓办/挂账, carried over and still paused)")
+# The denominator most rates share, defined once on the page (DUE_NOTE) and named in each row (DUE).
+DUE_NOTE = _("应结案数: registered cases (立案) that are closed, or whose judged deadline passed by the period's end "
+             "(by now, for the running period), less those deferred (缓办/挂账, carried over and still paused)")
+DUE = _("应结案数 (due cases)")
 
 DEFINITIONS = (
     Definition("closure_rate", _("结案率 closure rate"), _("结案数: cases closed"), DUE, SOURCE_DCM),
@@ -66,19 +68,19 @@ DEFINITIONS = (
                _("延期案件数: due cases granted at least one approved extension"), DUE, SOURCE_DCM),
     Definition("rework_rate", _("返工率 rework rate"),
                _("返工案件数: cases sent back at least once (failed verification or reopened)"),
-               _("处置数: registered cases resolved at least once"), SOURCE_DCM),
+               _("处置数: registered cases resolved at least once"), SOURCE_DCM_PRACTICE),
     Definition("first_time_rate", _("首次办结率 first-time resolution rate"),
                _("closed cases never sent back (no failed verification, no reopen)"), _("结案数: cases closed"),
-               SOURCE_DCM),
+               SOURCE_DCM_PRACTICE),
     Definition("satisfaction_rate", _("满意率 satisfaction rate"),
                _("ratings 满意 (5) or 基本满意 (4)"),
                _("every rating given (a reopened case's earlier ratings included); only residents', hotline and "
                  "Open311 reports can be rated"), SOURCE_HOTLINE),
     Definition("mean_hours", _("Mean handling time"), _("working hours from the report to the close, summed"),
-               _("结案数: cases closed"), SOURCE_DCM, unit="hours"),
+               _("结案数: cases closed"), SOURCE_DCM_PRACTICE, unit="hours"),
     Definition("p90_hours", _("90th percentile handling time"),
                _("the first of 2, 8, 24, 48, 72, 120, 168 or 360 working hours within which 90% of the closed "
-                 "cases closed"), _("结案数: cases closed"), SOURCE_DCM, unit="hours"),
+                 "cases closed"), _("结案数: cases closed"), SOURCE_DCM_PRACTICE, unit="hours"),
 )
 # 接诉即办 三率 (dashboards/hotline.py), for 12345 hotline matters.
 HOTLINE_DEFINITIONS = (

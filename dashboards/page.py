@@ -31,6 +31,7 @@ from volunteers.selectors import accounts_visible_to, records_visible_to
 
 from .figures import (
     ALL_MEASURES,
+    OPEN_MEASURES,
     Figures,
     LiveSource,
     RollupSource,
@@ -86,7 +87,8 @@ class Table:
 
 
 def _add(total, row):
-    for name in ALL_MEASURES:
+    """Fold a source row into `total`: the rollup measures and the clock-driven ones alike."""
+    for name in ALL_MEASURES + OPEN_MEASURES:
         total[name] = total.get(name, 0) + (row.get(name) or 0)
 
 

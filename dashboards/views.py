@@ -21,7 +21,7 @@ from grid.views import render_page as _render
 from portal import fields
 from portal.exports import spreadsheet_cell as _cell
 
-from .definitions import COHORT, DEFINITIONS
+from .definitions import COHORT, DEFINITIONS, DUE_NOTE
 from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
 from .page import Dashboard, dashboard_urls
 
@@ -151,6 +151,7 @@ def _page(request, area_id):
         "formats": FORMATS,
         "definitions": DEFINITIONS,
         "cohort_note": COHORT,
+        "due_note": DUE_NOTE,
     }
     return _render(request, "dashboards/dashboard.html", context)
 

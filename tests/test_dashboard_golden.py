@@ -52,6 +52,7 @@ from datetime import date
 
 import pytest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cases.models import CaseDeadline, CaseRating, Status
 from cases.selectors import cases_visible_to  # noqa: F401  (the page's door; the figures take any queryset)
@@ -181,3 +182,25 @@ def test_patrol_cases_cannot_be_rated(golden):
     assert "12345" in refused.value.message and refused.value.code == "refused"
     p1.refresh_from_db()
     assert (p1.rating, p1.rating_count) == (None, 0) and not CaseRating.objects.filter(case=p1).exists()
+
+
+@pytest.mark.parametrize("source", ["rollup", "live"])
+def test_the_page_folds_every_breakdown_to_the_same_figures(city, golden, source):
+    """Breakdowns (channel, category, day, street) are folded on the page: each must add up to the totals."""
+    from dashboards.page import Dashboard
+
+    from .factories import UserFactory
+
+    rollups_rebuild(now=NOW)
+    board = Dashboard(UserFactory(is_superuser=True), Place.of(city.district), NOVEMBER, NOW, source_name=source)
+    kpis = {str(row[0]): row[1] for row in board.kpis().rows}
+    assert (kpis[str(_("Due (应结案)"))], kpis[str(_("On-time closure rate"))]) == (25, "64.0%")
+    due_column = 2  # [label, reported, registered, due, ...] less the label
+    for table in board.facet_tables():
+        assert sum(row[1 + due_column] for row in table.rows) == 25, table.name
+    children = next(t for t in board.children_tables() if t.name == "children")
+    assert [row[1 + due_column] for row in children.rows] == [23, 2]  # 城北街道, 城南街道
+    _table, chart = board.trend()
+    assert chart["labels"][-1] == "2026-11-27"  # the series stops at today
+    by_day = board.source.by_day()
+    assert sum(Figures(row).due for row in by_day) == 25
