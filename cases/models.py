@@ -307,6 +307,10 @@ class Case(PlacePath):
                 condition=Q(satisfied_count__lte=F("rating_count")), name="case_satisfied_le_ratings"
             ),
             models.CheckConstraint(
+                condition=Q(deadline_stage__in=["", "dispatch", "accept", "handle", "missed"]),
+                name="case_judged_stage_known",
+            ),
+            models.CheckConstraint(
                 condition=~Q(status__in=RESOLVED_STATUSES) | Q(resolved_at__isnull=False),
                 name="case_resolved_has_resolved_at",
             ),

@@ -10,7 +10,8 @@
   one; Case.rating keeps the latest, Case.rating_count and
   Case.satisfied_count count them all for the dashboards.
 
-Both tables are append-only in the database (triggers; cases migration 0012).
+Both tables are append-only in the database (triggers; cases migration 0013: on SQLite a later
+migration that alters either table rebuilds it and must add the triggers again).
 The module imports nothing from cases.models, which imports it at its end.
 """
 

@@ -78,6 +78,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='case',
+            constraint=models.CheckConstraint(condition=models.Q(('deadline_stage__in', ['', 'dispatch', 'accept', 'handle', 'missed'])), name='case_judged_stage_known'),
+        ),
+        migrations.AddConstraint(
+            model_name='case',
             constraint=models.CheckConstraint(condition=models.Q(('satisfied_count__lte', models.F('rating_count'))), name='case_satisfied_le_ratings'),
         ),
         migrations.AddField(
