@@ -97,6 +97,10 @@ CASE_FIELDS = (
     "rating_count", "satisfied_count", "deadline_at", "deadline_stage", "handling_minutes",
 )
 MEDIATION_FIELDS = ("case_id", "parties", "outcome", "agreement_text", "concluded_at")
+# History rows (issue #18): every rating, and the first deadlines of the hotline's work orders (their
+# 响应率 reads them; other channels keep the judged deadline on the case row only, to keep seeding fast).
+RATING_FIELDS = ("case_id", "rating", "solved", "comment", "at")
+DEADLINE_FIELDS = ("case_id", "stage", "kind", "due_at", "previous_met", "value", "unit", "at")
 
 PHRASES = {
     "E0101": "路边有一堆暴露垃圾，无人清理",
@@ -146,7 +150,7 @@ def seed(*, scale, rng, stdout, now):
     from grid.models import Area, AreaKind, Building, Post, Role, Unit
     from portal.workcalendar import calendar as working_calendar
 
-    from .models import Case, CaseEvent, CaseNumberCounter, Category, Mediation
+    from .models import Case, CaseDeadline, CaseEvent, CaseNumberCounter, CaseRating, Category, Mediation
 
     load_reference_data()
     total = CASES_BY_SCALE.get(scale.name, 400)
@@ -201,7 +205,7 @@ def seed(*, scale, rng, stdout, now):
 
     def chunks():
         """Plan the cases chunk by chunk (pure Python: no database access here)."""
-        case_rows, event_rows, mediation_rows = [], [], []
+        case_rows, event_rows, mediation_rows, history = [], [], [], ([], [])
         for index, created in enumerate(times):
             pk = first_case + index
             grid_id, _tree, _lft = rng.choice(grids)
@@ -212,7 +216,7 @@ def seed(*, scale, rng, stdout, now):
             day = created.date()
             counters[day] = counters.get(day, 0) + 1
             number = f"{day:%Y%m%d}{counters[day]:05d}"
-            case, events, mediation = _plan_case(
+            case, events, mediation, (ratings, deadlines) = _plan_case(
                 rng=rng, pk=pk, number=number, created=created, now=now, category=category, channel=channel,
                 grid_id=grid_id, path=ancestors[grid_id], buildings=buildings.get(grid_id, ()),
                 first_unit=first_unit, workers=workers.get(grid_id, ()),
@@ -221,23 +225,27 @@ def seed(*, scale, rng, stdout, now):
             )
             case_rows.append(case)
             event_rows.extend(events)
+            history[0].extend(ratings)
+            history[1].extend(deadlines)
             if mediation:
                 mediation_rows.append(mediation)
             if len(case_rows) >= CHUNK:
-                yield case_rows, event_rows, mediation_rows
-                case_rows, event_rows, mediation_rows = [], [], []
-        yield case_rows, event_rows, mediation_rows
+                yield case_rows, event_rows, mediation_rows, history
+                case_rows, event_rows, mediation_rows, history = [], [], [], ([], [])
+        yield case_rows, event_rows, mediation_rows, history
 
     written = events_written = 0
     # Millions of rows: one foreign-key check per key at the end instead of a
     # deferred trigger per row at the commit (grid.seeding.trusted_bulk_load).
-    with seeding.trusted_bulk_load([Case, CaseEvent, Mediation]):
+    with seeding.trusted_bulk_load([Case, CaseEvent, Mediation, CaseRating, CaseDeadline]):
         # Planning the next chunk overlaps writing this one: COPY spends most of
         # its time waiting on the server, with the GIL released.
-        for case_rows, event_rows, mediation_rows in _ahead(chunks()):
+        for case_rows, event_rows, mediation_rows, (rating_rows, deadline_rows) in _ahead(chunks()):
             written += _write(Case, CASE_FIELDS, case_rows)
             events_written += _write(CaseEvent, EVENT_FIELDS, event_rows)
             _write(Mediation, MEDIATION_FIELDS, mediation_rows)
+            _write(CaseRating, RATING_FIELDS, rating_rows)
+            _write(CaseDeadline, DEADLINE_FIELDS, deadline_rows)
             if total >= CHUNK:
                 stdout.write(f"    cases {written:,} / {total:,}")
                 stdout.flush()
@@ -327,6 +335,7 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
         level = "community"
     age = now - created
     ev = []
+    ratings = []
 
     def event(action, at, before, after, actor=None, note="", public=True, data=None):
         ev.append((pk, action, before, after, actor, at, note, public, data or {}))
@@ -386,11 +395,13 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
                 rated = min(later(closed, 10, 4000), now)
                 row.update(rating=rating, rated_at=rated, rating_comment="" if rating >= 4 else "处理不够及时",
                            rating_count=1, satisfied_count=int(rating >= 4))
+                ratings.append((pk, rating, rating >= 3, row["rating_comment"], rated))
                 event("rate", rated, "closed", "", data={"rating": rating})
             outcome = "agreed" if rng.random() < 0.9 else "failed"
             if not recent and rng.random() < 0.003:
                 # A few old matters stay on the carry-over list (挂账).
                 ev[:] = [e for e in ev if e[1] in ("report", "register", "dispatch", "accept")]
+                ratings.clear()
                 row.update(status="handling", resolved_at=None, resolved_by_id=None, closed_at=None, rating=None,
                            rating_count=0, satisfied_count=0, handling_minutes=None,
                            rated_at=None, rating_comment="", due_at=handle_due, carried_over_at=later(accepted, 60, 600),
@@ -444,4 +455,14 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
         med = (pk, parties, final if done else "pending",
                "双方自愿达成调解协议，约定按期履行。" if done and final == "agreed" else "",
                row["resolved_at"] if done else None)
-    return tuple(case[f] for f in CASE_FIELDS), ev, med
+    deadlines = []
+    if channel == "hotline" and row["deadline_stage"]:
+        at = {e[1]: e[5] for e in ev if e[1] in ("register", "dispatch", "accept")}
+        if "register" in at:
+            due = cal.add(at["register"], *category.limit("dispatch"))
+            deadlines.append((pk, "dispatch", "first", due, True, None, "", at["register"]))
+        if "dispatch" in at:
+            deadlines.append((pk, "accept", "first", accept_due, True, None, "", at["dispatch"]))
+        if "accept" in at:
+            deadlines.append((pk, "handle", "first", handle_due, accepted <= accept_due, None, "", at["accept"]))
+    return tuple(case[f] for f in CASE_FIELDS), ev, med, (ratings, deadlines)
