@@ -143,6 +143,10 @@ class Channel(models.TextChoices):
     OPEN311 = "open311", _("Open311")
 
 
+# Channels whose reporters can rate the outcome: residents (web, QR), the 12345 hotline
+# (its 回访) and Open311. Patrols, cameras and departments have nobody to ask.
+RATABLE_CHANNELS = (Channel.WEB, Channel.QR, Channel.HOTLINE, Channel.OPEN311)
+
 # Channels whose reports staff stand behind: registered on arrival, no triage step.
 STAFF_CHANNELS = (Channel.HOTLINE, Channel.PATROL, Channel.ALARM, Channel.DEPARTMENT)
 
@@ -231,9 +235,20 @@ class Case(PlacePath):
     # Repeated camera alarms folded into this case (de-duplication window).
     alarm_count = models.PositiveIntegerField(_("alarms"), default=0)
 
+    # The latest rating (every rating is a CaseRating row; a reopen erases none).
     rating = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    rating_count = models.PositiveSmallIntegerField(_("ratings"), default=0)
+    satisfied_count = models.PositiveSmallIntegerField(_("satisfied ratings"), default=0)
+
+    # 考核时限: the deadline the matter is judged by (cases/deadlines.py, from the CaseDeadline
+    # rows): the first deadline of the stage reached, plus approved extensions and carry-over
+    # pauses; once a stage misses it, it stays the missed one. Escalation never moves it.
+    deadline_at = models.DateTimeField(_("judged deadline"), null=True, blank=True)
+    deadline_stage = models.CharField(_("judged stage"), max_length=10, blank=True)
+    # Working minutes from the report to the close (set at the close; a reopen clears it).
+    handling_minutes = models.PositiveIntegerField(_("handling time (working minutes)"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("reported at"))
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
@@ -289,7 +304,11 @@ class Case(PlacePath):
                 name="case_rating_1_to_5",
             ),
             models.CheckConstraint(
-                condition=Q(rating__isnull=True) | Q(status=Status.CLOSED), name="case_rated_only_when_closed"
+                condition=Q(satisfied_count__lte=F("rating_count")), name="case_satisfied_le_ratings"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_stage__in=["", "dispatch", "accept", "handle", "missed"]),
+                name="case_judged_stage_known",
             ),
             models.CheckConstraint(
                 condition=~Q(status__in=RESOLVED_STATUSES) | Q(resolved_at__isnull=False),
@@ -638,4 +657,11 @@ from .models_mediation import (  # noqa: E402,F401
     Performance,
     Referral,
     SessionState,
+)
+from .models_history import (  # noqa: E402,F401
+    SATISFIED_MIN_RATING,
+    CaseDeadline,
+    CaseRating,
+    DeadlineKind,
+    DeadlineStage,
 )

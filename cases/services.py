@@ -26,14 +26,17 @@ from portal.photos import validate_photo, without_metadata
 from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
 
-from . import notifications, routing, signals, workflow
+from . import deadlines, notifications, routing, signals, workflow
 from .parties import reported_parties
 from .models import (
     OPEN_STATUSES,
+    SATISFIED_MIN_RATING,
     STAFF_CHANNELS,
     Case,
     CaseEvent,
     CaseKind,
+    CaseRating,
+    DeadlineStage,
     CaseNumberCounter,
     CasePhoto,
     Category,
@@ -430,8 +433,9 @@ def _lock_place(category_id, area_id):
 # --- transitions ---------------------------------------------------------------------------
 
 def _register(case, *, user, actor, now, note):
-    _apply(case, "register", user=user, actor=actor, now=now, note=note,
-           changes={"registered_at": now, "due_at": _deadline(case, "dispatch", now)})
+    due = _deadline(case, "dispatch", now)
+    _apply(case, "register", user=user, actor=actor, now=now, note=note, changes={"registered_at": now, "due_at": due})
+    deadlines.stage_started(case, DeadlineStage.DISPATCH, due, now)
     _dispatch(case, name="dispatch", user=user, actor=actor, now=now, level=None, assignee=None, note="")
 
 
@@ -493,10 +497,11 @@ def _dispatch_target(case, user, level, assignee):
 def _dispatch(case, *, name, user, actor, now, level, assignee, note):
     level, assignee = _dispatch_target(case, user, level, assignee)
     _lapse_extensions(case, now)
+    due = _deadline(case, "accept", now)
     _apply(case, name, user=user, actor=actor, now=now, note=note,
-           changes={"responsible_level": level, "assignee": assignee, "accepted_at": None,
-                    "due_at": _deadline(case, "accept", now)},
+           changes={"responsible_level": level, "assignee": assignee, "accepted_at": None, "due_at": due},
            data={"level": level, "assignee": assignee.pk if assignee else None})
+    deadlines.stage_started(case, DeadlineStage.ACCEPT, due, now)
     recipients = [assignee] if assignee else routing.responsible_staff(case, level)
     notifications.notify(
         users=recipients, case=case, now=now,
@@ -533,6 +538,7 @@ def case_accept(*, case, acting_user, now=None):
     due = _deadline(case, "handle", now)
     _apply(case, "accept", user=acting_user, now=now,
            changes={"assignee": acting_user, "accepted_at": now, "due_at": due, "handle_due_at": due})
+    deadlines.stage_started(case, DeadlineStage.HANDLE, due, now)
     if case.kind == CaseKind.MEDIATION:
         Mediation.objects.get_or_create(case=case)[0].mediators.add(acting_user)
     return case
@@ -626,7 +632,7 @@ def case_close(*, case, acting_user, note="", now=None):
     now = _now(now)
     case = _fresh(case)
     _apply(case, "close", user=acting_user, now=now, note=clean_text(note, field=_("note"), required=False),
-           changes={"closed_at": now})
+           changes={"closed_at": now, "handling_minutes": deadlines.handling_minutes(case, now)})
     # Whoever reacts hears of it once the close committed (the volunteers' points: hub/points.py).
     transaction.on_commit(partial(signals.case_closed.send, sender=Case, case_id=case.pk))
     return case
@@ -634,10 +640,10 @@ def case_close(*, case, acting_user, note="", now=None):
 
 def _reopen(case, *, user, actor, now, reason):
     due = _deadline(case, "handle", now)
+    # The ratings stay (CaseRating rows, and Case.rating as the latest); the judged deadline stays too.
     _apply(case, "reopen", user=user, actor=actor, now=now, note=reason,
-           changes={"closed_at": None, "resolved_at": None, "resolved_by": None, "rating": None,
-                    "rating_comment": "", "rated_at": None, "due_at": due, "handle_due_at": due,
-                    "rework_count": F("rework_count") + 1})
+           changes={"closed_at": None, "resolved_at": None, "resolved_by": None, "handling_minutes": None,
+                    "due_at": due, "handle_due_at": due, "rework_count": F("rework_count") + 1})
     notifications.notify(
         users=[case.assignee] if case.assignee_id else routing.responsible_staff(case), case=case, now=now,
         subject=_("Case %(number)s reopened: the reporter is not satisfied") % {"number": case.number},
@@ -709,11 +715,14 @@ def case_escalate(*, case, acting_user, reason, now=None):
 
 
 @transaction.atomic
-def case_rate(*, tracking_code, rating, comment="", reopen=False, now=None):
-    """综合评价: the reporter rates a closed case by its tracking code (1–5).
+def case_rate(*, tracking_code, rating, comment="", reopen=False, solved=None, now=None):
+    """综合评价: the reporter rates a closed case by its tracking code (1–5), once per close.
 
-    With `reopen` and a rating of 2 or less the case goes back to its handler
-    as rework; the rating stays on the timeline.
+    Only reports from residents, the hotline and Open311 can be rated (the
+    workflow's guard). Every rating is kept as a CaseRating row; Case.rating
+    holds the latest. `solved` is the 回访 question "was it solved?" (None:
+    not answered). With `reopen` and a rating of 2 or less the case goes back
+    to its handler as rework; the rating stays.
     """
     now = _now(now)
     code = normalise_tracking_code(tracking_code)
@@ -727,9 +736,13 @@ def case_rate(*, tracking_code, rating, comment="", reopen=False, now=None):
     if not 1 <= rating <= 5:
         raise DomainError(_("Rate from 1 to 5."), code="bad_rating")
     comment = clean_text(comment, field=_("comment"), required=False, limit=1000)
+    solved = None if solved in (None, "") else solved in (True, "1", "true", "yes", 1)
+    satisfied = int(rating >= SATISFIED_MIN_RATING)
     _apply(case, "rate", user=None, actor=workflow.REPORTER, now=now, note=comment, is_public=True,
-           changes={"rating": rating, "rating_comment": comment, "rated_at": now},
-           expect={"rated_at": None}, data={"rating": rating})
+           changes={"rating": rating, "rating_comment": comment, "rated_at": now,
+                    "rating_count": F("rating_count") + 1, "satisfied_count": F("satisfied_count") + satisfied},
+           expect={"rated_at": case.rated_at}, data={"rating": rating, "solved": solved})
+    CaseRating.objects.create(case=case, rating=rating, solved=solved, comment=comment, at=now)
     if reopen and rating <= 2:
         _reopen(case, user=None, actor=workflow.REPORTER, now=now,
                 reason=comment or _("The reporter is not satisfied."))

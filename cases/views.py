@@ -295,7 +295,8 @@ def track(request, code):
     timeline = public_timeline(case)
     for line in timeline:
         line["photo_urls"] = [reverse("cases:track_photo", args=[case.tracking_code, p.pk]) for p in line["photos"]]
-    can_rate = case.status == Status.CLOSED and case.rated_at is None
+    # The workflow's guard decides (once per close; residents', hotline and Open311 reports only).
+    can_rate = case.status == Status.CLOSED and not workflow.TRANSITIONS["rate"].guard(case, None)
     return public_page(request, "cases/track.html", {
         "case": case,
         "code": case.tracking_code_display,
@@ -312,12 +313,13 @@ def track(request, code):
 def track_rate(request, code):
     form = case_forms.RatingForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose a rating from 1 to 5."))
+        messages.error(request, _("Choose a rating from 1 to 5.") if "rating" in form.errors
+                       else _("Answer whether the matter was solved with yes or no, or leave it blank."))
     else:
         data = form.cleaned_data
         try:
             case = services.case_rate(tracking_code=code, rating=data["rating"], comment=data["comment"],
-                                      reopen=data["reopen"], now=timezone.now())
+                                      reopen=data["reopen"], solved=data["solved"], now=timezone.now())
         except DomainError as error:
             if error.code == "no_case":
                 return _track_missing(request)

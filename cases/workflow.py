@@ -33,7 +33,7 @@ from grid.models import KIND_LEVEL, MANAGING_ROLES, AreaKind, Role
 from grid.selectors import scope_of
 from portal.errors import DomainError
 
-from .models import CLOCKED_STATUSES, LEVELS, OPEN_STATUSES, Status
+from .models import CLOCKED_STATUSES, LEVELS, OPEN_STATUSES, RATABLE_CHANNELS, Channel, Status
 
 S = Status
 
@@ -93,8 +93,12 @@ def _can_climb(case, user):
         return _("This case is on the carry-over list; lift the carry-over before escalating it.")
 
 
-def _not_rated(case, user):
-    if case.rated_at is not None:
+def _ratable(case, user):
+    if case.channel not in RATABLE_CHANNELS:
+        return _("Only reports from residents, the 12345 hotline and Open311 can be rated; "
+                 "this one came from “%(channel)s”.") % {"channel": Channel(case.channel).label}
+    # Once per close: a reopened case can be rated again after it is closed again.
+    if case.rated_at is not None and (case.closed_at is None or case.rated_at >= case.closed_at):
         return _("This case has already been rated.")
 
 
@@ -161,7 +165,7 @@ TABLE = (
     T("escalate", gettext_lazy("escalate"), CLOCKED,
       {S.REPORTED: S.REPORTED, S.REGISTERED: S.REGISTERED, S.DISPATCHED: S.DISPATCHED, S.HANDLING: S.DISPATCHED},
       {HANDLER, DISPATCHER, SYSTEM}, _can_climb),
-    T("rate", gettext_lazy("rate"), {S.CLOSED}, None, {REPORTER}, _not_rated),
+    T("rate", gettext_lazy("rate"), {S.CLOSED}, None, {REPORTER}, _ratable),
 )
 TRANSITIONS = {t.name: t for t in TABLE}
 

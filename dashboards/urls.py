@@ -22,6 +22,8 @@ urlpatterns = [
     path("dashboard/mediation/", views.dashboard_mediation, name="dashboard_mediation"),
     path("dashboard/<int:area_id>/mediation/", views.dashboard_mediation, name="dashboard_place_mediation"),
     path("dashboard/<int:area_id>/people/", views.dashboard_people, name="dashboard_place_people"),
+    path("dashboard/hotline/", views.dashboard_hotline, name="dashboard_hotline"),
+    path("dashboard/<int:area_id>/hotline/", views.dashboard_hotline, name="dashboard_place_hotline"),
     path("dashboard/<int:area_id>/chart.json", views.dashboard_chart, name="dashboard_place_chart"),
     path("dashboard/<int:area_id>/export/<slug:table>.<str:fmt>", views.dashboard_export,
          name="dashboard_place_export"),

@@ -22,6 +22,7 @@ from grid.views import render_page as _render
 from portal import fields
 from portal.exports import spreadsheet_cell as _cell
 
+from .definitions import COHORT, DEFINITIONS, DUE_NOTE
 from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
 from .mediation import mediation_tables
 from .page import Dashboard, dashboard_urls
@@ -152,6 +153,9 @@ def _page(request, area_id):
         "query": board.query,
         "formats": FORMATS,
         "screen_url": _screen_url(board.place) if has_screen(board.place) else None,
+        "definitions": DEFINITIONS,
+        "cohort_note": COHORT,
+        "due_note": DUE_NOTE,
     }
     return _render(request, "dashboards/dashboard.html", context)
 
@@ -215,6 +219,16 @@ def dashboard_mediation(request, area_id=None):
                "place": board.place, "period": board.period, "form": form,
                "title": board.place.area.name if board.place.area else _("Whole city")}
     return _render(request, "dashboards/mediation.html", context)
+def dashboard_hotline(request, area_id=None):
+    """The 12345 hotline's 三率 panel (read live from the orders' history): loaded after the page, like
+    the people panel (`?fragment=1`: the table alone); without script it is a link here."""
+    board, _form = _dashboard(request, area_id)
+    context = {"table": board.hotline_table(), "area_id": area_id, "query": board.query, "formats": FORMATS,
+               "place": board.place, "period": board.period, "heading": _("12345 hotline: 三率"),
+               "title": board.place.area.name if board.place.area else _("Whole city")}
+    if request.GET.get("fragment"):
+        return render(request, "dashboards/_table.html#table", context)
+    return _render(request, "dashboards/people.html", context)
 
 
 @login_required

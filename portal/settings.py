@@ -430,3 +430,7 @@ if DASHBOARD_TILE_URL:
     SECURE_CSP["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}")
 # Rankings list a place or a worker only above this many valid cases in the period.
 DASHBOARD_RANKING_MIN_CASES = int(env("DASHBOARD_RANKING_MIN_CASES", "20"))
+# 结案率's denominator (dashboards/definitions.py): 应结案数 less 缓办 (deferred, carried-over cases), as
+# 按期结案率's is ("按期结案数 / (应结案数 − 缓办数)"), the common rule. Cities that keep 缓办 in 结案率's
+# denominator set this to 0.
+FIGURES_CLOSURE_EXCLUDES_DEFERRED = env("FIGURES_CLOSURE_EXCLUDES_DEFERRED", "1") not in ("0", "false", "False", "")

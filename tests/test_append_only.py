@@ -17,6 +17,8 @@ MISSING = 987654321  # a parent id no fixture makes
 
 HISTORY = {
     "cases.CaseEvent": {"case_id": MISSING, "action": "note", "at": AT},
+    "cases.CaseDeadline": {"case_id": MISSING, "stage": "handle", "kind": "first", "due_at": AT, "at": AT},
+    "cases.CaseRating": {"case_id": MISSING, "rating": 4, "at": AT},
     "residents.ResidentEvent": {"resident_id": MISSING, "action": "add", "at": AT},
     "cases.MediationPartyAccess": {"actor_id": MISSING, "party_id": MISSING, "field": "phone", "reason": "通知",
                                    "at": AT},
