@@ -28,7 +28,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.models import CLOCKED_STATUSES, OPEN_STATUSES, Channel, Status
+from cases.models import OPEN_STATUSES, Channel, Status
 from cases.selectors import cases_visible_to
 from grid.models import AreaKind
 from grid.selectors import areas_visible_to
