@@ -235,3 +235,122 @@ class Finding(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.at:%H:%M}"
+
+
+# --- early warning (预测预警) ----------------------------------------------------------
+
+class WarningRuleKind(models.TextChoices):
+    """The rules the warning sweep runs (risks/early_warning.py; the case rule in hub/warning_rules.py)."""
+
+    REVIEW_OVERDUE = "review_overdue", _("a red or orange risk past its review")
+    RISK_CLUSTER = "risk_cluster", _("risks of one type in one grid")
+    CASE_REPEAT = "case_repeat", _("the same kind of case at one building")
+
+
+class WarningRule(models.Model):
+    """One rule's thresholds for one district (its settings); no district: the city's default.
+
+    `threshold` is N: how many risks (risk_cluster) or cases (case_repeat) within
+    `window_days`, or how many days past its review date a red or orange risk
+    may go (review_overdue, which has no window). Zero is refused by the database.
+    """
+
+    district = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("district"), limit_choices_to={"kind": "district"})
+    kind = models.CharField(_("rule"), max_length=20, choices=WarningRuleKind.choices)
+    threshold = models.PositiveIntegerField(_("threshold"))
+    window_days = models.PositiveIntegerField(_("within days"), default=30)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("changed by"))
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("warning rule")
+        verbose_name_plural = _("warning rules")
+        ordering = ["district_id", "kind"]
+        constraints = [
+            models.CheckConstraint(condition=Q(threshold__gte=1), name="warningrule_threshold_positive"),
+            models.CheckConstraint(condition=Q(window_days__gte=1), name="warningrule_window_positive"),
+            models.CheckConstraint(condition=Q(kind__in=WarningRuleKind.values), name="warningrule_kind_known"),
+            models.UniqueConstraint(fields=["district", "kind"], name="warningrule_one_per_district"),
+            models.UniqueConstraint(fields=["kind"], condition=Q(district__isnull=True),
+                                    name="warningrule_one_default"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ≥ {self.threshold}"
+
+
+class WarningStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    DISMISSED = "dismissed", _("dismissed")
+
+
+class EarlyWarning(PlacePath):
+    """A warning a rule raised (预警), with the evidence behind it, for street and community staff.
+
+    `evidence_key` names the evidence (the rule, what it is about and the newest
+    item of the evidence): the database refuses a second warning with the same key,
+    so the same evidence never raises a warning twice, however often or at once
+    the sweep runs. One warning per subject stays open at a time.
+    """
+
+    rule = models.CharField(_("rule"), max_length=20, choices=WarningRuleKind.choices)
+    subject = models.CharField(_("about"), max_length=80)
+    evidence_key = models.CharField(_("evidence key"), max_length=120)
+    title = models.CharField(_("title"), max_length=200)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("building"))
+    risk = models.ForeignKey(Risk, on_delete=models.PROTECT, null=True, blank=True, related_name="warnings",
+                             verbose_name=_("risk"))
+    raised_at = models.DateTimeField(_("raised at"))
+    notified_at = models.DateTimeField(_("staff notified at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=WarningStatus.choices, default=WarningStatus.OPEN)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("handled by"))
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    note = models.TextField(_("note or reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("early warning")
+        verbose_name_plural = _("early warnings")
+        ordering = ["-raised_at", "-id"]
+        indexes = [
+            models.Index(fields=["street", "status", "raised_at"], name="warning_street_status"),
+            models.Index(fields=["community", "status", "raised_at"], name="warning_community_status"),
+            models.Index(fields=["raised_at"], name="warning_to_notify", condition=Q(notified_at__isnull=True)),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["evidence_key"], name="warning_evidence_once"),
+            models.UniqueConstraint(fields=["rule", "subject"], condition=Q(status="open"),
+                                    name="warning_one_open_per_subject"),
+            models.CheckConstraint(condition=Q(status__in=WarningStatus.values), name="warning_status_known"),
+            # Handled only by someone, at a time, with a note (acknowledged) or a reason (dismissed).
+            models.CheckConstraint(
+                condition=Q(status="open", handled_at__isnull=True)
+                | (~Q(status="open") & Q(handled_at__isnull=False, handled_by__isnull=False) & ~Q(note="")),
+                name="warning_handled_with_note"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class WarningEvent(models.Model):
+    """The log of what staff did with a warning (acknowledged with a note, dismissed with a reason)."""
+
+    warning = models.ForeignKey(EarlyWarning, on_delete=models.PROTECT, related_name="events",
+                                verbose_name=_("warning"))
+    at = models.DateTimeField(_("at"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                           verbose_name=_("by"))
+    action = models.CharField(_("action"), max_length=12, choices=WarningStatus.choices)
+    note = models.TextField(_("note"))
+
+    class Meta:
+        verbose_name = _("warning event")
+        verbose_name_plural = _("warning events")
+        ordering = ["at", "id"]

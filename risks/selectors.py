@@ -13,10 +13,10 @@ import datetime
 
 from django.db.models import Q
 
-from grid.models import AreaKind
+from grid.models import Area, AreaKind
 from grid.selectors import scope_of
 
-from .models import Finding, Patrol, Risk, RiskAssessment, RiskStatus
+from .models import EarlyWarning, Finding, Patrol, Risk, RiskAssessment, RiskStatus
 
 
 def _scope(user, managing):
@@ -73,3 +73,17 @@ def grid_risks(grid_ids, *, user):
     return (risks_visible_to(user).filter(grid_id__in=grid_ids, status=RiskStatus.OPEN)
             .select_related("building").order_by("grade", "review_on", "id"))
 
+
+def warnings_visible_to(user, *, managing=True):
+    """Early warnings under the user's managing posts (community, street, district staff); grid workers,
+    chiefs and residents see none. `managing` is accepted for the admin's selector call and always holds."""
+    return EarlyWarning.objects.filter(_place_q(_scope(user, True)))
+
+
+def warning_rule_districts(user):
+    """The districts whose warning rules `user` sets: those of the user's district-official posts."""
+    scope = scope_of(user)
+    if scope.unrestricted:
+        return Area.objects.filter(kind=AreaKind.DISTRICT, is_active=True)
+    ids = [s.area_id for s in scope.managing().spans if s.kind == AreaKind.DISTRICT]
+    return Area.objects.filter(pk__in=ids, is_active=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, warning_views
 
 app_name = "risks"
 
@@ -19,4 +19,9 @@ urlpatterns = [
     path("risks/<int:pk>/close/", views.risk_close, name="close"),
     path("risks/<int:pk>/case/", views.risk_case, name="case"),
     path("risks/<int:pk>/photos/<int:photo_id>/", views.risk_photo, name="photo"),
+    path("risks/warnings/", warning_views.warnings_panel, name="warnings"),
+    path("risks/warnings/<int:pk>/", warning_views.warning_detail, name="warning"),
+    path("risks/warnings/<int:pk>/acknowledge/", warning_views.warning_acknowledge, name="warning_acknowledge"),
+    path("risks/warnings/<int:pk>/dismiss/", warning_views.warning_dismiss, name="warning_dismiss"),
+    path("risks/warnings/rules/<int:district_id>/", warning_views.warning_rules, name="warning_rules"),
 ]
