@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grid.models import Area, Building, PlacePath, Unit
 
@@ -283,7 +284,7 @@ class WarningRule(models.Model):
 
 
 class WarningStatus(models.TextChoices):
-    OPEN = "open", _("open")
+    OPEN = "open", pgettext_lazy("warning status", "open")
     ACKNOWLEDGED = "acknowledged", _("acknowledged")
     DISMISSED = "dismissed", _("dismissed")
 
