@@ -21,7 +21,7 @@ the stored ancestor ids (the (place, created_at) indexes), `RollupSource` from
 dashboards.models.CaseRollup. Both answer {measure: number} dictionaries.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -364,3 +364,19 @@ def overdue_count(cases, place, period, now):
         place.case_q(), status__in=CLOCKED_STATUSES, due_at__lt=now,
         created_at__gte=period.start, created_at__lt=period.end,
     ).count()
+
+
+@dataclass
+class Table:
+    name: str  # the export's slug
+    title: str
+    columns: list
+    rows: list = field(default_factory=list)  # [cells]
+    links: list = field(default_factory=list)  # a URL (or None) per row, for the first cell
+    note: str = ""
+    collapsed: bool = False  # long tables (the trend) start folded on the page
+
+    def labelled_rows(self):
+        """[([(column, cell), ...], link)] for the template (cells carry their labels on phones)."""
+        links = self.links or [None] * len(self.rows)
+        return [(list(zip(self.columns, row)), link) for row, link in zip(self.rows, links)]
