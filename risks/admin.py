@@ -10,6 +10,7 @@ place are read-only: a grade changes only by a reassessment, kept as history
 
 import csv
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy
@@ -17,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from grid.admin import ScopedAdminMixin
 from portal.exports import spreadsheet_cell
 
-from . import selectors, services
-from .models import Finding, Patrol, Risk, RiskAssessment
+from . import duties, selectors, services
+from .models import AdmittedService, Duty, Finding, Patrol, Risk, RiskAssessment, WorkKind
 
 
 class AssessmentInline(admin.TabularInline):
@@ -120,3 +121,62 @@ class PatrolAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class DutyForm(forms.ModelForm):
+    work_kinds = forms.MultipleChoiceField(label=gettext_lazy("work counted toward it"), choices=WorkKind.choices,
+                                           required=False, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = Duty
+        fields = ("district", "number", "name", "description", "work_kinds")
+
+
+@admin.register(Duty)
+class DutyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """十项基本职责: a district's officials keep its list (the default list, no district: administrators)."""
+
+    selector = staticmethod(duties.duties_visible_to)
+    place_path = "district"
+    form = DutyForm
+    list_display = ("number", "name", "district", "kinds")
+    list_filter = ("district",)
+    refusal_fields = {"bad_number": "number", "duplicate": "number", "bad_kind": "work_kinds",
+                      "counted_twice": "work_kinds", "blank": "name", "too_long": "name"}
+    actions = ()
+
+    @admin.display(description=gettext_lazy("work counted toward it"))
+    def kinds(self, obj):
+        labels = dict(WorkKind.choices)
+        return "、".join(str(labels.get(k, k)) for k in obj.work_kinds)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        duties.duty_save(duty=obj, acting_user=request.user)
+
+
+@admin.register(AdmittedService)
+class AdmittedServiceAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """服务事项准入: the district's list of matters departments may hand to grid workers."""
+
+    selector = staticmethod(duties.admitted_services_visible_to)
+    place_path = "district"
+    list_display = ("name", "department", "district", "duty", "admitted_on", "withdrawn_on")
+    list_filter = ("district", ("withdrawn_on", admin.EmptyFieldListFilter))
+    search_fields = ("name", "department")
+    refusal_fields = {"duplicate": "name", "bad_dates": "withdrawn_on", "bad_duty": "duty"}
+    actions = ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # withdrawn with a date, never deleted
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "duty":
+            kwargs["queryset"] = duties.duties_visible_to(request.user, managing=True)
+            return db_field.formfield(**kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        duties.admitted_service_save(service=obj, acting_user=request.user)

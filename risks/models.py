@@ -355,3 +355,72 @@ class WarningEvent(models.Model):
         verbose_name = _("warning event")
         verbose_name_plural = _("warning events")
         ordering = ["at", "id"]
+
+
+# --- the grid worker's duties (十项基本职责) and 服务事项准入 ---------------------------------
+
+class WorkKind(models.TextChoices):
+    """What of a grid worker's work the monthly record counts (hub/work_record.py reads each)."""
+
+    PATROL = "patrol", _("patrols")
+    RISK_NEW = "risk_new", _("risks registered on patrol")
+    RISK_REVIEW = "risk_review", _("risks reviewed on patrol")
+    FIXED = "fixed", _("problems fixed on the spot")
+    CASE_REPORTED = "case_reported", _("cases reported")
+    CASE_RESOLVED = "case_resolved", _("cases resolved")
+    CARE_VISIT = "care_visit", _("care visits")
+
+
+class Duty(models.Model):
+    """One of a district's basic duties of the grid worker (全科网格员十项基本职责), and the work counted
+    toward it. No district: the portal's default list, used by districts without their own."""
+
+    district = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("district"), limit_choices_to={"kind": "district"})
+    number = models.PositiveSmallIntegerField(_("number"))
+    name = models.CharField(_("duty"), max_length=60)
+    description = models.TextField(_("description"), blank=True)
+    work_kinds = models.JSONField(_("work counted toward it"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("grid worker's duty")
+        verbose_name_plural = _("grid worker's duties")
+        ordering = ["district_id", "number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(number__gte=1, number__lte=20), name="duty_number_1_to_20"),
+            models.UniqueConstraint(fields=["district", "number"], name="duty_number_once_per_district"),
+            models.UniqueConstraint(fields=["number"], condition=Q(district__isnull=True),
+                                    name="duty_number_once_by_default"),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.name}"
+
+
+class AdmittedService(models.Model):
+    """服务事项准入: a matter a department may hand to the district's grid workers, admitted to its list
+    on a date (and withdrawn on another). What is not on the list is not the grid worker's to do."""
+
+    district = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("district"),
+                                 limit_choices_to={"kind": "district"})
+    name = models.CharField(_("matter"), max_length=100)
+    department = models.CharField(_("department asking"), max_length=60)
+    basis = models.CharField(_("basis (document)"), max_length=200)
+    duty = models.ForeignKey(Duty, on_delete=models.PROTECT, null=True, blank=True, related_name="services",
+                             verbose_name=_("counted under duty"))
+    admitted_on = models.DateField(_("admitted on"))
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("admitted service matter")
+        verbose_name_plural = _("admitted service matters (准入清单)")
+        ordering = ["district_id", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=F("admitted_on")),
+                                   name="admittedservice_withdrawn_after_admitted"),
+            models.UniqueConstraint(fields=["district", "name"], condition=Q(withdrawn_on__isnull=True),
+                                    name="admittedservice_one_current_per_name"),
+        ]
+
+    def __str__(self):
+        return self.name
