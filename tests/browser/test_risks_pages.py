@@ -36,8 +36,8 @@ def fits(page):
     assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
 
 
-def sign_in(open_page, user):
-    page = open_page(PHONE, phone=True)
+def sign_in(open_page, user, viewport=PHONE):
+    page = open_page(viewport, phone=viewport is PHONE)
     page.goto(page.base + reverse("login"))
     page.locator("input[name=username]").fill(user.username)
     page.locator("input[name=password]").fill(PASSWORD)
@@ -108,3 +108,13 @@ def test_a_worker_walks_her_patrol_at_phone_width(live_server, open_page, screen
     assert page.csp_violations == []
     warning.refresh_from_db()
     assert (warning.status, warning.handled_by) == (WarningStatus.ACKNOWLEDGED, street)
+
+    # At desktop width: the handled warning, and the worker's month as her community prints it.
+    desk = sign_in(open_page, street, {"width": 1280, "height": 800})
+    desk.goto(desk.base + reverse("risks:warnings") + "?status=acknowledged")
+    expect(desk.get_by_text("已通知物业三日内清理")).to_be_visible()
+    desk.screenshot(path=str(screenshot_dir / "risks-warnings-desktop.png"), full_page=True)
+    desk.goto(desk.base + reverse("cases:work_record", args=[worker.pk]))
+    expect(desk.get_by_text("安全隐患排查")).to_be_visible()
+    desk.screenshot(path=str(screenshot_dir / "risks-work-record-desktop.png"), full_page=True)
+    assert desk.csp_violations == []
