@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy
 from grid.admin import ScopedAdminMixin
 from portal.exports import spreadsheet_cell
 
-from . import duties, selectors, services
-from .models import AdmittedService, Duty, Finding, Patrol, Risk, RiskAssessment, WorkKind
+from . import duties, plans, selectors, services
+from .models import AdmittedService, Duty, Finding, InspectionPlan, Patrol, Risk, RiskAssessment, WorkKind
 
 
 class AssessmentInline(admin.TabularInline):
@@ -180,3 +180,41 @@ class AdmittedServiceAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         duties.admitted_service_save(service=obj, acting_user=request.user)
+
+
+@admin.register(InspectionPlan)
+class InspectionPlanAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """巡查计划: community staff plan recurring inspections in their grids (risks/plans.py)."""
+
+    selector = staticmethod(selectors.plans_visible_to)
+    place_path = "grid"
+    list_display = ("title", "grid", "building", "interval_days", "next_due", "last_done_at", "active")
+    list_filter = ("active",)
+    list_select_related = ("grid", "building")
+    refusal_fields = {"bad_interval": "interval_days", "bad_building": "building", "bad_due": "next_due",
+                      "blank": "title", "too_long": "title"}
+    actions = ()
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("grid", "building", "title", "interval_days", "next_due")
+        return ("grid", "building", "title", "interval_days", "active", "next_due", "last_done_at", "last_patrol")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("grid", "building", "next_due", "last_done_at", "last_patrol")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # switched off, never deleted
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            plans.plan_update(plan=obj, title=obj.title, interval_days=obj.interval_days, active=obj.active,
+                              acting_user=request.user)
+        else:
+            created = plans.plan_add(grid=obj.grid, building=obj.building, title=obj.title,
+                                     interval_days=obj.interval_days, first_due=obj.next_due,
+                                     acting_user=request.user)
+            obj.pk = created.pk

@@ -197,6 +197,42 @@ class Patrol(models.Model):
         return f"{self.grid} {self.started_at:%Y-%m-%d %H:%M}"
 
 
+class InspectionPlan(models.Model):
+    """巡查计划: one recurring inspection in a grid (a building, or the grid's round) every N days.
+
+    The worker's day lists the plans due; she ticks one done on a patrol in its
+    grid, which sets the next due date (risks/plans.py).
+    """
+
+    grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("grid"),
+                             limit_choices_to={"kind": "grid"})
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("building"))
+    title = models.CharField(_("what to inspect"), max_length=80)
+    interval_days = models.PositiveIntegerField(_("every (days)"))
+    next_due = models.DateField(_("next due"))
+    last_done_at = models.DateTimeField(_("last done"), null=True, blank=True)
+    last_patrol = models.ForeignKey(Patrol, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("last done on patrol"))
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("planned by"))
+    created_at = models.DateTimeField(_("planned at"))
+
+    class Meta:
+        verbose_name = _("inspection plan")
+        verbose_name_plural = _("inspection plans")
+        ordering = ["next_due", "id"]
+        indexes = [models.Index(fields=["grid", "active", "next_due"], name="plan_grid_due")]
+        constraints = [
+            models.CheckConstraint(condition=Q(interval_days__gte=1, interval_days__lte=366),
+                                   name="plan_interval_1_to_366"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
 class FindingKind(models.TextChoices):
     RISK_NEW = "risk_new", _("a new risk")
     RISK_REVIEWED = "risk_review", _("a risk reviewed")

@@ -16,7 +16,7 @@ from django.db.models import Q
 from grid.models import Area, AreaKind
 from grid.selectors import scope_of
 
-from .models import EarlyWarning, Finding, Patrol, Risk, RiskAssessment, RiskStatus
+from .models import EarlyWarning, Finding, InspectionPlan, Patrol, Risk, RiskAssessment, RiskStatus
 
 
 def _scope(user, managing):
@@ -87,3 +87,14 @@ def warning_rule_districts(user):
         return Area.objects.filter(kind=AreaKind.DISTRICT, is_active=True)
     ids = [s.area_id for s in scope.managing().spans if s.kind == AreaKind.DISTRICT]
     return Area.objects.filter(pk__in=ids, is_active=True)
+
+
+def plans_visible_to(user, *, managing=False):
+    """Inspection plans of the grids the user reaches (managing: staff over them)."""
+    return InspectionPlan.objects.filter(_scope(user, managing).areas_q("grid__"))
+
+
+def plans_due(user, *, today):
+    """Active plans of the user's patrol grids due by `today`, soonest first."""
+    return (plans_visible_to(user).filter(grid_id__in=patrol_grids(user), active=True, next_due__lte=today)
+            .select_related("grid", "building").order_by("next_due", "id"))

@@ -10,6 +10,7 @@ urlpatterns = [
     path("risks/patrols/<int:pk>/end/", views.patrol_end, name="patrol_end"),
     path("risks/patrols/<int:pk>/fixed/", views.patrol_fixed, name="patrol_fixed"),
     path("risks/patrols/<int:pk>/case/", views.patrol_case, name="patrol_case"),
+    path("risks/plans/<int:pk>/done/", views.plan_done, name="plan_done"),
     path("risks/findings/<int:pk>/<slug:which>/", views.finding_photo, name="finding_photo"),
     path("risks/", views.risk_list, name="list"),
     path("risks/export.csv", views.risk_export, name="export"),
