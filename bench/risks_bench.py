@@ -18,12 +18,12 @@ starts with no warning raised and no review flagged):
 
 - **first run**: `risks.early_warning.warnings_sweep`, what the hourly beat
   task runs: flag the overdue reviews, evaluate the three rules over the whole
-  city (review overdue, risk clusters, repeated cases at a building through the
-  hub's hook), insert the warnings, claim them and write the notices to the
+  city (review overdue, risk clusters; repeated cases at a building and grids
+  with many overdue cases through the hub's hook), insert the warnings, claim them and write the notices to the
   outbox;
 - **second run**: the same sweep again at once (must raise and notify nothing);
-- **lower bound**: five statements giving the same rows with the default
-  thresholds: one UPDATE of the overdue reviews, three INSERT … SELECT … ON
+- **lower bound**: six statements giving the same rows with the default
+  thresholds: one UPDATE of the overdue reviews, four INSERT … SELECT … ON
   CONFLICT DO NOTHING (one per rule, evidence built with jsonb in SQL), and one
   UPDATE … RETURNING of the new warnings feeding an INSERT of one inbox row per
   staff member. It takes no lock beyond the rows, reads no settings and builds
@@ -156,7 +156,19 @@ LOWER_BOUND = [
          WHERE created_at >= %(since)s AND building_id IS NOT NULL AND duplicate_of_id IS NULL
          GROUP BY building_id, category_id HAVING count(*) >= 3
         ON CONFLICT DO NOTHING""",
-    # 5. tell the community and street staff, once
+    # 5. a grid with 10 or more open cases past their deadline
+    """INSERT INTO risks_earlywarning (district_id, street_id, community_id, grid_id, rule, subject, evidence_key,
+            title, evidence, raised_at, status, note)
+        SELECT district_id, street_id, community_id, grid_id, 'grid_overdue', 'grid:' || grid_id,
+               'grid_overdue:grid:' || grid_id || ':' || max(id), count(*) || ' overdue',
+               jsonb_build_object('cases', (array_agg(number ORDER BY id DESC))[1:20], 'count', count(*)),
+               %(now)s, 'open', ''
+          FROM cases_case
+         WHERE status IN ('reported', 'registered', 'dispatched', 'handling') AND due_at < %(now)s
+           AND grid_id IS NOT NULL
+         GROUP BY grid_id, district_id, street_id, community_id HAVING count(*) >= 10
+        ON CONFLICT DO NOTHING""",
+    # 6. tell the community and street staff, once
     """WITH claimed AS (
             UPDATE risks_earlywarning SET notified_at = %(now)s WHERE notified_at IS NULL
             RETURNING title, community_id, street_id)

@@ -6,8 +6,10 @@ for it and writes its notices through cases/notifications.py.
 
 case_repeat: the same category of case at the same building `threshold` times
 or more within `window_days` (duplicates folded into another case do not
-count). The evidence is the case numbers (no description, no reporter: the
-warning is read by staff who may not see every case), its key the newest case.
+count). grid_overdue: `threshold` or more open cases on the clock past their
+deadline in one grid (no window). The evidence is case numbers (no description,
+no reporter: the warning is read by staff who may not see every case), the key
+the newest case.
 """
 
 import datetime
@@ -17,8 +19,8 @@ from django.db.models import Count, Max
 from django.utils.translation import gettext as _
 
 from cases import notifications
-from cases.models import Case, Category
-from grid.models import Building
+from cases.models import CLOCKED_STATUSES, Case, Category
+from grid.models import Area, Building
 from risks.early_warning import PATH_IDS, Candidate, _grouped
 from risks.models import WarningRuleKind
 
@@ -58,6 +60,48 @@ def case_repeat_candidates(*, rules, now):
                 evidence={"cases": numbers[(building_id, category_id)][-MAX_NUMBERS:], "count": count,
                           "category": categories.get(category_id, ""), "window_days": setting.window_days},
             ))
+    return found
+
+
+def grid_overdue_candidates(*, rules, now):
+    found = []
+    for setting, districts in _grouped(rules).items():
+        late = Case.objects.filter(district_id__in=districts, status__in=CLOCKED_STATUSES, due_at__lt=now,
+                                   grid_id__isnull=False)
+        hits = list(late.values("grid_id", "district_id", "street_id", "community_id")
+                    .annotate(n=Count("pk"), newest=Max("pk")).filter(n__gte=setting.threshold)
+                    .values_list("grid_id", "district_id", "street_id", "community_id", "n", "newest").order_by())
+        if not hits:
+            continue
+        grid_ids = [h[0] for h in hits]
+        numbers = {}
+        for grid_id, number in late.filter(grid_id__in=grid_ids).order_by("-pk").values_list("grid_id", "number"):
+            numbers.setdefault(grid_id, [])
+            if len(numbers[grid_id]) < MAX_NUMBERS:
+                numbers[grid_id].append(number)
+        names = dict(Area.objects.filter(pk__in=grid_ids).values_list("pk", "name"))
+        for grid_id, district_id, street_id, community_id, count, newest in hits:
+            found.append(Candidate(
+                rule=WarningRuleKind.GRID_OVERDUE, subject=f"grid:{grid_id}", newest=str(newest),
+                path={"district_id": district_id, "street_id": street_id, "community_id": community_id,
+                      "grid_id": grid_id},
+                title=_("%(n)d overdue cases in %(grid)s") % {"n": count, "grid": names.get(grid_id, grid_id)},
+                evidence={"cases": numbers.get(grid_id, []), "count": count},
+            ))
+    return found
+
+
+CASE_RULES = {
+    WarningRuleKind.CASE_REPEAT: case_repeat_candidates,
+    WarningRuleKind.GRID_OVERDUE: grid_overdue_candidates,
+}
+
+
+def case_rule_candidates(*, rules, now):
+    """risks.hooks.case_warning_candidates: each case rule over the districts where it is enabled."""
+    found = []
+    for kind, settings_by_district in rules.items():
+        found += CASE_RULES[kind](rules=settings_by_district, now=now)
     return found
 
 

@@ -67,7 +67,7 @@ def connect():
     risk_hooks.case_category_choices.register(category_choices)
     risk_hooks.open_case.register(open_case_for_risk)
     risk_hooks.case_visible_to.register(case_visible_to)
-    risk_hooks.case_warning_candidates.register(warning_rules.case_repeat_candidates)
+    risk_hooks.case_warning_candidates.register(warning_rules.case_rule_candidates)
     risk_hooks.notify_staff.register(warning_rules.notify_staff)
     participation_hooks.cases_for_proposals.register(cases_for_proposals)
     volunteer_hooks.residents_visible_to.register(resident_selectors.residents_visible_to)

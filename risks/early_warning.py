@@ -9,9 +9,11 @@ stand in where neither exists. The risks app evaluates its own two rules:
 - risk_cluster: `threshold` or more open risks of one type registered in one
   grid within `window_days`.
 
-The third, case_repeat (the same category of case at one building `threshold`
-times within `window_days`), reads cases, which this app may not import: the
-top layer provides it through `hooks.case_warning_candidates` (hub/warning_rules.py).
+Two more read cases, which this app may not import: case_repeat (the same
+category of case at one building `threshold` times within `window_days`) and
+grid_overdue (`threshold` or more open cases past their deadline in one grid).
+The top layer provides them through `hooks.case_warning_candidates`
+(hub/warning_rules.py).
 
 Every candidate carries an evidence key (the rule, what it is about, the newest
 item of its evidence). `warnings_raise` inserts them with ON CONFLICT DO NOTHING
@@ -47,7 +49,10 @@ DEFAULTS = {
     WarningRuleKind.REVIEW_OVERDUE: (1, 1),
     WarningRuleKind.RISK_CLUSTER: (3, 30),
     WarningRuleKind.CASE_REPEAT: (3, 30),
+    WarningRuleKind.GRID_OVERDUE: (10, 1),
 }
+# The rules that read cases: evaluated by the top layer (hooks.case_warning_candidates).
+CASE_RULES = (WarningRuleKind.CASE_REPEAT, WarningRuleKind.GRID_OVERDUE)
 WARNED_GRADES = (Grade.RED, Grade.ORANGE)
 NOTIFY_BATCH = 2000
 # Who is told of a warning: the staff of its community and of its street.
@@ -162,9 +167,10 @@ def candidates(*, now):
         rules = rule_settings(kind)
         if rules:
             found += evaluate(rules=rules, now=now)
-    rules = rule_settings(WarningRuleKind.CASE_REPEAT)
-    if rules:
-        found += hooks.case_warning_candidates(rules=rules, now=now)
+    case_rules = {kind: rule_settings(kind) for kind in CASE_RULES}
+    case_rules = {kind: rules for kind, rules in case_rules.items() if rules}
+    if case_rules:
+        found += hooks.case_warning_candidates(rules=case_rules, now=now)
     return found
 
 

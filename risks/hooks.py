@@ -24,9 +24,9 @@ case_visible_to = Hook(
 )
 case_warning_candidates = Hook(
     "risks.hooks.case_warning_candidates",
-    "case_warning_candidates(*, rules, now) -> [risks.early_warning.Candidate, ...]: the case_repeat rule "
-    "(the same category at one building N times in M days), `rules` being {district_id: RuleSetting} of the "
-    "districts where it is enabled. The warning sweep raises them with its own.",
+    "case_warning_candidates(*, rules, now) -> [risks.early_warning.Candidate, ...]: the rules that read "
+    "cases (case_repeat, grid_overdue); `rules` is {rule kind: {district_id: RuleSetting}} for the districts "
+    "where each is enabled. The warning sweep raises them with its own.",
 )
 notify_staff = Hook(
     "risks.hooks.notify_staff",

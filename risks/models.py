@@ -282,6 +282,7 @@ class WarningRuleKind(models.TextChoices):
     REVIEW_OVERDUE = "review_overdue", _("a red or orange risk past its review")
     RISK_CLUSTER = "risk_cluster", _("risks of one type in one grid")
     CASE_REPEAT = "case_repeat", _("the same kind of case at one building")
+    GRID_OVERDUE = "grid_overdue", _("a grid with many overdue cases")
 
 
 class WarningRule(models.Model):
@@ -322,6 +323,7 @@ class WarningRule(models.Model):
 class WarningStatus(models.TextChoices):
     OPEN = "open", pgettext_lazy("warning status", "open")
     ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    ASSIGNED = "assigned", _("assigned to a case or a risk")
     DISMISSED = "dismissed", _("dismissed")
 
 
@@ -350,6 +352,11 @@ class EarlyWarning(PlacePath):
                                    related_name="+", verbose_name=_("handled by"))
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
     note = models.TextField(_("note or reason"), blank=True)
+    # Assigned: the case opened for it, or the risk it was entered under (one of them).
+    assigned_case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="+", verbose_name=_("assigned to case"))
+    assigned_risk = models.ForeignKey(Risk, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                      verbose_name=_("assigned to risk"))
 
     class Meta:
         verbose_name = _("early warning")
@@ -370,6 +377,9 @@ class EarlyWarning(PlacePath):
                 condition=Q(status="open", handled_at__isnull=True)
                 | (~Q(status="open") & Q(handled_at__isnull=False, handled_by__isnull=False) & ~Q(note="")),
                 name="warning_handled_with_note"),
+            models.CheckConstraint(
+                condition=~Q(status="assigned") | Q(assigned_case__isnull=False) | Q(assigned_risk__isnull=False),
+                name="warning_assigned_names_case_or_risk"),
         ]
 
     def __str__(self):

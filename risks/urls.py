@@ -23,6 +23,7 @@ urlpatterns = [
     path("risks/warnings/", warning_views.warnings_panel, name="warnings"),
     path("risks/warnings/<int:pk>/", warning_views.warning_detail, name="warning"),
     path("risks/warnings/<int:pk>/acknowledge/", warning_views.warning_acknowledge, name="warning_acknowledge"),
+    path("risks/warnings/<int:pk>/assign/", warning_views.warning_assign, name="warning_assign"),
     path("risks/warnings/<int:pk>/dismiss/", warning_views.warning_dismiss, name="warning_dismiss"),
     path("risks/warnings/rules/<int:district_id>/", warning_views.warning_rules, name="warning_rules"),
 ]

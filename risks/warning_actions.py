@@ -1,5 +1,5 @@
-"""What staff do with warnings: acknowledge with a note, dismiss with a reason (each logged), and set
-a district's rule thresholds. Writes only, `warning_<verb>(*, ..., acting_user, now)`, one transaction each."""
+"""What staff do with warnings: acknowledge with a note, assign to a new case or to a risk, dismiss with
+a reason (each logged), and set a district's rule thresholds. Writes only, `warning_<verb>(*, ..., acting_user, now)`, one transaction each."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -9,7 +9,9 @@ from grid.selectors import can_manage_area, scope_of
 from portal.errors import DomainError
 from portal.text import clean_text
 
-from .models import EarlyWarning, WarningEvent, WarningRule, WarningRuleKind, WarningStatus
+from . import hooks
+from .models import EarlyWarning, RiskStatus, WarningEvent, WarningRule, WarningRuleKind, WarningStatus
+from .selectors import risks_visible_to
 from .services import _now
 
 MAX_THRESHOLD = 1000
@@ -50,6 +52,38 @@ def warning_dismiss(*, warning, reason, acting_user, now=None):
     """Not a real concern: dismissed, with the reason kept."""
     return _handle(warning=warning, status=WarningStatus.DISMISSED, note=reason, field=_("reason"),
                    acting_user=acting_user, now=now)
+
+
+@transaction.atomic
+def warning_assign(*, warning, note, risk=None, category="", acting_user, now=None):
+    """Put the warning in hand as work: open a case for it (through the hook, at its building or grid), or
+    enter it under an open risk the user may see. Exactly one of `risk` and `category`."""
+    now = _now(now)
+    note = clean_text(note, field=_("note"), limit=2000)
+    if not may_handle(acting_user, warning):
+        raise DomainError(_("You may not handle warnings of this place."), code="forbidden")
+    if (risk is None) == (not category):
+        raise DomainError(_("Assign the warning either to a new case or to a risk."), code="assign_one")
+    fresh = EarlyWarning.objects.select_for_update().filter(pk=warning.pk).select_related("grid", "building").first()
+    if fresh is None or fresh.status != WarningStatus.OPEN:
+        raise DomainError(_("This warning has already been handled."), code="handled")
+    case = None
+    if risk is not None:
+        risk = risks_visible_to(acting_user).filter(pk=risk.pk, status=RiskStatus.OPEN).first()
+        if risk is None:
+            raise DomainError(_("Choose an open risk of a place under your posts."), code="bad_risk")
+    else:
+        if fresh.building_id is None and fresh.grid_id is None:
+            raise DomainError(_("A case needs a grid or a building; this warning has neither."), code="bad_place")
+        case = hooks.open_case(category=category, description=f"{fresh.title}\n{note}"[:2000],
+                               grid=fresh.grid if fresh.building_id is None else None, building=fresh.building,
+                               unit=None, acting_user=acting_user, now=now)
+    EarlyWarning.objects.filter(pk=fresh.pk, status=WarningStatus.OPEN).update(
+        status=WarningStatus.ASSIGNED, handled_by=acting_user, handled_at=now, note=note, assigned_case=case,
+        assigned_risk=risk)
+    WarningEvent.objects.create(warning_id=fresh.pk, at=now, by=acting_user, action=WarningStatus.ASSIGNED, note=note)
+    warning.refresh_from_db()
+    return warning
 
 
 def _whole(value, name, upper):

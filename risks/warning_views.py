@@ -17,15 +17,15 @@ from grid.selectors import get_visible_or_404
 from grid.views import render_page
 from portal.errors import DomainError
 
-from . import early_warning, forms, selectors, warning_actions
-from .models import WarningRule, WarningRuleKind, WarningStatus
+from . import early_warning, forms, hooks, selectors, warning_actions
+from .models import RiskStatus, WarningRule, WarningRuleKind, WarningStatus
 
 LIST_LIMIT = 100
 
 
 def _warning(request, pk):
     return get_visible_or_404(selectors.warnings_visible_to(request.user).select_related(
-        "risk", "building", "grid", "community", "street", "handled_by"), pk=pk)
+        "risk", "building", "grid", "community", "street", "handled_by", "assigned_case", "assigned_risk"), pk=pk)
 
 
 @login_required
@@ -52,11 +52,29 @@ def _evidence_risks(request, warning):
                 .order_by("grade", "id")[:50])
 
 
-def _detail(request, warning, form=None, status=200):
+def _risk_choices(request, warning):
+    """The open risks a warning may be entered under: those of its evidence, else of its grid or community."""
+    risks = selectors.risks_visible_to(request.user).filter(status=RiskStatus.OPEN)
+    ids = [i for i in (warning.evidence.get("risks") or []) if isinstance(i, int)]
+    if ids:
+        risks = risks.filter(pk__in=ids)
+    elif warning.grid_id:
+        risks = risks.filter(grid_id=warning.grid_id)
+    else:
+        risks = risks.filter(community_id=warning.community_id)
+    return list(risks.order_by("grade", "id")[:50])
+
+
+def _detail(request, warning, form=None, assign_form=None, status=200):
+    is_open = warning.status == WarningStatus.OPEN
     return render_page(request, "risks/warning.html", {
         "warning": warning, "evidence_risks": _evidence_risks(request, warning),
         "cases": warning.evidence.get("cases") or [], "events": list(warning.events.select_related("by")),
-        "form": form or (forms.WarningNoteForm() if warning.status == WarningStatus.OPEN else None),
+        "form": form or (forms.WarningNoteForm() if is_open else None),
+        "assign_form": assign_form or (forms.WarningAssignForm(prefix="assign", risks=_risk_choices(request, warning))
+                                       if is_open else None),
+        "assigned_case_visible": bool(warning.assigned_case_id) and hooks.case_visible_to(request.user,
+                                                                                         warning.assigned_case),
     }, status=status)
 
 
@@ -95,6 +113,25 @@ def warning_dismiss(request, pk):
     def call(warning, note):
         warning_actions.warning_dismiss(warning=warning, reason=note, acting_user=request.user, now=timezone.now())
     return _handle(request, pk, call, _("Warning dismissed."))
+
+
+@login_required
+@require_POST
+def warning_assign(request, pk):
+    warning = _warning(request, pk)
+    form = forms.WarningAssignForm(request.POST, prefix="assign", risks=_risk_choices(request, warning))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            warning_actions.warning_assign(warning=warning, note=data["note"], category=data["category"],
+                                           risk=form.risks.get(data["risk"]) if data["risk"] else None,
+                                           acting_user=request.user, now=timezone.now())
+        except DomainError as error:
+            forms.add_domain_error(form, error)
+        else:
+            messages.success(request, _("Warning assigned."))
+            return redirect("risks:warning", warning.pk)
+    return _detail(request, warning, assign_form=form, status=400)
 
 
 def _rule_rows(district, forms_given=None):

@@ -182,3 +182,33 @@ def test_the_database_keeps_one_open_warning_per_subject_and_each_evidence_once(
         EarlyWarning.objects.create(evidence_key="b", **fields)
     with pytest.raises(IntegrityError), transaction.atomic():
         EarlyWarning.objects.create(evidence_key="a", **{**fields, "subject": "other"})
+
+
+def test_a_grid_with_many_overdue_cases(city, crew):
+    from cases.models import Case
+
+    warning_actions.warning_rule_set(district=city.district, kind=WarningRuleKind.GRID_OVERDUE, threshold=2,
+                                     window_days=1, acting_user=crew["official"], now=NOW)
+    first, second = resident_report(city, now=NOW - 9 * DAY), resident_report(city, now=NOW - 8 * DAY)
+    Case.objects.filter(pk__in=[first.pk, second.pk]).update(status="dispatched", due_at=NOW - DAY)
+    raised = early_warning.warnings_raise(now=NOW)
+    warning = EarlyWarning.objects.get(rule=WarningRuleKind.GRID_OVERDUE)
+    assert raised >= 1 and warning.grid_id == city.grid_a.pk and warning.evidence["count"] == 2
+    assert sorted(warning.evidence["cases"]) == sorted([first.number, second.number])
+    assert early_warning.warnings_raise(now=NOW) == 0
+
+
+def test_assign_to_a_risk_of_the_place(city, crew):
+    risk = orange(city, crew)
+    sweep(NOW + 16 * DAY)
+    warning = EarlyWarning.objects.get()
+    with pytest.raises(DomainError):  # neither a case nor a risk
+        warning_actions.warning_assign(warning=warning, note="x", acting_user=crew["staff"], now=NOW + 16 * DAY)
+    other = register(city, crew["outsider"], building=city.building_b)
+    with pytest.raises(DomainError):  # a risk outside the user's places
+        warning_actions.warning_assign(warning=warning, note="x", risk=other, acting_user=crew["staff"],
+                                       now=NOW + 16 * DAY)
+    warning_actions.warning_assign(warning=warning, note="并入该风险整改", risk=risk, acting_user=crew["staff"],
+                                   now=NOW + 16 * DAY)
+    warning.refresh_from_db()
+    assert (warning.status, warning.assigned_risk) == (WarningStatus.ASSIGNED, risk)

@@ -113,3 +113,34 @@ def test_rules_page_inside_and_outside_and_bad_input(client, city, crew):
     assert client.post(url, good).status_code == 302
     rule = WarningRule.objects.get()
     assert (rule.district, rule.kind, rule.threshold, rule.window_days) == (city.district, "case_repeat", 2, 14)
+
+
+def test_assign_to_a_new_case_or_a_risk_and_bad_input(client, city, crew, warnings):
+    from cases.models import Case
+
+    from .cases_factories import category
+
+    category("E0101")
+    mine, other = warnings
+    client = signed_in(client, crew["staff"])
+    url = reverse("risks:warning_assign", args=[mine.pk])
+    assert client.post(reverse("risks:warning_assign", args=[other.pk]), {}).status_code == 404
+    cases_before = Case.objects.count()
+    for bad in ({"assign-note": "派单"}, {"assign-category": "E0101", "assign-risk": str(mine.risk_id),
+                                        "assign-note": "两个都选"},
+                {"assign-category": "E0101", "assign-note": ""}, {"assign-risk": "999999", "assign-note": "x"},
+                {"assign-category": "nonsense", "assign-note": "x"}):
+        response = client.post(url, bad)
+        assert response.status_code == 400, bad
+        assert "form-errors" in response.content.decode() or "field-error" in response.content.decode()
+    mine.refresh_from_db()
+    assert mine.status == WarningStatus.OPEN and Case.objects.count() == cases_before
+    assert not WarningEvent.objects.exists()
+    response = client.post(url, {"assign-category": "E0101", "assign-note": "派社区清理"})
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert mine.status == WarningStatus.ASSIGNED and mine.assigned_case is not None
+    assert mine.assigned_case.building_id == city.building_a.pk
+    assert list(WarningEvent.objects.values_list("action", flat=True)) == ["assigned"]
+    page = client.get(reverse("risks:warning", args=[mine.pk])).content.decode()
+    assert mine.assigned_case.number in page
