@@ -64,7 +64,8 @@ def warning_assign(*, warning, note, risk=None, category="", acting_user, now=No
         raise DomainError(_("You may not handle warnings of this place."), code="forbidden")
     if (risk is None) == (not category):
         raise DomainError(_("Assign the warning either to a new case or to a risk."), code="assign_one")
-    fresh = EarlyWarning.objects.select_for_update().filter(pk=warning.pk).select_related("grid", "building").first()
+    fresh = (EarlyWarning.objects.select_for_update(of=("self",)).filter(pk=warning.pk)
+             .select_related("grid", "building").first())
     if fresh is None or fresh.status != WarningStatus.OPEN:
         raise DomainError(_("This warning has already been handled."), code="handled")
     case = None
