@@ -30,7 +30,12 @@ starts with no warning raised and no review flagged):
   no title text. Before timing, the runner checks both write the same number of
   warnings and outbox rows.
 
-Writes bench/results/risks.json and prints a table.
+Also the grid worker's day page (`/risks/day/`, target < 50 ms): in-process
+through Django's test client as a worker on the grid with the most open risks,
+with a patrol under way and a plan due, beside the replay of the page's own SQL
+(as bench/dashboard_bench.py does).
+
+Writes bench/results/risks.json and prints it.
 """
 
 import argparse
@@ -207,6 +212,44 @@ def rolled_back(fn):
     return result
 
 
+def day_page(repeat, now):
+    """The grid worker's day (`/risks/day/`, issue #19: < 50 ms) in-process through the test client, as a
+    worker posted on the grid with the most open risks (a patrol under way, a plan due), beside the
+    replay of the page's own SQL through a bare cursor (bench/dashboard_bench.py's lower bound)."""
+    from django.db.models import Count
+    from django.test import Client
+    from django.urls import reverse
+
+    from bench.dashboard_bench import median_ms, record_queries, replay
+    from grid.models import Post, Role, User
+    from risks.models import InspectionPlan, Patrol, Risk
+
+    grid_id = (Risk.objects.filter(status="open").values("grid_id").annotate(n=Count("pk")).order_by("-n")
+               .values_list("grid_id", flat=True)[0])
+    worker, _new = User.objects.get_or_create(username="bench-grid-worker", defaults={"full_name": "网格员"})
+    Post.objects.get_or_create(user=worker, area_id=grid_id, role=Role.GRID_WORKER, ended_at=None,
+                               defaults={"started_at": now})
+    if not Patrol.objects.filter(worker=worker, ended_at__isnull=True).exists():
+        Patrol.objects.create(worker=worker, grid_id=grid_id, started_at=now)
+    InspectionPlan.objects.get_or_create(grid_id=grid_id, title="楼栋巡查", defaults={
+        "interval_days": 7, "next_due": now.date(), "created_by": worker, "created_at": now})
+    client = Client()
+    client.force_login(worker)
+    url = reverse("risks:day")
+
+    def page():
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+
+    statements = record_queries(page)
+    portal_ms, portal_best = median_ms(page, repeat)
+    raw_ms, raw_best = median_ms(replay(statements), repeat)
+    return {"portal_ms": round(portal_ms, 2), "portal_best_ms": round(portal_best, 2),
+            "lower_bound_ms": round(raw_ms, 2), "lower_bound_best_ms": round(raw_best, 2),
+            "ratio": round(portal_ms / raw_ms, 2), "queries": len(statements), "target_ms": 50,
+            "open_risks_in_grid": Risk.objects.filter(grid_id=grid_id, status="open").count()}
+
+
 def main():
     args = parse_args()
     from bench.run import ensure_database, setup_django
@@ -261,6 +304,8 @@ def main():
     assert counts() == before
     import statistics
 
+    day = day_page(max(args.repeat, 15), now)
+
     med = statistics.median
     grids = Area.objects.filter(kind=AreaKind.GRID, is_active=True).count()
     report = {
@@ -279,6 +324,7 @@ def main():
         "ratio_median": round(med(first) / med(raw), 2),
         "second_run_ms": {"median": round(med(second), 1), "best": round(min(second), 1)},
         "target_ms": TARGET_MS,
+        "day_page": day,
     }
     print(json.dumps(report, ensure_ascii=False, indent=2))
     RESULTS.mkdir(exist_ok=True)
