@@ -150,6 +150,11 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: by acco
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# How many reverse proxies of our own stand in front of the portal (the compose TLS proxy: 1).
+# The client address for rate limits and lockouts is then read from X-Forwarded-For
+# (portal/client_address.py); 0 trusts nothing but the connection's address.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -349,6 +354,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# A form sent from a page open too long gets the portal's page, not Django's English one.
+CSRF_FAILURE_VIEW = "portal.error_pages.csrf_failure"
 
 # The portal's own knobs.
 PORTAL_NAME = _("Grid Governance Portal")
