@@ -95,6 +95,8 @@ def plans_visible_to(user, *, managing=False):
 
 
 def plans_due(user, *, today):
-    """Active plans of the user's patrol grids due by `today`, soonest first."""
-    return (plans_visible_to(user).filter(grid_id__in=patrol_grids(user), active=True, next_due__lte=today)
+    """Active plans of the user's patrol grids due by `today`, soonest first. The grids are the user's own
+    grid posts (inside her scope by definition), so this filters on them directly rather than joining
+    the tree range that `plans_visible_to` would add."""
+    return (InspectionPlan.objects.filter(grid_id__in=patrol_grids(user), active=True, next_due__lte=today)
             .select_related("grid", "building").order_by("next_due", "id"))

@@ -153,3 +153,24 @@ def test_work_record_pages_inside_outside_and_bad_month(client, city, crew, mont
         assert "YYYY-MM" in response.content.decode()
     listing = client.get(reverse("cases:work_records")).content.decode()
     assert f"/work-records/{month_of_work.pk}/" in listing and f"/work-records/{other_worker.pk}/" not in listing
+
+
+def test_admitted_service_admin_inside_outside_and_bad_input(client, city, crew):
+    good = {"district": city.district, "name": "人口普查入户登记", "department": "统计局", "basis": "区府办〔2026〕3号",
+            "admitted_on": datetime.date(2026, 1, 1)}
+    mine = duties.admitted_service_save(service=AdmittedService(**good), acting_user=crew["official"])
+    other = duties.admitted_service_save(service=AdmittedService(**{**good, "district": city.other_district}),
+                                         acting_user=crew["other_official"])
+    client.force_login(crew["official"])
+    assert client.get(reverse("admin:risks_admittedservice_change", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("admin:risks_admittedservice_change", args=[other.pk])).status_code == 404
+    url = reverse("admin:risks_admittedservice_add")
+    post = {"district": city.district.pk, "name": "食品安全巡查", "department": "市场监管所", "basis": "文件",
+            "admitted_on": "2026-02-01"}
+    for bad in ({"name": ""}, {"name": "人口普查入户登记"}, {"withdrawn_on": "2026-01-01"},
+                {"district": city.other_district.pk}, {"admitted_on": "2026-02-31"}):
+        response = client.post(url, {**post, **bad})
+        assert response.status_code == 200, bad
+        assert "errorlist" in response.content.decode() or "errornote" in response.content.decode()
+    assert AdmittedService.objects.count() == 2
+    assert client.post(url, post).status_code == 302 and AdmittedService.objects.count() == 3
