@@ -22,7 +22,7 @@ Measures come in two kinds:
 Figures then derive the rates: 应结案数 (due) = registered − deferred − not yet due.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -513,3 +513,19 @@ def overdue_count(cases, place, period, now):
     return cases.filter(
         overdue_q(now), place.case_q(), created_at__gte=period.start, created_at__lt=period.end,
     ).count()
+
+
+@dataclass
+class Table:
+    name: str  # the export's slug
+    title: str
+    columns: list
+    rows: list = field(default_factory=list)  # [cells]
+    links: list = field(default_factory=list)  # a URL (or None) per row, for the first cell
+    note: str = ""
+    collapsed: bool = False  # long tables (the trend) start folded on the page
+
+    def labelled_rows(self):
+        """[([(column, cell), ...], link)] for the template (cells carry their labels on phones)."""
+        links = self.links or [None] * len(self.rows)
+        return [(list(zip(self.columns, row)), link) for row, link in zip(self.rows, links)]

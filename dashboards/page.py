@@ -9,7 +9,7 @@ apps' selectors.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -29,12 +29,14 @@ from residents.selectors import residents_visible_to
 from volunteers.models import Entry, TransactionKind
 from volunteers.selectors import accounts_visible_to, records_visible_to
 
+from . import risk_figures
 from .figures import (
     ALL_MEASURES,
     OPEN_MEASURES,
     Figures,
     LiveSource,
     RollupSource,
+    Table,
     local_day,
     overdue_count,
     overdue_q,
@@ -68,22 +70,6 @@ def figure_cells(f):
     return [f["reported"], f["registered"], f.due, f["open"], f["closed"], percent(f.closure_rate),
             percent(f.on_time_rate), percent(f.overdue_rate), percent(f.rework_rate), percent(f.extension_rate),
             percent(f.satisfaction_rate)]
-
-
-@dataclass
-class Table:
-    name: str  # the export's slug
-    title: str
-    columns: list
-    rows: list = field(default_factory=list)  # [cells]
-    links: list = field(default_factory=list)  # a URL (or None) per row, for the first cell
-    note: str = ""
-    collapsed: bool = False  # long tables (the trend) start folded on the page
-
-    def labelled_rows(self):
-        """[([(column, cell), ...], link)] for the template (cells carry their labels on phones)."""
-        links = self.links or [None] * len(self.rows)
-        return [(list(zip(self.columns, row)), link) for row, link in zip(self.rows, links)]
 
 
 def _add(total, row):
@@ -397,6 +383,8 @@ class Dashboard:
             "tiles": settings.DASHBOARD_TILE_URL,
             "attribution": settings.DASHBOARD_TILE_ATTRIBUTION,
             "labels": {"open": _("Open"), "overdue": _("Overdue")},
+            # Open risks by colour (no title, no person): most serious first.
+            "risks": risk_figures.map_points(self, MAP_MAX_POINTS),
         }
 
     def tables(self):
@@ -404,7 +392,7 @@ class Dashboard:
         out: they read whole districts of residents and the hotline orders' history live, so the page
         loads them on their own URLs after it (`people()`, `hotline_table()`)."""
         return [self.kpis(), self.levels(), *self.children_tables(), *self.facet_tables(), self.worker_ranking(),
-                self.trend()[0]]
+                self.trend()[0], *risk_figures.tables(self)]
 
     def table(self, name):
         """One table by its export name (None if there is none), computing only its group."""
@@ -415,6 +403,8 @@ class Dashboard:
             "ranking_workers": lambda: [self.worker_ranking()], "trend": lambda: [self.trend()[0]],
             "hotline": lambda: [self.hotline_table()],
             "people": lambda: [self.people()],
+            "risks": lambda: risk_figures.tables(self), "risks_places": lambda: risk_figures.tables(self),
+            "risks_types": lambda: risk_figures.tables(self),
         }
         if name not in groups:
             return None

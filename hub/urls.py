@@ -8,4 +8,6 @@ from . import views
 # In the `cases` namespace.
 cases_urlpatterns = [
     path("cases/queue/", views.queue, name="queue"),
+    path("work-records/", views.work_records, name="work_records"),
+    path("work-records/<int:user_id>/", views.work_record, name="work_record"),
 ]

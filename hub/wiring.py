@@ -12,7 +12,9 @@ module, run once by HubConfig.ready(), connects them:
   app's scoping, without mediations;
 - the residents a volunteer may be (volunteers.hooks) → residents' scoping;
 - a risk or a patrol finding opens a case (risks.hooks) → the cases app's
-  categories, `case_report` on the patrol channel, and its scoping.
+  categories, `case_report` on the patrol channel, and its scoping;
+- the early-warning sweep (risks.early_warning) → the case rule and the outbox
+  for its notices (hub/warning_rules.py).
 """
 
 from cases import selectors as case_selectors
@@ -26,7 +28,7 @@ from residents.participation import hooks as participation_hooks
 from risks import hooks as risk_hooks
 from volunteers import hooks as volunteer_hooks
 
-from . import tasks
+from . import tasks, warning_rules
 
 
 def points_for_closed_case(sender, *, case_id, **kwargs):
@@ -65,5 +67,7 @@ def connect():
     risk_hooks.case_category_choices.register(category_choices)
     risk_hooks.open_case.register(open_case_for_risk)
     risk_hooks.case_visible_to.register(case_visible_to)
+    risk_hooks.case_warning_candidates.register(warning_rules.case_rule_candidates)
+    risk_hooks.notify_staff.register(warning_rules.notify_staff)
     participation_hooks.cases_for_proposals.register(cases_for_proposals)
     volunteer_hooks.residents_visible_to.register(resident_selectors.residents_visible_to)

@@ -366,6 +366,8 @@ CELERY_BEAT_SCHEDULE = {
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
                                          "schedule": crontab(hour=3, minute=37)},
     "risks-flag-overdue-reviews": {"task": "risks.tasks.flag_overdue_reviews", "schedule": 3600.0},
+    # The early-warning rules (预测预警) over the whole city; marks overdue reviews first.
+    "risks-sweep-warnings": {"task": "risks.tasks.sweep_warnings", "schedule": 3600.0},
     "dashboards-refresh-rollups": {"task": "dashboards.tasks.refresh_rollups", "schedule": 60.0},
     "dashboards-rebuild-rollups-nightly": {"task": "dashboards.tasks.rebuild_rollups",
                                            "schedule": crontab(hour=2, minute=47)},

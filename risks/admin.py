@@ -10,15 +10,17 @@ place are read-only: a grade changes only by a reassessment, kept as history
 
 import csv
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy
 
 from grid.admin import ScopedAdminMixin
+from grid.selectors import scope_of
 from portal.exports import spreadsheet_cell
 
-from . import selectors, services
-from .models import Finding, Patrol, Risk, RiskAssessment
+from . import duties, plans, selectors, services
+from .models import AdmittedService, Duty, Finding, InspectionPlan, Patrol, Risk, RiskAssessment, WorkKind
 
 
 class AssessmentInline(admin.TabularInline):
@@ -120,3 +122,107 @@ class PatrolAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class DutyForm(forms.ModelForm):
+    work_kinds = forms.MultipleChoiceField(label=gettext_lazy("work counted toward it"), choices=WorkKind.choices,
+                                           required=False, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = Duty
+        fields = ("district", "number", "name", "description", "work_kinds")
+
+
+@admin.register(Duty)
+class DutyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """十项基本职责: a district's officials keep its list (the default list, no district: administrators)."""
+
+    selector = staticmethod(duties.duties_visible_to)
+    place_path = "district"
+    form = DutyForm
+    list_display = ("number", "name", "district", "kinds")
+
+    def get_list_filter(self, request):
+        # A filter by district lists districts; only administrators reach more than their own.
+        return ("district",) if scope_of(request.user).unrestricted else ()
+    refusal_fields = {"bad_number": "number", "duplicate": "number", "bad_kind": "work_kinds",
+                      "counted_twice": "work_kinds", "blank": "name", "too_long": "name"}
+    actions = ()
+
+    @admin.display(description=gettext_lazy("work counted toward it"))
+    def kinds(self, obj):
+        labels = dict(WorkKind.choices)
+        return "、".join(str(labels.get(k, k)) for k in obj.work_kinds)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        duties.duty_save(duty=obj, acting_user=request.user)
+
+
+@admin.register(AdmittedService)
+class AdmittedServiceAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """服务事项准入: the district's list of matters departments may hand to grid workers."""
+
+    selector = staticmethod(duties.admitted_services_visible_to)
+    place_path = "district"
+    list_display = ("name", "department", "district", "duty", "admitted_on", "withdrawn_on")
+
+    def get_list_filter(self, request):
+        # As for duties: the district filter only for administrators, who reach every district.
+        withdrawn = ("withdrawn_on", admin.EmptyFieldListFilter)
+        return ("district", withdrawn) if scope_of(request.user).unrestricted else (withdrawn,)
+    search_fields = ("name", "department")
+    refusal_fields = {"duplicate": "name", "bad_dates": "withdrawn_on", "bad_duty": "duty"}
+    actions = ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # withdrawn with a date, never deleted
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "duty":
+            kwargs["queryset"] = duties.duties_visible_to(request.user, managing=True)
+            return db_field.formfield(**kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        duties.admitted_service_save(service=obj, acting_user=request.user)
+
+
+@admin.register(InspectionPlan)
+class InspectionPlanAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """巡查计划: community staff plan recurring inspections in their grids (risks/plans.py)."""
+
+    selector = staticmethod(selectors.plans_visible_to)
+    place_path = "grid"
+    list_display = ("title", "grid", "building", "interval_days", "next_due", "last_done_at", "active")
+    list_filter = ("active",)
+    list_select_related = ("grid", "building")
+    refusal_fields = {"bad_interval": "interval_days", "bad_building": "building", "bad_due": "next_due",
+                      "blank": "title", "too_long": "title"}
+    actions = ()
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("grid", "building", "title", "interval_days", "next_due")
+        return ("grid", "building", "title", "interval_days", "active", "next_due", "last_done_at", "last_patrol")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("grid", "building", "next_due", "last_done_at", "last_patrol")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # switched off, never deleted
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            plans.plan_update(plan=obj, title=obj.title, interval_days=obj.interval_days, active=obj.active,
+                              acting_user=request.user)
+        else:
+            created = plans.plan_add(grid=obj.grid, building=obj.building, title=obj.title,
+                                     interval_days=obj.interval_days, first_due=obj.next_due,
+                                     acting_user=request.user)
+            obj.pk = created.pk

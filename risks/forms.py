@@ -140,3 +140,32 @@ class FixedForm(forms.Form):
     def __init__(self, *args, buildings, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["building"].queryset = buildings
+
+
+class WarningNoteForm(forms.Form):
+    """Acknowledge with a note, or dismiss with a reason: the text is required either way."""
+
+    note = forms.CharField(label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WarningRuleForm(forms.Form):
+    """One rule's threshold and window for a district. Zero is refused here and by the database."""
+
+    threshold = forms.IntegerField(label=_("Threshold"), min_value=1, max_value=1000)
+    window_days = forms.IntegerField(label=_("Within days"), min_value=1, max_value=366)
+    enabled = forms.BooleanField(label=_("Enabled"), required=False)
+
+
+class WarningAssignForm(forms.Form):
+    """Assign a warning: a new case of a category, or one of the open risks offered; a note either way."""
+
+    category = forms.ChoiceField(label=_("Open a case of kind"), required=False)
+    risk = forms.TypedChoiceField(label=_("Or enter it under the risk"), required=False, coerce=int,
+                                  empty_value=None)
+    note = forms.CharField(label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, risks=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "—")] + hooks.case_category_choices()
+        self.fields["risk"].choices = [("", "—")] + [(r.pk, str(r)) for r in risks]
+        self.risks = {r.pk: r for r in risks}

@@ -4,19 +4,30 @@ The four grades and their colours are national: 国务院安委会办公室《�
 重特大事故工作指南构建双重预防机制的意见》(安委办〔2016〕11号) divides risks into
 重大 (red), 较大 (orange), 一般 (yellow) and 低 (blue) and says the grade decides
 how closely a risk is controlled. It names no scoring method; the two below are
-the ones provincial standards publish, with their bands taken from
+the ones provincial standards and enterprise rules publish. Bands (checked
+against published copies in December 2026; see README "Risks and patrols"):
 
-    DB37/T 2882—2016《安全生产风险分级管控体系通则》(Shandong), 附录 (资料性):
-    - risk matrix (风险矩阵法, LS): R = L × S, L and S each 1–5;
-      R 20–25 重大, 15–16 较大, 9–12 一般, 1–8 低 (its 4–8 低 and 1–3 轻微 bands
-      both fall in the national 低/blue: four colours, not five);
-    - LEC (作业条件危险性分析法, Graham–Kinney): D = L × E × C with L, E, C taken
-      from the method's own tables; D > 320 重大, 160–320 较大, 70–160 一般,
-      below 70 低 (its 20–70 and < 20 bands are both 低/blue).
+- LEC (作业条件危险性分析法, Graham–Kinney): D = L × E × C with L, E, C taken
+  from the method's own tables. The classic table has five bands: D > 320
+  极其危险 (stop work), 160–320 高度危险 (put right at once), 70–160 显著危险
+  (needs putting right), 20–70 一般/可能危险 (needs attention), < 20 稍有危险
+  (acceptable). Chinese four-colour tables map them as 320+ 重大/red, 160–320
+  较大/orange, 70–160 一般/yellow, below 70 低/blue (20–70 and < 20 both blue).
+  Confirmed in several reprints of the table; the values below are those.
+- risk matrix (风险矩阵法, LS): R = L × S, L and S each 1–5. Published matrices
+  do NOT agree on the bands: R 20–25 重大, 15–16 较大, 9–12 一般, 1–8 低 (the
+  five-level A–E variant with 4–8 低 and 1–3 轻微 folded into blue) is the one
+  used here and found in published tables; others put
+  较大 at 9–16 or 10–16 and 一般 at 4–8 or 4–9. The attribution to
+  DB37/T 2882—2016《安全生产风险分级管控体系通则》 could not be checked against the
+  standard's own text (only its table of contents was found), so it is not
+  cited as the source: a district that follows another matrix needs these
+  bands to become a setting.
 
-A score on a band's edge belongs to the higher grade (R = 20 is red, D = 320
-is orange, D = 160 orange, D = 70 yellow), as the standard's tables read.
-tests/test_risks_grading.py pins every band edge with hand-computed values.
+A score on a band's edge belongs to the higher grade (R = 20 is red, D = 160
+orange, D = 70 yellow), except D = 320, which the LEC table puts in 160–320
+(red is strictly above 320). tests/test_risks_grading.py pins every band edge
+with hand-computed values.
 
 How often a risk is re-inspected (复查) by grade is the portal's default, not a
 national figure (local rules set their own): RISK_REVIEW_DAYS in settings may
@@ -54,7 +65,7 @@ COLOURS = {Grade.RED: "red", Grade.ORANGE: "orange", Grade.YELLOW: "yellow", Gra
 REVIEW_DAYS = {Grade.RED: 7, Grade.ORANGE: 15, Grade.YELLOW: 30, Grade.BLUE: 90}
 
 MATRIX_SCALE = range(1, 6)
-# The LEC method's published tables (Graham–Kinney, as DB37/T 2882 reprints them).
+# The LEC method's published tables (Graham–Kinney, as Chinese enterprise rules reprint them).
 LEC_L = (0.1, 0.2, 0.5, 1, 3, 6, 10)  # likelihood of the event
 LEC_E = (0.5, 1, 2, 3, 6, 10)  # exposure: how often people are exposed
 LEC_C = (1, 3, 7, 15, 40, 100)  # consequence

@@ -3,7 +3,8 @@
 A risk that needs work, or a patrol finding the worker cannot fix herself,
 becomes a case: the risks pages offer the case categories, the service opens
 the case inside its own transaction (as a grid worker's patrol report), and the
-pages link to it when the user may see it. risks names no other domain app.
+pages link to it when the user may see it. The warning sweep asks for the case rule
+and has its notices written to the outbox the same way. risks names no other domain app.
 """
 
 from portal.hooks import Hook
@@ -20,4 +21,15 @@ open_case = Hook(
 case_visible_to = Hook(
     "risks.hooks.case_visible_to",
     "case_visible_to(user, case) -> whether the user may open the case's page.",
+)
+case_warning_candidates = Hook(
+    "risks.hooks.case_warning_candidates",
+    "case_warning_candidates(*, rules, now) -> [risks.early_warning.Candidate, ...]: the rules that read "
+    "cases (case_repeat, grid_overdue); `rules` is {rule kind: {district_id: RuleSetting}} for the districts "
+    "where each is enabled. The warning sweep raises them with its own.",
+)
+notify_staff = Hook(
+    "risks.hooks.notify_staff",
+    "notify_staff(*, messages, now) -> rows written: messages are (recipients, subject, body) with recipients "
+    "(user_id, email) pairs; written to the outbox in the caller's transaction, sent after commit.",
 )

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grid.models import Area, Building, PlacePath, Unit
 
@@ -196,6 +197,42 @@ class Patrol(models.Model):
         return f"{self.grid} {self.started_at:%Y-%m-%d %H:%M}"
 
 
+class InspectionPlan(models.Model):
+    """巡查计划: one recurring inspection in a grid (a building, or the grid's round) every N days.
+
+    The worker's day lists the plans due; she ticks one done on a patrol in its
+    grid, which sets the next due date (risks/plans.py).
+    """
+
+    grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("grid"),
+                             limit_choices_to={"kind": "grid"})
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("building"))
+    title = models.CharField(_("what to inspect"), max_length=80)
+    interval_days = models.PositiveIntegerField(_("every (days)"))
+    next_due = models.DateField(_("next due"))
+    last_done_at = models.DateTimeField(_("last done"), null=True, blank=True)
+    last_patrol = models.ForeignKey(Patrol, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                    verbose_name=_("last done on patrol"))
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("planned by"))
+    created_at = models.DateTimeField(_("planned at"))
+
+    class Meta:
+        verbose_name = _("inspection plan")
+        verbose_name_plural = _("inspection plans")
+        ordering = ["next_due", "id"]
+        indexes = [models.Index(fields=["grid", "active", "next_due"], name="plan_grid_due")]
+        constraints = [
+            models.CheckConstraint(condition=Q(interval_days__gte=1, interval_days__lte=366),
+                                   name="plan_interval_1_to_366"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
 class FindingKind(models.TextChoices):
     RISK_NEW = "risk_new", _("a new risk")
     RISK_REVIEWED = "risk_review", _("a risk reviewed")
@@ -235,3 +272,201 @@ class Finding(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.at:%H:%M}"
+
+
+# --- early warning (预测预警) ----------------------------------------------------------
+
+class WarningRuleKind(models.TextChoices):
+    """The rules the warning sweep runs (risks/early_warning.py; the case rule in hub/warning_rules.py)."""
+
+    REVIEW_OVERDUE = "review_overdue", _("a red or orange risk past its review")
+    RISK_CLUSTER = "risk_cluster", _("risks of one type in one grid")
+    CASE_REPEAT = "case_repeat", _("the same kind of case at one building")
+    GRID_OVERDUE = "grid_overdue", _("a grid with many overdue cases")
+
+
+class WarningRule(models.Model):
+    """One rule's thresholds for one district (its settings); no district: the city's default.
+
+    `threshold` is N: how many risks (risk_cluster) or cases (case_repeat) within
+    `window_days`, or how many days past its review date a red or orange risk
+    may go (review_overdue, which has no window). Zero is refused by the database.
+    """
+
+    district = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("district"), limit_choices_to={"kind": "district"})
+    kind = models.CharField(_("rule"), max_length=20, choices=WarningRuleKind.choices)
+    threshold = models.PositiveIntegerField(_("threshold"))
+    window_days = models.PositiveIntegerField(_("within days"), default=30)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("changed by"))
+    changed_at = models.DateTimeField(_("changed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("warning rule")
+        verbose_name_plural = _("warning rules")
+        ordering = ["district_id", "kind"]
+        constraints = [
+            models.CheckConstraint(condition=Q(threshold__gte=1), name="warningrule_threshold_positive"),
+            models.CheckConstraint(condition=Q(window_days__gte=1), name="warningrule_window_positive"),
+            models.CheckConstraint(condition=Q(kind__in=WarningRuleKind.values), name="warningrule_kind_known"),
+            models.UniqueConstraint(fields=["district", "kind"], name="warningrule_one_per_district"),
+            models.UniqueConstraint(fields=["kind"], condition=Q(district__isnull=True),
+                                    name="warningrule_one_default"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ≥ {self.threshold}"
+
+
+class WarningStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("warning status", "open")
+    ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    ASSIGNED = "assigned", _("assigned to a case or a risk")
+    DISMISSED = "dismissed", _("dismissed")
+
+
+class EarlyWarning(PlacePath):
+    """A warning a rule raised (预警), with the evidence behind it, for street and community staff.
+
+    `evidence_key` names the evidence (the rule, what it is about and the newest
+    item of the evidence): the database refuses a second warning with the same key,
+    so the same evidence never raises a warning twice, however often or at once
+    the sweep runs. One warning per subject stays open at a time.
+    """
+
+    rule = models.CharField(_("rule"), max_length=20, choices=WarningRuleKind.choices)
+    subject = models.CharField(_("about"), max_length=80)
+    evidence_key = models.CharField(_("evidence key"), max_length=120)
+    title = models.CharField(_("title"), max_length=200)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("building"))
+    risk = models.ForeignKey(Risk, on_delete=models.PROTECT, null=True, blank=True, related_name="warnings",
+                             verbose_name=_("risk"))
+    raised_at = models.DateTimeField(_("raised at"))
+    notified_at = models.DateTimeField(_("staff notified at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=WarningStatus.choices, default=WarningStatus.OPEN)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("handled by"))
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    note = models.TextField(_("note or reason"), blank=True)
+    # Assigned: the case opened for it, or the risk it was entered under (one of them).
+    assigned_case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True,
+                                      related_name="+", verbose_name=_("assigned to case"))
+    assigned_risk = models.ForeignKey(Risk, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                      verbose_name=_("assigned to risk"))
+
+    class Meta:
+        verbose_name = _("early warning")
+        verbose_name_plural = _("early warnings")
+        ordering = ["-raised_at", "-id"]
+        indexes = [
+            models.Index(fields=["street", "status", "raised_at"], name="warning_street_status"),
+            models.Index(fields=["community", "status", "raised_at"], name="warning_community_status"),
+            models.Index(fields=["raised_at"], name="warning_to_notify", condition=Q(notified_at__isnull=True)),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["evidence_key"], name="warning_evidence_once"),
+            models.UniqueConstraint(fields=["rule", "subject"], condition=Q(status="open"),
+                                    name="warning_one_open_per_subject"),
+            models.CheckConstraint(condition=Q(status__in=WarningStatus.values), name="warning_status_known"),
+            # Handled only by someone, at a time, with a note (acknowledged) or a reason (dismissed).
+            models.CheckConstraint(
+                condition=Q(status="open", handled_at__isnull=True)
+                | (~Q(status="open") & Q(handled_at__isnull=False, handled_by__isnull=False) & ~Q(note="")),
+                name="warning_handled_with_note"),
+            models.CheckConstraint(
+                condition=~Q(status="assigned") | Q(assigned_case__isnull=False) | Q(assigned_risk__isnull=False),
+                name="warning_assigned_names_case_or_risk"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class WarningEvent(models.Model):
+    """The log of what staff did with a warning (acknowledged with a note, dismissed with a reason)."""
+
+    warning = models.ForeignKey(EarlyWarning, on_delete=models.PROTECT, related_name="events",
+                                verbose_name=_("warning"))
+    at = models.DateTimeField(_("at"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                           verbose_name=_("by"))
+    action = models.CharField(_("action"), max_length=12, choices=WarningStatus.choices)
+    note = models.TextField(_("note"))
+
+    class Meta:
+        verbose_name = _("warning event")
+        verbose_name_plural = _("warning events")
+        ordering = ["at", "id"]
+
+
+# --- the grid worker's duties (十项基本职责) and 服务事项准入 ---------------------------------
+
+class WorkKind(models.TextChoices):
+    """What of a grid worker's work the monthly record counts (hub/work_record.py reads each)."""
+
+    PATROL = "patrol", _("patrols")
+    RISK_NEW = "risk_new", _("risks registered on patrol")
+    RISK_REVIEW = "risk_review", _("risks reviewed on patrol")
+    FIXED = "fixed", _("problems fixed on the spot")
+    CASE_REPORTED = "case_reported", _("cases reported")
+    CASE_RESOLVED = "case_resolved", _("cases resolved")
+    CARE_VISIT = "care_visit", _("care visits")
+
+
+class Duty(models.Model):
+    """One of a district's basic duties of the grid worker (全科网格员十项基本职责), and the work counted
+    toward it. No district: the portal's default list, used by districts without their own."""
+
+    district = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                 verbose_name=_("district"), limit_choices_to={"kind": "district"})
+    number = models.PositiveSmallIntegerField(_("number"))
+    name = models.CharField(_("duty"), max_length=60)
+    description = models.TextField(_("description"), blank=True)
+    work_kinds = models.JSONField(_("work counted toward it"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("grid worker's duty")
+        verbose_name_plural = _("grid worker's duties")
+        ordering = ["district_id", "number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(number__gte=1, number__lte=20), name="duty_number_1_to_20"),
+            models.UniqueConstraint(fields=["district", "number"], name="duty_number_once_per_district"),
+            models.UniqueConstraint(fields=["number"], condition=Q(district__isnull=True),
+                                    name="duty_number_once_by_default"),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.name}"
+
+
+class AdmittedService(models.Model):
+    """服务事项准入: a matter a department may hand to the district's grid workers, admitted to its list
+    on a date (and withdrawn on another). What is not on the list is not the grid worker's to do."""
+
+    district = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("district"),
+                                 limit_choices_to={"kind": "district"})
+    name = models.CharField(_("matter"), max_length=100)
+    department = models.CharField(_("department asking"), max_length=60)
+    basis = models.CharField(_("basis (document)"), max_length=200)
+    duty = models.ForeignKey(Duty, on_delete=models.PROTECT, null=True, blank=True, related_name="services",
+                             verbose_name=_("counted under duty"))
+    admitted_on = models.DateField(_("admitted on"))
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("admitted service matter")
+        verbose_name_plural = _("admitted service matters (准入清单)")
+        ordering = ["district_id", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=F("admitted_on")),
+                                   name="admittedservice_withdrawn_after_admitted"),
+            models.UniqueConstraint(fields=["district", "name"], condition=Q(withdrawn_on__isnull=True),
+                                    name="admittedservice_one_current_per_name"),
+        ]
+
+    def __str__(self):
+        return self.name

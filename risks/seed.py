@@ -3,7 +3,8 @@
 Written through risks/services.py and risks/patrols.py, so every seeded row
 is one the portal could have written: risks of every grade with their first
 assessment (some reassessed, some closed with evidence, some past their
-review), and a fortnight of patrols with findings fixed on the spot. The demo
+review), a fortnight of patrols with findings fixed on the spot, and the open
+warnings the rules raise over them. The demo
 accounts' grid gets all of it; other grids a sample, without photos.
 """
 
@@ -103,4 +104,11 @@ def seed(*, scale, rng, stdout, now):
                                       after=_png(day + 500), acting_user=user, now=start + timedelta(minutes=40))
             patrols.patrol_end(patrol=patrol, acting_user=user, now=start + timedelta(hours=2))
             patrol_count += 1
-    stdout.write(f"  risks: {made} risks ({flagged} reviews overdue), {patrol_count} patrols")
+    # Open warnings for the panel (the demo's "Done when"): the rules over the seeded register. Marked as
+    # told, so the first beat after seeding does not send the demo's staff a message per seeded warning.
+    from .early_warning import warnings_raise
+    from .models import EarlyWarning
+
+    raised = warnings_raise(now=now)
+    EarlyWarning.objects.filter(notified_at__isnull=True).update(notified_at=now)
+    stdout.write(f"  risks: {made} risks ({flagged} reviews overdue), {patrol_count} patrols, {raised} warnings")

@@ -13,10 +13,10 @@ import datetime
 
 from django.db.models import Q
 
-from grid.models import AreaKind
+from grid.models import Area, AreaKind
 from grid.selectors import scope_of
 
-from .models import Finding, Patrol, Risk, RiskAssessment, RiskStatus
+from .models import EarlyWarning, Finding, InspectionPlan, Patrol, Risk, RiskAssessment, RiskStatus
 
 
 def _scope(user, managing):
@@ -73,3 +73,30 @@ def grid_risks(grid_ids, *, user):
     return (risks_visible_to(user).filter(grid_id__in=grid_ids, status=RiskStatus.OPEN)
             .select_related("building").order_by("grade", "review_on", "id"))
 
+
+def warnings_visible_to(user, *, managing=True):
+    """Early warnings under the user's managing posts (community, street, district staff); grid workers,
+    chiefs and residents see none. `managing` is accepted for the admin's selector call and always holds."""
+    return EarlyWarning.objects.filter(_place_q(_scope(user, True)))
+
+
+def warning_rule_districts(user):
+    """The districts whose warning rules `user` sets: those of the user's district-official posts."""
+    scope = scope_of(user)
+    if scope.unrestricted:
+        return Area.objects.filter(kind=AreaKind.DISTRICT, is_active=True)
+    ids = [s.area_id for s in scope.managing().spans if s.kind == AreaKind.DISTRICT]
+    return Area.objects.filter(pk__in=ids, is_active=True)
+
+
+def plans_visible_to(user, *, managing=False):
+    """Inspection plans of the grids the user reaches (managing: staff over them)."""
+    return InspectionPlan.objects.filter(_scope(user, managing).areas_q("grid__"))
+
+
+def plans_due(user, *, today):
+    """Active plans of the user's patrol grids due by `today`, soonest first. The grids are the user's own
+    grid posts (inside her scope by definition), so this filters on them directly rather than joining
+    the tree range that `plans_visible_to` would add."""
+    return (InspectionPlan.objects.filter(grid_id__in=patrol_grids(user), active=True, next_due__lte=today)
+            .select_related("grid", "building").order_by("next_due", "id"))

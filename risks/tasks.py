@@ -17,3 +17,14 @@ def flag_overdue_reviews():
     if flagged:
         log.info("flagged %d risk review(s) overdue", flagged)
     return flagged
+
+
+@shared_task(ignore_result=True)
+def sweep_warnings():
+    """Beat, hourly: the early-warning rules over the whole city (risks/early_warning.py). Idempotent."""
+    from .early_warning import warnings_sweep
+
+    result = warnings_sweep(now=timezone.now())
+    if result["raised"] or result["notified"]:
+        log.info("early warnings: %(raised)d raised, %(notified)d notified, %(flagged)d reviews flagged", result)
+    return result

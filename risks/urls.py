@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, warning_views
 
 app_name = "risks"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("risks/patrols/<int:pk>/end/", views.patrol_end, name="patrol_end"),
     path("risks/patrols/<int:pk>/fixed/", views.patrol_fixed, name="patrol_fixed"),
     path("risks/patrols/<int:pk>/case/", views.patrol_case, name="patrol_case"),
+    path("risks/plans/<int:pk>/done/", views.plan_done, name="plan_done"),
     path("risks/findings/<int:pk>/<slug:which>/", views.finding_photo, name="finding_photo"),
     path("risks/", views.risk_list, name="list"),
     path("risks/export.csv", views.risk_export, name="export"),
@@ -19,4 +20,10 @@ urlpatterns = [
     path("risks/<int:pk>/close/", views.risk_close, name="close"),
     path("risks/<int:pk>/case/", views.risk_case, name="case"),
     path("risks/<int:pk>/photos/<int:photo_id>/", views.risk_photo, name="photo"),
+    path("risks/warnings/", warning_views.warnings_panel, name="warnings"),
+    path("risks/warnings/<int:pk>/", warning_views.warning_detail, name="warning"),
+    path("risks/warnings/<int:pk>/acknowledge/", warning_views.warning_acknowledge, name="warning_acknowledge"),
+    path("risks/warnings/<int:pk>/assign/", warning_views.warning_assign, name="warning_assign"),
+    path("risks/warnings/<int:pk>/dismiss/", warning_views.warning_dismiss, name="warning_dismiss"),
+    path("risks/warnings/rules/<int:district_id>/", warning_views.warning_rules, name="warning_rules"),
 ]

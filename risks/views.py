@@ -21,7 +21,7 @@ from grid.views import render_page
 from portal.errors import DomainError
 from portal.exports import spreadsheet_cell
 
-from . import forms, hooks, patrols, selectors, services
+from . import forms, hooks, patrols, plans, selectors, services
 from .grading import Grade
 from .models import FindingKind, RiskStatus
 
@@ -54,8 +54,9 @@ def day(request):
     patrol = selectors.open_patrol(user)
     due = list(selectors.risks_due(user, today=timezone.localdate(now), within_days=DUE_AHEAD_DAYS)[:50])
     findings = list(patrol.findings.select_related("risk").order_by("at")) if patrol else []
+    plans = list(selectors.plans_due(user, today=timezone.localdate(now))[:50])
     return render_page(request, "risks/day.html", {
-        "patrol": patrol, "findings": findings, "due": due, "today": timezone.localdate(now),
+        "patrol": patrol, "findings": findings, "due": due, "today": timezone.localdate(now), "plans": plans,
         "start_form": forms.StartForm(grids=grids) if grids.exists() and patrol is None else None,
         "end_form": forms.EndForm() if patrol else None,
     })
@@ -146,6 +147,20 @@ def patrol_case(request, pk):
         form = forms.CaseForm()
     return render_page(request, "risks/form.html", {"form": form, "title": _("Report a case"), "patrol": patrol},
                        status=status)
+
+
+@login_required
+@require_POST
+def plan_done(request, pk):
+    """An inspection of the plan done on this patrol: its next one falls due after its interval."""
+    plan = get_visible_or_404(selectors.plans_visible_to(request.user), pk=pk)
+    try:
+        plans.plan_done(plan=plan, acting_user=request.user, now=timezone.now())
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("risks:day")
+    messages.success(request, _("Inspection done: “%(title)s”.") % {"title": plan.title})
+    return redirect("risks:day")
 
 
 # --- the register -------------------------------------------------------------------

@@ -29,6 +29,8 @@ HISTORY = {
     "volunteers.Entry": {"transaction_id": MISSING, "account_id": MISSING, "amount": 5, "at": AT},
     "risks.RiskAssessment": {"risk_id": MISSING, "method": "matrix", "likelihood": 4, "severity": 4, "score": 16,
                              "grade": "2orange", "review_on": AT.date(), "at": AT},
+    "risks.WarningEvent": {"warning_id": MISSING, "by_id": MISSING, "action": "acknowledged", "note": "已处理",
+                           "at": AT},
     "grid.AreaEvent": {"area_id": MISSING, "action": "rename", "at": AT, "details": {"name": "幸福社区"}},
 }
 

@@ -31,3 +31,8 @@ def test_the_demo_city_has_risks_of_every_grade_and_patrols(db, monkeypatch):
     worker = Post.objects.get(role=Role.GRID_WORKER, user__username="gridworker").user
     assert risks_due(worker, today=timezone.localdate(), within_days=3).exists()
     assert Patrol.objects.filter(worker=worker).exists()
+    # Open warnings on the panel (red and orange reviews past due), already marked as told.
+    from risks.models import EarlyWarning
+
+    assert EarlyWarning.objects.filter(status="open", rule="review_overdue").exists()
+    assert not EarlyWarning.objects.filter(notified_at__isnull=True).exists()

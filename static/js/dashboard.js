@@ -93,6 +93,12 @@
       L.circleMarker([p[0], p[1]], {radius: 4, weight: 1, color: "#fff", fillOpacity: 0.9,
                                     fillColor: p[2] ? BRAND : BLUE}).addTo(m);
     });
+    // Open risks in the national four colours, drawn larger with a dark ring (issue #19).
+    var RISK = {red: "#c62828", orange: "#ef6c00", yellow: "#fdd835", blue: "#1565c0"};
+    (layers.risks || []).forEach(function (p) {
+      L.circleMarker([p[0], p[1]], {radius: 6, weight: 2, color: "#1f2933", fillOpacity: 0.95,
+                                    fillColor: RISK[p[2]] || GREY}).addTo(m);
+    });
   }
 
   // The people panel counts whole districts of residents, the hotline panel reads the orders'

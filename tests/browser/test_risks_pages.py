@@ -1,16 +1,20 @@
 """The grid worker's day at 360 px in a real browser: open the day, start a patrol, record a risk
-graded orange, fix a problem on the spot with a photo before and after, end the patrol. The pages
+graded orange, fix a problem on the spot with a photo before and after, end the patrol; the risk's
+review comes due, the warning sweep raises a warning, and the street acknowledges it on the warnings
+panel at 360 px (issue #19's "Done when"). The pages
 must fit the phone without sideways scrolling and raise no CSP violation. Screenshots go to
 test-artifacts/screenshots/ for a person to look at."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from grid.models import Role
-from risks.models import Finding, FindingKind, Patrol, Risk
+from risks import early_warning
+from risks.models import EarlyWarning, Finding, FindingKind, Patrol, Risk, WarningStatus
 
 from ..factories import build_city, user_with_post
 
@@ -32,15 +36,21 @@ def fits(page):
     assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth")
 
 
-def test_a_worker_walks_her_patrol_at_phone_width(live_server, open_page, screenshot_dir):
-    city = build_city()
-    worker = user_with_post(Role.GRID_WORKER, city.grid_a, full_name="网格员丁")
-    page = open_page(PHONE, phone=True)
+def sign_in(open_page, user, viewport=PHONE):
+    page = open_page(viewport, phone=viewport is PHONE)
     page.goto(page.base + reverse("login"))
-    page.locator("input[name=username]").fill(worker.username)
+    page.locator("input[name=username]").fill(user.username)
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("form.stack button[type=submit]").click()
     page.wait_for_url(page.base + reverse("home"))
+    return page
+
+
+def test_a_worker_walks_her_patrol_at_phone_width(live_server, open_page, screenshot_dir):
+    city = build_city()
+    worker = user_with_post(Role.GRID_WORKER, city.grid_a, full_name="网格员丁")
+    street = user_with_post(Role.STREET_STAFF, city.street_a, full_name="街道干部戊")
+    page = sign_in(open_page, worker)
 
     page.goto(page.base + reverse("risks:day"))
     fits(page)
@@ -80,3 +90,31 @@ def test_a_worker_walks_her_patrol_at_phone_width(live_server, open_page, screen
     assert Risk.objects.get().grade == "2orange"
     assert Finding.objects.filter(patrol=patrol, kind=FindingKind.FIXED).count() == 1
     assert Finding.objects.filter(patrol=patrol, kind=FindingKind.RISK_NEW).count() == 1
+
+    # The orange risk's review (15 days) comes due and passes; the hourly sweep raises a warning.
+    risk = Risk.objects.get()
+    early_warning.warnings_sweep(now=risk.created_at + timedelta(days=16))
+    warning = EarlyWarning.objects.get(risk=risk)
+    page = sign_in(open_page, street)
+    page.goto(page.base + reverse("risks:warnings"))
+    fits(page)
+    page.screenshot(path=str(screenshot_dir / "risks-warnings-360.png"), full_page=True)
+    page.locator(f"a[href='{reverse('risks:warning', args=[warning.pk])}']").click()
+    page.locator("textarea[name=note]").fill("已通知物业三日内清理，周五复查")
+    fits(page)
+    page.screenshot(path=str(screenshot_dir / "risks-warning-360.png"), full_page=True)
+    page.get_by_role("button", name="签收", exact=True).click()
+    expect(page.get_by_text("预警已签收")).to_be_visible()
+    assert page.csp_violations == []
+    warning.refresh_from_db()
+    assert (warning.status, warning.handled_by) == (WarningStatus.ACKNOWLEDGED, street)
+
+    # At desktop width: the handled warning, and the worker's month as her community prints it.
+    desk = sign_in(open_page, street, {"width": 1280, "height": 800})
+    desk.goto(desk.base + reverse("risks:warnings") + "?status=acknowledged")
+    expect(desk.get_by_text("已通知物业三日内清理")).to_be_visible()
+    desk.screenshot(path=str(screenshot_dir / "risks-warnings-desktop.png"), full_page=True)
+    desk.goto(desk.base + reverse("cases:work_record", args=[worker.pk]))
+    expect(desk.get_by_text("安全隐患排查")).to_be_visible()
+    desk.screenshot(path=str(screenshot_dir / "risks-work-record-desktop.png"), full_page=True)
+    assert desk.csp_violations == []

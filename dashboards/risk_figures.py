@@ -1,0 +1,117 @@
+"""The dashboards' risk figures (issue #19, item 5): the register by grade and type per place, overdue
+reviews, warnings open and handled, patrols and problems fixed on the spot, and the map's risk layer.
+
+Read through the risks app's scoping functions with the user's managing posts
+(`risks_visible_to(user, managing=True)`, `warnings_visible_to`,
+`findings_visible_to`), restricted to the dashboard's place by its stored
+path. Counts and colours only: no title, no responsible person, no phone.
+"""
+
+from collections import defaultdict
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from grid.selectors import areas_visible_to
+from risks.grading import COLOURS, Grade
+from risks.models import FindingKind, RiskStatus, RiskType, WarningStatus
+from risks.selectors import findings_visible_to, patrols_visible_to, risks_visible_to, warnings_visible_to
+
+from .figures import Table
+
+GRADES = list(Grade)
+
+
+def _grade_columns():
+    return [Grade(g).label for g in GRADES]
+
+
+def _subtree_q(place, prefix):
+    """Rows whose grid (at `prefix`) lies under the place; the whole city: everything."""
+    area = place.area
+    if area is None:
+        return Q()
+    return Q(**{f"{prefix}tree_id": area.tree_id, f"{prefix}lft__gte": area.lft, f"{prefix}lft__lte": area.rght})
+
+
+def open_risks(board):
+    return risks_visible_to(board.user, managing=True).filter(board.place.path_q(), status=RiskStatus.OPEN)
+
+
+def open_warnings(board):
+    return warnings_visible_to(board.user).filter(board.place.path_q(), status=WarningStatus.OPEN)
+
+
+def summary(board):
+    """One row: open risks by grade, reviews overdue, warnings open and handled in the period, patrols and
+    problems fixed on the spot in the period."""
+    risks = open_risks(board)
+    by_grade = dict(risks.values_list("grade").annotate(n=Count("pk")).order_by())
+    overdue = risks.filter(review_overdue_since__isnull=False).count()
+    period = board.period
+    warnings = warnings_visible_to(board.user).filter(board.place.path_q())
+    warned = warnings.aggregate(
+        open=Count("pk", filter=Q(status=WarningStatus.OPEN)),
+        handled=Count("pk", filter=~Q(status=WarningStatus.OPEN) & Q(handled_at__gte=period.start,
+                                                                    handled_at__lt=period.end)))
+    in_period = Q(started_at__gte=period.start, started_at__lt=period.end)
+    patrols = patrols_visible_to(board.user, managing=True).filter(_subtree_q(board.place, "grid__"), in_period)
+    fixed = findings_visible_to(board.user, managing=True).filter(
+        _subtree_q(board.place, "patrol__grid__"), kind=FindingKind.FIXED, at__gte=period.start, at__lt=period.end)
+    columns = [*_grade_columns(), _("Reviews overdue"), _("Warnings open"), _("Warnings handled"), _("Patrols"),
+               _("Fixed on the spot")]
+    row = [by_grade.get(g.value, 0) for g in GRADES] + [overdue, warned["open"], warned["handled"],
+                                                       patrols.count(), fixed.count()]
+    return Table("risks", _("Risks and patrols"), columns, [row],
+                 note=_("Open risks by grade (national four colours); patrols, fixes on the spot (即时处置) and "
+                        "warnings handled in the period."))
+
+
+def by_place(board):
+    """Open risks by grade, overdue reviews and open warnings for each place one level down."""
+    child_field = board.place.child_field
+    if child_field is None:
+        return None
+    key = f"{child_field}_id"
+    counts = defaultdict(lambda: defaultdict(int))
+    risks = open_risks(board)
+    for child, grade, n in risks.values_list(key, "grade").annotate(n=Count("pk")).order_by():
+        counts[child][grade] = n
+    for child, n in risks.filter(review_overdue_since__isnull=False).values_list(key).annotate(
+            n=Count("pk")).order_by():
+        counts[child]["overdue"] = n
+    for child, n in open_warnings(board).values_list(key).annotate(n=Count("pk")).order_by():
+        counts[child]["warnings"] = n
+    areas = areas_visible_to(board.user, managing=True).filter(is_active=True, kind=child_field)
+    areas = areas.filter(parent=board.place.area) if board.place.area is not None else areas.filter(level=0)
+    table = Table("risks_places", _("Risks by place"),
+                  [_("Place"), *_grade_columns(), _("Reviews overdue"), _("Warnings open")])
+    for area in areas.order_by("code").only("id", "name", "code"):
+        c = counts.get(area.pk, {})
+        table.rows.append([area.name, *[c.get(g.value, 0) for g in GRADES], c.get("overdue", 0),
+                           c.get("warnings", 0)])
+        table.links.append(board.url_for(area.pk))
+    return table
+
+
+def by_type(board):
+    counts = defaultdict(dict)
+    for kind, grade, n in open_risks(board).values_list("kind", "grade").annotate(n=Count("pk")).order_by():
+        counts[kind][grade] = n
+    table = Table("risks_types", _("Risks by type"), [_("Type"), *_grade_columns(), _("Total")])
+    for kind, label in RiskType.choices:
+        if kind in counts:
+            cells = [counts[kind].get(g.value, 0) for g in GRADES]
+            table.rows.append([label, *cells, sum(cells)])
+    return table
+
+
+def tables(board):
+    return [t for t in (summary(board), by_place(board), by_type(board)) if t is not None]
+
+
+def map_points(board, limit):
+    """[[lat, lon, colour], ...] of open risks at buildings with a location, most serious first."""
+    rows = (open_risks(board).filter(building__latitude__isnull=False, building__longitude__isnull=False)
+            .order_by("grade", "pk").values_list("building__latitude", "building__longitude", "grade")[:limit])
+    return [[float(lat), float(lon), COLOURS[Grade(grade)]] for lat, lon, grade in rows]
