@@ -47,7 +47,17 @@ def cases_visible_to(user, *, managing=False):
     mediating = Case.objects.filter(pk__in=mediator_of).exclude(by_place).order_by().values_list("pk", flat=True)
     assigned = Case.objects.filter(assignee=user).exclude(by_place).order_by().values_list("pk", flat=True)
     beyond = list(mediating.union(assigned).order_by())
+    beyond += _summoned_cases(scope, by_place)
     return Case.objects.filter(by_place | Q(pk__in=beyond)) if beyond else Case.objects.filter(by_place)
+
+
+def _summoned_cases(scope, by_place):
+    """吹哨报到: staff of an organisation a whistle summoned see that case (ids; no query
+    for anyone who works for no organisation)."""
+    if not scope.organisation_ids:
+        return []
+    return list(Case.objects.filter(whistles__summons__organisation_id__in=sorted(scope.organisation_ids))
+                .exclude(by_place).order_by().values_list("pk", flat=True).distinct())
 
 
 def public_matters(cases):

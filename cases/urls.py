@@ -7,7 +7,7 @@ namespace (`cases:queue`, `cases:dashboard`...): portal/urls.py mounts them here
 
 from django.urls import path
 
-from . import api, views
+from . import api, views, views_whistle
 
 app_name = "cases"
 
@@ -29,6 +29,10 @@ urlpatterns = [
     path("cases/<int:pk>/", views.detail, name="detail"),
     path("cases/<int:pk>/act/<slug:name>/", views.act, name="act"),
     path("cases/<int:pk>/photos/<int:photo_id>/", views.photo, name="photo"),
+    # 吹哨报到: the organisations' report-in (phone) and the whistling place's rating.
+    path("whistles/", views_whistle.staff_summonses, name="summonses"),
+    path("whistles/<int:pk>/report-in/", views_whistle.report_in, name="report_in"),
+    path("cases/<int:pk>/whistles/<int:whistle_id>/rate/", views_whistle.rate, name="whistle_rate"),
     # Cameras and one-click alarms (微天网).
     path("api/alarms/", api.alarm, name="alarm"),
 ]
