@@ -22,6 +22,7 @@ from portal import fields
 from portal.exports import spreadsheet_cell as _cell
 
 from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
+from . import organisations
 from .page import Dashboard, dashboard_urls
 
 FORMATS = ("csv", "xlsx")
@@ -141,6 +142,8 @@ def _page(request, area_id):
         "previous": board.period.previous(),
         "kpis": tables[0],
         "tables": tables[1:],
+        # 吹哨报到 per organisation (dashboards/organisations.py), with its own page too.
+        "organisation_tables": _organisation_tables(board),
         "chart": chart,
         "map": board.map_data(),
         "fresh_at": board.freshness(),
@@ -160,6 +163,8 @@ def dashboard_export(request, table, fmt, area_id=None):
         raise Http404
     board, _form = _dashboard(request, area_id)
     found = board.table(table)
+    if found is None and table in ("organisations", "ranking_organisations"):
+        found = next(t for t in _organisation_tables(board) if t.name == table)
     if found is None:
         raise Http404
     dataset = tablib.Dataset(headers=[str(c) for c in found.columns], title=str(found.title)[:31])
@@ -191,6 +196,21 @@ def dashboard_people(request, area_id=None):
     if request.GET.get("fragment"):
         return render(request, "dashboards/_table.html#table", context)
     return _render(request, "dashboards/people.html", context)
+
+
+def _organisation_tables(board):
+    return organisations.tables(board.user, board.place, board.period, board.now)
+
+
+@login_required
+@require_GET
+def dashboard_organisations(request, area_id=None):
+    """The organisations summoned by whistles on the place's matters (吹哨报到): report-in and ratings."""
+    board, form = _dashboard(request, area_id)
+    context = {"tables": _organisation_tables(board), "area_id": area_id, "query": board.query, "formats": FORMATS,
+               "place": board.place, "period": board.period, "form": form,
+               "title": board.place.area.name if board.place.area else _("Whole city")}
+    return _render(request, "dashboards/organisations.html", context)
 
 
 @login_required
