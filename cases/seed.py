@@ -250,6 +250,10 @@ def seed(*, scale, rng, stdout, now):
             CaseNumberCounter.objects.filter(day=d).update(last=existing[d] + n)
     seeding.finish_bulk_load([Case, CaseEvent])
     stdout.write(f"    {written:,} cases, {events_written:,} timeline events")
+    # 吹哨报到 and 12345 work orders, through the live services (demo scale: they need its accounts).
+    from . import seed_whistles
+
+    seed_whistles.seed(stdout=stdout, now=now)
 
 
 def _ahead(iterable, depth=2):
