@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Q
 
 from grid import services as grid_services
 from grid.models import Role
@@ -73,7 +74,7 @@ def _seed_whistles(street, community, enforcement, street_id, community_id, now)
     made = 0
     # 1. Closed and rated: the street whistles on a resolved matter, 城管 reports in on time, the
     #    second organisation late; the community verifies and closes; the street rates both.
-    resolved = (Case.objects.filter(community_id=community_id, status=Status.RESOLVED,
+    resolved = (Case.objects.filter(Q(status=Status.RESOLVED), community_id=community_id,
                                     responsible_level__in=("grid", "community"),
                                     created_at__lt=now - timedelta(hours=8))
                 .exclude(resolved_by=community).order_by("-created_at").first())
@@ -96,7 +97,7 @@ def _seed_whistles(street, community, enforcement, street_id, community_id, now)
                                                             rows[orgs[1].pk].pk: (3, "迟到十七分钟")},
                                   acting_user=street, now=now - timedelta(hours=1))
             made += 1
-    handling = list(Case.objects.filter(community_id=community_id, status=Status.HANDLING)
+    handling = list(Case.objects.filter(Q(status=Status.HANDLING), community_id=community_id)
                     .order_by("-created_at")[:2])
     # 2. Open: one organisation reported in, the other never came (swept as a no-show).
     if handling:

@@ -135,7 +135,7 @@ def whistle_blow(*, case, organisations, acting_user, reason, situation, urgent=
                                      report_in_minutes=minutes, reason=reason, raised_by=acting_user, raised_at=now)
     due = now + timedelta(minutes=minutes)
     Summons.objects.bulk_create([Summons(whistle=whistle, organisation=org, due_at=due) for org in orgs])
-    _event(case, A.WHISTLE, actor=acting_user, now=now, note=reason,
+    _event(case, A.WHISTLE, actor=acting_user, now=now, note=reason, from_status=case.status,
            data={"whistle": whistle.pk, "organisations": [o.pk for o in orgs], "due_at": due.isoformat()})
     notifications.notify(
         users=organisation_staff([o.pk for o in orgs]), case=case, now=now, chat=urgent,
@@ -164,7 +164,7 @@ def summons_report_in(*, summons, acting_user, note="", now=None):
         raise DomainError(_("%(org)s has already reported in.") % {"org": summons.organisation.name},
                           code="already")
     late = now > summons.due_at
-    _event(case, A.REPORT_IN, actor=acting_user, now=now, note=note,
+    _event(case, A.REPORT_IN, actor=acting_user, now=now, note=note, from_status=case.status,
            data={"summons": summons.pk, "organisation": summons.organisation_id, "late": late})
     summons.refresh_from_db()
     return summons
@@ -200,7 +200,7 @@ def _mark_no_show(pk, now, sources, target):
         return 0  # closed meanwhile: nobody is late for a finished matter
     if Summons.objects.filter(pk=pk, status__in=sources, due_at__lt=now).update(status=target, no_show_at=now) != 1:
         return 0
-    _event(case, A.NO_SHOW, actor=None, now=now,
+    _event(case, A.NO_SHOW, actor=None, now=now, from_status=case.status,
            data={"summons": pk, "organisation": summons.organisation_id})
     place = summons.whistle.place
     notifications.notify(
@@ -260,6 +260,6 @@ def whistle_rate(*, whistle, ratings, acting_user, now=None):
                 rating=rating, rating_comment=comment, rated_at=now, rated_by=acting_user) != 1:
             raise DomainError(_("%(org)s has already been rated.") % {"org": rows[pk].organisation.name},
                               code="already")
-    _event(case, A.RATE_SUMMONS, actor=acting_user, now=now,
+    _event(case, A.RATE_SUMMONS, actor=acting_user, now=now, from_status=case.status,
            data={"whistle": whistle.pk, "ratings": {str(pk): r for pk, (r, _c) in cleaned.items()}})
     return whistle
