@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db.models import Q
 
 from grid import services as grid_services
 from grid.models import Role
@@ -70,54 +69,63 @@ def seed(*, stdout, now):
     stdout.write(f"    {made} whistles, {orders} hotline work orders")
 
 
+def _patrol_case(worker, grid, text, now):
+    """A matter the demo grid worker reports on patrol at `now` and takes in hand."""
+    case = services.case_report(category=_category_code(), description=text, channel="patrol", grid=grid,
+                                acting_user=worker, now=now)
+    if case.assignee_id == worker.pk:
+        case = services.case_accept(case=case, acting_user=worker, now=now + timedelta(minutes=5))
+    return case
+
+
 def _seed_whistles(street, community, enforcement, street_id, community_id, now):
+    """Three whistles on matters the demo grid worker reported (dated from `now`, so the same every run)."""
+    worker = get_user_model().objects.filter(username="gridworker").first()
+    if worker is None:
+        return 0
+    grid = worker.posts.filter(area__isnull=False).first().area
     made = 0
-    # 1. Closed and rated: the street whistles on a resolved matter, 城管 reports in on time, the
-    #    second organisation late; the community verifies and closes; the street rates both.
-    resolved = (Case.objects.filter(Q(status=Status.RESOLVED), community_id=community_id,
-                                    responsible_level__in=("grid", "community"),
-                                    created_at__lt=now - timedelta(hours=8))
-                .exclude(resolved_by=community).order_by("-created_at").first())
-    if resolved is not None:
-        orgs = _two_orgs(resolved, enforcement)
-        if len(orgs) == 2:
-            start = now - timedelta(hours=6)
-            whistle = whistles.whistle_blow(case=resolved, organisations=orgs, acting_user=street, urgent=True,
-                                            situation="enforcement", now=start,
-                                            reason="占道经营反复整治无效，夜市油烟扰民，需城管与供电联合处置")
-            rows = {s.organisation_id: s for s in whistle.summons.all()}
-            whistles.summons_report_in(summons=rows[orgs[0].pk], acting_user=_staff_of(orgs[0], now),
-                                       note="两名队员到场", now=start + timedelta(minutes=18))
-            whistles.summons_report_in(summons=rows[orgs[1].pk], acting_user=_staff_of(orgs[1], now),
-                                       now=start + timedelta(minutes=47))
-            services.case_verify(case=resolved, acting_user=community, passed=True, note="现场已恢复",
-                                 now=now - timedelta(hours=2))
-            services.case_close(case=resolved, acting_user=community, now=now - timedelta(hours=2))
-            whistles.whistle_rate(whistle=whistle, ratings={rows[orgs[0].pk].pk: (5, "到场迅速，处置到位"),
-                                                            rows[orgs[1].pk].pk: (3, "迟到十七分钟")},
-                                  acting_user=street, now=now - timedelta(hours=1))
-            made += 1
-    handling = list(Case.objects.filter(Q(status=Status.HANDLING), community_id=community_id)
-                    .order_by("-created_at")[:2])
+    # 1. Closed and rated: 城管 reports in on time, the second organisation late; the worker
+    #    resolves, the community verifies and closes, the street rates both.
+    case = _patrol_case(worker, grid, "夜市占道经营，油烟扰民，多次劝导无效", now - timedelta(hours=8))
+    orgs = _two_orgs(case, enforcement)
+    if len(orgs) == 2 and case.status == Status.HANDLING:
+        start = now - timedelta(hours=6)
+        whistle = whistles.whistle_blow(case=case, organisations=orgs, acting_user=street, urgent=True,
+                                        situation="enforcement", now=start,
+                                        reason="占道经营反复整治无效，需城管与相关部门联合处置")
+        rows = {s.organisation_id: s for s in whistle.summons.all()}
+        whistles.summons_report_in(summons=rows[orgs[0].pk], acting_user=_staff_of(orgs[0], now),
+                                   note="两名队员到场", now=start + timedelta(minutes=18))
+        whistles.summons_report_in(summons=rows[orgs[1].pk], acting_user=_staff_of(orgs[1], now),
+                                   now=start + timedelta(minutes=47))
+        services.case_resolve(case=case, acting_user=worker, note="摊位已清理，设置限时经营区", photos=[_png()],
+                              now=now - timedelta(hours=3))
+        services.case_verify(case=case, acting_user=community, passed=True, note="现场已恢复",
+                             now=now - timedelta(hours=2))
+        services.case_close(case=case, acting_user=community, now=now - timedelta(hours=2))
+        whistles.whistle_rate(whistle=whistle, ratings={rows[orgs[0].pk].pk: (5, "到场迅速，处置到位"),
+                                                        rows[orgs[1].pk].pk: (3, "迟到十七分钟")},
+                              acting_user=street, now=now - timedelta(hours=1))
+        made += 1
     # 2. Open: one organisation reported in, the other never came (swept as a no-show).
-    if handling:
-        case = handling[0]
-        orgs = _two_orgs(case, enforcement)
-        start = max(now - timedelta(hours=2), case.created_at)
+    case = _patrol_case(worker, grid, "小区围墙外违规搭建，居民多次投诉", now - timedelta(hours=3))
+    orgs = _two_orgs(case, enforcement)
+    if orgs:
+        start = now - timedelta(hours=2)
         whistle = whistles.whistle_blow(case=case, organisations=orgs, acting_user=street, urgent=True,
                                         situation="pressing", reason="居民多次投诉，社区协调无果，请相关单位到场",
                                         now=start)
-        first = whistle.summons.get(organisation=orgs[0])
-        whistles.summons_report_in(summons=first, acting_user=_staff_of(orgs[0], now),
-                                   now=start + timedelta(minutes=25))
+        whistles.summons_report_in(summons=whistle.summons.get(organisation=orgs[0]),
+                                   acting_user=_staff_of(orgs[0], now), now=start + timedelta(minutes=25))
         whistles.summonses_mark_no_shows(now=now)
         made += 1
     # 3. Just blown, not urgent: the 城管 demo account has a report-in waiting.
-    if len(handling) > 1 and enforcement is not None:
-        case = handling[1]
+    if enforcement is not None:
+        case = _patrol_case(worker, grid, "人行道被施工围挡占用", now - timedelta(minutes=40))
         try:
             whistles.whistle_blow(case=case, organisations=[enforcement], acting_user=street, situation="enforcement",
-                                  reason="违规搭建需执法认定", now=max(now - timedelta(minutes=10), case.created_at))
+                                  reason="围挡是否合规需执法认定", now=now - timedelta(minutes=10))
             made += 1
         except DomainError:
             pass  # the squad does not cover this place
