@@ -49,7 +49,7 @@ class WhistleForm(forms.Form):
 
 
 class ReportInForm(forms.Form):
-    note = forms.CharField(label=_("Who is on site (optional)"), max_length=200, required=False)
+    note = forms.CharField(label=_("Who is on site"), max_length=200, required=False)
 
 
 class RatingForm(forms.Form):
