@@ -103,6 +103,9 @@ def test_summoned_staff_see_their_summonses_and_the_case_without_the_reporter(ci
     web = signed_in(orgs.cg_staff)
     listing = web.get(reverse("cases:summonses"))
     assert listing.status_code == 200 and case.number in listing.content.decode()
+    # The nav leads organisation staff here; a grid worker's nav does not.
+    assert f'href="{reverse("cases:summonses")}"' in web.get(reverse("cases:queue")).content.decode()
+    assert reverse("cases:summonses") not in signed_in(people.worker).get(reverse("cases:queue")).content.decode()
     detail = web.get(reverse("cases:detail", args=[case.pk]))
     body = detail.content.decode()
     assert detail.status_code == 200 and "张三" not in body and "13800000000" not in body

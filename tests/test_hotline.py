@@ -92,6 +92,8 @@ def test_another_systems_number_is_refused(city, key):
     ({"return_window_hours": 0}, "bad_window"),
     ({"return_window_hours": "24"}, "bad_window"),
     ({"caller_phone": "call me"}, "bad_phone"),
+    ({"address_id": "", "lat": [31], "long": 104}, "bad_location"),
+    ({"address_id": "", "lat": 31.4}, "bad_location"),
 ])
 def test_bad_push_writes_nothing(city, key, overrides, code):
     with pytest.raises(DomainError) as refused:
