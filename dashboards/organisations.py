@@ -60,15 +60,26 @@ def _mean(m):
 
 
 
-def tables(user, place, period, now):
-    """The organisations table and their ranking (Table rows for the page and the exports)."""
+# The page lists the most summoned organisations and the top of the ranking; the exports list all.
+# (A district's 物业 and 业委会 run to thousands: a table of them all is no page, and rendering
+# it cost five times its query, bench/whistle_bench.py.)
+PAGE_ROWS = 100
+PAGE_RANKS = 50
+
+
+def tables(user, place, period, now, *, limit=None):
+    """The organisations table and their ranking (Table rows for the page and, with no
+    `limit`, the exports)."""
     columns = [_("Organisation"), _("Summoned"), _("Reported in"), _("Report-in rate"), _("On-time report-in rate"),
                _("Late report-ins"), _("No-shows"), _("Rated"), _("Rating from the whistling places")]
     figures = summons_figures(user, place, period, now)
     table = Table("organisations", _("Organisations summoned (吹哨报到)"), columns,
                   note=_("Whistles blown in the period on matters here; report-in on time means by the deadline "
                          "the whistle set. Ratings are 1–5, by the community or street that blew the whistle."))
-    for _pk, name, m in figures:
+    if limit is not None and len(figures) > limit:
+        table.note += " " + _("The %(n)d most summoned of %(total)d are shown; the export lists all.") % {
+            "n": limit, "total": len(figures)}
+    for _pk, name, m in figures[:limit]:
         table.rows.append([name, m["summoned"], m["reported"], percent(_share(m["reported"], m["summoned"])),
                            percent(_share(m["on_time"], m["summoned"])), m["late"], m["no_show"], m["rated"],
                            score(_mean(m))])
@@ -80,6 +91,10 @@ def tables(user, place, period, now):
                      _("Rating from the whistling places")],
                     note=_("By on-time report-in rate, then rating; only organisations summoned at least %(n)d "
                            "times in the period.") % {"n": minimum})
+    if limit is not None and len(ranked) > PAGE_RANKS:
+        ranking.note += " " + _("The first %(n)d of %(total)d are shown; the export lists all.") % {
+            "n": PAGE_RANKS, "total": len(ranked)}
+        ranked = ranked[:PAGE_RANKS]
     for rank, (name, m) in enumerate(ranked, start=1):
         ranking.rows.append([rank, name, m["summoned"], percent(_share(m["on_time"], m["summoned"])),
                              score(_mean(m))])

@@ -142,8 +142,6 @@ def _page(request, area_id):
         "previous": board.period.previous(),
         "kpis": tables[0],
         "tables": tables[1:],
-        # 吹哨报到 per organisation (dashboards/organisations.py), with its own page too.
-        "organisation_tables": _organisation_tables(board),
         "chart": chart,
         "map": board.map_data(),
         "fresh_at": board.freshness(),
@@ -164,7 +162,7 @@ def dashboard_export(request, table, fmt, area_id=None):
     board, _form = _dashboard(request, area_id)
     found = board.table(table)
     if found is None and table in ("organisations", "ranking_organisations"):
-        found = next(t for t in _organisation_tables(board) if t.name == table)
+        found = next(t for t in _organisation_tables(board, limit=None) if t.name == table)
     if found is None:
         raise Http404
     dataset = tablib.Dataset(headers=[str(c) for c in found.columns], title=str(found.title)[:31])
@@ -198,18 +196,22 @@ def dashboard_people(request, area_id=None):
     return _render(request, "dashboards/people.html", context)
 
 
-def _organisation_tables(board):
-    return organisations.tables(board.user, board.place, board.period, board.now)
+def _organisation_tables(board, *, limit=organisations.PAGE_ROWS):
+    return organisations.tables(board.user, board.place, board.period, board.now, limit=limit)
 
 
 @login_required
 @require_GET
 def dashboard_organisations(request, area_id=None):
-    """The organisations summoned by whistles on the place's matters (吹哨报到): report-in and ratings."""
+    """The organisations summoned by whistles on the place's matters (吹哨报到): report-in and ratings.
+    `?fragment=1`: the tables alone, which the place's page loads after itself."""
     board, form = _dashboard(request, area_id)
     context = {"tables": _organisation_tables(board), "area_id": area_id, "query": board.query, "formats": FORMATS,
                "place": board.place, "period": board.period, "form": form,
                "title": board.place.area.name if board.place.area else _("Whole city")}
+    if request.GET.get("fragment"):
+        # The place's page fetches the tables after itself (a live read of the whistles).
+        return render(request, "dashboards/_tables.html", context)
     return _render(request, "dashboards/organisations.html", context)
 
 

@@ -6,6 +6,7 @@ and the ratings appear on the street dashboard. The figures are pinned by hand.
 """
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
@@ -58,9 +59,16 @@ def scene(city, people, make_user):
 
 
 def street_page(city, user, **query):
+    """The street's dashboard, which loads its organisations' panel after itself (the fragment)."""
     web = Client()
     web.force_login(user)
-    return web.get(reverse("cases:dashboard_place", args=[city.street_a.pk]), {**NOVEMBER, **query})
+    page = web.get(reverse("cases:dashboard_place", args=[city.street_a.pk]), {**NOVEMBER, **query})
+    panel = reverse("cases:dashboard_place_organisations", args=[city.street_a.pk])
+    assert page.status_code == 200 and f'data-dash-panel="{panel}?' in page.content.decode()
+    fragment = web.get(panel, {**NOVEMBER, **query, "fragment": "1"})
+    assert fragment.status_code == 200 and "<html" not in fragment.content.decode()
+    return SimpleNamespace(status_code=fragment.status_code, content=fragment.content,
+                           context={"organisation_tables": fragment.context["tables"]})
 
 
 @pytest.mark.clock("2026-11-30T23:00:00+08:00")
@@ -135,3 +143,15 @@ def test_ranking_needs_the_minimum_and_exports(city, people, scene, settings):
     assert web.get(reverse("cases:dashboard_place_export", args=[city.street_b.pk, "organisations", "csv"]),
                    NOVEMBER).status_code == 404
 
+
+
+@pytest.mark.clock("2026-11-30T23:00:00+08:00")
+def test_the_page_shows_the_most_summoned_and_the_export_all(city, people, scene):
+    from dashboards import organisations
+    from dashboards.figures import Place, period_for
+
+    period = period_for("custom", T0.date(), first=T0.date().replace(day=1), last=T0.date().replace(day=30))
+    table, _ranking = organisations.tables(people.district, Place.of(city.district), period, T0, limit=1)
+    assert len(table.rows) == 1 and "1" in table.note and "3" in table.note
+    table, _ranking = organisations.tables(people.district, Place.of(city.district), period, T0)
+    assert len(table.rows) == 3
