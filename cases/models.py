@@ -675,6 +675,9 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], name="delivery_pending",
                          condition=Q(status=DeliveryStatus.PENDING)),
+            # How many a channel sent in the last minute (providers' rate limits).
+            models.Index(fields=["channel", "sent_at"], name="delivery_sent_recently",
+                         condition=Q(status=DeliveryStatus.SENT)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(channel__in=DeliveryChannel.values), name="delivery_channel_known"),

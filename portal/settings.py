@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "cases.hotline",
     "residents",
     "volunteers",
+    "risks",
     "residents.participation",
     # The top layer: pages and reactions that compose the domain apps above.
     "dashboards",
@@ -150,6 +151,11 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: by acco
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# How many reverse proxies of our own stand in front of the portal (the compose TLS proxy: 1).
+# The client address for rate limits and lockouts is then read from X-Forwarded-For
+# (portal/client_address.py); 0 trusts nothing but the connection's address.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -328,6 +334,7 @@ CELERY_BEAT_SCHEDULE = {
                                        "schedule": 300.0},
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
                                          "schedule": crontab(hour=3, minute=37)},
+    "risks-flag-overdue-reviews": {"task": "risks.tasks.flag_overdue_reviews", "schedule": 3600.0},
     "dashboards-refresh-rollups": {"task": "dashboards.tasks.refresh_rollups", "schedule": 60.0},
     "dashboards-rebuild-rollups-nightly": {"task": "dashboards.tasks.rebuild_rollups",
                                            "schedule": crontab(hour=2, minute=47)},
@@ -349,6 +356,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# A form sent from a page open too long gets the portal's page, not Django's English one.
+CSRF_FAILURE_VIEW = "portal.error_pages.csrf_failure"
+
 # The portal's own knobs.
 PORTAL_NAME = _("Grid Governance Portal")
 GRID_HOUSEHOLD_BAND = (400, 700)
@@ -358,6 +368,10 @@ CASE_PHOTO_MAX_BYTES = int(env("CASE_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
 # (企业微信/钉钉 style) URL; empty disables that sender.
 NOTIFY_EMAIL_FROM = env("NOTIFY_EMAIL_FROM", "portal@localhost")
 NOTIFY_CHAT_WEBHOOK_URL = env("NOTIFY_CHAT_WEBHOOK_URL", "")
+# Providers' sending rules (cases/notifications.py deliver_pending): a 企业微信 group robot takes
+# 20 messages a minute; set the mail server's limit for the portal's sender.
+NOTIFY_CHAT_PER_MINUTE = int(env("NOTIFY_CHAT_PER_MINUTE", "20"))
+NOTIFY_EMAIL_PER_MINUTE = int(env("NOTIFY_EMAIL_PER_MINUTE", "600"))
 MAILERS = {
     "default": {
         "BACKEND": env(

@@ -23,6 +23,8 @@ HISTORY = {
     "participation.ProjectUpdate": {"project_id": MISSING, "by_id": MISSING, "note": "进展", "progress": 10, "at": AT},
     "volunteers.LedgerTransaction": {"kind": "adjust", "memo": "测试", "at": AT},
     "volunteers.Entry": {"transaction_id": MISSING, "account_id": MISSING, "amount": 5, "at": AT},
+    "risks.RiskAssessment": {"risk_id": MISSING, "method": "matrix", "likelihood": 4, "severity": 4, "score": 16,
+                             "grade": "2orange", "review_on": AT.date(), "at": AT},
     "grid.AreaEvent": {"area_id": MISSING, "action": "rename", "at": AT, "details": {"name": "幸福社区"}},
 }
 

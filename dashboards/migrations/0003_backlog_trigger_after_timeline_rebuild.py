@@ -1,4 +1,4 @@
-"""cases 0013 rebuilt cases_caseevent on SQLite (a new action constraint), which drops
+"""cases 0014 rebuilt cases_caseevent on SQLite (a new action constraint), which drops
 the rollup-backlog trigger: make it again there (PostgreSQL keeps its triggers)."""
 
 import importlib
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("dashboards", "0002_rollup_backlog"),
-        ("cases", "0013_timeline_whistle_and_hotline_actions"),
+        ("cases", "0014_timeline_whistle_and_hotline_actions"),
     ]
 
     operations = [migrations.RunPython(sqlite_trigger_again, migrations.RunPython.noop)]

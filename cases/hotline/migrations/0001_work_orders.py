@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('cases', '0012_whistles_and_summonses'),
+        ('cases', '0013_whistles_and_summonses'),
         ('open311', '0002_hotline_clients'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

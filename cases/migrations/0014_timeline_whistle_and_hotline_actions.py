@@ -21,7 +21,7 @@ def sqlite_triggers_again(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("cases", "0012_whistles_and_summonses"),
+        ("cases", "0013_whistles_and_summonses"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_timeline_refuses_delete'),
+        ('cases', '0012_delivery_sent_recently'),
         ('grid', '0005_organisations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
