@@ -275,3 +275,18 @@ def test_case_page_moves_and_scope(city, people, key):
     assert outsider.get(reverse("cases:detail", args=[case.pk])).status_code == 404
     assert outsider.post(reverse("cases:act", args=[case.pk, "hotline_visit"]),
                          {"hotline_visit-result": "satisfied"}).status_code == 404
+
+
+def test_admin_lists_orders_in_scope_only(city, people, key):
+    order, _ = push(city, key)
+    admin_url = reverse("admin:hotline_hotlineorder_changelist")
+    inside = Client(HTTP_ACCEPT_LANGUAGE="en")
+    inside.force_login(people.community)
+    assert "GD20261123001" in inside.get(admin_url).content.decode()
+    assert inside.get(reverse("admin:hotline_hotlineorder_change", args=[order.pk])).status_code == 200
+    outside = Client(HTTP_ACCEPT_LANGUAGE="en")
+    outside.force_login(people.community_b)
+    assert "GD20261123001" not in outside.get(admin_url).content.decode()
+    assert outside.get(reverse("admin:hotline_hotlineorder_change", args=[order.pk])).status_code == 404
+    assert inside.post(reverse("admin:hotline_hotlineorder_change", args=[order.pk]),
+                       {"reply_text": "x"}).status_code == 403

@@ -3,6 +3,8 @@ order through its case (cases_visible_to)."""
 
 from django.db.models import Q
 
+from cases.selectors import cases_visible_to
+
 from .models import HotlineOrder
 
 
@@ -19,3 +21,8 @@ def replies_for(client, *, since=None):
     if since is not None:
         return rows.filter(Q(replied_at__gt=since) | Q(returned_at__gt=since)).order_by("pk")
     return rows.filter(Q(replied_at__isnull=False) | Q(returned_at__isnull=False)).order_by("pk")
+
+
+def orders_visible_to(user, *, managing=False):
+    """Staff: the orders of the cases they see (cases.selectors.cases_visible_to)."""
+    return HotlineOrder.objects.filter(case__in=cases_visible_to(user, managing=managing))
