@@ -435,6 +435,15 @@ class EventAction(models.TextChoices):
     RATE = "rate", _("Rated")
     ALARM_REPEAT = "alarm_repeat", _("Repeated alarm")
     MEDIATION = "mediation", _("Mediation")
+    # 吹哨报到 (cases/whistles.py)
+    WHISTLE = "whistle", _("Whistle blown (吹哨)")
+    REPORT_IN = "report_in", _("Reported in (报到)")
+    NO_SHOW = "no_show", _("Did not report in")
+    RATE_SUMMONS = "rate_summons", _("Response rated (评价)")
+    # 12345 docking (cases/hotline/)
+    HOTLINE_REPLY = "hotline_reply", _("Reply sent to the hotline (回单)")
+    HOTLINE_RETURN = "hotline_return", _("Handed back to the hotline (退单)")
+    HOTLINE_VISIT = "hotline_visit", _("Hotline follow-up call (回访)")
 
 
 class CaseEvent(models.Model):
@@ -665,3 +674,4 @@ from .models_history import (  # noqa: E402,F401
     DeadlineKind,
     DeadlineStage,
 )
+from .models_whistle import Summons, SummonsStatus, Whistle, WhistleSituation  # noqa: E402,F401

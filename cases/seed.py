@@ -268,6 +268,10 @@ def seed(*, scale, rng, stdout, now):
     seeding.finish_bulk_load([Case, CaseEvent])
     stdout.write(f"    {written:,} cases, {events_written:,} timeline events")
     _seed_mediation_details(rng, file_plans, file_counters, demo=scale.name == "demo", stdout=stdout)
+    # 吹哨报到 and 12345 work orders, through the live services (demo scale: they need its accounts).
+    from . import seed_whistles
+
+    seed_whistles.seed(stdout=stdout, now=now)
 
 
 def _seed_mediation_details(rng, plans, counters, *, demo, stdout):

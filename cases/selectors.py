@@ -8,9 +8,11 @@ private: inside the scope only staff with a managing post see them; their
 mediators and their assignee see them wherever they are posted.
 """
 
+from dataclasses import replace
+
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
-from grid.selectors import Scope, scope_of
+from grid.selectors import scope_of
 
 from .models import Case, CaseEvent, CaseKind, CasePhoto, Intake, Mediation, Notification, Status
 from .tracking import normalise_tracking_code
@@ -32,8 +34,8 @@ def cases_visible_to(user, *, managing=False):
     if scope.unrestricted:
         return Case.objects.all()
     # A mediator's post (人民调解员, 司法所, 社区律师) reaches only the files they are named on.
-    scope = Scope(unrestricted=False, spans=tuple(s for s in scope.spans if s.role not in MEDIATOR_ROLES),
-                  building_ids=scope.building_ids, unit_ids=scope.unit_ids)
+    # (dataclasses.replace keeps the rest of the scope: buildings, units, organisations.)
+    scope = replace(scope, spans=tuple(s for s in scope.spans if s.role not in MEDIATOR_ROLES))
     in_place = scope.path_q()
     officials = scope.managing()
     if officials == scope:
@@ -50,7 +52,17 @@ def cases_visible_to(user, *, managing=False):
     mediating = Case.objects.filter(pk__in=mediator_of).exclude(by_place).order_by().values_list("pk", flat=True)
     assigned = Case.objects.filter(assignee=user).exclude(by_place).order_by().values_list("pk", flat=True)
     beyond = list(mediating.union(assigned).order_by())
+    beyond += _summoned_cases(scope, by_place)
     return Case.objects.filter(by_place | Q(pk__in=beyond)) if beyond else Case.objects.filter(by_place)
+
+
+def _summoned_cases(scope, by_place):
+    """吹哨报到: staff of an organisation a whistle summoned see that case (ids; no query
+    for anyone who works for no organisation)."""
+    if not scope.organisation_ids:
+        return []
+    return list(Case.objects.filter(whistles__summons__organisation_id__in=sorted(scope.organisation_ids))
+                .exclude(by_place).order_by().values_list("pk", flat=True).distinct())
 
 
 def public_matters(cases):

@@ -315,7 +315,7 @@ def _may_report_for(user, path):
 def case_report(*, category, description, channel, place=None, grid=None, building=None, unit=None,
                 address="", latitude=None, longitude=None, reporter_kind=None, reporter_name="",
                 reporter_phone="", photos=(), parties=None, external_ref="", acting_user=None, now=None,
-                tracking_code=None, stored_photos=()):
+                tracking_code=None, stored_photos=(), system=False):
     """Take a report from any channel; returns the saved case (with its tracking code).
 
     `tracking_code` and `stored_photos` (names in the media storage, already
@@ -325,6 +325,8 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
     Residents' reports (web, QR, Open311) wait for community staff to register
     them; reports from staff channels (hotline, patrol, alarm, department) are
     registered and dispatched at once. Nothing is saved unless all is valid.
+    `system`: a client system that authenticated for the place files on a staff
+    channel without a user (the 12345 hotline's push, cases/hotline/).
     """
     now = _now(now)
     if channel not in Channel.values:
@@ -346,7 +348,7 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
     party_rows = reported_parties(parties, today=now.date()) if category.is_mediation else []
     staff_channel = channel in STAFF_CHANNELS
     user = acting_user if acting_user is not None and acting_user.is_authenticated else None
-    if staff_channel and channel != Channel.ALARM and not _may_report_for(user, path):
+    if staff_channel and channel != Channel.ALARM and not system and not _may_report_for(user, path):
         raise DomainError(_("You may not report for this place."), code="forbidden")
     reporter_kind = reporter_kind or REPORTER_BY_CHANNEL[channel]
     if reporter_kind not in ReporterKind.values:

@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import escalation, notifications, services_intake
+from . import escalation, notifications, services_intake, whistles
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +61,13 @@ def deliver_pending_notifications():
     (the broker was down, a sender failed...)."""
     escalation.escalation_notices_expand()
     return notifications.deliver_pending(now=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def mark_no_shows():
+    """Beat, every minute: summoned organisations past their report-in deadline become no-shows
+    (吹哨报到; idempotent, each row by a conditional UPDATE)."""
+    marked = whistles.summonses_mark_no_shows(now=timezone.now())
+    if marked:
+        log.info("marked %d summons(es) as no-shows", marked)
+    return marked

@@ -7,7 +7,7 @@ namespace (`cases:queue`, `cases:dashboard`...): portal/urls.py mounts them here
 
 from django.urls import path
 
-from . import api, views, views_mediation
+from . import api, views, views_mediation, views_whistle
 
 app_name = "cases"
 
@@ -39,6 +39,10 @@ urlpatterns = [
          name="mediation_party_reveal"),
     path("cases/<int:pk>/mediation/files/<int:file_id>/", views_mediation.file_download, name="mediation_file"),
     path("cases/<int:pk>/mediation/print/<slug:doc>/", views_mediation.print_document, name="mediation_print"),
+    # 吹哨报到: the organisations' report-in (phone) and the whistling place's rating.
+    path("whistles/", views_whistle.staff_summonses, name="summonses"),
+    path("whistles/<int:pk>/report-in/", views_whistle.report_in, name="report_in"),
+    path("cases/<int:pk>/whistles/<int:whistle_id>/rate/", views_whistle.rate, name="whistle_rate"),
     # Cameras and one-click alarms (微天网).
     path("api/alarms/", api.alarm, name="alarm"),
 ]

@@ -36,7 +36,8 @@ from portal.exports import spreadsheet_cell as _cell
 from portal.ratelimit import over_rate
 
 from . import forms as case_forms
-from . import oversight, services, services_intake, workflow
+from . import forms_whistle, oversight, services, services_intake, views_whistle, whistles, workflow
+from .hotline.actions import HOTLINE_ACTIONS
 from .filters import CaseFilter
 from .models import Case, CaseEvent, CaseKind, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
 from .selectors import (
@@ -481,8 +482,15 @@ ACTIONS = {
     "reject": Action(gettext_lazy("Reject: not a matter for us"), F.ReasonForm,
                      lambda c, u, d, now: services.case_reject(case=c, acting_user=u, reason=d["reason"], now=now),
                      gettext_lazy("Case %(number)s rejected."), "danger"),
+    "whistle": Action(gettext_lazy("Blow the whistle (吹哨)"), forms_whistle.WhistleForm,
+                      lambda c, u, d, now: whistles.whistle_blow(
+                          case=c, organisations=list(d["organisations"]), acting_user=u, reason=d["reason"],
+                          situation=d["situation"], urgent=d["urgent"], minutes=d["minutes"], now=now),
+                      gettext_lazy("Whistle blown on case %(number)s: the organisations are summoned.")),
 }
 del F
+# 12345 docking: reply (回单), hand back (退单), follow-up call (回访); cases/hotline/actions.py.
+ACTIONS.update({name: Action(*spec) for name, spec in HOTLINE_ACTIONS.items()})
 # The order the buttons appear in: the usual next step first.
 ACTION_ORDER = tuple(ACTIONS)
 # Folded into the verify form as its second button.
@@ -491,7 +499,7 @@ SECOND_BUTTONS = {"verify_fail": "verify"}
 
 def _form_for(name, case, user, **kwargs):
     form_class = ACTIONS[name].form
-    if form_class is case_forms.DispatchForm:
+    if form_class is case_forms.DispatchForm or getattr(form_class, "needs_case", False):
         kwargs.update(case=case, user=user)
     return form_class(**kwargs)
 
@@ -539,6 +547,8 @@ def detail(request, pk):
         })
     kinds = workflow.actor_kinds(case, user)
     sees_phone = bool(kinds & {workflow.HANDLER, workflow.DISPATCHER})
+    # A summoned organisation's staff see the matter, never who reported it.
+    sees_reporter = bool(kinds)
     return _render(request, "cases/detail.html", {
         "case": case,
         "status_label": Status(case.status).label,
@@ -550,6 +560,9 @@ def detail(request, pk):
         "actions": actions,
         "extension": _pending_extension(case) if case.status == Status.HANDLING else None,
         "is_mediation": case.kind == CaseKind.MEDIATION,
+        "sees_reporter": sees_reporter,
+        "whistles": views_whistle.panel(case, user, now),
+        "hotline_order": getattr(case, "hotline_order", None) if case.channel == Channel.HOTLINE else None,
     })
 
 

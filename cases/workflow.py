@@ -21,6 +21,14 @@ without a query (the scope is cached on the user):
 - VERIFIER: anyone posted over the case's place, but not the one who resolved it.
 - REPORTER: the reporter, through the tracking code (no login).
 - SYSTEM: the portal itself (the escalation sweep, automatic registration).
+- WHISTLER: community or street staff posted on the case's community or street
+  (吹哨: they summon organisations, and rate them once the case is closed).
+- SUMMONED: staff of an organisation a whistle summoned to the case. Their posts
+  are on the organisation, not on places, so this kind needs the summons row:
+  cases/whistles.py looks it up and passes it to `check(..., kinds=)`.
+
+Transitions of a summons (吹哨报到) change the summons row, not the case's
+status: their `summons` column says from which summons states to which.
 """
 
 from dataclasses import dataclass, field
@@ -33,9 +41,10 @@ from grid.models import KIND_LEVEL, MANAGING_ROLES, AreaKind, Role
 from grid.selectors import scope_of
 from portal.errors import DomainError
 
-from .models import CLOCKED_STATUSES, LEVELS, OPEN_STATUSES, RATABLE_CHANNELS, Channel, Status
+from .models import CLOCKED_STATUSES, LEVELS, OPEN_STATUSES, RATABLE_CHANNELS, Channel, Status, SummonsStatus
 
 S = Status
+SS = SummonsStatus
 
 HANDLER = "handler"
 DISPATCHER = "dispatcher"
@@ -44,6 +53,8 @@ OFFICIAL = "official"
 VERIFIER = "verifier"
 REPORTER = "reporter"
 SYSTEM = "system"
+WHISTLER = "whistler"
+SUMMONED = "summoned"
 # Actors that are not a signed-in user.
 ANONYMOUS_ACTORS = frozenset({REPORTER, SYSTEM})
 
@@ -61,6 +72,10 @@ HANDLING_ROLES = {
 MEDIATOR_ROLES = (Role.PEOPLES_MEDIATOR, Role.JUSTICE_OFFICE_STAFF, Role.COMMUNITY_LAWYER)
 # Who may be named a file's mediator: those posts and the staff of the community or street.
 MEDIATOR_CANDIDATE_ROLES = MEDIATOR_ROLES + (Role.COMMUNITY_STAFF, Role.STREET_STAFF)
+
+
+# Who blows the whistle (街乡吹哨; later schemes let the community blow it too).
+WHISTLING_ROLES = {AreaKind.STREET: (Role.STREET_STAFF,), AreaKind.COMMUNITY: (Role.COMMUNITY_STAFF,)}
 
 
 def level_above(level):
@@ -112,6 +127,11 @@ def _accept_guard(case, user):
         return _("This case is assigned to %(name)s.") % {"name": case.assignee}
 
 
+def _hotline_order(case, user):
+    if case.channel != Channel.HOTLINE or not case.external_ref:
+        return _("This is not a 12345 work order (no work-order number).")
+
+
 @dataclass(frozen=True)
 class Transition:
     name: str
@@ -121,6 +141,8 @@ class Transition:
     target: object
     actors: frozenset
     guard: Callable | None = field(default=None, compare=False)
+    # 吹哨报到 moves: (summons states it leaves, summons state it makes), or None.
+    summons: tuple | None = None
 
     def target_from(self, status):
         if self.target is None:
@@ -134,8 +156,10 @@ class Transition:
         return self.target is not None
 
 
-def T(name, label, sources, target, actors, guard=None):
-    return Transition(name, label, frozenset(sources), target, frozenset(actors), guard)
+def T(name, label, sources, target, actors, guard=None, summons=None):
+    if summons is not None:
+        summons = (frozenset(summons[0]), summons[1])
+    return Transition(name, label, frozenset(sources), target, frozenset(actors), guard, summons)
 
 
 CLOCKED = frozenset(CLOCKED_STATUSES)
@@ -166,6 +190,21 @@ TABLE = (
       {S.REPORTED: S.REPORTED, S.REGISTERED: S.REGISTERED, S.DISPATCHED: S.DISPATCHED, S.HANDLING: S.DISPATCHED},
       {HANDLER, DISPATCHER, SYSTEM}, _can_climb),
     T("rate", gettext_lazy("rate"), {S.CLOSED}, None, {REPORTER}, _ratable),
+    # 吹哨报到 (cases/whistles.py): the case's status stays; the summons rows move.
+    T("whistle", gettext_lazy("blow the whistle (吹哨)"), CLOCKED | {S.RESOLVED}, None, {WHISTLER},
+      summons=((), SS.SUMMONED)),
+    # A no-show may still report in, late; once the case is closed nobody reports in.
+    T("report_in", gettext_lazy("report in (报到)"), OPEN, None, {SUMMONED},
+      summons=({SS.SUMMONED, SS.NO_SHOW}, SS.REPORTED_IN)),
+    T("no_show", gettext_lazy("mark a no-show"), OPEN, None, {SYSTEM}, summons=({SS.SUMMONED}, SS.NO_SHOW)),
+    T("rate_summons", gettext_lazy("rate the summoned organisations (评价)"), {S.CLOSED}, None, {WHISTLER}),
+    # 12345 docking (cases/hotline/): the reply sent back, a hand-back within its window, the follow-up call.
+    T("hotline_reply", gettext_lazy("reply to the hotline (回单)"), {S.RESOLVED, S.VERIFIED, S.CLOSED}, None,
+      {HANDLER, DISPATCHER}, _hotline_order),
+    T("hotline_return", gettext_lazy("hand back to the hotline (退单)"), {S.REGISTERED, S.DISPATCHED, S.HANDLING},
+      S.REJECTED, {DISPATCHER}, _hotline_order),
+    T("hotline_visit", gettext_lazy("record the follow-up call (回访)"), {S.RESOLVED, S.VERIFIED, S.CLOSED}, None,
+      {DISPATCHER, SYSTEM}, _hotline_order),
 )
 TRANSITIONS = {t.name: t for t in TABLE}
 
@@ -177,7 +216,7 @@ def actor_kinds(case, user):
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     if user.is_superuser:
-        return frozenset({HANDLER, DISPATCHER, ABOVE, OFFICIAL, VERIFIER})
+        return frozenset({HANDLER, DISPATCHER, ABOVE, OFFICIAL, VERIFIER, WHISTLER})
     scope = scope_of(user)
     level = case.responsible_level
     level_depth = KIND_LEVEL[level]
@@ -200,15 +239,18 @@ def actor_kinds(case, user):
         if (case.assignee_id is None and span.area_id == responsible_id
                 and span.role in HANDLING_ROLES[level]):
             kinds.add(HANDLER)
+        if span.role in WHISTLING_ROLES.get(span.kind, ()):
+            kinds.add(WHISTLER)
     if case.building_id in scope.building_ids or case.unit_id in scope.unit_ids:
         kinds.add(VERIFIER)
     return frozenset(kinds)
 
 
-def check(name, case, user, *, actor=None):
+def check(name, case, user, *, actor=None, kinds=frozenset()):
     """Raise DomainError unless `user` (or the anonymous `actor`) may take `name` now.
 
-    Returns the Transition. `actor` names REPORTER or SYSTEM when no user acts.
+    Returns the Transition. `actor` names REPORTER or SYSTEM when no user acts;
+    `kinds` adds actor kinds the caller established from rows (SUMMONED).
     """
     transition = TRANSITIONS[name]
     if case.status not in transition.sources:
@@ -222,7 +264,7 @@ def check(name, case, user, *, actor=None):
             raise DomainError(_("You may not %(action)s this case.") % {"action": transition.label},
                               code="forbidden")
     else:
-        kinds = actor_kinds(case, user)
+        kinds = actor_kinds(case, user) | kinds
         if not kinds & transition.actors:
             if name == "accept" and case.assignee_id and case.assignee_id != user.pk:
                 raise DomainError(_accept_guard(case, user), code="taken")

@@ -25,6 +25,7 @@ from portal.exports import spreadsheet_cell as _cell
 from .definitions import COHORT, DEFINITIONS, DUE_NOTE
 from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
 from .mediation import mediation_tables
+from . import organisations
 from .page import Dashboard, dashboard_urls
 from .screen import CommandScreen, has_screen
 
@@ -176,6 +177,8 @@ def dashboard_export(request, table, fmt, area_id=None):
     found = board.table(table)
     if found is None and table.startswith("mediation"):
         found = next((t for t in mediation_tables(board) if t.name == table), None)
+    if found is None and table in ("organisations", "ranking_organisations"):
+        found = next(t for t in _organisation_tables(board, limit=None) if t.name == table)
     if found is None:
         raise Http404
     dataset = tablib.Dataset(headers=[str(c) for c in found.columns], title=str(found.title)[:31])
@@ -207,6 +210,25 @@ def dashboard_people(request, area_id=None):
     if request.GET.get("fragment"):
         return render(request, "dashboards/_table.html#table", context)
     return _render(request, "dashboards/people.html", context)
+
+
+def _organisation_tables(board, *, limit=organisations.PAGE_ROWS):
+    return organisations.tables(board.user, board.place, board.period, board.now, limit=limit)
+
+
+@login_required
+@require_GET
+def dashboard_organisations(request, area_id=None):
+    """The organisations summoned by whistles on the place's matters (吹哨报到): report-in and ratings.
+    `?fragment=1`: the tables alone, which the place's page loads after itself."""
+    board, form = _dashboard(request, area_id)
+    context = {"tables": _organisation_tables(board), "area_id": area_id, "query": board.query, "formats": FORMATS,
+               "place": board.place, "period": board.period, "form": form,
+               "title": board.place.area.name if board.place.area else _("Whole city")}
+    if request.GET.get("fragment"):
+        # The place's page fetches the tables after itself (a live read of the whistles).
+        return render(request, "dashboards/_tables.html", context)
+    return _render(request, "dashboards/organisations.html", context)
 
 
 @login_required

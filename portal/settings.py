@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "grid",
     "cases",
     "cases.open311",
+    "cases.hotline",
     "residents",
     "volunteers",
     "risks",
@@ -357,6 +358,8 @@ CELERY_BEAT_SCHEDULE = {
     # Residents' reports are kept in one insert and registered by a worker; each
     # commit asks for a run, and this catches what a broker outage left waiting.
     "cases-register-intake": {"task": "cases.tasks.register_intake", "schedule": 10.0},
+    # 吹哨报到: organisations past their report-in deadline become no-shows.
+    "cases-mark-no-shows": {"task": "cases.tasks.mark_no_shows", "schedule": 60.0},
     "cases-deliver-notifications": {"task": "cases.tasks.deliver_pending_notifications", "schedule": 60.0},
     "volunteers-escalate-unclaimed-orders": {"task": "volunteers.tasks.escalate_unclaimed_orders",
                                              "schedule": 60.0},
@@ -430,6 +433,12 @@ if DASHBOARD_TILE_URL:
     _tiles = _urlsplit(DASHBOARD_TILE_URL)
     # A {s} subdomain template ({s}.tile.example.org) becomes a wildcard source.
     SECURE_CSP["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}")
+# 吹哨报到: minutes a summoned organisation has to report in, urgent or not (Pinggu: 30).
+WHISTLE_URGENT_REPORT_IN_MINUTES = int(env("WHISTLE_URGENT_REPORT_IN_MINUTES", "30"))
+WHISTLE_REPORT_IN_MINUTES = int(env("WHISTLE_REPORT_IN_MINUTES", "120"))
+# 12345: hours after receipt during which a work order may be handed back (退单), unless
+# the hotline system sends its own window with the order.
+HOTLINE_RETURN_WINDOW_HOURS = int(env("HOTLINE_RETURN_WINDOW_HOURS", "24"))
 # Rankings list a place or a worker only above this many valid cases in the period.
 DASHBOARD_RANKING_MIN_CASES = int(env("DASHBOARD_RANKING_MIN_CASES", "20"))
 # 结案率's denominator (dashboards/definitions.py): 应结案数 less 缓办 (deferred, carried-over cases), as

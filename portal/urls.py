@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include((cases_urls.urlpatterns + hub_urls.cases_urlpatterns + dashboards_urls.urlpatterns,
                       cases_urls.app_name))),
     path("", include("cases.open311.urls")),
+    path("", include("cases.hotline.urls")),
     path("", include("residents.urls")),
     path("", include("volunteers.urls")),
     path("", include("risks.urls")),

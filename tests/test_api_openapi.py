@@ -34,6 +34,8 @@ def world(city, make_user, client):
     resident_report(city, building=city.building_a, now=MONDAY)
     resident_report(city, building=city.building_b, now=MONDAY)
     api, key = issue(city.street_a, rate_limit=10_000)
+    # The same client is a 12345 hotline system too (X-Api-Key on /api/hotline/v1/).
+    type(api).objects.filter(pk=api.pk).update(is_hotline=True)
     user = make_user(Role.STREET_STAFF, city.street_a)
     client.force_login(user)
     # The WSGI app runs in this thread on the test's connection: keep Django from
@@ -73,8 +75,10 @@ def test_operation_fuzzed(world, path, method):
     operation = next(op.ok() for op in schema.get_all_operations()
                      if op.ok().path == path and op.ok().method.upper() == method)
     keyed = any(p["name"] == "api_key" for p in document()["paths"][path][method.lower()]["parameters"])
+    hotline = path.startswith("/api/hotline/")
     strategy = operation.as_strategy(cookies={"sessionid": world["session"]},
-                                     query={"api_key": world["key"]} if keyed else None)
+                                     query={"api_key": world["key"]} if keyed else None,
+                                     headers={"X-Api-Key": world["key"]} if hotline else None)
 
     @given(case=strategy)
     @settings(max_examples=EXAMPLES, deadline=None, database=None,

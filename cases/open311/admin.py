@@ -24,7 +24,7 @@ from .models import ApiClient, ServiceAttribute
 class ApiClientAdmin(ScopedAdminMixin, admin.ModelAdmin):
     selector = staticmethod(selectors.clients_visible_to)
     place_path = "area"
-    list_display = ("name", "area", "key_prefix", "rate_limit", "created_at", "revoked_at")
+    list_display = ("name", "area", "key_prefix", "rate_limit", "is_hotline", "created_at", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
     list_select_related = ("area",)
     search_fields = ("name", "key_prefix")
@@ -38,8 +38,8 @@ class ApiClientAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("name", "contact", "area", "rate_limit")
-        return ("name", "contact", "area", "rate_limit", "key_prefix", "created_at", "created_by", "revoked_at",
+            return ("name", "contact", "area", "rate_limit", "is_hotline")
+        return ("name", "contact", "area", "rate_limit", "is_hotline", "key_prefix", "created_at", "created_by", "revoked_at",
                 "revoked_by")
 
     def get_readonly_fields(self, request, obj=None):
@@ -53,11 +53,12 @@ class ApiClientAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save(update_fields=["contact", "rate_limit"])
+            obj.save(update_fields=["contact", "rate_limit", "is_hotline"])
             return
         data = form.cleaned_data
         client, key = services.client_issue(name=data["name"], area=data["area"], rate_limit=data["rate_limit"],
                                             contact=data.get("contact", ""), acting_user=request.user,
+                                            is_hotline=data.get("is_hotline", False),
                                             now=timezone.now())
         adopt(obj, client)
         request._open311_key = key

@@ -30,6 +30,9 @@ class ApiClient(models.Model):
                              help_text=_("The client may file and read matters under this place only."))
     key_prefix = models.CharField(_("key starts with"), max_length=12)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    is_hotline = models.BooleanField(
+        _("12345 hotline system"), default=False,
+        help_text=_("May push hotline work orders and fetch their replies (/api/hotline/v1/)."))
     rate_limit = models.PositiveIntegerField(_("requests per minute"), default=60,
                                              validators=[MinValueValidator(1), MaxValueValidator(10_000)])
     created_at = models.DateTimeField(_("issued at"))

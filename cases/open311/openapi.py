@@ -48,6 +48,10 @@ WINDOW = [_param("start_date", schema=DATETIME, description="ISO 8601 with time 
           _param("end_date", schema=DATETIME, description="ISO 8601 with time zone; at most 90 days after start")]
 
 
+def _list_schema(item):
+    return {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}}
+
+
 def _page_of(item):
     return _object({"page": {"type": "integer"}, "page_size": {"type": "integer"}, "has_next": {"type": "boolean"},
                     "results": {"type": "array", "items": _ref(item)}})
@@ -101,6 +105,39 @@ SCHEMAS = {
     }),
     "Filed": _object({"service_request_id": TEXT, "token": TEXT, "service_notice": TEXT, "account_id": TEXT}),
     "Token": _object({"service_request_id": TEXT, "token": TEXT}),
+    "HotlineError": _object({"error": TEXT, "detail": TEXT}),
+    "HotlineOrderIn": {
+        "type": "object",
+        "properties": {
+            "order_number": {"type": "string", "minLength": 1, "maxLength": 64,
+                             "description": "The hotline's work-order number; pushing it again answers the first"},
+            "service_code": {**TEXT, "description": "A category code (/open311/v2/services.json)"},
+            "description": {"type": "string", "maxLength": 4000},
+            "place_code": {**TEXT, "description": "Code of a grid or community under the key's place"},
+            "address_id": {**TEXT, "description": "A building id under the key's place"},
+            "lat": {"type": "number"}, "long": {"type": "number"},
+            "address_string": {"type": "string", "maxLength": 200},
+            "caller_name": {"type": "string", "maxLength": 50}, "caller_phone": {"type": "string", "maxLength": 20},
+            "received_at": {**DATETIME, "description": "When the hotline took the call (default: now)"},
+            "return_window_hours": {"type": "integer", "minimum": 1, "maximum": 720,
+                                    "description": "Hours after receipt during which the portal may hand the "
+                                                   "order back (退单); default set by the portal"},
+        },
+        "required": ["order_number", "service_code", "description"],
+    },
+    "HotlineOrder": _object({
+        "order_number": TEXT, "case_number": TEXT, "status": {"type": "string", "enum": list(Status.values)},
+        "status_label": TEXT, "open": {"type": "boolean"}, "received_at": DATETIME, "return_due_at": DATETIME,
+        "reply": {**_object({"text": TEXT, "at": DATETIME}), "nullable": True},
+        "returned": {**_object({"reason": TEXT, "at": DATETIME}), "nullable": True},
+        "visit": {**_object({"result": {"type": "string", "enum": ["satisfied", "basically", "unsatisfied",
+                                                                    "unreached"]},
+                             "note": TEXT, "at": DATETIME}), "nullable": True},
+    }),
+    "HotlineReplies": _object({"results": _list_schema("HotlineOrder"), "has_more": {"type": "boolean"}}),
+    "HotlineVisitIn": {"type": "object", "properties": {
+        "result": {"type": "string", "enum": ["satisfied", "basically", "unsatisfied", "unreached"]},
+        "note": {"type": "string", "maxLength": 4000}}, "required": ["result"]},
     "RequestUpdate": _object({"update_id": TEXT, "service_request_id": TEXT,
                               "status": {"type": "string", "enum": ["open", "closed"]},
                               "updated_datetime": DATETIME, "description": TEXT, "media_url": TEXT}),
@@ -129,9 +166,48 @@ def _open311(summary, ok, params=(), keyed=True, not_found=False):
     return {"summary": summary, "tags": ["open311"], "parameters": list(params), "responses": responses}
 
 
+HOTLINE_ERROR = _json(_ref("HotlineError"), "Refused")
+
+
+def _hotline(summary, ok, *, body=None, params=(), created=None, not_found=False):
+    """A hotline operation: key in the X-Api-Key header (a client marked as a hotline system)."""
+    responses = {"200": ok, "400": HOTLINE_ERROR, "403": HOTLINE_ERROR, "429": HOTLINE_ERROR}
+    if created:
+        responses["201"] = created
+    if not_found:
+        responses["404"] = HOTLINE_ERROR
+    operation = {"summary": summary, "tags": ["12345 hotline"], "security": [{"hotline_key": []}],
+                 "parameters": list(params), "responses": responses}
+    if body:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+    return operation
+
+
+def _hotline_paths():
+    number = _param("number", "path", {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+                    description="The work-order number")
+    order = _json(_ref("HotlineOrder"), "The order")
+    return {
+        "/api/hotline/v1/orders/": {"post": _hotline(
+            "Push a 12345 work order (a repeated order_number answers the first order, 200)", order,
+            body="HotlineOrderIn", created=_json(_ref("HotlineOrder"), "Received: the new order"))},
+        "/api/hotline/v1/orders/{number}/": {"get": _hotline(
+            "One order: status, reply (回单), hand-back (退单), follow-up (回访)", order, params=[number],
+            not_found=True)},
+        "/api/hotline/v1/orders/{number}/visit/": {"post": _hotline(
+            "Record the follow-up call (回访) on a replied order", order, body="HotlineVisitIn", params=[number],
+            not_found=True)},
+        "/api/hotline/v1/replies/": {"get": _hotline(
+            "Orders replied to or handed back since a moment, oldest first (at most 200)",
+            _json(_ref("HotlineReplies"), "Replies"),
+            params=[_param("since", schema=DATETIME, description="ISO 8601 with time zone")])},
+    }
+
+
 def _paths():
     pk = _param("pk", "path", ID)
     return {
+        **_hotline_paths(),
         "/api/v1/cases/": _api("Cases you can see, newest first", _json(_ref("CasePage"), "A page of cases"), [
             _param("status", schema={"type": "string", "enum": list(Status.values)}, description="A case status"),
             _param("category", description="A category code"),
@@ -192,10 +268,12 @@ def document(request=None):
             "title": "Grid-governance portal API",
             "version": "1.0.0",
             "description": "The portal's JSON API (session sign-in, scoped like the pages) and Open311 GeoReport v2 "
-                           "(JSON shown; every Open311 path also answers as .xml).",
+                           "(JSON shown; every Open311 path also answers as .xml), and the 12345 hotline system's "
+                           "endpoint (/api/hotline/v1/, key in the X-Api-Key header).",
         },
         "servers": [{"url": server or "/"}],
         "paths": _paths(),
         "components": {"schemas": SCHEMAS, "securitySchemes": {
-            "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"}}},
+            "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
+            "hotline_key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}}},
     }

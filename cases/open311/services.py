@@ -40,8 +40,9 @@ ATTRIBUTE_MAX = 1000
 # --- keys -----------------------------------------------------------------------------
 
 @transaction.atomic
-def client_issue(*, name, area, acting_user, rate_limit=60, contact="", now=None):
-    """Register a client system bound to `area`; returns (client, key). The key is shown once."""
+def client_issue(*, name, area, acting_user, rate_limit=60, contact="", is_hotline=False, now=None):
+    """Register a client system bound to `area`; returns (client, key). The key is shown once.
+    `is_hotline`: a 12345 hotline system, which may also push work orders (cases/hotline/)."""
     now = now or timezone.now()
     name = case_services.clean_text(name, field=_("client system"), limit=100)
     contact = case_services.clean_text(contact, field=_("contact"), required=False, limit=200)
@@ -58,6 +59,7 @@ def client_issue(*, name, area, acting_user, rate_limit=60, contact="", now=None
     client = ApiClient.objects.create(
         name=name, contact=contact, area=area, key_prefix=key[:12], key_hash=hash_key(key), rate_limit=rate_limit,
         created_at=now, created_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        is_hotline=bool(is_hotline),
     )
     return client, key
 

@@ -101,36 +101,34 @@
     });
   }
 
-  // The people panel counts whole districts of residents, the hotline panel reads the orders'
-  // history live: they load after the page.
-  function people() {
-    document.querySelectorAll("[data-dash-people], [data-dash-panel]").forEach(panel);
-  }
-
-  function panel(node) {
+  // The people panel counts whole districts of residents; the hotline and organisations' panels read
+  // live: they load after the page (each a link until then).
+  function panels() {
     if (!window.fetch) {
       return;
     }
-    var url = node.getAttribute("data-dash-people") || node.getAttribute("data-dash-panel");
-    url += (url.indexOf("?") < 0 ? "?" : "&") + "fragment=1";
-    window.fetch(url, {credentials: "same-origin"}).then(function (response) {
-      return response.ok ? response.text() : null;
-    }).then(function (html) {
-      if (html) {
-        var holder = document.createElement("div");
-        holder.innerHTML = html;  // our own server-rendered partial
-        var panel = holder.querySelector("section");
-        if (panel) {
-          node.replaceWith(panel);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-dash-people], [data-dash-panel]"), function (node) {
+      var url = node.getAttribute("data-dash-people") || node.getAttribute("data-dash-panel");
+      url += (url.indexOf("?") < 0 ? "?" : "&") + "fragment=1";
+      window.fetch(url, {credentials: "same-origin"}).then(function (response) {
+        return response.ok ? response.text() : null;
+      }).then(function (html) {
+        if (html) {
+          var holder = document.createElement("div");
+          holder.innerHTML = html;  // our own server-rendered partial
+          var sections = holder.querySelectorAll("section");
+          if (sections.length) {
+            node.replaceWith.apply(node, Array.prototype.slice.call(sections));
+          }
         }
-      }
-    }).catch(function () { /* the link stays */ });
+      }).catch(function () { /* the link stays */ });
+    });
   }
 
   function start() {
     charts(data("dash-chart-data"));
     map(data("dash-map-data"));
-    people();
+    panels();
   }
 
   if (document.readyState === "loading") {
