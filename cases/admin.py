@@ -108,7 +108,7 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     selector = staticmethod(cases_visible_to)
     list_display = ("number", "category", "status", "responsible_level", "assignee", "due_at", "channel",
                     "created_at", "community")
-    list_filter = ("status", OverdueFilter, "channel", "kind", "responsible_level")
+    list_filter = ("status", OverdueFilter, "channel", "kind", "responsible_level", "triage")
     search_fields = ("=number", "description", "address")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
@@ -342,3 +342,9 @@ class DeliveryAdmin(ReadOnlyAdmin):
             return rows
         visible = cases_visible_to(request.user, managing=True).values("pk")
         return rows.filter(Q(case__in=visible) | Q(user=request.user))
+
+
+# The organisation track's admin (rules, 准入, limits) and its queue filter on the case list.
+from . import admin_orgs  # noqa: E402
+
+CaseAdmin.list_filter += (admin_orgs.OrganisationQueueFilter,)

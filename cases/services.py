@@ -26,7 +26,7 @@ from portal.photos import validate_photo, without_metadata
 from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
 
-from . import notifications, routing, signals, workflow
+from . import notifications, routing, routing_orgs, signals, workflow
 from .models import (
     OPEN_STATUSES,
     STAFF_CHANNELS,
@@ -44,6 +44,7 @@ from .models import (
     PhotoStage,
     ReporterKind,
     Status,
+    Triage,
 )
 from .selectors import cases_visible_to
 from .tracking import TRACKING_ALPHABET, TRACKING_LENGTH, new_tracking_code, normalise_tracking_code  # noqa: F401
@@ -433,15 +434,54 @@ def _lock_place(category_id, area_id):
 
 # --- transitions ---------------------------------------------------------------------------
 
-def _register(case, *, user, actor, now, note):
+def _register(case, *, user, actor, now, note, triage=None, reason=""):
+    """Register and route (三事分流): a small matter is dispatched in the residential tree as
+    before (obeying the district's 准入 list); a big one waits at the street's command centre
+    (cases/services_orgs.py sends it on). `triage` is the dispatcher's class where it differs
+    from the proposal, with `reason`; a private matter is referred instead (case_refer)."""
+    proposal = routing_orgs.propose(case)
+    proposed = proposal.triage if proposal.to_command_centre or proposal.triage != Triage.PUBLIC else Triage.SMALL
+    if proposed == Triage.PRIVATE and triage is None:
+        # The portal cannot tell the resident where to go: staff may refer it from the community.
+        proposed = Triage.SMALL
+    chosen = triage or proposed
+    if chosen == Triage.PRIVATE:
+        raise DomainError(_("A private matter is referred, not registered: use “Refer”."), code="refer_instead")
+    route = {"proposed": proposed, "rule": proposal.rule.pk if proposal.rule else None,
+             "organisation": proposal.organisation.pk if proposal.organisation else None,
+             "grid_excluded": proposal.grid_excluded}
+    if chosen != proposed:
+        reason = clean_text(reason, field=_("reason for the change of class"))
+        _apply(case, "reclassify", user=user, actor=actor, now=now, note=reason,
+               data={"from": proposed, "to": chosen})
+    if chosen == Triage.PUBLIC:
+        _to_command_centre(case, name="register", user=user, actor=actor, now=now, note=note,
+                           extra={"registered_at": now}, data={**route, "triage": chosen})
+        return
     _apply(case, "register", user=user, actor=actor, now=now, note=note,
-           changes={"registered_at": now, "due_at": _deadline(case, "dispatch", now)})
+           changes={"registered_at": now, "triage": chosen, "due_at": _deadline(case, "dispatch", now)},
+           data={**route, "triage": chosen})
     _dispatch(case, name="dispatch", user=user, actor=actor, now=now, level=None, assignee=None, note="")
 
 
+def _to_command_centre(case, *, name, user, actor, now, note, extra=None, data=None):
+    """A big matter waits at its street's command centre (or its district's, with no street) for
+    dispatch to an organisation."""
+    level = AreaKind.STREET if case.street_id else AreaKind.DISTRICT
+    _apply(case, name, user=user, actor=actor, now=now, note=note, data=data,
+           changes={**(extra or {}), "triage": Triage.PUBLIC, "responsible_level": level, "assignee": None,
+                    "accepted_at": None, "due_at": _deadline(case, "dispatch", now)})
+    notifications.notify(
+        users=routing.responsible_staff(case, level), case=case, now=now,
+        subject=_("Big matter %(number)s waits for dispatch to an organisation") % {"number": case.number},
+        body=_case_link_text(case),
+    )
+
+
 @transaction.atomic
-def case_register(*, case, acting_user, now=None, category=None, note=""):
-    """Accept a resident's report as a matter (案卷建立) and route it. Staff may correct the category."""
+def case_register(*, case, acting_user, now=None, category=None, note="", triage=None, reason=""):
+    """Accept a resident's report as a matter (案卷建立) and route it. Staff may correct the category
+    and change the proposed class (`triage`, with a `reason` logged on the timeline)."""
     now = _now(now)
     case = _fresh(case)
     if category is not None:
@@ -453,7 +493,10 @@ def case_register(*, case, acting_user, now=None, category=None, note=""):
             if kind == CaseKind.MEDIATION:
                 Mediation.objects.get_or_create(case=case)
             case = _fresh(case)
-    _register(case, user=acting_user, actor=None, now=now, note=clean_text(note, field=_("note"), required=False))
+    if triage not in (None, "", *Triage.values):
+        raise DomainError(_("Choose a class from the list."), code="bad_triage")
+    _register(case, user=acting_user, actor=None, now=now, note=clean_text(note, field=_("note"), required=False),
+              triage=triage or None, reason=reason)
     return case
 
 

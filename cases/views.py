@@ -36,9 +36,9 @@ from portal.exports import spreadsheet_cell as _cell
 from portal.ratelimit import over_rate
 
 from . import forms as case_forms
-from . import oversight, services, services_intake, workflow
+from . import oversight, services, services_intake, views_orgs, workflow
 from .filters import CaseFilter
-from .models import Case, CaseEvent, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
+from .models import FINAL_STATUSES, Case, CaseEvent, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
 from .selectors import (
     board_for,
     case_by_tracking_code,
@@ -300,7 +300,7 @@ def track(request, code):
         "level_label": AreaKind(case.responsible_level).label,
         "timeline": timeline,
         "rating_form": case_forms.RatingForm() if can_rate else None,
-        "is_final": case.status in (Status.CLOSED, Status.REJECTED, Status.DUPLICATE),
+        "is_final": case.status in FINAL_STATUSES,
     })
 
 
@@ -478,15 +478,21 @@ ACTIONS = {
                      gettext_lazy("Case %(number)s rejected."), "danger"),
 }
 del F
+# The organisation track's moves (and registration with its class): cases/views_orgs.py.
+ACTIONS.update(views_orgs.org_actions(Action))
 # The order the buttons appear in: the usual next step first.
-ACTION_ORDER = tuple(ACTIONS)
+ACTION_ORDER = ("org_sign_in", "org_reply", "org_dispatch", "org_rule") + tuple(
+    name for name in ACTIONS if name not in {"org_sign_in", "org_reply", "org_dispatch", "org_rule", "org_return",
+                                              "reclassify", "refer"}) + ("org_return", "reclassify", "refer")
+# Moves the table allows that the page offers elsewhere (the class is chosen in the register form).
+HIDDEN_IN = {"reclassify": {Status.REPORTED}}
 # Folded into the verify form as its second button.
 SECOND_BUTTONS = {"verify_fail": "verify"}
 
 
 def _form_for(name, case, user, **kwargs):
     form_class = ACTIONS[name].form
-    if form_class is case_forms.DispatchForm:
+    if form_class is case_forms.DispatchForm or getattr(form_class, "needs_case", False):
         kwargs.update(case=case, user=user)
     return form_class(**kwargs)
 
@@ -520,7 +526,7 @@ def detail(request, pk):
     allowed = set(workflow.allowed(case, user))
     actions = []
     for name in ACTION_ORDER:
-        if name not in allowed or name in SECOND_BUTTONS:
+        if name not in allowed or name in SECOND_BUTTONS or case.status in HIDDEN_IN.get(name, ()):
             continue
         spec = ACTIONS[name]
         second = [other for other, host in SECOND_BUTTONS.items() if host == name and other in allowed]
@@ -544,6 +550,7 @@ def detail(request, pk):
         "timeline": _timeline(case),
         "actions": actions,
         "extension": _pending_extension(case) if case.status == Status.HANDLING else None,
+        **views_orgs.route_context(case, user),
     })
 
 
