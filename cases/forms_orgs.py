@@ -32,7 +32,9 @@ class RegisterRouteForm(NoteForm):
         initial = Triage.SMALL
         if proposal is not None and proposal.to_command_centre:
             initial = Triage.PUBLIC
-        self.fields["triage"] = forms.ChoiceField(label=_("Class (三事分流)"), choices=CLASS_CHOICES, initial=initial)
+        # Left out (an older page, a script), the proposal stands.
+        self.fields["triage"] = forms.ChoiceField(label=_("Class (三事分流)"), choices=CLASS_CHOICES, initial=initial,
+                                                  required=False)
         self.fields["reason"] = forms.CharField(
             label=_("Reason for changing the proposed class"), required=False, max_length=services.NOTE_MAX,
             widget=forms.Textarea(attrs={"rows": 2}))

@@ -230,7 +230,9 @@ class Case(PlacePath):
 
     # 三事分流 class chosen at registration (the category's default unless the dispatcher changed
     # it). Cases from before routing existed were all handled in the residential tree: small.
-    triage = models.CharField(_("triage class"), max_length=10, choices=Triage.choices, default=Triage.SMALL)
+    # db_default too: the bulk writers (seed_city, bench) name their columns and leave these out.
+    triage = models.CharField(_("triage class"), max_length=10, choices=Triage.choices, default=Triage.SMALL,
+                              db_default=Triage.SMALL)
     # The organisation currently holding the matter as lead (主办) and the assignment that sent it
     # (the current pointer into cases_orgassignment); both empty for residential matters.
     organisation = models.ForeignKey(
@@ -245,7 +247,7 @@ class Case(PlacePath):
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     # The deadline whose miss the sweep already put under supervision (督办); keeps it idempotent.
     org_supervised_due = models.DateTimeField(_("supervised for missing"), null=True, blank=True)
-    referred_to = models.CharField(_("referred to"), max_length=12, blank=True)
+    referred_to = models.CharField(_("referred to"), max_length=12, blank=True, default="", db_default="")
 
     rework_count = models.PositiveIntegerField(_("rework"), default=0)
     extension_count = models.PositiveIntegerField(_("extensions"), default=0)
