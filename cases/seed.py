@@ -250,6 +250,10 @@ def seed(*, scale, rng, stdout, now):
             CaseNumberCounter.objects.filter(day=d).update(last=existing[d] + n)
     seeding.finish_bulk_load([Case, CaseEvent])
     stdout.write(f"    {written:,} cases, {events_written:,} timeline events")
+    # Routing rules, the 准入 list and (demo) big matters along the organisation track.
+    from . import seed_orgs
+
+    seed_orgs.seed(scale=scale, rng=rng, stdout=stdout, now=now)
 
 
 def _ahead(iterable, depth=2):
