@@ -21,7 +21,7 @@ from grid.models import Role
 
 from ..factories import user_with_post
 from ..orgs_factories import build_orgs, urban_rule
-from .test_case_loop import PHONE, city, fits_width, open_action, png_bytes, shoot, sign_in  # noqa: F401
+from .test_case_loop import DESKTOP, PHONE, city, fits_width, open_action, png_bytes, shoot, sign_in  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -161,5 +161,12 @@ def test_a_big_matter_through_an_organisation_and_a_return_ruled_by_the_street(c
     fits_width(police, PHONE["width"])
     shoot(police, screenshot_dir, "org-11-police-queue-phone")
 
-    for page in (resident, desk, centre, cg, grid, police):
+    # The command centre at a desk too.
+    wide = open_page(DESKTOP)
+    sign_in(wide, street.username)
+    wide.goto(wide.base + reverse("cases:command_centre"))
+    fits_width(wide, DESKTOP["width"])
+    shoot(wide, screenshot_dir, "org-12-command-centre-desktop")
+
+    for page in (resident, desk, centre, cg, grid, police, wide):
         assert page.csp_violations == []
