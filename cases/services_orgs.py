@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from grid.models import AreaKind, OrgFunction, Organisation
+from grid.selectors import scope_of
 from portal.errors import DomainError
 from portal.text import clean_text
 
@@ -195,8 +196,6 @@ def case_org_rule(*, case, acting_user, lead, co_handlers=(), reason, now=None):
 
 def _require_staff(case, user, what):
     """A clear refusal for an account not on the organisation holding the matter."""
-    from grid.selectors import scope_of
-
     if user is None or not user.is_authenticated or case.organisation_id is None \
             or case.organisation_id not in scope_of(user).organisation_ids:
         name = case.organisation.name if case.organisation_id else _("an organisation")

@@ -547,6 +547,9 @@ def detail(request, pk):
         "overdue": case.is_overdue(now),
         "place_names": place_names(case),
         "reporter_phone": case.reporter_phone if sees_phone else mask_phone(case.reporter_phone),
+        # Organisation staff work on the matter, not with the resident: the name is masked too.
+        "reporter_name": case.reporter_name if sees_phone or workflow.ORG not in kinds
+        else (case.reporter_name[:1] + "**" if case.reporter_name else ""),
         "timeline": _timeline(case),
         "actions": actions,
         "extension": _pending_extension(case) if case.status == Status.HANDLING else None,

@@ -84,7 +84,7 @@ def test_case_page_inside_and_outside_for_organisation_staff(login, sent, unsent
     html = page.content.decode()
     assert reverse("cases:act", args=[sent.pk, "org_sign_in"]) in html
     assert reverse("cases:act", args=[sent.pk, "org_return"]) in html
-    assert "13800000000" not in html  # the reporter's phone is masked
+    assert "13800000000" not in html and "张三" not in html  # the reporter's phone and name are masked
     assert client.get(reverse("cases:detail", args=[unsent.pk])).status_code == 404
 
 
