@@ -290,9 +290,10 @@ class Case(PlacePath):
                 & ~Q(responsible_level=AreaKind.DISTRICT),
             ),
             models.Index(fields=["created_at"], name="case_created"),
-            # An organisation's queue: its matters, by state, soonest due first.
-            models.Index(fields=["organisation", "status", "due_at"], name="case_org_queue",
-                         condition=Q(organisation__isnull=False)),
+            # An organisation's queue: its matters to sign in or in hand, soonest due first, read in
+            # index order (a queue of thousands is not sorted to show its first page).
+            models.Index(fields=["organisation", "due_at", "id"], name="case_org_queue",
+                         condition=Q(organisation__isnull=False, status__in=(Status.DISPATCHED, Status.HANDLING))),
             # Dashboards: open cases of a place (any level, the path prefix leading),
             # for overdue counts and the map, without walking the closed millions.
             models.Index(

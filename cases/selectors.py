@@ -102,7 +102,7 @@ def org_queue_for(user, *, organisation_id=None):
     return (
         cases_visible_to(user)
         .filter(organisation_id__in=sorted(organisation_ids), status__in=QUEUE_STATUSES)
-        .select_related("category", "organisation", "building", "unit")
+        .select_related("category", "organisation", "building")
         .order_by("due_at", "pk")
     )
 

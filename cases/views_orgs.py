@@ -88,12 +88,20 @@ def org_queue(request):
     organisation_ids = scope_of(user).organisation_ids
     if not organisation_ids:
         raise Http404
+    # Paged like the grid worker's queue (cases.views imports this module, hence the late import);
+    # counted outright: an organisation's queue is often longer than a page, and peeking first
+    # would read its first page twice.
+    from django.core.paginator import Paginator
+
+    from .views import _page
+
     now = timezone.now()
     organisations = list(Organisation.objects.filter(pk__in=sorted(organisation_ids)).order_by("name"))
+    page = _page(request, org_queue_for(user), paginator=Paginator)
     rows = [{"case": c, "overdue": c.is_overdue(now), "status_label": Status(c.status).label,
              "to_sign_in": c.status == Status.DISPATCHED}
-            for c in org_queue_for(user)[:200]]
-    return _render(request, "cases/org_queue.html", {"organisations": organisations, "rows": rows})
+            for c in page]
+    return _render(request, "cases/org_queue.html", {"organisations": organisations, "rows": rows, "page": page})
 
 
 @login_required
