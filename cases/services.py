@@ -121,6 +121,13 @@ def _deadline(case_or_category, stage, now):
     return add_working_time(now, value, unit)
 
 
+def _handle_deadline(case, now):
+    """Rework's new deadline: the organisation's own limit on an organisation's matter."""
+    if case.organisation_id:
+        return routing_orgs.handle_deadline(case.organisation_id, case.category, now)
+    return _deadline(case, "handle", now)
+
+
 def _event(case, action, *, actor, now, from_status="", to_status="", note="", is_public=False, data=None):
     return CaseEvent.objects.create(
         case=case, action=action, from_status=from_status, to_status=to_status, actor=actor, at=now,
@@ -654,7 +661,7 @@ def case_verify(*, case, acting_user, passed, note="", photos=(), now=None):
         event = _apply(case, "verify", user=acting_user, now=now, note=note, action=A.VERIFY)
     else:
         note = clean_text(note, field=_("reason"))
-        due = _deadline(case, "handle", now)
+        due = _handle_deadline(case, now)
         event = _apply(case, "verify_fail", user=acting_user, now=now, note=note, is_public=False,
                        action=A.VERIFY_FAIL,
                        changes={"resolved_at": None, "resolved_by": None, "due_at": due, "handle_due_at": due,
@@ -680,7 +687,7 @@ def case_close(*, case, acting_user, note="", now=None):
 
 
 def _reopen(case, *, user, actor, now, reason):
-    due = _deadline(case, "handle", now)
+    due = _handle_deadline(case, now)
     _apply(case, "reopen", user=user, actor=actor, now=now, note=reason,
            changes={"closed_at": None, "resolved_at": None, "resolved_by": None, "rating": None,
                     "rating_comment": "", "rated_at": None, "due_at": due, "handle_due_at": due,

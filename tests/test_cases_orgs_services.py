@@ -349,3 +349,17 @@ def test_organisation_staff_see_exactly_the_matters_sent_to_their_organisation(c
     co = dispatched(city, orgs, people, co=[orgs.police])
     assert set(cases_visible_to(orgs.police_staff)) == {co}
     assert list(org_queue_for(orgs.police_staff)) == []  # lead's queue only
+
+
+def test_rework_after_a_failed_verification_runs_on_the_organisations_own_limit(city, people, orgs):
+    OrgLimit.objects.create(organisation=orgs.chengguan, category=category("E0201"), sign_in_limit=1,
+                            sign_in_limit_unit="working_hours", handle_limit=7, handle_limit_unit="working_days")
+    case = services_orgs.case_org_sign_in(case=dispatched(city, orgs, people), acting_user=orgs.cg_staff,
+                                          now=MONDAY)
+    case = services_orgs.case_org_reply(case=case, acting_user=orgs.cg_staff, note="已处理", photos=[png()],
+                                        now=MONDAY)
+    later = MONDAY + timedelta(hours=1)
+    case = services.case_verify(case=case, acting_user=people.worker, passed=False, note="未拆除干净", now=later)
+    assert case.status == Status.HANDLING and case.organisation == orgs.chengguan
+    assert case.due_at == add_working_time(later, 7, "working_days")
+    assert "org_reply" in workflow.allowed(case, orgs.cg_staff)
