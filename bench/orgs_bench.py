@@ -156,7 +156,7 @@ WITH picked AS (
     RETURNING id, case_id, organisation_id
 )
 UPDATE cases_case c SET status = CASE WHEN t.n %% 3 = 0 THEN 'handling' ELSE 'dispatched' END,
-    triage = 'public', organisation_id = rows.organisation_id, org_assignment_id = rows.id,
+    triage_class = 'public', organisation_id = rows.organisation_id, org_assignment_id = rows.id,
     due_at = %(now)s + (t.n %% 500) * interval '1 minute', closed_at = NULL, rating = NULL, rated_at = NULL,
     rating_comment = '', duplicate_of_id = NULL, resolved_at = NULL, resolved_by_id = NULL,
     carried_over_at = NULL, carried_over_reason = '', responsible_level = 'street', assignee_id = NULL,

@@ -1,6 +1,6 @@
 """The escalation sweep (超时自动上报): every minute, each overdue case moves one level up.
 
-Big matters (Case.triage "public": at the command centre, with an organisation, or returned
+Big matters (Case.triage_class "public": at the command centre, with an organisation, or returned
 and awaiting the street's ruling) never climb the residential tree: the same beat puts them
 under supervision (督办) instead (`supervise_overdue_org_matters`).
 
@@ -90,7 +90,7 @@ def escalate_overdue(*, now=None, batch=SWEEP_BATCH):
 def _overdue(now):
     return Case.objects.filter(
         status__in=CLOCKED_STATUSES, carried_over_at__isnull=True, due_at__lt=now,
-    ).exclude(responsible_level=AreaKind.DISTRICT).exclude(triage=Triage.PUBLIC)
+    ).exclude(responsible_level=AreaKind.DISTRICT).exclude(triage_class=Triage.PUBLIC)
 
 
 def _escalate_in_id_order(now, batch, memo):
@@ -199,7 +199,7 @@ _ESCALATE_SQL = """
 WITH picked AS (
     SELECT id, status, responsible_level, due_at, category_id FROM cases_case
     WHERE id = ANY(%(ids)s) AND status IN ({clocked}) AND carried_over_at IS NULL AND due_at < %(now)s
-      AND responsible_level <> %(top)s AND triage <> %(public)s
+      AND responsible_level <> %(top)s AND triage_class <> %(public)s
     FOR UPDATE SKIP LOCKED
 ), plan (before, lower, target, upper, stage) AS (
     VALUES {plan}
@@ -285,7 +285,7 @@ def _escalate_batch_step_by_step(now, batch, after, memo, reason):
         ids = [row[0] for row in members]
         changed = Case.objects.filter(
             pk__in=ids, status=before, responsible_level=lower, due_at__lt=now, carried_over_at__isnull=True,
-        ).exclude(triage=Triage.PUBLIC).update(status=target, responsible_level=upper, assignee=None, accepted_at=None, due_at=new_due,
+        ).exclude(triage_class=Triage.PUBLIC).update(status=target, responsible_level=upper, assignee=None, accepted_at=None, due_at=new_due,
                  escalation_count=F("escalation_count") + 1)
         if changed != len(ids):
             raise _SweepConflict
@@ -339,7 +339,7 @@ def _notify_sweep(moved, now, reason, known=None):
 
 def _org_overdue(now):
     return (
-        Case.objects.filter(triage=Triage.PUBLIC, status__in=CLOCKED_STATUSES, carried_over_at__isnull=True,
+        Case.objects.filter(triage_class=Triage.PUBLIC, status__in=CLOCKED_STATUSES, carried_over_at__isnull=True,
                             due_at__lt=now)
         .filter(Q(org_supervised_due__isnull=True) | ~Q(org_supervised_due=F("due_at")))
     )

@@ -65,7 +65,7 @@ class OrgDispatchForm(forms.Form):
         super().__init__(*args, **kwargs)
         organisations = list(routing_orgs.covering(case).order_by("function", "name").values_list("pk", "name"))
         choices = [(str(pk), name) for pk, name in organisations]
-        proposal = routing_orgs.propose(case) if case.triage == Triage.PUBLIC else None
+        proposal = routing_orgs.propose(case) if case.triage_class == Triage.PUBLIC else None
         proposed = proposal.organisation.pk if proposal is not None and proposal.organisation else None
         self.fields["lead"] = forms.ChoiceField(label=_("Lead organisation (主办)"),
                                                 choices=[("", "—")] + choices, initial=proposed and str(proposed))

@@ -231,8 +231,9 @@ class Case(PlacePath):
     # 三事分流 class chosen at registration (the category's default unless the dispatcher changed
     # it). Cases from before routing existed were all handled in the residential tree: small.
     # db_default too: the bulk writers (seed_city, bench) name their columns and leave these out.
-    triage = models.CharField(_("triage class"), max_length=10, choices=Triage.choices, default=Triage.SMALL,
-                              db_default=Triage.SMALL)
+    # (Not "triage": the dashboards annotate cases with their category's class under that name.)
+    triage_class = models.CharField(_("triage class"), max_length=10, choices=Triage.choices, default=Triage.SMALL,
+                                    db_default=Triage.SMALL)
     # The organisation currently holding the matter as lead (主办) and the assignment that sent it
     # (the current pointer into cases_orgassignment); both empty for residential matters.
     organisation = models.ForeignKey(
@@ -337,7 +338,7 @@ class Case(PlacePath):
                 name="case_duplicate_has_original",
             ),
             models.CheckConstraint(condition=~Q(duplicate_of=F("id")), name="case_not_duplicate_of_itself"),
-            models.CheckConstraint(condition=Q(triage__in=Triage.values), name="case_triage_known"),
+            models.CheckConstraint(condition=Q(triage_class__in=Triage.values), name="case_triage_known"),
             models.CheckConstraint(
                 condition=Q(organisation__isnull=True, org_assignment__isnull=True)
                 | Q(organisation__isnull=False, org_assignment__isnull=False),
@@ -460,7 +461,7 @@ class EventAction(models.TextChoices):
     ORG_SIGN_IN = "org_sign_in", _("Signed in by the organisation (签收)")
     ORG_REPLY = "org_reply", _("Organisation replied")
     ORG_RETURN = "org_return", _("Returned by the organisation (退单)")
-    ORG_RULING = "org_ruling", _("Street ruling on a return")
+    ORG_RULING = "org_rule", _("Street ruling on a return")
     ORG_SUPERVISE = "org_supervise", _("Organisation overdue: supervised (督办)")
 
 

@@ -111,7 +111,7 @@ def command_board(street_id):
     """The street command centre's lists (the view checks the user may see the street):
     big matters awaiting dispatch, and returned ones awaiting a ruling, oldest first."""
     waiting = (
-        Case.objects.filter(street_id=street_id, triage=Triage.PUBLIC, status=Status.REGISTERED)
+        Case.objects.filter(Q(status=Status.REGISTERED), street_id=street_id, triage_class=Triage.PUBLIC)
         .select_related("category", "community", "grid", "building")
         .order_by("due_at", "pk")
     )

@@ -466,7 +466,7 @@ def _register(case, *, user, actor, now, note, triage=None, reason=""):
                            extra={"registered_at": now}, data={**route, "triage": chosen})
         return
     _apply(case, "register", user=user, actor=actor, now=now, note=note,
-           changes={"registered_at": now, "triage": chosen, "due_at": _deadline(case, "dispatch", now)},
+           changes={"registered_at": now, "triage_class": chosen, "due_at": _deadline(case, "dispatch", now)},
            data={**route, "triage": chosen})
     _dispatch(case, name="dispatch", user=user, actor=actor, now=now, level=None, assignee=None, note="")
 
@@ -476,7 +476,7 @@ def _to_command_centre(case, *, name, user, actor, now, note, extra=None, data=N
     dispatch to an organisation."""
     level = AreaKind.STREET if case.street_id else AreaKind.DISTRICT
     _apply(case, name, user=user, actor=actor, now=now, note=note, data=data,
-           changes={**(extra or {}), "triage": Triage.PUBLIC, "responsible_level": level, "assignee": None,
+           changes={**(extra or {}), "triage_class": Triage.PUBLIC, "responsible_level": level, "assignee": None,
                     "accepted_at": None, "due_at": _deadline(case, "dispatch", now)})
     notifications.notify(
         users=routing.responsible_staff(case, level), case=case, now=now,

@@ -59,7 +59,7 @@ def organisation_staff(organisation_ids):
 
 def _class_change(case, *, user, now, to, reason):
     """Log a change of class against what routing proposed (a reason is required)."""
-    proposed = routing_orgs.propose(case).triage if case.status == Status.REPORTED else case.triage
+    proposed = routing_orgs.propose(case).triage if case.status == Status.REPORTED else case.triage_class
     if proposed == to:
         return
     reason = clean_text(reason, field=_("reason for the change of class"))
@@ -86,7 +86,7 @@ def case_refer(*, case, acting_user, referred_to, told, reason="", now=None):
     was = case.status
     _class_change(case, user=acting_user, now=now, to=Triage.PRIVATE, reason=reason)
     _lapse_extensions(case, now)
-    changes = {"referred_to": referred_to, "triage": Triage.PRIVATE, "closed_at": now, "due_at": None}
+    changes = {"referred_to": referred_to, "triage_class": Triage.PRIVATE, "closed_at": now, "due_at": None}
     if was == Status.REPORTED:
         changes["registered_at"] = now
     _apply(case, "refer", user=acting_user, now=now, note=told, is_public=True, changes=changes, data=data)
@@ -101,14 +101,14 @@ def case_reclassify(*, case, acting_user, triage, reason, now=None):
     case = _fresh(case)
     if triage not in (Triage.PUBLIC, Triage.SMALL):
         raise DomainError(_("Choose big or small; a private matter is referred."), code="bad_triage")
-    if triage == case.triage:
+    if triage == case.triage_class:
         raise DomainError(_("The matter already has this class."), code="same_class")
     reason = clean_text(reason, field=_("reason for the change of class"))
-    data = {"from": case.triage, "to": triage}
+    data = {"from": case.triage_class, "to": triage}
     if triage == Triage.PUBLIC:
         _to_command_centre(case, name="reclassify", user=acting_user, actor=None, now=now, note=reason, data=data)
     else:
-        _apply(case, "reclassify", user=acting_user, now=now, note=reason, data=data, changes={"triage": triage})
+        _apply(case, "reclassify", user=acting_user, now=now, note=reason, data=data, changes={"triage_class": triage})
         _dispatch(case, name="dispatch", user=acting_user, actor=None, now=now, level=None, assignee=None, note="")
     return case
 

@@ -6,6 +6,7 @@ service call; "not yours" answers 404.
 """
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -20,8 +21,8 @@ from .models import OrgAssignment, Status, Triage
 from .selectors import command_board, org_queue_for
 
 
-def _lead_and_co(data):
-    return data["lead_id"], data["co_ids"]
+# The grid worker's queue's page size (cases.views.PAGE_SIZE; that module imports this one).
+QUEUE_PAGE_SIZE = 50
 
 
 def org_actions(Action):
@@ -74,7 +75,7 @@ def route_context(case, user):
     context = {"proposal": None, "assignments": []}
     if case.status == Status.REPORTED:
         context["proposal"] = routing_orgs.propose(case)
-    if case.triage == Triage.PUBLIC or case.organisation_id:
+    if case.triage_class == Triage.PUBLIC or case.organisation_id:
         context["assignments"] = list(
             OrgAssignment.objects.filter(case=case).select_related("organisation", "assigned_by").order_by("pk"))
     return context
@@ -88,16 +89,12 @@ def org_queue(request):
     organisation_ids = scope_of(user).organisation_ids
     if not organisation_ids:
         raise Http404
-    # Paged like the grid worker's queue (cases.views imports this module, hence the late import);
-    # counted outright: an organisation's queue is often longer than a page, and peeking first
-    # would read its first page twice.
-    from django.core.paginator import Paginator
-
-    from .views import _page
-
     now = timezone.now()
     organisations = list(Organisation.objects.filter(pk__in=sorted(organisation_ids)).order_by("name"))
-    page = _page(request, org_queue_for(user), paginator=Paginator)
+    # Paged like the grid worker's queue; counted outright: an organisation's queue is often
+    # longer than a page, and peeking first would read its first page twice.
+    page = Paginator(org_queue_for(user), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
     rows = [{"case": c, "overdue": c.is_overdue(now), "status_label": Status(c.status).label,
              "to_sign_in": c.status == Status.DISPATCHED}
             for c in page]

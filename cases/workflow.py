@@ -25,7 +25,7 @@ without a query (the scope is cached on the user):
   organisation's matter nobody is HANDLER: the residential moves (accept, return,
   resolve, escalate) give way to the organisation's own (sign in, reply, return).
 
-Big matters (三事分流 class "public", Case.triage) go to the street's command centre,
+Big matters (三事分流 class "public", Case.triage_class) go to the street's command centre,
 which sends them to organisations (org_dispatch) and rules on their returns
 (org_rule); they are supervised when late, never escalated (cases/escalation.py).
 """
@@ -88,7 +88,7 @@ def _carried_over(case, user):
 
 
 def _can_climb(case, user):
-    if case.triage == Triage.PUBLIC:
+    if case.triage_class == Triage.PUBLIC:
         return _("Big matters are supervised by the street, not escalated.")
     if level_above(case.responsible_level) is None:
         return _("This case is already at district level; it cannot be escalated further.")
@@ -107,13 +107,13 @@ def _not_resolver(case, user):
 
 
 def _residential(case, user):
-    if case.triage == Triage.PUBLIC:
+    if case.triage_class == Triage.PUBLIC:
         return _("This is a big matter: the command centre sends it to an organisation.")
 
 
 def _command_centre(case, user):
     """Only the street's command centre (street staff) or the district sends matters to organisations."""
-    if case.triage != Triage.PUBLIC:
+    if case.triage_class != Triage.PUBLIC:
         return _("Only big matters go to organisations; change the class first.")
     if user is None or user.is_superuser:
         return None
@@ -226,7 +226,7 @@ def actor_kinds(case, user):
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
     # On an organisation's matter (or a big one at the command centre) nobody is the residential handler.
-    residential = case.triage != Triage.PUBLIC
+    residential = case.triage_class != Triage.PUBLIC
     if user.is_superuser:
         return frozenset({HANDLER, DISPATCHER, ABOVE, OFFICIAL, VERIFIER} if residential
                          else {DISPATCHER, ABOVE, OFFICIAL, VERIFIER})

@@ -34,7 +34,7 @@ def test_the_demo_city_has_organisation_matters_in_every_state(demo):
     board = command_board(street.pk)
     assert board["awaiting_dispatch"].count() == 2 and board["awaiting_ruling"].count() == 2
     assert OrgAssignment.objects.filter(kind=AssignmentKind.RULING).count() == 1
-    assert Case.objects.filter(status=Status.REFERRED, triage=Triage.PRIVATE).count() == 2
+    assert Case.objects.filter(status=Status.REFERRED, triage_class=Triage.PRIVATE).count() == 2
     assert Case.objects.filter(status=Status.RESOLVED, organisation__isnull=False).count() == 1
     # 城管 staff see exactly what was sent to them (returned ones included), nothing else of the city.
     sent = set(OrgAssignment.objects.filter(organisation__posts__user=staff).values_list("case_id", flat=True))

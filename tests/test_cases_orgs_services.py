@@ -43,7 +43,7 @@ def test_a_public_category_without_a_rule_stays_in_the_residential_tree(city, pe
     case = resident_report(city, code="E0201")
     assert routing_orgs.propose(case).to_command_centre is False
     case = services.case_register(case=case, acting_user=people.community, now=MONDAY)
-    assert case.triage == Triage.SMALL and case.responsible_level == AreaKind.GRID
+    assert case.triage_class == Triage.SMALL and case.responsible_level == AreaKind.GRID
 
 
 def test_the_most_local_organisation_of_the_function_is_proposed(city, people, orgs):
@@ -114,7 +114,7 @@ def test_a_category_on_the_grid_exclusion_list_never_goes_to_a_grid_worker(city,
 
 def test_a_big_matter_waits_at_the_street_command_centre(city, people, orgs):
     case = big_matter(city, orgs, people)
-    assert (case.status, case.triage, case.responsible_level, case.assignee_id) == (
+    assert (case.status, case.triage_class, case.responsible_level, case.assignee_id) == (
         Status.REGISTERED, Triage.PUBLIC, AreaKind.STREET, None)
     register = case.events.get(action=A.REGISTER)
     assert register.data["organisation"] == orgs.chengguan.pk and register.data["rule"]
@@ -130,7 +130,7 @@ def test_changing_the_proposed_class_needs_a_reason_and_is_logged(city, people, 
                                   reason="涉及多部门", now=MONDAY)
     event = case.events.get(action=A.RECLASSIFY)
     assert event.note == "涉及多部门" and event.data == {"from": "small", "to": "public"}
-    assert case.triage == Triage.PUBLIC
+    assert case.triage_class == Triage.PUBLIC
 
 
 def test_registering_a_private_matter_is_refused_refer_it(city, people, orgs):
@@ -146,7 +146,7 @@ def test_referral_to_the_compounds_property_company_closes_as_referred(city, peo
     case = resident_report(city, code="E0502")  # 家庭纠纷: private by default
     case = services_orgs.case_refer(case=case, acting_user=people.community, referred_to=Referral.PROPERTY,
                                     told="请联系物业客服", now=MONDAY)
-    assert (case.status, case.referred_to, case.triage) == (Status.REFERRED, "property", Triage.PRIVATE)
+    assert (case.status, case.referred_to, case.triage_class) == (Status.REFERRED, "property", Triage.PRIVATE)
     event = case.events.get(action="refer")
     assert event.is_public and event.note == "请联系物业客服" and event.data["organisation_name"] == orgs.property.name
 

@@ -130,7 +130,7 @@ def test_register_shows_the_proposed_route_and_dispatch_through_the_page(login, 
     assert 'data-proposal="public"' in html and orgs.chengguan.name in html
     client.post(reverse("cases:act", args=[case.pk, "register"]), {"register-triage": "public"})
     case.refresh_from_db()
-    assert case.status == Status.REGISTERED and case.triage == "public"
+    assert case.status == Status.REGISTERED and case.triage_class == "public"
     street = login(people.street)
     street.post(reverse("cases:act", args=[case.pk, "org_dispatch"]),
                 {"org_dispatch-lead": str(orgs.far.pk)})  # not covering: refused

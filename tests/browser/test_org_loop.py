@@ -51,7 +51,7 @@ def register_as_big(page, case, screenshot_dir, name):
     form.locator("button[type=submit]").first.click()
     expect(page.locator(".message-success")).to_be_visible()
     case.refresh_from_db()
-    assert case.status == Status.REGISTERED and case.triage == "public"
+    assert case.status == Status.REGISTERED and case.triage_class == "public"
 
 
 def dispatch_from_board(page, case, lead, screenshot_dir, name, *, action="org_dispatch", reason=""):
