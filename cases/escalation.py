@@ -302,8 +302,17 @@ def _escalate_batch_step_by_step(now, batch, after, memo, reason):
 _PATH_COLUMN = {AreaKind.COMMUNITY: 6, AreaKind.STREET: 7, AreaKind.DISTRICT: 8}  # in _SWEEP_COLUMNS
 
 
+# A digest lists this many matters; the rest are counted and on the recipient's board.
+DIGEST_LINES = 50
+
+
 def _notify_sweep(moved, now, reason, known=None):
-    """Each new level's staff hear about each case; the chat group gets one line per place.
+    """Each new level's staff hear about the cases that rose to them; the chat group gets one line per place.
+
+    One message per recipient for the whole batch (a digest listing the matters), not one per
+    case: after a sweep of 20,000 the staff read a handful of messages instead of thousands,
+    and the outbox drains in seconds (issue #25). A recipient with a single case gets the
+    per-case message, linked to the case.
 
     `moved` holds (case id, new level, place id at that level, number, category id,
     description); `known` keeps the staff of places already looked up in this run.
@@ -312,26 +321,49 @@ def _notify_sweep(moved, now, reason, known=None):
     staff = {} if known is None else known
     staff.update(routing.recipients_by_area(places - staff.keys()))
     names = dict(Category.objects.filter(pk__in={m[4] for m in moved}).values_list("pk", "name"))
-    subject = _("Case %(number)s escalated to you (%(level)s)")
     labels = {level: AreaKind(level).label for level in {m[1] for m in moved}}
-    rows = []
     per_place = {}
-    build = notifications.build_rows
+    per_user = {}  # user id -> (email, [matters]), in the order the batch moved them
     for pk, upper, place_id, number, category_id, description in moved:
-        place = (upper, place_id)
-        per_place.setdefault(place, []).append(number)
+        per_place.setdefault((upper, place_id), []).append(number)
+        line = (pk, upper, number, f"{number} {names.get(category_id, '')}：{description[:60]}")
+        for user_id, email in staff.get((upper, place_id), ()):
+            per_user.setdefault(user_id, (email, []))[1].append(line)
+    rows = []
+    build = notifications.build_rows
+    for user_id, (email, lines) in per_user.items():
+        recipient = [(user_id, email)]
+        if len(lines) == 1:
+            pk, upper, number, text = lines[0]
+            rows += build(recipients=recipient, case_id=pk, now=now, body=f"{reason}\n{text}",
+                          subject=_("Case %(number)s escalated to you (%(level)s)")
+                          % {"number": number, "level": labels[upper]})
+            continue
+        shown = [text for _pk, _upper, _number, text in lines[:DIGEST_LINES]]
+        if len(lines) > DIGEST_LINES:
+            shown.append(_("…and %(n)d more on your case board.") % {"n": len(lines) - DIGEST_LINES})
         rows += build(
-            recipients=staff.get(place, ()), case_id=pk, now=now,
-            subject=subject % {"number": number, "level": labels[upper]},
-            body=f"{reason}\n{number} {names.get(category_id, '')}：{description[:60]}",
+            recipients=recipient, case_id=None, now=now, body="\n".join([reason, *shown]),
+            subject=ngettext("%(n)d case escalated to you", "%(n)d cases escalated to you", len(lines))
+            % {"n": len(lines)},
         )
+    # The chat group is one robot, which takes about 20 messages a minute: one message per batch,
+    # a line per level.
+    per_level = {}
     for (level, _area_id), numbers in per_place.items():
-        shown = "、".join(numbers[:20]) + ("…" if len(numbers) > 20 else "")
-        rows += build(
-            now=now, chat=True, body=shown,
-            subject=ngettext("%(n)d case escalated to %(level)s level", "%(n)d cases escalated to %(level)s level",
-                             len(numbers)) % {"n": len(numbers), "level": AreaKind(level).label},
-        )
+        per_level.setdefault(level, []).extend(numbers)
+    if per_level:
+        lines = []
+        for level in LEVELS:
+            numbers = per_level.get(level)
+            if numbers:
+                shown = "、".join(numbers[:20]) + ("…" if len(numbers) > 20 else "")
+                lines.append(ngettext("%(n)d case escalated to %(level)s level: %(numbers)s",
+                                      "%(n)d cases escalated to %(level)s level: %(numbers)s", len(numbers))
+                             % {"n": len(numbers), "level": AreaKind(level).label, "numbers": shown})
+        rows += build(now=now, chat=True, body="\n".join(lines),
+                      subject=ngettext("%(n)d case escalated", "%(n)d cases escalated", len(moved))
+                      % {"n": len(moved)})
     notifications.save_rows(rows)
 
 

@@ -12,7 +12,7 @@ from grid.forms import parse_id
 
 from . import routing_orgs, services
 from .forms import NoteForm, ReasonForm
-from .models import Referral, Status, Triage
+from .models import ReferralTarget, Status, Triage
 
 CLASS_CHOICES = [(Triage.SMALL, _("Small matter: grid and community (小事)")),
                  (Triage.PUBLIC, _("Big matter: the street sends it to an organisation (大事)"))]
@@ -43,7 +43,7 @@ class RegisterRouteForm(NoteForm):
 
 class ReferForm(forms.Form):
     needs_case = False
-    referred_to = forms.ChoiceField(label=_("Refer to"), choices=Referral.choices)
+    referred_to = forms.ChoiceField(label=_("Refer to"), choices=ReferralTarget.choices)
     told = forms.CharField(label=_("What the resident was told"), max_length=services.NOTE_MAX,
                            widget=forms.Textarea(attrs={"rows": 3}))
     reason = forms.CharField(label=_("Reason for changing the proposed class"), required=False,

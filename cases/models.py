@@ -578,72 +578,6 @@ class ExtensionRequest(models.Model):
         ]
 
 
-# --- mediation (矛盾纠纷调解) ----------------------------------------------------------
-
-class MediationOutcome(models.TextChoices):
-    PENDING = "pending", _("In progress")
-    AGREED = "agreed", _("Agreement reached")
-    FAILED = "failed", _("No agreement")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-
-
-class Mediation(models.Model):
-    """The mediation side of a mediation case: parties, mediators, outcome, agreement text.
-
-    Private: only its mediators and the officials above the place see it
-    (cases.selectors.cases_visible_to).
-    """
-
-    case = models.OneToOneField(
-        Case, on_delete=models.PROTECT, primary_key=True, related_name="mediation", verbose_name=_("case")
-    )
-    # [{"name": "...", "phone": "...", "role": "applicant|respondent|other"}] — personal data.
-    parties = models.JSONField(_("parties"), default=list, blank=True)
-    mediators = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="mediations", blank=True, verbose_name=_("mediators")
-    )
-    outcome = models.CharField(_("outcome"), max_length=10, choices=MediationOutcome.choices,
-                               default=MediationOutcome.PENDING)
-    agreement_text = models.TextField(_("mediation agreement"), blank=True)
-    concluded_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("mediation")
-        verbose_name_plural = _("mediations")
-        constraints = [
-            models.CheckConstraint(condition=Q(outcome__in=MediationOutcome.values), name="mediation_outcome_known"),
-            models.CheckConstraint(
-                condition=~Q(outcome=MediationOutcome.AGREED) | ~Q(agreement_text=""),
-                name="mediation_agreement_has_text",
-            ),
-            models.CheckConstraint(
-                condition=Q(outcome=MediationOutcome.PENDING) | Q(concluded_at__isnull=False),
-                name="mediation_concluded_has_date",
-            ),
-        ]
-
-    def __str__(self):
-        return str(self.case_id)
-
-
-class MediationSession(models.Model):
-    mediation = models.ForeignKey(
-        Mediation, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("mediation")
-    )
-    held_at = models.DateTimeField(_("held at"))
-    location = models.CharField(_("location"), max_length=100, blank=True)
-    notes = models.TextField(_("notes"))
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
-    )
-    recorded_at = models.DateTimeField(_("recorded at"))
-
-    class Meta:
-        verbose_name = _("mediation session")
-        verbose_name_plural = _("mediation sessions")
-        ordering = ["held_at", "id"]
-
-
 # --- notifications ------------------------------------------------------------------
 
 class Notification(models.Model):
@@ -713,6 +647,9 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], name="delivery_pending",
                          condition=Q(status=DeliveryStatus.PENDING)),
+            # How many a channel sent in the last minute (providers' rate limits).
+            models.Index(fields=["channel", "sent_at"], name="delivery_sent_recently",
+                         condition=Q(status=DeliveryStatus.SENT)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(channel__in=DeliveryChannel.values), name="delivery_channel_known"),
@@ -729,12 +666,33 @@ class Delivery(models.Model):
 # Received reports and escalation notices live in their own module; imported here so Django finds
 # the models. The import runs one way: models_intake imports nothing from this module.
 from .models_intake import EscalationNotice, Intake  # noqa: E402,F401
+# The mediation file (调解卷宗) likewise: models_mediation names the case by label only.
+from .models_mediation import (  # noqa: E402,F401
+    AGREEMENT_OUTCOMES,
+    DisputeType,
+    FileKind,
+    Mediation,
+    MediationFile,
+    MediationNumberCounter,
+    MediationOutcome,
+    MediationParty,
+    MediationPartyAccess,
+    MediationRoom,
+    MediationSession,
+    MediationSource,
+    PartyField,
+    PartyRole,
+    Performance,
+    Referral,
+    SessionState,
+)
+# Where big matters go and who holds them (三事分流 routing): models_orgs likewise.
 from .models_orgs import (  # noqa: E402,F401
     AssignmentKind,
     AssignmentRole,
     GridExclusion,
     OrgAssignment,
     OrgLimit,
-    Referral,
+    ReferralTarget,
     RoutingRule,
 )

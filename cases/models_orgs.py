@@ -170,7 +170,7 @@ class OrgAssignment(models.Model):
         return f"{self.case_id} → {self.organisation_id} ({self.role})"
 
 
-class Referral(models.TextChoices):
+class ReferralTarget(models.TextChoices):
     """私事: where a private matter was referred (the case closes as referred, not solved)."""
 
     PARTIES = "parties", _("The parties themselves (自行协商)")

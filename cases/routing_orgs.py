@@ -34,7 +34,7 @@ from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
 
 from .models import Category, GridExclusion, OrgLimit, RoutingRule, Triage
-from .models_orgs import Referral  # noqa: F401  (re-exported for forms)
+from .models_orgs import ReferralTarget  # noqa: F401  (re-exported for forms)
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,8 @@ overwrites what staff changed. Migration 0002 runs it, so every database
 from portal.workcalendar.services import calendar_load_defaults
 
 from .data import categories as category_data
+from . import seed_mediation
+from .seed_mediation import MEDIATION_FIELDS, plan_file, write_counters, write_details
 
 
 def _model(apps, name):
@@ -95,7 +97,6 @@ CASE_FIELDS = (
     "created_at", "registered_at", "accepted_at", "resolved_at", "resolved_by_id", "closed_at",
     "district_id", "street_id", "community_id", "grid_id",
 )
-MEDIATION_FIELDS = ("case_id", "parties", "outcome", "agreement_text", "concluded_at")
 
 PHRASES = {
     "E0101": "路边有一堆暴露垃圾，无人清理",
@@ -170,6 +171,9 @@ def seed(*, scale, rng, stdout, now):
 
     categories = list(Category.objects.filter(parent__isnull=False, is_active=True))
     weights = [CATEGORY_WEIGHTS.get(c.code, 1) for c in categories]
+    if scale.name == "demo":
+        # The demo shows the mediation file in each of its states: disputes come more often there.
+        weights = [w * 4 if c.is_mediation else w for c, w in zip(categories, weights)]
     channels, channel_weights = zip(*CHANNEL_WEIGHTS)
     cal = working_calendar.current()
     first_case = (Case.objects.aggregate(m=Max("id"))["m"] or 0) + 1
@@ -197,6 +201,7 @@ def seed(*, scale, rng, stdout, now):
     demo_grid = next(iter(workers), None) if scale.name == "demo" else None
 
     counters = {}
+    file_counters, file_plans = {}, []
 
     def chunks():
         """Plan the cases chunk by chunk (pure Python: no database access here)."""
@@ -211,7 +216,7 @@ def seed(*, scale, rng, stdout, now):
             day = created.date()
             counters[day] = counters.get(day, 0) + 1
             number = f"{day:%Y%m%d}{counters[day]:05d}"
-            case, events, mediation = _plan_case(
+            case, events, mediation = _plan_case(demo=scale.name == "demo",
                 rng=rng, pk=pk, number=number, created=created, now=now, category=category, channel=channel,
                 grid_id=grid_id, path=ancestors[grid_id], buildings=buildings.get(grid_id, ()),
                 first_unit=first_unit, workers=workers.get(grid_id, ()),
@@ -221,7 +226,9 @@ def seed(*, scale, rng, stdout, now):
             case_rows.append(case)
             event_rows.extend(events)
             if mediation:
-                mediation_rows.append(mediation)
+                fields, details = mediation
+                mediation_rows.append(seed_mediation.number(fields, file_counters))
+                file_plans.append(details)
             if len(case_rows) >= CHUNK:
                 yield case_rows, event_rows, mediation_rows
                 case_rows, event_rows, mediation_rows = [], [], []
@@ -250,10 +257,29 @@ def seed(*, scale, rng, stdout, now):
             CaseNumberCounter.objects.filter(day=d).update(last=existing[d] + n)
     seeding.finish_bulk_load([Case, CaseEvent])
     stdout.write(f"    {written:,} cases, {events_written:,} timeline events")
+    _seed_mediation_details(rng, file_plans, file_counters, demo=scale.name == "demo", stdout=stdout)
     # Routing rules, the 准入 list and (demo) big matters along the organisation track.
     from . import seed_orgs
 
     seed_orgs.seed(scale=scale, rng=rng, stdout=stdout, now=now)
+
+
+def _seed_mediation_details(rng, plans, counters, *, demo, stdout):
+    """Parties, sessions and mediators of the seeded files; the demo's mediator mediates in their community."""
+    from grid.models import Post, Role
+    from grid.seeding import person
+
+    from .models import Case
+
+    extra = {}
+    if demo:
+        for user_id, area_id in Post.objects.filter(role=Role.PEOPLES_MEDIATOR, ended_at__isnull=True).values_list(
+                "user_id", "area_id"):
+            for case_id in Case.objects.filter(community_id=area_id, kind="mediation").values_list("pk", flat=True):
+                extra.setdefault(case_id, []).append(user_id)
+    parties, sessions = write_details(rng, plans, person=person, extra_mediators=extra)
+    write_counters(counters)
+    stdout.write(f"    {len(plans):,} mediation files, {parties:,} parties, {sessions:,} sessions")
 
 
 def _ahead(iterable, depth=2):
@@ -306,7 +332,7 @@ def _ancestors_of(Area):
     return found
 
 
-def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, path, buildings, first_unit,
+def _plan_case(*, demo=False, rng, pk, number, created, now, category, channel, grid_id, path, buildings, first_unit,
                workers, staff, cal, first_case, demo_clock):
     from datetime import timedelta
 
@@ -352,7 +378,6 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
     )
     fate = rng.random()
     recent = age < timedelta(days=10)
-    outcome = None
     if not recent or fate < 0.55:
         # Finished: mostly on time, some late (escalated on the way), a few rejected or duplicates.
         if fate < 0.015:
@@ -382,7 +407,6 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
                 rated = min(later(closed, 10, 4000), now)
                 row.update(rating=rating, rated_at=rated, rating_comment="" if rating >= 4 else "处理不够及时")
                 event("rate", rated, "closed", "", data={"rating": rating})
-            outcome = "agreed" if rng.random() < 0.9 else "failed"
             if not recent and rng.random() < 0.003:
                 # A few old matters stay on the carry-over list (挂账).
                 ev[:] = [e for e in ev if e[1] in ("report", "register", "dispatch", "accept")]
@@ -390,7 +414,6 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
                            rated_at=None, rating_comment="", due_at=handle_due, carried_over_at=later(accepted, 60, 600),
                            carried_over_reason="涉及多部门，需列入年度计划解决")
                 event("carry_over", row["carried_over_at"], "", "", note=row["carried_over_reason"], public=False)
-                outcome = None
     else:
         # Still open: spread over the loop, some past due.
         stage = rng.choices(("reported", "dispatched", "handling", "resolved", "verified"), (1, 2, 5, 2, 1))[0]
@@ -429,11 +452,5 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
     )
     med = None
     if mediation:
-        parties = [{"name": person(rng)[0], "phone": "", "role": "applicant"},
-                   {"name": person(rng)[0], "phone": "", "role": "respondent"}]
-        done = row["status"] in ("closed", "resolved", "verified")
-        final = outcome or ("agreed" if done else "pending")
-        med = (pk, parties, final if done else "pending",
-               "双方自愿达成调解协议，约定按期履行。" if done and final == "agreed" else "",
-               row["resolved_at"] if done else None)
+        med = plan_file(rng, pk=pk, code=category.code, row=row, path=path, created=created, now=now, demo=demo)
     return tuple(case[f] for f in CASE_FIELDS), ev, med

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from grid.models import Area, AreaKind, Building, OrgFunction, Organisation
 
 from . import escalation, routing_orgs, services, services_orgs
-from .models import Category, Channel, GridExclusion, Referral, RoutingRule
+from .models import Category, Channel, GridExclusion, ReferralTarget, RoutingRule
 
 # (category code, responsible function): the field reports' usual owners of these matters.
 RULES = (
@@ -86,7 +86,7 @@ def seed_demo_matters(*, rng, now):
                                     reporter_name="居民", reporter_phone="13900000000", now=at)
         step = timedelta(minutes=20)
         if stage == "referred":
-            services_orgs.case_refer(case=case, acting_user=community, referred_to=Referral.MEDIATION,
+            services_orgs.case_refer(case=case, acting_user=community, referred_to=ReferralTarget.MEDIATION,
                                      told="已告知可到社区人民调解室申请调解", now=at + step)
             made += 1
             continue

@@ -15,11 +15,11 @@ their history. Nothing of any place, so never residents' records.
 
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
-from grid.selectors import scope_of
+from grid.selectors import Scope, scope_of
 
 from .models import Case, CaseEvent, CaseKind, CasePhoto, Intake, Mediation, Notification, OrgAssignment, Status, Triage
 from .tracking import normalise_tracking_code
-from .workflow import HANDLING_ROLES
+from .workflow import HANDLING_ROLES, MEDIATOR_ROLES
 
 # What sits in a handler's queue: waiting to be accepted, or in hand.
 QUEUE_STATUSES = (Status.DISPATCHED, Status.HANDLING)
@@ -40,10 +40,12 @@ def cases_visible_to(user, *, managing=False):
     # not a list (a district bureau holds thousands).
     sent = Q(pk__in=OrgAssignment.objects.filter(organisation_id__in=sorted(scope.organisation_ids))
              .values("case_id")) if scope.organisation_ids else None
-    if not (scope.spans or scope.building_ids or scope.unit_ids):
-        # Organisation staff only (or nobody): just what was sent, plus what they hold by name.
-        return Case.objects.filter(sent | Q(assignee=user)) if sent is not None else \
-            Case.objects.filter(assignee=user)
+    if sent is not None and not (scope.spans or scope.building_ids or scope.unit_ids):
+        # Organisation staff only: just what was sent, plus what they hold by name.
+        return Case.objects.filter(sent | Q(assignee=user))
+    # A mediator's post (人民调解员, 司法所, 社区律师) reaches only the files they are named on.
+    scope = Scope(unrestricted=False, spans=tuple(s for s in scope.spans if s.role not in MEDIATOR_ROLES),
+                  building_ids=scope.building_ids, unit_ids=scope.unit_ids)
     in_place = scope.path_q()
     officials = scope.managing()
     if officials == scope:

@@ -27,6 +27,7 @@ from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
 
 from . import notifications, routing, routing_orgs, signals, workflow
+from .parties import reported_parties
 from .models import (
     OPEN_STATUSES,
     STAFF_CHANNELS,
@@ -41,6 +42,7 @@ from .models import (
     ExtensionStatus,
     Mediation,
     MediationOutcome,
+    MediationParty,
     PhotoStage,
     ReporterKind,
     Status,
@@ -345,6 +347,8 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
     latitude = _coordinate(latitude, -90, 90, _("latitude"))
     longitude = _coordinate(longitude, -180, 180, _("longitude"))
     photos = _validate_photos(photos)
+    # Checked before anything is written; only a mediation keeps them.
+    party_rows = reported_parties(parties, today=now.date()) if category.is_mediation else []
     staff_channel = channel in STAFF_CHANNELS
     user = acting_user if acting_user is not None and acting_user.is_authenticated else None
     if staff_channel and channel != Channel.ALARM and not _may_report_for(user, path):
@@ -370,7 +374,9 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
     for name in stored_photos:
         CasePhoto.objects.create(case=case, event=event, stage=PhotoStage.REPORT, image=name, uploaded_at=now)
     if kind == CaseKind.MEDIATION:
-        mediation = Mediation.objects.create(case=case, parties=_clean_parties(parties))
+        mediation = Mediation.objects.create(case=case)
+        MediationParty.objects.bulk_create(
+            [MediationParty(mediation=mediation, added_at=now, **values) for values in party_rows])
         if user is not None and channel == Channel.PATROL:
             mediation.mediators.add(user)
     if staff_channel:
@@ -382,16 +388,6 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
             body=_case_link_text(case),
         )
     return case
-
-
-def _clean_parties(parties):
-    cleaned = []
-    for party in parties or ():
-        name = str(party.get("name", "")).strip()[:50]
-        if name:
-            cleaned.append({"name": name, "phone": str(party.get("phone", "")).strip()[:20],
-                            "role": str(party.get("role", "")).strip()[:20]})
-    return cleaned
 
 
 @transaction.atomic

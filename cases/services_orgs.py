@@ -24,7 +24,7 @@ from .models import (
     CaseEvent,
     OrgAssignment,
     PhotoStage,
-    Referral,
+    ReferralTarget,
     Status,
     Triage,
 )
@@ -72,11 +72,11 @@ def case_refer(*, case, acting_user, referred_to, told, reason="", now=None):
     market). Final: closed as referred, with what the resident was told on the public timeline."""
     now = _now(now)
     case = _fresh(case)
-    if referred_to not in Referral.values:
+    if referred_to not in ReferralTarget.values:
         raise DomainError(_("Choose where the matter is referred to."), code="bad_referral")
     told = clean_text(told, field=_("what the resident was told"), limit=NOTE_MAX)
     data = {"referred_to": referred_to}
-    if referred_to == Referral.PROPERTY:
+    if referred_to == ReferralTarget.PROPERTY:
         firm = routing_orgs.covering(case).filter(function=OrgFunction.PROPERTY).first() \
             if case.building_id else None
         if firm is None:

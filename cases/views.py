@@ -38,7 +38,7 @@ from portal.ratelimit import over_rate
 from . import forms as case_forms
 from . import oversight, services, services_intake, views_orgs, workflow
 from .filters import CaseFilter
-from .models import FINAL_STATUSES, Case, CaseEvent, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
+from .models import FINAL_STATUSES, Case, CaseEvent, CaseKind, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
 from .selectors import (
     board_for,
     case_by_tracking_code,
@@ -82,18 +82,21 @@ class CappedUploadHandler(FileUploadHandler):
         return None
 
 
-def capped_uploads(view):
+def capped_uploads(view=None, *, setting="CASE_PHOTO_MAX_BYTES"):
     """Install the capped upload handler before anything reads the body, then check CSRF.
 
     The CSRF middleware would read the body first (and freeze the handlers), so
     the view is exempted from it and protected by the decorator inside instead.
+    `setting` names the cap (the mediation file's evidence has its own).
     """
+    if view is None:
+        return lambda decorated: capped_uploads(decorated, setting=setting)
     protected = csrf_protect(view)
 
     @csrf_exempt
     def wrapper(request, *args, **kwargs):
         request.refused_uploads = []
-        request.upload_handlers.insert(0, CappedUploadHandler(request, settings.CASE_PHOTO_MAX_BYTES))
+        request.upload_handlers.insert(0, CappedUploadHandler(request, getattr(settings, setting)))
         return protected(request, *args, **kwargs)
 
     wrapper.__name__ = view.__name__
@@ -553,6 +556,7 @@ def detail(request, pk):
         "timeline": _timeline(case),
         "actions": actions,
         "extension": _pending_extension(case) if case.status == Status.HANDLING else None,
+        "is_mediation": case.kind == CaseKind.MEDIATION,
         **views_orgs.route_context(case, user),
     })
 

@@ -63,6 +63,13 @@ HANDLING_ROLES = {
     AreaKind.DISTRICT: (Role.DISTRICT_OFFICIAL,),
 }
 
+# Posts that mediate disputes without managing a place (人民调解员, 司法所, 社区律师).
+# They see and work on the mediation files they are named on, nothing else of
+# their place's cases: they are not verifiers, and cases_visible_to leaves them out.
+MEDIATOR_ROLES = (Role.PEOPLES_MEDIATOR, Role.JUSTICE_OFFICE_STAFF, Role.COMMUNITY_LAWYER)
+# Who may be named a file's mediator: those posts and the staff of the community or street.
+MEDIATOR_CANDIDATE_ROLES = MEDIATOR_ROLES + (Role.COMMUNITY_STAFF, Role.STREET_STAFF)
+
 
 def level_above(level):
     """The next level up, or None at the district."""
@@ -241,7 +248,7 @@ def actor_kinds(case, user):
         kinds.add(HANDLER)
     for span in scope.spans:
         # A post reaches the case when its place is on the case's stored path.
-        if getattr(case, f"{span.kind}_id") != span.area_id:
+        if getattr(case, f"{span.kind}_id") != span.area_id or span.role in MEDIATOR_ROLES:
             continue
         kinds.add(VERIFIER)
         depth = KIND_LEVEL[span.kind]

@@ -295,7 +295,9 @@ class Dashboard:
         weekly = self.period.days > DAILY_UP_TO_DAYS
         buckets = {}
         day = self.period.first
-        while day <= self.period.last:
+        # Days after today are not drawn: as zeros they would read as reporting collapsing.
+        last = min(self.period.last, local_day(self.now))
+        while day <= last:
             key = day - timedelta(days=day.weekday()) if weekly else day
             buckets.setdefault(key, {})
             day += timedelta(days=1)

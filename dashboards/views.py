@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -22,7 +23,9 @@ from portal import fields
 from portal.exports import spreadsheet_cell as _cell
 
 from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
+from .mediation import mediation_tables
 from .page import Dashboard, dashboard_urls
+from .screen import CommandScreen, has_screen
 
 FORMATS = ("csv", "xlsx")
 
@@ -148,8 +151,15 @@ def _page(request, area_id):
         "area_id": area_id,
         "query": board.query,
         "formats": FORMATS,
+        "screen_url": _screen_url(board.place) if has_screen(board.place) else None,
     }
     return _render(request, "dashboards/dashboard.html", context)
+
+
+def _screen_url(place):
+    if place.area is None:
+        return reverse("cases:command_screen")
+    return reverse("cases:command_screen_place", args=[place.area.pk])
 
 
 @login_required
@@ -160,6 +170,8 @@ def dashboard_export(request, table, fmt, area_id=None):
         raise Http404
     board, _form = _dashboard(request, area_id)
     found = board.table(table)
+    if found is None and table.startswith("mediation"):
+        found = next((t for t in mediation_tables(board) if t.name == table), None)
     if found is None:
         raise Http404
     dataset = tablib.Dataset(headers=[str(c) for c in found.columns], title=str(found.title)[:31])
@@ -195,10 +207,59 @@ def dashboard_people(request, area_id=None):
 
 @login_required
 @require_GET
+def dashboard_mediation(request, area_id=None):
+    """The mediation panel (矛盾纠纷调解): received, success rate, solved in the community, referred,
+    performed at follow-up; by type, channel and mediator. Its own page, like the people panel."""
+    board, form = _dashboard(request, area_id)
+    context = {"tables": mediation_tables(board), "area_id": area_id, "query": board.query, "formats": FORMATS,
+               "place": board.place, "period": board.period, "form": form,
+               "title": board.place.area.name if board.place.area else _("Whole city")}
+    return _render(request, "dashboards/mediation.html", context)
+
+
+@login_required
+@require_GET
 def dashboard_chart(request, area_id=None):
     """The trend series and the map layers of a page, as JSON (same scope as the page)."""
     board, _form = _dashboard(request, area_id)
     _table, chart = board.trend()
     response = JsonResponse({"trend": chart, "map": board.map_data()}, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _screen(request, area_id):
+    """The command screen of a place the user manages: the city (administrators), a district or a street."""
+    place = _place(request, area_id)
+    if not has_screen(place):
+        raise Http404
+    return CommandScreen(request.user, place, timezone.now())
+
+
+@login_required
+@require_GET
+def command_screen(request, area_id=None):
+    """The command screen (指挥大屏): a 1920×1080 wall page that refreshes itself from `command_screen_data`."""
+    screen = _screen(request, area_id)
+    area = screen.place.area
+    context = {
+        "title": area.name if area else _("Whole city"),
+        "kind": area.get_kind_display() if area else "",
+        "screen": screen.data(shapes=True),
+        "data_url": reverse("cases:command_screen_place_data", args=[area.pk]) if area
+        else reverse("cases:command_screen_data"),
+    }
+    response = render(request, "dashboards/screen.html", context)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def command_screen_data(request, area_id=None):
+    """The command screen's figures as JSON, same scope as the page; `?shapes=1` adds the grid outlines."""
+    screen = _screen(request, area_id)
+    response = JsonResponse(screen.data(shapes=request.GET.get("shapes") == "1"),
+                            json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "private, no-store"
     return response

@@ -27,6 +27,7 @@ from django.db.models import Max
 from . import services
 from .demo import DEMO_PASSWORD
 from .models import KIND_BY_LEVEL, Area, AreaKind, Building, OrgFunction, Organisation, Role, Unit, User
+from .voronoi import PointSampler, cell_of, jittered_seeds
 
 
 @dataclass(frozen=True)
@@ -169,15 +170,24 @@ class PlannedArea:
     rural: bool = False
     lft: int = 0
     rght: int = 0
-    cell: tuple[float, float, float, float] | None = None  # west, south, east, north (degrees)
+    # A grid's outline: a convex polygon [(longitude, latitude)], counter-clockwise (grid/voronoi.py).
+    outline: list[tuple[float, float]] | None = field(default=None, repr=False)
     children: list["PlannedArea"] = field(default_factory=list, repr=False)
 
-    def boundary(self):
-        if self.cell is None:
+    @property
+    def cell(self):
+        """The outline's bounding box: west, south, east, north (degrees)."""
+        if self.outline is None:
             return None
-        w, s, e, n = (round(v, 6) for v in self.cell)
+        lons, lats = [p[0] for p in self.outline], [p[1] for p in self.outline]
+        return min(lons), min(lats), max(lons), max(lats)
+
+    def boundary(self):
+        if self.outline is None:
+            return None
+        ring = [[round(lon, 6), round(lat, 6)] for lon, lat in self.outline]
         # RFC 7946: [longitude, latitude], exterior ring counter-clockwise and closed.
-        return {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}
+        return {"type": "Polygon", "coordinates": [ring + [ring[0]]]}
 
 
 @dataclass
@@ -215,7 +225,7 @@ def plan_places(*, scale, seed, first_id=1, first_tree_id=1):
     for area in ordered:
         for child in area.children:
             child.parent_id = area.id
-    _lay_out_grids([a for a in ordered if a.kind == AreaKind.GRID])
+    _lay_out_grids([a for a in ordered if a.kind == AreaKind.GRID], phase_rng(seed, "grid-outlines"))
     return CityPlan(scale=scale, areas=ordered)
 
 
@@ -285,20 +295,21 @@ def _hilbert_cell(index, side):
     return x, y
 
 
-def _lay_out_grids(grids):
+def _lay_out_grids(grids, rng):
+    """Each grid's outline: the Voronoi cell of a point jittered in its Hilbert square (grid/voronoi.py)."""
     side = 1
     while side * side < len(grids):
         side *= 2
     cells = [_hilbert_cell(i, side) for i in range(len(grids))]
+    seeds = jittered_seeds(cells, rng)
     dlat = GRID_CELL_METRES / METRES_PER_DEGREE_LAT
     dlon = GRID_CELL_METRES / (METRES_PER_DEGREE_LAT * cos(radians(CENTRE_LAT)))
     # Centre the cells actually used, not the whole square.
     mid_x = (min(x for x, _ in cells) + max(x for x, _ in cells) + 1) / 2
     mid_y = (min(y for _, y in cells) + max(y for _, y in cells) + 1) / 2
-    for grid, (x, y) in zip(grids, cells):
-        west = CENTRE_LON + (x - mid_x) * dlon
-        south = CENTRE_LAT + (y - mid_y) * dlat
-        grid.cell = (west, south, west + dlon, south + dlat)
+    for grid, square in zip(grids, cells):
+        grid.outline = [(CENTRE_LON + (x - mid_x) * dlon, CENTRE_LAT + (y - mid_y) * dlat)
+                        for x, y in cell_of(square, seeds)]
 
 
 # --- rows -------------------------------------------------------------------------
@@ -335,21 +346,21 @@ def plan_buildings(*, plan, seed, first_id=1):
 
 def building_rows(*, plan, buildings, seed, now):
     rng = phase_rng(seed, "buildings")
+    # Positions from their own stream, so the outlines did not reshuffle names and addresses.
+    where = phase_rng(seed, "building-positions")
     next_id = buildings.first_id
     for grid, count in zip(plan.of_kind(AreaKind.GRID), buildings.per_grid):
         road = rng.choice(ROAD_WORDS) + rng.choice(ROAD_KINDS)
         compounds = [rng.choice(COMPOUND_WORDS) + rng.choice(COMPOUND_KINDS) for _ in range(rng.randint(1, 3))]
         house_numbers = sorted(rng.sample(range(1, 400), len(compounds)))
-        west, south, east, north = grid.cell
-        width, height = east - west, north - south
+        # Kept off the outline's edge so they sit clearly inside it.
+        sampler = PointSampler(grid.outline)
         for n in range(1, count + 1):
             which = (n - 1) * len(compounds) // count  # each compound a run of building numbers
             number = f"{n}号楼"
             name = f"{compounds[which]}{number}"
             address = f"{CITY_NAME}{grid.district_name}{road}{house_numbers[which]}号{name}"
-            # Keep buildings off the grid's edge so they sit clearly inside it.
-            lat = south + height * rng.uniform(0.05, 0.95)
-            lon = west + width * rng.uniform(0.05, 0.95)
+            lon, lat = sampler.point(where)
             yield (next_id, grid.id, number, name, address, f"{lat:.6f}", f"{lon:.6f}", now)
             next_id += 1
 
@@ -506,6 +517,7 @@ DEMO_ROLES = {
     "buildingchief": Role.BUILDING_CHIEF,
     "unitchief": Role.UNIT_CHIEF,
     "chengguan": Role.ORG_STAFF,
+    "mediator": Role.PEOPLES_MEDIATOR,
 }
 
 
@@ -534,6 +546,7 @@ def demo_places(plan):
         Role.GRID_CHIEF: areas[grid.id],
         Role.BUILDING_CHIEF: building,
         Role.UNIT_CHIEF: unit,
+        Role.PEOPLES_MEDIATOR: areas[community.id],
     }
 
 

@@ -1,6 +1,6 @@
 """Every reaction of one domain app to another, connected in one place.
 
-cases, residents and volunteers never import each other. Each says what
+cases, residents, volunteers and risks never import each other. Each says what
 happened (a signal, sent on commit) and declares what it needs (a hook); this
 module, run once by HubConfig.ready(), connects them:
 
@@ -10,7 +10,9 @@ module, run once by HubConfig.ready(), connects them:
   categories, `case_report` on the patrol channel, and its scoping;
 - the cases a proposal may be made from (participation.hooks) → the cases
   app's scoping, without mediations;
-- the residents a volunteer may be (volunteers.hooks) → residents' scoping.
+- the residents a volunteer may be (volunteers.hooks) → residents' scoping;
+- a risk or a patrol finding opens a case (risks.hooks) → the cases app's
+  categories, `case_report` on the patrol channel, and its scoping.
 """
 
 from cases import selectors as case_selectors
@@ -21,6 +23,7 @@ from cases.signals import case_closed
 from residents import hooks as resident_hooks
 from residents import selectors as resident_selectors
 from residents.participation import hooks as participation_hooks
+from risks import hooks as risk_hooks
 from volunteers import hooks as volunteer_hooks
 
 from . import tasks
@@ -38,6 +41,13 @@ def open_case_for_visit(*, category, description, building, acting_user, now):
                                      acting_user=acting_user, now=now)
 
 
+def open_case_for_risk(*, category, description, grid, building, unit, acting_user, now):
+    """A risk that needs work, or a patrol finding, as a grid worker's patrol report at its place."""
+    return case_services.case_report(category=category, description=description, channel=Channel.PATROL,
+                                     grid=grid, building=building, unit=unit, reporter_kind=ReporterKind.GRID_WORKER,
+                                     acting_user=acting_user, now=now)
+
+
 def case_visible_to(user, case):
     return case_selectors.cases_visible_to(user).filter(pk=case.pk).exists()
 
@@ -52,5 +62,8 @@ def connect():
     resident_hooks.case_category_choices.register(category_choices)
     resident_hooks.open_case_for_visit.register(open_case_for_visit)
     resident_hooks.case_visible_to.register(case_visible_to)
+    risk_hooks.case_category_choices.register(category_choices)
+    risk_hooks.open_case.register(open_case_for_risk)
+    risk_hooks.case_visible_to.register(case_visible_to)
     participation_hooks.cases_for_proposals.register(cases_for_proposals)
     volunteer_hooks.residents_visible_to.register(resident_selectors.residents_visible_to)

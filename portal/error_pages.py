@@ -74,3 +74,39 @@ def server_error(request, template_name="500.html"):
     response = HttpResponseServerError(html)
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- 400, 403, 404 and the expired form (issue #20, part 9) -----------------------------------
+# These render with the request context (the database is up: only an unknown address or a refused
+# permission brought us here) and give every audience somewhere to go next: a resident with a stale
+# QR code finds the report form and the tracking page, staff their start page.
+
+def _render(request, template_name, status):
+    from django.shortcuts import render
+
+    context = {"hotline": (getattr(settings, "NOTICE_BOARD_NUMBERS", None) or {}).get("hotline", "")}
+    try:
+        return render(request, template_name, context, status=status)
+    except Exception:  # noqa: BLE001 — fall back to Django's plain answer rather than a second error
+        log.exception("the %s page could not be rendered", status)
+        from django.http import HttpResponse
+
+        return HttpResponse(status=status)
+
+
+def bad_request(request, exception, template_name="400.html"):
+    return _render(request, template_name, 400)
+
+
+def permission_denied(request, exception, template_name="403.html"):
+    return _render(request, template_name, 403)
+
+
+def page_not_found(request, exception, template_name="404.html"):
+    return _render(request, template_name, 404)
+
+
+def csrf_failure(request, reason="", template_name="403_csrf.html"):
+    """CSRF_FAILURE_VIEW: a form sent from a page open too long says so, and that nothing was saved."""
+    log.info("CSRF failure on %s: %s", request.path, reason)
+    return _render(request, template_name, 403)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from . import degraded
+from .client_address import client_address
 
 
 def over_limit(*, bucket, ident, limit, window, now=None):
@@ -54,6 +55,7 @@ def rate_setting(name, default):
 
 
 def over_rate(request, bucket, setting, default):
-    """`over_limit` per client address, with the limit from a (limit, window) setting."""
+    """`over_limit` per client address (the real one behind trusted proxies), with the limit from a
+    (limit, window) setting."""
     limit, window = rate_setting(setting, default)
-    return over_limit(bucket=bucket, ident=request.META.get("REMOTE_ADDR", ""), limit=limit, window=window)
+    return over_limit(bucket=bucket, ident=client_address(request), limit=limit, window=window)

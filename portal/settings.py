@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    # Two-step sign-in (grid/twofactor.py); before grid, whose admin replaces the device admin.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "mptt",
     "django_filters",
     "portal.workcalendar",
@@ -68,6 +71,7 @@ INSTALLED_APPS = [
     "cases.open311",
     "residents",
     "volunteers",
+    "risks",
     "residents.participation",
     # The top layer: pages and reactions that compose the domain apps above.
     "dashboards",
@@ -82,7 +86,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out a sign-in unused past its role's limit, then asks for the second factor.
+    "grid.sessions.SessionLifetimeMiddleware",
+    "grid.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
@@ -149,7 +157,39 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: by acco
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# How many reverse proxies of our own stand in front of the portal (the compose TLS proxy: 1).
+# The client address for rate limits and lockouts is then read from X-Forwarded-For
+# (portal/client_address.py); 0 trusts nothing but the connection's address.
+TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Session lifetime by role, two-step sign-in (grid/sessions.py, grid/twofactor.py) ---
+# A sign-in unused this many minutes ends (a user with several posts gets the shortest);
+# roles not listed keep SESSION_COOKIE_AGE (Django's two weeks). Shorter for those who
+# can reveal or export residents' personal data. SESSION_IDLE_MINUTES overrides entries:
+# "community_staff=60,grid_worker=120".
+SESSION_IDLE_MINUTES_BY_ROLE = {
+    "superuser": 120,
+    "community_staff": 120,  # reveals ID numbers and phones
+    "street_staff": 240,  # unmasked exports
+    "grid_worker": 240,  # reveals phones, in the field on a phone
+    "district_official": 480,
+} | {
+    role.strip(): int(minutes)
+    for role, _sep, minutes in (item.partition("=") for item in env_list("SESSION_IDLE_MINUTES", []))
+}
+# The time of use is written to the session at most this often (seconds).
+SESSION_ACTIVITY_RESOLUTION = 60
+# TOTP (django-otp) for superusers and the posts that may reveal ID numbers
+# (residents.selectors.REVEAL_ROLES): required in production, optional in the demo.
+OTP_REQUIRED = env_bool("PORTAL_REQUIRE_OTP", PRODUCTION)
+# Residents' ID numbers: community staff (residents.selectors.REVEAL_ROLES). Mediation parties' ID
+# numbers: the file's mediators and the managing staff over the place (cases.mediation_selectors.may_reveal).
+OTP_REQUIRED_ROLES = ("community_staff", "street_staff", "district_official",
+                      "peoples_mediator", "justice_staff", "community_lawyer")
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "网格化社会治理门户")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -325,6 +365,7 @@ CELERY_BEAT_SCHEDULE = {
                                        "schedule": 300.0},
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
                                          "schedule": crontab(hour=3, minute=37)},
+    "risks-flag-overdue-reviews": {"task": "risks.tasks.flag_overdue_reviews", "schedule": 3600.0},
     "dashboards-refresh-rollups": {"task": "dashboards.tasks.refresh_rollups", "schedule": 60.0},
     "dashboards-rebuild-rollups-nightly": {"task": "dashboards.tasks.rebuild_rollups",
                                            "schedule": crontab(hour=2, minute=47)},
@@ -346,15 +387,26 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# A form sent from a page open too long gets the portal's page, not Django's English one.
+CSRF_FAILURE_VIEW = "portal.error_pages.csrf_failure"
+
 # The portal's own knobs.
 PORTAL_NAME = _("Grid Governance Portal")
 GRID_HOUSEHOLD_BAND = (400, 700)
 # Uploaded photos: images only, at most this many bytes each.
 CASE_PHOTO_MAX_BYTES = int(env("CASE_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
+# Evidence and signed scans of a mediation file (PDF or photo): scanned agreements run larger than photos.
+MEDIATION_FILE_MAX_BYTES = int(env("MEDIATION_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
+# 回访 of a mediation agreement's performance, this many working days after it was reached.
+MEDIATION_FOLLOW_UP_WORKING_DAYS = int(env("MEDIATION_FOLLOW_UP_WORKING_DAYS", "20"))
 # Notification senders (cases/notifications.py). The webhook is a chat-group robot
 # (企业微信/钉钉 style) URL; empty disables that sender.
 NOTIFY_EMAIL_FROM = env("NOTIFY_EMAIL_FROM", "portal@localhost")
 NOTIFY_CHAT_WEBHOOK_URL = env("NOTIFY_CHAT_WEBHOOK_URL", "")
+# Providers' sending rules (cases/notifications.py deliver_pending): a 企业微信 group robot takes
+# 20 messages a minute; set the mail server's limit for the portal's sender.
+NOTIFY_CHAT_PER_MINUTE = int(env("NOTIFY_CHAT_PER_MINUTE", "20"))
+NOTIFY_EMAIL_PER_MINUTE = int(env("NOTIFY_EMAIL_PER_MINUTE", "600"))
 MAILERS = {
     "default": {
         "BACKEND": env(

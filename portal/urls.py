@@ -21,8 +21,12 @@ urlpatterns = [
     path("", include("cases.open311.urls")),
     path("", include("residents.urls")),
     path("", include("volunteers.urls")),
+    path("", include("risks.urls")),
     path("", include("residents.participation.urls")),
 ]
 
 # The portal's own 500 page: Chinese first, and it says when a report was not saved.
 handler500 = "portal.error_pages.server_error"
+handler400 = "portal.error_pages.bad_request"
+handler403 = "portal.error_pages.permission_denied"
+handler404 = "portal.error_pages.page_not_found"

@@ -18,11 +18,15 @@ MISSING = 987654321  # a parent id no fixture makes
 HISTORY = {
     "cases.CaseEvent": {"case_id": MISSING, "action": "note", "at": AT},
     "residents.ResidentEvent": {"resident_id": MISSING, "action": "add", "at": AT},
+    "cases.MediationPartyAccess": {"actor_id": MISSING, "party_id": MISSING, "field": "phone", "reason": "通知",
+                                   "at": AT},
     "residents.AccessLog": {"actor_id": MISSING, "action": "export", "field": "all", "reason": "核对", "at": AT},
     "participation.Event": {"proposal_id": MISSING, "action": "create", "at": AT},
     "participation.ProjectUpdate": {"project_id": MISSING, "by_id": MISSING, "note": "进展", "progress": 10, "at": AT},
     "volunteers.LedgerTransaction": {"kind": "adjust", "memo": "测试", "at": AT},
     "volunteers.Entry": {"transaction_id": MISSING, "account_id": MISSING, "amount": 5, "at": AT},
+    "risks.RiskAssessment": {"risk_id": MISSING, "method": "matrix", "likelihood": 4, "severity": 4, "score": 16,
+                             "grade": "2orange", "review_on": AT.date(), "at": AT},
     "grid.AreaEvent": {"area_id": MISSING, "action": "rename", "at": AT, "details": {"name": "幸福社区"}},
 }
 

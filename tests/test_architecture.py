@@ -1,6 +1,6 @@
 """Apps form layers, and every import obeys them (README "Architecture").
 
-    portal  →  grid  →  cases | residents | volunteers  →  dashboards | hub
+    portal  →  grid  →  cases | residents | volunteers | risks  →  dashboards | hub
 
 A module may import its own app and the layers below it. It never imports a
 higher layer, not even inside a function, and the domain apps (one layer) never
@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("portal", "grid", "cases", "residents", "volunteers", "dashboards", "hub")
+PACKAGES = ("portal", "grid", "cases", "residents", "volunteers", "risks", "dashboards", "hub")
 LAYERS = ("portal", "grid", "domain", "top", "root URLconf")
 
 # Where a module sits: (layer, app). The longest matching prefix of its dotted name wins;
@@ -35,6 +35,7 @@ PLACES = {
     "cases": (2, "cases"),
     "residents": (2, "residents"),
     "volunteers": (2, "volunteers"),
+    "risks": (2, "risks"),
     "dashboards": (3, "dashboards"),
     "hub": (3, "hub"),
     # The root URLconf mounts every app's pages: it stands above them all, whatever its package.

@@ -4,12 +4,18 @@ import threading
 
 import pytest
 from django.db import connection
+from django.utils.translation import ngettext
 
 from cases import escalation, oversight, services
 from cases.models import Case, CaseEvent, Channel, Delivery, EscalationNotice, Status
 from grid.models import AreaKind, Role
 
 from .cases_factories import MONDAY, at, category, fresh_calendar, people, to_status  # noqa: F401
+
+
+def digest_subject(n):
+    # Worded in the language active when the sweep ran (the test's own).
+    return ngettext("%(n)d case escalated to you", "%(n)d cases escalated to you", n) % {"n": n}
 
 
 def patrol(city, people, *, now, code="E0101"):
@@ -119,13 +125,19 @@ def test_batches_meet_at_equal_deadlines_and_each_case_moves_once(city, people, 
         (AreaKind.COMMUNITY, 1, None)}
     events = CaseEvent.objects.filter(case_id__in=ids, action="escalate")
     assert events.count() == 25 and {e.data["to_level"] for e in events} == {"community"}
-    # The community's staff hear about every case, in their inbox and by e-mail.
-    mine = Delivery.objects.filter(case_id__in=ids, user=people.community)
-    assert mine.filter(channel="inbox").count() == 25 and mine.filter(channel="email").count() == 25
+    # The community's staff hear about every case, in their inbox and by e-mail: one digest per
+    # batch (10, 10 and 5 matters), not one message per case.
+    mine = Delivery.objects.filter(user=people.community)
+    inbox = list(mine.filter(channel="inbox").order_by("pk"))
+    assert len(inbox) == 3 and mine.filter(channel="email").count() == 3
+    assert all(row.case_id is None for row in inbox)
+    assert [row.subject for row in inbox] == [digest_subject(10)] * 2 + [digest_subject(5)]
+    listed = "\n".join(row.body for row in inbox)
+    assert all(case.number in listed for case in Case.objects.filter(pk__in=ids))
 
 
-def test_a_sweep_writing_many_outbox_rows_leaves_them_to_one_task_per_batch(city, people, monkeypatch,
-                                                                            django_capture_on_commit_callbacks):
+def test_a_sweep_words_one_digest_per_recipient_per_batch(city, people, monkeypatch,
+                                                          django_capture_on_commit_callbacks):
     from cases import tasks
 
     pending = []
@@ -133,9 +145,9 @@ def test_a_sweep_writing_many_outbox_rows_leaves_them_to_one_task_per_batch(city
     cases = [patrol(city, people, now=MONDAY) for _ in range(15)]
     with django_capture_on_commit_callbacks(execute=True):
         assert escalation.escalate_overdue(now=at(2026, 11, 23, 10, 30)) == 15
-    # 30 rows (inbox + e-mail) in one batch: written at once, one sweep task asked for after the commit.
-    assert Delivery.objects.filter(case__in=cases, user=people.community).count() == 30
-    assert pending == [1]
+    # One digest (inbox + e-mail) for the community's staff for the batch of 15.
+    assert Delivery.objects.filter(user=people.community).count() == 2
+    assert not Delivery.objects.filter(case__in=cases, user=people.community).exists()
 
 
 def test_carried_over_and_district_cases_stay_put(city, people):
@@ -243,12 +255,15 @@ def test_escalation_notices_are_worded_once_even_with_the_broker_down(city, peop
     broker_back()
     tasks.deliver_pending_notifications.delay()
     assert not EscalationNotice.objects.exists()
-    mine = Delivery.objects.filter(case__in=cases, user=people.community)
-    assert mine.filter(channel="inbox").count() == 4 and mine.filter(channel="email").count() == 4
+    # Two batches (3 and 1): a digest for the three, the per-case message for the one.
+    mine = Delivery.objects.filter(user=people.community)
+    assert mine.filter(channel="inbox").count() == 2 and mine.filter(channel="email").count() == 2
     assert escalation.escalation_notices_expand() == 0
-    assert mine.count() == 8
-    inbox = mine.filter(channel="inbox").order_by("case_id").first()
-    assert inbox.case.number in inbox.subject and "垃圾" in inbox.body
+    assert mine.count() == 4
+    single = mine.get(channel="inbox", case__isnull=False)
+    assert single.case.number in single.subject and "垃圾" in single.body
+    digest = mine.get(channel="inbox", case__isnull=True)
+    assert digest.subject == digest_subject(3) and digest.body.count("路边暴露垃圾") == 3
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -284,4 +299,8 @@ def test_concurrent_wording_writes_each_notice_once(on_postgres, make_user):
     for t in threads:
         t.join()
     assert sum(worded) == 12
-    assert Delivery.objects.filter(user=staff, channel="inbox", case__isnull=False).count() == 12
+    # Six batches of two: one digest each, every case listed exactly once.
+    digests = list(Delivery.objects.filter(user=staff, channel="inbox").values_list("body", flat=True))
+    assert len(digests) == 6
+    numbers = Case.objects.values_list("number", flat=True)
+    assert all(sum(body.count(number) for body in digests) == 1 for number in numbers)

@@ -226,3 +226,80 @@ def test_after_a_failed_enqueue_requests_stop_waiting_for_the_broker(city, peopl
     with django_capture_on_commit_callbacks(execute=True):
         resident_report(city)
     assert len(calls) == 2
+
+
+# --- after a mass escalation: the inbox in batches, chat and e-mail within providers' limits (#25) ---
+
+def _pending_rows(people, case, *, channel, n):
+    rows = [Delivery(channel=channel, user=people.community, address="c@example.org" if channel != "inbox" else "",
+                     case=case, subject=f"s{i}", body=f"b{i}", next_attempt_at=MONDAY, created_at=MONDAY)
+            for i in range(n)]
+    return Delivery.objects.bulk_create(rows)
+
+
+def test_inbox_rows_go_in_one_insert_per_batch(city, people, django_assert_max_num_queries):
+    case = resident_report(city)
+    Delivery.objects.all().delete()
+    _pending_rows(people, case, channel=DeliveryChannel.INBOX, n=300)
+    before = Notification.objects.count()
+    # Claim, insert, mark sent (plus the savepoint): a handful of statements for 300 messages.
+    with django_assert_max_num_queries(8):
+        assert notifications.deliver_batch(channel=DeliveryChannel.INBOX, now=MONDAY, limit=2000) == 300
+    assert Notification.objects.count() == before + 300
+    assert not Delivery.objects.filter(status=DeliveryStatus.PENDING).exists()
+    assert set(Delivery.objects.values_list("attempts", flat=True)) == {1}
+    # Nothing left: a second run sends nothing and doubles nothing.
+    assert notifications.deliver_batch(channel=DeliveryChannel.INBOX, now=MONDAY) == 0
+    assert Notification.objects.count() == before + 300
+
+
+def test_a_failing_batch_falls_back_to_one_by_one_and_records_each_failure(city, people, monkeypatch):
+    case = resident_report(city)
+    Delivery.objects.all().delete()
+    _pending_rows(people, case, channel=DeliveryChannel.INBOX, n=3)
+
+    class HalfBroken(notifications.InboxSender):
+        def send_many(self, deliveries):
+            raise ConnectionError("bulk insert refused")
+
+        def send(self, delivery):
+            if delivery.subject == "s1":
+                raise ConnectionError("this one is broken")
+            super().send(delivery)
+
+    monkeypatch.setitem(notifications.SENDERS, DeliveryChannel.INBOX, HalfBroken())
+    assert notifications.deliver_batch(channel=DeliveryChannel.INBOX, now=MONDAY) == 2
+    broken = Delivery.objects.get(subject="s1")
+    assert broken.status == DeliveryStatus.PENDING and "this one is broken" in broken.last_error
+    assert Notification.objects.filter(message__in=["b0", "b2"]).count() == 2
+
+
+def test_the_sweep_keeps_the_chat_robot_within_its_limit_per_minute(city, people, settings, monkeypatch):
+    settings.NOTIFY_CHAT_PER_MINUTE = 3
+    case = resident_report(city)
+    Delivery.objects.all().delete()
+    _pending_rows(people, case, channel=DeliveryChannel.CHAT, n=5)
+    sent = []
+
+    class Robot:
+        channel = DeliveryChannel.CHAT
+
+        def send(self, delivery):
+            sent.append(delivery.subject)
+
+    monkeypatch.setitem(notifications.SENDERS, DeliveryChannel.CHAT, Robot())
+    assert notifications.deliver_pending(now=MONDAY) == 3
+    # Within the same minute the robot takes nothing more...
+    assert notifications.deliver_pending(now=MONDAY + timedelta(seconds=30)) == 0
+    # ...and a minute later the rest.
+    assert notifications.deliver_pending(now=MONDAY + timedelta(seconds=61)) == 2
+    assert sorted(sent) == ["s0", "s1", "s2", "s3", "s4"]
+
+
+def test_the_sweep_drains_a_large_inbox_backlog_in_one_run(city, people):
+    case = resident_report(city)
+    Delivery.objects.all().delete()
+    _pending_rows(people, case, channel=DeliveryChannel.INBOX, n=4500)
+    # More than the per-row limit of 500: the inbox goes in batches of 2,000 until none is left.
+    assert notifications.deliver_pending(now=MONDAY) == 4500
+    assert not Delivery.objects.filter(status=DeliveryStatus.PENDING).exists()

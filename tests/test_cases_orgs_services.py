@@ -13,7 +13,7 @@ from cases.models import (
     GridExclusion,
     OrgAssignment,
     OrgLimit,
-    Referral,
+    ReferralTarget,
     RoutingRule,
     Status,
     Triage,
@@ -144,7 +144,7 @@ def test_registering_a_private_matter_is_refused_refer_it(city, people, orgs):
 
 def test_referral_to_the_compounds_property_company_closes_as_referred(city, people, orgs):
     case = resident_report(city, code="E0502")  # 家庭纠纷: private by default
-    case = services_orgs.case_refer(case=case, acting_user=people.community, referred_to=Referral.PROPERTY,
+    case = services_orgs.case_refer(case=case, acting_user=people.community, referred_to=ReferralTarget.PROPERTY,
                                     told="请联系物业客服", now=MONDAY)
     assert (case.status, case.referred_to, case.triage_class) == (Status.REFERRED, "property", Triage.PRIVATE)
     event = case.events.get(action="refer")

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from grid.geo import validate_boundary
+from grid.geo import contains, validate_boundary
 from grid.models import Area, AreaKind
 from grid.seeding import SCALES, plan_places
 
@@ -44,14 +44,36 @@ def test_model_validation_refuses_a_bad_outline(city):
     assert Area.objects.get(pk=city.grid_a.pk).boundary is None
 
 
-def test_seeded_grids_are_valid_and_do_not_overlap():
+def test_seeded_grids_are_valid_convex_and_tile_without_overlap():
     plan = plan_places(scale=SCALES["demo"], seed=1)
     grids = [a for a in plan.areas if a.kind == AreaKind.GRID]
-    boxes = []
     for grid in grids:
         validate_boundary(grid.boundary())
-        boxes.append(grid.cell)
-    for i, (w1, s1, e1, n1) in enumerate(boxes):
-        for w2, s2, e2, n2 in boxes[i + 1:]:
-            overlap = min(e1, e2) - max(w1, w2) > 1e-9 and min(n1, n2) - max(s1, s2) > 1e-9
-            assert not overlap
+        ring = grid.outline
+        assert len(ring) >= 4, "a square would have 4 corners; a Voronoi cell usually has 5-7"
+        turns = [(b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0])
+                 for a, b, c in zip(ring, ring[1:] + ring[:1], ring[2:] + ring[:2])]
+        assert all(t > 0 for t in turns), "convex and counter-clockwise"
+    assert any(len(g.outline) != 4 for g in grids)
+    # No point of the city lies in two grids, and inside the city's hull almost none lies in none.
+    west = min(g.cell[0] for g in grids)
+    south = min(g.cell[1] for g in grids)
+    east = max(g.cell[2] for g in grids)
+    north = max(g.cell[3] for g in grids)
+    steps = 60
+    inside = 0
+    for i in range(steps):
+        for j in range(steps):
+            lon = west + (east - west) * (i + 0.5) / steps
+            lat = south + (north - south) * (j + 0.5) / steps
+            holders = sum(contains(g.boundary(), lon, lat) for g in grids)
+            assert holders <= 1, (lon, lat)
+            inside += holders
+    assert inside > steps * steps * 0.5
+
+
+def test_seeded_outlines_do_not_depend_on_anything_but_the_seed():
+    first = [g.boundary() for g in plan_places(scale=SCALES["demo"], seed=3).areas if g.kind == AreaKind.GRID]
+    again = [g.boundary() for g in plan_places(scale=SCALES["demo"], seed=3).areas if g.kind == AreaKind.GRID]
+    other = [g.boundary() for g in plan_places(scale=SCALES["demo"], seed=4).areas if g.kind == AreaKind.GRID]
+    assert first == again and first != other

@@ -2,11 +2,25 @@
 
 from django.urls import path
 
-from portal.urls import handler500, urlpatterns as portal_urlpatterns  # noqa: F401
+from portal.urls import handler400, handler403, handler404, handler500  # noqa: F401
+from portal.urls import urlpatterns as portal_urlpatterns
 
 
 def boom(request):
     raise RuntimeError("boom")
 
 
-urlpatterns = [path("boom/", boom), *portal_urlpatterns]
+def forbidden(request):
+    from django.core.exceptions import PermissionDenied
+
+    raise PermissionDenied
+
+
+def malformed(request):
+    from django.core.exceptions import SuspiciousOperation
+
+    raise SuspiciousOperation("malformed")
+
+
+urlpatterns = [path("boom/", boom), path("forbidden/", forbidden), path("malformed/", malformed),
+               *portal_urlpatterns]

@@ -11,7 +11,7 @@ Phases, each timed on stdout:
 
 1. plan: the whole place tree in memory, with ids, hierarchical codes, Chinese
    names, nested-set fields (one tree per district, numbered depth-first) and a
-   square GeoJSON boundary per grid laid out around the city centre;
+   Voronoi outline per grid (grid/voronoi.py) laid out around the city centre;
 2. places, buildings, units: bulk inserts (COPY on PostgreSQL), never node by
    node and never a tree rebuild;
 3. check: the foreign keys (one query per key on PostgreSQL as a superuser,
@@ -68,7 +68,7 @@ from grid.integrity import tree_problems
 from grid.models import Area, AreaKind, Building, Jurisdiction, Organisation, Role, Unit
 
 # Apps that may extend the seeding, in the order their seeders run.
-SEEDER_APPS = ("residents", "cases", "volunteers", "participation")
+SEEDER_APPS = ("residents", "cases", "volunteers", "participation", "risks")
 # Above this many places, check a sample of trees instead of every one.
 FULL_CHECK_LIMIT = 50_000
 SAMPLE_TREES = 3

@@ -1,0 +1,19 @@
+"""Thin Celery tasks for the risk register: sweeps over the database, safe to run twice or at once."""
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def flag_overdue_reviews():
+    """Beat, hourly: open risks past their review date are marked overdue (once each)."""
+    from .services import risks_flag_overdue
+
+    flagged = risks_flag_overdue(now=timezone.now())
+    if flagged:
+        log.info("flagged %d risk review(s) overdue", flagged)
+    return flagged
