@@ -88,7 +88,7 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     selector = staticmethod(cases_visible_to)
     list_display = ("number", "category", "status", "responsible_level", "assignee", "due_at", "channel",
                     "created_at", "community")
-    list_filter = ("status", OverdueFilter, "channel", "kind", "responsible_level")
+    list_filter = ("status", OverdueFilter, "channel", "kind", "responsible_level", "triage_class")
     search_fields = ("=number", "description", "address")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
@@ -104,6 +104,8 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
             "responsible_level", "assignee", "due_at", "handle_due_at", "supervised_at", "supervised_by",
             "carried_over_at", "carried_over_reason", "duplicate_of",
             "rework_count", "extension_count", "escalation_count", "alarm_count")}),
+        (gettext_lazy("Organisations (三事分流)"), {"fields": (
+            "triage_class", "organisation", "org_assignment", "returned_at", "org_supervised_due", "referred_to")}),
         (gettext_lazy("Reporter"), {"fields": ("reporter_kind", "reporter", "reporter_name", "reporter_phone")}),
         (gettext_lazy("Dates and rating"), {"fields": (
             "created_at", "registered_at", "accepted_at", "resolved_at", "resolved_by", "closed_at",
@@ -325,3 +327,8 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
 # The mediation file and rooms (imported for registration).
 from . import admin_mediation  # noqa: E402,F401
+
+# The organisation track's admin (rules, 准入, limits) and its queue filter on the case list.
+from . import admin_orgs  # noqa: E402
+
+CaseAdmin.list_filter += (admin_orgs.OrganisationQueueFilter,)

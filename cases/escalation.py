@@ -1,5 +1,9 @@
 """The escalation sweep (超时自动上报): every minute, each overdue case moves one level up.
 
+Big matters (Case.triage_class "public": at the command centre, with an organisation, or returned
+and awaiting the street's ruling) never climb the residential tree: the same beat puts them
+under supervision (督办) instead (`supervise_overdue_org_matters`).
+
 Cut out of cases/services.py unchanged. It uses the transitions' shared helpers
 (`_now`, `_deadline`) from there; services never imports this module, so the
 imports inside the app run one way. The hand escalation (`case_escalate`) is a
@@ -11,7 +15,7 @@ from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import Case as SqlCase
-from django.db.models import DateTimeField, F, Value, When
+from django.db.models import DateTimeField, F, Q, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -29,8 +33,10 @@ from .models import (
     ExtensionRequest,
     ExtensionStatus,
     Status,
+    Triage,
 )
 from .services import _deadline, _now
+from .services_orgs import organisation_staff
 
 log = logging.getLogger(__name__)
 A = CaseEvent.Action
@@ -84,7 +90,7 @@ def escalate_overdue(*, now=None, batch=SWEEP_BATCH):
 def _overdue(now):
     return Case.objects.filter(
         status__in=CLOCKED_STATUSES, carried_over_at__isnull=True, due_at__lt=now,
-    ).exclude(responsible_level=AreaKind.DISTRICT)
+    ).exclude(responsible_level=AreaKind.DISTRICT).exclude(triage_class=Triage.PUBLIC)
 
 
 def _escalate_in_id_order(now, batch, memo):
@@ -193,7 +199,7 @@ _ESCALATE_SQL = """
 WITH picked AS (
     SELECT id, status, responsible_level, due_at, category_id FROM cases_case
     WHERE id = ANY(%(ids)s) AND status IN ({clocked}) AND carried_over_at IS NULL AND due_at < %(now)s
-      AND responsible_level <> %(top)s
+      AND responsible_level <> %(top)s AND triage_class <> %(public)s
     FOR UPDATE SKIP LOCKED
 ), plan (before, lower, target, upper, stage) AS (
     VALUES {plan}
@@ -229,7 +235,8 @@ def _escalate_in_one_statement(now, ids, memo, reason):
         memo["categories"] = list(Category.objects.values_list("pk", flat=True))
     deadlines = _sweep_deadlines(now, memo, memo["categories"])
     clocked = {f"c{n}": status for n, status in enumerate(CLOCKED_STATUSES)}
-    params = {**clocked, "ids": ids, "now": now, "top": AreaKind.DISTRICT, "action": A.ESCALATE,
+    params = {**clocked, "ids": ids, "now": now, "top": AreaKind.DISTRICT, "public": Triage.PUBLIC,
+              "action": A.ESCALATE,
               "reason": reason, "lapsed": ExtensionStatus.LAPSED, "pending": ExtensionStatus.PENDING}
     plan_rows, deadline_rows = [], []
     for n, ((before, lower), (target, upper, stage)) in enumerate(plan.items()):
@@ -278,7 +285,7 @@ def _escalate_batch_step_by_step(now, batch, after, memo, reason):
         ids = [row[0] for row in members]
         changed = Case.objects.filter(
             pk__in=ids, status=before, responsible_level=lower, due_at__lt=now, carried_over_at__isnull=True,
-        ).update(status=target, responsible_level=upper, assignee=None, accepted_at=None, due_at=new_due,
+        ).exclude(triage_class=Triage.PUBLIC).update(status=target, responsible_level=upper, assignee=None, accepted_at=None, due_at=new_due,
                  escalation_count=F("escalation_count") + 1)
         if changed != len(ids):
             raise _SweepConflict
@@ -358,3 +365,54 @@ def _notify_sweep(moved, now, reason, known=None):
                       subject=ngettext("%(n)d case escalated", "%(n)d cases escalated", len(moved))
                       % {"n": len(moved)})
     notifications.save_rows(rows)
+
+
+# --- big matters: supervised (督办), not escalated ------------------------------------------------
+
+def _org_overdue(now):
+    return (
+        Case.objects.filter(triage_class=Triage.PUBLIC, status__in=CLOCKED_STATUSES, carried_over_at__isnull=True,
+                            due_at__lt=now)
+        .filter(Q(org_supervised_due__isnull=True) | ~Q(org_supervised_due=F("due_at")))
+    )
+
+
+def supervise_overdue_org_matters(*, now=None, batch=500):
+    """Put each overdue big matter under the street's supervision (督办) once per missed deadline:
+    a big matter not dispatched by the command centre, not signed in or not answered by its
+    organisation in time, or a return not ruled on. Returns how many.
+
+    Idempotent and concurrent-safe: a conditional UPDATE (the deadline it read, not yet marked)
+    claims each matter, and only the claim that changed a row writes the timeline line and the
+    notices. The street's staff hear of it, and the organisation's staff when it holds the matter.
+    """
+    now = _now(now)
+    reason = _("Past its deadline: supervised by the street (督办).")
+    done = 0
+    while True:
+        with transaction.atomic():
+            rows = list(_org_overdue(now).order_by("due_at", "pk")
+                        .values_list("pk", "due_at", "status", "organisation_id", "number")[:batch])
+            marked = []
+            for pk, due_at, status, organisation_id, number in rows:
+                claimed = Case.objects.filter(pk=pk, status=status, due_at=due_at).filter(
+                    Q(org_supervised_due__isnull=True) | ~Q(org_supervised_due=due_at)
+                ).update(org_supervised_due=due_at)
+                if claimed:
+                    marked.append((pk, due_at, status, organisation_id, number))
+            CaseEvent.objects.bulk_create([
+                CaseEvent(case_id=pk, action=A.ORG_SUPERVISE, actor=None, at=now, note=reason, is_public=False,
+                          data={"organisation": organisation_id, "missed": due_at.isoformat(), "status": status})
+                for pk, due_at, status, organisation_id, _number in marked
+            ])
+            for pk, _due, _status, organisation_id, number in marked:
+                case = Case.objects.select_related("category").get(pk=pk)
+                level = AreaKind.STREET if case.street_id else AreaKind.DISTRICT
+                users = routing.responsible_staff(case, level)
+                if organisation_id:
+                    users += organisation_staff([organisation_id])
+                notifications.notify(users=users, case=case, now=now, chat=True, body=reason,
+                                     subject=_("Matter %(number)s is overdue: supervised") % {"number": number})
+        done += len(marked)
+        if len(rows) < batch:
+            return done

@@ -114,13 +114,16 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
     REJECTED = "rejected", _("Rejected (not a matter)")
     DUPLICATE = "duplicate", _("Duplicate")
+    # 私事: handed to the parties, the 物业, mediation, legal aid or the market; final, and
+    # counted apart from solved matters (closed) by every figure that counts by status.
+    REFERRED = "referred", _("Referred (private matter)")
 
 
 # The clock runs in these states: the sweep escalates them when due_at passes.
 CLOCKED_STATUSES = (Status.REPORTED, Status.REGISTERED, Status.DISPATCHED, Status.HANDLING)
 # Not yet finished (shows on boards as open).
 OPEN_STATUSES = CLOCKED_STATUSES + (Status.RESOLVED, Status.VERIFIED)
-FINAL_STATUSES = (Status.CLOSED, Status.REJECTED, Status.DUPLICATE)
+FINAL_STATUSES = (Status.CLOSED, Status.REJECTED, Status.DUPLICATE, Status.REFERRED)
 # States that have passed through "resolved".
 RESOLVED_STATUSES = (Status.RESOLVED, Status.VERIFIED, Status.CLOSED)
 
@@ -229,6 +232,28 @@ class Case(PlacePath):
         verbose_name=_("duplicate of"), db_index=False,  # cases are never deleted
     )
 
+    # 三事分流 class chosen at registration (the category's default unless the dispatcher changed
+    # it). Cases from before routing existed were all handled in the residential tree: small.
+    # db_default too: the bulk writers (seed_city, bench) name their columns and leave these out.
+    # (Not "triage": the dashboards annotate cases with their category's class under that name.)
+    triage_class = models.CharField(_("triage class"), max_length=10, choices=Triage.choices, default=Triage.SMALL,
+                                    db_default=Triage.SMALL)
+    # The organisation currently holding the matter as lead (主办) and the assignment that sent it
+    # (the current pointer into cases_orgassignment); both empty for residential matters.
+    organisation = models.ForeignKey(
+        "grid.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("organisation"), db_index=False,  # case_org_queue leads with it
+    )
+    org_assignment = models.ForeignKey(
+        "cases.OrgAssignment", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("current assignment"), db_index=False,
+    )
+    # 退单: returned by an organisation, waiting for the street's ruling.
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    # The deadline whose miss the sweep already put under supervision (督办); keeps it idempotent.
+    org_supervised_due = models.DateTimeField(_("supervised for missing"), null=True, blank=True)
+    referred_to = models.CharField(_("referred to"), max_length=12, blank=True, default="", db_default="")
+
     rework_count = models.PositiveIntegerField(_("rework"), default=0)
     extension_count = models.PositiveIntegerField(_("extensions"), default=0)
     escalation_count = models.PositiveIntegerField(_("escalations"), default=0)
@@ -281,6 +306,10 @@ class Case(PlacePath):
                 & ~Q(responsible_level=AreaKind.DISTRICT),
             ),
             models.Index(fields=["created_at"], name="case_created"),
+            # An organisation's queue: its matters to sign in or in hand, soonest due first, read in
+            # index order (a queue of thousands is not sorted to show its first page).
+            models.Index(fields=["organisation", "due_at", "id"], name="case_org_queue",
+                         condition=Q(organisation__isnull=False, status__in=(Status.DISPATCHED, Status.HANDLING))),
             # Dashboards: open cases of a place (any level, the path prefix leading),
             # for overdue counts and the map, without walking the closed millions.
             models.Index(
@@ -328,6 +357,16 @@ class Case(PlacePath):
                 name="case_duplicate_has_original",
             ),
             models.CheckConstraint(condition=~Q(duplicate_of=F("id")), name="case_not_duplicate_of_itself"),
+            models.CheckConstraint(condition=Q(triage_class__in=Triage.values), name="case_triage_known"),
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=True, org_assignment__isnull=True)
+                | Q(organisation__isnull=False, org_assignment__isnull=False),
+                name="case_organisation_has_assignment",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=Status.REFERRED) & ~Q(referred_to="") | ~Q(status=Status.REFERRED) & Q(referred_to=""),
+                name="case_referred_has_target",
+            ),
             models.CheckConstraint(
                 condition=Q(supervised_at__isnull=True, supervised_by__isnull=True)
                 | Q(supervised_at__isnull=False, supervised_by__isnull=False),
@@ -444,6 +483,14 @@ class EventAction(models.TextChoices):
     HOTLINE_REPLY = "hotline_reply", _("Reply sent to the hotline (回单)")
     HOTLINE_RETURN = "hotline_return", _("Handed back to the hotline (退单)")
     HOTLINE_VISIT = "hotline_visit", _("Hotline follow-up call (回访)")
+    RECLASSIFY = "reclassify", _("Class changed (三事分流)")
+    REFER = "refer", _("Referred (private matter)")
+    ORG_DISPATCH = "org_dispatch", _("Sent to an organisation")
+    ORG_SIGN_IN = "org_sign_in", _("Signed in by the organisation (签收)")
+    ORG_REPLY = "org_reply", _("Organisation replied")
+    ORG_RETURN = "org_return", _("Returned by the organisation (退单)")
+    ORG_RULING = "org_rule", _("Street ruling on a return")
+    ORG_SUPERVISE = "org_supervise", _("Organisation overdue: supervised (督办)")
 
 
 class CaseEvent(models.Model):
@@ -675,3 +722,13 @@ from .models_history import (  # noqa: E402,F401
     DeadlineStage,
 )
 from .models_whistle import Summons, SummonsStatus, Whistle, WhistleSituation  # noqa: E402,F401
+# Where big matters go and who holds them (三事分流 routing): models_orgs likewise.
+from .models_orgs import (  # noqa: E402,F401
+    AssignmentKind,
+    AssignmentRole,
+    GridExclusion,
+    OrgAssignment,
+    OrgLimit,
+    ReferralTarget,
+    RoutingRule,
+)

@@ -3,7 +3,8 @@
 A new case goes to the grid worker of its grid (the least loaded of those on
 duty: fewest cases dispatched to them or in their hands); with no grid worker,
 or for a dispute that needs mediation, it waits at the community for its
-staff. Escalation climbs grid → community → street → district.
+staff. Escalation climbs grid → community → street → district. Big matters and
+organisations: cases/routing_orgs.py.
 """
 
 from django.contrib.auth import get_user_model
@@ -13,6 +14,7 @@ from django.db.models.functions import Coalesce
 from grid.models import MANAGING_ROLES, AreaKind, Post, Role
 
 from .models import CaseKind, Status
+from .routing_orgs import grid_excluded
 from .workflow import HANDLING_ROLES
 
 # Cases that occupy a handler.
@@ -42,8 +44,9 @@ def least_loaded_grid_worker(grid_id):
 
 
 def route(case):
-    """(level, assignee or None) for a case about to be dispatched."""
-    if case.kind != CaseKind.MEDIATION and case.grid_id:
+    """(level, assignee or None) for a case about to be dispatched. A category on the district's
+    准入 list (cases.models_orgs.GridExclusion) never goes to a grid worker."""
+    if case.kind != CaseKind.MEDIATION and case.grid_id and not grid_excluded(case):
         worker = least_loaded_grid_worker(case.grid_id)
         if worker is not None:
             return AreaKind.GRID, worker

@@ -272,6 +272,10 @@ def seed(*, scale, rng, stdout, now):
     from . import seed_whistles
 
     seed_whistles.seed(stdout=stdout, now=now)
+    # Routing rules, the 准入 list and (demo) big matters along the organisation track.
+    from . import seed_orgs
+
+    seed_orgs.seed(scale=scale, rng=rng, stdout=stdout, now=now)
 
 
 def _seed_mediation_details(rng, plans, counters, *, demo, stdout):

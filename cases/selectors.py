@@ -6,6 +6,11 @@ Scope: a post on a place reaches the cases stored under it (the path ids on
 the case, one indexed equality per post). Mediation cases (矛盾纠纷调解) are
 private: inside the scope only staff with a managing post see them; their
 mediators and their assignee see them wherever they are posted.
+
+Organisation staff (posts on an organisation: 职能部门, utilities, 物业...) see exactly the
+matters ever sent to their organisations, as lead or co-handler, current or former (an
+OrgAssignment row names the organisation): what they signed, answered or returned stays in
+their history. Nothing of any place, so never residents' records.
 """
 
 from dataclasses import replace
@@ -14,7 +19,8 @@ from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
 from grid.selectors import scope_of
 
-from .models import Case, CaseEvent, CaseKind, CasePhoto, Intake, Mediation, Notification, Status
+from .models import (Case, CaseEvent, CaseKind, CasePhoto, Intake, Mediation, Notification, OrgAssignment, Status,
+                     Summons, Triage)
 from .tracking import normalise_tracking_code
 from .workflow import HANDLING_ROLES, MEDIATOR_ROLES
 
@@ -33,6 +39,16 @@ def cases_visible_to(user, *, managing=False):
         scope = scope.managing()
     if scope.unrestricted:
         return Case.objects.all()
+    # Matters sent to the user's organisations: a subquery on the (organisation, case) index,
+    # not a list (a district bureau holds thousands).
+    sent = Q(pk__in=OrgAssignment.objects.filter(organisation_id__in=sorted(scope.organisation_ids))
+             .values("case_id")) if scope.organisation_ids else None
+    if sent is not None and not (scope.spans or scope.building_ids or scope.unit_ids):
+        # Organisation staff only: just what was sent, what a whistle summoned them to (吹哨报到),
+        # plus what they hold by name.
+        summoned = Q(pk__in=Summons.objects.filter(organisation_id__in=sorted(scope.organisation_ids))
+                     .values("whistle__case_id"))
+        return Case.objects.filter(sent | summoned | Q(assignee=user))
     # A mediator's post (人民调解员, 司法所, 社区律师) reaches only the files they are named on.
     # (dataclasses.replace keeps the rest of the scope: buildings, units, organisations.)
     scope = replace(scope, spans=tuple(s for s in scope.spans if s.role not in MEDIATOR_ROLES))
@@ -52,6 +68,8 @@ def cases_visible_to(user, *, managing=False):
     mediating = Case.objects.filter(pk__in=mediator_of).exclude(by_place).order_by().values_list("pk", flat=True)
     assigned = Case.objects.filter(assignee=user).exclude(by_place).order_by().values_list("pk", flat=True)
     beyond = list(mediating.union(assigned).order_by())
+    if sent is not None:
+        by_place = by_place | sent
     beyond += _summoned_cases(scope, by_place)
     return Case.objects.filter(by_place | Q(pk__in=beyond)) if beyond else Case.objects.filter(by_place)
 
@@ -89,6 +107,40 @@ def queue_for(user):
         .select_related("category", "assignee", "building", "unit")
         .order_by(_supervised_first(), "due_at", "pk")
     )
+
+
+def org_queue_for(user, *, organisation_id=None):
+    """An organisation's queue: its matters to sign in or in hand, as lead (主办); supervised
+    (督办 by the sweep) and soonest due first. Only organisations the user works for."""
+    organisation_ids = scope_of(user).organisation_ids
+    if organisation_id is not None:
+        organisation_ids = organisation_ids & {organisation_id}
+    if not organisation_ids:
+        return Case.objects.none()
+    return (
+        cases_visible_to(user)
+        .filter(organisation_id__in=sorted(organisation_ids), status__in=QUEUE_STATUSES)
+        .select_related("category", "organisation", "building")
+        .order_by("due_at", "pk")
+    )
+
+
+def command_board(street_id):
+    """The street command centre's lists (the view checks the user may see the street):
+    big matters awaiting dispatch, and returned ones awaiting a ruling, oldest first."""
+    waiting = (
+        Case.objects.filter(Q(status=Status.REGISTERED), street_id=street_id, triage_class=Triage.PUBLIC)
+        .select_related("category", "community", "grid", "building")
+        .order_by("due_at", "pk")
+    )
+    return {
+        "awaiting_dispatch": waiting.filter(returned_at__isnull=True),
+        "awaiting_ruling": waiting.filter(returned_at__isnull=False),
+        "with_organisations": (
+            Case.objects.filter(street_id=street_id, organisation__isnull=False, status__in=QUEUE_STATUSES)
+            .select_related("category", "organisation").order_by("due_at", "pk")
+        ),
+    }
 
 
 def board_for(user):

@@ -26,7 +26,7 @@ from portal.photos import validate_photo, without_metadata
 from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
 
-from . import deadlines, notifications, routing, signals, workflow
+from . import deadlines, notifications, routing, routing_orgs, signals, workflow
 from .parties import reported_parties
 from .models import (
     OPEN_STATUSES,
@@ -49,6 +49,7 @@ from .models import (
     PhotoStage,
     ReporterKind,
     Status,
+    Triage,
 )
 from .selectors import cases_visible_to
 from .tracking import TRACKING_ALPHABET, TRACKING_LENGTH, new_tracking_code, normalise_tracking_code  # noqa: F401
@@ -123,6 +124,13 @@ def _deadline(case_or_category, stage, now):
     category = case_or_category.category if isinstance(case_or_category, Case) else case_or_category
     value, unit = category.limit(stage)
     return add_working_time(now, value, unit)
+
+
+def _handle_deadline(case, now):
+    """Rework's new deadline: the organisation's own limit on an organisation's matter."""
+    if case.organisation_id:
+        return routing_orgs.handle_deadline(case.organisation_id, case.category, now)
+    return _deadline(case, "handle", now)
 
 
 def _event(case, action, *, actor, now, from_status="", to_status="", note="", is_public=False, data=None):
@@ -434,16 +442,58 @@ def _lock_place(category_id, area_id):
 
 # --- transitions ---------------------------------------------------------------------------
 
-def _register(case, *, user, actor, now, note):
+def _register(case, *, user, actor, now, note, triage=None, reason=""):
+    """Register and route (三事分流): a small matter is dispatched in the residential tree as
+    before (obeying the district's 准入 list); a big one waits at the street's command centre
+    (cases/services_orgs.py sends it on). `triage` is the dispatcher's class where it differs
+    from the proposal, with `reason`; a private matter is referred instead (case_refer)."""
+    proposal = routing_orgs.propose(case)
+    proposed = proposal.triage if proposal.to_command_centre or proposal.triage != Triage.PUBLIC else Triage.SMALL
+    if proposed == Triage.PRIVATE and triage is None:
+        # The portal cannot tell the resident where to go: staff may refer it from the community.
+        proposed = Triage.SMALL
+    chosen = triage or proposed
+    if chosen == Triage.PRIVATE:
+        raise DomainError(_("A private matter is referred, not registered: use “Refer”."), code="refer_instead")
+    route = {"proposed": proposed, "rule": proposal.rule.pk if proposal.rule else None,
+             "organisation": proposal.organisation.pk if proposal.organisation else None,
+             "grid_excluded": proposal.grid_excluded}
+    if chosen != proposed:
+        reason = clean_text(reason, field=_("reason for the change of class"))
+        _apply(case, "reclassify", user=user, actor=actor, now=now, note=reason,
+               data={"from": proposed, "to": chosen})
+    if chosen == Triage.PUBLIC:
+        _to_command_centre(case, name="register", user=user, actor=actor, now=now, note=note,
+                           extra={"registered_at": now}, data={**route, "triage": chosen})
+        # The first deadline the matter is judged by (issue #18): dispatch, as for a small matter.
+        deadlines.stage_started(case, DeadlineStage.DISPATCH, _deadline(case, "dispatch", now), now)
+        return
     due = _deadline(case, "dispatch", now)
-    _apply(case, "register", user=user, actor=actor, now=now, note=note, changes={"registered_at": now, "due_at": due})
+    _apply(case, "register", user=user, actor=actor, now=now, note=note,
+           changes={"registered_at": now, "triage_class": chosen, "due_at": due},
+           data={**route, "triage": chosen})
     deadlines.stage_started(case, DeadlineStage.DISPATCH, due, now)
     _dispatch(case, name="dispatch", user=user, actor=actor, now=now, level=None, assignee=None, note="")
 
 
+def _to_command_centre(case, *, name, user, actor, now, note, extra=None, data=None):
+    """A big matter waits at its street's command centre (or its district's, with no street) for
+    dispatch to an organisation."""
+    level = AreaKind.STREET if case.street_id else AreaKind.DISTRICT
+    _apply(case, name, user=user, actor=actor, now=now, note=note, data=data,
+           changes={**(extra or {}), "triage_class": Triage.PUBLIC, "responsible_level": level, "assignee": None,
+                    "accepted_at": None, "due_at": _deadline(case, "dispatch", now)})
+    notifications.notify(
+        users=routing.responsible_staff(case, level), case=case, now=now,
+        subject=_("Big matter %(number)s waits for dispatch to an organisation") % {"number": case.number},
+        body=_case_link_text(case),
+    )
+
+
 @transaction.atomic
-def case_register(*, case, acting_user, now=None, category=None, note=""):
-    """Accept a resident's report as a matter (案卷建立) and route it. Staff may correct the category."""
+def case_register(*, case, acting_user, now=None, category=None, note="", triage=None, reason=""):
+    """Accept a resident's report as a matter (案卷建立) and route it. Staff may correct the category
+    and change the proposed class (`triage`, with a `reason` logged on the timeline)."""
     now = _now(now)
     case = _fresh(case)
     if category is not None:
@@ -455,7 +505,10 @@ def case_register(*, case, acting_user, now=None, category=None, note=""):
             if kind == CaseKind.MEDIATION:
                 Mediation.objects.get_or_create(case=case)
             case = _fresh(case)
-    _register(case, user=acting_user, actor=None, now=now, note=clean_text(note, field=_("note"), required=False))
+    if triage not in (None, "", *Triage.values):
+        raise DomainError(_("Choose a class from the list."), code="bad_triage")
+    _register(case, user=acting_user, actor=None, now=now, note=clean_text(note, field=_("note"), required=False),
+              triage=triage or None, reason=reason)
     return case
 
 
@@ -615,7 +668,7 @@ def case_verify(*, case, acting_user, passed, note="", photos=(), now=None):
         event = _apply(case, "verify", user=acting_user, now=now, note=note, action=A.VERIFY)
     else:
         note = clean_text(note, field=_("reason"))
-        due = _deadline(case, "handle", now)
+        due = _handle_deadline(case, now)
         event = _apply(case, "verify_fail", user=acting_user, now=now, note=note, is_public=False,
                        action=A.VERIFY_FAIL,
                        changes={"resolved_at": None, "resolved_by": None, "due_at": due, "handle_due_at": due,
@@ -641,7 +694,7 @@ def case_close(*, case, acting_user, note="", now=None):
 
 
 def _reopen(case, *, user, actor, now, reason):
-    due = _deadline(case, "handle", now)
+    due = _handle_deadline(case, now)
     # The ratings stay (CaseRating rows, and Case.rating as the latest); the judged deadline stays too.
     _apply(case, "reopen", user=user, actor=actor, now=now, note=reason,
            changes={"closed_at": None, "resolved_at": None, "resolved_by": None, "handling_minutes": None,

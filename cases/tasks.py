@@ -17,9 +17,14 @@ log = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def escalate_overdue():
     """Beat, every minute: escalate whatever is past due (idempotent, concurrent-safe)."""
-    moved = escalation.escalate_overdue(now=timezone.now())
+    now = timezone.now()
+    moved = escalation.escalate_overdue(now=now)
     if moved:
         log.info("escalated %d overdue case(s)", moved)
+    # Big matters are supervised (督办) by the street instead of climbing the tree.
+    supervised = escalation.supervise_overdue_org_matters(now=now)
+    if supervised:
+        log.info("supervised %d overdue big matter(s)", supervised)
     return moved
 
 

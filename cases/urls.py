@@ -7,7 +7,7 @@ namespace (`cases:queue`, `cases:dashboard`...): portal/urls.py mounts them here
 
 from django.urls import path
 
-from . import api, views, views_mediation, views_whistle
+from . import api, views, views_mediation, views_orgs, views_whistle
 
 app_name = "cases"
 
@@ -26,6 +26,9 @@ urlpatterns = [
     path("cases/export.csv", views.export, name="export"),
     path("cases/patrol/", views.patrol, name="patrol"),
     path("cases/hotline/", views.hotline, name="hotline"),
+    path("cases/org/", views_orgs.org_queue, name="org_queue"),
+    path("cases/command/", views_orgs.command_centre, name="command_centre"),
+    path("cases/command/<int:street_id>/", views_orgs.command_centre, name="command_centre_street"),
     path("cases/<int:pk>/", views.detail, name="detail"),
     path("cases/<int:pk>/act/<slug:name>/", views.act, name="act"),
     path("cases/<int:pk>/photos/<int:photo_id>/", views.photo, name="photo"),

@@ -36,10 +36,10 @@ from portal.exports import spreadsheet_cell as _cell
 from portal.ratelimit import over_rate
 
 from . import forms as case_forms
-from . import forms_whistle, oversight, services, services_intake, views_whistle, whistles, workflow
+from . import forms_whistle, oversight, services, services_intake, views_orgs, views_whistle, whistles, workflow
 from .hotline.actions import HOTLINE_ACTIONS
 from .filters import CaseFilter
-from .models import Case, CaseEvent, CaseKind, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
+from .models import FINAL_STATUSES, Case, CaseEvent, CaseKind, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
 from .selectors import (
     board_for,
     case_by_tracking_code,
@@ -305,7 +305,7 @@ def track(request, code):
         "level_label": AreaKind(case.responsible_level).label,
         "timeline": timeline,
         "rating_form": case_forms.RatingForm() if can_rate else None,
-        "is_final": case.status in (Status.CLOSED, Status.REJECTED, Status.DUPLICATE),
+        "is_final": case.status in FINAL_STATUSES,
     })
 
 
@@ -491,8 +491,14 @@ ACTIONS = {
 del F
 # 12345 docking: reply (回单), hand back (退单), follow-up call (回访); cases/hotline/actions.py.
 ACTIONS.update({name: Action(*spec) for name, spec in HOTLINE_ACTIONS.items()})
+# The organisation track's moves (and registration with its class): cases/views_orgs.py.
+ACTIONS.update(views_orgs.org_actions(Action))
 # The order the buttons appear in: the usual next step first.
-ACTION_ORDER = tuple(ACTIONS)
+ACTION_ORDER = ("org_sign_in", "org_reply", "org_dispatch", "org_rule") + tuple(
+    name for name in ACTIONS if name not in {"org_sign_in", "org_reply", "org_dispatch", "org_rule", "org_return",
+                                              "reclassify", "refer"}) + ("org_return", "reclassify", "refer")
+# Moves the table allows that the page offers elsewhere (the class is chosen in the register form).
+HIDDEN_IN = {"reclassify": {Status.REPORTED}}
 # Folded into the verify form as its second button.
 SECOND_BUTTONS = {"verify_fail": "verify"}
 
@@ -533,7 +539,7 @@ def detail(request, pk):
     allowed = set(workflow.allowed(case, user))
     actions = []
     for name in ACTION_ORDER:
-        if name not in allowed or name in SECOND_BUTTONS:
+        if name not in allowed or name in SECOND_BUTTONS or case.status in HIDDEN_IN.get(name, ()):
             continue
         spec = ACTIONS[name]
         second = [other for other, host in SECOND_BUTTONS.items() if host == name and other in allowed]
@@ -556,6 +562,9 @@ def detail(request, pk):
         "overdue": case.is_overdue(now),
         "place_names": place_names(case),
         "reporter_phone": case.reporter_phone if sees_phone else mask_phone(case.reporter_phone),
+        # Organisation staff work on the matter, not with the resident: the name is masked too.
+        "reporter_name": case.reporter_name if sees_phone or workflow.ORG not in kinds
+        else (case.reporter_name[:1] + "**" if case.reporter_name else ""),
         "timeline": _timeline(case),
         "actions": actions,
         "extension": _pending_extension(case) if case.status == Status.HANDLING else None,
@@ -563,6 +572,7 @@ def detail(request, pk):
         "sees_reporter": sees_reporter,
         "whistles": views_whistle.panel(case, user, now),
         "hotline_order": getattr(case, "hotline_order", None) if case.channel == Channel.HOTLINE else None,
+        **views_orgs.route_context(case, user),
     })
 
 

@@ -29,6 +29,14 @@ without a query (the scope is cached on the user):
 
 Transitions of a summons (吹哨报到) change the summons row, not the case's
 status: their `summons` column says from which summons states to which.
+
+- ORG: staff of the organisation currently holding the matter as lead (主办). On an
+  organisation's matter nobody is HANDLER: the residential moves (accept, return,
+  resolve, escalate) give way to the organisation's own (sign in, reply, return).
+
+Big matters (三事分流 class "public", Case.triage_class) go to the street's command centre,
+which sends them to organisations (org_dispatch) and rules on their returns
+(org_rule); they are supervised when late, never escalated (cases/escalation.py).
 """
 
 from dataclasses import dataclass, field
@@ -41,7 +49,8 @@ from grid.models import KIND_LEVEL, MANAGING_ROLES, AreaKind, Role
 from grid.selectors import scope_of
 from portal.errors import DomainError
 
-from .models import CLOCKED_STATUSES, LEVELS, OPEN_STATUSES, RATABLE_CHANNELS, Channel, Status, SummonsStatus
+from .models import (CLOCKED_STATUSES, LEVELS, OPEN_STATUSES, RATABLE_CHANNELS, AssignmentKind, Channel, Status,
+                     SummonsStatus, Triage)
 
 S = Status
 SS = SummonsStatus
@@ -55,6 +64,7 @@ REPORTER = "reporter"
 SYSTEM = "system"
 WHISTLER = "whistler"
 SUMMONED = "summoned"
+ORG = "org"
 # Actors that are not a signed-in user.
 ANONYMOUS_ACTORS = frozenset({REPORTER, SYSTEM})
 
@@ -102,6 +112,8 @@ def _carried_over(case, user):
 
 
 def _can_climb(case, user):
+    if case.triage_class == Triage.PUBLIC:
+        return _("Big matters are supervised by the street, not escalated.")
     if level_above(case.responsible_level) is None:
         return _("This case is already at district level; it cannot be escalated further.")
     if case.carried_over_at is not None:
@@ -120,6 +132,42 @@ def _ratable(case, user):
 def _not_resolver(case, user):
     if user is not None and case.resolved_by_id == user.pk:
         return _("Someone other than the handler who resolved it must verify it on site.")
+
+
+def _residential(case, user):
+    if case.triage_class == Triage.PUBLIC:
+        return _("This is a big matter: the command centre sends it to an organisation.")
+
+
+def _command_centre(case, user):
+    """Only the street's command centre (street staff) or the district sends matters to organisations."""
+    if case.triage_class != Triage.PUBLIC:
+        return _("Only big matters go to organisations; change the class first.")
+    if user is None or user.is_superuser:
+        return None
+    if not any(s.kind in (AreaKind.STREET, AreaKind.DISTRICT) and getattr(case, f"{s.kind}_id") == s.area_id
+               for s in scope_of(user).managing().spans):
+        return _("Only the street's command centre sends matters to organisations.")
+
+
+def _org_dispatch_guard(case, user):
+    if case.returned_at is not None:
+        return _("An organisation returned this matter: the street rules on it first.")
+    if case.status != Status.REGISTERED and case.organisation_id is None:
+        return _("This matter is not with an organisation.")
+    return _command_centre(case, user)
+
+
+def _ruling_guard(case, user):
+    if case.returned_at is None:
+        return _("No organisation has returned this matter.")
+    return _command_centre(case, user)
+
+
+def _return_guard(case, user):
+    assignment = case.org_assignment if case.org_assignment_id else None
+    if assignment is not None and assignment.kind == AssignmentKind.RULING:
+        return _("The street ruled that your organisation takes this matter; the ruling is binding.")
 
 
 def _accept_guard(case, user):
@@ -168,11 +216,25 @@ OPEN = frozenset(OPEN_STATUSES)
 TABLE = (
     T("register", gettext_lazy("register"), {S.REPORTED}, S.REGISTERED, {DISPATCHER, SYSTEM}),
     T("reject", gettext_lazy("reject"), {S.REPORTED}, S.REJECTED, {DISPATCHER}),
-    T("dispatch", gettext_lazy("dispatch"), {S.REGISTERED}, S.DISPATCHED, {DISPATCHER, SYSTEM}),
-    T("redispatch", gettext_lazy("re-dispatch"), {S.DISPATCHED, S.HANDLING}, S.DISPATCHED, {DISPATCHER}),
+    # 三事分流: change the class (a reason on the timeline); a private matter is referred, final.
+    T("reclassify", gettext_lazy("change the class"), {S.REPORTED, S.REGISTERED}, None, {DISPATCHER}),
+    T("refer", gettext_lazy("refer"), {S.REPORTED, S.REGISTERED}, S.REFERRED, {DISPATCHER}),
+    T("dispatch", gettext_lazy("dispatch"), {S.REGISTERED}, S.DISPATCHED, {DISPATCHER, SYSTEM}, _residential),
+    T("redispatch", gettext_lazy("re-dispatch"), {S.DISPATCHED, S.HANDLING}, S.DISPATCHED, {DISPATCHER},
+      _residential),
+    # Organisations (职能部门): the command centre sends (or re-sends: the handler is cleared),
+    # the organisation signs in (签收), replies with the result, or returns it (退单) for the
+    # street's binding ruling. Verification on site stays with the grid or community.
+    T("org_dispatch", gettext_lazy("send to an organisation"), {S.REGISTERED, S.DISPATCHED, S.HANDLING},
+      S.DISPATCHED, {DISPATCHER}, _org_dispatch_guard),
+    T("org_rule", gettext_lazy("rule on the return"), {S.REGISTERED}, S.DISPATCHED, {DISPATCHER}, _ruling_guard),
+    T("org_sign_in", gettext_lazy("sign in"), {S.DISPATCHED}, S.HANDLING, {ORG}),
+    T("org_reply", gettext_lazy("reply with the result"), {S.HANDLING}, S.RESOLVED, {ORG}),
+    T("org_return", gettext_lazy("return to the street"), {S.DISPATCHED, S.HANDLING}, S.REGISTERED, {ORG},
+      _return_guard),
     T("accept", gettext_lazy("accept"), {S.DISPATCHED}, S.HANDLING, {HANDLER}, _accept_guard),
     T("return", gettext_lazy("return to the dispatcher"), {S.DISPATCHED, S.HANDLING}, S.REGISTERED, {HANDLER}),
-    T("note", gettext_lazy("add progress"), OPEN, None, {HANDLER, DISPATCHER}),
+    T("note", gettext_lazy("add progress"), OPEN, None, {HANDLER, DISPATCHER, ORG}),
     T("request_extension", gettext_lazy("request an extension"), {S.HANDLING}, None, {HANDLER}),
     T("decide_extension", gettext_lazy("decide an extension"), {S.HANDLING}, None, {ABOVE}),
     T("resolve", gettext_lazy("resolve"), {S.HANDLING}, S.RESOLVED, {HANDLER}),
@@ -215,14 +277,19 @@ def actor_kinds(case, user):
     """The actor kinds `user` counts as on `case` (empty for strangers)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
+    # On an organisation's matter (or a big one at the command centre) nobody is the residential handler.
+    residential = case.triage_class != Triage.PUBLIC
     if user.is_superuser:
-        return frozenset({HANDLER, DISPATCHER, ABOVE, OFFICIAL, VERIFIER, WHISTLER})
+        return frozenset({HANDLER, DISPATCHER, ABOVE, OFFICIAL, VERIFIER, WHISTLER} if residential
+                         else {DISPATCHER, ABOVE, OFFICIAL, VERIFIER, WHISTLER})
     scope = scope_of(user)
     level = case.responsible_level
     level_depth = KIND_LEVEL[level]
     responsible_id = case.responsible_area_id
     kinds = set()
-    if case.assignee_id == user.pk:
+    if case.organisation_id is not None and case.organisation_id in scope.organisation_ids:
+        kinds.add(ORG)
+    if case.assignee_id == user.pk and residential:
         kinds.add(HANDLER)
     for span in scope.spans:
         # A post reaches the case when its place is on the case's stored path.
@@ -236,7 +303,7 @@ def actor_kinds(case, user):
                 kinds.add(DISPATCHER)
             if depth < level_depth or (depth == 0 and level == AreaKind.DISTRICT):
                 kinds.add(ABOVE)
-        if (case.assignee_id is None and span.area_id == responsible_id
+        if (residential and case.assignee_id is None and span.area_id == responsible_id
                 and span.role in HANDLING_ROLES[level]):
             kinds.add(HANDLER)
         if span.role in WHISTLING_ROLES.get(span.kind, ()):

@@ -82,7 +82,7 @@ def people(city, make_user):
 
 def to_status(city, people, status, *, now=MONDAY, code="E0101"):
     """A case brought to `status` through the real services (the way it happens in the portal)."""
-    from cases import services
+    from cases import services, services_orgs
     from cases.models import Status
 
     case = resident_report(city, code=code, now=now)
@@ -90,6 +90,9 @@ def to_status(city, people, status, *, now=MONDAY, code="E0101"):
         return case
     if status == Status.REJECTED:
         return services.case_reject(case=case, acting_user=people.community, reason="不属于受理范围", now=now)
+    if status == Status.REFERRED:
+        return services_orgs.case_refer(case=case, acting_user=people.community, referred_to="parties",
+                                        told="已告知当事人自行协商", reason="属家庭内部事务", now=now)
     if status == Status.DUPLICATE:
         original = resident_report(city, code=code, now=now)
         return services.case_mark_duplicate(case=case, duplicate_of=original, acting_user=people.community, now=now)

@@ -20,7 +20,8 @@ def seeded(db, monkeypatch):
 
 
 def test_seeded_cases_carry_their_history(seeded):
-    assert seeded.count() == 400
+    # 400 written in bulk; the organisations' and the whistles' seeders add a few through the live services.
+    assert 400 < seeded.count() < 450
     rated = seeded.filter(rating_count__gt=0)
     assert rated.exists() and not rated.exclude(channel__in=RATABLE_CHANNELS).exists()
     assert CaseRating.objects.count() == rated.count()

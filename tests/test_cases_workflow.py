@@ -4,13 +4,28 @@ forbidden one refused with nothing written; and who may take each move."""
 import pytest
 from django.utils import translation
 
-from cases import oversight, services, workflow
-from cases.models import CaseEvent, ExtensionRequest, Status, TimeUnit
+from cases import oversight, services, services_orgs, workflow
+from cases.models import CaseEvent, ExtensionRequest, OrgAssignment, Status, TimeUnit
 from portal.errors import DomainError
 
 from .cases_factories import MONDAY, at, fresh_calendar, people, png, resident_report, to_status  # noqa: F401
+from .orgs_factories import build_orgs
 
 LATER = at(2026, 11, 23, 10, 0)
+
+
+def _as_big_matter(case, orgs, *, held=True, returned=False):
+    """Make `case` a big matter at the street (held by 城管 unless `held` is false), in the database:
+    the precondition of the organisation's moves, whatever status the case is in."""
+    values = {"triage_class": "public", "responsible_level": "street", "assignee": None}
+    if held:
+        row = OrgAssignment.objects.create(case=case, organisation=orgs.chengguan, role="lead", assigned_at=MONDAY)
+        values.update(organisation=orgs.chengguan, org_assignment=row)
+    if returned:
+        values["returned_at"] = MONDAY
+    type(case).objects.filter(pk=case.pk).update(**values)
+    case.refresh_from_db()
+    return case
 
 
 def _handler(case, people):
@@ -123,6 +138,29 @@ def _run(name, case, people, city):
         return services.case_escalate(case=case, acting_user=p.community, reason="超出社区能力", now=now)
     if name == "rate":
         return services.case_rate(tracking_code=case.tracking_code, rating=5, now=now)
+    # The organisation track (cases/services_orgs.py).
+    if name == "reclassify":
+        return services_orgs.case_reclassify(case=case, acting_user=p.community, triage="public", reason="涉及执法",
+                                             now=now)
+    if name == "refer":
+        return services_orgs.case_refer(case=case, acting_user=p.community, referred_to="parties",
+                                        told="已告知当事人自行协商", reason="属家庭内部事务", now=now)
+    orgs = build_orgs(city)
+    if name == "org_dispatch":
+        case = _as_big_matter(case, orgs, held=case.status != "registered")
+        return services_orgs.case_org_dispatch(case=case, acting_user=p.street, lead=orgs.police, now=now)
+    if name == "org_rule":
+        case = _as_big_matter(case, orgs, held=case.status != "registered", returned=case.status == "registered")
+        return services_orgs.case_org_rule(case=case, acting_user=p.street, lead=orgs.police, reason="属治安",
+                                           now=now)
+    case = _as_big_matter(case, orgs)
+    if name == "org_sign_in":
+        return services_orgs.case_org_sign_in(case=case, acting_user=orgs.cg_staff, now=now)
+    if name == "org_reply":
+        return services_orgs.case_org_reply(case=case, acting_user=orgs.cg_staff, note="已处置", photos=[png()],
+                                            now=now)
+    if name == "org_return":
+        return services_orgs.case_org_return(case=case, acting_user=orgs.cg_staff, reason="非本单位职责", now=now)
     raise AssertionError(f"no driver for {name}")
 
 
@@ -136,7 +174,7 @@ def test_every_transition_has_a_driver_and_sources():
 
 
 STATUSES = ["reported", "registered", "dispatched", "handling", "resolved", "verified", "closed", "rejected",
-            "duplicate"]
+            "duplicate", "referred"]
 STAYS = "stays"  # the move adds a line to the timeline or sets a flag; the status does not change
 # Written out by hand from the workflow's description (not read from workflow.TABLE), so a
 # changed source or target in the table fails here: name -> {from: to}. Any other status refuses.
@@ -160,6 +198,15 @@ EXPECTED_MOVES = {
     # The level above must accept it afresh; before that, the case keeps its state.
     "escalate": {"reported": "reported", "registered": "registered", "dispatched": "dispatched",
                  "handling": "dispatched"},
+    # 三事分流 and the organisations (职能部门): the class, referral, dispatch to organisations,
+    # their sign-in, reply and return, and the street's ruling on a return.
+    "reclassify": {"reported": STAYS, "registered": STAYS},
+    "refer": {"reported": "referred", "registered": "referred"},
+    "org_dispatch": {"registered": "dispatched", "dispatched": "dispatched", "handling": "dispatched"},
+    "org_rule": {"registered": "dispatched"},
+    "org_sign_in": {"dispatched": "handling"},
+    "org_reply": {"handling": "resolved"},
+    "org_return": {"dispatched": "registered", "handling": "registered"},
     # Timeline lines and flags.
     "note": {"reported": STAYS, "registered": STAYS, "dispatched": STAYS, "handling": STAYS, "resolved": STAYS,
              "verified": STAYS},

@@ -1,4 +1,4 @@
-"""cases 0014 rebuilt cases_caseevent on SQLite (a new action constraint), which drops
+"""cases 0020 and 0021 rebuilt cases_caseevent on SQLite (a new action constraint), which drops
 the rollup-backlog trigger: make it again there (PostgreSQL keeps its triggers)."""
 
 import importlib
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("dashboards", "0003_rollups_follow_standard_definitions"),
-        ("cases", "0020_timeline_whistle_and_hotline_actions"),
+        ("cases", "0021_organisation_routing"),
     ]
 
     operations = [migrations.RunPython(sqlite_trigger_again, migrations.RunPython.noop)]
