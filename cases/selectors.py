@@ -16,6 +16,9 @@ from .models import Case, CaseEvent, CaseKind, CasePhoto, Intake, Mediation, Not
 from .tracking import normalise_tracking_code
 from .workflow import HANDLING_ROLES
 
+# The reporter's encrypted columns: pages show the masked copies; a full value is read
+# only by the logged reveal (grid/privacy), so no list decrypts a page of tokens by accident.
+ENCRYPTED_COLUMNS = ("reporter_name", "reporter_phone")
 # What sits in a handler's queue: waiting to be accepted, or in hand.
 QUEUE_STATUSES = (Status.DISPATCHED, Status.HANDLING)
 
@@ -30,7 +33,7 @@ def cases_visible_to(user, *, managing=False):
     if managing:
         scope = scope.managing()
     if scope.unrestricted:
-        return Case.objects.all()
+        return Case.objects.defer(*ENCRYPTED_COLUMNS)
     in_place = scope.path_q()
     officials = scope.managing()
     if officials == scope:
@@ -47,7 +50,8 @@ def cases_visible_to(user, *, managing=False):
     mediating = Case.objects.filter(pk__in=mediator_of).exclude(by_place).order_by().values_list("pk", flat=True)
     assigned = Case.objects.filter(assignee=user).exclude(by_place).order_by().values_list("pk", flat=True)
     beyond = list(mediating.union(assigned).order_by())
-    return Case.objects.filter(by_place | Q(pk__in=beyond)) if beyond else Case.objects.filter(by_place)
+    cases = Case.objects.filter(by_place | Q(pk__in=beyond)) if beyond else Case.objects.filter(by_place)
+    return cases.defer(*ENCRYPTED_COLUMNS)
 
 
 def public_matters(cases):
@@ -143,8 +147,9 @@ def intakes_visible_to(user, *, managing=True):
         return Intake.objects.none()
     scope = scope_of(user).managing()
     if scope.unrestricted:
-        return Intake.objects.all()
-    return Intake.objects.filter(Q(scope.areas_q("grid__")) | Q(scope.areas_q("building__grid__")))
+        return Intake.objects.defer(*ENCRYPTED_COLUMNS)
+    return Intake.objects.filter(Q(scope.areas_q("grid__")) | Q(scope.areas_q("building__grid__"))).defer(
+        *ENCRYPTED_COLUMNS)
 
 
 def public_timeline(case):

@@ -28,6 +28,7 @@ urlpatterns = [
     path("cases/hotline/", views.hotline, name="hotline"),
     path("cases/<int:pk>/", views.detail, name="detail"),
     path("cases/<int:pk>/act/<slug:name>/", views.act, name="act"),
+    path("cases/<int:pk>/reporter/", views.reporter_reveal, name="reporter_reveal"),
     path("cases/<int:pk>/photos/<int:photo_id>/", views.photo, name="photo"),
     # Cameras and one-click alarms (微天网).
     path("api/alarms/", api.alarm, name="alarm"),

@@ -1,27 +1,33 @@
-"""ID numbers and phones: validation (GB 11643 through python-stdnum), the blind
-index, the masked forms, and the encryption keys of the stored values.
+"""ID numbers: validation (GB 11643 through python-stdnum) and the masked form.
+Phones, the blind index and the encryption keys live in portal/personal.py
+(every app stores phones the same way) and are re-exported here.
 
 Nothing here logs or formats a full value into a message: errors name the
 problem, never the number.
 """
 
-import base64
 import datetime
 import re
 import unicodedata
 from dataclasses import dataclass
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
 from portal.errors import DomainError
+
+# Shared with every app that stores a phone (portal/personal.py); re-exported for residents' callers.
+from portal.personal import (  # noqa: F401
+    UndecryptableError,
+    blind_index,
+    decrypt_token,
+    derived_keys,
+    fernet,
+    forget_encrypted_field_keys,
+    mask_phone,
+    normalize_phone,
+)
 
 
 @dataclass(frozen=True)
@@ -73,39 +79,6 @@ def parse_id_number(raw, *, today=None) -> IdNumber:
     return IdNumber(value=number, birth_date=birth_date, gender=gender, warning=warning)
 
 
-_MOBILE = re.compile(r"\A1[3-9]\d{9}\Z")
-# Area code (3 characters for Beijing 010 and the 02x cities, else 4) and a
-# local number of 7 or 8 digits that does not start with 0.
-_LANDLINE = re.compile(r"\A(010|02\d|0[3-9]\d{2})-?([1-9]\d{6,7})\Z")
-
-
-def normalize_phone(raw) -> str:
-    """A mainland mobile (11 digits from 13…19) or a landline, in one canonical form.
-
-    Mobiles are 11 bare digits; landlines are "area-local" (010-12345678)
-    however they were typed ("(010)12345678", "01012345678", "+86 10 1234 5678"),
-    so the blind index finds a number whatever its spelling.
-    """
-    phone = re.sub(r"[\s()\-.]", "", unicodedata.normalize("NFKC", str(raw or "")))
-    international = False
-    if phone.startswith("+86"):
-        phone, international = phone[3:], True
-    elif phone.startswith("0086"):
-        phone, international = phone[4:], True
-    if not phone and not international:
-        return ""
-    if not phone.isascii():
-        raise DomainError(_("That is not a mainland mobile or landline number."), code="bad_phone")
-    if _MOBILE.match(phone):
-        return phone
-    if international and not phone.startswith("0"):
-        phone = "0" + phone  # +86 10 … drops the trunk 0 of the area code
-    match = _LANDLINE.match(phone)
-    if not match:
-        raise DomainError(_("That is not a mainland mobile or landline number."), code="bad_phone")
-    return f"{match[1]}-{match[2]}"
-
-
 def mask_id_number(number: str) -> str:
     """110101********1234: area code and last four, as Chinese portals show it.
 
@@ -119,33 +92,6 @@ def mask_id_number(number: str) -> str:
     return f"{number[:6]}********{number[-4:]}"
 
 
-def mask_phone(phone: str) -> str:
-    """138****5678 for a mobile; a landline keeps its area code and last four (010-****5678)."""
-    if not phone:
-        return ""
-    if len(phone) == 11 and phone.isascii() and phone.isdigit() and phone.startswith("1"):
-        return f"{phone[:3]}****{phone[-4:]}"
-    area, dash, local = phone.partition("-")
-    if dash and area and len(local) >= 7:
-        return f"{area}-****{local[-4:]}"
-    # Not a normalised phone: show no more than the last four.
-    return "****" + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
-
-
-def blind_index(kind: str, value: str) -> str:
-    """HMAC-SHA256 of a normalised value under RESIDENT_INDEX_KEY.
-
-    The key is not the encryption key and does not rotate with it: rotating it
-    means recomputing every index (manage.py reindex_residents).
-    """
-    if not settings.RESIDENT_INDEX_KEY:
-        # An empty key would still hash: every index guessable from a list of
-        # ID numbers. Refuse instead.
-        raise ImproperlyConfigured("RESIDENT_INDEX_KEY is empty.")
-    return salted_hmac(f"residents.{kind}", value, secret=settings.RESIDENT_INDEX_KEY,
-                       algorithm="sha256").hexdigest()
-
-
 # --- encryption keys -------------------------------------------------------------
 # django-fernet-encrypted-fields derives one Fernet key per (secret, salt):
 # SECRET_KEY then SECRET_KEY_FALLBACKS, each with every SALT_KEY in order. The
@@ -156,48 +102,8 @@ def blind_index(kind: str, value: str) -> str:
 ENCRYPTED_FIELDS = ("id_number", "phone")
 
 
-class UndecryptableError(Exception):
-    """A stored value none of the configured keys opens (a salt or secret removed too early)."""
-
-
-def derived_keys():
-    """The Fernet keys the settings give now, the encrypting one first (as the library derives them)."""
-    salts = settings.SALT_KEY if isinstance(settings.SALT_KEY, (list, tuple)) else [settings.SALT_KEY]
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    keys = []
-    for secret in secrets:
-        for salt in salts:
-            kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt.encode(), iterations=100_000)
-            keys.append(base64.urlsafe_b64encode(kdf.derive(secret.encode())))
-    if not keys:
-        raise ImproperlyConfigured("FIELD_ENCRYPTION_SALTS is empty: no key to encrypt residents' data with.")
-    return keys
-
-
-def fernet():
-    """A MultiFernet over the current keys (first encrypts, all decrypt)."""
-    return MultiFernet([Fernet(k) for k in derived_keys()])
-
-
 def forget_field_keys():
-    """Make the encrypted fields derive their keys again from the settings."""
-    from .models import Resident
-
-    for name in ENCRYPTED_FIELDS:
-        field = Resident._meta.get_field(name)
-        field.__dict__.pop("keys", None)
-        field.__dict__.pop("f", None)
+    """Make the encrypted fields (the residents' and every other app's) derive their keys again."""
+    forget_encrypted_field_keys()
 
 
-def decrypt_token(token, *, using=None) -> str:
-    """The plain value of a stored token, or UndecryptableError.
-
-    The field itself hands back the token unchanged when no key opens it; code
-    that must not mistake a token for a value (reveal, rotation) decrypts here.
-    """
-    if token is None:
-        return None
-    try:
-        return (using or fernet()).decrypt(token.encode()).decode()
-    except (InvalidToken, UnicodeError):
-        raise UndecryptableError("no configured key decrypts this value") from None
