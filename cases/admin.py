@@ -124,8 +124,8 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
             "responsible_level", "assignee", "due_at", "handle_due_at", "supervised_at", "supervised_by",
             "carried_over_at", "carried_over_reason", "duplicate_of",
             "rework_count", "extension_count", "escalation_count", "alarm_count")}),
-        (gettext_lazy("Reporter"), {"fields": ("reporter_kind", "reporter", "reporter_name_masked", "reporter_phone_masked",
-                                                    "reporter_erased_at")}),
+        (gettext_lazy("Reporter"), {"fields": ("reporter_kind", "reporter", "reporter_name_masked",
+                                                "reporter_phone_masked", "reporter_erased_at")}),
         (gettext_lazy("Dates and rating"), {"fields": (
             "created_at", "registered_at", "accepted_at", "resolved_at", "resolved_by", "closed_at",
             "rating", "rating_comment", "rated_at")}),

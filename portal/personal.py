@@ -218,12 +218,8 @@ def encrypt_plain_rows(model, *, name_field, phone_field, batch_size=2000, using
             plain = [raw for raw in (raw_name, raw_phone) if raw is not None and not _opens(raw, keys)]
             if not plain:
                 continue
-            values = name_and_phone_columns(
-                name_field=name_field, phone_field=phone_field,
-                name=raw_name if raw_name is None or not _opens(raw_name, keys) else decrypt_token(raw_name, using=keys),
-                phone=raw_phone if raw_phone is None or not _opens(raw_phone, keys)
-                else decrypt_token(raw_phone, using=keys),
-            )
+            values = name_and_phone_columns(name_field=name_field, phone_field=phone_field,
+                                            name=_plain(raw_name, keys), phone=_plain(raw_phone, keys))
             updates.append(model(pk=pk, **values))
         if updates:
             with transaction.atomic(using=using):
@@ -232,9 +228,32 @@ def encrypt_plain_rows(model, *, name_field, phone_field, batch_size=2000, using
     return changed
 
 
+def _plain(raw, keys):
+    """A stored value as plain text: decrypted if it is a token, else as it was stored."""
+    return decrypt_token(raw, using=keys) if raw is not None and _opens(raw, keys) else raw
+
+
 def _opens(value, keys):
     try:
         keys.decrypt(value.encode())
     except (InvalidToken, UnicodeError):
         return False
     return True
+
+
+class Sealer:
+    """Encrypt and mask a name and a phone for loaders that write rows without the ORM (the seeders).
+
+    Derives the keys once (a field derives them on first use too); each call
+    returns (encrypted name, masked name, encrypted phone, masked phone) as the
+    columns are ordered on every model that keeps both.
+    """
+
+    def __init__(self):
+        self._fernet = fernet()
+
+    def _seal(self, value):
+        return self._fernet.encrypt(value.encode()).decode() if value else None
+
+    def __call__(self, name, phone):
+        return self._seal(name), mask_name(name), self._seal(phone), mask_any_phone(phone)

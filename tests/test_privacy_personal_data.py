@@ -280,3 +280,33 @@ def test_order_admin_shows_masks_only(city, order):
     assert page.status_code == 200
     assert "13812345678" not in page.text and "王阿姨" not in page.text and "138****5678" in page.text
     assert Order.objects.get(pk=order.pk).contact_phone == "13812345678"
+
+
+# --- key rotation -------------------------------------------------------------------------------
+
+def test_reporters_are_re_encrypted_when_the_keys_rotate(city):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from portal.personal import forget_encrypted_field_keys
+
+    try:
+        with override_settings(SALT_KEY=["old-salt-for-the-test"]):
+            forget_encrypted_field_keys()
+            case = resident_report(city)
+            before = raw("cases_case", case.pk, "reporter_phone")[0]
+        with override_settings(SALT_KEY=["new-salt-for-the-test", "old-salt-for-the-test"]):
+            out = StringIO()
+            call_command("reencrypt_personal_data", "--batch-size", "1", stdout=out)
+            assert "cases.reporter: changed=2" in out.getvalue()
+            assert raw("cases_case", case.pk, "reporter_phone")[0] != before
+            out = StringIO()
+            call_command("reencrypt_personal_data", stdout=out)
+            assert "cases.reporter: changed=0 already_current=2" in out.getvalue()
+        with override_settings(SALT_KEY=["new-salt-for-the-test"]):
+            forget_encrypted_field_keys()
+            assert Case.objects.get(pk=case.pk).reporter_phone == PHONE
+    finally:
+        forget_encrypted_field_keys()
