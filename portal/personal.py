@@ -194,37 +194,45 @@ def encrypt_plain_rows(model, *, name_field, phone_field, batch_size=2000, using
     """Encrypt and mask the names and phones a table kept in plain text before (a data migration).
 
     Walks the table by primary-key ranges (never OFFSET, never the whole table in
-    memory) and writes each range with one bulk_update in its own transaction, so
-    a million rows take a bounded amount of memory and an interrupted run resumes:
-    values already encrypted are recognised and left alone. Returns rows changed.
+    memory) and writes each range in its own transaction, so a million rows take
+    a bounded amount of memory and an interrupted run resumes: values already
+    encrypted are recognised and left alone. Each range is one executemany of a
+    plain UPDATE by primary key (psycopg pipelines it): Django's bulk_update
+    builds a CASE WHEN per column and row, which cost 2.5 ms a row in Python
+    alone (bench/privacy_migration_bench.py). Returns rows changed.
     """
-    from django.db import transaction
+    from django.db import connections, transaction
     from django.db.models import Max, Min, TextField
     from django.db.models.functions import Cast
 
+    connection = connections[using]
     manager = model._base_manager.using(using)
     bounds = manager.aggregate(lo=Min("pk"), hi=Max("pk"))
     if bounds["lo"] is None:
         return 0
     keys = fernet()
-    columns = [name_field, f"{name_field}_masked", phone_field, f"{phone_field}_masked"]
+    fields = [model._meta.get_field(name) for name in
+              (name_field, f"{name_field}_masked", phone_field, f"{phone_field}_masked")]
+    quote = connection.ops.quote_name
+    sql = (f"UPDATE {quote(model._meta.db_table)} SET "
+           + ", ".join(f"{quote(f.column)} = %s" for f in fields)
+           + f" WHERE {quote(model._meta.pk.column)} = %s")
     changed = 0
     for start in range(bounds["lo"], bounds["hi"] + 1, batch_size):
         rows = (manager.filter(pk__gte=start, pk__lt=start + batch_size)
                 .annotate(raw_name=Cast(name_field, TextField()), raw_phone=Cast(phone_field, TextField()))
                 .values_list("pk", "raw_name", "raw_phone"))
-        updates = []
+        params = []
         for pk, raw_name, raw_phone in rows:
-            plain = [raw for raw in (raw_name, raw_phone) if raw is not None and not _opens(raw, keys)]
-            if not plain:
+            if not any(raw is not None and not _opens(raw, keys) for raw in (raw_name, raw_phone)):
                 continue
             values = name_and_phone_columns(name_field=name_field, phone_field=phone_field,
                                             name=_plain(raw_name, keys), phone=_plain(raw_phone, keys))
-            updates.append(model(pk=pk, **values))
-        if updates:
-            with transaction.atomic(using=using):
-                manager.bulk_update(updates, columns)
-            changed += len(updates)
+            params.append([f.get_db_prep_save(values[f.name], connection) for f in fields] + [pk])
+        if params:
+            with transaction.atomic(using=using), connection.cursor() as cursor:
+                cursor.executemany(sql, params)
+            changed += len(params)
     return changed
 
 
