@@ -55,4 +55,5 @@ register(Activity(
     expired=expired_residents,
     anonymise=anonymise_residents,
     indexed=("id_number", "phone"),
+    masked_as={"id_number": "id_masked"},
 ))

@@ -45,6 +45,8 @@ class Activity:
     label_of: Callable | None = None
     # Looked up by the value (a blind index): fields with one.
     indexed: tuple[str, ...] = ()
+    # The masked copy of a field, where it is not "<field>_masked" (residents: id_number → id_masked).
+    masked_as: dict = field(default_factory=dict)
     legal_basis: str = ""  # lazy
     # The app reveals and logs these values itself (the residents' AccessLog), not personal_reveal.
     own_reveal: bool = False

@@ -29,7 +29,7 @@ def _field_row(activity, name):
     names = {f.name for f in model._meta.get_fields()}
     if isinstance(field, EncryptedFieldMixin):
         kept = _("encrypted")
-        if f"{name}_masked" in names:
+        if activity.masked_as.get(name, f"{name}_masked") in names:
             kept += _(", shown masked")
     else:
         kept = _("plain")
