@@ -31,28 +31,8 @@ from .models import (
     Intake,
     Notification,
 )
+from .admin_inlines import ReadOnlyInline
 from .selectors import cases_visible_to, intakes_visible_to
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_view_permission(self, request, obj=None):
-        # The case page itself is scoped (404 outside); whoever sees the case
-        # sees its timeline. Django also asks without an object while building
-        # the inline's rows, so this cannot answer False for obj=None.
-        return True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CaseEventInline(ReadOnlyInline):
@@ -345,3 +325,6 @@ class DeliveryAdmin(ReadOnlyAdmin):
             return rows
         visible = cases_visible_to(request.user, managing=True).values("pk")
         return rows.filter(Q(case__in=visible) | Q(user=request.user))
+
+# The mediation file and rooms (imported for registration).
+from . import admin_mediation  # noqa: E402,F401

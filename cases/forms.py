@@ -243,6 +243,11 @@ class RatingForm(forms.Form):
         choices=[(5, _("5 · very satisfied")), (4, _("4 · satisfied")), (3, _("3 · acceptable")),
                  (2, _("2 · not satisfied")), (1, _("1 · very unsatisfied"))],
     )
+    # The 12345 回访 question behind 解决率; leaving it unanswered is allowed.
+    solved = forms.TypedChoiceField(
+        label=_("Was the matter solved?"), required=False, coerce=lambda v: v == "yes", empty_value=None,
+        widget=forms.RadioSelect, choices=[("yes", _("Yes, solved")), ("no", _("No, not solved"))],
+    )
     comment = forms.CharField(label=_("Comment"), required=False, max_length=1000,
                               widget=forms.Textarea(attrs={"rows": 3}))
     reopen = forms.BooleanField(

@@ -144,6 +144,10 @@ class Channel(models.TextChoices):
     OPEN311 = "open311", _("Open311")
 
 
+# Channels whose reporters can rate the outcome: residents (web, QR), the 12345 hotline
+# (its 回访) and Open311. Patrols, cameras and departments have nobody to ask.
+RATABLE_CHANNELS = (Channel.WEB, Channel.QR, Channel.HOTLINE, Channel.OPEN311)
+
 # Channels whose reports staff stand behind: registered on arrival, no triage step.
 STAFF_CHANNELS = (Channel.HOTLINE, Channel.PATROL, Channel.ALARM, Channel.DEPARTMENT)
 
@@ -237,9 +241,20 @@ class Case(PlacePath):
     # Repeated camera alarms folded into this case (de-duplication window).
     alarm_count = models.PositiveIntegerField(_("alarms"), default=0)
 
+    # The latest rating (every rating is a CaseRating row; a reopen erases none).
     rating = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    rating_count = models.PositiveSmallIntegerField(_("ratings"), default=0)
+    satisfied_count = models.PositiveSmallIntegerField(_("satisfied ratings"), default=0)
+
+    # 考核时限: the deadline the matter is judged by (cases/deadlines.py, from the CaseDeadline
+    # rows): the first deadline of the stage reached, plus approved extensions and carry-over
+    # pauses; once a stage misses it, it stays the missed one. Escalation never moves it.
+    deadline_at = models.DateTimeField(_("judged deadline"), null=True, blank=True)
+    deadline_stage = models.CharField(_("judged stage"), max_length=10, blank=True)
+    # Working minutes from the report to the close (set at the close; a reopen clears it).
+    handling_minutes = models.PositiveIntegerField(_("handling time (working minutes)"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("reported at"))
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
@@ -295,7 +310,11 @@ class Case(PlacePath):
                 name="case_rating_1_to_5",
             ),
             models.CheckConstraint(
-                condition=Q(rating__isnull=True) | Q(status=Status.CLOSED), name="case_rated_only_when_closed"
+                condition=Q(satisfied_count__lte=F("rating_count")), name="case_satisfied_le_ratings"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_stage__in=["", "dispatch", "accept", "handle", "missed"]),
+                name="case_judged_stage_known",
             ),
             models.CheckConstraint(
                 condition=~Q(status__in=RESOLVED_STATUSES) | Q(resolved_at__isnull=False),
@@ -537,72 +556,6 @@ class ExtensionRequest(models.Model):
         ]
 
 
-# --- mediation (矛盾纠纷调解) ----------------------------------------------------------
-
-class MediationOutcome(models.TextChoices):
-    PENDING = "pending", _("In progress")
-    AGREED = "agreed", _("Agreement reached")
-    FAILED = "failed", _("No agreement")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-
-
-class Mediation(models.Model):
-    """The mediation side of a mediation case: parties, mediators, outcome, agreement text.
-
-    Private: only its mediators and the officials above the place see it
-    (cases.selectors.cases_visible_to).
-    """
-
-    case = models.OneToOneField(
-        Case, on_delete=models.PROTECT, primary_key=True, related_name="mediation", verbose_name=_("case")
-    )
-    # [{"name": "...", "phone": "...", "role": "applicant|respondent|other"}] — personal data.
-    parties = models.JSONField(_("parties"), default=list, blank=True)
-    mediators = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="mediations", blank=True, verbose_name=_("mediators")
-    )
-    outcome = models.CharField(_("outcome"), max_length=10, choices=MediationOutcome.choices,
-                               default=MediationOutcome.PENDING)
-    agreement_text = models.TextField(_("mediation agreement"), blank=True)
-    concluded_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("mediation")
-        verbose_name_plural = _("mediations")
-        constraints = [
-            models.CheckConstraint(condition=Q(outcome__in=MediationOutcome.values), name="mediation_outcome_known"),
-            models.CheckConstraint(
-                condition=~Q(outcome=MediationOutcome.AGREED) | ~Q(agreement_text=""),
-                name="mediation_agreement_has_text",
-            ),
-            models.CheckConstraint(
-                condition=Q(outcome=MediationOutcome.PENDING) | Q(concluded_at__isnull=False),
-                name="mediation_concluded_has_date",
-            ),
-        ]
-
-    def __str__(self):
-        return str(self.case_id)
-
-
-class MediationSession(models.Model):
-    mediation = models.ForeignKey(
-        Mediation, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("mediation")
-    )
-    held_at = models.DateTimeField(_("held at"))
-    location = models.CharField(_("location"), max_length=100, blank=True)
-    notes = models.TextField(_("notes"))
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
-    )
-    recorded_at = models.DateTimeField(_("recorded at"))
-
-    class Meta:
-        verbose_name = _("mediation session")
-        verbose_name_plural = _("mediation sessions")
-        ordering = ["held_at", "id"]
-
-
 # --- notifications ------------------------------------------------------------------
 
 class Notification(models.Model):
@@ -691,3 +644,30 @@ class Delivery(models.Model):
 # Received reports and escalation notices live in their own module; imported here so Django finds
 # the models. The import runs one way: models_intake imports nothing from this module.
 from .models_intake import EscalationNotice, Intake  # noqa: E402,F401
+# The mediation file (调解卷宗) likewise: models_mediation names the case by label only.
+from .models_mediation import (  # noqa: E402,F401
+    AGREEMENT_OUTCOMES,
+    DisputeType,
+    FileKind,
+    Mediation,
+    MediationFile,
+    MediationNumberCounter,
+    MediationOutcome,
+    MediationParty,
+    MediationPartyAccess,
+    MediationRoom,
+    MediationSession,
+    MediationSource,
+    PartyField,
+    PartyRole,
+    Performance,
+    Referral,
+    SessionState,
+)
+from .models_history import (  # noqa: E402,F401
+    SATISFIED_MIN_RATING,
+    CaseDeadline,
+    CaseRating,
+    DeadlineKind,
+    DeadlineStage,
+)

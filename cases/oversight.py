@@ -15,7 +15,7 @@ from portal.errors import DomainError
 from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
 
-from . import notifications, routing, workflow
+from . import deadlines, notifications, routing, workflow
 from .models import ExtensionRequest, ExtensionStatus, Status, TimeUnit
 from .services import _apply, _case_link_text, _deadline, _fresh, _now
 
@@ -74,6 +74,9 @@ def case_decide_extension(*, extension, acting_user, approve, note="", now=None)
         changes = {"due_at": due, "handle_due_at": due, "extension_count": F("extension_count") + 1}
     _apply(case, "decide_extension", user=acting_user, now=now, note=note, changes=changes,
            data={"approved": bool(approve), "request": extension.pk})
+    if approve:
+        # The judged deadline (考核时限) moves by the extension's own length, in the same transaction.
+        deadlines.extension_approved(case, extension, now)
     ExtensionRequest.objects.filter(pk=extension.pk, status=ExtensionStatus.PENDING).update(
         status=ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED,
         decided_by=acting_user, decided_at=now, decision_note=note,
@@ -119,6 +122,7 @@ def case_lift_carry_over(*, case, acting_user, note="", now=None):
     """Take a case off the carry-over list; the current stage's clock starts afresh."""
     now = _now(now)
     case = _fresh(case)
+    paused = (case.carried_over_at, case.deadline_at, case.deadline_stage)
     stage = {Status.HANDLING: "handle", Status.DISPATCHED: "accept"}.get(case.status, "dispatch")
     due = _deadline(case, stage, now)
     changes = {"carried_over_at": None, "carried_over_reason": "", "due_at": due}
@@ -127,4 +131,8 @@ def case_lift_carry_over(*, case, acting_user, note="", now=None):
     _apply(case, "lift_carry_over", user=acting_user, now=now,
            note=clean_text(note, field=_("note"), required=False), changes=changes,
            expect={"carried_over_at": case.carried_over_at})
+    # The pause does not count against the judged deadline (_apply re-read the case: use what was paused).
+    case.carried_over_at, case.deadline_at, case.deadline_stage = paused
+    deadlines.carry_over_lifted(case, now)
+    case.refresh_from_db()
     return case

@@ -9,6 +9,8 @@ from portal.personal import Sealer
 from portal.workcalendar.services import calendar_load_defaults
 
 from .data import categories as category_data
+from . import seed_mediation
+from .seed_mediation import MEDIATION_FIELDS, plan_file, write_counters, write_details
 
 
 # Reporters' and orderers' names and phones go in encrypted and masked, as the services write them
@@ -108,8 +110,12 @@ CASE_FIELDS = (
     "rework_count", "extension_count", "escalation_count", "alarm_count", "rating", "rating_comment", "rated_at",
     "created_at", "registered_at", "accepted_at", "resolved_at", "resolved_by_id", "closed_at",
     "district_id", "street_id", "community_id", "grid_id",
+    "rating_count", "satisfied_count", "deadline_at", "deadline_stage", "handling_minutes",
 )
-MEDIATION_FIELDS = ("case_id", "parties", "outcome", "agreement_text", "concluded_at")
+# History rows (issue #18): every rating, and the first deadlines of the hotline's work orders (their
+# 响应率 reads them; other channels keep the judged deadline on the case row only, to keep seeding fast).
+RATING_FIELDS = ("case_id", "rating", "solved", "comment", "at")
+DEADLINE_FIELDS = ("case_id", "stage", "kind", "due_at", "previous_met", "value", "unit", "at")
 
 PHRASES = {
     "E0101": "路边有一堆暴露垃圾，无人清理",
@@ -161,7 +167,7 @@ def seed(*, scale, rng, stdout, now):
     from grid.models import Area, AreaKind, Building, Post, Role, Unit
     from portal.workcalendar import calendar as working_calendar
 
-    from .models import Case, CaseEvent, CaseNumberCounter, Category, Mediation
+    from .models import Case, CaseDeadline, CaseEvent, CaseNumberCounter, CaseRating, Category, Mediation
 
     load_reference_data()
     total = CASES_BY_SCALE.get(scale.name, 400)
@@ -186,6 +192,9 @@ def seed(*, scale, rng, stdout, now):
 
     categories = list(Category.objects.filter(parent__isnull=False, is_active=True))
     weights = [CATEGORY_WEIGHTS.get(c.code, 1) for c in categories]
+    if scale.name == "demo":
+        # The demo shows the mediation file in each of its states: disputes come more often there.
+        weights = [w * 4 if c.is_mediation else w for c, w in zip(categories, weights)]
     channels, channel_weights = zip(*CHANNEL_WEIGHTS)
     cal = working_calendar.current()
     first_case = (Case.objects.aggregate(m=Max("id"))["m"] or 0) + 1
@@ -213,10 +222,11 @@ def seed(*, scale, rng, stdout, now):
     demo_grid = next(iter(workers), None) if scale.name == "demo" else None
 
     counters = {}
+    file_counters, file_plans = {}, []
 
     def chunks():
         """Plan the cases chunk by chunk (pure Python: no database access here)."""
-        case_rows, event_rows, mediation_rows = [], [], []
+        case_rows, event_rows, mediation_rows, history = [], [], [], ([], [])
         for index, created in enumerate(times):
             pk = first_case + index
             grid_id, _tree, _lft = rng.choice(grids)
@@ -227,8 +237,9 @@ def seed(*, scale, rng, stdout, now):
             day = created.date()
             counters[day] = counters.get(day, 0) + 1
             number = f"{day:%Y%m%d}{counters[day]:05d}"
-            case, events, mediation = _plan_case(
-                rng=rng, pk=pk, number=number, created=created, now=now, category=category, channel=channel,
+            case, events, mediation, (ratings, deadlines) = _plan_case(
+                demo=scale.name == "demo", rng=rng, pk=pk, number=number, created=created, now=now,
+                category=category, channel=channel,
                 grid_id=grid_id, path=ancestors[grid_id], buildings=buildings.get(grid_id, ()),
                 first_unit=first_unit, workers=workers.get(grid_id, ()),
                 staff=staff.get(ancestors[grid_id]["community_id"], ()), cal=cal, first_case=first_case,
@@ -236,23 +247,29 @@ def seed(*, scale, rng, stdout, now):
             )
             case_rows.append(case)
             event_rows.extend(events)
+            history[0].extend(ratings)
+            history[1].extend(deadlines)
             if mediation:
-                mediation_rows.append(mediation)
+                fields, details = mediation
+                mediation_rows.append(seed_mediation.number(fields, file_counters))
+                file_plans.append(details)
             if len(case_rows) >= CHUNK:
-                yield case_rows, event_rows, mediation_rows
-                case_rows, event_rows, mediation_rows = [], [], []
-        yield case_rows, event_rows, mediation_rows
+                yield case_rows, event_rows, mediation_rows, history
+                case_rows, event_rows, mediation_rows, history = [], [], [], ([], [])
+        yield case_rows, event_rows, mediation_rows, history
 
     written = events_written = 0
     # Millions of rows: one foreign-key check per key at the end instead of a
     # deferred trigger per row at the commit (grid.seeding.trusted_bulk_load).
-    with seeding.trusted_bulk_load([Case, CaseEvent, Mediation]):
+    with seeding.trusted_bulk_load([Case, CaseEvent, Mediation, CaseRating, CaseDeadline]):
         # Planning the next chunk overlaps writing this one: COPY spends most of
         # its time waiting on the server, with the GIL released.
-        for case_rows, event_rows, mediation_rows in _ahead(chunks()):
+        for case_rows, event_rows, mediation_rows, (rating_rows, deadline_rows) in _ahead(chunks()):
             written += _write(Case, CASE_FIELDS, case_rows)
             events_written += _write(CaseEvent, EVENT_FIELDS, event_rows)
             _write(Mediation, MEDIATION_FIELDS, mediation_rows)
+            _write(CaseRating, RATING_FIELDS, rating_rows)
+            _write(CaseDeadline, DEADLINE_FIELDS, deadline_rows)
             if total >= CHUNK:
                 stdout.write(f"    cases {written:,} / {total:,}")
                 stdout.flush()
@@ -266,6 +283,25 @@ def seed(*, scale, rng, stdout, now):
             CaseNumberCounter.objects.filter(day=d).update(last=existing[d] + n)
     seeding.finish_bulk_load([Case, CaseEvent])
     stdout.write(f"    {written:,} cases, {events_written:,} timeline events")
+    _seed_mediation_details(rng, file_plans, file_counters, demo=scale.name == "demo", stdout=stdout)
+
+
+def _seed_mediation_details(rng, plans, counters, *, demo, stdout):
+    """Parties, sessions and mediators of the seeded files; the demo's mediator mediates in their community."""
+    from grid.models import Post, Role
+    from grid.seeding import person
+
+    from .models import Case
+
+    extra = {}
+    if demo:
+        for user_id, area_id in Post.objects.filter(role=Role.PEOPLES_MEDIATOR, ended_at__isnull=True).values_list(
+                "user_id", "area_id"):
+            for case_id in Case.objects.filter(community_id=area_id, kind="mediation").values_list("pk", flat=True):
+                extra.setdefault(case_id, []).append(user_id)
+    parties, sessions = write_details(rng, plans, person=person, extra_mediators=extra)
+    write_counters(counters)
+    stdout.write(f"    {len(plans):,} mediation files, {parties:,} parties, {sessions:,} sessions")
 
 
 def _ahead(iterable, depth=2):
@@ -318,7 +354,7 @@ def _ancestors_of(Area):
     return found
 
 
-def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, path, buildings, first_unit,
+def _plan_case(*, demo=False, rng, pk, number, created, now, category, channel, grid_id, path, buildings, first_unit,
                workers, staff, cal, first_case, demo_clock):
     from datetime import timedelta
 
@@ -342,6 +378,7 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
         level = "community"
     age = now - created
     ev = []
+    ratings = []
 
     def event(action, at, before, after, actor=None, note="", public=True, data=None):
         ev.append((pk, action, before, after, actor, at, note, public, data or {}))
@@ -355,21 +392,26 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
     handle_v, handle_u = category.limit("handle")
     accepted = min(later(dispatched, 2, 120), cal.add(dispatched, accept_v, accept_u) + timedelta(minutes=30))
     handle_due = cal.add(accepted, handle_v, handle_u)
+    # The judged deadline (cases/deadlines.py): the accept stage's first deadline, then, if it was
+    # met, the handling stage's. Seeded cases keep it on the row only (no CaseDeadline lines).
+    accept_due = cal.add(dispatched, accept_v, accept_u)
+    judged = (handle_due, "handle") if accepted <= accept_due else (accept_due, "missed")
     row = dict(
         status="closed", responsible_level=level, assignee_id=handler, due_at=None, handle_due_at=handle_due,
         supervised_at=None, supervised_by_id=None, carried_over_at=None, carried_over_reason="",
         duplicate_of_id=None, rework_count=0, extension_count=0, escalation_count=0, rating=None,
         rating_comment="", rated_at=None, registered_at=registered, accepted_at=accepted, resolved_at=None,
-        resolved_by_id=None, closed_at=None,
+        resolved_by_id=None, closed_at=None, rating_count=0, satisfied_count=0,
+        deadline_at=judged[0], deadline_stage=judged[1], handling_minutes=None,
     )
     fate = rng.random()
     recent = age < timedelta(days=10)
-    outcome = None
     if not recent or fate < 0.55:
         # Finished: mostly on time, some late (escalated on the way), a few rejected or duplicates.
         if fate < 0.015:
             ev[1:] = []
             row.update(status="rejected", closed_at=registered, registered_at=None, accepted_at=None,
+                       deadline_at=None, deadline_stage="",
                        handle_due_at=None, assignee_id=None, responsible_level="community" if path.get(
                            "community_id") else "grid")
             event("reject", registered, "reported", "rejected", note="非本系统受理事项")
@@ -388,21 +430,24 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
             event("verify", verified, "resolved", "verified")
             closed = later(verified, 1, 30)
             event("close", closed, "verified", "closed")
-            row.update(resolved_at=resolved, resolved_by_id=handler, closed_at=closed)
-            if rng.random() < 0.6 and closed < now:
+            row.update(resolved_at=resolved, resolved_by_id=handler, closed_at=closed,
+                       handling_minutes=round(cal.working_minutes_between(created, closed)))
+            if rng.random() < 0.6 and closed < now and channel in ("web", "qr", "open311", "hotline"):
                 rating = rng.choices(*zip(*RATING_WEIGHTS))[0]
                 rated = min(later(closed, 10, 4000), now)
-                row.update(rating=rating, rated_at=rated, rating_comment="" if rating >= 4 else "处理不够及时")
+                row.update(rating=rating, rated_at=rated, rating_comment="" if rating >= 4 else "处理不够及时",
+                           rating_count=1, satisfied_count=int(rating >= 4))
+                ratings.append((pk, rating, rating >= 3, row["rating_comment"], rated))
                 event("rate", rated, "closed", "", data={"rating": rating})
-            outcome = "agreed" if rng.random() < 0.9 else "failed"
             if not recent and rng.random() < 0.003:
                 # A few old matters stay on the carry-over list (挂账).
                 ev[:] = [e for e in ev if e[1] in ("report", "register", "dispatch", "accept")]
+                ratings.clear()
                 row.update(status="handling", resolved_at=None, resolved_by_id=None, closed_at=None, rating=None,
+                           rating_count=0, satisfied_count=0, handling_minutes=None,
                            rated_at=None, rating_comment="", due_at=handle_due, carried_over_at=later(accepted, 60, 600),
                            carried_over_reason="涉及多部门，需列入年度计划解决")
                 event("carry_over", row["carried_over_at"], "", "", note=row["carried_over_reason"], public=False)
-                outcome = None
     else:
         # Still open: spread over the loop, some past due.
         stage = rng.choices(("reported", "dispatched", "handling", "resolved", "verified"), (1, 2, 5, 2, 1))[0]
@@ -411,10 +456,12 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
         if stage == "reported":
             ev[1:] = []
             row.update(status="reported", registered_at=None, accepted_at=None, handle_due_at=None, assignee_id=None,
+                       deadline_at=None, deadline_stage="",
                        responsible_level="community" if path.get("community_id") else "grid",
                        due_at=cal.add(created, *category.limit("dispatch")))
         elif stage == "dispatched":
-            row.update(status="dispatched", accepted_at=None, handle_due_at=None,
+            row.update(status="dispatched", accepted_at=None, handle_due_at=None, deadline_at=accept_due,
+                       deadline_stage="accept",
                        due_at=cal.add(dispatched, accept_v, accept_u))
         else:
             event("accept", accepted, "dispatched", "handling", actor=handler)
@@ -443,11 +490,15 @@ def _plan_case(*, rng, pk, number, created, now, category, channel, grid_id, pat
     )
     med = None
     if mediation:
-        parties = [{"name": person(rng)[0], "phone": "", "role": "applicant"},
-                   {"name": person(rng)[0], "phone": "", "role": "respondent"}]
-        done = row["status"] in ("closed", "resolved", "verified")
-        final = outcome or ("agreed" if done else "pending")
-        med = (pk, parties, final if done else "pending",
-               "双方自愿达成调解协议，约定按期履行。" if done and final == "agreed" else "",
-               row["resolved_at"] if done else None)
-    return tuple(case[f] for f in CASE_FIELDS), ev, med
+        med = plan_file(rng, pk=pk, code=category.code, row=row, path=path, created=created, now=now, demo=demo)
+    deadlines = []
+    if channel == "hotline" and row["deadline_stage"]:
+        at = {e[1]: e[5] for e in ev if e[1] in ("register", "dispatch", "accept")}
+        if "register" in at:
+            due = cal.add(at["register"], *category.limit("dispatch"))
+            deadlines.append((pk, "dispatch", "first", due, True, None, "", at["register"]))
+        if "dispatch" in at:
+            deadlines.append((pk, "accept", "first", accept_due, True, None, "", at["dispatch"]))
+        if "accept" in at:
+            deadlines.append((pk, "handle", "first", handle_due, accepted <= accept_due, None, "", at["accept"]))
+    return tuple(case[f] for f in CASE_FIELDS), ev, med, (ratings, deadlines)

@@ -10,11 +10,11 @@ mediators and their assignee see them wherever they are posted.
 
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 
-from grid.selectors import scope_of
+from grid.selectors import Scope, scope_of
 
 from .models import Case, CaseEvent, CaseKind, CasePhoto, Intake, Mediation, Notification, Status
 from .tracking import normalise_tracking_code
-from .workflow import HANDLING_ROLES
+from .workflow import HANDLING_ROLES, MEDIATOR_ROLES
 
 # The reporter's encrypted columns: pages show the masked copies; a full value is read
 # only by the logged reveal (grid/privacy), so no list decrypts a page of tokens by accident.
@@ -34,6 +34,9 @@ def cases_visible_to(user, *, managing=False):
         scope = scope.managing()
     if scope.unrestricted:
         return Case.objects.defer(*ENCRYPTED_COLUMNS)
+    # A mediator's post (人民调解员, 司法所, 社区律师) reaches only the files they are named on.
+    scope = Scope(unrestricted=False, spans=tuple(s for s in scope.spans if s.role not in MEDIATOR_ROLES),
+                  building_ids=scope.building_ids, unit_ids=scope.unit_ids)
     in_place = scope.path_q()
     officials = scope.managing()
     if officials == scope:

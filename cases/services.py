@@ -26,14 +26,18 @@ from portal.photos import validate_photo, without_metadata
 from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
 
-from . import notifications, routing, signals, workflow
+from . import deadlines, notifications, routing, signals, workflow
+from .parties import reported_parties
 from .privacy import reporter_columns
 from .models import (
     OPEN_STATUSES,
+    SATISFIED_MIN_RATING,
     STAFF_CHANNELS,
     Case,
     CaseEvent,
     CaseKind,
+    CaseRating,
+    DeadlineStage,
     CaseNumberCounter,
     CasePhoto,
     Category,
@@ -42,6 +46,7 @@ from .models import (
     ExtensionStatus,
     Mediation,
     MediationOutcome,
+    MediationParty,
     PhotoStage,
     ReporterKind,
     Status,
@@ -338,6 +343,8 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
     latitude = _coordinate(latitude, -90, 90, _("latitude"))
     longitude = _coordinate(longitude, -180, 180, _("longitude"))
     photos = _validate_photos(photos)
+    # Checked before anything is written; only a mediation keeps them.
+    party_rows = reported_parties(parties, today=now.date()) if category.is_mediation else []
     staff_channel = channel in STAFF_CHANNELS
     user = acting_user if acting_user is not None and acting_user.is_authenticated else None
     if staff_channel and channel != Channel.ALARM and not _may_report_for(user, path):
@@ -363,7 +370,9 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
     for name in stored_photos:
         CasePhoto.objects.create(case=case, event=event, stage=PhotoStage.REPORT, image=name, uploaded_at=now)
     if kind == CaseKind.MEDIATION:
-        mediation = Mediation.objects.create(case=case, parties=_clean_parties(parties))
+        mediation = Mediation.objects.create(case=case)
+        MediationParty.objects.bulk_create(
+            [MediationParty(mediation=mediation, added_at=now, **values) for values in party_rows])
         if user is not None and channel == Channel.PATROL:
             mediation.mediators.add(user)
     if staff_channel:
@@ -375,16 +384,6 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
             body=_case_link_text(case),
         )
     return case
-
-
-def _clean_parties(parties):
-    cleaned = []
-    for party in parties or ():
-        name = str(party.get("name", "")).strip()[:50]
-        if name:
-            cleaned.append({"name": name, "phone": str(party.get("phone", "")).strip()[:20],
-                            "role": str(party.get("role", "")).strip()[:20]})
-    return cleaned
 
 
 @transaction.atomic
@@ -435,8 +434,9 @@ def _lock_place(category_id, area_id):
 # --- transitions ---------------------------------------------------------------------------
 
 def _register(case, *, user, actor, now, note):
-    _apply(case, "register", user=user, actor=actor, now=now, note=note,
-           changes={"registered_at": now, "due_at": _deadline(case, "dispatch", now)})
+    due = _deadline(case, "dispatch", now)
+    _apply(case, "register", user=user, actor=actor, now=now, note=note, changes={"registered_at": now, "due_at": due})
+    deadlines.stage_started(case, DeadlineStage.DISPATCH, due, now)
     _dispatch(case, name="dispatch", user=user, actor=actor, now=now, level=None, assignee=None, note="")
 
 
@@ -498,10 +498,11 @@ def _dispatch_target(case, user, level, assignee):
 def _dispatch(case, *, name, user, actor, now, level, assignee, note):
     level, assignee = _dispatch_target(case, user, level, assignee)
     _lapse_extensions(case, now)
+    due = _deadline(case, "accept", now)
     _apply(case, name, user=user, actor=actor, now=now, note=note,
-           changes={"responsible_level": level, "assignee": assignee, "accepted_at": None,
-                    "due_at": _deadline(case, "accept", now)},
+           changes={"responsible_level": level, "assignee": assignee, "accepted_at": None, "due_at": due},
            data={"level": level, "assignee": assignee.pk if assignee else None})
+    deadlines.stage_started(case, DeadlineStage.ACCEPT, due, now)
     recipients = [assignee] if assignee else routing.responsible_staff(case, level)
     notifications.notify(
         users=recipients, case=case, now=now,
@@ -538,6 +539,7 @@ def case_accept(*, case, acting_user, now=None):
     due = _deadline(case, "handle", now)
     _apply(case, "accept", user=acting_user, now=now,
            changes={"assignee": acting_user, "accepted_at": now, "due_at": due, "handle_due_at": due})
+    deadlines.stage_started(case, DeadlineStage.HANDLE, due, now)
     if case.kind == CaseKind.MEDIATION:
         Mediation.objects.get_or_create(case=case)[0].mediators.add(acting_user)
     return case
@@ -631,7 +633,7 @@ def case_close(*, case, acting_user, note="", now=None):
     now = _now(now)
     case = _fresh(case)
     _apply(case, "close", user=acting_user, now=now, note=clean_text(note, field=_("note"), required=False),
-           changes={"closed_at": now})
+           changes={"closed_at": now, "handling_minutes": deadlines.handling_minutes(case, now)})
     # Whoever reacts hears of it once the close committed (the volunteers' points: hub/points.py).
     transaction.on_commit(partial(signals.case_closed.send, sender=Case, case_id=case.pk))
     return case
@@ -639,10 +641,10 @@ def case_close(*, case, acting_user, note="", now=None):
 
 def _reopen(case, *, user, actor, now, reason):
     due = _deadline(case, "handle", now)
+    # The ratings stay (CaseRating rows, and Case.rating as the latest); the judged deadline stays too.
     _apply(case, "reopen", user=user, actor=actor, now=now, note=reason,
-           changes={"closed_at": None, "resolved_at": None, "resolved_by": None, "rating": None,
-                    "rating_comment": "", "rated_at": None, "due_at": due, "handle_due_at": due,
-                    "rework_count": F("rework_count") + 1})
+           changes={"closed_at": None, "resolved_at": None, "resolved_by": None, "handling_minutes": None,
+                    "due_at": due, "handle_due_at": due, "rework_count": F("rework_count") + 1})
     notifications.notify(
         users=[case.assignee] if case.assignee_id else routing.responsible_staff(case), case=case, now=now,
         subject=_("Case %(number)s reopened: the reporter is not satisfied") % {"number": case.number},
@@ -714,11 +716,14 @@ def case_escalate(*, case, acting_user, reason, now=None):
 
 
 @transaction.atomic
-def case_rate(*, tracking_code, rating, comment="", reopen=False, now=None):
-    """综合评价: the reporter rates a closed case by its tracking code (1–5).
+def case_rate(*, tracking_code, rating, comment="", reopen=False, solved=None, now=None):
+    """综合评价: the reporter rates a closed case by its tracking code (1–5), once per close.
 
-    With `reopen` and a rating of 2 or less the case goes back to its handler
-    as rework; the rating stays on the timeline.
+    Only reports from residents, the hotline and Open311 can be rated (the
+    workflow's guard). Every rating is kept as a CaseRating row; Case.rating
+    holds the latest. `solved` is the 回访 question "was it solved?" (None:
+    not answered). With `reopen` and a rating of 2 or less the case goes back
+    to its handler as rework; the rating stays.
     """
     now = _now(now)
     code = normalise_tracking_code(tracking_code)
@@ -732,9 +737,13 @@ def case_rate(*, tracking_code, rating, comment="", reopen=False, now=None):
     if not 1 <= rating <= 5:
         raise DomainError(_("Rate from 1 to 5."), code="bad_rating")
     comment = clean_text(comment, field=_("comment"), required=False, limit=1000)
+    solved = None if solved in (None, "") else solved in (True, "1", "true", "yes", 1)
+    satisfied = int(rating >= SATISFIED_MIN_RATING)
     _apply(case, "rate", user=None, actor=workflow.REPORTER, now=now, note=comment, is_public=True,
-           changes={"rating": rating, "rating_comment": comment, "rated_at": now},
-           expect={"rated_at": None}, data={"rating": rating})
+           changes={"rating": rating, "rating_comment": comment, "rated_at": now,
+                    "rating_count": F("rating_count") + 1, "satisfied_count": F("satisfied_count") + satisfied},
+           expect={"rated_at": case.rated_at}, data={"rating": rating, "solved": solved})
+    CaseRating.objects.create(case=case, rating=rating, solved=solved, comment=comment, at=now)
     if reopen and rating <= 2:
         _reopen(case, user=None, actor=workflow.REPORTER, now=now,
                 reason=comment or _("The reporter is not satisfied."))

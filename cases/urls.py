@@ -7,7 +7,7 @@ namespace (`cases:queue`, `cases:dashboard`...): portal/urls.py mounts them here
 
 from django.urls import path
 
-from . import api, views
+from . import api, views, views_mediation
 
 app_name = "cases"
 
@@ -30,6 +30,16 @@ urlpatterns = [
     path("cases/<int:pk>/act/<slug:name>/", views.act, name="act"),
     path("cases/<int:pk>/reporter/", views.reporter_reveal, name="reporter_reveal"),
     path("cases/<int:pk>/photos/<int:photo_id>/", views.photo, name="photo"),
+    # The mediation file (调解卷宗) of a dispute case.
+    path("mediation/", views_mediation.files, name="mediation_files"),
+    path("cases/<int:pk>/mediation/", views_mediation.file_page, name="mediation"),
+    path("cases/<int:pk>/mediation/act/<slug:name>/", views_mediation.act, name="mediation_act"),
+    path("cases/<int:pk>/mediation/sessions/<int:session_id>/held/", views_mediation.session_held,
+         name="mediation_session_held"),
+    path("cases/<int:pk>/mediation/parties/<int:party_id>/reveal/", views_mediation.party_reveal,
+         name="mediation_party_reveal"),
+    path("cases/<int:pk>/mediation/files/<int:file_id>/", views_mediation.file_download, name="mediation_file"),
+    path("cases/<int:pk>/mediation/print/<slug:doc>/", views_mediation.print_document, name="mediation_print"),
     # Cameras and one-click alarms (微天网).
     path("api/alarms/", api.alarm, name="alarm"),
 ]

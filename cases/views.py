@@ -39,7 +39,7 @@ from portal.ratelimit import over_rate
 from . import forms as case_forms
 from . import oversight, services, services_intake, workflow
 from .filters import CaseFilter
-from .models import Case, CaseEvent, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
+from .models import Case, CaseEvent, CaseKind, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
 from .selectors import (
     board_for,
     case_by_tracking_code,
@@ -83,18 +83,21 @@ class CappedUploadHandler(FileUploadHandler):
         return None
 
 
-def capped_uploads(view):
+def capped_uploads(view=None, *, setting="CASE_PHOTO_MAX_BYTES"):
     """Install the capped upload handler before anything reads the body, then check CSRF.
 
     The CSRF middleware would read the body first (and freeze the handlers), so
     the view is exempted from it and protected by the decorator inside instead.
+    `setting` names the cap (the mediation file's evidence has its own).
     """
+    if view is None:
+        return lambda decorated: capped_uploads(decorated, setting=setting)
     protected = csrf_protect(view)
 
     @csrf_exempt
     def wrapper(request, *args, **kwargs):
         request.refused_uploads = []
-        request.upload_handlers.insert(0, CappedUploadHandler(request, settings.CASE_PHOTO_MAX_BYTES))
+        request.upload_handlers.insert(0, CappedUploadHandler(request, getattr(settings, setting)))
         return protected(request, *args, **kwargs)
 
     wrapper.__name__ = view.__name__
@@ -293,7 +296,8 @@ def track(request, code):
     timeline = public_timeline(case)
     for line in timeline:
         line["photo_urls"] = [reverse("cases:track_photo", args=[case.tracking_code, p.pk]) for p in line["photos"]]
-    can_rate = case.status == Status.CLOSED and case.rated_at is None
+    # The workflow's guard decides (once per close; residents', hotline and Open311 reports only).
+    can_rate = case.status == Status.CLOSED and not workflow.TRANSITIONS["rate"].guard(case, None)
     return public_page(request, "cases/track.html", {
         "case": case,
         "code": case.tracking_code_display,
@@ -310,12 +314,13 @@ def track(request, code):
 def track_rate(request, code):
     form = case_forms.RatingForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose a rating from 1 to 5."))
+        messages.error(request, _("Choose a rating from 1 to 5.") if "rating" in form.errors
+                       else _("Answer whether the matter was solved with yes or no, or leave it blank."))
     else:
         data = form.cleaned_data
         try:
             case = services.case_rate(tracking_code=code, rating=data["rating"], comment=data["comment"],
-                                      reopen=data["reopen"], now=timezone.now())
+                                      reopen=data["reopen"], solved=data["solved"], now=timezone.now())
         except DomainError as error:
             if error.code == "no_case":
                 return _track_missing(request)
@@ -552,6 +557,7 @@ def detail_context(request, case, *, reporter=None):
         "timeline": _timeline(case),
         "actions": actions,
         "extension": _pending_extension(case) if case.status == Status.HANDLING else None,
+        "is_mediation": case.kind == CaseKind.MEDIATION,
     }
 
 

@@ -33,7 +33,7 @@ from grid.models import KIND_LEVEL, MANAGING_ROLES, AreaKind, Role
 from grid.selectors import scope_of
 from portal.errors import DomainError
 
-from .models import CLOCKED_STATUSES, LEVELS, OPEN_STATUSES, Status
+from .models import CLOCKED_STATUSES, LEVELS, OPEN_STATUSES, RATABLE_CHANNELS, Channel, Status
 
 S = Status
 
@@ -54,6 +54,13 @@ HANDLING_ROLES = {
     AreaKind.STREET: (Role.STREET_STAFF,),
     AreaKind.DISTRICT: (Role.DISTRICT_OFFICIAL,),
 }
+
+# Posts that mediate disputes without managing a place (人民调解员, 司法所, 社区律师).
+# They see and work on the mediation files they are named on, nothing else of
+# their place's cases: they are not verifiers, and cases_visible_to leaves them out.
+MEDIATOR_ROLES = (Role.PEOPLES_MEDIATOR, Role.JUSTICE_OFFICE_STAFF, Role.COMMUNITY_LAWYER)
+# Who may be named a file's mediator: those posts and the staff of the community or street.
+MEDIATOR_CANDIDATE_ROLES = MEDIATOR_ROLES + (Role.COMMUNITY_STAFF, Role.STREET_STAFF)
 
 
 def level_above(level):
@@ -86,8 +93,12 @@ def _can_climb(case, user):
         return _("This case is on the carry-over list; lift the carry-over before escalating it.")
 
 
-def _not_rated(case, user):
-    if case.rated_at is not None:
+def _ratable(case, user):
+    if case.channel not in RATABLE_CHANNELS:
+        return _("Only reports from residents, the 12345 hotline and Open311 can be rated; "
+                 "this one came from “%(channel)s”.") % {"channel": Channel(case.channel).label}
+    # Once per close: a reopened case can be rated again after it is closed again.
+    if case.rated_at is not None and (case.closed_at is None or case.rated_at >= case.closed_at):
         return _("This case has already been rated.")
 
 
@@ -154,7 +165,7 @@ TABLE = (
     T("escalate", gettext_lazy("escalate"), CLOCKED,
       {S.REPORTED: S.REPORTED, S.REGISTERED: S.REGISTERED, S.DISPATCHED: S.DISPATCHED, S.HANDLING: S.DISPATCHED},
       {HANDLER, DISPATCHER, SYSTEM}, _can_climb),
-    T("rate", gettext_lazy("rate"), {S.CLOSED}, None, {REPORTER}, _not_rated),
+    T("rate", gettext_lazy("rate"), {S.CLOSED}, None, {REPORTER}, _ratable),
 )
 TRANSITIONS = {t.name: t for t in TABLE}
 
@@ -176,7 +187,7 @@ def actor_kinds(case, user):
         kinds.add(HANDLER)
     for span in scope.spans:
         # A post reaches the case when its place is on the case's stored path.
-        if getattr(case, f"{span.kind}_id") != span.area_id:
+        if getattr(case, f"{span.kind}_id") != span.area_id or span.role in MEDIATOR_ROLES:
             continue
         kinds.add(VERIFIER)
         depth = KIND_LEVEL[span.kind]

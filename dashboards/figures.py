@@ -1,39 +1,43 @@
 """Figures for the officials' dashboards (数据驾驶舱): one place, one period.
 
-Every figure is about a cohort: the cases reported at the place in the period
-(Asia/Shanghai days), counted as they stand now. The four evaluation rates are
-shares of the cohort's *valid* cases (有效案件: everything but rejected reports
-and duplicates):
+What each figure means, in words and with its source, is dashboards/definitions.py;
+this module counts it. Every figure is about a cohort: the cases reported at the
+place in the period (Asia/Shanghai days), counted as they stand now.
 
-- closure rate (结案率): closed / valid;
-- on-time closure rate (按期结案率): closed, resolved by the handling deadline
-  (approved extensions included) / valid;
-- rework rate (返工率): reworked at least once (failed verification or
-  reopened) / valid;
-- extension rate (延期率): extended at least once / valid.
+Measures come in two kinds:
 
-Handling time runs from the report to the close; its median and 90th percentile
-are read from a histogram (closed within 2 h, 8 h, 1, 2, 3, 5, 7, 15 days), so the
-rollups give exactly what the live query gives.
+- Counts that change only when a case changes (a timeline event): registered
+  (立案), deferred (缓办: carried over and paused), closed, on time (resolved by
+  the judged deadline, Case.deadline_at, see cases/deadlines.py), resolved
+  late, reworked, handled (resolved at least once), extended, first-time
+  closed, ratings and satisfied ratings, handling minutes and the handling-time
+  histogram (working hours). Both sources give these: `LiveSource` from the
+  case table, `RollupSource` from dashboards.models.CaseRollup.
+- Counts that change with the clock alone: of the open, registered, not
+  deferred cases, those not yet due by the cutoff (the period's end, or now for
+  the running period) and those unresolved past their deadline. No rollup can
+  hold these (no event marks a deadline passing), so both sources read them
+  live from the open cases (`open_aggregates`, the partial open-cases index).
 
-The same measures are read two ways: `LiveSource` from the case table through
-the stored ancestor ids (the (place, created_at) indexes), `RollupSource` from
-dashboards.models.CaseRollup. Both answer {measure: number} dictionaries.
+Figures then derive the rates: 应结案数 (due) = registered − deferred − not yet due.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.models import CLOCKED_STATUSES, OPEN_STATUSES, Status
+from cases.models import CLOCKED_STATUSES, OPEN_STATUSES, RESOLVED_STATUSES, Case, Status
 from grid.models import PATH_FIELDS, AreaKind
 
+from .definitions import closure_excludes_deferred
 from .models import HANDLING_BOUNDS, MEASURE_NAMES, WITHIN, CaseRollup, Grain
 
 TZ = ZoneInfo(settings.TIME_ZONE)
@@ -42,35 +46,89 @@ ALL_MEASURES = MEASURE_NAMES + WITHIN
 
 _VALID = ~Q(status__in=INVALID_STATUSES)
 _CLOSED = Q(status=Status.CLOSED)
+# 立案: accepted as a matter. Unregistered reports count nowhere but "reported".
+_REGISTERED = _VALID & Q(registered_at__isnull=False)
+# 缓办/挂账: carried over and on a paused clock.
+_DEFERRED = _REGISTERED & Q(status__in=CLOCKED_STATUSES, carried_over_at__isnull=False)
+_LATE = Q(status__in=RESOLVED_STATUSES, resolved_at__gt=F("deadline_at"))
 CONDITIONS = {
     "valid": _VALID,
+    "registered": _REGISTERED,
+    "deferred": _DEFERRED,
     "open": Q(status__in=OPEN_STATUSES),
     "closed": _CLOSED,
-    "on_time": _CLOSED & (Q(handle_due_at__isnull=True) | Q(resolved_at__lte=F("handle_due_at"))),
-    "reworked": _VALID & Q(rework_count__gt=0),
-    "extended": _VALID & Q(extension_count__gt=0),
+    "on_time": _CLOSED & Q(resolved_at__lte=F("deadline_at")),
+    "late": _REGISTERED & _LATE,
+    "reworked": _REGISTERED & Q(rework_count__gt=0),
+    "handled": _REGISTERED & (Q(status__in=RESOLVED_STATUSES) | Q(rework_count__gt=0)),
+    "extended": _REGISTERED & ~_DEFERRED & Q(extension_count__gt=0),
+    "first_time": _CLOSED & Q(rework_count=0),
     "supervised": Q(supervised_at__isnull=False),
     "escalated": Q(escalation_count__gt=0),
-    "rated": Q(rating__isnull=False),
     "solved_grid": _CLOSED & Q(responsible_level=AreaKind.GRID),
     "solved_community": _CLOSED & Q(responsible_level=AreaKind.COMMUNITY),
     "solved_above": _CLOSED & Q(responsible_level__in=[AreaKind.STREET, AreaKind.DISTRICT]),
     **{
-        name: _CLOSED & Q(closed_at__lte=F("created_at") + timedelta(hours=hours))
+        name: _CLOSED & Q(handling_minutes__lte=hours * 60)
         for name, hours in zip(WITHIN, HANDLING_BOUNDS)
     },
 }
+# Measures summed rather than counted.
+SUMS = {
+    "rated": Coalesce(Sum("rating_count"), 0),
+    "satisfied": Coalesce(Sum("satisfied_count"), 0),
+    "working_minutes": Coalesce(Sum("handling_minutes", filter=_CLOSED), 0),
+}
+# The measures that move with the clock (read live by both sources; see the module docstring).
+OPEN_MEASURES = ("not_due", "not_due_extended", "not_due_late", "overdue_open")
 
 
-def case_aggregates():
-    """{measure: aggregate} over cases; the one definition both sources share."""
-    aggregates = {"reported": Count("pk"), "rating_sum": Coalesce(Sum("rating"), 0)}
+def open_conditions(cutoff):
+    """{measure: Q} of the open, registered, not deferred cases, as of `cutoff`."""
+    base = _REGISTERED & Q(status__in=OPEN_STATUSES) & ~_DEFERRED
+    not_due = base & (Q(deadline_at__isnull=True) | Q(deadline_at__gte=cutoff))
+    return {
+        "not_due": not_due,
+        "not_due_extended": not_due & Q(extension_count__gt=0),
+        "not_due_late": not_due & _LATE,
+        "overdue_open": base & Q(resolved_at__isnull=True, deadline_at__lt=cutoff),
+    }
+
+
+def open_aggregates(cutoff):
+    return {name: Count("pk", filter=q) for name, q in open_conditions(cutoff).items()}
+
+
+def open_cases(cases):
+    """The only rows the clock-driven measures need (the partial open-cases index)."""
+    return cases.filter(status__in=OPEN_STATUSES, registered_at__isnull=False)
+
+
+def overdue_q(now):
+    """On the clock, not paused, and past the judged deadline (or, not yet registered, past its own)."""
+    return Q(status__in=CLOCKED_STATUSES, carried_over_at__isnull=True) & (
+        Q(deadline_at__lt=now) | Q(deadline_at__isnull=True, due_at__lt=now))
+
+
+def case_aggregates(cutoff=None):
+    """{measure: aggregate} over cases; the one definition both sources share.
+
+    Without `cutoff` only the measures a rollup can hold; with it, the clock-driven ones too.
+    """
+    aggregates = {"reported": Count("pk"), **SUMS}
     aggregates.update({name: Count("pk", filter=q) for name, q in CONDITIONS.items()})
+    if cutoff is not None:
+        aggregates.update(open_aggregates(cutoff))
     return aggregates
 
 
 def rollup_aggregates():
     return {name: Coalesce(Sum(name), 0) for name in ALL_MEASURES}
+
+
+def cutoff_for(period, now):
+    """Due "by the period's end": the end of a past period, now for the running one."""
+    return min(period.end, now or timezone.now())
 
 
 def local_day(moment):
@@ -234,59 +292,113 @@ class LiveSource:
 
     name = "live"
 
-    def __init__(self, cases, place, period):
+    def __init__(self, cases, place, period, now=None):
         self.cases = cases.filter(place.case_q(), created_at__gte=period.start, created_at__lt=period.end)
+        self.cutoff = cutoff_for(period, now)
+
+    def _aggregates(self):
+        return case_aggregates(self.cutoff)
 
     def totals(self):
-        return self.cases.aggregate(**case_aggregates())
+        return self.cases.aggregate(**self._aggregates())
 
     def facets(self):
         """Rows by (top category, 三事分流 class, channel)."""
         rows = self.cases.values("channel", top_category=Coalesce("category__parent_id", "category_id"),
                                  triage=F("category__triage"))
-        return list(rows.annotate(**case_aggregates()).order_by())
+        return list(rows.annotate(**self._aggregates()).order_by())
 
     def handlers(self):
         """Rows by who resolved the cases (None: not resolved)."""
-        return list(self.cases.values(handler=F("resolved_by_id")).annotate(**case_aggregates()).order_by())
+        return list(self.cases.values(handler=F("resolved_by_id")).annotate(**self._aggregates()).order_by())
 
     def by(self, field):
-        return list(self.cases.values(field).annotate(**case_aggregates()).order_by())
+        return list(self.cases.values(field).annotate(**self._aggregates()).order_by())
 
     def by_day(self):
         rows = self.cases.annotate(day=TruncDate("created_at", tzinfo=TZ)).values("day")
-        return list(rows.annotate(**case_aggregates()).order_by("day"))
+        return list(rows.annotate(**self._aggregates()).order_by("day"))
+
+
+def _merged(rows, extra, keys):
+    """`rows` with the clock-driven measures of `extra` (same grouping `keys`) added; groups only in
+    `extra` (no rollup row yet) come in as rows of their own."""
+    by_key = {}
+    for row in rows:
+        row.update(dict.fromkeys(OPEN_MEASURES, 0))
+        by_key[tuple(row[k] for k in keys)] = row
+    for row in extra:
+        key = tuple(row[k] for k in keys)
+        target = by_key.get(key)
+        if target is None:
+            target = by_key[key] = {k: row[k] for k in keys}
+            rows.append(target)
+        for name in OPEN_MEASURES:
+            target[name] = row[name]
+    return rows
 
 
 class RollupSource:
-    """Figures summed from the rollup table (not for grids)."""
+    """Figures summed from the rollup table (not for grids), with the clock-driven measures read live."""
 
     name = "rollup"
 
-    def __init__(self, place, period):
+    def __init__(self, place, period, now=None, cases=None):
         self.place, self.period = place, period
+        self.cutoff = cutoff_for(period, now)
         self.rows = CaseRollup.objects.filter(place.rollup_q(), grain=place.rollup_grain,
                                               day__gte=period.first, day__lte=period.last)
+        # Like the rollups themselves, every case of the place, whoever asks.
+        base = Case.objects.all() if cases is None else cases
+        self.open = open_cases(base).filter(place.case_q(), created_at__gte=period.start,
+                                            created_at__lt=period.end)
+
+    @cached_property
+    def _open_rows(self):
+        """The clock-driven measures of the period's open cases, grouped finely enough for every
+        breakdown the page asks for: one query (on the open-cases index) instead of one per breakdown."""
+        rows = self.open.values("channel", "district", "street", "community", "grid",
+                                day=TruncDate("created_at", tzinfo=TZ),
+                                top_category=Coalesce("category__parent_id", "category_id"),
+                                triage=F("category__triage"), handler=F("resolved_by_id"))
+        return list(rows.annotate(**open_aggregates(self.cutoff)).order_by())
+
+    def _open(self, *keys):
+        folded = {}
+        for row in self._open_rows:
+            key = tuple(row[k] for k in keys)
+            target = folded.setdefault(key, {**dict(zip(keys, key)), **dict.fromkeys(OPEN_MEASURES, 0)})
+            for name in OPEN_MEASURES:
+                target[name] += row[name]
+        return list(folded.values())
 
     def totals(self):
-        return self.rows.aggregate(**rollup_aggregates())
+        totals = self.rows.aggregate(**rollup_aggregates())
+        totals.update(self._open()[0] if self._open_rows else dict.fromkeys(OPEN_MEASURES, 0))
+        return totals
 
     def facets(self):
         rows = CaseRollup.objects.filter(self.place.rollup_q(), grain=Grain.FACET,
                                          day__gte=self.period.first, day__lte=self.period.last)
         rows = rows.values("triage", "channel", top_category=F("category_id"))
-        return list(rows.annotate(**rollup_aggregates()).order_by())
+        extra = self._open("channel", "top_category", "triage")
+        return _merged(list(rows.annotate(**rollup_aggregates()).order_by()), extra,
+                       ("triage", "channel", "top_category"))
 
     def handlers(self):
         rows = CaseRollup.objects.filter(self.place.rollup_q(), grain=Grain.HANDLER,
                                          day__gte=self.period.first, day__lte=self.period.last)
-        return list(rows.values("handler").annotate(**rollup_aggregates()).order_by())
+        rows = list(rows.values("handler").annotate(**rollup_aggregates()).order_by())
+        return _merged(rows, self._open("handler"), ("handler",))
 
     def by(self, field):
-        return list(self.rows.values(field).annotate(**rollup_aggregates()).order_by())
+        rows = list(self.rows.values(field).annotate(**rollup_aggregates()).order_by())
+        return _merged(rows, self._open(field), (field,))
 
     def by_day(self):
-        return list(self.rows.values("day").annotate(**rollup_aggregates()).order_by("day"))
+        rows = list(self.rows.values("day").annotate(**rollup_aggregates()).order_by("day"))
+        extra = self._open("day")
+        return sorted(_merged(rows, extra, ("day",)), key=lambda r: r["day"])
 
 
 # --- figures -------------------------------------------------------------------------
@@ -297,40 +409,78 @@ def _share(part, whole):
 
 @dataclass
 class Figures:
-    """Measures of one cohort and the rates derived from them."""
+    """Measures of one cohort and the figures derived from them (dashboards/definitions.py)."""
 
     m: dict
 
     def __getitem__(self, name):
         return self.m.get(name) or 0
 
+    # --- the denominators -------------------------------------------------------
+
+    @property
+    def due(self):
+        """应结案数: registered, less deferred (缓办), less those not yet due by the cutoff."""
+        return self["registered"] - self["deferred"] - self["not_due"]
+
+    @property
+    def due_for_closure(self):
+        """结案率's denominator: 应结案数, with 缓办 too unless FIGURES_CLOSURE_EXCLUDES_DEFERRED is off."""
+        return self.due if closure_excludes_deferred() else self.due + self["deferred"]
+
+    @property
+    def overdue(self):
+        """超期案件数: due cases resolved late, or unresolved past their judged deadline."""
+        return self["late"] - self["not_due_late"] + self["overdue_open"]
+
+    # --- the rates ----------------------------------------------------------------
+
     @property
     def closure_rate(self):
-        return _share(self["closed"], self["valid"])
+        return _share(self["closed"], self.due_for_closure)
 
     @property
     def on_time_rate(self):
-        return _share(self["on_time"], self["valid"])
+        return _share(self["on_time"], self.due)
 
     @property
-    def rework_rate(self):
-        return _share(self["reworked"], self["valid"])
+    def overdue_rate(self):
+        return _share(self.overdue, self.due)
 
     @property
     def extension_rate(self):
-        return _share(self["extended"], self["valid"])
+        return _share(self["extended"] - self["not_due_extended"], self.due)
 
     @property
-    def satisfaction(self):
-        return self["rating_sum"] / self["rated"] if self["rated"] else None
+    def rework_rate(self):
+        return _share(self["reworked"], self["handled"])
+
+    @property
+    def first_time_rate(self):
+        return _share(self["first_time"], self["closed"])
+
+    @property
+    def satisfaction_rate(self):
+        """满意率: 满意 + 基本满意 over every rating given."""
+        return _share(self["satisfied"], self["rated"])
+
+    # Kept for callers of the old name; it is the 满意率 (a share), no longer a 1–5 mean.
+    satisfaction = satisfaction_rate
 
     @property
     def solved_shares(self):
         closed = self["closed"]
         return {key: _share(self[f"solved_{key}"], closed) for key in ("grid", "community", "above")}
 
+    # --- handling time (working hours) -------------------------------------------------
+
+    @property
+    def mean_hours(self):
+        closed = self["closed"]
+        return self["working_minutes"] / 60 / closed if closed else None
+
     def handling_percentile(self, fraction):
-        """Hours within which `fraction` of the closed cases closed (a histogram bound),
+        """Working hours within which `fraction` of the closed cases closed (a histogram bound),
         or None: no closed case, or beyond the last bound."""
         closed = self["closed"]
         if not closed:
@@ -351,16 +501,15 @@ class Figures:
     def as_row(self):
         """The figures a table row and an export show, in order."""
         return {
-            "reported": self["reported"], "valid": self["valid"], "open": self["open"],
+            "reported": self["reported"], "registered": self["registered"], "due": self.due, "open": self["open"],
             "closed": self["closed"], "closure_rate": self.closure_rate, "on_time_rate": self.on_time_rate,
-            "rework_rate": self.rework_rate, "extension_rate": self.extension_rate,
-            "satisfaction": self.satisfaction,
+            "overdue_rate": self.overdue_rate, "rework_rate": self.rework_rate,
+            "extension_rate": self.extension_rate, "satisfaction_rate": self.satisfaction_rate,
         }
 
 
 def overdue_count(cases, place, period, now):
-    """Cohort cases on the clock and past due now (the open-cases index)."""
+    """Cohort cases overdue now: on the clock, not paused (挂账), past the judged deadline."""
     return cases.filter(
-        place.case_q(), status__in=CLOCKED_STATUSES, due_at__lt=now,
-        created_at__gte=period.start, created_at__lt=period.end,
+        overdue_q(now), place.case_q(), created_at__gte=period.start, created_at__lt=period.end,
     ).count()

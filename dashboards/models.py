@@ -23,12 +23,13 @@ from django.utils.translation import gettext_lazy as _
 
 from grid.models import path_fk
 
-# The measure columns, each a count of the bucket's cases (see dashboards/figures.py MEASURES).
+# The measure columns, each a count (or sum) over the bucket's cases (dashboards/figures.py CONDITIONS, SUMS).
 MEASURE_NAMES = (
-    "reported", "valid", "open", "closed", "on_time", "reworked", "extended", "supervised", "escalated",
-    "rated", "rating_sum", "solved_grid", "solved_community", "solved_above",
+    "reported", "valid", "registered", "deferred", "open", "closed", "on_time", "late", "reworked", "handled",
+    "extended", "first_time", "supervised", "escalated", "rated", "satisfied", "working_minutes",
+    "solved_grid", "solved_community", "solved_above",
 )
-# Handling-time histogram: closed within this many hours of the report.
+# Handling-time histogram: closed within this many WORKING hours of the report (Case.handling_minutes).
 HANDLING_BOUNDS = (2, 8, 24, 48, 72, 120, 168, 360)
 WITHIN = tuple(f"within_{h}h" for h in HANDLING_BOUNDS)
 
@@ -67,15 +68,21 @@ class CaseRollup(models.Model):
 
     reported = models.PositiveIntegerField(_("reported"), default=0)
     valid = models.PositiveIntegerField(_("valid"), default=0)
+    registered = models.PositiveIntegerField(_("registered"), default=0)
+    deferred = models.PositiveIntegerField(_("deferred"), default=0)
     open = models.PositiveIntegerField(_("open"), default=0)
     closed = models.PositiveIntegerField(_("closed"), default=0)
     on_time = models.PositiveIntegerField(_("closed on time"), default=0)
+    late = models.PositiveIntegerField(_("resolved late"), default=0)
     reworked = models.PositiveIntegerField(_("reworked"), default=0)
+    handled = models.PositiveIntegerField(_("resolved at least once"), default=0)
     extended = models.PositiveIntegerField(_("extended"), default=0)
+    first_time = models.PositiveIntegerField(_("closed without rework"), default=0)
     supervised = models.PositiveIntegerField(_("supervised"), default=0)
     escalated = models.PositiveIntegerField(_("escalated"), default=0)
-    rated = models.PositiveIntegerField(_("rated"), default=0)
-    rating_sum = models.PositiveIntegerField(_("sum of ratings"), default=0)
+    rated = models.PositiveIntegerField(_("ratings"), default=0)
+    satisfied = models.PositiveIntegerField(_("satisfied ratings"), default=0)
+    working_minutes = models.BigIntegerField(_("handling time (working minutes)"), default=0)
     solved_grid = models.PositiveIntegerField(_("solved in the grid"), default=0)
     solved_community = models.PositiveIntegerField(_("solved in the community"), default=0)
     solved_above = models.PositiveIntegerField(_("solved above the community"), default=0)
@@ -116,10 +123,10 @@ class CaseRollup(models.Model):
                                    name="case_rollup_handler_only_at_handler_grain"),
             models.CheckConstraint(condition=Q(valid__lte=models.F("reported")), name="case_rollup_valid_le_reported"),
             models.CheckConstraint(condition=Q(on_time__lte=models.F("closed")), name="case_rollup_on_time_le_closed"),
-            models.CheckConstraint(
-                condition=Q(rating_sum__gte=models.F("rated")) & Q(rating_sum__lte=models.F("rated") * 5),
-                name="case_rollup_ratings_1_to_5",
-            ),
+            models.CheckConstraint(condition=Q(satisfied__lte=models.F("rated")),
+                                   name="case_rollup_satisfied_le_rated"),
+            models.CheckConstraint(condition=Q(registered__lte=models.F("valid")),
+                                   name="case_rollup_registered_le_valid"),
         ]
 
     def __str__(self):

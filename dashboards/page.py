@@ -21,7 +21,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.models import CLOCKED_STATUSES, OPEN_STATUSES, Category, Channel, Triage
+from cases.models import OPEN_STATUSES, Category, Channel, Triage
 from cases.selectors import cases_visible_to
 from grid.models import AreaKind
 from grid.selectors import areas_visible_to
@@ -31,12 +31,15 @@ from volunteers.selectors import accounts_visible_to, records_visible_to
 
 from .figures import (
     ALL_MEASURES,
+    OPEN_MEASURES,
     Figures,
     LiveSource,
     RollupSource,
     local_day,
     overdue_count,
+    overdue_q,
 )
+from .hotline import HotlineRates, hotline_rates, hotline_rates_by
 from .rollups import freshness
 
 # Above this many grids the map is left to the districts' pages (a city is ~10,000).
@@ -46,9 +49,10 @@ MAP_MAX_POINTS = 500
 DAILY_UP_TO_DAYS = 62
 
 FIGURE_COLUMNS = (
-    gettext_lazy("Reported"), gettext_lazy("Valid"), gettext_lazy("Open"), gettext_lazy("Closed"),
-    gettext_lazy("Closure rate"), gettext_lazy("On-time closure rate"), gettext_lazy("Rework rate"),
-    gettext_lazy("Extension rate"), gettext_lazy("Satisfaction"),
+    gettext_lazy("Reported"), gettext_lazy("Registered (立案)"), gettext_lazy("Due (应结案)"), gettext_lazy("Open"),
+    gettext_lazy("Closed"), gettext_lazy("Closure rate"), gettext_lazy("On-time closure rate"),
+    gettext_lazy("Overdue rate"), gettext_lazy("Rework rate"), gettext_lazy("Extension rate"),
+    gettext_lazy("Satisfaction rate"),
 )
 
 
@@ -61,8 +65,9 @@ def score(value):
 
 
 def figure_cells(f):
-    return [f["reported"], f["valid"], f["open"], f["closed"], percent(f.closure_rate), percent(f.on_time_rate),
-            percent(f.rework_rate), percent(f.extension_rate), score(f.satisfaction)]
+    return [f["reported"], f["registered"], f.due, f["open"], f["closed"], percent(f.closure_rate),
+            percent(f.on_time_rate), percent(f.overdue_rate), percent(f.rework_rate), percent(f.extension_rate),
+            percent(f.satisfaction_rate)]
 
 
 @dataclass
@@ -82,7 +87,8 @@ class Table:
 
 
 def _add(total, row):
-    for name in ALL_MEASURES:
+    """Fold a source row into `total`: the rollup measures and the clock-driven ones alike."""
+    for name in ALL_MEASURES + OPEN_MEASURES:
         total[name] = total.get(name, 0) + (row.get(name) or 0)
 
 
@@ -109,9 +115,9 @@ class Dashboard:
 
     def __post_init__(self):
         self.cases = cases_visible_to(self.user, managing=True)
-        self.live = LiveSource(self.cases, self.place, self.period)
+        self.live = LiveSource(self.cases, self.place, self.period, self.now)
         use_rollup = self.source_name == "rollup" and self.place.has_rollups
-        self.source = RollupSource(self.place, self.period) if use_rollup else self.live
+        self.source = RollupSource(self.place, self.period, self.now) if use_rollup else self.live
         self.source_name = self.source.name
 
     @cached_property
@@ -120,8 +126,8 @@ class Dashboard:
 
     def _source(self, period):
         if self.source.name == "rollup":
-            return RollupSource(self.place, period)
-        return LiveSource(self.cases, self.place, period)
+            return RollupSource(self.place, period, self.now)
+        return LiveSource(self.cases, self.place, period, self.now)
 
     # --- KPIs ------------------------------------------------------------------
 
@@ -137,10 +143,16 @@ class Dashboard:
         overdue_before = overdue_count(self.cases, self.place, previous, self.now)
 
         def hours(value):
-            return "" if value is None else _("≤ %(hours)d h") % {"hours": value}
+            return "" if value is None else _("≤ %(hours)d working h") % {"hours": value}
+
+        def mean(value):
+            return "" if value is None else _("%(hours).1f working h") % {"hours": value}
 
         rows = [
             (_("Reported"), now_f["reported"], before["reported"]),
+            (_("Registered (立案)"), now_f["registered"], before["registered"]),
+            (_("Due (应结案)"), now_f.due, before.due),
+            (_("Deferred (缓办)"), now_f["deferred"], before["deferred"]),
             (_("Open"), now_f["open"], before["open"]),
             (_("Overdue"), overdue, overdue_before),
             (_("Supervised"), now_f["supervised"], before["supervised"]),
@@ -148,11 +160,13 @@ class Dashboard:
             (_("Closed"), now_f["closed"], before["closed"]),
             (_("Closure rate"), percent(now_f.closure_rate), percent(before.closure_rate)),
             (_("On-time closure rate"), percent(now_f.on_time_rate), percent(before.on_time_rate)),
+            (_("Overdue rate"), percent(now_f.overdue_rate), percent(before.overdue_rate)),
             (_("Rework rate"), percent(now_f.rework_rate), percent(before.rework_rate)),
             (_("Extension rate"), percent(now_f.extension_rate), percent(before.extension_rate)),
-            (_("Median handling time"), hours(now_f.median_hours), hours(before.median_hours)),
+            (_("First-time resolution rate"), percent(now_f.first_time_rate), percent(before.first_time_rate)),
+            (_("Satisfaction rate"), percent(now_f.satisfaction_rate), percent(before.satisfaction_rate)),
+            (_("Mean handling time"), mean(now_f.mean_hours), mean(before.mean_hours)),
             (_("90th percentile handling time"), hours(now_f.p90_hours), hours(before.p90_hours)),
-            (_("Satisfaction (1–5)"), score(now_f.satisfaction), score(before.satisfaction)),
         ]
         return Table("kpis", _("Key figures"), [_("Figure"), _("This period"), _("Previous period")],
                      [list(r) for r in rows])
@@ -194,19 +208,19 @@ class Dashboard:
             table.links.append(self.url_for(area.pk))
         minimum = settings.DASHBOARD_RANKING_MIN_CASES
         ranked = sorted(
-            ((a, f) for a, f in children if f["valid"] >= minimum),
+            ((a, f) for a, f in children if f.due >= minimum),
             key=lambda af: (-(af[1].on_time_rate or 0), af[1].rework_rate or 0, af[0].code),
         )
         ranking = Table(
             "ranking_places", _("Ranking of places"),
-            [_("Rank"), _("Place"), _("Valid"), _("On-time closure rate"), _("Closure rate"), _("Rework rate"),
-             _("Satisfaction")],
-            note=_("By on-time closure rate; only places with at least %(n)d valid cases in the period.")
+            [_("Rank"), _("Place"), _("Due (应结案)"), _("On-time closure rate"), _("Closure rate"),
+             _("Rework rate"), _("Satisfaction rate")],
+            note=_("By on-time closure rate; only places with at least %(n)d due cases in the period.")
             % {"n": minimum},
         )
         for rank, (area, f) in enumerate(ranked, start=1):
-            ranking.rows.append([rank, area.name, f["valid"], percent(f.on_time_rate), percent(f.closure_rate),
-                                 percent(f.rework_rate), score(f.satisfaction)])
+            ranking.rows.append([rank, area.name, f.due, percent(f.on_time_rate), percent(f.closure_rate),
+                                 percent(f.rework_rate), percent(f.satisfaction_rate)])
         return [table, ranking]
 
     def facet_tables(self):
@@ -236,19 +250,46 @@ class Dashboard:
     def worker_ranking(self):
         minimum = settings.DASHBOARD_RANKING_MIN_CASES
         source = self.source if self.place.has_facet_rollups else self.live
-        rows = [(r["handler"], Figures(r)) for r in source.handlers() if r["handler"] and r["valid"] >= minimum]
+        rows = [(r["handler"], Figures(r)) for r in source.handlers() if r["handler"] and Figures(r).due >= minimum]
         ranked = sorted(rows, key=lambda hf: (-(hf[1].on_time_rate or 0), hf[1].rework_rate or 0, hf[0]))
         names = {pk: full_name or username for pk, full_name, username in
                  get_user_model().objects.filter(pk__in=[pk for pk, _f in ranked])
                  .values_list("pk", "full_name", "username")}
         table = Table("ranking_workers", _("Ranking of handlers"),
-                      [_("Rank"), _("Handler"), _("Resolved"), _("On-time closure rate"), _("Rework rate"),
-                       _("Satisfaction")],
-                      note=_("Who resolved the cases; only handlers with at least %(n)d cases in the period.")
+                      [_("Rank"), _("Handler"), _("Due (应结案)"), _("On-time closure rate"), _("Rework rate"),
+                       _("Satisfaction rate")],
+                      note=_("Who resolved the cases; only handlers with at least %(n)d due cases in the period.")
                       % {"n": minimum})
         for rank, (pk, f) in enumerate(ranked, start=1):
-            table.rows.append([rank, names.get(pk, ""), f["valid"], percent(f.on_time_rate), percent(f.rework_rate),
-                               score(f.satisfaction)])
+            table.rows.append([rank, names.get(pk, ""), f.due, percent(f.on_time_rate), percent(f.rework_rate),
+                               percent(f.satisfaction_rate)])
+        return table
+
+    def hotline_table(self):
+        """接诉即办 三率 of the 12345 matters, per child place and in all (dashboards/hotline.py)."""
+        child = self.place.child_field
+        if child:
+            # One grouped pass; the place's total is the sum of its groups (cases with no child included).
+            by = hotline_rates_by(self.cases, self.place, self.period, by=child, now=self.now)
+            total = sum(by.values(), HotlineRates())
+        else:
+            by, total = {}, hotline_rates(self.cases, self.place, self.period, now=self.now)
+        names = dict(areas_visible_to(self.user, managing=True).filter(pk__in=[k for k in by if k])
+                     .values_list("pk", "name"))
+        table = Table("hotline", _("12345 hotline: 三率"),
+                      [_("Place"), _("Work orders"), _("Response rate (响应率)"), _("Solution rate (解决率)"),
+                       _("Satisfaction rate (满意率)")],
+                      note=_("响应率: signed in by the first acceptance deadline; 解决率 and 满意率: over every "
+                             "回访 rating."))
+
+        def row(label, r):
+            return [label, r.orders, percent(r.response_rate), percent(r.solution_rate),
+                    percent(r.satisfaction_rate)]
+
+        for key, rates in sorted(by.items(), key=lambda kv: names.get(kv[0], "")):
+            if key in names:
+                table.rows.append(row(names[key], rates))
+        table.rows.append(row(_("All"), total))
         return table
 
     # --- people and volunteers -----------------------------------------------------
@@ -303,6 +344,8 @@ class Dashboard:
             day += timedelta(days=1)
         for row in rows:
             d = row["day"]
+            if d > last:
+                continue
             key = d - timedelta(days=d.weekday()) if weekly else d
             _add(buckets.setdefault(key, {}), row)
         labels = sorted(buckets)
@@ -332,7 +375,7 @@ class Dashboard:
         open_cases = self.cases.filter(self.place.case_q(), status__in=OPEN_STATUSES)
         counts = {
             r["grid_id"]: r for r in open_cases.values("grid_id").annotate(
-                open=Count("pk"), overdue=Count("pk", filter=Q(status__in=CLOCKED_STATUSES, due_at__lt=self.now)),
+                open=Count("pk"), overdue=Count("pk", filter=overdue_q(self.now)),
             ).order_by()
         }
         features = []
@@ -344,7 +387,7 @@ class Dashboard:
             }})
         located = open_cases.annotate(
             lat=Coalesce("latitude", "building__latitude"), lon=Coalesce("longitude", "building__longitude"),
-            late=ExpressionWrapper(Q(status__in=CLOCKED_STATUSES, due_at__lt=self.now), BooleanField()),
+            late=ExpressionWrapper(overdue_q(self.now), BooleanField()),
         ).filter(lat__isnull=False, lon__isnull=False)
         points = [[float(lat), float(lon), bool(late)]
                   for lat, lon, late in located.values_list("lat", "lon", "late")[:MAP_MAX_POINTS]]
@@ -357,8 +400,9 @@ class Dashboard:
         }
 
     def tables(self):
-        """Every table of the page, in page order. The people panel is left out: it reads
-        whole districts of residents, so the page loads it on its own (`people()`)."""
+        """Every table of the page, in page order. The people panel and the hotline's 三率 are left
+        out: they read whole districts of residents and the hotline orders' history live, so the page
+        loads them on their own URLs after it (`people()`, `hotline_table()`)."""
         return [self.kpis(), self.levels(), *self.children_tables(), *self.facet_tables(), self.worker_ranking(),
                 self.trend()[0]]
 
@@ -369,6 +413,7 @@ class Dashboard:
             "children": self.children_tables, "ranking_places": self.children_tables,
             "categories": self.facet_tables, "triage": self.facet_tables, "channels": self.facet_tables,
             "ranking_workers": lambda: [self.worker_ranking()], "trend": lambda: [self.trend()[0]],
+            "hotline": lambda: [self.hotline_table()],
             "people": lambda: [self.people()],
         }
         if name not in groups:

@@ -28,12 +28,13 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.models import CLOCKED_STATUSES, OPEN_STATUSES, Channel, Status
+from cases.models import OPEN_STATUSES, Channel, Status
 from cases.selectors import cases_visible_to
 from grid.models import AreaKind
 from grid.selectors import areas_visible_to
 
-from .figures import EARLIEST_DAY, TZ, Figures, Period, RollupSource, local_day, overdue_count, period_for
+from .figures import (EARLIEST_DAY, TZ, Figures, Period, RollupSource, local_day, overdue_count, overdue_q,
+                      period_for)
 from .page import MAP_MAX_GRIDS, Dashboard, percent, score
 from .rollups import freshness
 
@@ -163,7 +164,8 @@ class CommandScreen:
     def load(self):
         """{grid id: [open, overdue]} for the grids with open matters."""
         rows = self.cases.filter(self.place.case_q(), status__in=OPEN_STATUSES).values("grid_id").annotate(
-            open=Count("pk"), overdue=Count("pk", filter=Q(status__in=CLOCKED_STATUSES, due_at__lt=self.now)),
+            # Overdue as the dashboard counts it: against the judged deadline, paused cases not overdue.
+            open=Count("pk"), overdue=Count("pk", filter=overdue_q(self.now)),
         ).order_by()
         return {str(r["grid_id"]): [r["open"], r["overdue"]] for r in rows if r["grid_id"]}
 

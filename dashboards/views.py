@@ -22,7 +22,9 @@ from grid.views import render_page as _render
 from portal import fields
 from portal.exports import spreadsheet_cell as _cell
 
+from .definitions import COHORT, DEFINITIONS, DUE_NOTE
 from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
+from .mediation import mediation_tables
 from .page import Dashboard, dashboard_urls
 from .screen import CommandScreen, has_screen
 
@@ -151,6 +153,9 @@ def _page(request, area_id):
         "query": board.query,
         "formats": FORMATS,
         "screen_url": _screen_url(board.place) if has_screen(board.place) else None,
+        "definitions": DEFINITIONS,
+        "cohort_note": COHORT,
+        "due_note": DUE_NOTE,
     }
     return _render(request, "dashboards/dashboard.html", context)
 
@@ -169,6 +174,8 @@ def dashboard_export(request, table, fmt, area_id=None):
         raise Http404
     board, _form = _dashboard(request, area_id)
     found = board.table(table)
+    if found is None and table.startswith("mediation"):
+        found = next((t for t in mediation_tables(board) if t.name == table), None)
     if found is None:
         raise Http404
     dataset = tablib.Dataset(headers=[str(c) for c in found.columns], title=str(found.title)[:31])
@@ -196,6 +203,28 @@ def dashboard_people(request, area_id=None):
     board, _form = _dashboard(request, area_id)
     context = {"table": board.people(), "area_id": area_id, "query": board.query, "formats": FORMATS,
                "place": board.place, "period": board.period,
+               "title": board.place.area.name if board.place.area else _("Whole city")}
+    if request.GET.get("fragment"):
+        return render(request, "dashboards/_table.html#table", context)
+    return _render(request, "dashboards/people.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_mediation(request, area_id=None):
+    """The mediation panel (矛盾纠纷调解): received, success rate, solved in the community, referred,
+    performed at follow-up; by type, channel and mediator. Its own page, like the people panel."""
+    board, form = _dashboard(request, area_id)
+    context = {"tables": mediation_tables(board), "area_id": area_id, "query": board.query, "formats": FORMATS,
+               "place": board.place, "period": board.period, "form": form,
+               "title": board.place.area.name if board.place.area else _("Whole city")}
+    return _render(request, "dashboards/mediation.html", context)
+def dashboard_hotline(request, area_id=None):
+    """The 12345 hotline's 三率 panel (read live from the orders' history): loaded after the page, like
+    the people panel (`?fragment=1`: the table alone); without script it is a link here."""
+    board, _form = _dashboard(request, area_id)
+    context = {"table": board.hotline_table(), "area_id": area_id, "query": board.query, "formats": FORMATS,
+               "place": board.place, "period": board.period, "heading": _("12345 hotline: 三率"),
                "title": board.place.area.name if board.place.area else _("Whole city")}
     if request.GET.get("fragment"):
         return render(request, "dashboards/_table.html#table", context)

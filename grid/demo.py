@@ -15,4 +15,5 @@ DEMO_ACCOUNTS = {
     "buildingchief": _("building chief"),
     "unitchief": _("unit chief"),
     "chengguan": _("street law-enforcement squad (organisation staff, phone)"),
+    "mediator": _("people's mediator (phone)"),
 }

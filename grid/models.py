@@ -176,6 +176,10 @@ class Role(models.TextChoices):
     UNIT_CHIEF = "unit_chief", _("Unit chief")
     ORG_STAFF = "org_staff", _("Organisation staff")
     ORG_HEAD = "org_head", _("Organisation head")
+    # Dispute mediation (矛盾纠纷调解): posts that mediate but do not manage places.
+    PEOPLES_MEDIATOR = "peoples_mediator", _("People's mediator")
+    JUSTICE_OFFICE_STAFF = "justice_staff", _("Justice office staff")
+    COMMUNITY_LAWYER = "community_lawyer", _("Community lawyer")
 
 
 # Which kind of place each role is held on.
@@ -185,6 +189,11 @@ ROLE_AREA_KIND = {
     Role.COMMUNITY_STAFF: AreaKind.COMMUNITY,
     Role.GRID_WORKER: AreaKind.GRID,
     Role.GRID_CHIEF: AreaKind.GRID,
+    # 人民调解员 serve the community's mediation committee (调委会); the 司法所 is the
+    # street's justice office; 律师进社区 posts a lawyer to a community.
+    Role.PEOPLES_MEDIATOR: AreaKind.COMMUNITY,
+    Role.JUSTICE_OFFICE_STAFF: AreaKind.STREET,
+    Role.COMMUNITY_LAWYER: AreaKind.COMMUNITY,
 }
 AREA_ROLES = tuple(ROLE_AREA_KIND)
 # Roles that may change the structure of the places under them.

@@ -517,6 +517,7 @@ DEMO_ROLES = {
     "buildingchief": Role.BUILDING_CHIEF,
     "unitchief": Role.UNIT_CHIEF,
     "chengguan": Role.ORG_STAFF,
+    "mediator": Role.PEOPLES_MEDIATOR,
 }
 
 
@@ -545,6 +546,7 @@ def demo_places(plan):
         Role.GRID_CHIEF: areas[grid.id],
         Role.BUILDING_CHIEF: building,
         Role.UNIT_CHIEF: unit,
+        Role.PEOPLES_MEDIATOR: areas[community.id],
     }
 
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, views_twofactor
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,4 +15,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The second factor (grid/twofactor.py): enrol an authenticator app, then its code at each sign-in.
+    path("accounts/two-factor/enrol/", views_twofactor.enrol, name="twofactor_enrol"),
+    path("accounts/two-factor/verify/", views_twofactor.verify, name="twofactor_verify"),
 ]

@@ -1,144 +1,31 @@
-"""Personal data outside and inside the residents' records: phones, names, the
-blind index, the masked forms, and the encryption keys of the stored values.
+"""Names and phones kept outside the residents' records: reporters of cases,
+received reports and Open311 requests, people who order a volunteer.
 
-Every app that stores a person's name or phone (residents, the reporters of
-cases and received reports, the people who order a volunteer) keeps it the
-same way (PIPL art. 28, 51): encrypted at rest (django-fernet-encrypted-fields,
-keys rotatable), a masked copy in a plain column for lists, searches and
-exports, and a blind index only where something is looked up by the value.
-A full value is shown only by a logged reveal (residents/services.py
-`resident_reveal`, grid/privacy/services.py `personal_reveal`).
+They are kept the residents' way (PIPL art. 28, 51), with the primitives of
+portal/identity.py (the phone's normal form and mask, the keys): encrypted at
+rest (django-fernet-encrypted-fields), a masked copy in a plain column for lists,
+exports and the admin, and a blind index only where something is looked up by
+the value (nothing looks a reporter up). A full value is shown only by a logged
+reveal (grid/privacy/services.py `personal_reveal`). This module adds what those
+records need beyond a resident's: a name's mask, the columns written together,
+the data migration of rows kept in plain text before, and a sealer for the seeders.
 
-Nothing here logs or formats a full value into a message: errors name the
-problem, never the number. This module sits in the lowest layer (portal), so
-every app may use it; residents/identity.py re-exports what it always had.
+Nothing here logs or formats a full value into a message.
 """
 
-import base64
 import re
-import unicodedata
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
-from django.utils.crypto import salted_hmac
-from django.utils.translation import gettext as _
-from encrypted_fields.fields import EncryptedFieldMixin
+from cryptography.fernet import InvalidToken
 
 from portal.errors import DomainError
-
-_MOBILE = re.compile(r"\A1[3-9]\d{9}\Z")
-# Area code (3 characters for Beijing 010 and the 02x cities, else 4) and a
-# local number of 7 or 8 digits that does not start with 0.
-_LANDLINE = re.compile(r"\A(010|02\d|0[3-9]\d{2})-?([1-9]\d{6,7})\Z")
-
-
-def normalize_phone(raw) -> str:
-    """A mainland mobile (11 digits from 13…19) or a landline, in one canonical form.
-
-    Mobiles are 11 bare digits; landlines are "area-local" (010-12345678)
-    however they were typed ("(010)12345678", "01012345678", "+86 10 1234 5678"),
-    so the blind index finds a number whatever its spelling.
-    """
-    phone = re.sub(r"[\s()\-.]", "", unicodedata.normalize("NFKC", str(raw or "")))
-    international = False
-    if phone.startswith("+86"):
-        phone, international = phone[3:], True
-    elif phone.startswith("0086"):
-        phone, international = phone[4:], True
-    if not phone and not international:
-        return ""
-    if not phone.isascii():
-        raise DomainError(_("That is not a mainland mobile or landline number."), code="bad_phone")
-    if _MOBILE.match(phone):
-        return phone
-    if international and not phone.startswith("0"):
-        phone = "0" + phone  # +86 10 … drops the trunk 0 of the area code
-    match = _LANDLINE.match(phone)
-    if not match:
-        raise DomainError(_("That is not a mainland mobile or landline number."), code="bad_phone")
-    return f"{match[1]}-{match[2]}"
-
-
-def mask_phone(phone: str) -> str:
-    """138****5678 for a mobile; a landline keeps its area code and last four (010-****5678)."""
-    if not phone:
-        return ""
-    if len(phone) == 11 and phone.isascii() and phone.isdigit() and phone.startswith("1"):
-        return f"{phone[:3]}****{phone[-4:]}"
-    area, dash, local = phone.partition("-")
-    if dash and area and len(local) >= 7:
-        return f"{area}-****{local[-4:]}"
-    # Not a normalised phone: show no more than the last four.
-    return "****" + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
-
-
-def blind_index(kind: str, value: str) -> str:
-    """HMAC-SHA256 of a normalised value under RESIDENT_INDEX_KEY.
-
-    The key is not the encryption key and does not rotate with it: rotating it
-    means recomputing every index (manage.py reindex_residents).
-    """
-    if not settings.RESIDENT_INDEX_KEY:
-        # An empty key would still hash: every index guessable from a list of
-        # ID numbers. Refuse instead.
-        raise ImproperlyConfigured("RESIDENT_INDEX_KEY is empty.")
-    return salted_hmac(f"residents.{kind}", value, secret=settings.RESIDENT_INDEX_KEY,
-                       algorithm="sha256").hexdigest()
-
-
-class UndecryptableError(Exception):
-    """A stored value none of the configured keys opens (a salt or secret removed too early)."""
-
-
-def derived_keys():
-    """The Fernet keys the settings give now, the encrypting one first (as the library derives them)."""
-    salts = settings.SALT_KEY if isinstance(settings.SALT_KEY, (list, tuple)) else [settings.SALT_KEY]
-    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    keys = []
-    for secret in secrets:
-        for salt in salts:
-            kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt.encode(), iterations=100_000)
-            keys.append(base64.urlsafe_b64encode(kdf.derive(secret.encode())))
-    if not keys:
-        raise ImproperlyConfigured("FIELD_ENCRYPTION_SALTS is empty: no key to encrypt residents' data with.")
-    return keys
-
-
-def fernet():
-    """A MultiFernet over the current keys (first encrypts, all decrypt)."""
-    return MultiFernet([Fernet(k) for k in derived_keys()])
-
-
-def decrypt_token(token, *, using=None) -> str:
-    """The plain value of a stored token, or UndecryptableError.
-
-    The field itself hands back the token unchanged when no key opens it; code
-    that must not mistake a token for a value (reveal, rotation) decrypts here.
-    """
-    if token is None:
-        return None
-    try:
-        return (using or fernet()).decrypt(token.encode()).decode()
-    except (InvalidToken, UnicodeError):
-        raise UndecryptableError("no configured key decrypts this value") from None
-
-
-def forget_encrypted_field_keys():
-    """Make every encrypted field of every model derive its keys again from the settings.
-
-    The fields cache the derived keys on themselves (cached_property `keys`
-    and `f`); tests and the rotation commands change the settings under them.
-    """
-    from django.apps import apps
-
-    for model in apps.get_models():
-        for field in model._meta.get_fields():
-            if isinstance(field, EncryptedFieldMixin):
-                field.__dict__.pop("keys", None)
-                field.__dict__.pop("f", None)
+from portal.identity import (  # noqa: F401  (re-exported for the apps that keep names and phones)
+    UndecryptableError,
+    decrypt_token,
+    fernet,
+    forget_field_keys,
+    mask_phone,
+    normalize_phone,
+)
 
 
 # --- names and phones that are not looked up ----------------------------------------

@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    # Two-step sign-in (grid/twofactor.py); before grid, whose admin replaces the device admin.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "mptt",
     "django_filters",
     "portal.workcalendar",
@@ -84,7 +87,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out a sign-in unused past its role's limit, then asks for the second factor.
+    "grid.sessions.SessionLifetimeMiddleware",
+    "grid.twofactor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
@@ -157,6 +164,33 @@ AXES_USERNAME_FORM_FIELD = "username"
 TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Session lifetime by role, two-step sign-in (grid/sessions.py, grid/twofactor.py) ---
+# A sign-in unused this many minutes ends (a user with several posts gets the shortest);
+# roles not listed keep SESSION_COOKIE_AGE (Django's two weeks). Shorter for those who
+# can reveal or export residents' personal data. SESSION_IDLE_MINUTES overrides entries:
+# "community_staff=60,grid_worker=120".
+SESSION_IDLE_MINUTES_BY_ROLE = {
+    "superuser": 120,
+    "community_staff": 120,  # reveals ID numbers and phones
+    "street_staff": 240,  # unmasked exports
+    "grid_worker": 240,  # reveals phones, in the field on a phone
+    "district_official": 480,
+} | {
+    role.strip(): int(minutes)
+    for role, _sep, minutes in (item.partition("=") for item in env_list("SESSION_IDLE_MINUTES", []))
+}
+# The time of use is written to the session at most this often (seconds).
+SESSION_ACTIVITY_RESOLUTION = 60
+# TOTP (django-otp) for superusers and the posts that may reveal ID numbers
+# (residents.selectors.REVEAL_ROLES): required in production, optional in the demo.
+OTP_REQUIRED = env_bool("PORTAL_REQUIRE_OTP", PRODUCTION)
+# Residents' ID numbers: community staff (residents.selectors.REVEAL_ROLES). Mediation parties' ID
+# numbers: the file's mediators and the managing staff over the place (cases.mediation_selectors.may_reveal).
+OTP_REQUIRED_ROLES = ("community_staff", "street_staff", "district_official",
+                      "peoples_mediator", "justice_staff", "community_lawyer")
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "网格化社会治理门户")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -372,6 +406,10 @@ PORTAL_NAME = _("Grid Governance Portal")
 GRID_HOUSEHOLD_BAND = (400, 700)
 # Uploaded photos: images only, at most this many bytes each.
 CASE_PHOTO_MAX_BYTES = int(env("CASE_PHOTO_MAX_BYTES", str(8 * 1024 * 1024)))
+# Evidence and signed scans of a mediation file (PDF or photo): scanned agreements run larger than photos.
+MEDIATION_FILE_MAX_BYTES = int(env("MEDIATION_FILE_MAX_BYTES", str(10 * 1024 * 1024)))
+# 回访 of a mediation agreement's performance, this many working days after it was reached.
+MEDIATION_FOLLOW_UP_WORKING_DAYS = int(env("MEDIATION_FOLLOW_UP_WORKING_DAYS", "20"))
 # Notification senders (cases/notifications.py). The webhook is a chat-group robot
 # (企业微信/钉钉 style) URL; empty disables that sender.
 NOTIFY_EMAIL_FROM = env("NOTIFY_EMAIL_FROM", "portal@localhost")
@@ -403,3 +441,7 @@ if DASHBOARD_TILE_URL:
     SECURE_CSP["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc.replace('{s}', '*')}")
 # Rankings list a place or a worker only above this many valid cases in the period.
 DASHBOARD_RANKING_MIN_CASES = int(env("DASHBOARD_RANKING_MIN_CASES", "20"))
+# 结案率's denominator (dashboards/definitions.py): 应结案数 less 缓办 (deferred, carried-over cases), as
+# 按期结案率's is ("按期结案数 / (应结案数 − 缓办数)"), the common rule. Cities that keep 缓办 in 结案率's
+# denominator set this to 0.
+FIGURES_CLOSURE_EXCLUDES_DEFERRED = env("FIGURES_CLOSURE_EXCLUDES_DEFERRED", "1") not in ("0", "false", "False", "")

@@ -12,6 +12,7 @@ import pytest
 
 from cases.models import Case, Channel, ReporterKind, Status
 from grid.models import AreaKind
+from portal.workcalendar.calendar import working_minutes_between
 
 from .cases_factories import at, category
 from .factories import UserFactory
@@ -31,12 +32,17 @@ def make_case(grid, created, status=Status.CLOSED, *, level=AreaKind.GRID, hours
         category=category(code), description="测试", status=status, responsible_level=level, created_at=created,
         handle_due_at=created + timedelta(hours=hours / 2 if late else hours + 1),
     )
+    # The judged deadline is the handling deadline here (no escalation moved it); registered on arrival.
+    row["deadline_at"] = row["handle_due_at"]
+    if status != Status.REPORTED:
+        row["registered_at"] = created
     if status in (Status.REPORTED, Status.REGISTERED, Status.DISPATCHED, Status.HANDLING):
         row["due_at"] = created + timedelta(hours=4)
     if status == Status.CLOSED:
         row.update(resolved_at=created + timedelta(hours=hours), closed_at=created + timedelta(hours=hours))
+        row["handling_minutes"] = round(working_minutes_between(created, row["closed_at"]))
         if rating:
-            row.update(rating=rating, rated_at=row["closed_at"])
+            row.update(rating=rating, rated_at=row["closed_at"], rating_count=1, satisfied_count=int(rating >= 4))
     if status in (Status.REJECTED, Status.DUPLICATE):
         row["closed_at"] = created + timedelta(hours=1)
     row.update(fields)

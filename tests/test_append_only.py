@@ -17,7 +17,11 @@ MISSING = 987654321  # a parent id no fixture makes
 
 HISTORY = {
     "cases.CaseEvent": {"case_id": MISSING, "action": "note", "at": AT},
+    "cases.CaseDeadline": {"case_id": MISSING, "stage": "handle", "kind": "first", "due_at": AT, "at": AT},
+    "cases.CaseRating": {"case_id": MISSING, "rating": 4, "at": AT},
     "residents.ResidentEvent": {"resident_id": MISSING, "action": "add", "at": AT},
+    "cases.MediationPartyAccess": {"actor_id": MISSING, "party_id": MISSING, "field": "phone", "reason": "通知",
+                                   "at": AT},
     "residents.AccessLog": {"actor_id": MISSING, "action": "export", "field": "all", "reason": "核对", "at": AT},
     "participation.Event": {"proposal_id": MISSING, "action": "create", "at": AT},
     "participation.ProjectUpdate": {"project_id": MISSING, "by_id": MISSING, "note": "进展", "progress": 10, "at": AT},

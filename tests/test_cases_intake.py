@@ -22,7 +22,7 @@ from cases import services, services_intake
 from cases.models import Case, CaseEvent, CasePhoto, Channel, Intake, ReporterKind, Status
 from grid.models import Role
 
-from .cases_factories import category, fresh_calendar, people, png, resident_report, to_status  # noqa: F401
+from .cases_factories import MONDAY, category, fresh_calendar, people, png, resident_report, to_status  # noqa: F401
 
 TOKEN = "test-alarm-token"
 
@@ -364,6 +364,38 @@ def test_bad_ratings_are_refused(client, city, people, rating):
     assert response.status_code == 200 and "Choose a rating from 1 to 5." in text_of(response)
     case.refresh_from_db()
     assert case.rated_at is None
+
+
+def test_a_rating_records_whether_the_matter_was_solved(client, city, people):
+    case = to_status(city, people, Status.CLOSED)
+    client.post(reverse("cases:track_rate", args=[case.tracking_code]), {"rating": "4", "solved": "yes"})
+    case.refresh_from_db()
+    assert (case.rating, case.rating_count, case.satisfied_count) == (4, 1, 1)
+    assert list(case.ratings.values_list("rating", "solved")) == [(4, True)]
+
+
+@pytest.mark.parametrize("solved", ["maybe", "1"])
+def test_a_bad_solved_answer_is_refused(client, city, people, solved):
+    case = to_status(city, people, Status.CLOSED)
+    response = client.post(reverse("cases:track_rate", args=[case.tracking_code]),
+                           {"rating": "4", "solved": solved}, follow=True)
+    assert "Answer whether the matter was solved" in text_of(response)
+    case.refresh_from_db()
+    assert case.rated_at is None and not case.ratings.exists()
+
+
+def test_a_patrol_case_has_no_rating_form_and_refuses_a_rating(client, city, people):
+    case = services.case_report(category=category(), description="井盖缺失", channel=Channel.PATROL,
+                                building=city.building_a, acting_user=people.worker, now=MONDAY)
+    case = services.case_accept(case=case, acting_user=case.assignee, now=MONDAY)
+    case = services.case_resolve(case=case, acting_user=case.assignee, note="已处理", photos=[png()], now=MONDAY)
+    case = services.case_verify(case=case, acting_user=people.community, passed=True, now=MONDAY)
+    case = services.case_close(case=case, acting_user=people.community, now=MONDAY)
+    assert 'name="rating"' not in client.get(reverse("cases:track", args=[case.tracking_code])).content.decode()
+    response = client.post(reverse("cases:track_rate", args=[case.tracking_code]), {"rating": "5"}, follow=True)
+    assert "can be rated" in text_of(response)
+    case.refresh_from_db()
+    assert case.rated_at is None and not case.ratings.exists()
 
 
 def test_an_open_case_cannot_be_rated(client, city, people):

@@ -72,8 +72,9 @@ def test_mediation_is_private(city, people, make_user):
         assert visible(official, case)
     for bystander in (people.worker, people.worker2, people.building_chief, people.worker_b, people.other_district):
         assert not visible(bystander, case)
-    # A mediator sees it wherever they are posted (e.g. a justice-office mediator).
-    mediator = make_user(Role.GRID_WORKER, city.grid_b)
+    # A mediator (here the street's justice office) sees it once named on it, not before.
+    mediator = make_user(Role.JUSTICE_OFFICE_STAFF, city.street_a)
+    assert not visible(mediator, case)
     mediation_add_mediator(case=case, mediator=mediator, acting_user=people.community, now=MONDAY)
     assert visible(mediator, case)
     session = mediation_record_session(case=case, acting_user=mediator, held_at=MONDAY, notes="首次调解",

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from cases import oversight, services
-from cases.mediation import mediation_record_session, mediation_update
+from cases.mediation import mediation_conclude, mediation_open, mediation_record_session
 from cases.models import (
     Case,
     CaseEvent,
@@ -416,27 +416,41 @@ def test_mediation_case_goes_to_the_community_and_needs_an_outcome(city, people)
                                 acting_user=people.community, now=MONDAY)
     assert case.kind == CaseKind.MEDIATION
     assert (case.status, case.responsible_level, case.assignee) == (Status.DISPATCHED, AreaKind.COMMUNITY, None)
-    assert [p["name"] for p in case.mediation.parties] == ["王五", "赵六"]
+    parties = list(case.mediation.parties.order_by("id"))
+    assert [(p.name, p.role, p.phone_masked) for p in parties] == [
+        ("王五", "applicant", "139****2222"), ("赵六", "respondent", "")]
     case = services.case_accept(case=case, acting_user=people.community, now=MONDAY)
     assert list(case.mediation.mediators.all()) == [people.community]
+    mediation_open(case=case, acting_user=people.community, dispute_type="neighbour", now=MONDAY)
     mediation_record_session(case=case, acting_user=people.community, held_at=MONDAY, notes="双方到场",
-                                      location="社区调解室", now=MONDAY)
+                             location="社区调解室", now=MONDAY)
     with pytest.raises(DomainError) as refused:
         services.case_resolve(case=case, acting_user=people.community, note="调解完毕", now=MONDAY)
     assert refused.value.code == "no_outcome"
     with pytest.raises(DomainError) as refused:
-        mediation_update(case=case, acting_user=people.community, outcome=MediationOutcome.AGREED,
-                                  now=MONDAY)
+        mediation_conclude(case=case, acting_user=people.community, outcome=MediationOutcome.AGREED,
+                           consent_recorded=True, performance_deadline=MONDAY.date(), now=MONDAY)
     assert refused.value.code == "no_agreement"
-    mediation_update(case=case, acting_user=people.community, agreement_text="楼上住户负责维修",
-                              outcome=MediationOutcome.AGREED, now=MONDAY)
+    mediation_conclude(case=case, acting_user=people.community, agreement_text="楼上住户负责维修",
+                       outcome=MediationOutcome.AGREED, consent_recorded=True,
+                       performance_deadline=MONDAY.date(), now=MONDAY)
     case = services.case_resolve(case=case, acting_user=people.community, note="调解成功", now=MONDAY)
     assert case.status == Status.RESOLVED
     mediation = Mediation.objects.get(case=case)
     assert mediation.sessions.count() == 1 and mediation.concluded_at == MONDAY
     # The grid worker of that grid has no business in the mediation.
     with pytest.raises(DomainError):
-        mediation_update(case=case, acting_user=people.worker, agreement_text="x", now=MONDAY)
+        mediation_record_session(case=case, acting_user=people.worker, held_at=MONDAY, notes="x", now=MONDAY)
+
+
+def test_a_report_with_a_bad_party_phone_saves_nothing(city, people):
+    before = nothing_saved()
+    with pytest.raises(DomainError) as refused:
+        services.case_report(category=category("E0501"), channel=Channel.HOTLINE, building=city.building_a,
+                             description="邻里纠纷", parties=[{"name": "王五", "phone": "12345"}],
+                             acting_user=people.community, now=MONDAY)
+    assert refused.value.code == "bad_phone"
+    assert nothing_saved() == before
 
 
 # --- tree changes carry the cases -------------------------------------------------------------

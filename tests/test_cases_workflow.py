@@ -233,9 +233,11 @@ def test_reopen_by_unsatisfied_reporter_counts_rework(city, people):
                               reopen=True, now=LATER)
     assert case.status == Status.HANDLING
     assert case.rework_count == 1
-    assert case.rating is None
+    # Issue #18: a reopen erases no rating; the case keeps it as its latest, the history keeps them all.
+    assert (case.rating, case.rating_count, case.satisfied_count) == (1, 1, 0)
+    assert list(case.ratings.values_list("rating", "comment")) == [(1, "没有处理干净")]
     rate = CaseEvent.objects.get(case=case, action="rate")
-    assert rate.data == {"rating": 1}
+    assert rate.data == {"rating": 1, "solved": None}
     # Satisfied-or-not ratings above 2 never reopen.
     other = to_status(city, people, Status.CLOSED)
     other = services.case_rate(tracking_code=other.tracking_code, rating=3, reopen=True, now=LATER)

@@ -42,15 +42,21 @@ def sources(city, fixture_cases):
 def test_district_november_figures_by_hand(city, sources):
     for f in sources(city.district):
         assert (f["reported"], f["valid"], f["closed"], f["on_time"], f["open"]) == (6, 4, 3, 2, 1)
+        # All four valid cases are registered and due by now (the open one's deadline passed on 15 November).
+        assert (f["registered"], f.due) == (4, 4)
         assert f.closure_rate == 3 / 4
         assert f.on_time_rate == 2 / 4
-        assert f.rework_rate == 1 / 4
+        assert f.overdue_rate == 2 / 4  # the late one, and the open one past its deadline
+        assert f.rework_rate == 1 / 3  # of the three resolved at least once
         assert f.extension_rate == 1 / 4
+        assert f.first_time_rate == 2 / 3
         assert (f["supervised"], f["escalated"]) == (1, 1)
-        assert f.satisfaction == 4  # (5 + 3) / 2; the street-level case was not rated
+        assert f.satisfaction_rate == 1 / 2  # a 5 and a 3; the street-level case was not rated
         assert f.solved_shares == {"grid": 1 / 3, "community": 1 / 3, "above": 1 / 3}
-        # Handling times 1¼ h, 70 h, 240 h: half closed within 72 h, 90% within 15 days.
-        assert (f.median_hours, f.p90_hours) == (72, 360)
+        # Working hours: 1¼ h on Sunday 1 Nov is 0; Mon 30 Nov 23:50 + 70 h is 3 working days (22.5 h);
+        # Tue 10 Nov + 240 h is 8 working days (60 h). Mean 82.5 / 3; half within 24 h, 90% within 72 h.
+        assert f.mean_hours == 27.5
+        assert (f.median_hours, f.p90_hours) == (24, 72)
 
 
 def test_street_and_grid_figures(city, sources):
@@ -66,7 +72,7 @@ def test_street_and_grid_figures(city, sources):
 
 def test_other_district_never_counts(city, sources, fixture_cases):
     for f in sources(city.other_district):
-        assert (f["reported"], f["closed"], f.satisfaction) == (1, 1, 1)
+        assert (f["reported"], f["closed"], f.satisfaction_rate) == (1, 1, 0)  # rated 1: not satisfied
     city_wide = figures(LiveSource(Case.objects.all(), Place.of(None), NOVEMBER))
     assert city_wide["reported"] == 7
 

@@ -44,12 +44,14 @@ def test_district_page_shows_figures_children_and_definitions(city, board, clien
     body = response.content.decode()
     kpis = response.context["kpis"].rows
     assert kpis[0][1:] == [6, 1]  # reported: November 6, October 1
-    # open, overdue, supervised, escalated, closed; then the four rates, handling times, satisfaction.
-    assert [r[1:] for r in kpis[1:6]] == [[1, 0], [1, 0], [1, 0], [1, 0], [3, 1]]
-    assert [r[1:] for r in kpis[6:10]] == [["75.0%", "100.0%"], ["50.0%", "100.0%"], ["25.0%", "0.0%"],
-                                          ["25.0%", "0.0%"]]
-    assert [r[1] for r in kpis[10:]] == [_("≤ %(hours)d h") % {"hours": 72}, _("≤ %(hours)d h") % {"hours": 360},
-                                         "4.00"]
+    # registered, due, deferred, open, overdue, supervised, escalated, closed; then the seven rates
+    # (dashboards/definitions.py) and the handling times in working hours.
+    assert [r[1:] for r in kpis[1:9]] == [[4, 1], [4, 1], [0, 0], [1, 0], [1, 0], [1, 0], [1, 0], [3, 1]]
+    assert [r[1:] for r in kpis[9:16]] == [["75.0%", "100.0%"], ["50.0%", "100.0%"], ["50.0%", "0.0%"],
+                                           ["33.3%", "0.0%"], ["25.0%", "0.0%"], ["66.7%", "100.0%"],
+                                           ["50.0%", ""]]
+    assert [r[1] for r in kpis[16:]] == [_("%(hours).1f working h") % {"hours": 27.5},
+                                         _("≤ %(hours)d working h") % {"hours": 72}]
     # Children are the district's streets, each a link to its own dashboard.
     children = next(t for t in response.context["tables"] if t.name == "children")
     assert [r[0] for r in children.rows] == ["城北街道", "城南街道"]
@@ -120,10 +122,11 @@ def test_administrator_city_page(city, fixture_cases, client):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_every_table_exports_like_the_page(city, board, client, fmt):
     page = client.get(place_url(city.district), NOVEMBER)
-    names = [page.context["kpis"].name] + [t.name for t in page.context["tables"]] + ["people"]
+    names = [page.context["kpis"].name] + [t.name for t in page.context["tables"]] + ["people", "hotline"]
     assert {"kpis", "levels", "children", "ranking_places", "categories", "triage", "channels", "ranking_workers",
-            "trend", "people"} <= set(names)
+            "trend", "people", "hotline"} <= set(names)
     people = client.get(reverse("cases:dashboard_place_people", args=[city.district.pk]), NOVEMBER)
+    hotline = client.get(reverse("cases:dashboard_place_hotline", args=[city.district.pk]), NOVEMBER)
     for name in names:
         response = client.get(reverse("cases:dashboard_place_export", args=[city.district.pk, name, fmt]), NOVEMBER)
         assert response.status_code == 200, name
@@ -131,8 +134,8 @@ def test_every_table_exports_like_the_page(city, board, client, fmt):
         content = response.content
         data = tablib.Dataset().load(content.decode("utf-8-sig") if fmt == "csv" else io.BytesIO(content),
                                      format=fmt)
-        table = next(t for t in [page.context["kpis"], *page.context["tables"], people.context["table"]]
-                     if t.name == name)
+        table = next(t for t in [page.context["kpis"], *page.context["tables"], people.context["table"],
+                                 hotline.context["table"]] if t.name == name)
         assert len(data) == len(table.rows), name
         assert "外区" not in str(data.dict)
     children = client.get(reverse("cases:dashboard_place_export", args=[city.district.pk, "children", "csv"]),
@@ -268,7 +271,7 @@ def test_handler_ranking(city, board, client, settings, make_user):
     settings.DASHBOARD_RANKING_MIN_CASES = 3
     for query in (NOVEMBER, {**NOVEMBER, "source": "live"}):
         tables = {t.name: t for t in client.get(place_url(city.district), query).context["tables"]}
-        assert tables["ranking_workers"].rows == [[1, "网格员丁", 3, "66.7%", "33.3%", "4.00"]]
+        assert tables["ranking_workers"].rows == [[1, "网格员丁", 3, "66.7%", "33.3%", "50.0%"]]
     settings.DASHBOARD_RANKING_MIN_CASES = 4
     tables = {t.name: t for t in client.get(place_url(city.district), NOVEMBER).context["tables"]}
     assert tables["ranking_workers"].rows == []
@@ -295,3 +298,18 @@ def test_posts_on_two_places_start_at_the_first_and_list_both(city, fixture_case
     assert [a.pk for a in page.context["tops"]] == [city.street_a.pk, city.street_b.pk]
     assert client.get(place_url(city.street_b)).status_code == 200
     assert client.get(place_url(city.district)).status_code == 404
+
+
+def test_hotline_panel_is_scoped_and_counts_the_hotline_orders(city, board, client, make_user):
+    street_official = make_user(Role.STREET_STAFF, city.street_a, username="street_official")
+    client.force_login(street_official)
+    url = reverse("cases:dashboard_place_hotline", args=[city.street_a.pk])
+    response = client.get(url, {**NOVEMBER, "fragment": "1"})
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body and 'id="table-hotline"' in body
+    # The fixture's one hotline case (15 November, written without its history): an order, never rated.
+    assert response.context["table"].rows[-1][:2] == [_("All"), 1]
+    assert client.get(reverse("cases:dashboard_place_hotline", args=[city.street_b.pk])).status_code == 404
+    assert client.get(reverse("cases:dashboard_place_hotline", args=[city.other_district.pk])).status_code == 404
+    page = client.get(place_url(city.street_a), NOVEMBER).content.decode()
+    assert f'data-dash-panel="{url}' in page

@@ -188,7 +188,6 @@ def test_a_point_is_filed_at_the_nearest_building_under_the_key(client, city, st
     ({"address_string": "幸福路1号"}, "location"),
     ({"address_id": "999999"}, "location"),
     ({"address_id": "²"}, "location"),
-    ({"service_code": "NOPE", "address_id": "BUILDING"}, "service_code"),
     ({"service_code": "", "address_id": "BUILDING"}, "service_code"),
     ({"description": "x" * 4001, "address_id": "BUILDING"}, "4000"),
     ({"description": "", "address_id": "BUILDING"}, "description"),
@@ -489,3 +488,64 @@ def test_lat_long_with_nothing_to_check_against_is_filed_at_the_key_s_place(clie
     _api, key = community_client
     row = file(client, key, **CHENGDU).json()[0]
     assert Case.objects.get(number=row["service_request_id"]).community == city.community_a
+
+
+# --- the spec's small print (issue #22) -----------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_an_unknown_service_code_on_post_is_404(client, city, street_client, fmt):
+    _api, key = street_client
+    response = file(client, key, fmt, service_code="NOPE", address_id=str(city.building_a.pk))
+    assert response.status_code == 404, response.content
+    code, description = errors_of(response, fmt)
+    assert code == 404 and "service_code" in description
+    assert not Case.objects.exists() and not ServiceRequest.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/open311/discovery.json", f"{BASE}/services.xml", f"{BASE}/services/{CODE}.json"])
+def test_head_answers_as_get_without_a_body(client, db, path):
+    category(CODE)
+    got = client.get(path)
+    head = client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    assert head["Content-Type"] == got["Content-Type"]
+    assert head["Content-Length"] == str(len(got.content))
+
+
+def test_head_on_a_keyed_read_answers_like_its_get(client, db):
+    got, head = client.get(f"{BASE}/requests.json"), client.head(f"{BASE}/requests.json")
+    assert head.status_code == got.status_code == 403 and head.content == b""
+
+
+def test_a_multipart_post_without_a_boundary_gets_the_spec_error(client, db, street_client):
+    _api, key = street_client
+    response = client.generic("POST", f"{BASE}/requests.json?api_key={key}", b"--x\r\nnonsense",
+                              content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json()[0]["code"] == 400
+    assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize("path, fmt", [
+    (f"{BASE}/services.csv", "json"),
+    (f"{BASE}/services", "json"),
+    (f"{BASE}/nothing-here.xml", "xml"),
+    ("/open311/v3/requests.json", "json"),
+])
+def test_unknown_paths_and_formats_answer_in_the_spec_shape(client, db, path, fmt):
+    response = client.get(path)
+    assert response.status_code == 404
+    code, _description = errors_of(response, fmt)
+    assert code == 404
+
+
+def test_xml_keeps_a_carriage_return(client, city, street_client):
+    _api, key = street_client
+    response = file(client, key, "json", address_id=str(city.building_a.pk), description="第一行\r\n第二行")
+    assert response.status_code == 200, response.content
+    number = response.json()[0]["service_request_id"]
+    answer = client.get(f"{BASE}/requests/{number}.xml", {"api_key": key})
+    root = ElementTree.fromstring(answer.content)
+    assert root[0].find("description").text == "第一行\r\n第二行"

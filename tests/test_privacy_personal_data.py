@@ -290,11 +290,11 @@ def test_reporters_are_re_encrypted_when_the_keys_rotate(city):
     from django.core.management import call_command
     from django.test import override_settings
 
-    from portal.personal import forget_encrypted_field_keys
+    from portal.identity import forget_field_keys
 
     try:
         with override_settings(SALT_KEY=["old-salt-for-the-test"]):
-            forget_encrypted_field_keys()
+            forget_field_keys()
             case = resident_report(city)
             before = raw("cases_case", case.pk, "reporter_phone")[0]
         with override_settings(SALT_KEY=["new-salt-for-the-test", "old-salt-for-the-test"]):
@@ -306,7 +306,7 @@ def test_reporters_are_re_encrypted_when_the_keys_rotate(city):
             call_command("reencrypt_personal_data", stdout=out)
             assert "cases.reporter: changed=0 already_current=2" in out.getvalue()
         with override_settings(SALT_KEY=["new-salt-for-the-test"]):
-            forget_encrypted_field_keys()
+            forget_field_keys()
             assert Case.objects.get(pk=case.pk).reporter_phone == PHONE
     finally:
-        forget_encrypted_field_keys()
+        forget_field_keys()

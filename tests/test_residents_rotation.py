@@ -14,6 +14,7 @@ from residents import services
 from residents.identity import blind_index, forget_field_keys
 from residents.models import Resident
 
+from .cases_factories import fresh_calendar, people  # noqa: F401
 from .residents_factories import household_in, resident_in, valid_id_number
 
 NOW = datetime.datetime(2026, 3, 2, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -132,3 +133,29 @@ def test_bad_batch_size_is_refused(db):
         run("reencrypt_residents", "--batch-size", "0")
     with pytest.raises(CommandError):
         run("reindex_residents", "--batch-size", "0")
+
+
+def test_rotation_covers_the_mediation_parties_too(city, people):
+    """Mediation parties store their numbers the residents' way, so a rotation must move them too."""
+    from cases.models import MediationParty
+    from residents.management.rotation import personal_data_models
+
+    from .mediation_factories import APPLICANT_ID, dispute
+
+    assert personal_data_models() == [Resident, MediationParty]
+    with override_settings(SALT_KEY=OLD):
+        forget_field_keys()
+        case = dispute(city, people, parties=[{"name": "王五", "phone": "13911112222", "id_number": APPLICANT_ID}])
+    party = case.mediation.parties.get()
+    with override_settings(SALT_KEY=NEW):
+        out, err = run("reencrypt_residents")
+        assert "changed=2" in out and err == "" and "13911112222" not in out
+    with override_settings(SALT_KEY=["new-salt"]):
+        forget_field_keys()
+        party = MediationParty.objects.get(pk=party.pk)
+        assert (party.id_number, party.phone) == (APPLICANT_ID, "13911112222")
+    with override_settings(RESIDENT_INDEX_KEY="another-index-key-of-enough-length-2026", SALT_KEY=["new-salt"]):
+        out, _err = run("reindex_residents")
+        assert "changed=2" in out
+        party.refresh_from_db()
+        assert party.phone_index == blind_index("phone", "13911112222")

@@ -176,6 +176,7 @@ def test_demo_accounts_hold_the_right_posts(demo_city):
     assert only_post("gridchief", Role.GRID_CHIEF).area == grid
     building = only_post("buildingchief", Role.BUILDING_CHIEF).building
     unit = only_post("unitchief", Role.UNIT_CHIEF).unit
+    assert only_post("mediator", Role.PEOPLES_MEDIATOR).area == community
     # One branch of the tree, so the demo's people work together.
     assert (grid.parent, community.parent, street.parent) == (community, street, district)
     assert building.grid == grid and unit.building == building
@@ -333,3 +334,4 @@ def test_places_only_skips_the_app_seeders(db, fake_residents_seeder):
     fake_residents_seeder(module)
     seed(scale="demo", places_only=True, accounts=False)
     assert Area.objects.exists()
+

@@ -160,8 +160,9 @@ def _paths():
                 _param("service_code", description="Comma-separated"), *WINDOW,
                 _param("status", schema={"type": "string", "enum": ["open", "closed", "open,closed"]},
                        description="open, closed or both, comma-separated"), *OPEN311_PAGE]),
+            # 404: an unknown service_code (GeoReport v2).
             "post": {**_open311("File a service request", _json(_list("Filed"), "Filed (or the earlier identical "
-                                                                                  "filing)")),
+                                                                                  "filing)"), not_found=True),
                      "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
                          "schema": {"type": "object", "properties": {
                              "api_key": TEXT, "service_code": TEXT, "lat": {"type": "number"},

@@ -73,7 +73,11 @@ def respond(fmt, root, payload, status=200):
     if fmt == "xml":
         node = ElementTree.Element(root)
         _fill(node, root, payload)
-        body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(node, encoding="unicode").encode()
+        text = ElementTree.tostring(node, encoding="unicode")
+        # A parser turns a literal CR (CRLF) into LF; written as a character reference it survives.
+        # Tags never hold one, so every CR here is in a value.
+        text = text.replace("\r", "&#13;")
+        body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + text.encode()
     else:
         body = json.dumps(_json_ready(payload), ensure_ascii=False).encode("utf-8")
     return HttpResponse(body, status=status, content_type=CONTENT_TYPES[fmt])

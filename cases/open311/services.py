@@ -77,7 +77,9 @@ def client_revoke(*, client, acting_user, now=None):
 def service_category(code):
     """The active category behind a service_code (mediation stays private: not a service)."""
     code = (code or "").strip()
-    found = selectors.services().filter(code=code).first() if code else None
+    if not code:
+        raise DomainError(_("Give a service_code."), code="no_service")
+    found = selectors.services().filter(code=code).first()
     if found is None:
         raise DomainError(_("No service has this service_code."), code="unknown_service")
     return found

@@ -27,6 +27,8 @@ urlpatterns = [
     path("open311/v2/requests/<str:request_id>.<fmt:fmt>", views.request_detail, name="request"),
     path("open311/v2/tokens/<str:token>.<fmt:fmt>", views.token, name="token"),
     path("open311/v2/servicerequestupdates.<fmt:fmt>", views.request_updates, name="updates"),
+    # Last of the /open311/ paths: whatever else is asked there answers in the spec's error shape.
+    path("open311/<path:rest>", views.unknown, name="unknown"),
     path("api/v1/openapi.json", jsonapi.openapi, name="openapi"),
     path("api/v1/cases/", jsonapi.case_list, name="api_cases"),
     path("api/v1/cases/<int:pk>/", jsonapi.case_detail, name="api_case"),

@@ -11,6 +11,7 @@ import functools
 from datetime import timedelta
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http.multipartparser import MultiPartParserError
 from django.db.models import Case as SqlCase
 from django.db.models import CharField, Exists, F, OuterRef, Subquery, When
 from django.http import Http404
@@ -73,6 +74,14 @@ def endpoint(*, methods=("GET",), keyed=True):
         @csrf_exempt
         @functools.wraps(view)
         def run(request, fmt, **kwargs):
+            if request.method == "HEAD" and "GET" in methods:
+                # HEAD answers as GET, headers and status alike, without the body (RFC 9110 §9.3.2).
+                request.method = "GET"
+                response = run(request, fmt, **kwargs)
+                request.method = "HEAD"
+                response["Content-Length"] = str(len(response.content))
+                response.content = b""
+                return response
             if request.method not in methods:
                 response = error(fmt, 405, _("This endpoint takes %(methods)s.") % {"methods": ", ".join(methods)})
                 response["Allow"] = ", ".join(methods)
@@ -84,6 +93,8 @@ def endpoint(*, methods=("GET",), keyed=True):
                     raise BadRequest(_("Parameters may not contain control characters."))
             except (RequestDataTooBig, TooManyFieldsSent):
                 return error(fmt, 400, _("The request is too large."))
+            except MultiPartParserError:
+                return error(fmt, 400, _("The request body is malformed."))
             except BadRequest as problem:
                 return error(fmt, 400, problem)
             client = None
@@ -100,7 +111,8 @@ def endpoint(*, methods=("GET",), keyed=True):
             except BadRequest as problem:
                 return error(fmt, 400, problem)
             except DomainError as problem:
-                return error(fmt, 400, problem)
+                # GeoReport v2: an unknown service_code is 404, like an unknown request id.
+                return error(fmt, 404 if problem.code == "unknown_service" else 400, problem)
             except Http404:
                 return error(fmt, 404, _("Not found."))
 
@@ -338,3 +350,9 @@ def request_updates(request, fmt, *, params, client):
     return respond(fmt, "service_requests_updates", rows)
 
 
+@csrf_exempt
+def unknown(request, rest=""):
+    """Anything else under /open311/ (a .csv, a missing format, a mistyped endpoint): the spec's
+    error shape, in XML when the path asks for it, else JSON; never Django's HTML page."""
+    fmt = "xml" if request.path.endswith(".xml") else "json"
+    return error(fmt, 404, _("Not found. Endpoints end in .json or .xml."))

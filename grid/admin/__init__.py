@@ -18,6 +18,7 @@ page renders the whole tree.
 
 One module per model: `places.py` (Area), `buildings.py` (Building, Unit),
 `posts.py`, `organisations.py`, `users.py` (User, with its posts inline), `history.py` (AreaEvent),
+`twofactor.py` (authenticator devices, administrators only),
 all on the shared part in `scoped.py`. Importing this package registers them
 all, and the reference data of grid/admin_reference.py.
 """
@@ -41,11 +42,12 @@ from .posts import PostAdmin
 from .organisations import OrganisationAdmin
 from .users import UserAdmin
 from .history import AreaEventAdmin
+from .twofactor import AuthenticatorDeviceAdmin
 
 # City-wide reference data and the working calendar's admin (a module of its own).
 from .. import admin_reference  # noqa: F401
 
 __all__ = [
-    "BOTH_LOCATIONS", "AreaAdmin", "AreaEventAdmin", "BuildingAdmin", "OrganisationAdmin", "PostAdmin", "ScopedAdminMixin", "UnitAdmin",
+    "BOTH_LOCATIONS", "AreaAdmin", "AreaEventAdmin", "AuthenticatorDeviceAdmin", "BuildingAdmin", "OrganisationAdmin", "PostAdmin", "ScopedAdminMixin", "UnitAdmin",
     "UserAdmin", "adopt", "autocomplete_source", "is_manager", "managing_view", "post_area", "takes_managing",
 ]

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from grid.selectors import forget_scope
 from portal.errors import DomainError
-from portal.personal import UndecryptableError, decrypt_token
+from portal.identity import UndecryptableError, decrypt_token
 
 from . import registry
 from .models import PersonalDataAccess

@@ -32,7 +32,24 @@ class Tally:
     last_pk: int | None = None
 
 
-def batches(*, after=0, batch_size=1000, extra=()):
+def personal_data_models():
+    """Resident, then every other model storing an ID number and a phone the residents' way
+    (the mediation parties of the cases app): found by their fields, so no app is imported here."""
+    from django.apps import apps
+    from encrypted_fields.fields import EncryptedFieldMixin
+
+    others = []
+    for model in apps.get_models():
+        if model is Resident:
+            continue
+        names = {f.name: f for f in model._meta.concrete_fields}
+        if all(isinstance(names.get(n), EncryptedFieldMixin) for n in ENCRYPTED_FIELDS) and \
+                {"id_index", "phone_index"} <= set(names):
+            others.append(model)
+    return [Resident, *others]
+
+
+def batches(*, after=0, batch_size=1000, extra=(), model=Resident):
     """Yield lists of (pk, {column: raw token}, *extra) in pk order, each inside its own transaction."""
     annotations = {f"raw_{name}": Cast(name, TextField()) for name in ENCRYPTED_FIELDS}
     columns = ["pk", *annotations, *extra]
@@ -40,7 +57,7 @@ def batches(*, after=0, batch_size=1000, extra=()):
     while True:
         with transaction.atomic():
             rows = list(
-                Resident.objects.filter(pk__gt=last).order_by("pk").annotate(**annotations)
+                model.objects.filter(pk__gt=last).order_by("pk").annotate(**annotations)
                 .values_list(*columns)[:batch_size]
             )
             if not rows:
@@ -49,16 +66,17 @@ def batches(*, after=0, batch_size=1000, extra=()):
         last = rows[-1][0]
 
 
-def update_if_unchanged(pk, name, token, **values):
+def update_if_unchanged(pk, name, token, *, model=Resident, **values):
     """UPDATE one row where its `name` column still holds `token`; True if it did."""
-    return bool(Resident.objects.filter(pk=pk).annotate(_raw=Cast(name, TextField()))
+    return bool(model.objects.filter(pk=pk).annotate(_raw=Cast(name, TextField()))
                 .filter(_raw=token).update(**values))
 
 
 def add_common_arguments(parser):
     parser.add_argument("--batch-size", type=int, default=1000, help="Rows per transaction (default 1000).")
     parser.add_argument("--after", type=int, default=0,
-                        help="Resume after this primary key (the last one a stopped run printed).")
+                        help="Resume after this primary key (the last one a stopped run printed); "
+                             "applies to residents, the other tables (mediation parties) are walked whole.")
 
 
 def report(command, verb, tally):

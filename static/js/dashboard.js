@@ -95,13 +95,17 @@
     });
   }
 
-  // The people panel counts whole districts of residents: it loads after the page.
+  // The people panel counts whole districts of residents, the hotline panel reads the orders'
+  // history live: they load after the page.
   function people() {
-    var node = document.querySelector("[data-dash-people]");
-    if (!node || !window.fetch) {
+    document.querySelectorAll("[data-dash-people], [data-dash-panel]").forEach(panel);
+  }
+
+  function panel(node) {
+    if (!window.fetch) {
       return;
     }
-    var url = node.getAttribute("data-dash-people");
+    var url = node.getAttribute("data-dash-people") || node.getAttribute("data-dash-panel");
     url += (url.indexOf("?") < 0 ? "?" : "&") + "fragment=1";
     window.fetch(url, {credentials: "same-origin"}).then(function (response) {
       return response.ok ? response.text() : null;

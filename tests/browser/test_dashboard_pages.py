@@ -19,7 +19,7 @@ from .test_pages import PASSWORD, fits_width
 from .conftest import SCREENSHOTS
 
 SHOTS = SCREENSHOTS / "dashboard"
-PHONE = {"width": 390, "height": 844}
+PHONE = {"width": 360, "height": 800}
 DESKTOP = {"width": 1280, "height": 900}
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,7 +61,7 @@ def shoot(page, name):
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-@pytest.mark.parametrize("size, label", [(DESKTOP, "desktop-1280"), (PHONE, "phone-390")])
+@pytest.mark.parametrize("size, label", [(DESKTOP, "desktop-1280"), (PHONE, "phone-360")])
 def test_district_dashboard_drill_down_to_a_grid(city, open_page, size, label):
     user_with_post(Role.DISTRICT_OFFICIAL, city.district, username="official", full_name="区领导甲")
     page = open_page(size, phone=size is PHONE)
@@ -79,6 +79,13 @@ def test_district_dashboard_drill_down_to_a_grid(city, open_page, size, label):
     expect(page.locator(".dash-map path.leaflet-interactive")).to_have_count(3 + open_cases)  # grids + points
     # The people panel replaced its link with its table once fetched.
     expect(page.locator("#table-people table")).to_have_count(1)
+    # So did the hotline's 三率 panel; the definitions table names each figure's numerator and denominator.
+    expect(page.locator("#table-hotline table")).to_have_count(1)
+    expect(page.locator(".dash-definitions-list .dash-definition")).to_have_count(9)
+    page.locator(".dash-definitions summary").click()
+    # The trend stops at today: its last label is today (Beijing time), not the period's last day.
+    labels = page.evaluate("JSON.parse(document.getElementById('dash-chart-data').textContent).labels")
+    assert labels[-1] == timezone.localdate().isoformat()
     fits_width(page, size["width"])
     shoot(page, f"{label}-1-district")
 

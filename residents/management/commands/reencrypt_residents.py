@@ -29,36 +29,38 @@ class Command(BaseCommand):
         keys = derived_keys()
         primary, multi = Fernet(keys[0]), fernet()
         tally = rotation.Tally()
-        for rows in rotation.batches(after=after, batch_size=batch_size):
-            for pk, *tokens in rows:
-                tally.rows += 1
-                row_failed = False
-                for name, token in zip(ENCRYPTED_FIELDS, tokens, strict=True):
-                    if not token:
-                        tally.empty += 1
-                        continue
-                    try:
-                        primary.decrypt(token.encode())
-                        tally.current += 1
-                        continue
-                    except InvalidToken:
-                        pass
-                    try:
-                        rotated = multi.rotate(token.encode()).decode()
-                    except InvalidToken:
-                        row_failed = True
-                        continue
-                    # Written as the raw token: the field would encrypt it again.
-                    raw = Value(rotated, output_field=TextField())
-                    if rotation.update_if_unchanged(pk, name, token, **{name: raw}):
-                        tally.changed += 1
-                    else:
-                        tally.conflicts += 1
-                if row_failed:
-                    tally.failed.append(pk)
-            tally.last_pk = rows[-1][0]
-            if options["verbosity"] > 1:
-                self.stdout.write(f"... up to pk {tally.last_pk}")
+        for model in rotation.personal_data_models():
+            first = after if model is rotation.Resident else 0
+            for rows in rotation.batches(after=first, batch_size=batch_size, model=model):
+                for pk, *tokens in rows:
+                    tally.rows += 1
+                    row_failed = False
+                    for name, token in zip(ENCRYPTED_FIELDS, tokens, strict=True):
+                        if not token:
+                            tally.empty += 1
+                            continue
+                        try:
+                            primary.decrypt(token.encode())
+                            tally.current += 1
+                            continue
+                        except InvalidToken:
+                            pass
+                        try:
+                            rotated = multi.rotate(token.encode()).decode()
+                        except InvalidToken:
+                            row_failed = True
+                            continue
+                        # Written as the raw token: the field would encrypt it again.
+                        raw = Value(rotated, output_field=TextField())
+                        if rotation.update_if_unchanged(pk, name, token, model=model, **{name: raw}):
+                            tally.changed += 1
+                        else:
+                            tally.conflicts += 1
+                    if row_failed:
+                        tally.failed.append(pk if model is rotation.Resident else f"{model._meta.label}:{pk}")
+                tally.last_pk = rows[-1][0]
+                if options["verbosity"] > 1:
+                    self.stdout.write(f"... {model._meta.label} up to pk {tally.last_pk}")
         rotation.report(self, "reencrypt_residents", tally)
         if tally.failed:
             raise CommandError(f"{len(tally.failed)} rows could not be decrypted with the configured keys.")

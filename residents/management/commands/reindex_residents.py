@@ -29,32 +29,34 @@ class Command(BaseCommand):
         multi = fernet()
         tally = rotation.Tally()
         extra = tuple(INDEX[name][0] for name in ENCRYPTED_FIELDS)
-        for rows in rotation.batches(after=after, batch_size=batch_size, extra=extra):
-            for pk, *rest in rows:
-                tokens, indexes = rest[:len(ENCRYPTED_FIELDS)], rest[len(ENCRYPTED_FIELDS):]
-                tally.rows += 1
-                row_failed = False
-                for name, token, stored in zip(ENCRYPTED_FIELDS, tokens, indexes, strict=True):
-                    if not token:
-                        tally.empty += 1
-                        continue
-                    column, kind = INDEX[name]
-                    try:
-                        fresh = blind_index(kind, decrypt_token(token, using=multi))
-                    except UndecryptableError:
-                        row_failed = True
-                        continue
-                    if fresh == stored:
-                        tally.current += 1
-                    elif rotation.update_if_unchanged(pk, name, token, **{column: fresh}):
-                        tally.changed += 1
-                    else:
-                        tally.conflicts += 1
-                if row_failed:
-                    tally.failed.append(pk)
-            tally.last_pk = rows[-1][0]
-            if options["verbosity"] > 1:
-                self.stdout.write(f"... up to pk {tally.last_pk}")
+        for model in rotation.personal_data_models():
+            first = after if model is rotation.Resident else 0
+            for rows in rotation.batches(after=first, batch_size=batch_size, extra=extra, model=model):
+                for pk, *rest in rows:
+                    tokens, indexes = rest[:len(ENCRYPTED_FIELDS)], rest[len(ENCRYPTED_FIELDS):]
+                    tally.rows += 1
+                    row_failed = False
+                    for name, token, stored in zip(ENCRYPTED_FIELDS, tokens, indexes, strict=True):
+                        if not token:
+                            tally.empty += 1
+                            continue
+                        column, kind = INDEX[name]
+                        try:
+                            fresh = blind_index(kind, decrypt_token(token, using=multi))
+                        except UndecryptableError:
+                            row_failed = True
+                            continue
+                        if fresh == stored:
+                            tally.current += 1
+                        elif rotation.update_if_unchanged(pk, name, token, model=model, **{column: fresh}):
+                            tally.changed += 1
+                        else:
+                            tally.conflicts += 1
+                    if row_failed:
+                        tally.failed.append(pk if model is rotation.Resident else f"{model._meta.label}:{pk}")
+                tally.last_pk = rows[-1][0]
+                if options["verbosity"] > 1:
+                    self.stdout.write(f"... {model._meta.label} up to pk {tally.last_pk}")
         rotation.report(self, "reindex_residents", tally)
         if tally.failed:
             raise CommandError(f"{len(tally.failed)} rows could not be decrypted with the configured keys.")

@@ -16,7 +16,7 @@ from django.db.models import TextField, Value
 from django.db.models.functions import Cast
 
 from grid.privacy import registry
-from portal.personal import derived_keys, fernet, forget_encrypted_field_keys
+from portal.identity import derived_keys, fernet, forget_field_keys
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size=1000, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
-        forget_encrypted_field_keys()
+        forget_field_keys()
         keys = derived_keys()
         primary, multi = Fernet(keys[0]), fernet()
         failed = 0

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0011_timeline_refuses_delete'),
+        ('cases', '0015_mediation_follow_up_and_reply'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

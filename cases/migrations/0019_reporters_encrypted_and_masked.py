@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('cases', '0012_delivery_sent_recently'),
+        ('cases', '0018_backfill_deadline_and_rating_history'),
     ]
 
     operations = [

@@ -1,0 +1,209 @@
+"""Forms of the mediation file's pages.
+
+They check the shape of what was typed; every rule (valid ID numbers, no held
+session in the future, what an agreement needs) is cases/mediation.py's, whose
+refusal `add_error_for` puts back on the field it concerns.
+"""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal import fields
+
+from .models import (
+    DisputeType,
+    FileKind,
+    MediationOutcome,
+    MediationSource,
+    PartyField,
+    PartyRole,
+    Performance,
+    Referral,
+    SessionState,
+)
+
+TEXTAREA = {"rows": 4}
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+# A service's error code → the fields it may be about, the first one the form has wins.
+ERROR_FIELDS = {
+    "bad_type": ("dispute_type",),
+    "bad_source": ("source",),
+    "no_source_body": ("source_body",),
+    "bad_date": ("reply_due_on", "performance_deadline", "applied_on"),
+    "bad_room": ("room",),
+    "bad_name": ("name",),
+    "bad_role": ("role",),
+    "bad_id_number": ("id_number",),
+    "duplicate_party": ("id_number",),
+    "bad_phone": ("phone",),
+    "bad_address": ("address",),
+    "bad_mediator": ("mediator",),
+    "future": ("held_at",),
+    "blank": ("notes", "note", "court", "receipt", "reason", "text"),
+    "bad_outcome": ("outcome",),
+    "no_agreement": ("agreement_text",),
+    "no_consent": ("consent_recorded",),
+    "no_deadline": ("performance_deadline",),
+    "no_referral": ("referral",),
+    "bad_kind": ("kind",),
+    "no_file": ("file",),
+    "file_too_large": ("file",),
+    "bad_file_type": ("file",),
+    "no_reason": ("reason",),
+    "bad_performance": ("performance",),
+    "before_agreement": ("note",),
+    "no_date": ("held_at", "applied_on"),
+}
+
+
+def add_error_for(form, error):
+    field = next((f for f in ERROR_FIELDS.get(error.code, ()) if f in form.fields), None)
+    form.add_error(field, str(error))
+
+
+def _with_blank(choices, label=_("— choose —")):
+    return [("", label)] + list(choices)
+
+
+class OpenForm(forms.Form):
+    """受理: the dispute's type and what is asked; for a referral, who sent it and their reference."""
+
+    dispute_type = forms.ChoiceField(label=_("Dispute type"), choices=_with_blank(DisputeType.choices))
+    claims = forms.CharField(label=_("What the applicant asks (申请事项)"), required=False, max_length=20000,
+                             widget=forms.Textarea(attrs=TEXTAREA))
+    room = forms.TypedChoiceField(label=_("Mediation room"), required=False, coerce=int, empty_value=None)
+    source = forms.ChoiceField(label=_("Source"), choices=MediationSource.choices, initial=MediationSource.DIRECT)
+    source_body = forms.CharField(label=_("Referring body"), required=False, max_length=100,
+                                  help_text=_("The court, police station or petition office."))
+    source_ref = forms.CharField(label=_("Their reference"), required=False, max_length=64)
+    reply_due_on = fields.DateField(label=_("Reply due on"), required=False, widget=DateInput())
+
+    def __init__(self, *args, rooms=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rooms = {room.pk: room for room in rooms}
+        self.fields["room"].choices = _with_blank([(pk, str(room)) for pk, room in self.rooms.items()],
+                                                  _("— none —"))
+
+    def clean_room(self):
+        return self.rooms.get(self.cleaned_data.get("room"))
+
+
+class PartyForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=PartyRole.choices)
+    name = forms.CharField(label=_("Name"), max_length=50)
+    id_number = forms.CharField(label=_("ID number"), required=False, max_length=30,
+                                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=30,
+                            widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}))
+    address = forms.CharField(label=_("Address"), required=False, max_length=200)
+
+
+class MediatorForm(forms.Form):
+    mediator = forms.TypedChoiceField(label=_("Mediator"), coerce=int)
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.candidates = {user.pk: user for user in candidates}
+        self.fields["mediator"].choices = _with_blank([(pk, str(u)) for pk, u in self.candidates.items()])
+
+    def clean_mediator(self):
+        return self.candidates.get(self.cleaned_data.get("mediator"))
+
+
+class SessionForm(forms.Form):
+    state = forms.ChoiceField(label=_("Session"), choices=SessionState.choices, initial=SessionState.HELD,
+                              widget=forms.RadioSelect)
+    held_at = fields.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
+    room = forms.TypedChoiceField(label=_("Mediation room"), required=False, coerce=int, empty_value=None)
+    location = forms.CharField(label=_("Other place"), required=False, max_length=100)
+    attendees = forms.CharField(label=_("Attendees"), required=False, max_length=2000,
+                                widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(label=_("What was said and agreed"), required=False, max_length=20000,
+                            widget=forms.Textarea(attrs=TEXTAREA),
+                            help_text=_("Required for a session held."))
+
+    def __init__(self, *args, rooms=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rooms = {room.pk: room for room in rooms}
+        self.fields["room"].choices = _with_blank([(pk, str(room)) for pk, room in self.rooms.items()],
+                                                  _("— none —"))
+
+    def clean_room(self):
+        return self.rooms.get(self.cleaned_data.get("room"))
+
+
+class SessionHeldForm(forms.Form):
+    attendees = forms.CharField(label=_("Attendees"), required=False, max_length=2000,
+                                widget=forms.Textarea(attrs={"rows": 2}))
+    notes = forms.CharField(label=_("What was said and agreed"), max_length=20000,
+                            widget=forms.Textarea(attrs=TEXTAREA))
+
+
+CONCLUSIONS = [(v, label) for v, label in MediationOutcome.choices if v != MediationOutcome.PENDING]
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CONCLUSIONS, widget=forms.RadioSelect)
+    agreement_text = forms.CharField(label=_("Agreed terms (调解协议)"), required=False, max_length=20000,
+                                     widget=forms.Textarea(attrs={"rows": 6}))
+    performance_deadline = fields.DateField(label=_("To be performed by"), required=False, widget=DateInput())
+    consent_recorded = forms.BooleanField(label=_("The parties consent to these terms"), required=False)
+    referral = forms.ChoiceField(label=_("Referred to (no agreement)"), required=False,
+                                 choices=_with_blank(Referral.choices))
+    note = forms.CharField(label=_("Note"), required=False, max_length=20000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FileForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=FileKind.choices)
+    file = forms.FileField(label=_("File (PDF or photo)"),
+                           widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/*"}))
+    description = forms.CharField(label=_("Description"), required=False, max_length=200)
+
+
+class PartyRevealForm(forms.Form):
+    """Show one full value of a party: the reason is required and goes to the access log."""
+
+    field = forms.ChoiceField(choices=PartyField.choices, widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why do you need the full value?"), max_length=200, min_length=2,
+        help_text=_("Recorded in the access log with your name."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class FollowUpForm(forms.Form):
+    performance = forms.ChoiceField(label=_("Was the agreement performed?"), choices=Performance.choices,
+                                    widget=forms.RadioSelect)
+    note = forms.CharField(label=_("What the parties said"), max_length=20000, widget=forms.Textarea(attrs=TEXTAREA))
+
+
+class ConfirmationForm(forms.Form):
+    court = forms.CharField(label=_("Court"), max_length=100)
+    receipt = forms.CharField(label=_("Court's receipt number"), max_length=64)
+    applied_on = fields.DateField(label=_("Applied on"), widget=DateInput())
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("Why it is mediated again"), max_length=20000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_("Reply to the referring body"), max_length=20000,
+                           widget=forms.Textarea(attrs=TEXTAREA))

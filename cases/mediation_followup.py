@@ -1,0 +1,107 @@
+"""After the outcome: the follow-up (回访) of an agreement's performance, judicial
+confirmation (司法确认) of an unperformed agreement, reopening the file, and the
+written reply to the court, police station or petition office that referred
+the dispute (诉调/警调/访调对接).
+
+Same rules as cases/mediation.py: keyword-only, one transaction with the file
+locked, a timeline line, DomainError and nothing written on refusal.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.errors import DomainError
+from portal.text import clean_text
+
+from .mediation import TEXT_MAX, _mediation_for
+from .models import CaseEvent, Mediation, MediationOutcome, Performance
+from .services import _event, _now
+
+A = CaseEvent.Action
+
+
+def _agreement(mediation):
+    if not mediation.has_agreement:
+        raise DomainError(_("There is no agreement to follow up yet."), code="no_agreement")
+
+
+@transaction.atomic
+def mediation_follow_up(*, case, acting_user, performance, note, now=None):
+    """回访: was the agreement performed? Recorded once, on or after the day it was reached."""
+    now = _now(now)
+    case, mediation = _mediation_for(case, acting_user)
+    _agreement(mediation)
+    if mediation.followed_up_at is not None:
+        raise DomainError(_("This agreement has already been followed up."), code="followed_up")
+    if performance not in Performance.values:
+        raise DomainError(_("Say whether the agreement was performed."), code="bad_performance")
+    if timezone.localtime(now).date() < timezone.localtime(mediation.concluded_at).date():
+        raise DomainError(_("A follow-up cannot come before the agreement."), code="before_agreement")
+    note = clean_text(note, field=_("note"), limit=TEXT_MAX)
+    Mediation.objects.filter(pk=mediation.pk).update(followed_up_at=now, performance=performance,
+                                                     follow_up_note=note)
+    _event(case, A.MEDIATION, actor=acting_user, now=now, data={"follow_up": performance})
+    mediation.refresh_from_db()
+    return mediation
+
+
+@transaction.atomic
+def mediation_judicial_confirmation(*, case, acting_user, court, receipt, applied_on, now=None):
+    """司法确认: the parties applied to a court to confirm the agreement; the court's receipt is recorded."""
+    now = _now(now)
+    case, mediation = _mediation_for(case, acting_user)
+    _agreement(mediation)
+    if mediation.confirmation_applied_on is not None:
+        raise DomainError(_("Judicial confirmation is already recorded."), code="already_confirmed")
+    court = clean_text(court, field=_("court"), limit=100)
+    receipt = clean_text(receipt, field=_("receipt number"), limit=64)
+    if applied_on is None:
+        raise DomainError(_("Give the date of the application."), code="no_date")
+    if applied_on > timezone.localtime(now).date() or applied_on < timezone.localtime(mediation.concluded_at).date():
+        raise DomainError(_("The application must fall between the agreement and today."), code="bad_date")
+    Mediation.objects.filter(pk=mediation.pk).update(confirmation_court=court, confirmation_receipt=receipt,
+                                                     confirmation_applied_on=applied_on)
+    _event(case, A.MEDIATION, actor=acting_user, now=now, data={"judicial_confirmation": receipt})
+    mediation.refresh_from_db()
+    return mediation
+
+
+@transaction.atomic
+def mediation_reopen(*, case, acting_user, reason, now=None):
+    """An agreement not performed: the file is mediated again (the old terms stay on the timeline)."""
+    now = _now(now)
+    case, mediation = _mediation_for(case, acting_user)
+    _agreement(mediation)
+    if mediation.performance not in (Performance.PARTLY, Performance.NOT_PERFORMED):
+        raise DomainError(_("Only an agreement found unperformed at its follow-up is mediated again."),
+                          code="performed")
+    reason = clean_text(reason, field=_("reason"), limit=TEXT_MAX)
+    _event(case, A.MEDIATION, actor=acting_user, now=now, note=reason,
+           data={"reopened": mediation.outcome, "terms": mediation.agreement_text[:2000],
+                 "deadline": str(mediation.performance_deadline)})
+    Mediation.objects.filter(pk=mediation.pk).update(
+        outcome=MediationOutcome.PENDING, concluded_at=None, agreement_text="", performance_deadline=None,
+        consent_recorded=False, follow_up_due_on=None, followed_up_at=None, performance="", follow_up_note="",
+        outcome_note="", confirmation_court="", confirmation_receipt="", confirmation_applied_on=None,
+    )
+    mediation.refresh_from_db()
+    return mediation
+
+
+@transaction.atomic
+def mediation_reply(*, case, acting_user, text, now=None):
+    """The written reply to the referring court, police station or petition office, once there is an outcome."""
+    now = _now(now)
+    case, mediation = _mediation_for(case, acting_user)
+    if not mediation.is_referral:
+        raise DomainError(_("This dispute was not referred by another body."), code="not_referred")
+    if mediation.outcome == MediationOutcome.PENDING:
+        raise DomainError(_("Reply once the mediation has an outcome."), code="no_outcome")
+    if mediation.replied_at is not None:
+        raise DomainError(_("The reply has already been sent."), code="replied")
+    text = clean_text(text, field=_("reply"), limit=TEXT_MAX)
+    Mediation.objects.filter(pk=mediation.pk).update(replied_at=now, reply_text=text)
+    _event(case, A.MEDIATION, actor=acting_user, now=now, data={"replied": mediation.source})
+    mediation.refresh_from_db()
+    return mediation

@@ -1,0 +1,170 @@
+"""Seeded mediation files (调解卷宗) for seed_city: every dispute case gets its file,
+in every state the portal knows (not yet accepted, in progress with a session
+scheduled, agreed, partly agreed, failed and referred, withdrawn), numbered by
+its committee's yearly sequence, with parties and sessions.
+
+The files themselves are planned with the cases (pure Python, written by COPY
+in cases/seed.py); parties, sessions and mediators are written afterwards
+through the ORM, so the parties' phones and ID numbers are encrypted, indexed
+and masked by the same code as a typed-in party (cases/parties.py).
+"""
+
+import datetime
+from datetime import timedelta
+
+from django.utils import timezone
+from stdnum.cn import ric
+
+MEDIATION_FIELDS = (
+    "case_id", "outcome", "agreement_text", "concluded_at", "opened_at", "dispute_type", "committee_id", "year",
+    "serial", "claims", "source", "source_body", "source_ref", "reply_due_on", "performance_deadline",
+    "consent_recorded", "referral", "outcome_note", "replied_at", "reply_text", "follow_up_due_on", "followed_up_at",
+    "performance", "follow_up_note", "confirmation_court", "confirmation_receipt", "confirmation_applied_on",
+)
+DISPUTE_BY_CATEGORY = {"E0501": "neighbour", "E0502": "family", "E0503": "property", "E0504": "labour"}
+CLAIMS = {
+    "neighbour": "请求对方修复漏水管道，赔偿装修损失。",
+    "family": "请求协调赡养费用及老人居住安排。",
+    "property": "请求物业公司解决电梯故障并减免相应物业费。",
+    "labour": "请求支付拖欠工资。",
+    "other": "请求调解双方纠纷。",
+}
+TERMS = {
+    "neighbour": "一、被申请人于履行期限前修复漏水管道；二、被申请人赔偿申请人装修损失人民币{amount}元；三、双方今后互谅互让，和睦相处。",
+    "family": "一、子女每月各支付赡养费人民币{amount}元；二、老人随长子居住，其他子女轮流照料。",
+    "property": "一、物业公司于履行期限前修复电梯；二、减免申请人物业费人民币{amount}元。",
+    "labour": "一、被申请人于履行期限前支付申请人工资人民币{amount}元；二、双方劳动关系就此了结。",
+    "other": "一、被申请人向申请人支付人民币{amount}元；二、双方就此纠纷再无其他争议。",
+}
+SOURCES = (("direct", 85), ("court", 7), ("police", 5), ("petition", 3))
+SOURCE_BODY = {"court": "区人民法院", "police": "辖区派出所", "petition": "区信访局"}
+DONE_OUTCOMES = (("agreed", 78), ("partial", 6), ("failed", 10), ("withdrawn", 6))
+REFERRALS = ("litigation", "arbitration", "administrative")
+# The demo deals its concluded files' outcomes by case id, so each state is there to be seen.
+DEMO_OUTCOMES = ("agreed", "failed", "agreed", "partial", "agreed", "withdrawn", "agreed")
+
+
+def _local_date(moment):
+    return timezone.localtime(moment).date()
+
+
+def plan_file(rng, *, pk, code, row, path, created, now, demo=False):
+    """The Mediation columns of a seeded dispute (without its number) and what to add to it later."""
+    dispute = DISPUTE_BY_CATEGORY.get(code, "other")
+    done = row["status"] in ("closed", "resolved", "verified")
+    opened_at = row["accepted_at"]
+    fields = dict(case_id=pk, outcome="pending", agreement_text="", concluded_at=None, opened_at=None,
+                  dispute_type="", committee_id=None, year=None, serial=None, claims="", source="direct",
+                  source_body="", source_ref="", reply_due_on=None, performance_deadline=None,
+                  consent_recorded=False, referral="", outcome_note="", replied_at=None, reply_text="",
+                  follow_up_due_on=None, followed_up_at=None, performance="", follow_up_note="",
+                  confirmation_court="", confirmation_receipt="", confirmation_applied_on=None)
+    details = {"case_id": pk, "handler": row["assignee_id"], "created": created, "sessions": [],
+               "parties": rng.choice((2, 2, 2, 3))}
+    if opened_at is None:
+        return fields, details
+    source = rng.choices(*zip(*SOURCES))[0]
+    fields.update(opened_at=opened_at, dispute_type=dispute, claims=CLAIMS[dispute], source=source,
+                  committee_id=path.get("community_id") or path.get("street_id"))
+    if source != "direct":
+        fields.update(source_body=SOURCE_BODY[source], source_ref=f"{source[:3].upper()}-{pk:06d}",
+                      reply_due_on=_local_date(opened_at) + timedelta(days=30))
+    if done:
+        concluded = row["resolved_at"]
+        first = opened_at + (concluded - opened_at) * rng.uniform(0.2, 0.6)
+        details["sessions"].append(("held", first, "双方到场陈述各自意见，调解员释法明理。"))
+        if demo:
+            outcome = DEMO_OUTCOMES[pk % len(DEMO_OUTCOMES)]
+        else:
+            outcome = rng.choices(*zip(*DONE_OUTCOMES))[0]
+        if outcome in ("agreed", "partial"):
+            details["sessions"].append(("held", concluded - timedelta(minutes=30), "经耐心调解，双方达成一致。"))
+            fields.update(agreement_text=TERMS[dispute].format(amount=rng.choice((300, 500, 800, 1200, 2000))),
+                          performance_deadline=_local_date(concluded) + timedelta(days=30), consent_recorded=True)
+        elif outcome == "failed":
+            fields.update(referral=rng.choice(REFERRALS), outcome_note="双方分歧较大，未能达成协议，已告知其他解决途径。")
+        else:
+            fields["outcome_note"] = "申请人撤回调解申请。"
+        fields.update(outcome=outcome, concluded_at=concluded)
+        if outcome in ("agreed", "partial"):
+            _follow_up(rng, fields, pk=pk, concluded=concluded, now=now, demo=demo)
+        if source != "direct" and concluded + timedelta(days=3) < now:
+            fields.update(replied_at=concluded + timedelta(days=rng.uniform(1, 3)),
+                          reply_text="经人民调解委员会调解，" + ("双方达成调解协议。" if outcome in ("agreed", "partial")
+                                                               else "未能达成协议，已告知当事人其他解决途径。"))
+    elif opened_at < now - timedelta(hours=2):
+        details["sessions"].append(("held", opened_at + (now - opened_at) * 0.5, "初次调解，双方陈述意见，约定再次调解。"))
+        if rng.random() < 0.5:
+            # The next session: later today or in the coming days (the mediators' day list).
+            at = timezone.localtime(now).replace(hour=rng.choice((14, 15, 16)), minute=0, second=0, microsecond=0)
+            details["sessions"].append(("scheduled", at + timedelta(days=rng.choice((0, 0, 1, 2))), ""))
+    return fields, details
+
+
+def _follow_up(rng, fields, *, pk, concluded, now, demo):
+    """回访 about 20 working days (four weeks) on; a few agreements were not kept and went to court."""
+    due = _local_date(concluded) + timedelta(days=28)
+    fields["follow_up_due_on"] = due
+    if due > _local_date(now) or (demo and pk % 5 == 0):
+        return  # not yet due, or (in the demo) waiting on the mediators' list
+    at = timezone.localtime(concluded) + timedelta(days=28 + rng.uniform(0, 5))
+    if at > now:
+        return
+    kept = rng.random() < (0.75 if demo else 0.93)
+    fields.update(followed_up_at=at, performance="performed" if kept else rng.choice(("partly", "not_performed")),
+                  follow_up_note="双方均表示协议已履行完毕。" if kept else "被申请人尚未按协议履行。")
+    if not kept:
+        fields.update(confirmation_court="区人民法院", confirmation_receipt=f"SQ-{pk:06d}",
+                      confirmation_applied_on=_local_date(at))
+
+
+def number(fields, counters):
+    """Give an opened file its committee's next number in the year of its opening."""
+    if fields["opened_at"] is None:
+        return tuple(fields[f] for f in MEDIATION_FIELDS)
+    year = _local_date(fields["opened_at"]).year
+    key = (fields["committee_id"], year)
+    counters[key] = counters.get(key, 0) + 1
+    fields.update(year=year, serial=counters[key])
+    return tuple(fields[f] for f in MEDIATION_FIELDS)
+
+
+def _id_number(rng, birth):
+    body = f"510703{birth:%Y%m%d}{rng.randrange(1000):03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def write_details(rng, plans, *, person, extra_mediators=None):
+    """Parties, sessions and mediators of the planned files (ORM: the parties' data encrypted like typed)."""
+    from .models import Mediation, MediationParty, MediationSession
+    from .parties import party_values
+
+    extra_mediators = extra_mediators or {}
+    parties, sessions, mediators = [], [], []
+    roles = ("applicant", "respondent", "third_party")
+    for plan in plans:
+        for index in range(plan["parties"]):
+            name, phone = person(rng)
+            birth = datetime.date(rng.randrange(1950, 2000), rng.randrange(1, 13), rng.randrange(1, 28))
+            values = party_values(name=name, role=roles[index], phone=phone if rng.random() < 0.9 else "",
+                                  id_number=_id_number(rng, birth) if rng.random() < 0.7 else "")
+            parties.append(MediationParty(mediation_id=plan["case_id"], added_at=plan["created"], **values))
+        for state, at, notes in plan["sessions"] if plan["handler"] else ():
+            sessions.append(MediationSession(mediation_id=plan["case_id"], state=state, held_at=at, notes=notes,
+                                             location="社区人民调解室", attendees="双方当事人" if state == "held" else "",
+                                             recorded_by_id=plan["handler"], recorded_at=at))
+        people = {plan["handler"], *extra_mediators.get(plan["case_id"], ())} - {None}
+        mediators += [Mediation.mediators.through(mediation_id=plan["case_id"], user_id=u) for u in people]
+    MediationParty.objects.bulk_create(parties, batch_size=2000)
+    MediationSession.objects.bulk_create(sessions, batch_size=2000)
+    Mediation.mediators.through.objects.bulk_create(mediators, batch_size=5000, ignore_conflicts=True)
+    return len(parties), len(sessions)
+
+
+def write_counters(counters):
+    """Live numbering continues after the seeded files of each committee and year."""
+    from .models import MediationNumberCounter
+
+    # seed_city fills an empty database: no file was numbered before these.
+    MediationNumberCounter.objects.bulk_create(
+        [MediationNumberCounter(committee_id=c, year=y, last=n) for (c, y), n in counters.items()], batch_size=5000)
