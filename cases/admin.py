@@ -106,7 +106,8 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
             "rework_count", "extension_count", "escalation_count", "alarm_count")}),
         (gettext_lazy("Organisations (三事分流)"), {"fields": (
             "triage_class", "organisation", "org_assignment", "returned_at", "org_supervised_due", "referred_to")}),
-        (gettext_lazy("Reporter"), {"fields": ("reporter_kind", "reporter", "reporter_name", "reporter_phone")}),
+        (gettext_lazy("Reporter"), {"fields": ("reporter_kind", "reporter", "reporter_name_masked",
+                                                "reporter_phone_masked", "reporter_erased_at")}),
         (gettext_lazy("Dates and rating"), {"fields": (
             "created_at", "registered_at", "accepted_at", "resolved_at", "resolved_by", "closed_at",
             "rating", "rating_comment", "rated_at")}),
@@ -215,10 +216,12 @@ class IntakeAdmin(ScopedAdminMixin, admin.ModelAdmin):
         (None, {"fields": ("tracking_code", "received_at", "channel", "failed_at", "failure")}),
         (gettext_lazy("Place and category: correct them, then save to register the case"),
          {"fields": ("category", "grid", "building")}),
-        (gettext_lazy("Report"), {"fields": ("description", "photo", "reporter_name", "reporter_phone")}),
+        (gettext_lazy("Report"), {"fields": ("description", "photo", "reporter_name_masked",
+                                             "reporter_phone_masked")}),
     )
+    # Masked: the full values only by a logged reveal (cases/privacy.py), never on an admin page.
     readonly_fields = ("tracking_code", "received_at", "channel", "failed_at", "failure", "description", "photo",
-                       "reporter_name", "reporter_phone")
+                       "reporter_name_masked", "reporter_phone_masked")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("category", "grid", "building")

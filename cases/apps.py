@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = _("Cases")
+
+    def ready(self):
+        # Declares its personal data to the register and the retention sweep (grid/privacy).
+        from . import privacy  # noqa: F401

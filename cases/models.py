@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from encrypted_fields.fields import EncryptedCharField
 
 from grid.models import AreaKind, Building, PlacePath, Unit, path_fk
 from portal.workcalendar.models import TimeUnit  # the working calendar's units: categories' clocks use them
@@ -187,9 +188,14 @@ class Case(PlacePath):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="reported_cases",
         verbose_name=_("reported by"), db_index=False,
     )
-    # Personal data: staff pages only, never on public pages.
-    reporter_name = models.CharField(_("reporter's name"), max_length=50, blank=True)
-    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    # Personal data (PIPL art. 28; portal/personal.py): encrypted at rest, a masked copy for
+    # lists, exports and the admin, the full value only by a logged reveal (cases/privacy.py),
+    # anonymised a set time after closing. Written together by the services; never on public pages.
+    reporter_name = EncryptedCharField(_("reporter's name"), max_length=50, null=True, blank=True)
+    reporter_name_masked = models.CharField(_("reporter's name"), max_length=50, blank=True, editable=False)
+    reporter_phone = EncryptedCharField(_("reporter's phone"), max_length=20, null=True, blank=True)
+    reporter_phone_masked = models.CharField(_("reporter's phone"), max_length=20, blank=True, editable=False)
+    reporter_erased_at = models.DateTimeField(_("reporter anonymised at"), null=True, blank=True, editable=False)
 
     # Not indexed: every index is written again by each escalation (the sweep moves
     # thousands at once), and no page needs the cases of a category across places;

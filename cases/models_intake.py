@@ -17,6 +17,7 @@ seconds between) stays, with the reason, for community staff to place by hand.
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
 
 from grid.models import Area, Building
 
@@ -40,9 +41,11 @@ class Intake(models.Model):
     building = models.ForeignKey(Building, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                  verbose_name=_("building"), db_index=False)
     description = models.TextField(_("description"))
-    # Personal data, as on the case: staff pages only.
-    reporter_name = models.CharField(_("reporter's name"), max_length=50, blank=True)
-    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    # Personal data, kept as on the case (encrypted, masked copy, logged reveal): staff pages only.
+    reporter_name = EncryptedCharField(_("reporter's name"), max_length=50, null=True, blank=True)
+    reporter_name_masked = models.CharField(_("reporter's name"), max_length=50, blank=True, editable=False)
+    reporter_phone = EncryptedCharField(_("reporter's phone"), max_length=20, null=True, blank=True)
+    reporter_phone_masked = models.CharField(_("reporter's phone"), max_length=20, blank=True, editable=False)
     # Already checked and stripped of its EXIF block; the case's photo row will point at this file.
     photo = models.ImageField(_("photo"), upload_to="cases/%Y/%m/", blank=True)
     failed_at = models.DateTimeField(_("could not be registered at"), null=True, blank=True)

@@ -5,11 +5,24 @@ overwrites what staff changed. Migration 0002 runs it, so every database
 (tests included) has the categories; the holidays come from workcalendar 0003.
 """
 
+from portal.personal import Sealer
 from portal.workcalendar.services import calendar_load_defaults
 
 from .data import categories as category_data
 from . import seed_mediation
 from .seed_mediation import MEDIATION_FIELDS, plan_file, write_counters, write_details
+
+
+# Reporters' and orderers' names and phones go in encrypted and masked, as the services write them
+# (portal/personal.py); the keys are derived once per seed run.
+_sealer = None
+
+
+def _seal(name, phone):
+    global _sealer
+    if _sealer is None:
+        _sealer = Sealer()
+    return _sealer(name, phone)
 
 
 def _model(apps, name):
@@ -90,7 +103,8 @@ RATING_WEIGHTS = ((5, 62), (4, 24), (3, 8), (2, 4), (1, 2))
 EVENT_FIELDS = ("case_id", "action", "from_status", "to_status", "actor_id", "at", "note", "is_public", "data")
 CASE_FIELDS = (
     "id", "number", "tracking_code", "kind", "channel", "external_ref", "reporter_kind", "reporter_id",
-    "reporter_name", "reporter_phone", "category_id", "description", "address", "building_id", "unit_id",
+    "reporter_name", "reporter_name_masked", "reporter_phone", "reporter_phone_masked", "category_id",
+    "description", "address", "building_id", "unit_id",
     "latitude", "longitude", "status", "responsible_level", "assignee_id", "due_at", "handle_due_at",
     "supervised_at", "supervised_by_id", "carried_over_at", "carried_over_reason", "duplicate_of_id",
     "rework_count", "extension_count", "escalation_count", "alarm_count", "rating", "rating_comment", "rated_at",
@@ -142,6 +156,8 @@ def _tracking_code():
 
 
 def seed(*, scale, rng, stdout, now):
+    global _sealer
+    _sealer = None  # keys as configured now
     """Reference data, then cases over three years: mostly closed, the recent ones in every state."""
     from datetime import timedelta
 
@@ -472,7 +488,9 @@ def _plan_case(*, demo=False, rng, pk, number, created, now, category, channel, 
     case = dict(
         id=pk, number=number, tracking_code=_tracking_code(), kind="mediation" if mediation else "ordinary",
         channel=channel, external_ref="", reporter_kind=REPORTER_KIND[channel],
-        reporter_id=worker if channel == "patrol" else None, reporter_name=name, reporter_phone=phone,
+        reporter_id=worker if channel == "patrol" else None,
+        **dict(zip(("reporter_name", "reporter_name_masked", "reporter_phone", "reporter_phone_masked"),
+                   _seal(name, phone), strict=True)),
         category_id=category.pk, description=description, address=address, building_id=building_id,
         unit_id=unit_id, latitude=None, longitude=None, alarm_count=1 if channel == "alarm" else 0,
         created_at=created, **row, **{k: path.get(k) for k in ("district_id", "street_id", "community_id",

@@ -24,6 +24,9 @@ from .models import (Case, CaseEvent, CaseKind, CasePhoto, Intake, Mediation, No
 from .tracking import normalise_tracking_code
 from .workflow import HANDLING_ROLES, MEDIATOR_ROLES
 
+# The reporter's encrypted columns: pages show the masked copies; a full value is read
+# only by the logged reveal (grid/privacy), so no list decrypts a page of tokens by accident.
+ENCRYPTED_COLUMNS = ("reporter_name", "reporter_phone")
 # What sits in a handler's queue: waiting to be accepted, or in hand.
 QUEUE_STATUSES = (Status.DISPATCHED, Status.HANDLING)
 
@@ -38,7 +41,7 @@ def cases_visible_to(user, *, managing=False):
     if managing:
         scope = scope.managing()
     if scope.unrestricted:
-        return Case.objects.all()
+        return Case.objects.defer(*ENCRYPTED_COLUMNS)
     # Matters sent to the user's organisations: a subquery on the (organisation, case) index,
     # not a list (a district bureau holds thousands).
     sent = Q(pk__in=OrgAssignment.objects.filter(organisation_id__in=sorted(scope.organisation_ids))
@@ -48,7 +51,7 @@ def cases_visible_to(user, *, managing=False):
         # plus what they hold by name.
         summoned = Q(pk__in=Summons.objects.filter(organisation_id__in=sorted(scope.organisation_ids))
                      .values("whistle__case_id"))
-        return Case.objects.filter(sent | summoned | Q(assignee=user))
+        return Case.objects.filter(sent | summoned | Q(assignee=user)).defer(*ENCRYPTED_COLUMNS)
     # A mediator's post (人民调解员, 司法所, 社区律师) reaches only the files they are named on.
     # (dataclasses.replace keeps the rest of the scope: buildings, units, organisations.)
     scope = replace(scope, spans=tuple(s for s in scope.spans if s.role not in MEDIATOR_ROLES))
@@ -71,7 +74,8 @@ def cases_visible_to(user, *, managing=False):
     if sent is not None:
         by_place = by_place | sent
     beyond += _summoned_cases(scope, by_place)
-    return Case.objects.filter(by_place | Q(pk__in=beyond)) if beyond else Case.objects.filter(by_place)
+    cases = Case.objects.filter(by_place | Q(pk__in=beyond)) if beyond else Case.objects.filter(by_place)
+    return cases.defer(*ENCRYPTED_COLUMNS)
 
 
 def _summoned_cases(scope, by_place):
@@ -210,8 +214,9 @@ def intakes_visible_to(user, *, managing=True):
         return Intake.objects.none()
     scope = scope_of(user).managing()
     if scope.unrestricted:
-        return Intake.objects.all()
-    return Intake.objects.filter(Q(scope.areas_q("grid__")) | Q(scope.areas_q("building__grid__")))
+        return Intake.objects.defer(*ENCRYPTED_COLUMNS)
+    return Intake.objects.filter(Q(scope.areas_q("grid__")) | Q(scope.areas_q("building__grid__"))).defer(
+        *ENCRYPTED_COLUMNS)
 
 
 def public_timeline(case):

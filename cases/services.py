@@ -28,6 +28,7 @@ from portal.workcalendar.calendar import add_working_time
 
 from . import deadlines, notifications, routing, routing_orgs, signals, workflow
 from .parties import reported_parties
+from .privacy import reporter_columns
 from .models import (
     OPEN_STATUSES,
     SATISFIED_MIN_RATING,
@@ -368,7 +369,7 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
     case = Case.objects.create(
         number=next_case_number(now), tracking_code=tracking_code or new_tracking_code(), kind=kind, channel=channel,
         external_ref=(external_ref or "")[:64], reporter_kind=reporter_kind, reporter=user,
-        reporter_name=reporter_name, reporter_phone=reporter_phone, category=category, description=description,
+        **reporter_columns(name=reporter_name, phone=reporter_phone), category=category, description=description,
         address=address, building=building, unit=unit, latitude=latitude, longitude=longitude,
         status=Status.REPORTED, responsible_level=level, due_at=_deadline(category, "dispatch", now),
         created_at=now, **path,

@@ -32,6 +32,7 @@ from portal.errors import DomainError
 
 from . import notifications, services
 from .models import Case, Category, Channel, Intake
+from .privacy import reporter_columns
 from .selectors import intakes_visible_to
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def intake_receive(*, category, description, channel, grid=None, building=None, 
         photo = services.without_metadata(photo)
     intake = Intake(
         tracking_code=services.new_tracking_code(), received_at=now, channel=channel, description=description,
-        reporter_name=reporter_name, reporter_phone=reporter_phone,
+        **reporter_columns(name=reporter_name, phone=reporter_phone),
     )
     if photo:
         intake.photo.save(getattr(photo, "name", "") or "photo", photo, save=False)
@@ -99,9 +100,11 @@ def _pk(value):
 # is the busiest write the portal has; this keeps it to one round trip.
 _INSERT = """
     INSERT INTO cases_intake (tracking_code, received_at, channel, category_id, grid_id, building_id,
-                              description, reporter_name, reporter_phone, photo, failure)
+                              description, reporter_name, reporter_name_masked, reporter_phone,
+                              reporter_phone_masked, photo, failure)
     SELECT %(tracking_code)s, %(received_at)s, %(channel)s, cat.id, {grid_value}, {building_value},
-           %(description)s, %(reporter_name)s, %(reporter_phone)s, %(photo)s, ''
+           %(description)s, %(reporter_name)s, %(reporter_name_masked)s, %(reporter_phone)s,
+           %(reporter_phone_masked)s, %(photo)s, ''
     FROM cases_category cat
     LEFT JOIN cases_category head ON head.id = cat.parent_id
     CROSS JOIN {place_from}
@@ -134,7 +137,7 @@ def _insert_checked(intake, code, place):
     fields = {f.attname: f for f in Intake._meta.concrete_fields}
     params = {name: fields[name].get_db_prep_save(getattr(intake, name), connection)
               for name in ("tracking_code", "received_at", "channel", "description", "reporter_name",
-                           "reporter_phone")}
+                           "reporter_name_masked", "reporter_phone", "reporter_phone_masked")}
     params["photo"] = intake.photo.name or ""
     params.update(code=code, **{k: v for k, v in place.items() if v is not None})
     with connection.cursor() as cursor:
@@ -151,7 +154,8 @@ def _insert_checked(intake, code, place):
 # Types of the statement's parameters, for PREPARE (an INSERT … SELECT does not infer them).
 _PARAM_TYPES = {
     "tracking_code": "varchar", "received_at": "timestamptz", "channel": "varchar", "description": "text",
-    "reporter_name": "varchar", "reporter_phone": "varchar", "photo": "varchar", "code": "varchar",
+    "reporter_name": "text", "reporter_name_masked": "varchar", "reporter_phone": "text",
+    "reporter_phone_masked": "varchar", "photo": "varchar", "code": "varchar",
     "building": "bigint", "grid": "bigint", "community": "bigint", "street": "bigint",
 }
 # Statements prepared on each PostgreSQL session (a new connection starts with none).

@@ -31,6 +31,7 @@ urlpatterns = [
     path("cases/command/<int:street_id>/", views_orgs.command_centre, name="command_centre_street"),
     path("cases/<int:pk>/", views.detail, name="detail"),
     path("cases/<int:pk>/act/<slug:name>/", views.act, name="act"),
+    path("cases/<int:pk>/reporter/", views.reporter_reveal, name="reporter_reveal"),
     path("cases/<int:pk>/photos/<int:photo_id>/", views.photo, name="photo"),
     # The mediation file (调解卷宗) of a dispute case.
     path("mediation/", views_mediation.files, name="mediation_files"),

@@ -29,7 +29,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from grid.models import KIND_LEVEL, Area, AreaKind, Building
 from grid.selectors import areas_visible_to, buildings_visible_to, get_visible_or_404, scope_of
-from grid.views import mask_phone, place_names, prefill_place, public_page
+from grid.privacy.pages import handle_reveal, reveal_items
+from grid.views import place_names, prefill_place, public_page
 from grid.views import render_page as _render
 from portal.errors import DomainError
 from portal.exports import spreadsheet_cell as _cell
@@ -531,10 +532,19 @@ def _timeline(case):
 @require_GET
 def detail(request, pk):
     """A case with its whole timeline and the moves the user may make now."""
-    user = request.user
-    case = case_detail(cases_visible_to(user), pk)
+    case = case_detail(cases_visible_to(request.user), pk)
     if case is None:
         raise Http404
+    return _render(request, "cases/detail.html", detail_context(request, case))
+
+
+# The reporter as the case page shows it: masked, each with a logged reveal (cases/privacy.py).
+REPORTER_SHOWN = (("reporter_name", gettext_lazy("Reporter")), ("reporter_phone", gettext_lazy("Phone")))
+
+
+def detail_context(request, case, *, reporter=None):
+    """The case page's context; `reporter` replaces the masked reporter rows (after a reveal)."""
+    user = request.user
     now = timezone.now()
     allowed = set(workflow.allowed(case, user))
     actions = []
@@ -552,19 +562,15 @@ def detail(request, pk):
             "tap_only": ACTIONS[name].form is case_forms.EmptyForm,
         })
     kinds = workflow.actor_kinds(case, user)
-    sees_phone = bool(kinds & {workflow.HANDLER, workflow.DISPATCHER})
     # A summoned organisation's staff see the matter, never who reported it.
     sees_reporter = bool(kinds)
-    return _render(request, "cases/detail.html", {
+    return {
         "case": case,
         "status_label": Status(case.status).label,
         "level_label": AreaKind(case.responsible_level).label,
         "overdue": case.is_overdue(now),
         "place_names": place_names(case),
-        "reporter_phone": case.reporter_phone if sees_phone else mask_phone(case.reporter_phone),
-        # Organisation staff work on the matter, not with the resident: the name is masked too.
-        "reporter_name": case.reporter_name if sees_phone or workflow.ORG not in kinds
-        else (case.reporter_name[:1] + "**" if case.reporter_name else ""),
+        "reporter": reporter if reporter is not None else reveal_items(user, case, REPORTER_SHOWN),
         "timeline": _timeline(case),
         "actions": actions,
         "extension": _pending_extension(case) if case.status == Status.HANDLING else None,
@@ -573,7 +579,18 @@ def detail(request, pk):
         "whistles": views_whistle.panel(case, user, now),
         "hotline_order": getattr(case, "hotline_order", None) if case.channel == Channel.HOTLINE else None,
         **views_orgs.route_context(case, user),
-    })
+    }
+
+
+@login_required
+@require_POST
+def reporter_reveal(request, pk):
+    """Show the reporter's full name or phone for a stated reason: logged, shown on this response only."""
+    case = case_detail(cases_visible_to(request.user), pk)
+    if case is None:
+        raise Http404
+    items, status = handle_reveal(request, case, REPORTER_SHOWN)
+    return _render(request, "cases/detail.html", detail_context(request, case, reporter=items), status=status)
 
 
 @login_required

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_filters",
     "portal.workcalendar",
     "grid",
+    "grid.privacy",
     "cases",
     "cases.open311",
     "cases.hotline",
@@ -264,6 +265,13 @@ if PRODUCTION and not (SALT_KEY and RESIDENT_INDEX_KEY):
     raise ImproperlyConfigured("FIELD_ENCRYPTION_SALTS and RESIDENT_INDEX_KEY must be set when PORTAL_ENV=production.")
 if PRODUCTION and (_weak := keys.weak_key_messages(salts=SALT_KEY, index_key=RESIDENT_INDEX_KEY)):
     raise ImproperlyConfigured("Weak personal-data keys with PORTAL_ENV=production: " + " | ".join(_weak))
+# Retention (PIPL art. 19 and 47; grid/privacy): reporters' and orderers' names and phones
+# are anonymised this many days after their matter or order closed, residents who moved
+# out or died this many days after they left. The figures (dates, categories, ratings) stay.
+PERSONAL_DATA_RETENTION_DAYS = int(env("PERSONAL_DATA_RETENTION_DAYS", "365"))
+RESIDENT_RETENTION_DAYS_AFTER_LEAVING = int(env("RESIDENT_RETENTION_DAYS_AFTER_LEAVING", "1095"))
+if PERSONAL_DATA_RETENTION_DAYS < 1 or RESIDENT_RETENTION_DAYS_AFTER_LEAVING < 1:
+    raise ImproperlyConfigured("Retention periods are whole days, at least 1.")
 # Rows above this many go to a Celery job with a progress bar instead of the request.
 RESIDENT_IMPORT_INLINE_ROWS = int(env("RESIDENT_IMPORT_INLINE_ROWS", "2000"))
 RESIDENT_IMPORT_MAX_BYTES = int(env("RESIDENT_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
@@ -378,6 +386,9 @@ CELERY_BEAT_SCHEDULE = {
     # (the admin shows the same as a banner).
     "workcalendar-warn-missing-holidays": {"task": "portal.workcalendar.tasks.warn_missing_holidays",
                                            "schedule": crontab(hour=8, minute=7)},
+    # Retention: anonymise personal data kept past its period (idempotent, in batches).
+    "privacy-anonymise-expired-nightly": {"task": "grid.privacy.tasks.anonymise_expired",
+                                          "schedule": crontab(hour=4, minute=23)},
     "grid-verify-trees-nightly": {
         "task": "grid.tasks.verify_trees",
         "schedule": crontab(hour=3, minute=17),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("grid.urls")),
+    path("", include("grid.privacy.urls")),
     path("", include((cases_urls.urlpatterns + hub_urls.cases_urlpatterns + dashboards_urls.urlpatterns,
                       cases_urls.app_name))),
     path("", include("cases.open311.urls")),

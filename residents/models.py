@@ -173,6 +173,8 @@ class Resident(PlacePath):
     last_visited_at = models.DateTimeField(_("last visited"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Set when the retention sweep anonymised someone who moved out or died long enough ago.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("resident")

@@ -228,7 +228,9 @@ def test_worker_case_page_shows_the_moves_and_the_staff_timeline(login, city, pe
     assert reverse("cases:act", args=[dispatched.pk, "close"]) not in html
     text = text_of(response)
     assert "内部：住户不在家" in text and "Staff only" in text
-    assert PHONE in text  # the handler may call the reporter back
+    # The handler may call the reporter back: masked, with a logged reveal (issue #20 item 5).
+    assert PHONE not in text and "138****0000" in text
+    assert reverse("cases:reporter_reveal", args=[dispatched.pk]) in html
     assert "layout-worker" in html
 
 

@@ -510,8 +510,9 @@ class OrderAdmin(ReadOnlyVolunteersAdmin):
     search_fields = ("=tracking_code", "description")
     date_hierarchy = "placed_at"
     fields = ("tracking_code", "kind", "status", "description", "district", "street", "community", "grid",
-              "building", "address", "resident", "contact_name", "contact_phone", "placed_by", "placed_at",
-              "claim_due_at", "claimed_by", "claimed_at", "done_at", "confirmed_at", "escalated_at", "points")
+              "building", "address", "resident", "contact_name_masked", "contact_phone_masked", "contact_erased_at",
+              "placed_by", "placed_at", "claim_due_at", "claimed_by", "claimed_at", "done_at", "confirmed_at",
+              "escalated_at", "points")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("community", "grid", "claimed_by")

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
 
 from grid.models import Area, AreaKind, PlacePath
 
@@ -248,8 +249,13 @@ class Order(PlacePath):
     address = models.CharField(_("address"), max_length=200, blank=True)
     resident = models.ForeignKey("residents.Resident", on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="volunteer_orders", verbose_name=_("resident"))
-    contact_name = models.CharField(_("contact"), max_length=50)
-    contact_phone = models.CharField(_("contact phone"), max_length=20)
+    # Personal data, kept as the residents' (encrypted, masked copy, logged reveal:
+    # volunteers/privacy.py), anonymised a set time after the order ends.
+    contact_name = EncryptedCharField(_("contact"), max_length=50, null=True, blank=True)
+    contact_name_masked = models.CharField(_("contact"), max_length=50, blank=True, editable=False)
+    contact_phone = EncryptedCharField(_("contact phone"), max_length=20, null=True, blank=True)
+    contact_phone_masked = models.CharField(_("contact phone"), max_length=20, blank=True, editable=False)
+    contact_erased_at = models.DateTimeField(_("contact anonymised at"), null=True, blank=True, editable=False)
     placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+", verbose_name=_("placed by"))
     tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)

@@ -60,11 +60,27 @@ class Rows:
         self.tables.setdefault(model, []).append(row)
 
 
+# Reporters' and orderers' names and phones go in encrypted and masked, as the services write them
+# (portal/personal.py); the keys are derived once per seed run.
+_sealer = None
+
+
+def seal(name, phone):
+    global _sealer
+    if _sealer is None:
+        from portal.personal import Sealer
+
+        _sealer = Sealer()
+    return _sealer(name, phone)
+
+
 def _local(day, hour, minute=0, tz=None):
     return datetime.combine(day, time(hour, minute), tzinfo=tz)
 
 
 def seed(*, scale, rng, stdout, now):
+    global _sealer
+    _sealer = None  # keys as configured now
     from django.contrib.auth.hashers import make_password
     from django.db.models import Max
 
@@ -167,7 +183,8 @@ FIELDS = {
     "ServiceRecord": ("id", "volunteer_id", "activity_id", "order_id", "started_at", "ended_at", "hours", "content",
                       "confirmed_by_id", "confirmed_at", "voided_at", "void_reason"),
     "Order": ("id", "district_id", "street_id", "community_id", "grid_id", "kind", "description", "building_id",
-              "address", "resident_id", "contact_name", "contact_phone", "placed_by_id", "tracking_code", "status",
+              "address", "resident_id", "contact_name", "contact_name_masked", "contact_phone",
+              "contact_phone_masked", "placed_by_id", "tracking_code", "status",
               "placed_at", "claim_due_at", "claimed_by_id", "claimed_at", "done_at", "confirmed_at", "escalated_at",
               "points", "request_key"),
     "Account": ("id", "kind", "community_id", "volunteer_id", "balance"),
@@ -385,7 +402,7 @@ def _plan_community(*, rows, ids, rng, community, streets, grids, buildings, res
             status = "cancelled" if cancelled else "confirmed"
             rows.add(Order, (pk, district_id, street_id, community_id, grid_id, order_kind,
                              rng.choice(ORDER_TEXTS[order_kind]), building[0], building[1], None,
-                             rng.choice("王李张刘陈杨") + "阿姨", f"13{rng.randrange(10**9):09d}", None,
+                             *seal(rng.choice("王李张刘陈杨") + "阿姨", f"13{rng.randrange(10**9):09d}"), None,
                              f"{pk:012X}", status, placed, placed + timedelta(hours=4),
                              None if cancelled else server, None if cancelled else claimed,
                              None if cancelled else done, None if cancelled else confirmed, None, 10, None))
@@ -428,8 +445,8 @@ def _plan_community(*, rows, ids, rng, community, streets, grids, buildings, res
         server = rng.choice(members)[0] if status != "open" else None
         order_kind = rng.choice(("errand", "opinion", "hard_matter"))
         rows.add(Order, (pk, district_id, street_id, community_id, grid_id, order_kind,
-                         rng.choice(ORDER_TEXTS[order_kind]), building[0], building[1], None, "刘大爷",
-                         f"13{rng.randrange(10**9):09d}", None, f"{pk:012X}", status, placed,
+                         rng.choice(ORDER_TEXTS[order_kind]), building[0], building[1], None,
+                         *seal("刘大爷", f"13{rng.randrange(10**9):09d}"), None, f"{pk:012X}", status, placed,
                          placed + timedelta(hours=4), server, placed + timedelta(minutes=30) if server else None,
                          placed + timedelta(hours=1) if status == "done" else None, None, None, 10, None))
         counts["orders"] += 1

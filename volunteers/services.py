@@ -20,6 +20,7 @@ from portal.workcalendar.calendar import add_working_time
 
 from . import ledger
 from .models import Activity, Order, OrderKind, ServiceRecord, Signup, Station, Team, TeamKind, Volunteer
+from .privacy import contact_columns
 
 ORDER_CLAIM_HOURS = 4  # working hours before an unclaimed order goes to community staff
 
@@ -311,7 +312,7 @@ def order_place(*, kind, description, contact_name, contact_phone, building=None
     values = dict(
         kind=kind, description=_text(description, label=_("The description"), limit=2000), building=building,
         address=_text(address, label=_("The address"), limit=200, required=False), resident=resident,
-        contact_name=_text(contact_name, label=_("The name"), limit=50), contact_phone=phone,
+        **contact_columns(name=_text(contact_name, label=_("The name"), limit=50), phone=phone),
         placed_by=acting_user if acting_user is not None and acting_user.is_authenticated else None,
         tracking_code=_tracking_code(), placed_at=now, request_key=request_key or None,
         claim_due_at=add_working_time(now, ORDER_CLAIM_HOURS, "hours"), points=points, **path_values(area),

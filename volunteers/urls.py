@@ -20,6 +20,7 @@ urlpatterns = [
     path("volunteers/signups/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("volunteers/orders/<int:pk>/claim/", views.claim, name="claim"),
     path("volunteers/orders/<int:pk>/done/", views.done, name="done"),
+    path("volunteers/orders/<int:pk>/contact/", views.order_contact, name="order_contact"),
     path("volunteers/catalogue/", views.catalogue, name="catalogue"),
     path("volunteers/catalogue/<int:pk>/redeem/", views.redeem, name="redeem"),
     path("volunteers/<int:pk>/certificate/", pages.certificate, name="certificate"),

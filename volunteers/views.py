@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_GET, require_POST
 
 from grid.selectors import scope_of
-from grid.views import layout_for, mask_phone
+from grid.privacy.pages import handle_reveal, reveal_items
+from grid.views import layout_for
 from portal.errors import DomainError
 
 from . import ledger, selectors, services
@@ -92,7 +94,7 @@ def me(request):
     my_orders = list(selectors.orders_visible_to(user).filter(
         claimed_by=volunteer, status__in=[Order.Status.CLAIMED, Order.Status.DONE])
         .select_related("building").order_by("claimed_at", "id")[:LIST_SIZE])
-    open_orders = [OpenOrder(order=o, phone=mask_phone(o.contact_phone)) for o in
+    open_orders = [OpenOrder(order=o, phone=o.contact_phone_masked) for o in
                    services.orders_open_to(volunteer).select_related("building")
                    .order_by("claim_due_at", "id")[:LIST_SIZE]]
     redemptions = list(selectors.redemptions_visible_to(user).filter(volunteer=volunteer)
@@ -258,3 +260,23 @@ def redeem(request, pk):
     messages.success(request, _("Redeemed %(item)s × %(n)d for %(points)d points. Pick it up at the community.")
                      % {"item": item.name, "n": redemption.quantity, "points": redemption.points})
     return redirect("volunteers:me")
+
+
+# The contact as the order's page shows it: masked, each with a logged reveal (volunteers/privacy.py).
+CONTACT_SHOWN = (("contact_name", _l("contact")), ("contact_phone", _l("contact phone")))
+
+
+@login_required
+def order_contact(request, pk):
+    """The resident to call about an order: masked; the volunteer who took it (or staff of its
+    place) reveals the full name or phone for a stated reason, logged, shown on this response only."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    order = selectors.orders_visible_to(request.user).select_related("building").filter(pk=pk).first()
+    if order is None:
+        raise Http404
+    if request.method == "POST":
+        items, status = handle_reveal(request, order, CONTACT_SHOWN)
+    else:
+        items, status = reveal_items(request.user, order, CONTACT_SHOWN), 200
+    return _render(request, "volunteers/order_contact.html", {"order": order, "contact": items}, status=status)
