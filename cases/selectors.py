@@ -9,6 +9,7 @@ mediators and their assignee see them wherever they are posted.
 """
 
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models.functions import Substr
 
 from grid.selectors import scope_of
 
@@ -90,6 +91,21 @@ def board_for(user):
         .select_related("category", "category__parent", "assignee", "grid", "community", "building")
         .order_by("-created_at", "-pk")
     )
+
+
+# The board's columns: what its rows show and nothing else (not the places' boundaries,
+# not the reporter's encrypted fields, not the case's other forty columns). The
+# description is read as its first 41 characters (`description_head`), all the row shows.
+BOARD_COLUMNS = (
+    "number", "created_at", "channel", "status", "responsible_level", "due_at", "supervised_at", "carried_over_at",
+    "category__name", "category__parent__name", "assignee__username", "assignee__full_name",
+    "community__name", "grid__name", "building__number", "building__address", "building__name",
+)
+
+
+def board_page(queryset):
+    """A board (board_for, filtered) narrowed to the columns the page shows."""
+    return queryset.only(*BOARD_COLUMNS).annotate(description_head=Substr("description", 1, 41))
 
 
 def overdue_q(now):
