@@ -8,11 +8,18 @@ at most once per INTAKE_KICK_SECONDS, to run `intake_register_pending` a moment
 later; the beat runs it too (every INTAKE_SWEEP_SECONDS), so a report received
 while the broker is down waits in the table, never lost.
 
-`intake_register_pending` turns rows into cases through `services.case_report`
-(the same code every channel uses: case number, path, routing, timeline,
-notifications) with the report's own tracking code and time, and deletes each
-row in the transaction that creates its case. Rows are claimed with SKIP LOCKED,
-so workers running it at once register each report once.
+`intake_register_pending` turns rows into cases in batches (`_register_batch`):
+it claims up to INTAKE_BATCH_SIZE rows with SKIP LOCKED (so workers running it at
+once register each report once), reads their categories and places in two
+queries, and writes the batch's cases, timeline events, photos and outbox rows
+with one statement each, then deletes the rows, all in one transaction. What it
+writes is what `services.case_report` writes for a resident's report (the same
+code every channel uses: case number, path, routing, timeline, notifications)
+with the report's own tracking code and time. A report the batch cannot take as
+it is (its category or place changed since it was received, a mediation
+category, a tracking code already on a case) goes through `case_report` one by
+one, which registers it or says why not. One by one, a worker registered about
+70 reports a second on the large city (issue #24).
 """
 
 import hashlib
@@ -25,13 +32,27 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grid.models import Area, AreaKind, Building
 from grid.selectors import can_manage_area
+from grid.services import lock_trees
 from portal import degraded
 from portal.celery import send_by_name
 from portal.errors import DomainError
 
-from . import notifications, services
-from .models import Case, Category, Channel, Intake
+from . import notifications, routing, services
+from .models import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseNumberCounter,
+    CasePhoto,
+    Category,
+    Channel,
+    EventAction,
+    Intake,
+    PhotoStage,
+    Status,
+)
 from .selectors import intakes_visible_to
 
 log = logging.getLogger(__name__)
@@ -41,8 +62,10 @@ PUBLIC_CHANNELS = (Channel.WEB, Channel.QR)
 # when the window closes, so it finds every report of the window committed.
 INTAKE_KICK_SECONDS = 1
 INTAKE_KICK_KEY = "cases:intake-kick"
-# Cases one run registers at most (each in its own transaction); the next run goes on.
+# Cases one run registers at most; the next run goes on.
 INTAKE_BATCH = 2000
+# Reports registered per transaction (one statement each for cases, events, outbox).
+INTAKE_BATCH_SIZE = 500
 
 
 def intake_receive(*, category, description, channel, grid=None, building=None, community=None, street=None,
@@ -206,8 +229,22 @@ def _kick():
     )
 
 
-def intake_register_pending(*, limit=INTAKE_BATCH):
+def intake_register_pending(*, limit=INTAKE_BATCH, batch_size=INTAKE_BATCH_SIZE):
     """Register waiting reports as cases, oldest first; returns how many became cases."""
+    registered = taken = 0
+    while taken < limit:
+        outcome = _register_batch(min(batch_size, limit - taken))
+        if outcome is None:
+            break
+        claimed, made = outcome
+        taken += claimed
+        registered += made
+    return registered
+
+
+def intake_register_one_by_one(*, limit=INTAKE_BATCH):
+    """Register waiting reports through `case_report`, one transaction each (what the batch does
+    for the rows it cannot take; the tests compare the two)."""
     registered = 0
     for _step in range(limit):
         outcome = _register_next()
@@ -225,6 +262,144 @@ def _register_next():
     if intake is None:
         return None
     return _register(intake)
+
+
+@transaction.atomic
+def _register_batch(size):
+    """Claim up to `size` waiting rows and register them: (rows claimed, cases made), or None if none waits."""
+    intakes = list(Intake.objects.select_for_update(skip_locked=True, of=("self",))
+                   .filter(failed_at__isnull=True).order_by("pk")[:size])
+    if not intakes:
+        return None
+    fast, slow = _plan_batch(intakes)
+    made = 0
+    if fast:
+        try:
+            with transaction.atomic():
+                made = _write_batch(fast)
+        except Exception:  # noqa: BLE001 — a photo file gone, a tracking code taken meanwhile…
+            # The savepoint is rolled back (case numbers included): each row then goes
+            # through case_report, which registers it or sets it aside with the reason.
+            log.warning("a batch of %d received reports went one by one", len(fast), exc_info=True)
+            slow = [intake for intake, *_rest in fast] + slow
+    for intake in slow:
+        made += _register(intake)
+    return len(intakes), made
+
+
+def _plan_batch(intakes):
+    """([(intake, case fields)], [intakes for case_report]): the rows the batch writes itself and the others."""
+    categories = {c.pk: c for c in Category.objects.select_related("parent")
+                  .filter(pk__in={i.category_id for i in intakes})}
+    buildings = {b.pk: b for b in Building.objects.filter(pk__in={i.building_id for i in intakes if i.building_id})
+                 .only("id", "grid_id", "number", "name", "address")}
+    grid_of = {i.pk: buildings[i.building_id].grid_id if i.building_id in buildings else i.grid_id for i in intakes}
+    # The district trees' shared locks first, then the places' paths under them: a tree
+    # move waits for the batch, as for case_report (services._place).
+    trees = dict(Area.objects.filter(pk__in=set(grid_of.values())).values_list("pk", "tree_id"))
+    lock_trees(*set(trees.values()), shared=True)
+    areas = {a.pk: a for a in Area.objects.filter(pk__in=set(grid_of.values()))
+             .select_related("parent__parent__parent")
+             .only("id", "kind", "is_active", "tree_id", "parent__kind", "parent__parent__kind",
+                   "parent__parent__parent__kind")}
+    taken = set(Case.objects.filter(tracking_code__in=[i.tracking_code for i in intakes])
+                .values_list("tracking_code", flat=True))
+    fast, slow = [], []
+    for intake in intakes:
+        category = categories.get(intake.category_id)
+        area = areas.get(grid_of[intake.pk])
+        building = buildings.get(intake.building_id)
+        takeable = (
+            category is not None and category.is_active and not category.is_mediation
+            and (category.parent_id is None or category.parent.is_active)
+            and area is not None and area.kind == AreaKind.GRID and area.is_active
+            and area.tree_id == trees.get(area.pk)
+            and (intake.building_id is None or building is not None)
+            and intake.tracking_code not in taken and intake.description.strip() == intake.description
+            and 0 < len(intake.description) <= services.DESCRIPTION_MAX
+        )
+        if not takeable:
+            slow.append(intake)
+            continue
+        path = dict.fromkeys(("district_id", "street_id", "community_id", "grid_id"), None)
+        node = area
+        while node is not None:
+            path[f"{node.kind}_id"] = node.pk
+            node = node.parent if node.parent_id else None
+        fast.append((intake, category, building, path))
+    return fast, slow
+
+
+def _case_numbers(days):
+    """{day: [numbers]} for `days` ({day: how many}), counted on as next_case_number does, one statement a day."""
+    numbers = {}
+    quote = connection.ops.quote_name
+    table, day_column, last = (quote(CaseNumberCounter._meta.db_table),
+                               quote(CaseNumberCounter._meta.get_field("day").column),
+                               quote(CaseNumberCounter._meta.get_field("last").column))
+    with connection.cursor() as cursor:
+        for day, count in sorted(days.items()):
+            cursor.execute(
+                f"INSERT INTO {table} ({day_column}, {last}) VALUES (%s, %s) "
+                f"ON CONFLICT ({day_column}) DO UPDATE SET {last} = {table}.{last} + EXCLUDED.{last} "
+                f"RETURNING {last}",
+                [day, count],
+            )
+            last = cursor.fetchone()[0]
+            numbers[day] = [f"{day:%Y%m%d}{n:05d}" for n in range(last - count + 1, last + 1)]
+    return numbers
+
+
+def _write_batch(fast):
+    """The cases, events, photos and outbox rows of the batch's rows; the rows deleted. Returns how many."""
+    days = {}
+    for intake, *_rest in fast:
+        day = timezone.localdate(intake.received_at)
+        days[day] = days.get(day, 0) + 1
+    numbers = {day: iter(numbered) for day, numbered in _case_numbers(days).items()}
+    cases = []
+    for intake, category, building, path in fast:
+        now = intake.received_at
+        cases.append(Case(
+            number=next(numbers[timezone.localdate(now)]), tracking_code=intake.tracking_code,
+            kind=CaseKind.ORDINARY, channel=intake.channel, external_ref="",
+            reporter_kind=services.REPORTER_BY_CHANNEL[intake.channel], reporter=None,
+            reporter_name=intake.reporter_name, reporter_phone=intake.reporter_phone, category=category,
+            description=intake.description,
+            address=(building.address or str(building)) if building is not None else "",
+            building=building, unit=None, latitude=None, longitude=None, status=Status.REPORTED,
+            responsible_level=AreaKind.COMMUNITY if path["community_id"] else AreaKind.GRID,
+            due_at=services._deadline(category, "dispatch", now), created_at=now, **path,
+        ))
+    Case.objects.bulk_create(cases)
+    events = CaseEvent.objects.bulk_create([
+        CaseEvent(case=case, action=EventAction.REPORT, from_status="", to_status=Status.REPORTED, actor=None,
+                  at=case.created_at, note="", is_public=True, data={"channel": case.channel})
+        for case in cases
+    ])
+    photos = [CasePhoto(case=case, event=event, stage=PhotoStage.REPORT, image=intake.photo.name,
+                        uploaded_at=case.created_at)
+              for (intake, *_rest), case, event in zip(fast, cases, events) if intake.photo]
+    if photos:
+        CasePhoto.objects.bulk_create(photos)
+    _notify_batch(cases)
+    Intake.objects.filter(pk__in=[intake.pk for intake, *_rest in fast]).delete()
+    return len(cases)
+
+
+def _notify_batch(cases):
+    """What case_report tells the responsible staff of each new report, for the batch in one write."""
+    staff = routing.recipients_by_area({(c.responsible_level, getattr(c, f"{c.responsible_level}_id"))
+                                        for c in cases})
+    rows = []
+    for case in cases:
+        recipients = staff.get((case.responsible_level, getattr(case, f"{case.responsible_level}_id")), ())
+        rows += notifications.build_rows(
+            recipients=recipients, case_id=case.pk, now=case.created_at,
+            subject=_("New report to register: %(number)s") % {"number": case.number},
+            body=services._case_link_text(case),
+        )
+    notifications.save_rows(rows)
 
 
 def _register(intake):

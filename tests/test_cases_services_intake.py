@@ -379,3 +379,123 @@ def test_in_the_admin_a_new_grid_replaces_the_building(city, people):
     assert response.status_code == 302
     case = Case.objects.get(tracking_code=row.tracking_code)
     assert (case.grid_id, case.building_id) == (city.grid_a2.pk, None)
+
+
+# --- registering in batches (issue #24) ----------------------------------------------------
+
+def _shape(tracking_code):
+    """What a registered report left behind, without its ids, number and tracking code."""
+    from cases.models import Delivery
+
+    case = Case.objects.get(tracking_code=tracking_code)
+    skip = {"id", "number", "tracking_code"}
+    fields = {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields if f.attname not in skip}
+    events = list(case.events.order_by("pk").values_list("action", "from_status", "to_status", "actor_id", "at",
+                                                         "note", "is_public", "data"))
+    photos = list(CasePhoto.objects.filter(case=case).values_list("stage", "uploaded_at"))
+    deliveries = sorted(
+        (d.channel, d.user_id, d.address, d.subject.replace(case.number, "N"), d.body.replace(case.number, "N"),
+         d.status, d.next_attempt_at)
+        for d in Delivery.objects.filter(case=case)
+    )
+    return fields, events, photos, deliveries
+
+
+def _receive_set(city, *, mark):
+    """Reports of every kind the batch meets, one minute apart; returns their tracking codes in order."""
+    from datetime import timedelta
+
+    mediation = Category.objects.filter(is_mediation=True, is_active=True).first()
+    specs = [
+        {"building": city.building_a},
+        {"building": None, "grid": city.grid_a2, "reporter_phone": ""},
+        {"building": city.building_b, "reporter_name": ""},
+        {"photo": png()},
+        {"category": mediation.code if mediation else category()},
+        {"building": city.building_a2},
+    ]
+    codes = []
+    for i, spec in enumerate(specs):
+        spec = {"description": f"{mark} 第{i}件", "now": MONDAY + timedelta(minutes=i), **spec}
+        codes.append(receive(city, **spec).tracking_code)
+    return codes
+
+
+def test_a_batch_registers_what_one_by_one_registers(city, people):
+    one_by_one = _receive_set(city, mark="甲")
+    assert services_intake.intake_register_one_by_one() == len(one_by_one)
+    batched = _receive_set(city, mark="乙")
+    assert services_intake.intake_register_pending() == len(batched)
+    assert not Intake.objects.exists()
+    for first, second in zip(one_by_one, batched):
+        expected, got = _shape(first), _shape(second)
+        expected[0]["description"] = expected[0]["description"].replace("甲", "乙")
+        expected = expected[:3] + ([tuple(v.replace("甲", "乙") if isinstance(v, str) else v for v in row)
+                                    for row in expected[3]],)
+        assert got == expected
+        assert got[3], "the community's staff are told of each new report"
+    # Numbers go on from the first set's without a gap or a repeat; the rows the batch sent
+    # one by one (the mediation) come after the batch's own, which keep their order.
+    numbers = [int(Case.objects.get(tracking_code=code).number[-5:]) for code in one_by_one + batched]
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    in_batch = [n for code, n in zip(batched, numbers[len(one_by_one):])
+                if Case.objects.get(tracking_code=code).kind == "ordinary"]
+    assert in_batch == sorted(in_batch)
+
+
+def test_batches_of_any_size_register_each_report_once(city, people):
+    codes = [receive(city, description=f"垃圾 {i}").tracking_code for i in range(7)]
+    assert services_intake.intake_register_pending(batch_size=3) == 7
+    assert services_intake.intake_register_pending(batch_size=3) == 0  # idempotent: nothing waits
+    assert sorted(Case.objects.values_list("tracking_code", flat=True)) == sorted(codes)
+    assert len(set(Case.objects.values_list("number", flat=True))) == 7
+    assert CaseEvent.objects.filter(action=CaseEvent.Action.REPORT).count() == 7
+
+
+def test_a_row_the_batch_cannot_take_goes_one_by_one_and_the_rest_go_on(city, people):
+    gone = receive(city, description="分类已停用")
+    fine = receive(city, description="正常", category="E0302")
+    Category.objects.filter(pk=Intake.objects.get(pk=gone.pk).category_id).update(is_active=False)
+    assert services_intake.intake_register_pending() == 1
+    assert Case.objects.filter(tracking_code=fine.tracking_code).exists()
+    left = Intake.objects.get()
+    assert left.pk == gone.pk and left.failed_at is not None
+
+
+def test_a_report_registered_already_is_not_registered_twice(city, people):
+    received = receive(city)
+    row = Intake.objects.get(pk=received.pk)
+    services_intake._case_from(row)  # a worker died after the case, before deleting the row
+    assert services_intake.intake_register_pending() == 0
+    assert Case.objects.filter(tracking_code=received.tracking_code).count() == 1
+    assert not Intake.objects.filter(failed_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_batches_register_each_report_once_with_unique_numbers(on_postgres):
+    from .factories import build_city
+
+    city = build_city()
+    with mock.patch.object(services_intake, "_kick"):
+        codes = {receive(city, description=f"垃圾 {i}").tracking_code for i in range(40)}
+    start = threading.Barrier(3, timeout=10)
+    counts = []
+
+    def work():
+        try:
+            start.wait()
+            counts.append(services_intake.intake_register_pending(batch_size=4))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(counts) == 40
+    assert set(Case.objects.values_list("tracking_code", flat=True)) == codes
+    numbers = list(Case.objects.values_list("number", flat=True))
+    assert len(set(numbers)) == 40 and sorted(int(n[-5:]) for n in numbers) == list(range(1, 41))
+    assert CaseEvent.objects.filter(action=CaseEvent.Action.REPORT).count() == 40
+    assert not Intake.objects.exists()
