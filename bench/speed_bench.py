@@ -80,6 +80,11 @@ def fixture():
         "community": _user("bench-speed-community", Role.COMMUNITY_STAFF, community_id),
         "district": _user("bench-speed-district", Role.DISTRICT_OFFICIAL, district_id),
     }
+    # Managing posts open the admin (grid.services.post_grant sets is_staff; the bench adds posts directly).
+    for user in users.values():
+        if not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
     sessions = {}
     for name, user in users.items():
         client = Client()

@@ -1,6 +1,6 @@
 """portal/celery.py: web processes do not import Celery and its transports (issue #24: ~20 MB
-of every gunicorn worker); the worker, the tasks modules and the first send still get the
-portal's configured app."""
+of every gunicorn worker), nor segno (the boards' QR codes, ~8 MB); the worker, the tasks
+modules and the first send still get the portal's configured app."""
 
 import os
 import subprocess
@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("celery", "kombu", "amqp", "billiard", "yaml")
+HEAVY = ("celery", "kombu", "amqp", "billiard", "yaml", "segno")
 
 
 def run_python(code):
