@@ -186,5 +186,6 @@ def test_changelist_says_more_than_when_the_count_is_capped(city, people, pair, 
     page = browser(people.community).get(url("case", "changelist"))
     assert page.status_code == 200
     assert "more than 1 cases" in page.text
-    assert browser(people.community).get(url("case", "changelist"), {"p": "3"}).status_code == 302
+    # A page beyond the capped count: Django shows the last page, never a 500.
+    assert browser(people.community).get(url("case", "changelist"), {"p": "3"}).status_code == 200
 
