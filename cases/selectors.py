@@ -8,12 +8,14 @@ private: inside the scope only staff with a managing post see them; their
 mediators and their assignee see them wherever they are posted.
 """
 
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
-from django.db.models.functions import Substr
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf, Substr
 
+from grid.models import Area
 from grid.selectors import scope_of
 
-from .models import Case, CaseEvent, CaseKind, CasePhoto, Intake, Mediation, Notification, Status
+from .models import Case, CaseEvent, CaseKind, CasePhoto, Category, Intake, Mediation, Notification, Status
 from .tracking import normalise_tracking_code
 from .workflow import HANDLING_ROLES
 
@@ -98,14 +100,36 @@ def board_for(user):
 # description is read as its first 41 characters (`description_head`), all the row shows.
 BOARD_COLUMNS = (
     "number", "created_at", "channel", "status", "responsible_level", "due_at", "supervised_at", "carried_over_at",
-    "category__name", "category__parent__name", "assignee__username", "assignee__full_name",
-    "community__name", "grid__name", "building__number", "building__address", "building__name",
+    "category_id", "community_id", "grid_id", "assignee_id",
+    "building__number", "building__address", "building__name",
 )
 
 
+def _one(queryset, field):
+    return Subquery(queryset.values(field)[:1])
+
+
 def board_page(queryset):
-    """A board (board_for, filtered) narrowed to the columns the page shows."""
-    return queryset.only(*BOARD_COLUMNS).annotate(description_head=Substr("description", 1, 41))
+    """A board (board_for, filtered) narrowed to the columns the page shows.
+
+    The names beside a case (category and its family, community, grid, assignee) are
+    scalar subqueries rather than joins: PostgreSQL planned the eight-table join of
+    select_related in 6–8 ms, ten times its 0.7 ms run (issue #24); each subquery is
+    planned alone, by its primary key.
+    """
+    User = get_user_model()
+    return (
+        queryset.select_related(None).select_related("building").only(*BOARD_COLUMNS)
+        .annotate(
+            description_head=Substr("description", 1, 41),
+            category_name=_one(Category.objects.filter(pk=OuterRef("category_id")), "name"),
+            family_name=_one(Category.objects.filter(children=OuterRef("category_id")), "name"),
+            community_name=_one(Area.objects.filter(pk=OuterRef("community_id")), "name"),
+            grid_name=_one(Area.objects.filter(pk=OuterRef("grid_id")), "name"),
+            assignee_name=_one(User.objects.filter(pk=OuterRef("assignee_id"))
+                               .annotate(shown=Coalesce(NullIf("full_name", Value("")), "username")), "shown"),
+        )
+    )
 
 
 def overdue_q(now):

@@ -31,6 +31,7 @@ from grid.models import KIND_LEVEL, Area, AreaKind, Building
 from grid.selectors import areas_visible_to, buildings_visible_to, get_visible_or_404, scope_of
 from grid.views import mask_phone, place_names, prefill_place, public_page
 from grid.views import render_page as _render
+from portal.admin_paging import CappedCountPaginator
 from portal.errors import DomainError
 from portal.exports import spreadsheet_cell as _cell
 from portal.ratelimit import over_rate
@@ -129,18 +130,12 @@ class PeekingPaginator(Paginator):
         return super().page(number)
 
 
-class CappedPaginator(Paginator):
+class CappedPaginator(CappedCountPaginator):
     """Counts at most `cap` rows: a district's board holds millions of cases, and an exact
     count of them costs more than the whole page. Beyond the cap the page says "1,000+"
-    and the filters narrow the list."""
+    and the filters narrow the list. (The count reads ids only, not the page's columns.)"""
 
     cap = BOARD_COUNT_CAP
-
-    @cached_property
-    def count(self):
-        found = self.object_list.order_by()[: self.cap + 1].count()
-        self.capped = found > self.cap
-        return min(found, self.cap)
 
 
 def _page(request, queryset, paginator=PeekingPaginator):
@@ -681,17 +676,16 @@ def _board_rows(cases, now):
     rows = []
     for c in cases:
         head = c.description_head
-        category = c.category
         rows.append({
             "href": f"{detail}{c.pk}/", "number": c.number, "status": c.status,
             "reported": f"{short(c.created_at)} · {channels.get(c.channel, c.channel)}",
-            "category": f"{category.parent.name} / {category.name}" if category.parent_id else category.name,
+            "category": f"{c.family_name} / {c.category_name}" if c.family_name else c.category_name,
             "description": head if len(head) <= 40 else head[:39] + "…",
-            "place": " › ".join(a.name for a in (c.community, c.grid) if a is not None)
+            "place": " › ".join(n for n in (c.community_name, c.grid_name) if n)
             + (f" › {c.building}" if c.building_id else ""),
             "status_label": statuses.get(c.status, c.status), "level_label": levels.get(c.responsible_level, ""),
             "overdue": c.is_overdue(now), "supervised": c.supervised_at is not None,
-            "carried": c.carried_over_at is not None, "assignee": str(c.assignee) if c.assignee_id else "",
+            "carried": c.carried_over_at is not None, "assignee": c.assignee_name or "",
             "due_iso": timezone.localtime(c.due_at).isoformat() if c.due_at else "", "due": short(c.due_at) if c.due_at else "",
         })
     return rows

@@ -1,4 +1,4 @@
-"""A change-list paginator that counts no further than it needs to.
+"""A paginator that counts no further than it needs to (the admin case list, the case board).
 
 Django's change list counts the filtered rows for its pager (`paginator.count`),
 even with `show_full_result_count = False`. On a district's 200,000 cases that

@@ -558,7 +558,8 @@ def test_board_reads_only_the_columns_it_shows(login, city, people, board_cases)
         assert column not in rows, column
     assert rows.count('"cases_case"."description"') == 1 \
         and re.search(r'SUBSTR(ING)?\("cases_case"\."description", 1, 41\)', rows)
-    assert '"grid_area"."kind"' not in rows and rows.count("JOIN") == 6
+    # The names beside a case are subqueries by primary key, not an eight-table join to plan.
+    assert '"grid_area"."kind"' not in rows and rows.count("JOIN") <= 2
     text = text_of(response)
     assert "垃圾" * 19 + "垃…" in text and "垃圾" * 21 not in text
     assert "督办" in text or "Supervised" in text  # the supervised badge of a2, inlined
