@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from grid.admin import ScopedAdminMixin, is_manager
 from grid.admin_reference import ReferenceDataAdmin
 from grid.selectors import scope_of
+from portal.admin_dates import FarDateSafeChangeList
+from portal.admin_paging import CappedCountPaginator
 
 from . import oversight, services, services_intake
 from .models import (
@@ -83,16 +85,41 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+# What the change list shows, and the columns it needs for that (with the
+# related rows' __str__): not the case's other forty columns, nor the places'
+# boundaries, which select_related would otherwise fetch for every row.
+LIST_RELATED = ("category", "category__parent", "assignee", "community")
+LIST_COLUMNS = (
+    "number", "status", "responsible_level", "due_at", "channel", "created_at",
+    "category__name", "category__parent__name",
+    "assignee__username", "assignee__full_name", "community__name", "community__code",
+)
+
+
+class CaseChangeList(FarDateSafeChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        return queryset.select_related(None).select_related(*LIST_RELATED).only(*LIST_COLUMNS)
+
+
 @admin.register(Case)
 class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
     selector = staticmethod(cases_visible_to)
     list_display = ("number", "category", "status", "responsible_level", "assignee", "due_at", "channel",
                     "created_at", "community")
-    list_filter = ("status", OverdueFilter, "channel", "kind", "responsible_level", "triage_class")
+    # A date filter rather than date_hierarchy: the hierarchy asks the database
+    # for the distinct years (or months) of every case in scope on each view of
+    # the list (SELECT DISTINCT DATE_TRUNC over a district's or the city's rows:
+    # 650–860 ms at 2.1 M cases); the filter's choices cost no query.
+    list_filter = ("status", OverdueFilter, "channel", "kind", "responsible_level",
+                   "triage_class", ("created_at", admin.DateFieldListFilter))
     search_fields = ("=number", "description", "address")
-    date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
-    list_select_related = ("category", "category__parent", "assignee", "community")
+    list_select_related = LIST_RELATED
+    paginator = CappedCountPaginator
+    # A page of 50 like the case board: the change list renders each cell through
+    # admin's display helpers, most of the page's time at 100 rows.
+    list_per_page = 50
     inlines = (CaseEventInline, CasePhotoInline, ExtensionInline)
     actions = ("register_cases", "supervise_cases", "close_cases", "carry_over_cases", "lift_carry_over_cases",
                "reject_cases")
@@ -112,6 +139,9 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
             "created_at", "registered_at", "accepted_at", "resolved_at", "resolved_by", "closed_at",
             "rating", "rating_comment", "rated_at")}),
     )
+
+    def get_changelist(self, request, **kwargs):
+        return CaseChangeList
 
     def get_readonly_fields(self, request, obj=None):
         # Every field: a case changes only through its transitions.
@@ -139,7 +169,8 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def _each(self, request, queryset, write, done_message):
         now = timezone.now()
-        cases = list(queryset)
+        # The change list's queryset loads only the listed columns; the services get whole cases.
+        cases = list(queryset.defer(None))
         results = self.write_all(request, [lambda c=c: write(c, now) for c in cases])
         if results is not None:
             self.message_user(request, done_message(len(results)), messages.SUCCESS)

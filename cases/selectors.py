@@ -15,12 +15,15 @@ their history. Nothing of any place, so never residents' records.
 
 from dataclasses import replace
 
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf, Substr
 
+from grid.models import Area
 from grid.selectors import scope_of
 
-from .models import (Case, CaseEvent, CaseKind, CasePhoto, Intake, Mediation, Notification, OrgAssignment, Status,
-                     Summons, Triage)
+from .models import (Case, CaseEvent, CaseKind, CasePhoto, Category, Intake, Mediation, Notification, OrgAssignment,
+                     Status, Summons, Triage)
 from .tracking import normalise_tracking_code
 from .workflow import HANDLING_ROLES, MEDIATOR_ROLES
 
@@ -160,6 +163,43 @@ def board_for(user):
         # join fewer to plan on every page; the export asks for it).
         .select_related("category", "category__parent", "assignee", "grid", "community", "building")
         .order_by("-created_at", "-pk")
+    )
+
+
+# The board's columns: what its rows show and nothing else (not the places' boundaries,
+# not the reporter's encrypted fields, not the case's other forty columns). The
+# description is read as its first 41 characters (`description_head`), all the row shows.
+BOARD_COLUMNS = (
+    "number", "created_at", "channel", "status", "responsible_level", "due_at", "supervised_at", "carried_over_at",
+    "category_id", "community_id", "grid_id", "assignee_id",
+    "building__number", "building__address", "building__name",
+)
+
+
+def _one(queryset, field):
+    return Subquery(queryset.values(field)[:1])
+
+
+def board_page(queryset):
+    """A board (board_for, filtered) narrowed to the columns the page shows.
+
+    The names beside a case (category and its family, community, grid, assignee) are
+    scalar subqueries rather than joins: PostgreSQL planned the eight-table join of
+    select_related in 6–8 ms, ten times its 0.7 ms run (issue #24); each subquery is
+    planned alone, by its primary key.
+    """
+    User = get_user_model()
+    return (
+        queryset.select_related(None).select_related("building").only(*BOARD_COLUMNS)
+        .annotate(
+            description_head=Substr("description", 1, 41),
+            category_name=_one(Category.objects.filter(pk=OuterRef("category_id")), "name"),
+            family_name=_one(Category.objects.filter(children=OuterRef("category_id")), "name"),
+            community_name=_one(Area.objects.filter(pk=OuterRef("community_id")), "name"),
+            grid_name=_one(Area.objects.filter(pk=OuterRef("grid_id")), "name"),
+            assignee_name=_one(User.objects.filter(pk=OuterRef("assignee_id"))
+                               .annotate(shown=Coalesce(NullIf("full_name", Value("")), "username")), "shown"),
+        )
     )
 
 

@@ -6,8 +6,9 @@ Tasks import the services they call; the services enqueue tasks by name
 
 import logging
 
-from celery import shared_task
 from django.utils import timezone
+
+from portal.celery import shared_task
 
 from . import escalation, notifications, services_intake, whistles
 

@@ -8,16 +8,18 @@ read through the scoping functions: the place is one the user manages
 apps' selectors.
 """
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Count, DecimalField, ExpressionWrapper, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import BooleanField, Count, DecimalField, ExpressionWrapper, Q, Sum, TextField
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -47,6 +49,15 @@ from .rollups import freshness
 # Above this many grids the map is left to the districts' pages (a city is ~10,000).
 MAP_MAX_GRIDS = 3000
 MAP_MAX_POINTS = 500
+# What json_script escapes, so the map's JSON can sit in a <script> element (str.replace: a
+# translate() with a table walks the 600 KB of a district's map in Python, ~60 ms).
+_SCRIPT_ESCAPES = ((">", "\\u003E"), ("<", "\\u003C"), ("&", "\\u0026"))
+
+
+def _script_safe(text):
+    for char, escaped in _SCRIPT_ESCAPES:
+        text = text.replace(char, escaped)
+    return mark_safe(text)  # noqa: S308 — escaped as json_script escapes
 # Longer periods chart weekly points.
 DAILY_UP_TO_DAYS = 62
 
@@ -352,12 +363,26 @@ class Dashboard:
         return table, chart
 
     def map_data(self):
+        """The map's layers as data (the chart endpoint's JSON): the grids' counts and shapes,
+        the located open cases."""
+        text = self.map_json(script=False)
+        return {"too_many": True} if text is None else json.loads(text)
+
+    def map_json(self, *, script=True):
+        """`map_data` as JSON text, for the page's <script type="application/json"> (escaped as
+        json_script escapes) or, with `script=False`, as it is; None if the place has too many
+        grids for one map.
+
+        The grids' boundaries go from the database into the text as the database's own JSON
+        text (`boundary::text`), never decoded into Python and encoded again: on a district's
+        ~1,000 grid polygons that round trip was about 30 % of the page (issue #24).
+        """
         grids = areas_visible_to(self.user, managing=True).filter(kind=AreaKind.GRID, is_active=True)
         if self.place.area is not None:
             a = self.place.area
             grids = grids.filter(tree_id=a.tree_id, lft__gte=a.lft, lft__lte=a.rght)
         if grids.count() > MAP_MAX_GRIDS:
-            return {"too_many": True}
+            return None
         open_cases = self.cases.filter(self.place.case_q(), status__in=OPEN_STATUSES)
         counts = {
             r["grid_id"]: r for r in open_cases.values("grid_id").annotate(
@@ -365,27 +390,28 @@ class Dashboard:
             ).order_by()
         }
         features = []
-        for pk, name, boundary in grids.exclude(boundary__isnull=True).values_list("id", "name", "boundary"):
+        shapes = grids.exclude(boundary__isnull=True).annotate(shape=Cast("boundary", TextField()))
+        for pk, name, shape in shapes.values_list("id", "name", "shape"):
             c = counts.get(pk, {})
-            features.append({"type": "Feature", "geometry": boundary, "properties": {
-                "name": name, "open": c.get("open", 0), "overdue": c.get("overdue", 0),
-                "url": self.url_for(pk),
-            }})
+            properties = json.dumps({"name": name, "open": c.get("open", 0), "overdue": c.get("overdue", 0),
+                                     "url": self.url_for(pk)}, ensure_ascii=False)
+            features.append(f'{{"type": "Feature", "geometry": {shape}, "properties": {properties}}}')
         located = open_cases.annotate(
             lat=Coalesce("latitude", "building__latitude"), lon=Coalesce("longitude", "building__longitude"),
             late=ExpressionWrapper(overdue_q(self.now), BooleanField()),
         ).filter(lat__isnull=False, lon__isnull=False)
         points = [[float(lat), float(lon), bool(late)]
                   for lat, lon, late in located.values_list("lat", "lon", "late")[:MAP_MAX_POINTS]]
-        return {
-            "grids": {"type": "FeatureCollection", "features": features},
+        rest = json.dumps({
             "points": points,
             "tiles": settings.DASHBOARD_TILE_URL,
             "attribution": settings.DASHBOARD_TILE_ATTRIBUTION,
             "labels": {"open": _("Open"), "overdue": _("Overdue")},
             # Open risks by colour (no title, no person): most serious first.
             "risks": risk_figures.map_points(self, MAP_MAX_POINTS),
-        }
+        }, ensure_ascii=False)
+        text = f'{{"grids": {{"type": "FeatureCollection", "features": [{", ".join(features)}]}}, {rest[1:]}'
+        return _script_safe(text) if script else text
 
     def tables(self):
         """Every table of the page, in page order. The people panel and the hotline's 三率 are left

@@ -1,7 +1,8 @@
 """Thin Celery tasks of the dashboards: keep the rollups current. Safe to run twice."""
 
-from celery import shared_task
 from django.utils import timezone
+
+from portal.celery import shared_task
 
 from . import rollups
 

@@ -1,6 +1,6 @@
 import logging
 
-from celery import shared_task
+from portal.celery import shared_task
 
 from .integrity import tree_problems
 

@@ -6,7 +6,6 @@ The policy, the services and the gate are grid/twofactor.py.
 
 from base64 import b32encode
 
-import segno
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
@@ -56,6 +55,8 @@ def enrol(request):
                 return HttpResponseRedirect(twofactor.safe_next(request))
             form.add_error("token", WRONG_CODE)
         status = 400
+    import segno  # only when a QR code is drawn: web processes stay lean (issue #24)
+
     qr = segno.make(device.config_url, error="m", micro=False)
     return render(request, "registration/twofactor_enrol.html", {
         "form": form, "qr": mark_safe(qr.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr")),  # noqa: S308

@@ -28,11 +28,15 @@ from residents.participation import hooks as participation_hooks
 from risks import hooks as risk_hooks
 from volunteers import hooks as volunteer_hooks
 
-from . import tasks, warning_rules
+from . import warning_rules
 
 
 def points_for_closed_case(sender, *, case_id, **kwargs):
     """On the commit of a close: ask for the volunteers' points. Never raises (hub/tasks.py)."""
+    # Imported here: a tasks module brings Celery with it, which a web process loads only
+    # when it first sends a task (portal/celery.py).
+    from . import tasks
+
     tasks.case_closed(case_id)
 
 

@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -358,6 +357,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Daily runs are written {"hour": …, "minute": …}: portal/celery.py makes them Celery crontabs,
+# so that this module (every web process) imports no Celery.
 CELERY_BEAT_SCHEDULE = {
     # Escalation and notification delivery are sweeps over the database, not
     # per-case delayed tasks: Redis redelivers long-delayed tasks after the
@@ -375,23 +376,23 @@ CELERY_BEAT_SCHEDULE = {
     "participation-escalate-overdue": {"task": "residents.participation.tasks.escalate_overdue",
                                        "schedule": 300.0},
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
-                                         "schedule": crontab(hour=3, minute=37)},
+                                         "schedule": {"hour": 3, "minute": 37}},
     "risks-flag-overdue-reviews": {"task": "risks.tasks.flag_overdue_reviews", "schedule": 3600.0},
     # The early-warning rules (预测预警) over the whole city; marks overdue reviews first.
     "risks-sweep-warnings": {"task": "risks.tasks.sweep_warnings", "schedule": 3600.0},
     "dashboards-refresh-rollups": {"task": "dashboards.tasks.refresh_rollups", "schedule": 60.0},
     "dashboards-rebuild-rollups-nightly": {"task": "dashboards.tasks.rebuild_rollups",
-                                           "schedule": crontab(hour=2, minute=47)},
+                                           "schedule": {"hour": 2, "minute": 47}},
     # Read-only: logs a warning while the next 60 days reach a year without holidays
     # (the admin shows the same as a banner).
     "workcalendar-warn-missing-holidays": {"task": "portal.workcalendar.tasks.warn_missing_holidays",
-                                           "schedule": crontab(hour=8, minute=7)},
+                                           "schedule": {"hour": 8, "minute": 7}},
     # Retention: anonymise personal data kept past its period (idempotent, in batches).
     "privacy-anonymise-expired-nightly": {"task": "grid.privacy.tasks.anonymise_expired",
-                                          "schedule": crontab(hour=4, minute=23)},
+                                          "schedule": {"hour": 4, "minute": 23}},
     "grid-verify-trees-nightly": {
         "task": "grid.tasks.verify_trees",
-        "schedule": crontab(hour=3, minute=17),
+        "schedule": {"hour": 3, "minute": 17},
     },
 }
 

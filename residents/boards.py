@@ -21,7 +21,6 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import segno
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Q
@@ -79,6 +78,9 @@ class Board:
 @lru_cache(maxsize=4096)
 def qr_code(url):
     """The QR code of `url` (segno; error correction M or better, boosted when it fits)."""
+    # Imported here: segno is ~8 MB in every web worker, for the boards' QR codes only (issue #24).
+    import segno
+
     return segno.make(url, error="m", micro=False)
 
 

@@ -546,6 +546,27 @@ def test_board_paginates_and_keeps_its_query_count_flat(login, city, people, set
     assert len(numbers_on(response)) == 2
 
 
+def test_board_reads_only_the_columns_it_shows(login, city, people, board_cases):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Case.objects.filter(pk=board_cases["a"].pk).update(description="垃圾" * 60)
+    with CaptureQueriesContext(connection) as ctx:
+        response = login(people.street).get(reverse("cases:board"))
+    (rows,) = [q["sql"] for q in ctx.captured_queries if 'ORDER BY "cases_case"."created_at" DESC' in q["sql"]
+               and "LIMIT" in q["sql"] and "COUNT" not in q["sql"].upper()]
+    # No place boundary, no full description, no reporter, no street or district row.
+    for column in ('"boundary"', '"reporter_phone"', '"cases_case"."address"'):
+        assert column not in rows, column
+    assert rows.count('"cases_case"."description"') == 1 \
+        and re.search(r'SUBSTR(ING)?\("cases_case"\."description", 1, 41\)', rows)
+    # The names beside a case are subqueries by primary key, not an eight-table join to plan.
+    assert '"grid_area"."kind"' not in rows and rows.count("JOIN") <= 2
+    text = text_of(response)
+    assert "垃圾" * 19 + "垃…" in text and "垃圾" * 21 not in text
+    assert "督办" in text or "Supervised" in text  # the supervised badge of a2, inlined
+
+
 def test_worker_on_the_board_sees_only_the_grid(login, city, people, board_cases):
     assert numbers_on(login(people.worker).get(reverse("cases:board"))) == {board_cases["a"].number}
 

@@ -58,6 +58,10 @@ def test_the_shanghai_date_decides():
 
 
 def test_the_beat_runs_it_daily():
-    entry = settings.CELERY_BEAT_SCHEDULE["workcalendar-warn-missing-holidays"]
+    from portal.celery import app
+
+    # settings name the time as a plain dict (no Celery import there); the app makes it a crontab.
+    assert settings.CELERY_BEAT_SCHEDULE["workcalendar-warn-missing-holidays"]["schedule"] == {"hour": 8, "minute": 7}
+    entry = app.conf.beat_schedule["workcalendar-warn-missing-holidays"]
     assert entry["task"] == tasks.warn_missing_holidays.name == "portal.workcalendar.tasks.warn_missing_holidays"
     assert entry["schedule"].hour == {8}

@@ -19,6 +19,7 @@ from django.forms import ModelChoiceField
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from mptt.fields import TreeForeignKey
@@ -119,6 +120,14 @@ class ScopedAdminMixin(FarDateSafeAdminMixin):
     # Bulk actions call one service per object in one transaction; beyond a
     # page of rows that is a job for a command, not a click.
     bulk_limit = 100
+
+    def action_checkbox(self, obj):
+        """Django's row checkbox, as the same markup without a template render per row
+        (a CheckboxInput rendered through the form renderer cost ~0.2 ms a row: a fifth of
+        the case list's time, issue #24)."""
+        label = format_html(_("Select this object for an action - {}"), str(obj))
+        return format_html('<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+                           helpers.ACTION_CHECKBOX_NAME, str(obj.pk), label)
 
     # -- scope --------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-from celery import shared_task
+from portal.celery import shared_task
 
 from .services import retention_run
 

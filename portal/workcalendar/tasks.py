@@ -3,8 +3,9 @@
 import logging
 from datetime import timedelta
 
-from celery import shared_task
 from django.utils import timezone
+
+from portal.celery import shared_task
 
 from . import calendar
 

@@ -2,8 +2,9 @@
 
 import logging
 
-from celery import shared_task
 from django.utils import timezone
+
+from portal.celery import shared_task
 
 log = logging.getLogger(__name__)
 
