@@ -11,7 +11,7 @@ from portal.workcalendar.calendar import load
 from .cases_factories import people  # noqa: F401
 from .golden_factories import golden  # noqa: F401
 
-step = importlib.import_module("cases.migrations.0013_backfill_deadline_and_rating_history")
+step = importlib.import_module("cases.migrations.0018_backfill_deadline_and_rating_history")
 FIELDS = ("deadline_at", "deadline_stage", "rating_count", "satisfied_count", "handling_minutes")
 
 
