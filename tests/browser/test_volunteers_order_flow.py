@@ -23,7 +23,7 @@ from volunteers.models import Order
 
 from ..factories import UserFactory, build_city, user_with_post
 from .conftest import SCREENSHOTS
-from .test_volunteers_pages import fits_width, sign_in
+from .test_volunteers_pages import fits_width, reveal_contact_phone, sign_in
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -94,7 +94,10 @@ def test_order_flow_end_to_end(club, open_page, screenshot_dir, viewport, phone,
     assert RESIDENT_PHONE not in server.content()  # masked until claimed
     server.locator(f"form[action='{reverse('volunteers:claim', args=[order.pk])}'] button").click()
     server.wait_for_load_state()
-    assert RESIDENT_PHONE in server.content()  # now theirs to call
+    assert RESIDENT_PHONE not in server.content() and "139****5678" in server.content()
+    order = Order.objects.get(pk=order.pk)
+    assert RESIDENT_PHONE in reveal_contact_phone(server, order)  # now theirs to call, by a logged reveal
+    server.goto(server.base + reverse("volunteers:me"))
     server.locator(f"form[action='{reverse('volunteers:done', args=[order.pk])}'] button").click()
     server.wait_for_load_state()
     order.refresh_from_db()
