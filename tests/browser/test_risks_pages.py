@@ -47,6 +47,11 @@ def sign_in(open_page, user, viewport=PHONE):
 
 
 def test_a_worker_walks_her_patrol_at_phone_width(live_server, open_page, screenshot_dir):
+    # A transactional test after another finds the tables flushed, the data migration's
+    # default ten duties with them: put them back (as the migration does).
+    from risks.duties import load_default_duties
+
+    load_default_duties()
     city = build_city()
     worker = user_with_post(Role.GRID_WORKER, city.grid_a, full_name="网格员丁")
     street = user_with_post(Role.STREET_STAFF, city.street_a, full_name="街道干部戊")
