@@ -180,20 +180,24 @@ def _my_posts(user):
     """The user's active posts, each with the path to the place it is held on."""
     posts = list(
         active_posts(user)
-        .select_related("area", "building__grid", "unit__building__grid")
+        .select_related("area", "building__grid", "unit__building__grid", "organisation__seat")
         .order_by("started_at", "pk")
     )
-    # Building and unit posts hang under a grid; the path runs through it.
-    grid_of = {p.pk: p.area or (p.building or p.unit.building).grid for p in posts}
+    # Building and unit posts hang under a grid; the path runs through it. A post on an
+    # organisation (职能部门, 物业...) shows the path to the organisation's seat, then its name.
+    grid_of = {p.pk: p.area or (p.organisation.seat if p.organisation_id else (p.building or p.unit.building).grid)
+               for p in posts}
     paths = _paths_to(user, grid_of.values())
-    buildings = [p.building or p.unit.building for p in posts if not p.area_id]
+    buildings = [p.building or p.unit.building for p in posts if not p.area_id and not p.organisation_id]
     open_buildings = set(
         buildings_visible_to(user).filter(pk__in=[b.pk for b in buildings]).values_list("pk", flat=True)
     ) if buildings else set()
     rows = []
     for post in posts:
         path = list(paths[grid_of[post.pk].pk])
-        if not post.area_id:
+        if post.organisation_id:
+            path.append(Crumb(post.organisation.name))
+        elif not post.area_id:
             building = post.building or post.unit.building
             url = reverse("building", args=[building.pk]) if building.pk in open_buildings else None
             path.append(Crumb(building.number, url))  # the address would crowd a path

@@ -404,3 +404,19 @@ def test_home_navigation_reaches_the_case_pages_of_the_role(login, city, make_us
         assert f'href="{reverse(name)}"' in html, name
     for name in absent:
         assert f'href="{reverse(name)}"' not in html, name
+
+
+def test_home_of_organisation_staff_names_their_organisation_and_links_no_place(login, city):
+    # Found trying the demo as `chengguan`: the home page answered 500 for a post on an organisation.
+    from .factories import make_organisation, user_with_post
+
+    squad = make_organisation(seat=city.street_a, name="城北街道综合执法中队", areas=[city.street_a])
+    staff = user_with_post(Role.ORG_STAFF, squad, full_name="执法队员甲")
+    response = login(staff).get(reverse("home"))
+    assert response.status_code == 200
+    text = page_text(response)
+    assert f"{label(Role.ORG_STAFF.label)} 城关区›城北街道›城北街道综合执法中队" in text
+    html = response.content.decode()
+    for place in (city.district, city.street_a, city.community_a, city.grid_a):
+        assert f'href="{place_url(place)}"' not in html
+    assert 'class="layout-worker"' in html
