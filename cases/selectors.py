@@ -150,6 +150,20 @@ def command_board(street_id):
     }
 
 
+def open_whistles(street_id, *, limit=100):
+    """吹哨报到 on the street's open matters, newest first, each with its summonses and their
+    organisations (the command centre's "whistles open"; the view checks the user may see the street)."""
+    from .models import OPEN_STATUSES, Whistle
+
+    return list(
+        Whistle.objects.filter(case__street_id=street_id, case__status__in=OPEN_STATUSES)
+        .select_related("case", "place")
+        .prefetch_related(Prefetch("summons", queryset=Summons.objects.select_related("organisation")
+                                   .order_by("pk")))
+        .order_by("-raised_at", "-pk")[:limit]
+    )
+
+
 def board_for(user):
     """Staff's case board over their subtree, newest first (the page adds its filters).
 

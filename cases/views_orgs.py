@@ -18,7 +18,7 @@ from grid.views import render_page as _render
 
 from . import forms, forms_orgs, routing_orgs, services, services_orgs
 from .models import OrgAssignment, Status, Triage
-from .selectors import command_board, org_queue_for
+from .selectors import command_board, open_whistles, org_queue_for
 
 
 # The grid worker's queue's page size (cases.views.PAGE_SIZE; that module imports this one).
@@ -121,6 +121,7 @@ def command_centre(request, street_id=None):
                 for name, rows in board.items()}
     return _render(request, "cases/command_centre.html", {
         "street": street, "sections": sections, "exclusions": routing_orgs.grid_exclusions_for(request.user),
-        # Whistles open (吹哨报到, issue #16 item 4): the whistle module supplies these rows.
-        "whistles_open": None,
+        # Whistles open (吹哨报到): who was summoned to the street's open matters, and who reported in.
+        "whistles_open": open_whistles(street.pk),
+        "now": now,
     })

@@ -210,3 +210,17 @@ def test_admin_saves_a_rule_and_lists_the_organisation_queue(login, city, people
 
 def test_cases_stay_where_they_were(city, people, orgs, sent):
     assert Case.objects.count() == 1
+
+
+def test_the_command_centre_lists_the_whistles_open_on_its_street_only(login, city, people, orgs, sent, unsent):
+    from cases import whistles
+
+    whistles.whistle_blow(case=sent, organisations=[orgs.chengguan], acting_user=people.street, reason="占道经营反复",
+                          situation="enforcement", urgent=True, now=MONDAY)
+    html = login(people.street).get(reverse("cases:command_centre")).content.decode()
+    part = html.split('data-section="whistles-open"')[1].split("</section>")[0]
+    assert sent.number in part and orgs.chengguan.name in part
+    assert unsent.number not in part  # no whistle on it
+    other_street = user_with_post(Role.STREET_STAFF, city.street_b, username="street_b2")
+    html = login(other_street).get(reverse("cases:command_centre")).content.decode()
+    assert sent.number not in html.split('data-section="whistles-open"')[1].split("</section>")[0]
