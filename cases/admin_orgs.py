@@ -59,7 +59,8 @@ class RoutingRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("category", "category__parent", "district", "street", "organisation")
     list_filter = ("function",)
     fields = ("district", "street", "category", "function", "organisation")
-    raw_id_fields = ()
+    # Scoped autocompletes (a district holds thousands of 物业): the organisation and place admins search.
+    autocomplete_fields = ("district", "street", "organisation")
     refusal_fields = {"inactive_organisation": "organisation", "bad_organisation": "organisation",
                       "bad_target": "function", "bad_street": "street", "duplicate": "category"}
 
