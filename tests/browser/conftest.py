@@ -14,6 +14,41 @@ from ..conftest import BROWSER
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
+def _serial_live_server_on_sqlite():
+    """On SQLite the live server's threads share the test's one in-memory connection, and two
+    requests at once (a page fetching its panels in parallel) interleave on its cursor: one of
+    them reads nothing and answers 404. There the application runs one request at a time (the
+    connections keep their threads, so keep-alive still works); PostgreSQL keeps full threads."""
+    import threading
+
+    from django.conf import settings
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        return
+
+    class SerialApplicationServer(ThreadedWSGIServer):
+        def set_app(self, application):
+            lock = threading.Lock()
+
+            def one_at_a_time(environ, start_response):
+                with lock:
+                    result = application(environ, start_response)
+                    try:
+                        return [b"".join(result)]  # streamed bodies read the database too
+                    finally:
+                        if hasattr(result, "close"):
+                            result.close()
+
+            super().set_app(one_at_a_time)
+
+    LiveServerThread.server_class = SerialApplicationServer
+
+
+_serial_live_server_on_sqlite()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     # Browser tests run last, whatever order another plugin chose for the rest: Playwright's
