@@ -2,7 +2,8 @@
 
 What the wall shows, refreshed every 30 s by the page from `CommandScreen.data()`:
 
-- counters: reported today, open now, overdue now, open and supervised now;
+- counters: reported today, open now, overdue now, open and supervised now; the whistles
+  (吹哨报到) on open matters and the summoned organisations not yet reported in;
 - the headline rates of this month beside last month, computed by
   dashboards.figures.Figures (the screen defines no rate of its own: it names
   the Figures properties in `RATES`, so it follows the definitions the
@@ -29,6 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.models import OPEN_STATUSES, Channel, Status
+from cases.models_whistle import Summons, SummonsStatus
 from cases.selectors import cases_visible_to
 from grid.models import AreaKind
 from grid.selectors import areas_visible_to
@@ -93,6 +95,20 @@ class CommandScreen:
             {"key": "overdue", "label": _("Overdue now"),
              "value": overdue_count(self.cases, self.place, self.ever, self.now)},
             {"key": "supervised", "label": _("Supervised (督办), open"), "value": open_now["supervised"]},
+            *self._whistle_counters(),
+        ]
+
+    def _whistle_counters(self):
+        # Whistles blown on the place's open matters, and the organisations summoned by them that
+        # have not reported in yet (the street's 吹哨报到 at a glance; one query over the summonses).
+        open_cases = self.cases.filter(self.place.case_q(), status__in=OPEN_STATUSES).values("pk")
+        found = Summons.objects.filter(whistle__case__in=open_cases).aggregate(
+            whistles=Count("whistle", distinct=True),
+            waiting=Count("pk", filter=Q(status=SummonsStatus.SUMMONED)))
+        return [
+            {"key": "whistles_open", "label": _("Whistles open (吹哨)"), "value": found["whistles"]},
+            {"key": "awaiting_report_in", "label": _("Organisations yet to report in (报到)"),
+             "value": found["waiting"]},
         ]
 
     def rates(self):

@@ -90,12 +90,14 @@ def test_counters_rates_and_ranking_come_from_the_dashboard_figures(city, built,
                                                                     django_assert_max_num_queries):
     settings.DASHBOARD_RANKING_MIN_CASES = 1
     client.force_login(make_user(Role.DISTRICT_OFFICIAL, city.district))
-    # 21: the open-case counts that change only with the clock are read live (one query, #18).
-    with django_assert_max_num_queries(21):
+    # 22: the open-case counts that change only with the clock are read live (one query, #18), and
+    # the whistles on open matters (one more).
+    with django_assert_max_num_queries(22):
         data = client.get(data_url(city.district)).json()
     counters = {c["key"]: c["value"] for c in data["counters"]}
     # Reported today: nov30_late; open, overdue and supervised: the one case still being handled.
-    assert counters == {"reported_today": 1, "open": 1, "overdue": 1, "supervised": 1}
+    assert counters == {"reported_today": 1, "open": 1, "overdue": 1, "supervised": 1, "whistles_open": 0,
+                        "awaiting_report_in": 0}
     place = Place.of(city.district)
     month = period_for("month", NOW.date())
     now_f, before = Figures(RollupSource(place, month).totals()), Figures(RollupSource(place, month.previous()).totals())
@@ -175,3 +177,32 @@ def test_the_dashboard_links_to_the_screen(city, built, make_user, client):
     assert page_url(city.district) in body
     body = client.get(reverse("cases:dashboard_place", args=[city.community_a.pk])).content.decode()
     assert "/screen/" not in body
+
+
+@pytest.mark.clock(NOW)
+def test_whistles_on_open_matters_and_organisations_yet_to_report_in(city, built, make_user, client):
+    from cases import whistles
+    from cases.models import Case
+
+    from .factories import make_organisation, user_with_post
+
+    open_case = Case.objects.get(status=Status.HANDLING)
+    street = user_with_post(Role.STREET_STAFF, open_case.street, username="whistler")
+    cg = make_organisation(seat=open_case.street, name="执法中队", areas=[open_case.street])
+    power = make_organisation(seat=city.district, name="供电公司", kind="utility", function="power",
+                              areas=[city.district])
+    whistle = whistles.whistle_blow(case=open_case, organisations=[cg, power], acting_user=street,
+                                    reason="占道经营反复", situation="enforcement", now=NOW - timedelta(hours=1))
+    cg_staff = make_user(Role.ORG_STAFF, cg, username="cg_staff")
+    whistles.summons_report_in(summons=whistle.summons.get(organisation=cg), acting_user=cg_staff,
+                               now=NOW - timedelta(minutes=50))
+    client.force_login(make_user(Role.DISTRICT_OFFICIAL, city.district))
+    counters = {c["key"]: c["value"] for c in client.get(data_url(city.district)).json()["counters"]}
+    assert (counters["whistles_open"], counters["awaiting_report_in"]) == (1, 1)
+    # The other street's wall does not count the whistle; once the matter closes it leaves the wall.
+    other = city.street_b if open_case.street_id == city.street_a.pk else city.street_a
+    counters = {c["key"]: c["value"] for c in client.get(data_url(other)).json()["counters"]}
+    assert (counters["whistles_open"], counters["awaiting_report_in"]) == (0, 0)
+    Case.objects.filter(pk=open_case.pk).update(status=Status.CLOSED, resolved_at=NOW, closed_at=NOW)
+    counters = {c["key"]: c["value"] for c in client.get(data_url(city.district)).json()["counters"]}
+    assert (counters["whistles_open"], counters["awaiting_report_in"]) == (0, 0)
