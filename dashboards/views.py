@@ -25,6 +25,7 @@ from portal.exports import spreadsheet_cell as _cell
 from .definitions import COHORT, DEFINITIONS, DUE_NOTE
 from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
 from .mediation import mediation_tables
+from .compounds import compound_tables
 from . import organisations
 from .page import Dashboard, dashboard_urls
 from .screen import CommandScreen, has_screen
@@ -178,6 +179,8 @@ def dashboard_export(request, table, fmt, area_id=None):
     found = board.table(table)
     if found is None and table.startswith("mediation"):
         found = next((t for t in mediation_tables(board) if t.name == table), None)
+    if found is None and table in ("compounds", "compounds_unmanaged"):
+        found = next(t for t in compound_tables(board, limit=None) if t.name == table)
     if found is None and table in ("organisations", "ranking_organisations"):
         found = next(t for t in _organisation_tables(board, limit=None) if t.name == table)
     if found is None:
@@ -300,3 +303,14 @@ def command_screen_data(request, area_id=None):
                             json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_GET
+def dashboard_compounds(request, area_id=None):
+    """Matters by compound (小区), and the compounds without property management listed apart."""
+    board, form = _dashboard(request, area_id)
+    context = {"tables": compound_tables(board), "area_id": area_id, "query": board.query, "formats": FORMATS,
+               "place": board.place, "period": board.period, "form": form, "heading": _("Compounds (小区)"),
+               "title": board.place.area.name if board.place.area else _("Whole city")}
+    return _render(request, "dashboards/compounds.html", context)

@@ -116,12 +116,62 @@ class Area(MPTTModel):
         return KIND_BY_LEVEL.get(KIND_LEVEL[self.kind] + 1)
 
 
+class Compound(models.Model):
+    """小区/院落: a residential compound, as residents name their address ("阳光名苑2号楼").
+
+    It belongs to one community and may span its grids; buildings belong to a grid and
+    optionally to a compound. Building numbers are unique within a compound (and, for
+    buildings outside any compound, within their grid), so two grids that both have a
+    "1号楼" in different compounds can merge. Writes go through grid/services_compounds.py.
+    """
+
+    community = models.ForeignKey(
+        Area, on_delete=models.PROTECT, related_name="compounds", verbose_name=_("community"),
+        limit_choices_to={"kind": AreaKind.COMMUNITY},
+    )
+    name = models.CharField(_("name"), max_length=100)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    # 有物业/无物业: the field reports count the compounds without property management apart.
+    has_property_management = models.BooleanField(_("has property management (有物业)"), default=False)
+    property_company = models.ForeignKey(
+        "Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="managed_compounds",
+        verbose_name=_("property-management company (物业)"),
+    )
+    owners_committee = models.ForeignKey(
+        "Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="owned_compounds",
+        verbose_name=_("owners' committee (业委会)"),
+    )
+    party_branch = models.CharField(_("party branch (小区党支部)"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("compound (小区)")
+        verbose_name_plural = _("compounds (小区)")
+        ordering = ["community_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "name"], name="compound_name_unique_in_community"),
+            models.CheckConstraint(condition=~Q(name=""), name="compound_has_name"),
+            models.CheckConstraint(
+                condition=Q(property_company__isnull=True) | Q(has_property_management=True),
+                name="compound_property_company_means_managed",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class Building(models.Model):
     """楼栋: a plain row under a grid (not a tree node; see DOMAIN and issue #2)."""
 
     grid = models.ForeignKey(
         Area, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("grid"),
         limit_choices_to={"kind": AreaKind.GRID},
+    )
+    compound = models.ForeignKey(
+        Compound, on_delete=models.PROTECT, null=True, blank=True, related_name="buildings",
+        verbose_name=_("compound (小区)"),
     )
     number = models.CharField(_("number"), max_length=20, help_text=_("e.g. 3号楼"))
     name = models.CharField(_("name"), max_length=100, blank=True)
@@ -135,8 +185,13 @@ class Building(models.Model):
         verbose_name_plural = _("buildings")
         ordering = ["grid_id", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["grid", "number"], name="building_number_unique_in_grid"),
+            # Numbers are unique within the compound; outside any compound, within the grid.
+            models.UniqueConstraint(fields=["compound", "number"], condition=Q(compound__isnull=False),
+                                    name="building_number_unique_in_compound"),
+            models.UniqueConstraint(fields=["grid", "number"], condition=Q(compound__isnull=True),
+                                    name="building_number_unique_in_grid"),
         ]
+        indexes = [models.Index(fields=["grid", "number"], name="building_grid_number")]
 
     def __str__(self):
         # Every grid has its "1号楼": the address (or else the name) tells

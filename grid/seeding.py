@@ -349,9 +349,11 @@ def building_rows(*, plan, buildings, seed, now):
     # Positions from their own stream, so the outlines did not reshuffle names and addresses.
     where = phase_rng(seed, "building-positions")
     next_id = buildings.first_id
+    named = {}  # community id -> compound names taken there: a name is one compound in its community
     for grid, count in zip(plan.of_kind(AreaKind.GRID), buildings.per_grid):
         road = rng.choice(ROAD_WORDS) + rng.choice(ROAD_KINDS)
-        compounds = [rng.choice(COMPOUND_WORDS) + rng.choice(COMPOUND_KINDS) for _ in range(rng.randint(1, 3))]
+        drawn = [rng.choice(COMPOUND_WORDS) + rng.choice(COMPOUND_KINDS) for _ in range(rng.randint(1, 3))]
+        compounds = [_unique_compound_name(name, named.setdefault(grid.parent_id, set())) for name in drawn]
         house_numbers = sorted(rng.sample(range(1, 400), len(compounds)))
         # Kept off the outline's edge so they sit clearly inside it.
         sampler = PointSampler(grid.outline)
@@ -363,6 +365,22 @@ def building_rows(*, plan, buildings, seed, now):
             lon, lat = sampler.point(where)
             yield (next_id, grid.id, number, name, address, f"{lat:.6f}", f"{lon:.6f}", now)
             next_id += 1
+
+
+PHASE_NAMES = ("二期", "三期", "四期", "五期", "六期", "七期", "八期", "九期")
+
+
+def _unique_compound_name(name, taken):
+    """`name`, or its next phase (二期, 三期…) where the community already has one so named,
+    as developers name the later phases of an estate."""
+    candidates = (name, *(name + phase for phase in PHASE_NAMES))
+    chosen = next((c for c in candidates if c not in taken), None)
+    n = 10
+    while chosen is None:
+        chosen = f"{name}{n}期" if f"{name}{n}期" not in taken else None
+        n += 1
+    taken.add(chosen)
+    return chosen
 
 
 def plan_units(*, buildings, units, seed):

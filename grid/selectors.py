@@ -13,7 +13,7 @@ from operator import or_
 from django.db.models import Q
 from django.http import Http404
 
-from .models import MANAGING_ROLES, Area, AreaEvent, AreaKind, Building, Organisation, Post, Role, Unit, User
+from .models import MANAGING_ROLES, Area, AreaEvent, AreaKind, Building, Compound, Organisation, Post, Role, Unit, User
 
 NOTHING = Q(pk__in=[])
 
@@ -139,6 +139,17 @@ def buildings_visible_to(user, *, managing=False):
         if scope.unit_ids:
             q |= Q(units__pk__in=sorted(scope.unit_ids))
     return Building.objects.filter(q).distinct() if scope.unit_ids else Building.objects.filter(q)
+
+
+def compounds_visible_to(user, *, managing=False):
+    """Compounds (小区) of the communities the user reaches; a post on a building or unit shows
+    its building's compound."""
+    scope = _scope(user, managing)
+    q = scope.areas_q("community__")
+    if not scope.unrestricted and (scope.building_ids or scope.unit_ids):
+        q |= Q(buildings__in=buildings_visible_to(user, managing=managing))
+        return Compound.objects.filter(q).distinct()
+    return Compound.objects.filter(q)
 
 
 def units_visible_to(user, *, managing=False):

@@ -22,6 +22,7 @@ from portal.errors import DomainError
 
 from .models import (
     KIND_BY_LEVEL,
+    Compound,
     KIND_CODE_LENGTH,
     KIND_LEVEL,
     MANAGING_ROLES,
@@ -276,6 +277,13 @@ def area_move(*, area, new_parent, acting_user=None, now=None):
     # Kept as the backstop should that rule ever loosen (a grid under a street).
     if new_parent.tree_id == area.tree_id and area.lft <= new_parent.lft <= area.rght:
         raise DomainError(_("A place cannot move under itself or its own descendants."), code="cycle")
+    if area.kind == AreaKind.GRID and Building.objects.filter(grid=area, compound__isnull=False).exclude(
+            compound__community=new_parent).exists():
+        raise DomainError(
+            _("Buildings of “%(place)s” belong to compounds (小区) of its community; a compound stays in one "
+              "community, so move those buildings or take them out of their compound first.") % {"place": area.name},
+            code="compound_community",
+        )
     old_code = area.code
     code_taken = Area.objects.filter(code=new_parent.code + area.suffix).exists()
     new_code = new_parent.code + (_next_suffix(new_parent) if code_taken else area.suffix)
@@ -306,23 +314,44 @@ def area_merge(*, source, target, acting_user=None, now=None):
     _require_manage(acting_user, source.parent, target)
     if not (source.is_active and target.is_active):
         raise DomainError(_("That place was already merged."), code="merged")
-    # Numbers are unique per grid; refuse before anything moves rather than fail halfway.
+    # Numbers are unique per compound, and per grid only for buildings outside any compound (their
+    # compound tells two "1号楼" apart); refuse before anything moves rather than fail halfway.
     clashes = sorted(
-        Building.objects.filter(grid=source, number__in=Building.objects.filter(grid=target).values("number"))
+        Building.objects.filter(grid=source, compound__isnull=True, number__in=Building.objects.filter(
+            grid=target, compound__isnull=True).values("number"))
         .values_list("number", flat=True)
     )
+    if source.kind == AreaKind.COMMUNITY:
+        same_names = sorted(Compound.objects.filter(community=source, name__in=Compound.objects.filter(
+            community=target).values("name")).values_list("name", flat=True))
+        if same_names:
+            raise DomainError(
+                _("Both communities have compounds named %(names)s; rename them before merging.")
+                % {"names": "、".join(same_names)}, code="clash")
+    elif source.kind == AreaKind.GRID and source.parent_id != target.parent_id:
+        # A grid's compounds stay in their community; merging across communities would split them.
+        if Building.objects.filter(grid=source, compound__isnull=False).exists():
+            raise DomainError(
+                _("The grids are in different communities and buildings of “%(place)s” belong to compounds "
+                  "(小区) of its community; move those buildings first.") % {"place": source.name},
+                code="compound_community",
+            )
     if clashes:
         raise DomainError(
             _("Both grids have buildings numbered %(numbers)s; renumber them before merging.")
             % {"numbers": "、".join(clashes)},
             code="clash",
         )
+    if source.kind == AreaKind.COMMUNITY:
+        # First, so the grids moving below find their compounds already in the target community.
+        Compound.objects.filter(community=source).update(community=target)
     moved = []
     for child in list(source.get_children().order_by("lft")):
         moved.append(area_move(area=child, new_parent=target, acting_user=None, now=now).pk)
     buildings = list(Building.objects.filter(grid=source).values_list("pk", flat=True))
     if buildings:
         _move_buildings(buildings, target)
+
     target_path = path_values(target)
     for model in placepath_models():
         model.objects.filter(**{f"{source.kind}_id": source.pk}).update(**target_path_at(target_path, source.kind))
@@ -436,7 +465,8 @@ def _create_numbered(model, clash_message, **fields):
 # --- buildings and units -------------------------------------------------------
 
 @transaction.atomic
-def building_add(*, grid, number, name="", address="", latitude=None, longitude=None, acting_user=None):
+def building_add(*, grid, number, name="", address="", latitude=None, longitude=None, acting_user=None,
+                 compound=None):
     if grid.kind != AreaKind.GRID:
         raise DomainError(_("Buildings hang under grids."), code="bad_parent")
     # Under the tree lock, so a merge of this grid either carries the new building or refuses it.
@@ -448,9 +478,14 @@ def building_add(*, grid, number, name="", address="", latitude=None, longitude=
     if not number:
         raise DomainError(_("A building needs a number."), code="no_number")
     _check_building_texts({"number": number, "name": name, "address": address})
+    if compound is not None and (compound.community_id != grid.parent_id or not compound.is_active):
+        raise DomainError(_("“%(compound)s” is not an open compound of this grid's community.")
+                          % {"compound": compound.name}, code="compound_community")
     return _create_numbered(
-        Building, _("Building %(n)s already exists in this grid.") % {"n": number},
+        Building, (_("Building %(n)s already exists in this compound.") if compound is not None
+                   else _("Building %(n)s already exists in this grid.")) % {"n": number},
         grid=grid, number=number, name=name, address=address, latitude=latitude, longitude=longitude,
+        compound=compound,
     )
 
 
@@ -464,8 +499,12 @@ def building_update(*, building, acting_user=None, **fields):
         fields["number"] = (fields["number"] or "").strip()
         if not fields["number"]:
             raise DomainError(_("A building needs a number."), code="no_number")
-        if Building.objects.filter(grid_id=building.grid_id, number=fields["number"]).exclude(pk=building.pk).exists():
-            raise DomainError(_("Building %(n)s already exists in this grid.") % {"n": fields["number"]}, code="clash")
+        same = (Building.objects.filter(compound_id=building.compound_id) if building.compound_id
+                else Building.objects.filter(grid_id=building.grid_id, compound__isnull=True))
+        if same.filter(number=fields["number"]).exclude(pk=building.pk).exists():
+            raise DomainError(_("Building %(n)s already exists in this compound.") % {"n": fields["number"]}
+                              if building.compound_id else
+                              _("Building %(n)s already exists in this grid.") % {"n": fields["number"]}, code="clash")
     _check_building_texts(fields)
     Building.objects.filter(pk=building.pk).update(**fields)
     building.refresh_from_db()
@@ -562,7 +601,14 @@ def building_move(*, building, grid, acting_user=None, now=None):
         raise DomainError(
             _("“%(place)s” was merged away; choose another grid.") % {"place": target.name}, code="merged"
         )
-    if Building.objects.filter(grid=target, number=building.number).exists():
+    if building.compound_id and building.compound.community_id != target.parent_id:
+        raise DomainError(
+            _("Building %(n)s belongs to the compound “%(compound)s” of another community; take it out of the "
+              "compound before moving it there.") % {"n": building.number, "compound": building.compound.name},
+            code="compound_community",
+        )
+    if not building.compound_id and Building.objects.filter(
+            grid=target, compound__isnull=True, number=building.number).exists():
         raise DomainError(
             _("“%(grid)s” already has a building numbered %(n)s; renumber one of them before moving.")
             % {"grid": target.name, "n": building.number},

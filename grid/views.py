@@ -22,6 +22,7 @@ from .selectors import (
     active_posts,
     areas_visible_to,
     buildings_visible_to,
+    compounds_visible_to,
     can_manage_area,
     get_visible_or_404,
     posts_visible_to,
@@ -32,6 +33,7 @@ from .selectors import (
 )
 
 PAGE_SIZE = 50
+COMPOUNDS_SHOWN = 200  # a community has tens of compounds; more than this is a data problem, not a list
 
 # Headings over lists and counts; the model's kind labels are singular.
 KIND_PLURAL = {
@@ -248,7 +250,7 @@ def place_detail(request, pk):
     }
     if place.kind == AreaKind.GRID:
         buildings = (
-            buildings_visible_to(user).filter(grid=place)
+            buildings_visible_to(user).filter(grid=place).select_related("compound")
             .annotate(unit_count=Count("units"))
             # 2号楼 before 10号楼: shorter numbers first, then by text.
             .order_by(Length("number"), "number", "pk")
@@ -262,13 +264,25 @@ def place_detail(request, pk):
         context["children_are_grids"] = children_are_grids
         context["children"] = _page(request, children)
         context["children_title"] = KIND_PLURAL[place.child_kind]
+        if place.kind == AreaKind.COMMUNITY:
+            # 有物业 first, then the compounds without property management listed apart, as the
+            # field reports count them ("10个小区，其中8个无物业管理小区").
+            compounds = list(
+                compounds_visible_to(user).filter(community=place, is_active=True)
+                .select_related("property_company").annotate(building_count=Count("buildings"))
+                .order_by("name")[:COMPOUNDS_SHOWN]
+            )
+            context["compounds_managed"] = [c for c in compounds if c.has_property_management]
+            context["compounds_unmanaged"] = [c for c in compounds if not c.has_property_management]
+            context["compounds_total"] = len(compounds)
     return _render(request, "grid/place.html", context)
 
 
 @login_required
 def building_detail(request, pk):
     user = request.user
-    building = get_visible_or_404(buildings_visible_to(user).select_related("grid"), pk=pk)
+    building = get_visible_or_404(buildings_visible_to(user).select_related("grid", "compound__property_company"),
+                                  pk=pk)
     units = _page(
         request,
         units_visible_to(user).filter(building=building).order_by(Length("number"), "number", "pk"),

@@ -17,7 +17,7 @@ autocomplete, changelists select their related rows in the same query, and no
 page renders the whole tree.
 
 One module per model: `places.py` (Area), `buildings.py` (Building, Unit),
-`posts.py`, `organisations.py`, `users.py` (User, with its posts inline), `history.py` (AreaEvent),
+`compounds.py`, `posts.py`, `organisations.py`, `users.py` (User, with its posts inline), `history.py` (AreaEvent),
 `twofactor.py` (authenticator devices, administrators only),
 all on the shared part in `scoped.py`. Importing this package registers them
 all, and the reference data of grid/admin_reference.py.
@@ -38,6 +38,7 @@ from .scoped import (
 # One module per model (importing them registers their admins).
 from .places import AreaAdmin
 from .buildings import BuildingAdmin, UnitAdmin
+from .compounds import CompoundAdmin
 from .posts import PostAdmin
 from .organisations import OrganisationAdmin
 from .users import UserAdmin
@@ -48,6 +49,6 @@ from .twofactor import AuthenticatorDeviceAdmin
 from .. import admin_reference  # noqa: F401
 
 __all__ = [
-    "BOTH_LOCATIONS", "AreaAdmin", "AreaEventAdmin", "AuthenticatorDeviceAdmin", "BuildingAdmin", "OrganisationAdmin", "PostAdmin", "ScopedAdminMixin", "UnitAdmin",
+    "BOTH_LOCATIONS", "AreaAdmin", "CompoundAdmin", "AreaEventAdmin", "AuthenticatorDeviceAdmin", "BuildingAdmin", "OrganisationAdmin", "PostAdmin", "ScopedAdminMixin", "UnitAdmin",
     "UserAdmin", "adopt", "autocomplete_source", "is_manager", "managing_view", "post_area", "takes_managing",
 ]

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import services
+from .. import services, services_compounds
 from ..admin_forms import MoveBuildingsForm
 from ..models import AreaKind, Building, Unit
 from ..selectors import areas_visible_to, buildings_visible_to, units_visible_to
@@ -21,13 +21,14 @@ from .scoped import BOTH_LOCATIONS, ScopedAdminMixin, adopt
 class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
     selector = staticmethod(buildings_visible_to)
     place_path = "grid"
-    list_display = ("number", "name", "address", "grid", "community", "below")
-    list_select_related = ("grid__parent",)
-    search_fields = ("number", "name", "address", "grid__name", "^grid__code")
-    autocomplete_fields = ("grid",)
+    list_display = ("number", "name", "compound", "address", "grid", "community", "below")
+    list_select_related = ("grid__parent", "compound")
+    search_fields = ("number", "name", "address", "compound__name", "grid__name", "^grid__code")
+    autocomplete_fields = ("grid", "compound")
     # Matches the (grid, number) unique index, so a page of 250,000 rows sorts by index.
     ordering = ("grid_id", "number")
-    refusal_fields = {"clash": "number", "no_number": "number", "bad_parent": "grid"}
+    refusal_fields = {"clash": "number", "no_number": "number", "bad_parent": "grid",
+                      "compound_community": "compound", "inactive": "compound"}
     editable_fields = ("number", "name", "address", "latitude", "longitude")
     actions = (*ScopedAdminMixin.actions, "move_buildings")
 
@@ -37,7 +38,7 @@ class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return super().get_queryset(request).select_related(*self.list_select_related)
 
     def get_fields(self, request, obj=None):
-        fields = ("grid", *self.editable_fields)
+        fields = ("grid", "compound", *self.editable_fields)
         return fields if obj is None else (*fields, "created_at")
 
     def get_readonly_fields(self, request, obj=None):
@@ -50,10 +51,17 @@ class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
         data = form.cleaned_data
         if not change:
             building = services.building_add(
-                grid=data["grid"], acting_user=request.user, **{f: data[f] for f in self.editable_fields}
+                grid=data["grid"], compound=data.get("compound"), acting_user=request.user,
+                **{f: data[f] for f in self.editable_fields}
             )
             adopt(obj, building)
             return
+        if "compound" in form.changed_data:
+            # Joining or leaving a compound first: the number's uniqueness is checked where it lands.
+            obj.compound_id = Building.objects.values_list("compound_id", flat=True).get(pk=obj.pk)
+            services_compounds.building_set_compound(building=obj, compound=data.get("compound"),
+                                                     acting_user=request.user)
+            obj.refresh_from_db()
         fields = {f: data[f] for f in form.changed_data if f in self.editable_fields}
         if fields:
             services.building_update(building=obj, acting_user=request.user, **fields)

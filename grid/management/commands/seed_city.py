@@ -62,10 +62,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from grid import seeding, seeding_orgs
+from grid import seeding, seeding_compounds, seeding_orgs
 from grid.demo import DEMO_PASSWORD
 from grid.integrity import tree_problems
-from grid.models import Area, AreaKind, Building, Jurisdiction, Organisation, Role, Unit
+from grid.models import Area, AreaKind, Building, Compound, Jurisdiction, Organisation, Role, Unit
 
 # Apps that may extend the seeding, in the order their seeders run.
 SEEDER_APPS = ("residents", "cases", "volunteers", "participation", "risks")
@@ -83,6 +83,7 @@ PHASE_LABELS = {
     "check": gettext_lazy("check"),
     "accounts": gettext_lazy("accounts"),
     "organisations": gettext_lazy("organisations"),
+    "compounds": gettext_lazy("compounds"),
 }
 
 
@@ -169,6 +170,10 @@ class Command(BaseCommand):
                 )
             seeding.finish_bulk_load(written)
             done(count)
+        with self._phase("compounds") as done:
+            done(seeding_compounds.seed_compounds(grids=plan.of_kind(AreaKind.GRID), seed=seed, now=now,
+                                                  first_id=seeding.first_free_id(Compound)))
+            seeding.finish_bulk_load([Compound, Building])
         return plan
 
     def _check(self, *, plan, scale, seed, skipped_triggers):
