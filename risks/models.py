@@ -283,6 +283,8 @@ class WarningRuleKind(models.TextChoices):
     RISK_CLUSTER = "risk_cluster", _("risks of one type in one grid")
     CASE_REPEAT = "case_repeat", _("the same kind of case at one building")
     GRID_OVERDUE = "grid_overdue", _("a grid with many overdue cases")
+    REPORT_RISE = "report_rise", _("resident reports rising against last year")
+    KEY_PERSON_VISIT = "key_person_visit", _("a key person's visit overdue")
 
 
 class WarningRule(models.Model):
@@ -290,7 +292,11 @@ class WarningRule(models.Model):
 
     `threshold` is N: how many risks (risk_cluster) or cases (case_repeat) within
     `window_days`, or how many days past its review date a red or orange risk
-    may go (review_overdue, which has no window). Zero is refused by the database.
+    may go (review_overdue, which has no window). report_rise: at least N
+    resident reports of one category in a community within the last
+    `window_days`, and `growth_percent` more than in the same weeks a year
+    before. key_person_visit: N days without a visit to a key person (no
+    window). Zero is refused by the database.
     """
 
     district = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
@@ -298,6 +304,9 @@ class WarningRule(models.Model):
     kind = models.CharField(_("rule"), max_length=20, choices=WarningRuleKind.choices)
     threshold = models.PositiveIntegerField(_("threshold"))
     window_days = models.PositiveIntegerField(_("within days"), default=30)
+    growth_percent = models.PositiveIntegerField(
+        _("growth over last year (%)"), null=True, blank=True,
+        help_text=_("report_rise only: how much more than in the same weeks last year (50 = half as many again)."))
     enabled = models.BooleanField(_("enabled"), default=True)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("changed by"))
@@ -310,6 +319,8 @@ class WarningRule(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(threshold__gte=1), name="warningrule_threshold_positive"),
             models.CheckConstraint(condition=Q(window_days__gte=1), name="warningrule_window_positive"),
+            models.CheckConstraint(condition=Q(growth_percent__isnull=True) | Q(growth_percent__gte=1),
+                                   name="warningrule_growth_positive"),
             models.CheckConstraint(condition=Q(kind__in=WarningRuleKind.values), name="warningrule_kind_known"),
             models.UniqueConstraint(fields=["district", "kind"], name="warningrule_one_per_district"),
             models.UniqueConstraint(fields=["kind"], condition=Q(district__isnull=True),
