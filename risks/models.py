@@ -112,6 +112,41 @@ class Risk(PlacePath):
         return COLOURS[Grade(self.grade)]
 
 
+class MatrixBands(models.Model):
+    """A district's own bands of the risk matrix (R = L × S, 1–25), where it follows another published
+    matrix than the portal's default (risks/grading.py MATRIX_BANDS). A score takes the highest grade
+    whose lower edge it reaches; blue is everything below yellow. Used from the next assessment on:
+    grades already given stay until a reassessment. Written by risks/bands.py `matrix_bands_set` only."""
+
+    district = models.OneToOneField(Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("district"),
+                                    limit_choices_to={"kind": "district"})
+    yellow_from = models.PositiveSmallIntegerField(_("general (yellow) from R ="))
+    orange_from = models.PositiveSmallIntegerField(_("significant (orange) from R ="))
+    red_from = models.PositiveSmallIntegerField(_("major (red) from R ="))
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("changed by"))
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("risk matrix bands")
+        verbose_name_plural = _("risk matrix bands")
+        ordering = ["district_id"]
+        constraints = [
+            # Monotonic and inside 1–25, each band at least one score wide: the four cover the whole range.
+            models.CheckConstraint(
+                condition=Q(yellow_from__gte=2, orange_from__gt=F("yellow_from"), red_from__gt=F("orange_from"),
+                            red_from__lte=25),
+                name="matrixbands_monotonic_in_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.district}: {self.yellow_from}/{self.orange_from}/{self.red_from}"
+
+    @property
+    def edges(self):
+        return (self.yellow_from, self.orange_from, self.red_from)
+
+
 class RiskAssessment(models.Model):
     """One (re)assessment of a risk: the scores, the grade they give, and the review it sets. Append-only."""
 
