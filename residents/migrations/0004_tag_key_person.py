@@ -3,7 +3,8 @@
 from django.db import migrations, models
 
 
-# 社区矫正对象 is the one built-in tag that names a key person (重点人员); administrators and district officials flag others in the tag admin.
+# 社区矫正对象 is the one built-in tag that names a key person (重点人员); administrators and district
+# officials flag others in the tag admin.
 KEY_PERSON_TAGS = ("community_correction",)
 
 
