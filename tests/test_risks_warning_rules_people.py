@@ -77,7 +77,7 @@ def test_reports_rising_against_the_same_weeks_last_year_raise_one_warning(city,
 
 @pytest.mark.parametrize("now_n, last_n", [(4, 0), (5, 4), (6, 4)])
 def test_too_few_or_not_rising_enough_raises_nothing(city, crew, now_n, last_n):
-    # 4 < 5; 5 × 100 < 4 × 150 = 600; 6 × 100 ≥ 600 would raise: 6 and 4 is the edge, checked apart.
+    # 4 < 5; 5 × 100 < 4 × 150 = 600; 6 × 100 = 600 is on the edge and raises.
     reports(city, now_n, at=NOW - DAY)
     reports(city, last_n, at=NOW - LAST_YEAR - DAY)
     expected = 1 if (now_n, last_n) == (6, 4) else 0
@@ -112,8 +112,8 @@ def test_the_growth_and_count_are_settings_per_district_and_zero_is_refused(city
     warning_actions.warning_rule_set(district=city.district, kind=WarningRuleKind.REPORT_RISE, threshold=3,
                                      window_days=28, growth_percent=50, acting_user=crew["official"], now=NOW)
     assert raise_now() == 1  # 300 ≥ 300
-    # The other district keeps the default.
-    assert WarningRule.objects.get().growth_percent == 50
+    # One row, the district's own: the other district and the city default are untouched.
+    assert list(WarningRule.objects.values_list("district_id", "growth_percent")) == [(city.district.pk, 50)]
 
 
 def test_the_database_refuses_a_zero_growth(city):
