@@ -17,13 +17,14 @@ Measured, each repetition in a transaction that is rolled back (so every one
 starts with no warning raised and no review flagged):
 
 - **first run**: `risks.early_warning.warnings_sweep`, what the hourly beat
-  task runs: flag the overdue reviews, evaluate the three rules over the whole
-  city (review overdue, risk clusters; repeated cases at a building and grids
-  with many overdue cases through the hub's hook), insert the warnings, claim them and write the notices to the
+  task runs: flag the overdue reviews, evaluate the six rules over the whole
+  city (review overdue, risk clusters; repeated cases at a building, grids
+  with many overdue cases, resident reports rising against last year and key
+  persons not visited through the hub's hook), insert the warnings, claim them and write the notices to the
   outbox;
 - **second run**: the same sweep again at once (must raise and notify nothing);
-- **lower bound**: six statements giving the same rows with the default
-  thresholds: one UPDATE of the overdue reviews, four INSERT … SELECT … ON
+- **lower bound**: eight statements giving the same rows with the default
+  thresholds: one UPDATE of the overdue reviews, six INSERT … SELECT … ON
   CONFLICT DO NOTHING (one per rule, evidence built with jsonb in SQL), and one
   UPDATE … RETURNING of the new warnings feeding an INSERT of one inbox row per
   staff member. It takes no lock beyond the rows, reads no settings and builds
@@ -205,7 +206,42 @@ LOWER_BOUND = [
            AND grid_id IS NOT NULL
          GROUP BY grid_id, district_id, street_id, community_id HAVING count(*) >= 10
         ON CONFLICT DO NOTHING""",
-    # 6. tell the community and street staff, once
+    # 6. resident reports of one category in one community: 5 or more in the last 28 days and 50 % more than
+    #    in the same 28 days 52 weeks before (hub/warning_rules.py report_rise)
+    """INSERT INTO risks_earlywarning (district_id, street_id, community_id, grid_id, rule, subject, evidence_key,
+            title, evidence, raised_at, status, note)
+        SELECT min(n.district_id), min(n.street_id), n.community_id, NULL, 'report_rise',
+               'community:' || n.community_id || ':category:' || n.category_id,
+               'report_rise:community:' || n.community_id || ':category:' || n.category_id || ':' || max(n.id),
+               count(*) || ' reports',
+               jsonb_build_object('cases', (array_agg(n.number ORDER BY n.id DESC))[1:20], 'this_year', count(*),
+                                  'last_year', coalesce(max(l.n), 0)),
+               %(now)s, 'open', ''
+          FROM cases_case n
+          LEFT JOIN (SELECT community_id, category_id, count(*) AS n FROM cases_case
+                      WHERE created_at >= %(last_year_since)s AND created_at < %(last_year_until)s
+                        AND channel IN ('web', 'qr', 'open311', 'hotline') AND duplicate_of_id IS NULL
+                      GROUP BY community_id, category_id) l
+            ON l.community_id = n.community_id AND l.category_id = n.category_id
+         WHERE n.created_at >= %(rise_since)s AND n.created_at < %(now)s
+           AND n.channel IN ('web', 'qr', 'open311', 'hotline') AND n.community_id IS NOT NULL
+           AND n.duplicate_of_id IS NULL
+         GROUP BY n.community_id, n.category_id
+        HAVING count(*) >= 5 AND count(*) * 100 >= coalesce(max(l.n), 0) * 150
+        ON CONFLICT DO NOTHING""",
+    # 7. key persons not visited for 30 days (hub/warning_rules_people.py)
+    """INSERT INTO risks_earlywarning (district_id, street_id, community_id, grid_id, rule, subject, evidence_key,
+            title, evidence, building_id, raised_at, status, note)
+        SELECT r.district_id, r.street_id, r.community_id, r.grid_id, 'key_person_visit', 'resident:' || r.id,
+               'key_person_visit:resident:' || r.id || ':' || coalesce(r.last_visited_at::text, 'never'),
+               'key person', jsonb_build_object('resident', r.id, 'last_visit', r.last_visited_at),
+               r.building_id, %(now)s, 'open', ''
+          FROM residents_resident r
+         WHERE r.status = 'living' AND coalesce(r.last_visited_at, r.created_at) <= %(key_person_cutoff)s
+           AND r.id IN (SELECT rt.resident_id FROM residents_resident_tags rt
+                          JOIN residents_tag t ON t.id = rt.tag_id WHERE t.key_person)
+        ON CONFLICT DO NOTHING""",
+    # 8. tell the community and street staff, once
     """WITH claimed AS (
             UPDATE risks_earlywarning SET notified_at = %(now)s WHERE notified_at IS NULL
             RETURNING title, community_id, street_id)
@@ -304,7 +340,9 @@ def main():
     seeded = seed(args.seed) if args.seed else False
     now = timezone.now()
     added = add_people_and_risks(args.risks_per_grid, now)
-    params = {"now": now, "today": timezone.localdate(now), "since": now - timedelta(days=30)}
+    params = {"now": now, "today": timezone.localdate(now), "since": now - timedelta(days=30),
+              "rise_since": now - timedelta(days=28), "last_year_since": now - timedelta(days=28 + 364),
+              "last_year_until": now - timedelta(days=364), "key_person_cutoff": now - timedelta(days=30)}
     before = counts()
 
     def portal():

@@ -431,6 +431,7 @@ class Dashboard:
             "people": lambda: [self.people()],
             "risks": lambda: risk_figures.tables(self), "risks_places": lambda: risk_figures.tables(self),
             "risks_types": lambda: risk_figures.tables(self),
+            "patrol_coverage": lambda: [risk_figures.coverage(self)],
         }
         if name not in groups:
             return None

@@ -1,5 +1,13 @@
 """The dashboards' risk figures (issue #19, item 5): the register by grade and type per place, overdue
-reviews, warnings open and handled, patrols and problems fixed on the spot, and the map's risk layer.
+reviews, warnings open and handled, patrols and problems fixed on the spot, patrol coverage, and the
+map's risk layer.
+
+Patrol coverage (巡查覆盖率) is the portal's own definition (no published
+standard names one): buildings inspected in the period ÷ buildings of the
+place's active grids. A building is inspected when a patrol finding in the
+period is at it (a risk registered or reviewed, a case, a fix on the spot) or
+an inspection plan of it was last ticked done in the period (a round that
+found nothing leaves only that tick). Pinned by tests/test_dashboard_risks.py.
 
 Read through the risks app's scoping functions with the user's managing posts
 (`risks_visible_to(user, managing=True)`, `warnings_visible_to`,
@@ -9,13 +17,14 @@ path. Counts and colours only: no title, no responsible person, no phone.
 
 from collections import defaultdict
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
-from grid.selectors import areas_visible_to
+from grid.selectors import areas_visible_to, buildings_visible_to
 from risks.grading import COLOURS, Grade
 from risks.models import FindingKind, RiskStatus, RiskType, WarningStatus
-from risks.selectors import findings_visible_to, patrols_visible_to, risks_visible_to, warnings_visible_to
+from risks.selectors import (findings_visible_to, patrols_visible_to, plans_visible_to, risks_visible_to,
+                             warnings_visible_to)
 
 from .figures import Table
 
@@ -106,8 +115,32 @@ def by_type(board):
     return table
 
 
+def coverage_counts(board):
+    """(buildings inspected in the period, buildings of the place's active grids), both as the user sees them."""
+    period = board.period
+    buildings = buildings_visible_to(board.user, managing=True).filter(_subtree_q(board.place, "grid__"),
+                                                                       grid__is_active=True)
+    found_at = findings_visible_to(board.user, managing=True).filter(
+        building_id=OuterRef("pk"), at__gte=period.start, at__lt=period.end)
+    ticked = plans_visible_to(board.user, managing=True).filter(
+        building_id=OuterRef("pk"), last_done_at__gte=period.start, last_done_at__lt=period.end)
+    counts = buildings.aggregate(total=Count("pk", distinct=True),
+                                 inspected=Count("pk", distinct=True, filter=Q(Exists(found_at)) | Q(Exists(ticked))))
+    return counts["inspected"], counts["total"]
+
+
+def coverage(board):
+    inspected, total = coverage_counts(board)
+    share = f"{100 * inspected / total:.1f}%" if total else "—"
+    return Table("patrol_coverage", _("Patrol coverage"), [_("Buildings inspected"), _("Buildings"), _("Coverage")],
+                 [[inspected, total, share]],
+                 note=_("Patrol coverage (巡查覆盖率): buildings with at least one patrol finding, or an inspection "
+                        "plan ticked done, in the period ÷ all buildings of the place's active grids. The portal's "
+                        "own definition."))
+
+
 def tables(board):
-    return [t for t in (summary(board), by_place(board), by_type(board)) if t is not None]
+    return [t for t in (summary(board), coverage(board), by_place(board), by_type(board)) if t is not None]
 
 
 def map_points(board, limit):

@@ -407,8 +407,8 @@ def _may_edit_tags(request):
 class TagAdmin(admin.ModelAdmin):
     """City-wide care tags: managers read them; administrators and district officials change them."""
 
-    list_display = ("name", "code", "visit_interval_days", "sensitive", "builtin", "ordering")
-    list_filter = ("sensitive", "builtin")
+    list_display = ("name", "code", "visit_interval_days", "sensitive", "key_person", "builtin", "ordering")
+    list_filter = ("sensitive", "key_person", "builtin")
     search_fields = ("name", "code")
     ordering = ("ordering", "id")
 

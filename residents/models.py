@@ -37,6 +37,12 @@ class Tag(models.Model):
         _("sensitive"), default=False,
         help_text=_("Shown only to staff, never to chiefs or on printed lists (e.g. community correction)."),
     )
+    # 重点人员: residents with such a tag are key persons; a visit to them overdue past the district's
+    # setting raises an early warning (risks key_person_visit, hub/warning_rules_people.py).
+    key_person = models.BooleanField(
+        _("key person"), default=False,
+        help_text=_("重点人员: the warning rules watch that residents with this tag are visited."),
+    )
     builtin = models.BooleanField(_("built in"), default=False, editable=False)
     ordering = models.PositiveSmallIntegerField(_("ordering"), default=100)
 

@@ -13,14 +13,16 @@ import csv
 from django import forms
 from django.contrib import admin
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from grid.admin import ScopedAdminMixin
 from grid.selectors import scope_of
 from portal.exports import spreadsheet_cell
 
-from . import duties, plans, selectors, services
-from .models import AdmittedService, Duty, Finding, InspectionPlan, Patrol, Risk, RiskAssessment, WorkKind
+from . import bands, duties, plans, selectors, services
+from .models import (AdmittedService, Duty, Finding, InspectionPlan, MatrixBands, Patrol, Risk, RiskAssessment,
+                     WorkKind)
 
 
 class AssessmentInline(admin.TabularInline):
@@ -226,3 +228,39 @@ class InspectionPlanAdmin(ScopedAdminMixin, admin.ModelAdmin):
                                      interval_days=obj.interval_days, first_due=obj.next_due,
                                      acting_user=request.user)
             obj.pk = created.pk
+
+
+@admin.register(MatrixBands)
+class MatrixBandsAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """A district's own risk-matrix bands (risks/bands.py): its officials and administrators edit them;
+    districts without a row grade by the portal's default. Grades given stay until a reassessment."""
+
+    selector = staticmethod(bands.matrix_bands_visible_to)
+    place_path = "district"
+    list_display = ("district", "yellow_from", "orange_from", "red_from", "changed_by", "changed_at")
+    readonly_fields = ("changed_by", "changed_at")
+    refusal_fields = {"bad_edge": "yellow_from", "not_monotonic": "orange_from", "empty_band": "orange_from",
+                      "forbidden": "district"}
+    actions = ()
+
+    def get_fields(self, request, obj=None):
+        fields = ("district", "yellow_from", "orange_from", "red_from")
+        return fields if obj is None else (*fields, "changed_by", "changed_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is None else ("district", *self.readonly_fields)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "district":
+            kwargs["queryset"] = selectors.warning_rule_districts(request.user)
+            return db_field.formfield(**kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # set back to the default's edges instead: the change is kept with who and when
+
+    def save_model(self, request, obj, form, change):
+        saved = bands.matrix_bands_set(district=obj.district, yellow_from=obj.yellow_from,
+                                       orange_from=obj.orange_from, red_from=obj.red_from,
+                                       acting_user=request.user, now=timezone.now())
+        obj.pk = saved.pk

@@ -9,11 +9,14 @@ stand in where neither exists. The risks app evaluates its own two rules:
 - risk_cluster: `threshold` or more open risks of one type registered in one
   grid within `window_days`.
 
-Two more read cases, which this app may not import: case_repeat (the same
-category of case at one building `threshold` times within `window_days`) and
-grid_overdue (`threshold` or more open cases past their deadline in one grid).
-The top layer provides them through `hooks.case_warning_candidates`
-(hub/warning_rules.py).
+Four more read other apps, which this app may not import: case_repeat (the
+same category of case at one building `threshold` times within `window_days`),
+grid_overdue (`threshold` or more open cases past their deadline in one grid),
+report_rise (resident reports of one category in one community rising against
+the same weeks last year: at least `threshold` in the last `window_days` and
+`growth_percent` more than a year before) and key_person_visit (a key person
+not visited for `threshold` days). The top layer provides them through
+`hooks.case_warning_candidates` (hub/warning_rules.py, hub/warning_rules_people.py).
 
 Every candidate carries an evidence key (the rule, what it is about, the newest
 item of its evidence). `warnings_raise` inserts them with ON CONFLICT DO NOTHING
@@ -50,9 +53,15 @@ DEFAULTS = {
     WarningRuleKind.RISK_CLUSTER: (3, 30),
     WarningRuleKind.CASE_REPEAT: (3, 30),
     WarningRuleKind.GRID_OVERDUE: (10, 1),
+    # 5 reports in the last four weeks (the same weekdays a year before: 52 weeks back).
+    WarningRuleKind.REPORT_RISE: (5, 28),
+    WarningRuleKind.KEY_PERSON_VISIT: (30, 1),
 }
-# The rules that read cases: evaluated by the top layer (hooks.case_warning_candidates).
-CASE_RULES = (WarningRuleKind.CASE_REPEAT, WarningRuleKind.GRID_OVERDUE)
+# report_rise: how much more than last year, in percent, where no WarningRule row says otherwise.
+DEFAULT_GROWTH_PERCENT = 50
+# The rules that read cases or residents: evaluated by the top layer (hooks.case_warning_candidates).
+CASE_RULES = (WarningRuleKind.CASE_REPEAT, WarningRuleKind.GRID_OVERDUE, WarningRuleKind.REPORT_RISE,
+              WarningRuleKind.KEY_PERSON_VISIT)
 WARNED_GRADES = (Grade.RED, Grade.ORANGE)
 NOTIFY_BATCH = 2000
 # Who is told of a warning: the staff of its community and of its street.
@@ -64,6 +73,7 @@ PATH_IDS = ("district_id", "street_id", "community_id", "grid_id")
 class RuleSetting:
     threshold: int
     window_days: int
+    growth_percent: int | None = None
 
 
 @dataclass
@@ -87,16 +97,19 @@ class Candidate:
 def rule_settings(kind, *, district_ids=None):
     """{district_id: RuleSetting} for the active districts where rule `kind` is enabled."""
     rows = list(WarningRule.objects.filter(kind=kind).values_list("district_id", "threshold", "window_days",
-                                                                 "enabled"))
-    default = next(((t, w, e) for d, t, w, e in rows if d is None), (*DEFAULTS[kind], True))
-    own = {d: (t, w, e) for d, t, w, e in rows if d is not None}
+                                                                 "enabled", "growth_percent"))
+    growth = DEFAULT_GROWTH_PERCENT if kind == WarningRuleKind.REPORT_RISE else None
+    default = next(((t, w, e, g) for d, t, w, e, g in rows if d is None), (*DEFAULTS[kind], True, growth))
+    own = {d: (t, w, e, g) for d, t, w, e, g in rows if d is not None}
     if district_ids is None:
         district_ids = Area.objects.filter(kind=AreaKind.DISTRICT, is_active=True).values_list("pk", flat=True)
     settings_by_district = {}
     for pk in district_ids:
-        threshold, window, enabled = own.get(pk, default)
+        threshold, window, enabled, percent = own.get(pk, default)
         if enabled:
-            settings_by_district[pk] = RuleSetting(threshold, window)
+            if kind == WarningRuleKind.REPORT_RISE:
+                percent = percent or DEFAULT_GROWTH_PERCENT
+            settings_by_district[pk] = RuleSetting(threshold, window, percent)
     return settings_by_district
 
 

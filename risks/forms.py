@@ -153,7 +153,14 @@ class WarningRuleForm(forms.Form):
 
     threshold = forms.IntegerField(label=_("Threshold"), min_value=1, max_value=1000)
     window_days = forms.IntegerField(label=_("Within days"), min_value=1, max_value=366)
+    growth_percent = forms.IntegerField(label=_("Growth over the same weeks last year (%)"), min_value=1,
+                                        max_value=10000, required=False)
     enabled = forms.BooleanField(label=_("Enabled"), required=False)
+
+    def __init__(self, *args, kind=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind != "report_rise":
+            del self.fields["growth_percent"]
 
 
 class WarningAssignForm(forms.Form):

@@ -21,8 +21,9 @@ against published copies in December 2026; see README "Risks and patrols"):
   较大 at 9–16 or 10–16 and 一般 at 4–8 or 4–9. The attribution to
   DB37/T 2882—2016《安全生产风险分级管控体系通则》 could not be checked against the
   standard's own text (only its table of contents was found), so it is not
-  cited as the source: a district that follows another matrix needs these
-  bands to become a setting.
+  cited as the source. These are the national default (MATRIX_BANDS); a
+  district that follows another matrix sets its own edges (risks.MatrixBands,
+  risks/bands.py, in the admin), used from its next assessment on.
 
 A score on a band's edge belongs to the higher grade (R = 20 is red, D = 160
 orange, D = 70 yellow), except D = 320, which the LEC table puts in 160–320
@@ -105,12 +106,18 @@ def _pick(value, allowed, name):
     return number
 
 
-def matrix_grade(r):
-    if r >= 20:
+# The matrix's lower edges of yellow, orange and red (blue is below yellow): the portal's default.
+MATRIX_BANDS = (9, 15, 20)
+MATRIX_RANGE = (1, 25)
+
+
+def matrix_grade(r, bands=None):
+    yellow, orange, red = bands or MATRIX_BANDS
+    if r >= red:
         return Grade.RED
-    if r >= 15:
+    if r >= orange:
         return Grade.ORANGE
-    if r >= 9:
+    if r >= yellow:
         return Grade.YELLOW
     return Grade.BLUE
 
@@ -125,13 +132,14 @@ def lec_grade(d):
     return Grade.BLUE
 
 
-def score(*, method, likelihood=None, severity=None, exposure=None):
-    """Check the scores and grade them; DomainError for a missing or out-of-scale score."""
+def score(*, method, likelihood=None, severity=None, exposure=None, matrix_bands=None):
+    """Check the scores and grade them; DomainError for a missing or out-of-scale score. `matrix_bands`:
+    the district's matrix edges (yellow, orange, red lower edges), None for the default."""
     if method == Method.MATRIX:
         lik = _pick(likelihood, MATRIX_SCALE, _("likelihood (L)"))
         sev = _pick(severity, MATRIX_SCALE, _("severity (S)"))
         value = lik * sev
-        return Score(Method.MATRIX, lik, sev, None, value, matrix_grade(value))
+        return Score(Method.MATRIX, lik, sev, None, value, matrix_grade(value, matrix_bands))
     if method == Method.LEC:
         lik = _pick(likelihood, LEC_L, _("likelihood (L)"))
         exp = _pick(exposure, LEC_E, _("exposure (E)"))

@@ -25,8 +25,9 @@ case_visible_to = Hook(
 case_warning_candidates = Hook(
     "risks.hooks.case_warning_candidates",
     "case_warning_candidates(*, rules, now) -> [risks.early_warning.Candidate, ...]: the rules that read "
-    "cases (case_repeat, grid_overdue); `rules` is {rule kind: {district_id: RuleSetting}} for the districts "
-    "where each is enabled. The warning sweep raises them with its own.",
+    "cases or residents (case_repeat, grid_overdue, report_rise, key_person_visit); `rules` is "
+    "{rule kind: {district_id: RuleSetting}} for the districts where each is enabled. The warning sweep "
+    "raises them with its own.",
 )
 notify_staff = Hook(
     "risks.hooks.notify_staff",

@@ -112,6 +112,41 @@ class Risk(PlacePath):
         return COLOURS[Grade(self.grade)]
 
 
+class MatrixBands(models.Model):
+    """A district's own bands of the risk matrix (R = L × S, 1–25), where it follows another published
+    matrix than the portal's default (risks/grading.py MATRIX_BANDS). A score takes the highest grade
+    whose lower edge it reaches; blue is everything below yellow. Used from the next assessment on:
+    grades already given stay until a reassessment. Written by risks/bands.py `matrix_bands_set` only."""
+
+    district = models.OneToOneField(Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("district"),
+                                    limit_choices_to={"kind": "district"})
+    yellow_from = models.PositiveSmallIntegerField(_("general (yellow) from R ="))
+    orange_from = models.PositiveSmallIntegerField(_("significant (orange) from R ="))
+    red_from = models.PositiveSmallIntegerField(_("major (red) from R ="))
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("changed by"))
+    changed_at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("risk matrix bands")
+        verbose_name_plural = _("risk matrix bands")
+        ordering = ["district_id"]
+        constraints = [
+            # Monotonic and inside 1–25, each band at least one score wide: the four cover the whole range.
+            models.CheckConstraint(
+                condition=Q(yellow_from__gte=2, orange_from__gt=F("yellow_from"), red_from__gt=F("orange_from"),
+                            red_from__lte=25),
+                name="matrixbands_monotonic_in_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.district}: {self.yellow_from}/{self.orange_from}/{self.red_from}"
+
+    @property
+    def edges(self):
+        return (self.yellow_from, self.orange_from, self.red_from)
+
+
 class RiskAssessment(models.Model):
     """One (re)assessment of a risk: the scores, the grade they give, and the review it sets. Append-only."""
 
@@ -283,6 +318,8 @@ class WarningRuleKind(models.TextChoices):
     RISK_CLUSTER = "risk_cluster", _("risks of one type in one grid")
     CASE_REPEAT = "case_repeat", _("the same kind of case at one building")
     GRID_OVERDUE = "grid_overdue", _("a grid with many overdue cases")
+    REPORT_RISE = "report_rise", _("resident reports rising against last year")
+    KEY_PERSON_VISIT = "key_person_visit", _("a key person's visit overdue")
 
 
 class WarningRule(models.Model):
@@ -290,7 +327,11 @@ class WarningRule(models.Model):
 
     `threshold` is N: how many risks (risk_cluster) or cases (case_repeat) within
     `window_days`, or how many days past its review date a red or orange risk
-    may go (review_overdue, which has no window). Zero is refused by the database.
+    may go (review_overdue, which has no window). report_rise: at least N
+    resident reports of one category in a community within the last
+    `window_days`, and `growth_percent` more than in the same weeks a year
+    before. key_person_visit: N days without a visit to a key person (no
+    window). Zero is refused by the database.
     """
 
     district = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
@@ -298,6 +339,9 @@ class WarningRule(models.Model):
     kind = models.CharField(_("rule"), max_length=20, choices=WarningRuleKind.choices)
     threshold = models.PositiveIntegerField(_("threshold"))
     window_days = models.PositiveIntegerField(_("within days"), default=30)
+    growth_percent = models.PositiveIntegerField(
+        _("growth over last year (%)"), null=True, blank=True,
+        help_text=_("report_rise only: how much more than in the same weeks last year (50 = half as many again)."))
     enabled = models.BooleanField(_("enabled"), default=True)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("changed by"))
@@ -310,6 +354,8 @@ class WarningRule(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(threshold__gte=1), name="warningrule_threshold_positive"),
             models.CheckConstraint(condition=Q(window_days__gte=1), name="warningrule_window_positive"),
+            models.CheckConstraint(condition=Q(growth_percent__isnull=True) | Q(growth_percent__gte=1),
+                                   name="warningrule_growth_positive"),
             models.CheckConstraint(condition=Q(kind__in=WarningRuleKind.values), name="warningrule_kind_known"),
             models.UniqueConstraint(fields=["district", "kind"], name="warningrule_one_per_district"),
             models.UniqueConstraint(fields=["kind"], condition=Q(district__isnull=True),

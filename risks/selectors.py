@@ -65,7 +65,7 @@ def risks_due(user, *, today, within_days=0):
     """Open risks the user reaches whose review falls due by `today` (+ `within_days`), most serious first."""
     until = today + datetime.timedelta(days=within_days)
     return (risks_visible_to(user).filter(status=RiskStatus.OPEN, review_on__lte=until)
-            .select_related("building", "grid").order_by("grade", "review_on", "id"))
+            .select_related("building", "grid", "community", "street").order_by("grade", "review_on", "id"))
 
 
 def grid_risks(grid_ids, *, user):

@@ -20,7 +20,7 @@ from portal.errors import DomainError
 from portal.photos import validate_photo, without_metadata
 from portal.text import clean_text
 
-from . import grading, hooks
+from . import bands, grading, hooks
 from .models import PhotoStage, Risk, RiskAssessment, RiskPhoto, RiskStatus, RiskType
 
 PHONE_CHARS = set("0123456789-+ ")
@@ -137,6 +137,7 @@ def risk_register(*, kind, title, description, method, likelihood=None, severity
         raise DomainError(_("Choose a street, community, grid or building, not a whole district."),
                           code="bad_place")
     _require(acting_user, path)
+    scored = _graded_in(scored, path["district_id"])
     review_on = _review_on(scored.grade, now)
     risk = Risk.objects.create(
         kind=kind, title=title, description=description, building=building, unit=unit, method=scored.method,
@@ -147,6 +148,17 @@ def risk_register(*, kind, title, description, method, likelihood=None, severity
     _assessment(risk, scored, previous="", review_on=review_on, note="", acting_user=acting_user, now=now)
     _save_photos(risk, photos, PhotoStage.FOUND, now)
     return risk
+
+
+def _graded_in(scored, district_id):
+    """The score graded by the district's own matrix bands, where it has them (risks/bands.py)."""
+    if scored.method != grading.Method.MATRIX:
+        return scored
+    edges = bands.matrix_bands_for(district_id)
+    if edges is None:
+        return scored
+    return grading.score(method=scored.method, likelihood=scored.likelihood, severity=scored.severity,
+                         matrix_bands=edges)
 
 
 def _assessment(risk, scored, *, previous, review_on, note, acting_user, now):
@@ -174,6 +186,7 @@ def risk_reassess(*, risk, method, likelihood=None, severity=None, exposure=None
     note = clean_text(note, field=_("note"), required=False)
     risk = _locked_open(risk)
     _require(acting_user, risk)
+    scored = _graded_in(scored, risk.district_id)
     review_on = _review_on(scored.grade, now)
     _assessment(risk, scored, previous=risk.grade, review_on=review_on, note=note, acting_user=acting_user, now=now)
     Risk.objects.filter(pk=risk.pk).update(method=scored.method, score=scored.value, grade=scored.grade,

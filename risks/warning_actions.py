@@ -16,6 +16,7 @@ from .services import _now
 
 MAX_THRESHOLD = 1000
 MAX_WINDOW_DAYS = 366
+MAX_GROWTH_PERCENT = 10000
 
 
 def may_handle(user, warning):
@@ -101,13 +102,21 @@ def _whole(value, name, upper):
 
 
 @transaction.atomic
-def warning_rule_set(*, district, kind, threshold, window_days, enabled=True, acting_user, now=None):
-    """Set one rule's threshold and window for a district (None: the city's default, administrators only)."""
+def warning_rule_set(*, district, kind, threshold, window_days, growth_percent=None, enabled=True, acting_user,
+                     now=None):
+    """Set one rule's threshold and window for a district (None: the city's default, administrators only);
+    report_rise also takes how much more than last year, in percent (1 or more; none: the default)."""
     now = _now(now)
     if kind not in WarningRuleKind.values:
         raise DomainError(_("Choose a rule."), code="bad_rule")
     threshold = _whole(threshold, _("threshold"), MAX_THRESHOLD)
     window_days = _whole(window_days, _("within days"), MAX_WINDOW_DAYS)
+    if kind != WarningRuleKind.REPORT_RISE:
+        growth_percent = None
+    elif growth_percent not in (None, ""):
+        growth_percent = _whole(growth_percent, _("growth over last year (%)"), MAX_GROWTH_PERCENT)
+    else:
+        growth_percent = None
     if district is None:
         allowed = scope_of(acting_user).unrestricted
     else:
@@ -117,6 +126,7 @@ def warning_rule_set(*, district, kind, threshold, window_days, enabled=True, ac
         raise DomainError(_("Only the district's officials set its warning rules."), code="forbidden")
     rule, _created = WarningRule.objects.update_or_create(
         district=district, kind=kind,
-        defaults={"threshold": threshold, "window_days": window_days, "enabled": bool(enabled),
+        defaults={"threshold": threshold, "window_days": window_days, "growth_percent": growth_percent,
+                  "enabled": bool(enabled),
                   "changed_by": acting_user, "changed_at": now})
     return rule

@@ -143,7 +143,9 @@ def _rule_rows(district, forms_given=None):
         threshold, window = (rule.threshold, rule.window_days) if rule else early_warning.DEFAULTS[kind]
         initial = {"threshold": threshold, "window_days": window,
                    "enabled": rule.enabled if rule else True}
-        form = (forms_given or {}).get(kind) or forms.WarningRuleForm(initial=initial, prefix=kind)
+        if kind == WarningRuleKind.REPORT_RISE:
+            initial["growth_percent"] = (rule and rule.growth_percent) or early_warning.DEFAULT_GROWTH_PERCENT
+        form = (forms_given or {}).get(kind) or forms.WarningRuleForm(initial=initial, prefix=kind, kind=kind)
         rows.append({"kind": kind, "label": label, "form": form, "own": kind in own})
     return rows
 
@@ -158,12 +160,13 @@ def warning_rules(request, district_id):
         kind = request.POST.get("kind", "")
         if kind not in WarningRuleKind.values:
             raise Http404
-        form = forms.WarningRuleForm(request.POST, prefix=kind)
+        form = forms.WarningRuleForm(request.POST, prefix=kind, kind=kind)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 warning_actions.warning_rule_set(district=district, kind=kind, threshold=data["threshold"],
                                                  window_days=data["window_days"], enabled=data["enabled"],
+                                                 growth_percent=data.get("growth_percent"),
                                                  acting_user=request.user, now=timezone.now())
             except DomainError as error:
                 forms.add_domain_error(form, error)

@@ -95,3 +95,72 @@ def test_bad_period_falls_back_without_a_500(client, city, crew, register_seeded
         response = client.get(reverse("cases:dashboard_place", args=[city.street_a.pk]), query)
         assert response.status_code == 200
         assert table(response, "risks").rows[0][:4] == [1, 1, 0, 1]
+
+
+# --- patrol coverage (巡查覆盖率) -------------------------------------------------------------------
+
+def _fix(city, worker, grid, building, at):
+    patrol = patrols.patrol_start(grid=grid, acting_user=worker, now=at)
+    patrols.finding_fixed(patrol=patrol, building=building, description="扶正垃圾桶", before=png(), after=png(),
+                          acting_user=worker, now=at)
+    patrols.patrol_end(patrol=patrol, acting_user=worker, now=at + datetime.timedelta(hours=1))
+
+
+@pytest.fixture
+def coverage_seeded(city, crew, make_user):
+    from grid import services as grid_services
+    from risks import plans
+
+    december, november = LATER, NOW  # 12-10 and 11-23
+    a3 = grid_services.building_add(grid=city.grid_a, number="3号楼", address="幸福路3号")
+    # Street A: 1号楼 fixed in December; 5号楼 (grid A2) ticked done on a plan in December; 3号楼 only in November.
+    _fix(city, crew["worker"], city.grid_a, city.building_a, december)
+    _fix(city, crew["worker"], city.grid_a, a3, november)
+    worker_a2 = make_user(Role.GRID_WORKER, city.grid_a2, full_name="二网格员")
+    plan = plans.plan_add(grid=city.grid_a2, building=city.building_a2, title="5号楼消防巡查", interval_days=30,
+                          first_due=december.date(), acting_user=crew["staff"], now=november)
+    patrol = patrols.patrol_start(grid=city.grid_a2, acting_user=worker_a2, now=december)
+    plans.plan_done(plan=plan, acting_user=worker_a2, now=december)
+    patrols.patrol_end(patrol=patrol, acting_user=worker_a2, now=december + datetime.timedelta(hours=1))
+    # Street B (outside street A): 9号楼 fixed in December.
+    _fix(city, crew["worker_b"], city.grid_b, city.building_b, december)
+    return a3
+
+
+def test_patrol_coverage_counts_buildings_inspected_in_the_period_over_the_places_buildings(
+        client, city, crew, coverage_seeded):
+    client.force_login(crew["street"])
+    response = client.get(reverse("cases:dashboard_place", args=[city.street_a.pk]), DECEMBER)
+    # 1号楼 (finding) and 5号楼 (plan ticked) of 1号楼, 5号楼, 3号楼: 2 / 3. 9号楼 is in street B.
+    assert table(response, "patrol_coverage").rows == [[2, 3, "66.7%"]]
+    assert "Patrol coverage" in table(response, "patrol_coverage").note or "巡查覆盖率" in table(
+        response, "patrol_coverage").note
+    november = {"period": "custom", "first": "2026-11-01", "last": "2026-11-30"}
+    response = client.get(reverse("cases:dashboard_place", args=[city.street_a.pk]), november)
+    assert table(response, "patrol_coverage").rows == [[1, 3, "33.3%"]]  # 3号楼 only
+    # The grid A2 page: its one building, ticked done: 1 / 1.
+    response = client.get(reverse("cases:dashboard_place", args=[city.grid_a2.pk]), DECEMBER)
+    assert table(response, "patrol_coverage").rows == [[1, 1, "100.0%"]]
+    # Outside street A: no page, no export.
+    for args in ([city.street_b.pk], [city.street_b.pk, "patrol_coverage", "csv"]):
+        name = "cases:dashboard_place" if len(args) == 1 else "cases:dashboard_place_export"
+        assert client.get(reverse(name, args=args), DECEMBER).status_code == 404
+
+
+def test_patrol_coverage_over_the_district_and_its_export(client, city, crew, coverage_seeded):
+    client.force_login(crew["official"])
+    response = client.get(reverse("cases:dashboard_place", args=[city.district.pk]), DECEMBER)
+    # 1号楼, 5号楼, 9号楼 of the four buildings.
+    assert table(response, "patrol_coverage").rows == [[3, 4, "75.0%"]]
+    csv = client.get(reverse("cases:dashboard_place_export", args=[city.district.pk, "patrol_coverage", "csv"]),
+                     DECEMBER).content.decode("utf-8-sig")
+    assert "75.0%" in csv
+
+
+def test_patrol_coverage_of_a_place_without_buildings_is_a_dash(client, city, crew):
+    from grid import services as grid_services
+
+    empty = grid_services.area_add(kind="grid", name="空网格", parent=city.community_a)
+    client.force_login(crew["street"])
+    response = client.get(reverse("cases:dashboard_place", args=[empty.pk]), DECEMBER)
+    assert table(response, "patrol_coverage").rows == [[0, 0, "—"]]

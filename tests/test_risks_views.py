@@ -174,3 +174,44 @@ def test_finding_photo_inside_and_outside(client, city, crew, make_user):
     assert signed_in(client, crew["staff"]).get(url).status_code == 200
     assert signed_in(client, crew["outsider"]).get(url).status_code == 404
     assert signed_in(client, make_user(Role.GRID_WORKER, city.grid_b)).get(url).status_code == 404
+
+
+def test_day_page_queries_do_not_grow_with_what_is_due_or_found(client, city, crew):
+    """No N+1: more risks due (one hung on the community, no grid), more plans and more findings cost
+    the same number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from risks import plans, services
+
+    ten_days_ago = NOW - datetime.timedelta(days=10)  # red: reviewed every 7 days, so due 3 days ago
+
+    def due_risk(n, **place):
+        place = place or {"building": city.building_a}
+        return services.risk_register(kind="gas", title=f"燃气{n}", description="管道锈蚀", method="matrix",
+                                      likelihood=5, severity=4, responsible="燃气公司", measures="更换",
+                                      acting_user=crew["staff"], now=ten_days_ago, **place)
+
+    def count(user):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("risks:day")).status_code == 200
+        return len(queries)
+
+    patrol = patrols.patrol_start(grid=city.grid_a, acting_user=crew["worker"], now=NOW)
+    due_risk(0)
+    plans.plan_add(grid=city.grid_a, building=city.building_a, title="巡查0", interval_days=7,
+                   first_due=NOW.date(), acting_user=crew["staff"], now=NOW)
+    patrols.finding_fixed(patrol=patrol, description="扶正", before=png(), after=png(), acting_user=crew["worker"],
+                          now=NOW)
+    worker_before, staff_before = count(crew["worker"]), count(crew["staff"])
+    for n in range(1, 6):
+        due_risk(n)
+        due_risk(f"c{n}", place=city.community_a)
+        plans.plan_add(grid=city.grid_a, building=city.building_a, title=f"巡查{n}", interval_days=7,
+                       first_due=NOW.date(), acting_user=crew["staff"], now=NOW)
+        patrols.finding_risk(patrol=patrol, building=city.building_a, acting_user=crew["worker"], now=NOW,
+                             kind="gas", title=f"发现{n}", description="燃气", method="matrix", likelihood=2,
+                             severity=2, responsible="物业", measures="清理")
+    assert count(crew["worker"]) == worker_before
+    assert count(crew["staff"]) == staff_before
