@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks the dashboards', screen's, exports' and boards' reads for the replica (if any).
+    "portal.replica.ReplicaMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Signs out a sign-in unused past its role's limit, then asks for the second factor.
@@ -115,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "grid.context_processors.portal",
                 "residents.context_processors.residents_reach",
+                "portal.replica.context",
             ],
         },
     },
@@ -136,6 +139,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000;",
         "transaction_mode": "IMMEDIATE",
     }
+# A streaming replica for the read-heavy pages (portal/replica.py): optional.
+if env("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = dj_database_url.parse(
+        env("DATABASE_REPLICA_URL"),
+        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60" if PRODUCTION else "0")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"]
+# Views whose reads go to the replica (fnmatch patterns of URL names).
+REPLICA_VIEWS = env_list("REPLICA_VIEWS", ["cases:dashboard*", "cases:command_screen*", "cases:export",
+                                           "residents:board", "residents:community_boards", "participation:board"])
+REPLICA_STICKY_SECONDS = int(env("REPLICA_STICKY_SECONDS", "30"))
+REPLICA_MAX_LAG_SECONDS = float(env("REPLICA_MAX_LAG_SECONDS", "30"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "grid.User"
