@@ -137,6 +137,9 @@ class Building(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["grid", "number"], name="building_number_unique_in_grid"),
         ]
+        # Snapping a point to the buildings around it (grid/geo.py nearest_buildings). The
+        # search's trigram index is PostgreSQL-only: migration 0008 creates it there.
+        indexes = [models.Index(fields=["latitude", "longitude"], name="building_lat_lon")]
 
     def __str__(self):
         # Every grid has its "1号楼": the address (or else the name) tells
