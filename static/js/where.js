@@ -43,6 +43,7 @@
 
   function map(node, layers, locateForm) {
     var L = window.L;
+    node.hidden = false;  // without scripts there is no map, only the list
     var m = L.map(node, {attributionControl: !!layers.tiles, zoomSnap: 0.25});
     if (layers.tiles) {
       L.tileLayer(layers.tiles, {maxZoom: 19}).addTo(m);
@@ -71,7 +72,8 @@
       link.textContent = layers.labels.choose;
       text.appendChild(name);
       text.appendChild(link);
-      L.circleMarker([p.lat, p.lon], {radius: 7, weight: 2, color: "#fff", fillColor: "#c8102e", fillOpacity: 0.95})
+      L.circleMarker([p.lat, p.lon], {radius: 8, weight: 2, color: "#fff", fillColor: "#c8102e", fillOpacity: 0.95,
+                                    bubblingMouseEvents: false})
         .bindPopup(text).on("click", function () { pick(p.id); }).addTo(m);
     });
     if (locateForm) {
