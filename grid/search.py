@@ -6,9 +6,10 @@ Residents report and order without an account, so this reads the public structur
 Only buildings of grids in use are found. Bad input raises DomainError with a
 message for the resident; nothing here writes.
 
-Speed at a city's scale (issue #21): on PostgreSQL, `ILIKE '%term%'` on the
-building's name, address and number is answered by a trigram GIN index
-(pg_trgm, migration grid 0008); grid and community names are matched first in
+Speed at a city's scale (issue #21): on PostgreSQL, `icontains` ('%term%') and,
+for words under three characters, `istartswith` ('term%') on the building's name,
+address and number are answered by a trigram GIN index (pg_trgm, migration
+grid 0008); grid and community names are matched first in
 the small place table and enter as a list of grid ids. SQLite runs the same
 query without the index (development and tests).
 """
@@ -26,6 +27,7 @@ from . import geo
 from .models import Area, AreaKind, Building
 
 QUERY_MIN = 2
+SUBSTRING_MIN = 3
 QUERY_MAX = 60
 MAX_TERMS = 4
 RESULTS = 20
@@ -105,7 +107,13 @@ def _grids_named(term):
 
 
 def _term_condition(term):
-    condition = Q(name__icontains=term) | Q(address__icontains=term) | Q(number__icontains=term)
+    """A word of three characters or more may stand anywhere in the name, address or number;
+    a shorter one only at their start ("阳光" finds 阳光花园, "9号" finds 9号楼). A pattern
+    '%ab%' holds no trigram, and the index would read all of itself for it; 'ab%' does."""
+    if len(term) >= SUBSTRING_MIN:
+        condition = Q(name__icontains=term) | Q(address__icontains=term) | Q(number__icontains=term)
+    else:
+        condition = Q(name__istartswith=term) | Q(address__istartswith=term) | Q(number__istartswith=term)
     grids = _grids_named(term)
     if grids:
         condition |= Q(grid_id__in=grids)

@@ -2,7 +2,7 @@
 
 - building_lat_lon (every database): the box around a resident's position.
 - building_search_trgm (PostgreSQL only): a trigram GIN index over the building's
-  name, address and number, so `ILIKE '%term%'` stays fast at a city's scale. It
+  name, address and number, so `icontains` ('%term%') stays fast at a city's scale. It
   needs the pg_trgm extension (shipped with PostgreSQL's contrib package).
   SQLite has neither; there the search scans, which is fine at development sizes.
 """
@@ -10,9 +10,12 @@
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
+# On the expressions Django's `icontains` compares on PostgreSQL (UPPER(col::text) LIKE UPPER(%s)),
+# so the portable lookup is the one the index answers.
 CREATE_TRGM = """
-CREATE INDEX IF NOT EXISTS building_search_trgm ON grid_building
-USING gin (name gin_trgm_ops, address gin_trgm_ops, number gin_trgm_ops)
+CREATE INDEX IF NOT EXISTS building_search_trgm ON grid_building USING gin (
+    (UPPER(name::text)) gin_trgm_ops, (UPPER(address::text)) gin_trgm_ops, (UPPER(number::text)) gin_trgm_ops
+)
 """
 DROP_TRGM = "DROP INDEX IF EXISTS building_search_trgm"
 
