@@ -74,6 +74,8 @@ def test_a_resident_reports_by_using_her_location_on_a_phone(city, new_context, 
     page = context_for(new_context, PHONE, phone=True, geolocation=HOME, permissions=["geolocation"])
     page.goto(live_server.url + reverse("cases:report"))
     # The report page leads to the location step (the lists stay below for those who know them).
+    fits_width(page, PHONE["width"])
+    shoot(page, screenshot_dir, "where-0-report-page-phone")
     page.locator("a.place-find").click()
     page.wait_for_url(live_server.url + reverse("cases:report_where"))
     locate = page.locator("[data-where-locate-button]")
