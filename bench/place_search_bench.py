@@ -7,13 +7,19 @@
 
 Each figure is the median (and worst) of 7 calls of the portal function, in process.
 """
-import os, statistics, sys, time
+import os
+import statistics
+import sys
+import time
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-import django
+import django  # noqa: E402
+
 django.setup()
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from grid import search
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from grid import search  # noqa: E402
 
 QUERIES = ["建朝花园", "旗谊路120号", "明放路", "桥河小区 9号楼", "文金社区", "胜金第3网格", "12号楼", "不存在的地址", "建朝", "旗谊", "花园"]
 
