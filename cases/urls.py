@@ -7,7 +7,7 @@ namespace (`cases:queue`, `cases:dashboard`...): portal/urls.py mounts them here
 
 from django.urls import path
 
-from . import api, views, views_mediation, views_orgs, views_whistle
+from . import api, views, views_location, views_mediation, views_orgs, views_whistle
 
 app_name = "cases"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     # Residents (no sign-in).
     path("report/", views.report, name="report"),
     path("report/b/<int:building_id>/", views.report, name="report_building"),
+    path("report/where/", views_location.report_where, name="report_where"),
+    path("report/at/<int:building_id>/", views_location.report_at, name="report_at"),
     path("report/done/<str:code>/", views.report_done, name="report_done"),
     path("report/places/", views.places, name="places"),
     path("track/", views.track_lookup, name="track_lookup"),

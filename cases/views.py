@@ -157,8 +157,9 @@ def _photos(data):
 # --- residents: report ----------------------------------------------------------------------
 
 @capped_uploads
-def report(request, building_id=None):
-    """The public report page (no sign-in). /report/b/<id>/ is the building's QR code."""
+def report(request, building_id=None, *, channel=None):
+    """The public report page (no sign-in). /report/b/<id>/ is the building's QR code;
+    /report/at/<id>/ the building chosen in the location step (cases/views_location.py)."""
     if request.method not in ("GET", "POST"):
         return HttpResponseNotAllowed(["GET", "POST"])
     building = None
@@ -166,7 +167,7 @@ def report(request, building_id=None):
         building = Building.objects.select_related("grid").filter(pk=building_id).first()
         if building is None or not building.grid.is_active:
             return public_page(request, "cases/report_unknown_building.html", {}, status=404)
-    channel = Channel.QR if building is not None else Channel.WEB
+    channel = channel or (Channel.QR if building is not None else Channel.WEB)
     status = 200
     if request.method == "GET":
         initial = prefill_place(case_forms.parse_id(request.GET.get("building"))) if building is None else {}

@@ -2,7 +2,12 @@
 
 `validate_boundary` is the model field's validator: forms and the admin refuse
 an outline the dashboards' map could not draw, with a message saying why.
+`nearest_buildings` snaps a point to the buildings around it (Open311, the
+resident's "use my location").
 """
+
+import math
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -61,3 +66,34 @@ def contains(boundary, lon, lat):
     lon, lat = float(lon), float(lat)
     return any(_in_ring(polygon[0], lon, lat) and not any(_in_ring(hole, lon, lat) for hole in polygon[1:])
                for polygon in polygons)
+
+
+# How far (metres) a point may lie from the building it is snapped to: Open311 filings
+# and residents' "use my location" share it (a phone's fix indoors is off by tens of metres).
+NEAREST_BUILDING_M = 300
+METRES_PER_DEGREE = 111_000
+
+
+def metres_between(lat1, lon1, lat2, lon2):
+    """Equirectangular distance: exact enough within a few kilometres, which is all it serves."""
+    x = float(lon2 - lon1) * math.cos(math.radians(float(lat1))) * METRES_PER_DEGREE
+    y = float(lat2 - lat1) * METRES_PER_DEGREE
+    return math.hypot(x, y)
+
+
+def nearest_buildings(buildings, lat, lon, *, within_m=NEAREST_BUILDING_M, limit=1):
+    """Up to `limit` of the `buildings` (a queryset) nearest to the point, within `within_m`,
+    nearest first, each with `.distance_m` set.
+
+    A box around the point narrows the rows in the database (the building_lat_lon index);
+    the exact distance is computed here for the few candidates left.
+    """
+    lat, lon = Decimal(lat), Decimal(lon)
+    dlat = Decimal(within_m / METRES_PER_DEGREE)
+    dlon = Decimal(within_m / (METRES_PER_DEGREE * max(math.cos(math.radians(float(lat))), 0.01)))
+    nearby = list(buildings.filter(
+        latitude__range=(lat - dlat, lat + dlat), longitude__range=(lon - dlon, lon + dlon),
+    ).select_related("grid")[:500])
+    for building in nearby:
+        building.distance_m = metres_between(lat, lon, building.latitude, building.longitude)
+    return sorted((b for b in nearby if b.distance_m <= within_m), key=lambda b: b.distance_m)[:limit]

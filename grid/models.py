@@ -191,7 +191,10 @@ class Building(models.Model):
             models.UniqueConstraint(fields=["grid", "number"], condition=Q(compound__isnull=True),
                                     name="building_number_unique_in_grid"),
         ]
-        indexes = [models.Index(fields=["grid", "number"], name="building_grid_number")]
+        # Snapping a point to the buildings around it (grid/geo.py nearest_buildings). The
+        # search's trigram index is PostgreSQL-only: migration 0010 creates it there.
+        indexes = [models.Index(fields=["grid", "number"], name="building_grid_number"),
+                   models.Index(fields=["latitude", "longitude"], name="building_lat_lon")]
 
     def __str__(self):
         # Every grid has its "1号楼": the address (or else the name) tells

@@ -238,3 +238,17 @@ def test_the_admin_puts_a_building_into_a_compound_and_refuses_another_community
     assert response.status_code == 200 and Building.objects.get(pk=city.building_a.pk).compound is None
     response = client.post(url, {**form, "compound": mine.pk})
     assert response.status_code == 302 and Building.objects.get(pk=city.building_a.pk).compound == mine
+
+
+# --- the residents' search finds a building by its compound --------------------------------------
+
+def test_search_finds_a_building_by_compound_and_number(city):
+    from grid.search import search_buildings
+
+    compound = services_compounds.compound_add(community=city.community_a, name="阳光名苑")
+    two = services.building_add(grid=city.grid_a2, number="2号楼", compound=compound)  # no name, no address
+    services.building_add(grid=city.grid_a2, number="3号楼", compound=compound)
+    services.building_add(grid=city.grid_a, number="2号楼")  # outside the compound
+    assert [h.building for h in search_buildings("阳光名苑2号楼")] == [two]
+    assert {h.building.number for h in search_buildings("阳光名苑")} == {"2号楼", "3号楼"}
+    assert search_buildings("月亮湾2号楼") == []

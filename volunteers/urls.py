@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import pages, public, views
+from . import pages, public, public_location, views
 
 app_name = "volunteers"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     # Residents (no sign-in): orders (下单).
     path("order/", public.place, name="order_place"),
     path("order/b/<int:building_id>/", public.place, name="order_place_building"),
+    path("order/where/", public_location.order_where, name="order_where"),
     path("order/track/", public.track_lookup, name="order_track_lookup"),
     path("order/track/<str:code>/", public.track, name="order_track"),
     path("order/track/<str:code>/confirm/", public.confirm, name="order_confirm"),

@@ -7,7 +7,6 @@ raise DomainError with a code the views turn into the spec's 400 answer.
 
 import hashlib
 import json
-import math
 import secrets
 from datetime import timedelta
 from datetime import timezone as dt_timezone
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from cases import services as case_services
 from cases.models import Channel
+from grid import geo
 from grid.models import AreaKind, Building
 from grid.selectors import can_manage_area
 from portal.errors import DomainError
@@ -33,7 +33,7 @@ KEY_PREFIX = "o311_"
 # The same submission from the same client within this window answers the first filing.
 REPLAY_WINDOW = timedelta(minutes=10)
 # How far (metres) a point may lie from the building it is filed at.
-NEAREST_BUILDING_M = 300
+NEAREST_BUILDING_M = geo.NEAREST_BUILDING_M
 ATTRIBUTE_MAX = 1000
 
 
@@ -157,19 +157,8 @@ def _in_subtree(area):
 
 def _nearest_building(area, lat, lon):
     """The building under `area` nearest to the point, within NEAREST_BUILDING_M (or None)."""
-    dlat = Decimal(NEAREST_BUILDING_M / 111_000)
-    dlon = Decimal(NEAREST_BUILDING_M / (111_000 * max(math.cos(math.radians(float(lat))), 0.01)))
-    nearby = Building.objects.filter(
-        _in_subtree(area), latitude__range=(lat - dlat, lat + dlat), longitude__range=(lon - dlon, lon + dlon),
-    ).select_related("grid")[:500]
-
-    def distance(b):
-        x = float(b.longitude - lon) * math.cos(math.radians(float(lat))) * 111_000
-        y = float(b.latitude - lat) * 111_000
-        return math.hypot(x, y)
-
-    best = min(nearby, key=distance, default=None)
-    return best if best is not None and distance(best) <= NEAREST_BUILDING_M else None
+    found = geo.nearest_buildings(Building.objects.filter(_in_subtree(area)), lat, lon, within_m=NEAREST_BUILDING_M)
+    return found[0] if found else None
 
 
 def locate(client, *, lat, long, address_id, address_string):
