@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grid.models import Area, AreaKind
+from grid.selectors import can_manage_area
 from portal.errors import DomainError
+from portal.text import clean_text
 
 from . import services as case_services
 from .mediation import open_file
@@ -30,6 +32,28 @@ DESCRIPTION_MAX = 4000
 TYPE_CATEGORY = {DisputeType.NEIGHBOUR: "E0501", DisputeType.FAMILY: "E0502", DisputeType.PROPERTY: "E0503",
                  DisputeType.LABOUR: "E0504"}
 DEFAULT_CATEGORY = "E0501"
+
+
+DOCKING_SOURCES = ("court", "police", "petition")
+
+
+@transaction.atomic
+def mediation_referrer_save(*, referrer, acting_user):
+    """Let an API key push referrals as a court, police station or petition office (or change which).
+
+    The key must be active and bound to a place the user manages; the body's name is what files show.
+    """
+    client = referrer.client
+    if client is None or not client.is_active:
+        raise DomainError(_("Choose an active API key."), code="bad_client")
+    if not can_manage_area(acting_user, client.area):
+        raise DomainError(_("You do not manage the place of this key."), code="forbidden")
+    if referrer.source not in DOCKING_SOURCES:
+        raise DomainError(_("A referring body is a court, a police station or a petition office."),
+                          code="bad_source")
+    referrer.body = clean_text(referrer.body, field=_("referring body"), limit=100)
+    referrer.save()
+    return referrer
 
 
 def referrer_for(client):
