@@ -19,9 +19,8 @@ from portal.text import clean_text
 
 from . import deadlines, signals, workflow
 from .mediation import TEXT_MAX, _mediation_for
-from .mediation_selectors import is_mediator
 from .models import Case, CaseEvent, Mediation, MediationOutcome, Performance, Status
-from .services import _event, _fresh, _now, _stale
+from .services import _apply, _event, _fresh, _now
 
 A = CaseEvent.Action
 
@@ -49,35 +48,29 @@ def mediation_follow_up(*, case, acting_user, performance, note, now=None):
     _event(case, A.MEDIATION, actor=acting_user, now=now, data={"follow_up": performance})
     mediation.refresh_from_db()
     if performance == Performance.PERFORMED and case.status in (Status.RESOLVED, Status.VERIFIED):
-        mediation_close_at_follow_up(case=case, acting_user=acting_user, now=now)
+        mediation_close_at_follow_up(case=case, now=now)
     return mediation
 
 
 @transaction.atomic
-def mediation_close_at_follow_up(*, case, acting_user, now=None):
-    """The follow-up found the agreement performed: the resolved mediation case is closed (follow_up_close).
+def mediation_close_at_follow_up(*, case, now=None):
+    """The follow-up found the agreement performed: the portal closes the resolved mediation case
+    (follow_up_close). Called by mediation_follow_up, whose user was authorised there.
 
     The follow-up is the mediation's check on site, so no separate verification comes first.
     """
     now = _now(now)
     case = _fresh(case)
+    workflow.check("follow_up_close", case, None, actor=workflow.SYSTEM)
     mediation = Mediation.objects.filter(case=case).first()
-    kinds = frozenset({workflow.MEDIATOR}) if mediation is not None and is_mediator(mediation, acting_user) \
-        else frozenset()
-    transition = workflow.check("follow_up_close", case, acting_user, kinds=kinds)
     if mediation is None or mediation.performance != Performance.PERFORMED:
         raise DomainError(_("Only an agreement found performed at its follow-up closes the case."),
                           code="not_performed")
-    before = case.status
-    closed = Case.objects.filter(pk=case.pk, status=before).update(
-        status=transition.target_from(before), closed_at=now, handling_minutes=deadlines.handling_minutes(case, now))
-    if closed != 1:
-        raise _stale(case, "follow_up_close", acting_user)
-    _event(case, A.CLOSE, actor=acting_user, now=now, from_status=before, to_status=Status.CLOSED, is_public=True,
-           note=_("The agreement was performed (follow-up)."), data={"follow_up": Performance.PERFORMED})
+    _apply(case, "follow_up_close", user=None, actor=workflow.SYSTEM, now=now, action=A.CLOSE, is_public=True,
+           note=_("The agreement was performed (follow-up)."), data={"follow_up": Performance.PERFORMED},
+           changes={"closed_at": now, "handling_minutes": deadlines.handling_minutes(case, now)})
     # As after any close: the reporter may rate, the volunteers' points follow (hub/points.py).
     transaction.on_commit(partial(signals.case_closed.send, sender=Case, case_id=case.pk))
-    case.refresh_from_db()
     return case
 
 

@@ -30,12 +30,9 @@ without a query (the scope is cached on the user):
 Transitions of a summons (吹哨报到) change the summons row, not the case's
 status: their `summons` column says from which summons states to which.
 
-- MEDIATOR: a mediator named on the case's mediation file. Mediator posts are not
-  kinds of their place (see MEDIATOR_ROLES), so this kind needs the file's row:
-  cases/mediation_followup.py looks it up and passes it to `check(..., kinds=)`.
-
 A mediation case closes at its follow-up (回访) when the agreement was found
-performed (follow_up_close): the follow-up is its check on site, so it skips verify.
+performed (follow_up_close, by the portal once the mediator's follow-up is
+recorded): the follow-up is its check on site, so it skips verify.
 
 - ORG: staff of the organisation currently holding the matter as lead (主办). On an
   organisation's matter nobody is HANDLER: the residential moves (accept, return,
@@ -72,7 +69,6 @@ SYSTEM = "system"
 WHISTLER = "whistler"
 SUMMONED = "summoned"
 ORG = "org"
-MEDIATOR = "mediator"
 # Actors that are not a signed-in user.
 ANONYMOUS_ACTORS = frozenset({REPORTER, SYSTEM})
 
@@ -257,7 +253,7 @@ TABLE = (
     T("reopen", gettext_lazy("reopen"), {S.CLOSED}, S.HANDLING, {REPORTER, DISPATCHER}),
     # 回访 (cases/mediation_followup.py): an agreement found performed closes its mediation case.
     T("follow_up_close", gettext_lazy("close at the follow-up (回访)"), {S.RESOLVED, S.VERIFIED}, S.CLOSED,
-      {MEDIATOR, HANDLER, DISPATCHER}, _mediation_case),
+      {SYSTEM}, _mediation_case),
     T("mark_duplicate", gettext_lazy("mark as duplicate"), {S.REPORTED, S.REGISTERED, S.DISPATCHED, S.HANDLING},
       S.DUPLICATE, {DISPATCHER}),
     T("supervise", gettext_lazy("supervise"), OPEN, None, {OFFICIAL}, _not_supervised),

@@ -49,9 +49,11 @@ def test_the_mediators_follow_up_of_a_performed_agreement_closes_the_resolved_ca
     case.refresh_from_db()
     assert (case.status, case.closed_at) == (Status.CLOSED, LATER)
     assert case.handling_minutes is not None
+    # The mediator recorded the follow-up; the portal closed the case on it.
+    assert CaseEvent.objects.filter(case=case, action="mediation", actor=med.mediator,
+                                    data__follow_up="performed").exists()
     close = CaseEvent.objects.get(case=case, action="close")
-    assert (close.actor, close.from_status, close.to_status, close.is_public) == (
-        med.mediator, "resolved", "closed", True)
+    assert (close.actor, close.from_status, close.to_status, close.is_public) == (None, "resolved", "closed", True)
     assert close.data == {"follow_up": "performed"}
     assert len(callbacks) == 1  # case_closed, as after any close
 
@@ -71,20 +73,20 @@ def test_a_follow_up_before_the_case_is_resolved_records_only(city, people, med)
     assert case.status == Status.HANDLING
     # Resolved afterwards, it is closed by the close at follow-up, not verified again.
     case = services.case_resolve(case=case, acting_user=people.community, note="调解成功", now=LATER)
-    mediation_close_at_follow_up(case=case, acting_user=people.community, now=LATER)
+    mediation_close_at_follow_up(case=case, now=LATER)
     case.refresh_from_db()
     assert case.status == Status.CLOSED
 
 
-def test_the_close_at_follow_up_needs_a_performed_follow_up_and_a_mediation(city, people, med):
+def test_the_close_at_follow_up_needs_a_performed_follow_up_by_someone_on_the_file(city, people, med):
     case = agreed(city, people, med)
     events = CaseEvent.objects.count()
     with pytest.raises(DomainError) as refused:
-        mediation_close_at_follow_up(case=case, acting_user=med.mediator, now=LATER)
+        mediation_close_at_follow_up(case=case, now=LATER)
     assert refused.value.code == "not_performed"
-    # A mediator of another community's files is nobody on this case.
+    # A mediator of another community's files is nobody on this case: no follow-up, no close.
     with pytest.raises(DomainError) as refused:
-        mediation_close_at_follow_up(case=case, acting_user=med.mediator_b, now=LATER)
+        mediation_follow_up(case=case, acting_user=med.mediator_b, performance="performed", note="已履行", now=LATER)
     assert refused.value.code == "forbidden"
     assert CaseEvent.objects.count() == events
     case.refresh_from_db()

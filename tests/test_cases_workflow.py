@@ -93,7 +93,7 @@ def _run_follow_up_close(case, p, now):
     Mediation.objects.create(case=case, outcome="agreed", agreement_text="赔偿800元", consent_recorded=True,
                              concluded_at=MONDAY, followed_up_at=MONDAY, performance="performed")
     case.refresh_from_db()
-    return mediation_close_at_follow_up(case=case, acting_user=p.community, now=now)
+    return mediation_close_at_follow_up(case=case, now=now)
 
 
 def _run(name, case, people, city):
