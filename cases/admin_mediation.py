@@ -15,8 +15,9 @@ from grid.admin import ScopedAdminMixin
 
 from .admin_inlines import ReadOnlyInline
 from .mediation import mediation_room_save
-from .mediation_selectors import mediations_visible_to, rooms_visible_to
-from .models import Mediation, MediationFile, MediationParty, MediationRoom, MediationSession
+from .mediation_docking import mediation_referrer_save
+from .mediation_selectors import mediations_visible_to, referrers_visible_to, rooms_visible_to
+from .models import Mediation, MediationFile, MediationParty, MediationReferrer, MediationRoom, MediationSession
 
 
 class PartyInline(ReadOnlyInline):
@@ -52,7 +53,8 @@ class MediationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     inlines = (PartyInline, SessionInline, FileInline)
     fields = ("file_page", "case", "committee", "year", "serial", "opened_at", "dispute_type", "claims", "room",
               "source", "source_body", "source_ref", "reply_due_on", "mediators", "outcome", "agreement_text",
-              "performance_deadline", "consent_recorded", "referral", "outcome_note", "concluded_at")
+              "performance_deadline", "consent_recorded", "referral", "referral_body", "referral_receipt",
+              "referral_received_on", "referral_answer", "outcome_note", "concluded_at")
     readonly_fields = fields
     actions = ()
 
@@ -99,3 +101,36 @@ class MediationRoomAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # sessions name their room; a closed room is made inactive
+
+
+@admin.register(MediationReferrer)
+class MediationReferrerAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Which API keys push referrals (/api/mediation/v1/), as which court, police station or petition office."""
+
+    selector = staticmethod(referrers_visible_to)
+    place_path = "client__area"
+    list_display = ("body", "source", "client")
+    list_filter = ("source",)
+    search_fields = ("body", "client__name")
+    list_select_related = ("client",)
+    autocomplete_fields = ()
+    refusal_fields = {"bad_client": "client", "forbidden": "client", "bad_source": "source", "blank": "body",
+                      "too_long": "body"}
+    actions = ()
+
+    def get_fields(self, request, obj=None):
+        return ("client", "source", "body")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("client",) if obj is not None else ()
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "source":
+            kwargs["choices"] = [(v, label) for v, label in db_field.choices if v != "direct"]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        mediation_referrer_save(referrer=obj, acting_user=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the files it pushed keep it (PROTECT)

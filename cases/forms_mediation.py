@@ -199,6 +199,14 @@ class ConfirmationForm(forms.Form):
     applied_on = fields.DateField(label=_("Applied on"), widget=DateInput())
 
 
+class ReferralReceiptForm(forms.Form):
+    body = forms.CharField(label=_("Receiving body (court, arbitration commission, office)"), max_length=100)
+    receipt = forms.CharField(label=_("Its receipt number (回执)"), max_length=64)
+    received_on = fields.DateField(label=_("Received on"), widget=DateInput())
+    answer = forms.CharField(label=_("Its answer"), required=False, max_length=20000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class ReopenForm(forms.Form):
     reason = forms.CharField(label=_("Why it is mediated again"), max_length=20000,
                              widget=forms.Textarea(attrs={"rows": 3}))

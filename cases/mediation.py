@@ -105,6 +105,15 @@ def mediation_open(*, case, acting_user, dispute_type, claims="", room=None, sou
     """受理: the committee accepts the dispute; the file gets its type and the committee's number."""
     now = _now(now)
     case, mediation = _mediation_for(case, acting_user)
+    return open_file(case=case, mediation=mediation, actor=acting_user, dispute_type=dispute_type, claims=claims,
+                     room=room, source=source, source_body=source_body, source_ref=source_ref,
+                     reply_due_on=reply_due_on, now=now)
+
+
+def open_file(*, case, mediation, actor, dispute_type, claims="", room=None, source=MediationSource.DIRECT,
+              source_body="", source_ref="", reply_due_on=None, referrer=None, now):
+    """Open and number a file whose row the caller locked and whose actor it authorised (a user, or a
+    referring body's key: cases/mediation_docking.py, with `actor` None)."""
     if mediation.is_open:
         raise DomainError(_("This mediation file is already open."), code="already_open")
     if dispute_type not in DisputeType.values:
@@ -129,11 +138,12 @@ def mediation_open(*, case, acting_user, dispute_type, claims="", room=None, sou
         opened_at=now, dispute_type=dispute_type, committee=committee, year=year, serial=serial,
         claims=clean_text(claims, field=_("claims"), required=False, limit=TEXT_MAX), room=room,
         source=source, source_body=source_body, source_ref=source_ref, reply_due_on=reply_due_on,
+        referrer=referrer,
     )
     if not updated:
         raise DomainError(_("This mediation file is already open."), code="already_open")
     mediation.refresh_from_db()
-    _event(case, A.MEDIATION, actor=acting_user, now=now,
+    _event(case, A.MEDIATION, actor=actor, now=now,
            data={"opened": mediation.number, "dispute_type": dispute_type, "source": source})
     return mediation
 

@@ -1,11 +1,14 @@
-"""After the outcome: the follow-up (回访) of an agreement's performance, judicial
-confirmation (司法确认) of an unperformed agreement, reopening the file, and the
-written reply to the court, police station or petition office that referred
-the dispute (诉调/警调/访调对接).
+"""After the outcome: the follow-up (回访) of an agreement's performance (a performed
+agreement closes its resolved case), judicial confirmation (司法确认) of an
+unperformed agreement, reopening the file, the receipt of the body a failed
+dispute was referred to, and the written reply to the court, police station or
+petition office that referred the dispute (诉调/警调/访调对接).
 
 Same rules as cases/mediation.py: keyword-only, one transaction with the file
 locked, a timeline line, DomainError and nothing written on refusal.
 """
+
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,9 +17,10 @@ from django.utils.translation import gettext as _
 from portal.errors import DomainError
 from portal.text import clean_text
 
+from . import deadlines, signals, workflow
 from .mediation import TEXT_MAX, _mediation_for
-from .models import CaseEvent, Mediation, MediationOutcome, Performance
-from .services import _event, _now
+from .models import Case, CaseEvent, Mediation, MediationOutcome, Performance, Status
+from .services import _apply, _event, _fresh, _now
 
 A = CaseEvent.Action
 
@@ -42,6 +46,55 @@ def mediation_follow_up(*, case, acting_user, performance, note, now=None):
     Mediation.objects.filter(pk=mediation.pk).update(followed_up_at=now, performance=performance,
                                                      follow_up_note=note)
     _event(case, A.MEDIATION, actor=acting_user, now=now, data={"follow_up": performance})
+    mediation.refresh_from_db()
+    if performance == Performance.PERFORMED and case.status in (Status.RESOLVED, Status.VERIFIED):
+        mediation_close_at_follow_up(case=case, now=now)
+    return mediation
+
+
+@transaction.atomic
+def mediation_close_at_follow_up(*, case, now=None):
+    """The follow-up found the agreement performed: the portal closes the resolved mediation case
+    (follow_up_close). Called by mediation_follow_up, whose user was authorised there.
+
+    The follow-up is the mediation's check on site, so no separate verification comes first.
+    """
+    now = _now(now)
+    case = _fresh(case)
+    workflow.check("follow_up_close", case, None, actor=workflow.SYSTEM)
+    mediation = Mediation.objects.filter(case=case).first()
+    if mediation is None or mediation.performance != Performance.PERFORMED:
+        raise DomainError(_("Only an agreement found performed at its follow-up closes the case."),
+                          code="not_performed")
+    _apply(case, "follow_up_close", user=None, actor=workflow.SYSTEM, now=now, action=A.CLOSE, is_public=True,
+           note=_("The agreement was performed (follow-up)."), data={"follow_up": Performance.PERFORMED},
+           changes={"closed_at": now, "handling_minutes": deadlines.handling_minutes(case, now)})
+    # As after any close: the reporter may rate, the volunteers' points follow (hub/points.py).
+    transaction.on_commit(partial(signals.case_closed.send, sender=Case, case_id=case.pk))
+    return case
+
+
+@transaction.atomic
+def mediation_referral_receipt(*, case, acting_user, body, receipt, received_on, answer="", now=None):
+    """A failed dispute's referral was received: the court (arbitration commission, office) and its receipt."""
+    now = _now(now)
+    case, mediation = _mediation_for(case, acting_user)
+    if mediation.outcome != MediationOutcome.FAILED or not mediation.referral:
+        raise DomainError(_("Only a dispute referred on after a failed mediation has a receiving body."),
+                          code="not_referred")
+    if mediation.referral_receipt:
+        raise DomainError(_("The receipt is already recorded."), code="already_recorded")
+    body = clean_text(body, field=_("receiving body"), limit=100)
+    receipt = clean_text(receipt, field=_("receipt number"), limit=64)
+    answer = clean_text(answer, field=_("answer"), required=False, limit=TEXT_MAX)
+    if received_on is None:
+        raise DomainError(_("Give the date the body received it."), code="no_date")
+    if received_on > timezone.localtime(now).date() or \
+            received_on < timezone.localtime(mediation.concluded_at).date():
+        raise DomainError(_("The receipt must fall between the failed mediation and today."), code="bad_date")
+    Mediation.objects.filter(pk=mediation.pk, referral_receipt="").update(
+        referral_body=body, referral_receipt=receipt, referral_received_on=received_on, referral_answer=answer)
+    _event(case, A.MEDIATION, actor=acting_user, now=now, data={"referral_receipt": receipt})
     mediation.refresh_from_db()
     return mediation
 

@@ -22,6 +22,7 @@ from .models import (
     Mediation,
     MediationFile,
     MediationParty,
+    MediationReferrer,
     MediationRoom,
     MediationSession,
     MediationSource,
@@ -38,6 +39,11 @@ def mediations_visible_to(user, *, managing=False):
 def rooms_visible_to(user, *, managing=False):
     """Mediation rooms of the places the user reaches."""
     return MediationRoom.objects.filter(area__in=areas_visible_to(user, managing=managing).values("pk"))
+
+
+def referrers_visible_to(user, *, managing=False):
+    """The referring bodies (诉调/警调/访调对接) whose keys are bound to places the user reaches."""
+    return MediationReferrer.objects.filter(client__area__in=areas_visible_to(user, managing=managing).values("pk"))
 
 
 def is_mediator(mediation, user):

@@ -711,6 +711,7 @@ from .models_mediation import (  # noqa: E402,F401
     MediationOutcome,
     MediationParty,
     MediationPartyAccess,
+    MediationReferrer,
     MediationRoom,
     MediationSession,
     MediationSource,

@@ -120,6 +120,9 @@ class Mediation(models.Model):
     source_body = models.CharField(_("referring body"), max_length=100, blank=True)
     source_ref = models.CharField(_("referring body's reference"), max_length=64, blank=True)
     reply_due_on = models.DateField(_("reply due on"), null=True, blank=True)
+    # Pushed through the docking endpoint (/api/mediation/v1/) by this referring body's key.
+    referrer = models.ForeignKey("MediationReferrer", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="referrals", verbose_name=_("referring system"))
 
     outcome = models.CharField(_("outcome"), max_length=10, choices=MediationOutcome.choices,
                                default=MediationOutcome.PENDING)
@@ -127,6 +130,12 @@ class Mediation(models.Model):
     performance_deadline = models.DateField(_("to be performed by"), null=True, blank=True)
     consent_recorded = models.BooleanField(_("parties' consent recorded"), default=False)
     referral = models.CharField(_("referred to"), max_length=14, choices=Referral.choices, blank=True)
+    # The outgoing referral's receiving body (a court, an arbitration commission, an office) and its
+    # receipt (立案回执/收件回执): the dispute left the committee and somebody took it.
+    referral_body = models.CharField(_("receiving body"), max_length=100, blank=True)
+    referral_receipt = models.CharField(_("receiving body's receipt number"), max_length=64, blank=True)
+    referral_received_on = models.DateField(_("received by that body on"), null=True, blank=True)
+    referral_answer = models.TextField(_("receiving body's answer"), blank=True)
     outcome_note = models.TextField(_("outcome note"), blank=True)
     concluded_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
 
@@ -181,6 +190,18 @@ class Mediation(models.Model):
                 name="mediation_reply_to_a_referral",
             ),
             models.CheckConstraint(
+                condition=Q(referral_body="", referral_receipt="", referral_received_on__isnull=True,
+                            referral_answer="")
+                | Q(outcome=MediationOutcome.FAILED, referral_received_on__isnull=False) & ~Q(referral="")
+                & ~Q(referral_body="") & ~Q(referral_receipt=""),
+                name="mediation_referral_receipt_complete",
+            ),
+            # One file per referring system and reference: a re-push answers the first file.
+            models.UniqueConstraint(fields=["referrer", "source_ref"], condition=Q(referrer__isnull=False),
+                                    name="mediation_one_file_per_reference"),
+            models.CheckConstraint(condition=Q(referrer__isnull=True) | ~Q(source_ref="") & ~Q(source="direct"),
+                                   name="mediation_pushed_has_reference"),
+            models.CheckConstraint(
                 condition=Q(confirmation_applied_on__isnull=True, confirmation_court="", confirmation_receipt="")
                 | Q(confirmation_applied_on__isnull=False) & ~Q(confirmation_court="") & ~Q(confirmation_receipt=""),
                 name="mediation_confirmation_complete",
@@ -208,6 +229,30 @@ class Mediation(models.Model):
     @property
     def is_referral(self):
         return self.source != MediationSource.DIRECT
+
+
+class MediationReferrer(models.Model):
+    """A court, police station or petition office (诉调/警调/访调对接) that pushes referrals with an
+    API key (cases/mediation_api.py). The key (an Open311 client) is bound to a place: referrals
+    name a community or grid under it. The channel and the body's name come from here, never from
+    the request, so a police key cannot refer as a court."""
+
+    client = models.OneToOneField("open311.ApiClient", on_delete=models.PROTECT, primary_key=True,
+                                  related_name="mediation_referrer", verbose_name=_("API client"))
+    source = models.CharField(_("channel"), max_length=10, choices=MediationSource.choices)
+    body = models.CharField(_("referring body"), max_length=100)
+
+    class Meta:
+        verbose_name = _("mediation referrer")
+        verbose_name_plural = _("mediation referrers")
+        constraints = [
+            models.CheckConstraint(condition=Q(source__in=["court", "police", "petition"]),
+                                   name="mediationreferrer_source_docking"),
+            models.CheckConstraint(condition=~Q(body=""), name="mediationreferrer_body_not_blank"),
+        ]
+
+    def __str__(self):
+        return self.body
 
 
 class MediationNumberCounter(models.Model):

@@ -20,6 +20,7 @@ MEDIATION_FIELDS = (
     "serial", "claims", "source", "source_body", "source_ref", "reply_due_on", "performance_deadline",
     "consent_recorded", "referral", "outcome_note", "replied_at", "reply_text", "follow_up_due_on", "followed_up_at",
     "performance", "follow_up_note", "confirmation_court", "confirmation_receipt", "confirmation_applied_on",
+    "referral_body", "referral_receipt", "referral_received_on", "referral_answer",
 )
 DISPUTE_BY_CATEGORY = {"E0501": "neighbour", "E0502": "family", "E0503": "property", "E0504": "labour"}
 CLAIMS = {
@@ -40,6 +41,10 @@ SOURCES = (("direct", 85), ("court", 7), ("police", 5), ("petition", 3))
 SOURCE_BODY = {"court": "区人民法院", "police": "辖区派出所", "petition": "区信访局"}
 DONE_OUTCOMES = (("agreed", 78), ("partial", 6), ("failed", 10), ("withdrawn", 6))
 REFERRALS = ("litigation", "arbitration", "administrative")
+# Who receives a failed dispute referred on, and the receipt's prefix (立案回执, 仲裁受理通知, 收件回执).
+REFERRAL_BODY = {"litigation": ("区人民法院", "LA", "已立案受理。"),
+                 "arbitration": ("区劳动人事争议仲裁委员会", "ZC", "已受理仲裁申请。"),
+                 "administrative": ("区人民政府", "XZ", "已收件，依法处理中。")}
 # The demo deals its concluded files' outcomes by case id, so each state is there to be seen.
 DEMO_OUTCOMES = ("agreed", "failed", "agreed", "partial", "agreed", "withdrawn", "agreed")
 
@@ -58,7 +63,8 @@ def plan_file(rng, *, pk, code, row, path, created, now, demo=False):
                   source_body="", source_ref="", reply_due_on=None, performance_deadline=None,
                   consent_recorded=False, referral="", outcome_note="", replied_at=None, reply_text="",
                   follow_up_due_on=None, followed_up_at=None, performance="", follow_up_note="",
-                  confirmation_court="", confirmation_receipt="", confirmation_applied_on=None)
+                  confirmation_court="", confirmation_receipt="", confirmation_applied_on=None,
+                  referral_body="", referral_receipt="", referral_received_on=None, referral_answer="")
     details = {"case_id": pk, "handler": row["assignee_id"], "created": created, "sessions": [],
                "parties": rng.choice((2, 2, 2, 3))}
     if opened_at is None:
@@ -82,7 +88,10 @@ def plan_file(rng, *, pk, code, row, path, created, now, demo=False):
             fields.update(agreement_text=TERMS[dispute].format(amount=rng.choice((300, 500, 800, 1200, 2000))),
                           performance_deadline=_local_date(concluded) + timedelta(days=30), consent_recorded=True)
         elif outcome == "failed":
-            fields.update(referral=rng.choice(REFERRALS), outcome_note="双方分歧较大，未能达成协议，已告知其他解决途径。")
+            # The demo refers every other failure to the court, so a court's receipt is there to be seen.
+            referral = "litigation" if demo and pk % 2 else rng.choice(REFERRALS)
+            fields.update(referral=referral, outcome_note="双方分歧较大，未能达成协议，已告知其他解决途径。")
+            _referral_receipt(rng, fields, pk=pk, referral=referral, concluded=concluded, now=now)
         else:
             fields["outcome_note"] = "申请人撤回调解申请。"
         fields.update(outcome=outcome, concluded_at=concluded)
@@ -99,6 +108,16 @@ def plan_file(rng, *, pk, code, row, path, created, now, demo=False):
             at = timezone.localtime(now).replace(hour=rng.choice((14, 15, 16)), minute=0, second=0, microsecond=0)
             details["sessions"].append(("scheduled", at + timedelta(days=rng.choice((0, 0, 1, 2))), ""))
     return fields, details
+
+
+def _referral_receipt(rng, fields, *, pk, referral, concluded, now):
+    """The receiving body's receipt, a few days after the failure; the latest failures still wait for it."""
+    received = _local_date(concluded) + timedelta(days=rng.randrange(1, 6))
+    if received > _local_date(now):
+        return
+    body, prefix, answer = REFERRAL_BODY[referral]
+    fields.update(referral_body=body, referral_receipt=f"{prefix}-{pk:06d}", referral_received_on=received,
+                  referral_answer=answer)
 
 
 def _follow_up(rng, fields, *, pk, concluded, now, demo):

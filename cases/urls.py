@@ -7,7 +7,7 @@ namespace (`cases:queue`, `cases:dashboard`...): portal/urls.py mounts them here
 
 from django.urls import path
 
-from . import api, views, views_location, views_mediation, views_orgs, views_whistle
+from . import api, mediation_api, views, views_location, views_mediation, views_orgs, views_whistle
 
 app_name = "cases"
 
@@ -45,6 +45,9 @@ urlpatterns = [
          name="mediation_party_reveal"),
     path("cases/<int:pk>/mediation/files/<int:file_id>/", views_mediation.file_download, name="mediation_file"),
     path("cases/<int:pk>/mediation/print/<slug:doc>/", views_mediation.print_document, name="mediation_print"),
+    # 诉调/警调/访调对接: referrals pushed by courts, police stations and petition offices (API key).
+    path("api/mediation/v1/referrals/", mediation_api.referrals, name="mediation_referrals"),
+    path("api/mediation/v1/referrals/<str:reference>/", mediation_api.referral, name="mediation_referral"),
     # 吹哨报到: the organisations' report-in (phone) and the whistling place's rating.
     path("whistles/", views_whistle.staff_summonses, name="summonses"),
     path("whistles/<int:pk>/report-in/", views_whistle.report_in, name="report_in"),

@@ -33,6 +33,7 @@ from .forms_mediation import (
     OutcomeForm,
     PartyForm,
     PartyRevealForm,
+    ReferralReceiptForm,
     ReopenForm,
     ReplyForm,
     SessionForm,
@@ -227,6 +228,8 @@ def _after_forms(mediation):
         names.append("reopen")
         if mediation.confirmation_applied_on is None:
             names.append("confirmation")
+    if mediation.outcome == MediationOutcome.FAILED and mediation.referral and not mediation.referral_receipt:
+        names.append("referral_receipt")
     if mediation.is_referral and mediation.outcome != MediationOutcome.PENDING and mediation.replied_at is None:
         names.append("reply")
     return names
@@ -242,6 +245,10 @@ def _run_confirmation(case, user, data, now):
 
 def _run_reopen(case, user, data, now):
     return mediation_followup.mediation_reopen(case=case, acting_user=user, now=now, **data)
+
+
+def _run_referral_receipt(case, user, data, now):
+    return mediation_followup.mediation_referral_receipt(case=case, acting_user=user, now=now, **data)
 
 
 def _run_reply(case, user, data, now):
@@ -263,6 +270,8 @@ ACTS = {
     "confirmation": (ConfirmationForm, lambda c, m: {}, _run_confirmation,
                      _("Judicial confirmation recorded."), "follow-up"),
     "reopen": (ReopenForm, lambda c, m: {}, _run_reopen, _("The file is open for mediation again."), "outcome"),
+    "referral_receipt": (ReferralReceiptForm, lambda c, m: {}, _run_referral_receipt,
+                         _("Receipt recorded."), "outcome"),
     "reply": (ReplyForm, lambda c, m: {}, _run_reply, _("Reply recorded."), "reply"),
 }
 

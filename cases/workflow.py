@@ -30,6 +30,10 @@ without a query (the scope is cached on the user):
 Transitions of a summons (吹哨报到) change the summons row, not the case's
 status: their `summons` column says from which summons states to which.
 
+A mediation case closes at its follow-up (回访) when the agreement was found
+performed (follow_up_close, by the portal once the mediator's follow-up is
+recorded): the follow-up is its check on site, so it skips verify.
+
 - ORG: staff of the organisation currently holding the matter as lead (主办). On an
   organisation's matter nobody is HANDLER: the residential moves (accept, return,
   resolve, escalate) give way to the organisation's own (sign in, reply, return).
@@ -49,8 +53,8 @@ from grid.models import KIND_LEVEL, MANAGING_ROLES, AreaKind, Role
 from grid.selectors import scope_of
 from portal.errors import DomainError
 
-from .models import (CLOCKED_STATUSES, LEVELS, OPEN_STATUSES, RATABLE_CHANNELS, AssignmentKind, Channel, Status,
-                     SummonsStatus, Triage)
+from .models import (CLOCKED_STATUSES, LEVELS, OPEN_STATUSES, RATABLE_CHANNELS, AssignmentKind, CaseKind, Channel,
+                     Status, SummonsStatus, Triage)
 
 S = Status
 SS = SummonsStatus
@@ -170,6 +174,11 @@ def _return_guard(case, user):
         return _("The street ruled that your organisation takes this matter; the ruling is binding.")
 
 
+def _mediation_case(case, user):
+    if case.kind != CaseKind.MEDIATION:
+        return _("Only a mediation closes at the follow-up of its agreement.")
+
+
 def _accept_guard(case, user):
     if case.assignee_id and user is not None and case.assignee_id != user.pk:
         return _("This case is assigned to %(name)s.") % {"name": case.assignee}
@@ -242,6 +251,9 @@ TABLE = (
     T("verify_fail", gettext_lazy("send back for rework"), {S.RESOLVED}, S.HANDLING, {VERIFIER}, _not_resolver),
     T("close", gettext_lazy("close"), {S.VERIFIED}, S.CLOSED, {DISPATCHER}),
     T("reopen", gettext_lazy("reopen"), {S.CLOSED}, S.HANDLING, {REPORTER, DISPATCHER}),
+    # 回访 (cases/mediation_followup.py): an agreement found performed closes its mediation case.
+    T("follow_up_close", gettext_lazy("close at the follow-up (回访)"), {S.RESOLVED, S.VERIFIED}, S.CLOSED,
+      {SYSTEM}, _mediation_case),
     T("mark_duplicate", gettext_lazy("mark as duplicate"), {S.REPORTED, S.REGISTERED, S.DISPATCHED, S.HANDLING},
       S.DUPLICATE, {DISPATCHER}),
     T("supervise", gettext_lazy("supervise"), OPEN, None, {OFFICIAL}, _not_supervised),

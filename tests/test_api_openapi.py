@@ -16,6 +16,7 @@ from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 
+from cases.models import MediationReferrer
 from cases.open311.openapi import document
 from grid.models import Role
 
@@ -36,6 +37,8 @@ def world(city, make_user, client):
     api, key = issue(city.street_a, rate_limit=10_000)
     # The same client is a 12345 hotline system too (X-Api-Key on /api/hotline/v1/).
     type(api).objects.filter(pk=api.pk).update(is_hotline=True)
+    # …and a court referring disputes for mediation (X-Api-Key on /api/mediation/v1/).
+    MediationReferrer.objects.create(client=api, source="court", body="城关区人民法院")
     user = make_user(Role.STREET_STAFF, city.street_a)
     client.force_login(user)
     # The WSGI app runs in this thread on the test's connection: keep Django from
@@ -75,7 +78,7 @@ def test_operation_fuzzed(world, path, method):
     operation = next(op.ok() for op in schema.get_all_operations()
                      if op.ok().path == path and op.ok().method.upper() == method)
     keyed = any(p["name"] == "api_key" for p in document()["paths"][path][method.lower()]["parameters"])
-    hotline = path.startswith("/api/hotline/")
+    hotline = path.startswith(("/api/hotline/", "/api/mediation/"))
     strategy = operation.as_strategy(cookies={"sessionid": world["session"]},
                                      query={"api_key": world["key"]} if keyed else None,
                                      headers={"X-Api-Key": world["key"]} if hotline else None)

@@ -65,3 +65,28 @@ def test_rooms_on_a_managed_community_or_street(city, people, med):
     assert response.status_code == 302
     assert MediationRoom.objects.filter(area=city.community_a, name="第二调解室").exists()
     assert client.get(url("mediationroom", "change", med.room_b.pk)).status_code == 404
+
+
+def test_referring_bodies_on_keys_of_managed_places(city, people):
+    from cases.models import MediationReferrer
+
+    from .open311_factories import issue
+
+    inside_key, _raw = issue(city.street_a, name="城关区人民法院")
+    outside_key, _raw = issue(city.street_b, name="城南派出所")
+    outside = MediationReferrer.objects.create(client=outside_key, source="police", body="城南派出所")
+    client = browser(people.street)
+    # A key of another street is no choice; "direct" is no referring channel; nothing written.
+    for data in ({"client": outside_key.pk, "source": "court", "body": "城关区人民法院"},
+                 {"client": inside_key.pk, "source": "direct", "body": "城关区人民法院"},
+                 {"client": inside_key.pk, "source": "court", "body": " "}):
+        refused = client.post(url("mediationreferrer", "add"), data)
+        assert refused.status_code == 200 and "errornote" in refused.text, data
+    assert MediationReferrer.objects.count() == 1
+    added = client.post(url("mediationreferrer", "add"),
+                        {"client": inside_key.pk, "source": "court", "body": "城关区人民法院"})
+    assert added.status_code == 302
+    assert MediationReferrer.objects.get(client=inside_key).body == "城关区人民法院"
+    page = client.get(url("mediationreferrer", "changelist"))
+    assert "城关区人民法院" in page.text and "城南派出所" not in page.text
+    assert client.get(url("mediationreferrer", "change", outside.pk)).status_code == 404

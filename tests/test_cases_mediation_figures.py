@@ -77,3 +77,34 @@ def test_the_dashboard_panel_inside_and_outside(city, people, files):
     other.force_login(people.community_b)
     page = other.get(reverse("cases:dashboard_place_mediation", args=[city.community_b.pk]) + "?period=year")
     assert page.status_code == 200 and "75.0%" not in page.text
+
+
+def test_the_figures_by_channel_type_and_mediator_and_their_tables(city, people, med, files):
+    # A family dispute the court entrusted (诉调对接), mediated by the people's mediator, failed and referred.
+    court = dispute(city, people, open_file=False)
+    m.mediation_open(case=court, acting_user=people.community, dispute_type="family", source="court",
+                     source_body="城关区人民法院", source_ref="(2026)川0703民诉前调1号", now=MONDAY)
+    m.mediation_add_mediator(case=court, mediator=med.mediator, acting_user=people.community, now=MONDAY)
+    m.mediation_conclude(case=court, acting_user=med.mediator, outcome="failed", referral="litigation", now=MONDAY)
+    scoped = mediations_visible_to(people.community)
+    window = {"start": at(2026, 11, 1), "end": at(2027, 1, 1)}
+    by_channel = dict(figures_by(scoped, "source", **window))
+    assert set(by_channel) == {"direct", "court"}
+    court_figures, direct = by_channel["court"], by_channel["direct"]
+    assert (court_figures.received, court_figures.successful, court_figures.referred) == (1, 0, 1)
+    assert (direct.received, direct.successful, direct.referred, direct.success_rate) == (6, 3, 1, 0.75)
+    by_type = dict(figures_by(scoped, "dispute_type", **window))
+    assert (by_type["family"].received, by_type["neighbour"].received) == (1, 6)
+    by_mediator = dict(figures_by(scoped, "mediators", **window))
+    # The staff who accepted the cases mediate all seven opened files; the people's mediator one.
+    assert (by_mediator[people.community.pk].received, by_mediator[med.mediator.pk].received) == (7, 1)
+    assert by_mediator[med.mediator.pk].referred == 1
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(people.community)
+    page = client.get(reverse("cases:dashboard_place_mediation", args=[city.community_a.pk]) + "?period=year")
+    for table in ("table-mediation", "table-mediation-types", "table-mediation-channels", "table-mediation-mediators"):
+        assert f'id="{table}"' in page.text, table
+    for label in ("Court entrusted (诉调对接)", "Parties or community (直接受理)", "李调解", "Success rate (调解成功率)",
+                  "Solved in the community", "Referred on", "Performed at follow-up"):
+        assert label in page.text, label

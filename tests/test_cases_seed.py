@@ -37,6 +37,12 @@ def test_the_demo_city_holds_mediation_files_in_every_state(demo):
     assert files.filter(performance="performed").exists() and files.filter(confirmation_applied_on__isnull=False).exists()
     assert files.filter(follow_up_due_on__isnull=False, followed_up_at__isnull=True).exists()
     assert not files.filter(replied_at__isnull=False, source="direct").exists()
+    # Failed and referred on: to the court with its receipt recorded.
+    received = files.filter(outcome="failed", referral="litigation", referral_received_on__isnull=False)
+    assert received.exists() and not received.filter(referral_receipt="").exists()
+    assert not files.exclude(outcome="failed").exclude(referral_receipt="").exists()
+    for source in ("direct", "court", "police", "petition"):
+        assert files.filter(source=source).exists(), source
     mediator = User.objects.get(username="mediator")
     assert mediations_visible_to(mediator).exists()
     # Live numbering continues after the seeded files.

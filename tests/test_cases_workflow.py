@@ -84,10 +84,24 @@ def _run_hotline(name, case, p, now):
     return hotline.order_visit(case=case, result="satisfied", acting_user=p.community, now=now)
 
 
+def _run_follow_up_close(case, p, now):
+    """The case made a mediation whose agreement a follow-up found performed (rows written directly)."""
+    from cases.mediation_followup import mediation_close_at_follow_up
+    from cases.models import Case, Mediation
+
+    Case.objects.filter(pk=case.pk).update(kind="mediation")
+    Mediation.objects.create(case=case, outcome="agreed", agreement_text="赔偿800元", consent_recorded=True,
+                             concluded_at=MONDAY, followed_up_at=MONDAY, performance="performed")
+    case.refresh_from_db()
+    return mediation_close_at_follow_up(case=case, now=now)
+
+
 def _run(name, case, people, city):
     """Take transition `name` on `case` through its service, as a user who may."""
     p = people
     now = LATER
+    if name == "follow_up_close":
+        return _run_follow_up_close(case, p, now)
     if name == "register":
         return services.case_register(case=case, acting_user=p.community, now=now)
     if name == "reject":
@@ -227,7 +241,11 @@ EXPECTED_MOVES = {
     "hotline_reply": {"resolved": STAYS, "verified": STAYS, "closed": STAYS},
     "hotline_return": {"registered": "rejected", "dispatched": "rejected", "handling": "rejected"},
     "hotline_visit": {"resolved": STAYS, "verified": STAYS, "closed": STAYS},
+    # 回访 of a mediation's agreement found performed (tests/test_cases_mediation_closing.py).
+    "follow_up_close": {"resolved": "closed", "verified": "closed"},
 }
+# Moves whose timeline line carries another action's name.
+EVENT_ACTION = {"follow_up_close": "close"}
 
 
 def test_the_expected_moves_cover_the_whole_table():
@@ -246,7 +264,8 @@ def test_move(name, status, city, people):
     if status in EXPECTED_MOVES[name]:
         target = EXPECTED_MOVES[name][status]
         _run(name, case, people, city)
-        event = CaseEvent.objects.filter(case=case, action=name, id__gt=last_id).order_by("id").first()
+        event = CaseEvent.objects.filter(case=case, action=EVENT_ACTION.get(name, name),
+                                         id__gt=last_id).order_by("id").first()
         assert event is not None and event.at == LATER
         assert event.from_status == status
         assert event.to_status == ("" if target == STAYS else target)

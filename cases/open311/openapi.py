@@ -7,6 +7,7 @@ operation here against the app with schemathesis, so the document cannot
 drift from what the server answers.
 """
 
+from cases import mediation_openapi
 from cases.models import Status
 
 CODE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,40}$"}
@@ -208,6 +209,7 @@ def _paths():
     pk = _param("pk", "path", ID)
     return {
         **_hotline_paths(),
+        **mediation_openapi.paths(),
         "/api/v1/cases/": _api("Cases you can see, newest first", _json(_ref("CasePage"), "A page of cases"), [
             _param("status", schema={"type": "string", "enum": list(Status.values)}, description="A case status"),
             _param("category", description="A category code"),
@@ -269,11 +271,13 @@ def document(request=None):
             "version": "1.0.0",
             "description": "The portal's JSON API (session sign-in, scoped like the pages) and Open311 GeoReport v2 "
                            "(JSON shown; every Open311 path also answers as .xml), and the 12345 hotline system's "
-                           "endpoint (/api/hotline/v1/, key in the X-Api-Key header).",
+                           "endpoint (/api/hotline/v1/, key in the X-Api-Key header), and the mediation docking endpoint for "
+                           "courts, police stations and petition offices (/api/mediation/v1/, key in X-Api-Key).",
         },
         "servers": [{"url": server or "/"}],
         "paths": _paths(),
-        "components": {"schemas": SCHEMAS, "securitySchemes": {
+        "components": {"schemas": {**SCHEMAS, **mediation_openapi.SCHEMAS}, "securitySchemes": {
             "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
-            "hotline_key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}}},
+            "hotline_key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+            **mediation_openapi.SECURITY_SCHEMES}},
     }
