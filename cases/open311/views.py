@@ -52,20 +52,29 @@ def open_or_closed(status):
 # --- the frame every endpoint runs in ------------------------------------------------------
 
 def _params(request):
-    """Query (and form) parameters, empty ones dropped; lists kept for attribute[...]."""
+    """Query (and form) parameters, empty ones dropped; lists kept for attribute[...].
+
+    Parameters we do not read are ignored whatever they hold (a name with a control
+    character is none of ours); those we read refuse control characters (`_values`).
+    """
     merged = {}
     for source in (request.GET, request.POST) if request.method == "POST" else (request.GET,):
         for key, values in source.lists():
             kept = [v for v in values if v.strip()]
-            if any(ch in CONTROL for v in kept + [key] for ch in v):
-                raise BadRequest(_("Parameters may not contain control characters."))
-            if kept:
+            if kept and not any(ch in CONTROL for ch in key):
                 merged[key] = kept
     return merged
 
 
+def _values(params, name):
+    values = params.get(name, [])
+    if any(ch in CONTROL for v in values for ch in v):
+        raise BadRequest(_("Parameters may not contain control characters."))
+    return values
+
+
 def _first(params, name):
-    return params.get(name, [""])[0].strip()
+    return (_values(params, name) or [""])[0].strip()
 
 
 def _rate_limited(client):
@@ -96,6 +105,7 @@ def endpoint(*, methods=("GET",), keyed=True, public_read=False):
                 # Path parts too: PostgreSQL refuses NUL in a string it is asked to compare.
                 if any(ch in CONTROL for value in kwargs.values() for ch in str(value)):
                     raise BadRequest(_("Parameters may not contain control characters."))
+                api_key = _first(params, "api_key")
             except (RequestDataTooBig, TooManyFieldsSent):
                 return error(fmt, 400, _("The request is too large."))
             except MultiPartParserError:
@@ -103,14 +113,13 @@ def endpoint(*, methods=("GET",), keyed=True, public_read=False):
             except BadRequest as problem:
                 return error(fmt, 400, problem)
             client = None
-            anonymous = (public_read and request.method == "GET" and not _first(params, "api_key")
-                         and public.enabled())
+            anonymous = public_read and request.method == "GET" and not api_key and public.enabled()
             if anonymous and over_rate(request, "open311-public", "OPEN311_PUBLIC_RATE", (60, 60)):
                 response = error(fmt, 429, _("Too many requests; try again in a minute."))
                 response["Retry-After"] = "60"
                 return response
             if keyed and not anonymous:
-                client = selectors.client_by_key(_first(params, "api_key"))
+                client = selectors.client_by_key(api_key)
                 if client is None:
                     return error(fmt, 403, _("Invalid api_key."))
                 if _rate_limited(client):
@@ -181,7 +190,7 @@ def page(params, rows):
 
 
 def _codes(params, name):
-    return [c.strip() for v in params.get(name, []) for c in v.split(",") if c.strip()]
+    return [c.strip() for v in _values(params, name) for c in v.split(",") if c.strip()]
 
 
 # --- the answers ------------------------------------------------------------------------------
@@ -358,9 +367,9 @@ def requests(request, fmt, *, params, client):
 def _file(fmt, params, client):
     # attribute[code]=value; a multivaluelist as attribute[code][]=a&attribute[code][]=b.
     attributes = {}
-    for key, values in params.items():
+    for key in params:
         if key.startswith("attribute[") and key.endswith("]"):
-            attributes.setdefault(key[len("attribute["):-1].removesuffix("]["), []).extend(values)
+            attributes.setdefault(key[len("attribute["):-1].removesuffix("]["), []).extend(_values(params, key))
     filed, _created = services.request_file(
         client=client, service_code=_first(params, "service_code"), description=_first(params, "description"),
         lat=_first(params, "lat") or None, long=_first(params, "long") or None,
