@@ -43,6 +43,11 @@ def fresh_rate_limits():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def reference_data(db):
+    category(CODE)  # reloaded if a transactional test before this one flushed it
+
+
 @pytest.fixture
 def public_on(settings):
     settings.OPEN311_PUBLIC_READS = True
@@ -53,12 +58,14 @@ def open_district(district, enabled=True):
 
 
 def other_service_code():
+    category(CODE)
     return selectors.services().exclude(code=CODE).values_list("code", flat=True).first()
 
 
 @pytest.fixture
 def matters(city):
     """An ordinary matter in a household of building A, one of a sensitive category, one mediation."""
+    category(CODE)  # the reference data, reloaded if a transactional test flushed it
     Category.objects.filter(code=other_service_code()).update(is_sensitive=True)
     ordinary = resident_report(city, unit=city.unit_a, address="幸福路1号1单元402室", now=MONDAY)
     sensitive = resident_report(city, code=other_service_code(), now=MONDAY)
