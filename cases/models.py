@@ -65,6 +65,11 @@ class Category(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("order"), default=0)
+    is_sensitive = models.BooleanField(
+        _("sensitive"), default=False,
+        help_text=_("Never shown in public reads (Open311 without an API key), whatever the district allows."))
+    # Moves whenever the category is saved: Open311 discovery's changeset follows it (clients cache on it).
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
 
     class Meta:
         verbose_name = _("category")

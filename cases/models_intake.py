@@ -8,6 +8,9 @@ narrow row here, its tracking code handed back at once, and a worker registers
 it into the case table moments later (cases/services_intake.py). The tracking
 page shows such a report as "received" meanwhile.
 
+Open311 filings take the same path (cases/open311/services.py): the client
+gets a token at once and the case number once the row is registered.
+
 A row lives here only until its case exists: registering it creates the case
 with the same tracking code and deletes the row in one transaction. A row the
 worker could not register (its place was merged, its category withdrawn in the
@@ -30,17 +33,24 @@ class Intake(models.Model):
     # Uniqueness is in Meta.constraints (one plain index, no pattern-ops twin).
     tracking_code = models.CharField(_("tracking code"), max_length=16)
     received_at = models.DateTimeField(_("received at"))
-    # web or qr (the public channels); the case keeps it.
+    # web, qr or open311 (residents' channels); the case keeps it.
     channel = models.CharField(_("channel"), max_length=12)
     category = models.ForeignKey("cases.Category", on_delete=models.PROTECT, related_name="+",
                                  verbose_name=_("category"), db_index=False)
     # The building when the resident chose one (its grid is read when registering),
-    # else the grid. Never an index: the table holds seconds' worth of rows.
+    # else the grid (for Open311, the community a key serves when only an address was given).
+    # Never an index: the table holds seconds' worth of rows.
     grid = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                              verbose_name=_("grid"), db_index=False)
     building = models.ForeignKey(Building, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                  verbose_name=_("building"), db_index=False)
     description = models.TextField(_("description"))
+    # What a client system (Open311) sends besides: the address it gave, its point, its own reference
+    # (the Open311 token). Empty for the report page.
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    external_ref = models.CharField(_("reference in the client system"), max_length=64, blank=True)
     # Personal data, kept as on the case (encrypted, masked copy, logged reveal): staff pages only.
     reporter_name = EncryptedCharField(_("reporter's name"), max_length=50, null=True, blank=True)
     reporter_name_masked = models.CharField(_("reporter's name"), max_length=50, blank=True, editable=False)
@@ -59,7 +69,8 @@ class Intake(models.Model):
             models.UniqueConstraint(fields=["tracking_code"], name="intake_tracking_code_unique"),
             models.CheckConstraint(condition=Q(grid__isnull=False) | Q(building__isnull=False),
                                    name="intake_has_a_place"),
-            models.CheckConstraint(condition=Q(channel__in=("web", "qr")), name="intake_public_channel"),
+            models.CheckConstraint(condition=Q(channel__in=("web", "qr", "open311")),
+                                   name="intake_residents_channel"),
             models.CheckConstraint(condition=Q(failed_at__isnull=True) | ~Q(failure=""),
                                    name="intake_failure_has_a_reason"),
         ]

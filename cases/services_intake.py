@@ -29,6 +29,7 @@ from grid.selectors import can_manage_area
 from portal import degraded
 from portal.celery import send_by_name
 from portal.errors import DomainError
+from portal.hooks import Hook
 
 from . import notifications, services
 from .models import Case, Category, Channel, Intake
@@ -37,7 +38,12 @@ from .selectors import intakes_visible_to
 
 log = logging.getLogger(__name__)
 
+# Provided by cases.open311 (its AppConfig.ready()): links the Open311 filing to its new case.
+filing_registered = Hook("cases.filing_registered", "filing_registered(*, case): a client's filing became `case`.")
+
 PUBLIC_CHANNELS = (Channel.WEB, Channel.QR)
+# Residents' channels that wait as received reports: the report page and Open311 client systems.
+RECEIVED_CHANNELS = (*PUBLIC_CHANNELS, Channel.OPEN311)
 # One Celery message per window however many reports arrive in it; the task runs
 # when the window closes, so it finds every report of the window committed.
 INTAKE_KICK_SECONDS = 1
@@ -47,7 +53,8 @@ INTAKE_BATCH = 2000
 
 
 def intake_receive(*, category, description, channel, grid=None, building=None, community=None, street=None,
-                   reporter_name="", reporter_phone="", photo=None, now=None):
+                   reporter_name="", reporter_phone="", photo=None, address="", latitude=None, longitude=None,
+                   external_ref="", now=None):
     """Keep a resident's report and return it as an Intake (its `tracking_code` is the resident's).
 
     `category` is a code (or a Category); the place is a `building` or a `grid`
@@ -56,9 +63,13 @@ def intake_receive(*, category, description, channel, grid=None, building=None, 
     the place an active grid or a building in one; all of it is checked by the INSERT itself (one statement,
     `_insert_checked`). Refusals are DomainErrors, as from `case_report`, and
     nothing is saved then.
+
+    Open311 filings come here too (channel open311, cases/open311/services.py),
+    with the `address`, point and `external_ref` (their token) the client gave,
+    already checked; their `grid` may be the community the key serves.
     """
     now = now or timezone.now()
-    if channel not in PUBLIC_CHANNELS:
+    if channel not in RECEIVED_CHANNELS:
         raise DomainError(_("Unknown channel."), code="bad_channel")
     code = category.code if isinstance(category, Category) else str(category or "")
     description = services.clean_text(description, field=_("description"), limit=services.DESCRIPTION_MAX)
@@ -72,8 +83,10 @@ def intake_receive(*, category, description, channel, grid=None, building=None, 
     if photo:
         services.validate_photo(photo)
         photo = services.without_metadata(photo)
+    address = services.clean_text(address, field=_("address"), required=False, limit=200)
     intake = Intake(
         tracking_code=services.new_tracking_code(), received_at=now, channel=channel, description=description,
+        address=address, latitude=latitude, longitude=longitude, external_ref=(external_ref or "")[:64],
         **reporter_columns(name=reporter_name, phone=reporter_phone),
     )
     if photo:
@@ -100,17 +113,19 @@ def _pk(value):
 # is the busiest write the portal has; this keeps it to one round trip.
 _INSERT = """
     INSERT INTO cases_intake (tracking_code, received_at, channel, category_id, grid_id, building_id,
-                              description, reporter_name, reporter_name_masked, reporter_phone,
+                              description, address, latitude, longitude, external_ref,
+                              reporter_name, reporter_name_masked, reporter_phone,
                               reporter_phone_masked, photo, failure)
     SELECT %(tracking_code)s, %(received_at)s, %(channel)s, cat.id, {grid_value}, {building_value},
-           %(description)s, %(reporter_name)s, %(reporter_name_masked)s, %(reporter_phone)s,
+           %(description)s, %(address)s, %(latitude)s, %(longitude)s, %(external_ref)s,
+           %(reporter_name)s, %(reporter_name_masked)s, %(reporter_phone)s,
            %(reporter_phone_masked)s, %(photo)s, ''
     FROM cases_category cat
     LEFT JOIN cases_category head ON head.id = cat.parent_id
     CROSS JOIN {place_from}
     JOIN grid_area above ON above.id = g.parent_id
     WHERE cat.code = %(code)s AND cat.is_active AND (cat.parent_id IS NULL OR head.is_active)
-      AND g.is_active AND g.kind = 'grid' {place_where}
+      AND g.is_active AND (g.kind = 'grid' OR (%(channel)s = 'open311' AND g.kind = 'community')) {place_where}
     RETURNING id
 """
 
@@ -136,8 +151,9 @@ def _insert_checked(intake, code, place):
                          place_where="".join(f" AND {w}" for w in wheres))
     fields = {f.attname: f for f in Intake._meta.concrete_fields}
     params = {name: fields[name].get_db_prep_save(getattr(intake, name), connection)
-              for name in ("tracking_code", "received_at", "channel", "description", "reporter_name",
-                           "reporter_name_masked", "reporter_phone", "reporter_phone_masked")}
+              for name in ("tracking_code", "received_at", "channel", "description", "address", "latitude",
+                           "longitude", "external_ref", "reporter_name", "reporter_name_masked", "reporter_phone",
+                           "reporter_phone_masked")}
     params["photo"] = intake.photo.name or ""
     params.update(code=code, **{k: v for k, v in place.items() if v is not None})
     with connection.cursor() as cursor:
@@ -154,6 +170,7 @@ def _insert_checked(intake, code, place):
 # Types of the statement's parameters, for PREPARE (an INSERT … SELECT does not infer them).
 _PARAM_TYPES = {
     "tracking_code": "varchar", "received_at": "timestamptz", "channel": "varchar", "description": "text",
+    "address": "varchar", "latitude": "numeric", "longitude": "numeric", "external_ref": "varchar",
     "reporter_name": "text", "reporter_name_masked": "varchar", "reporter_phone": "text",
     "reporter_phone_masked": "varchar", "photo": "varchar", "code": "varchar",
     "building": "bigint", "grid": "bigint", "community": "bigint", "street": "bigint",
@@ -258,14 +275,23 @@ def _register(intake):
 
 
 def _case_from(intake):
-    """The case of a received report: its tracking code, its time, its photo file as stored."""
-    return services.case_report(
+    """The case of a received report: its tracking code, its time, its photo file as stored.
+
+    An Open311 filing's case is handed to `filing_registered` in the same transaction,
+    so the client's token answers with the case number from the moment the case exists.
+    """
+    case = services.case_report(
         category=intake.category, description=intake.description, channel=intake.channel,
         grid=intake.grid if intake.building_id is None else None, building=intake.building,
+        address=intake.address, latitude=intake.latitude, longitude=intake.longitude,
+        external_ref=intake.external_ref,
         reporter_name=intake.reporter_name, reporter_phone=intake.reporter_phone,
         stored_photos=[intake.photo.name] if intake.photo else (), tracking_code=intake.tracking_code,
         now=intake.received_at,
     )
+    if intake.channel == Channel.OPEN311:
+        filing_registered(case=case)
+    return case
 
 
 def _fail_unexpected(intake, error):

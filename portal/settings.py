@@ -468,6 +468,10 @@ WHISTLE_REPORT_IN_MINUTES = int(env("WHISTLE_REPORT_IN_MINUTES", "120"))
 # 12345: hours after receipt during which a work order may be handed back (退单), unless
 # the hotline system sends its own window with the order.
 HOTLINE_RETURN_WINDOW_HOURS = int(env("HOTLINE_RETURN_WINDOW_HOURS", "24"))
+# Open311 reads without an api_key (GET requests, requests/<id>, tokens, servicerequestupdates):
+# off by default. When on, each district still opts in (admin: Open311 → Open311 public reads),
+# and only public fields are answered (cases/open311/public.py).
+OPEN311_PUBLIC_READS = env_bool("OPEN311_PUBLIC_READS", False)
 # Rankings list a place or a worker only above this many valid cases in the period.
 DASHBOARD_RANKING_MIN_CASES = int(env("DASHBOARD_RANKING_MIN_CASES", "20"))
 # 结案率's denominator (dashboards/definitions.py): 应结案数 less 缓办 (deferred, carried-over cases), as

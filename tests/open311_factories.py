@@ -19,6 +19,16 @@ def issue(place, name=None, rate_limit=60):
     return client, key
 
 
+def file_registered(**fields):
+    """File through services.request_file and run the intake worker: (the request with its case, created)."""
+    from cases.services_intake import intake_register_pending
+
+    filed, created = services.request_file(**fields)
+    intake_register_pending()
+    filed.refresh_from_db()
+    return filed, created
+
+
 def with_questions(code=CODE):
     cat = category(code)
     ServiceAttribute.objects.create(category=cat, code="count", datatype=Datatype.NUMBER, description="How many?",

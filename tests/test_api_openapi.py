@@ -14,10 +14,12 @@ from django.core.cache import cache
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 
 from cases.models import MediationReferrer
 from cases.open311.openapi import document
+from cases.open311.services import parse_iso
+from cases.open311.views import WINDOW
 from grid.models import Role
 
 from .cases_factories import MONDAY, resident_report
@@ -72,6 +74,20 @@ def same_in_xml(case, status):
     ElementTree.fromstring(response.content)
 
 
+def window_as_documented(query):
+    """The rule start_date/end_date's descriptions state and JSON Schema cannot: a window of at most
+    90 days, end not before start (either alone reaches 90 days the other way)."""
+    start, end = (parse_iso(str(query.get(name) or "")) if query.get(name) else None
+                  for name in ("start_date", "end_date"))
+    if start is not None and end is not None:
+        return start <= end <= start + WINDOW
+    given = start or end
+    try:
+        return given is None or bool(given - WINDOW and given + WINDOW)
+    except OverflowError:  # the other end would fall off the calendar
+        return False
+
+
 @pytest.mark.parametrize("path, method", OPERATIONS, ids=[f"{m} {p}" for p, m in OPERATIONS])
 def test_operation_fuzzed(world, path, method):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
@@ -87,9 +103,14 @@ def test_operation_fuzzed(world, path, method):
     @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     def run(case):
-        # Schema-valid is not always acceptable: a 91-day window or an unknown
-        # category code is well-formed and still refused (400, declared).
-        response = case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance])
+        # Every check, positive_data_acceptance included: what the document calls valid is accepted,
+        # with the one rule its prose states beyond the schema (the 90-day window) applied first.
+        # The 12345 endpoint (#16) keeps rules the document states in prose only (received_at not in
+        # the future, a place under the key): positive data is not checked there.
+        if path.startswith("/open311/"):
+            assume(window_as_documented(case.query or {}))
+        excluded = [schemathesis.checks.positive_data_acceptance] if hotline else []
+        response = case.call_and_validate(excluded_checks=excluded)
         if path.startswith("/open311/"):
             same_in_xml(case, response.status_code)
 

@@ -151,3 +151,36 @@ def test_case_list_does_not_grow_queries_with_rows(client, people, city):
     with CaptureQueriesContext(connection) as five:
         assert len(api.get("/api/v1/cases/").json()["results"]) == 5
     assert len(five) == len(one)
+
+
+# --- issue #22 item 9: the document and the answers agree ------------------------------------------
+
+def test_active_is_a_boolean(client, people):
+    from cases.models import Category
+
+    Category.objects.filter(code="E0101").update(is_active=False)
+    web = signed_in(client, people.worker)
+    codes = {spelling: {row["code"] for row in web.get("/api/v1/categories/", {"active": spelling}).json()}
+             for spelling in ("true", "false", "all", "")}
+    assert "E0101" not in codes["true"] and codes[""] == codes["true"]
+    assert "E0101" in codes["false"] and codes["all"] == codes["false"] and codes["true"] < codes["false"]
+    response = web.get("/api/v1/categories/", {"active": "maybe"})
+    assert response.status_code == 400 and "active" in response.json()["detail"]
+
+
+def test_an_empty_created_before_counts_as_absent_as_documented(client, people, two_cases):
+    from cases.open311.openapi import document
+
+    web = signed_in(client, people.community)
+    plain = web.get("/api/v1/cases/").json()
+    assert web.get("/api/v1/cases/", {"created_before": "", "created_after": ""}).json() == plain
+    params = {p["name"]: p for p in document()["paths"]["/api/v1/cases/"]["get"]["parameters"]}
+    assert params["created_before"]["allowEmptyValue"] is True
+    assert "empty value counts as absent" in params["created_before"]["description"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/cases/null,null/", "/api/v1/nothing", "/api/v1/places/x/"])
+def test_unknown_api_paths_answer_json_404(client, people, url):
+    response = signed_in(client, people.worker).get(url)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json") and response.json() == {"detail": "Not found."}

@@ -8,7 +8,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from cases.models import Case, Channel, Status
+from cases.models import Case, Channel, Intake, Status
+from cases.services_intake import intake_register_pending
 from cases.open311.models import ServiceRequest
 from cases.open311.views import PAGE_SIZE_MAX
 from grid.models import Area, Building
@@ -60,6 +61,12 @@ def xml_rows(root):
 def file(client, key, fmt="json", **fields):
     data = {"api_key": key, "service_code": CODE, "description": "路口堆了很多垃圾", "address_id": "", **fields}
     return client.post(f"{BASE}/requests.{fmt}", data)
+
+
+def registered(row):
+    """Run the intake worker, then the case of the filing whose token `row` holds."""
+    intake_register_pending()
+    return ServiceRequest.objects.select_related("case").get(token=row["token"]).case
 
 
 def errors_of(response, fmt):
@@ -151,8 +158,12 @@ def test_post_files_a_matter_through_the_intake_service(client, city, street_cli
     assert response.status_code == 200, response.content
     body = parsed(response, fmt)
     row = body[0] if fmt == "json" else xml_rows(body)[0]
-    assert set(row) == {"service_request_id", "token", "service_notice", "account_id"}
-    case = Case.objects.get(number=row["service_request_id"])
+    # Received, not registered yet: a token to poll, no id (GeoReport v2).
+    assert set(row) == {"token", "service_notice", "account_id"}
+    waiting = Intake.objects.get(external_ref=row["token"])
+    assert waiting.channel == Channel.OPEN311 and not Case.objects.exists()
+    case = registered(row)
+    assert case.tracking_code == waiting.tracking_code and not Intake.objects.exists()
     assert case.channel == Channel.OPEN311 and case.status == Status.REPORTED
     assert case.building == city.building_a and case.grid == city.grid_a
     assert case.reporter_name == "张 三" and row["account_id"] == "acc-1"
@@ -164,8 +175,13 @@ def test_a_replayed_post_files_nothing_twice(client, city, street_client):
     _api, key = street_client
     first = file(client, key, address_id=str(city.building_a.pk)).json()[0]
     again = file(client, key, address_id=str(city.building_a.pk)).json()[0]
-    assert again["service_request_id"] == first["service_request_id"]
+    assert again["token"] == first["token"]
+    assert Intake.objects.count() == 1
+    registered(first)
     assert Case.objects.count() == 1
+    # Replayed once registered, it answers the id as well.
+    assert file(client, key, address_id=str(city.building_a.pk)).json()[0]["service_request_id"] \
+        == Case.objects.get().number
 
 
 def test_a_point_is_filed_at_the_nearest_building_under_the_key(client, city, street_client):
@@ -174,7 +190,7 @@ def test_a_point_is_filed_at_the_nearest_building_under_the_key(client, city, st
     Building.objects.filter(pk=city.building_b.pk).update(latitude="31.460100", longitude="104.680100")
     row = file(client, key, lat="31.4601", long="104.6801").json()[0]
     # building_b is nearer but under street B: the key serves street A only.
-    assert Case.objects.get(number=row["service_request_id"]).building == city.building_a
+    assert registered(row).building == city.building_a
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -405,10 +421,16 @@ def test_a_90_day_window_is_fine(client, city, street_client):
 def test_tokens(client, city, street_client, other_client, fmt):
     _api, key = street_client
     row = file(client, key, address_id=str(city.building_a.pk)).json()[0]
-    response = client.get(f"{BASE}/tokens/{row['token']}.{fmt}", {"api_key": key})
-    assert response.status_code == 200
-    rows = parsed(response, fmt) if fmt == "json" else xml_rows(parsed(response, fmt))
-    assert rows == [{"service_request_id": row["service_request_id"], "token": row["token"]}]
+
+    def lookup():
+        response = client.get(f"{BASE}/tokens/{row['token']}.{fmt}", {"api_key": key})
+        assert response.status_code == 200
+        return parsed(response, fmt) if fmt == "json" else xml_rows(parsed(response, fmt))
+
+    # Before registration the token alone; after it, the case number too.
+    assert lookup() == [{"token": row["token"]}]
+    case = registered(row)
+    assert lookup() == [{"service_request_id": case.number, "token": row["token"]}]
     # Another client's key does not find it.
     response = client.get(f"{BASE}/tokens/{row['token']}.{fmt}", {"api_key": other_client[1]})
     assert response.status_code == 404
@@ -480,14 +502,14 @@ def test_lat_long_outside_the_key_s_place_is_refused_by_its_buildings_without_a_
     assert not Case.objects.exists()
     # Between and near its buildings (here some 550 m south of their box) is still the key's place.
     row = file(client, key, lat="31.4550", long="104.6850").json()[0]
-    assert Case.objects.get(number=row["service_request_id"]).community == city.community_a
+    assert registered(row).community == city.community_a
 
 
 def test_lat_long_with_nothing_to_check_against_is_filed_at_the_key_s_place(client, city, community_client):
     # No outline and no building with coordinates: the point cannot be checked, and is filed as before.
     _api, key = community_client
     row = file(client, key, **CHENGDU).json()[0]
-    assert Case.objects.get(number=row["service_request_id"]).community == city.community_a
+    assert registered(row).community == city.community_a
 
 
 # --- the spec's small print (issue #22) -----------------------------------------------------
@@ -545,7 +567,7 @@ def test_xml_keeps_a_carriage_return(client, city, street_client):
     _api, key = street_client
     response = file(client, key, "json", address_id=str(city.building_a.pk), description="第一行\r\n第二行")
     assert response.status_code == 200, response.content
-    number = response.json()[0]["service_request_id"]
+    number = registered(response.json()[0]).number
     answer = client.get(f"{BASE}/requests/{number}.xml", {"api_key": key})
     root = ElementTree.fromstring(answer.content)
     assert root[0].find("description").text == "第一行\r\n第二行"

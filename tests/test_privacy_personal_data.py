@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from cases import services_intake
 from cases.models import Case, Channel, Intake
-from cases.open311 import services as open311_services
 from grid.models import Role
 from grid.privacy.models import PersonalDataAccess
 from grid.privacy.services import personal_reveal
@@ -25,7 +24,7 @@ from volunteers.models import Order
 
 from .cases_factories import MONDAY, category, fresh_calendar, people, resident_report  # noqa: F401
 from .factories import UserFactory, user_with_post
-from .open311_factories import CODE, street_client  # noqa: F401
+from .open311_factories import CODE, file_registered, street_client  # noqa: F401
 
 NAME, PHONE = "张三", "13800000000"
 
@@ -72,7 +71,7 @@ def test_plain_text_reporters_on_received_reports(city):
 @pytest.mark.clock(MONDAY)
 def test_plain_text_reporters_on_open311_requests(city, street_client):  # noqa: F811
     api, _key = street_client
-    filed, created = open311_services.request_file(
+    filed, created = file_registered(
         client=api, service_code=CODE, description="路口堆了很多垃圾", address_id=str(city.building_a.pk),
         first_name="王", last_name="五", phone="13700001111", now=MONDAY)
     assert created
@@ -150,7 +149,7 @@ def test_received_report_admin_shows_masks_only(city, people):  # noqa: F811
 @pytest.mark.clock(MONDAY)
 def test_json_api_and_open311_output_carry_no_reporter(client, city, people, street_client):  # noqa: F811
     _api, key = street_client
-    filed, _ = open311_services.request_file(client=_api, service_code=CODE, description="路口堆了很多垃圾",
+    filed, _ = file_registered(client=_api, service_code=CODE, description="路口堆了很多垃圾",
                                              address_id=str(city.building_a.pk), first_name="张", last_name="三",
                                              phone=PHONE, now=MONDAY)
     case = filed.case

@@ -17,7 +17,7 @@ from cases.admin import ReferenceDataAdmin
 from grid.admin import ScopedAdminMixin, adopt
 
 from . import selectors, services
-from .models import ApiClient, ServiceAttribute
+from .models import ApiClient, PublicReads, ServiceAttribute
 
 
 @admin.register(ApiClient)
@@ -97,3 +97,40 @@ class ServiceAttributeAdmin(ReferenceDataAdmin):
     search_fields = ("code", "description", "category__code", "category__name")
     autocomplete_fields = ("category",)
     ordering = ("category__code", "order", "code")
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.services_touched(category_ids=[obj.category_id])
+
+    def delete_queryset(self, request, queryset):
+        category_ids = set(queryset.values_list("category_id", flat=True))
+        super().delete_queryset(request, queryset)
+        services.services_touched(category_ids=category_ids)
+
+
+@admin.register(PublicReads)
+class PublicReadsAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Per district: may anyone read its matters over Open311 without a key (with OPEN311_PUBLIC_READS on)."""
+
+    selector = staticmethod(selectors.public_reads_visible_to)
+    place_path = "district"
+    list_display = ("district", "enabled", "changed_at")
+    list_select_related = ("district",)
+    autocomplete_fields = ("district",)
+    actions = ()
+    refusal_fields = {"bad_place": "district", "forbidden": "district"}
+
+    def get_fields(self, request, obj=None):
+        return ("district", "enabled") if obj is None else ("district", "enabled", "changed_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else ("district", "changed_at")
+
+    def has_delete_permission(self, request, obj=None):
+        # Turn it off instead (no row and a row turned off mean the same).
+        return False
+
+    def save_model(self, request, obj, form, change):
+        row = services.public_reads_set(district=obj.district, enabled=form.cleaned_data["enabled"],
+                                        acting_user=request.user, now=timezone.now())
+        adopt(obj, row)

@@ -7,3 +7,11 @@ class Open311Config(AppConfig):
     label = "open311"
     verbose_name = _("Open311 and API")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # The intake worker (cases/services_intake.py) calls this when a filing becomes a case.
+        from cases import services_intake
+
+        from . import services
+
+        services_intake.filing_registered.register(services.request_registered)

@@ -181,7 +181,11 @@ def case_detail(request, pk):
 @api_view()
 def category_list(request):
     rows = Category.objects.select_related("parent").order_by("sort_order", "code")
-    if _param(request, "active") != "all":
+    active = _param(request, "active").lower()
+    # A boolean (OpenAPI): false lists inactive ones too; "all" is its older spelling.
+    if active not in ("", "true", "false", "all"):
+        raise BadParameter(_("active is true or false."))
+    if active in ("", "true"):
         rows = rows.filter(is_active=True)
     return _json([category_row(c) for c in rows])
 
@@ -206,6 +210,12 @@ def place_detail(request, pk):
     if area is None:
         raise Http404
     return _json(place_row(area))
+
+
+@api_view(signed_in=False)
+def unknown(request, rest):
+    """Whatever else is asked under /api/v1/ (`cases/null,null/`): the API's JSON 404, not the site's page."""
+    raise Http404
 
 
 @api_view(signed_in=False)

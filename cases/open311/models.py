@@ -85,6 +85,8 @@ class ServiceAttribute(models.Model):
     order = models.PositiveIntegerField(_("order"), default=0)
     # [{"key": "...", "name": "..."}] for the list types.
     values = models.JSONField(_("choices"), default=list, blank=True)
+    # Moves whenever the question is saved: discovery's changeset follows it.
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
 
     class Meta:
         verbose_name = _("Open311 attribute")
@@ -112,9 +114,17 @@ class ServiceAttribute(models.Model):
 
 
 class ServiceRequest(models.Model):
-    """The Open311 side of a matter filed by a client: its token and the answers given."""
+    """The Open311 side of a matter filed by a client: its token and the answers given.
 
-    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="open311", verbose_name=_("case"))
+    A filing waits as a received report (cases.Intake) like a resident's from the
+    report page; `case` is empty until a worker registers it, then set in the
+    transaction that creates the case (same tracking code).
+    """
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="open311", verbose_name=_("case"),
+                                null=True, blank=True)
+    # The received report's tracking code, which its case keeps.
+    tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
     client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="requests",
                                verbose_name=_("client system"), db_index=False)
     token = models.CharField(_("token"), max_length=32, unique=True)
@@ -132,3 +142,27 @@ class ServiceRequest(models.Model):
 
     def __str__(self):
         return self.token
+
+
+class PublicReads(models.Model):
+    """A district's choice to let anyone read its matters over Open311 without an API key.
+
+    Only when settings.OPEN311_PUBLIC_READS is on as well, and then only public
+    fields (cases/open311/public.py). One row per district; no row means no.
+    """
+
+    district = models.OneToOneField(Area, on_delete=models.CASCADE, related_name="open311_public_reads",
+                                    verbose_name=_("district"), limit_choices_to={"kind": "district"})
+    enabled = models.BooleanField(
+        _("public reads"), default=False,
+        help_text=_("Anyone may read this district's ordinary matters over Open311 without an API key: service, "
+                    "status, public notes, building and dates only, never who reported them."))
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Open311 public reads")
+        verbose_name_plural = _("Open311 public reads")
+        ordering = ["district_id"]
+
+    def __str__(self):
+        return str(self.district)

@@ -17,6 +17,8 @@ NULLABLE_DATETIME = {**DATETIME, "nullable": True}
 NULLABLE_ID = {"type": "integer", "nullable": True}
 NULLABLE_NUMBER = {"type": "number", "nullable": True}
 TEXT = {"type": "string"}
+# What a query parameter may hold: Open311 refuses control characters, the JSON API NUL (400).
+PLAIN = {"type": "string", "pattern": "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$"}
 
 
 def _ref(name):
@@ -31,9 +33,14 @@ def _json(schema, description):
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _param(name, where="query", schema=None, description="", required=False):
-    return {"name": name, "in": where, "required": required or where == "path", "description": description,
-            "schema": schema or TEXT}
+def _param(name, where="query", schema=None, description="", required=False, empty_is_absent=False):
+    param = {"name": name, "in": where, "required": required or where == "path", "description": description,
+             "schema": schema or PLAIN}
+    if empty_is_absent:
+        # `created_before=` is taken as no filter at all, and said so (issue #22 item 9).
+        param["allowEmptyValue"] = True
+        param["description"] = (description + " " if description else "") + "An empty value counts as absent."
+    return param
 
 
 API_ERROR = _json(_ref("ApiError"), "Refused")
@@ -44,7 +51,9 @@ OPEN311_PAGE = [_param("page", schema={"type": "integer", "minimum": 1, "maximum
                        description="Page (extension), 1 first"),
                 _param("page_size", schema={"type": "integer", "minimum": 1, "maximum": 1000},
                        description="Rows a page (extension), at most 1000")]
-API_KEY = _param("api_key", description="The client's key", required=False)
+API_KEY = _param("api_key", description="The client's key. Without one, reads answer only when the portal "
+                                        "runs with OPEN311_PUBLIC_READS and the matter's district opened "
+                                        "them, with public fields only (else 403)", required=False)
 WINDOW = [_param("start_date", schema=DATETIME, description="ISO 8601 with time zone"),
           _param("end_date", schema=DATETIME, description="ISO 8601 with time zone; at most 90 days after start")]
 
@@ -91,7 +100,10 @@ SCHEMAS = {
                         "metadata": {"type": "boolean"}, "type": {"type": "string", "enum": ["realtime", "batch",
                                                                                              "blackbox"]},
                         "keywords": TEXT, "group": TEXT}),
-    "ServiceDefinition": _object({"service_code": TEXT, "attributes": {"type": "array", "items": _object({
+    "ServiceDefinition": _object({"service_code": TEXT, "description_required": {
+        "type": "boolean", "description": "Whether a filing needs a description: not when a required attribute "
+                                          "carries the substance (the case is described from the answers)"},
+        "attributes": {"type": "array", "items": _object({
         "variable": {"type": "boolean"}, "code": TEXT,
         "datatype": {"type": "string", "enum": ["string", "number", "datetime", "text", "singlevaluelist",
                                                 "multivaluelist"]},
@@ -104,8 +116,10 @@ SCHEMAS = {
         "expected_datetime": NULLABLE_DATETIME, "address": TEXT, "address_id": TEXT, "zipcode": TEXT,
         "lat": NULLABLE_NUMBER, "long": NULLABLE_NUMBER, "media_url": TEXT,
     }),
-    "Filed": _object({"service_request_id": TEXT, "token": TEXT, "service_notice": TEXT, "account_id": TEXT}),
-    "Token": _object({"service_request_id": TEXT, "token": TEXT}),
+    # A filing waits as a received report: the token at once, the id once registered (GeoReport v2).
+    "Filed": _object({"service_request_id": TEXT, "token": TEXT, "service_notice": TEXT, "account_id": TEXT},
+                     required=["token", "service_notice", "account_id"]),
+    "Token": _object({"service_request_id": TEXT, "token": TEXT}, required=["token"]),
     "HotlineError": _object({"error": TEXT, "detail": TEXT}),
     "HotlineOrderIn": {
         "type": "object",
@@ -214,13 +228,14 @@ def _paths():
             _param("status", schema={"type": "string", "enum": list(Status.values)}, description="A case status"),
             _param("category", description="A category code"),
             _param("place", schema=ID, description="Only cases under this place (id)"),
-            _param("created_after", schema=DATETIME), _param("created_before", schema=DATETIME), *PAGE_PARAMS,
+            _param("created_after", schema=DATETIME, empty_is_absent=True),
+            _param("created_before", schema=DATETIME, empty_is_absent=True), *PAGE_PARAMS,
         ], not_found=True),
         "/api/v1/cases/{pk}/": _api("One case with its staff timeline", _json(_ref("CaseDetail"), "The case"),
                                     [pk], not_found=True),
         "/api/v1/categories/": _api("Categories of matters", _json(_list("Category"), "Categories"), [
-            _param("active", schema={"type": "string", "enum": ["all", "active"]},
-                   description="all: inactive ones too")]),
+            _param("active", schema={"type": "boolean"},
+                   description="true (the default): active categories only; false: inactive ones too")]),
         "/api/v1/places/": _api("Places you can see, tree order", _json(_ref("PlacePage"), "A page of places"), [
             _param("kind", schema={"type": "string", "enum": ["district", "street", "community", "grid"]}),
             _param("parent", schema=ID), *PAGE_PARAMS]),
@@ -243,11 +258,13 @@ def _paths():
                                                                                   "filing)"), not_found=True),
                      "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
                          "schema": {"type": "object", "properties": {
-                             "api_key": TEXT, "service_code": TEXT, "lat": {"type": "number"},
-                             "long": {"type": "number"}, "address_string": TEXT, "address_id": TEXT,
-                             "first_name": TEXT, "last_name": TEXT, "phone": TEXT, "email": TEXT,
-                             "account_id": TEXT, "device_id": TEXT, "description": {"type": "string",
-                                                                                      "maxLength": 4000}},
+                             "api_key": PLAIN, "service_code": CODE, "lat": {"type": "number"},
+                             "long": {"type": "number"}, "address_string": PLAIN, "address_id": PLAIN,
+                             "first_name": PLAIN, "last_name": PLAIN, "phone": PLAIN, "email": PLAIN,
+                             "account_id": PLAIN, "device_id": PLAIN, "description": {
+                                 **PLAIN, "maxLength": 4000,
+                                 "description": "Required unless the service definition says "
+                                                "description_required: false"}},
                              "required": ["service_code"]}}}}},
         },
         "/open311/v2/requests/{service_request_id}.json": {"get": _open311(

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from cases.models import Case, CaseEvent, CaseKind, Category
 from grid.selectors import areas_visible_to
 
-from .models import ApiClient, hash_key
+from .models import ApiClient, PublicReads, hash_key
 
 
 def client_by_key(raw):
@@ -18,6 +18,10 @@ def client_by_key(raw):
 
 def clients_visible_to(user, *, managing=False):
     return ApiClient.objects.filter(area__in=areas_visible_to(user, managing=managing))
+
+
+def public_reads_visible_to(user, *, managing=False):
+    return PublicReads.objects.filter(district__in=areas_visible_to(user, managing=managing))
 
 
 def cases_for_client(client):

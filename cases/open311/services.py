@@ -1,8 +1,13 @@
 """Writes of the Open311 app: issuing and revoking client keys, filing a matter.
 
-Filing goes through cases.services.case_report (channel Open311), so an Open311
-matter is triaged, dispatched and clocked like any resident's report. Refusals
-raise DomainError with a code the views turn into the spec's 400 answer.
+Filing takes the received-report path of the public report page
+(cases.services_intake.intake_receive, channel Open311): one row kept at once,
+the client answered with a token, and a worker registers it as a case through
+cases.services.case_report moments later, so an Open311 matter is triaged,
+dispatched and clocked like any resident's report and a broker outage loses
+nothing. `request_registered` then links the request to its case (in the
+registering transaction), and `GET tokens/<token>` answers the case number.
+Refusals raise DomainError with a code the views turn into the spec's 400 answer.
 """
 
 import hashlib
@@ -19,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from cases import services as case_services
+from cases import services_intake
 from cases.models import Channel
 from grid import geo
 from grid.models import AreaKind, Building
@@ -26,7 +32,7 @@ from grid.selectors import can_manage_area
 from portal.errors import DomainError
 
 from . import selectors
-from .models import LIST_DATATYPES, ApiClient, Datatype, ServiceAttribute, ServiceRequest, hash_key
+from .models import LIST_DATATYPES, ApiClient, Datatype, PublicReads, ServiceAttribute, ServiceRequest, hash_key
 from .places import point_in_place
 
 KEY_PREFIX = "o311_"
@@ -72,6 +78,27 @@ def client_revoke(*, client, acting_user, now=None):
     changed = ApiClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(
         revoked_at=now, revoked_by=acting_user if getattr(acting_user, "is_authenticated", False) else None)
     return bool(changed)
+
+
+# --- public reads and the service list ---------------------------------------------------
+
+@transaction.atomic
+def public_reads_set(*, district, enabled, acting_user, now=None):
+    """Open or close a district's matters to Open311 reads without a key; returns its PublicReads row."""
+    if district is None or district.kind != AreaKind.DISTRICT:
+        raise DomainError(_("Choose a district."), code="bad_place")
+    if not can_manage_area(acting_user, district):
+        raise DomainError(_("You may not change this district's public reads."), code="forbidden")
+    row, _created = PublicReads.objects.update_or_create(district=district, defaults={"enabled": bool(enabled)})
+    return row
+
+
+def services_touched(*, category_ids):
+    """Move the categories' change time (discovery's changeset) when a question of theirs is deleted:
+    a deleted row leaves no time behind to take the latest of."""
+    from cases.models import Category
+
+    return Category.objects.filter(pk__in=list(category_ids)).update(updated_at=timezone.now())
 
 
 # --- filing -------------------------------------------------------------------------------
@@ -203,19 +230,50 @@ def _coordinates(lat, long):
     return lat_n.quantize(quantum), long_n.quantize(quantum)
 
 
+def description_required(category):
+    """Whether a filing of this service needs a `description` (GeoReport v2 makes it optional).
+
+    Our rule: a service with at least one required attribute takes a filing
+    without a description, since the answers carry the substance (the case's
+    description is then written from them, `_described`); any other service
+    needs one. The service definition says which (`description_required`).
+    """
+    return not ServiceAttribute.objects.filter(category=category, required=True).exists()
+
+
+def _described(category, answers):
+    """A case description from the answers: "question：answer" lines, in the questions' order."""
+    lines = []
+    for question in ServiceAttribute.objects.filter(category=category, code__in=list(answers)).order_by(
+            "order", "code"):
+        given = answers[question.code]
+        given = given if isinstance(given, list) else [given]
+        if question.datatype in LIST_DATATYPES:
+            names = {str(v.get("key")): str(v.get("name")) for v in question.values}
+            given = [names.get(v, v) for v in given]
+        lines.append(f"{question.description}：{'、'.join(given)}")
+    return "\n".join(lines)[:case_services.DESCRIPTION_MAX]
+
+
 @transaction.atomic
 def request_file(*, client, service_code, description="", lat=None, long=None, address_string="", address_id="",
                  first_name="", last_name="", phone="", account_id="", attributes=None, now=None):
-    """File a matter for `client`; returns (ServiceRequest, created).
+    """File a matter for `client` as a received report; returns (ServiceRequest, created).
 
-    The same submission again within REPLAY_WINDOW answers the first filing
+    The request has its token and no case yet (the worker registers it). The
+    same submission again within REPLAY_WINDOW answers the first filing
     (created=False): a client retrying after a timeout files nothing twice.
     """
     now = now or timezone.now()
     category = service_category(service_code)
-    description = case_services.clean_text(description, field=_("description"),
-                                            limit=case_services.DESCRIPTION_MAX)
     answers = clean_attributes(category, attributes or {})
+    description = case_services.clean_text(description, field=_("description"), required=False,
+                                            limit=case_services.DESCRIPTION_MAX)
+    if not description:
+        if description_required(category):
+            raise DomainError(_("Give a description: this service has no required attributes to describe the "
+                                "matter."), code="no_description")
+        description = _described(category, answers)
     latitude, longitude = _coordinates(lat, long)
     address_string = case_services.clean_text(address_string, field=_("address"), required=False, limit=200)
     account_id = case_services.clean_text(account_id, field="account_id", required=False, limit=64)
@@ -232,11 +290,20 @@ def request_file(*, client, service_code, description="", lat=None, long=None, a
         return earlier, False
     token = secrets.token_hex(16)
     name = " ".join(p for p in ((first_name or "").strip(), (last_name or "").strip()) if p)
-    case = case_services.case_report(
+    received = services_intake.intake_receive(
         category=category, description=description, channel=Channel.OPEN311, address=address_string,
         latitude=latitude, longitude=longitude, reporter_name=name[:50], reporter_phone=(phone or "").strip(),
         external_ref=token, now=now, **place,
     )
-    request = ServiceRequest.objects.create(case=case, client=client, token=token, fingerprint=fingerprint,
-                                            attributes=answers, account_id=account_id, created_at=now)
+    request = ServiceRequest.objects.create(tracking_code=received.tracking_code, client=client, token=token,
+                                            fingerprint=fingerprint, attributes=answers, account_id=account_id,
+                                            created_at=now)
     return request, True
+
+
+def request_registered(*, case):
+    """A filing became `case` (called by the intake worker in its transaction): link the two.
+
+    Idempotent: a request linked already is left as it is.
+    """
+    return ServiceRequest.objects.filter(tracking_code=case.tracking_code, case__isnull=True).update(case=case)

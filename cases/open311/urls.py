@@ -35,4 +35,6 @@ urlpatterns = [
     path("api/v1/categories/", jsonapi.category_list, name="api_categories"),
     path("api/v1/places/", jsonapi.place_list, name="api_places"),
     path("api/v1/places/<int:pk>/", jsonapi.place_detail, name="api_place"),
+    # Last of the /api/v1/ paths: anything else answers the API's JSON 404.
+    path("api/v1/<path:rest>", jsonapi.unknown, name="api_unknown"),
 ]
