@@ -128,4 +128,5 @@ def hotline_rates_by_organisation(user, place, period, *, now=None, channels=HOT
         pk: HotlineRates(orders=m.received, should_respond=m.should_sign_in, responded=m.signed_on_time,
                          rated=m.rated, solved=m.solved_said, satisfied=m.satisfied)
         for pk, m in organisation_measures(user, place, period, now, channels=channels).items()
+        if m.received  # co-handling alone is no work order of theirs
     }
