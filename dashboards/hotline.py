@@ -121,12 +121,13 @@ def hotline_rates(cases, place, period, *, now=None, channels=HOTLINE_CHANNELS):
     return hotline_rates_by(cases, place, period, now=now, channels=channels).get(None, HotlineRates())
 
 
-def hotline_rates_by_organisation(user, place, period, *, now=None, channels=HOTLINE_CHANNELS):
+def hotline_rates_by_organisation(user, place, period, *, now=None, channels=HOTLINE_CHANNELS, read=None):
     """{organisation id: HotlineRates} of the work orders from `channels` under `place` sent to an
-    organisation (as lead) in `period`, scoped like the organisations' figures (org_figures.sendings)."""
+    organisation (as lead) in `period`, scoped like the organisations' figures (org_figures.sendings).
+    `read`: the page's org_figures.Cohort, if it read one already."""
     return {
         pk: HotlineRates(orders=m.received, should_respond=m.should_sign_in, responded=m.signed_on_time,
                          rated=m.rated, solved=m.solved_said, satisfied=m.satisfied)
-        for pk, m in organisation_measures(user, place, period, now, channels=channels).items()
+        for pk, m in organisation_measures(user, place, period, now, channels=channels, read=read).items()
         if m.received  # co-handling alone is no work order of theirs
     }

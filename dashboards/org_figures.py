@@ -29,7 +29,7 @@ Pinned by tests/test_dashboard_org_figures.py (a hand-computed fixture).
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, Q
 from django.db.models.fields.json import KT
 
 from cases.models import (
@@ -45,7 +45,7 @@ from cases.models import (
 )
 from cases.routing_orgs import handle_deadline
 from cases.selectors import cases_visible_to
-from grid.selectors import organisations_visible_to
+from grid.selectors import organisations_visible_to, scope_of
 from portal.workcalendar.calendar import add_working_time
 
 from .figures import cutoff_for
@@ -113,19 +113,22 @@ class OrgFigures:
         return self.rating_sum / self.whistle_rated if self.whistle_rated else None
 
 
-def _first_event(action):
-    return (CaseEvent.objects.filter(case_id=OuterRef("case_id"), action=action, at__gte=OuterRef("assigned_at"))
-            .order_by("at", "pk"))
+def _covers(scope, place):
+    """Whether a managing scope reaches every case under the place (then the case's stored path
+    alone selects them: the same rows cases_visible_to gives, without its union of reaches)."""
+    if scope.unrestricted:
+        return True
+    return place.area is not None and any(span.contains(place.area) for span in scope.spans)
 
 
-def sendings(user, place, period, *, channels=None):
+def sendings(user, place, period):
     """The lead and co-handler sendings of the cohort (see the module docstring)."""
-    cases = cases_visible_to(user, managing=True).filter(place.path_q())
-    if channels is not None:
-        cases = cases.filter(channel__in=channels)
-    organisations = organisations_visible_to(user, managing=True)
-    return OrgAssignment.objects.filter(case__in=cases.values("pk"), organisation__in=organisations.values("pk"),
-                                        assigned_at__gte=period.start, assigned_at__lt=period.end)
+    rows = OrgAssignment.objects.filter(
+        organisation__in=organisations_visible_to(user, managing=True).values("pk"),
+        assigned_at__gte=period.start, assigned_at__lt=period.end)
+    if _covers(scope_of(user).managing(), place):
+        return rows.filter(place.path_q("case__"))
+    return rows.filter(case__in=cases_visible_to(user, managing=True).filter(place.path_q()).values("pk"))
 
 
 def _parse(moment):
@@ -135,20 +138,49 @@ def _parse(moment):
     return datetime.fromisoformat(moment) if isinstance(moment, str) else moment
 
 
-def _lead_rows(leads):
-    later = (OrgAssignment.objects.filter(case_id=OuterRef("case_id"), role=AssignmentRole.LEAD)
-             .filter(Q(assigned_at__gt=OuterRef("assigned_at")) | Q(assigned_at=OuterRef("assigned_at"),
-                                                                    pk__gt=OuterRef("pk")))
-             .order_by("assigned_at", "pk"))
-    sign_in = _first_event(A.ORG_SIGN_IN)
-    return list(leads.annotate(
-        next_at=Subquery(later.values("assigned_at")[:1]),
-        signed_at=Subquery(sign_in.values("at")[:1]),
-        handle_due=Subquery(sign_in.annotate(due=KT("data__handle_due")).values("due")[:1]),
-        returned_at=Subquery(_first_event(A.ORG_RETURN).values("at")[:1]),
-    ).values("id", "organisation_id", "case_id", "assigned_at", "sign_in_due_at", "next_at", "signed_at",
-             "handle_due", "returned_at", status=F("case__status"), current=F("case__org_assignment_id"),
-             resolved_at=F("case__resolved_at"), extensions=F("case__extension_count")).order_by())
+CHUNK = 5000  # case ids per look-up of their sendings and events (bound parameters stay few)
+
+
+def _lead_rows(leads, period):
+    """The cohort's lead sendings, each with `next_at` (the matter's next lead sending), its first
+    sign-in at or after it (`signed_at`, with the kept `handle_due`) and its first return.
+
+    Three plain reads (the sendings; then, per chunk of their matters, the matters' later lead
+    sendings and their sign-in and return events), matched here: correlated subqueries per
+    sending made PostgreSQL JIT-compile the plan, which cost more than the reads
+    (bench/org_figures_bench.py)."""
+    rows = list(leads.values("id", "organisation_id", "case_id", "assigned_at", "sign_in_due_at",
+                             channel=F("case__channel"), status=F("case__status"),
+                             current=F("case__org_assignment_id"),
+                             resolved_at=F("case__resolved_at"), extensions=F("case__extension_count"))
+                .order_by())
+    case_ids = sorted({r["case_id"] for r in rows})
+    sent, events = {}, {}
+    for start in range(0, len(case_ids), CHUNK):
+        chunk = case_ids[start:start + CHUNK]
+        for case_id, moment, pk in (OrgAssignment.objects.filter(case_id__in=chunk, role=AssignmentRole.LEAD,
+                                                                 assigned_at__gte=period.start)
+                                    .values_list("case_id", "assigned_at", "pk")):
+            sent.setdefault(case_id, []).append((moment, pk))
+        for case_id, action, moment, due in (
+                CaseEvent.objects.filter(case_id__in=chunk, action__in=(A.ORG_SIGN_IN, A.ORG_RETURN),
+                                         at__gte=period.start)
+                .annotate(due=KT("data__handle_due")).order_by("at", "pk")
+                .values_list("case_id", "action", "at", "due")):
+            events.setdefault(case_id, []).append((action, moment, due))
+    for row in rows:
+        here = (row["assigned_at"], row["id"])
+        later = [s for s in sent.get(row["case_id"], ()) if s > here]
+        row["next_at"] = min(later)[0] if later else None
+        row["signed_at"] = row["handle_due"] = row["returned_at"] = None
+        for action, moment, due in events.get(row["case_id"], ()):
+            if moment < row["assigned_at"]:
+                continue
+            if action == A.ORG_SIGN_IN and row["signed_at"] is None:
+                row["signed_at"], row["handle_due"] = moment, due
+            elif action == A.ORG_RETURN and row["returned_at"] is None:
+                row["returned_at"] = moment
+    return rows
 
 
 def _extensions(case_ids):
@@ -175,14 +207,44 @@ def _judged(row, extensions):
     return due
 
 
-def organisation_measures(user, place, period, now, *, channels=None):
-    """{organisation id: OrgFigures} of the cohort's sendings (whistles are added by dashboards/organisations.py)."""
+@dataclass
+class Cohort:
+    """The period's sendings as read once: lead rows (with their events and ratings matched) and
+    co-handler rows; each measure pass filters them by channel in memory."""
+
+    leads: list
+    co: list  # [(organisation id, channel)]
+    extensions: dict
+
+
+def cohort(user, place, period):
+    """Read the cohort's sendings once (sendings, their matters' later sendings and events, the
+    co-handlers, the ratings of the matters closed under them, the rare extensions)."""
+    base = sendings(user, place, period)
+    leads = _lead_rows(base.filter(role=AssignmentRole.LEAD), period)
+    co = list(base.filter(role=AssignmentRole.CO).values_list("organisation_id", "case__channel"))
+    closed = sorted({r["case_id"] for r in leads if r["status"] == Status.CLOSED and r["current"] == r["id"]})
+    ratings = {}
+    for start in range(0, len(closed), CHUNK):
+        # Every rating of the matter (a reopen erases none), by the matter closed under the sending.
+        for row in (CaseRating.objects.filter(case_id__in=closed[start:start + CHUNK]).values("case_id")
+                    .annotate(n=Count("pk"), satisfied=Count("pk", filter=Q(rating__gte=SATISFIED_MIN_RATING)),
+                              solved=Count("pk", filter=Q(solved=True))).order_by()):
+            ratings[row["case_id"]] = (row["n"], row["satisfied"], row["solved"])
+    for row in leads:
+        row["ratings"] = ratings.get(row["case_id"], (0, 0, 0))
+    return Cohort(leads, co, _extensions({r["case_id"] for r in leads if r["extensions"]}))
+
+
+def organisation_measures(user, place, period, now, *, channels=None, read=None):
+    """{organisation id: OrgFigures} of the cohort's sendings from `channels` (all: None); whistles are
+    added by dashboards/organisations.py. `read`: a Cohort already read for this page."""
     cutoff = cutoff_for(period, now)
-    base = sendings(user, place, period, channels=channels)
+    read = read or cohort(user, place, period)
     result = {}
-    rows = _lead_rows(base.filter(role=AssignmentRole.LEAD))
-    extensions = _extensions({r["case_id"] for r in rows if r["extensions"]})
-    for row in rows:
+    for row in read.leads:
+        if channels is not None and row["channel"] not in channels:
+            continue
         m = result.setdefault(row["organisation_id"], OrgFigures())
         m.received += 1
         nxt = row["next_at"]
@@ -201,21 +263,18 @@ def organisation_measures(user, place, period, now, *, channels=None):
         if signed is None:
             continue
         closed = row["status"] == Status.CLOSED and row["current"] == row["id"]
-        judged = _judged({**row, "signed_at": signed}, extensions)
+        judged = _judged({**row, "signed_at": signed}, read.extensions)
         if closed or judged < cutoff:
             m.due += 1
         if closed:
             m.closed += 1
             if row["resolved_at"] is not None and row["resolved_at"] <= judged:
                 m.solved_on_time += 1
-    for row in base.filter(role=AssignmentRole.CO).values("organisation_id").annotate(n=Count("pk")).order_by():
-        result.setdefault(row["organisation_id"], OrgFigures()).co_handled = row["n"]
-    # Ratings of the matters closed under a sending of the cohort (every rating: a reopen erases none).
-    ratings = CaseRating.objects.filter(case__org_assignment__in=base.filter(role=AssignmentRole.LEAD).values("pk"),
-                                        case__status=Status.CLOSED)
-    for row in (ratings.values(organisation=F("case__org_assignment__organisation_id"))
-                .annotate(n=Count("pk"), satisfied=Count("pk", filter=Q(rating__gte=SATISFIED_MIN_RATING)),
-                          solved=Count("pk", filter=Q(solved=True))).order_by()):
-        m = result.setdefault(row["organisation"], OrgFigures())
-        m.rated, m.satisfied, m.solved_said = row["n"], row["satisfied"], row["solved"]
+            rated, satisfied, solved = row["ratings"]
+            m.rated += rated
+            m.satisfied += satisfied
+            m.solved_said += solved
+    for organisation_id, channel in read.co:
+        if channels is None or channel in channels:
+            result.setdefault(organisation_id, OrgFigures()).co_handled += 1
     return result

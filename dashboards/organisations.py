@@ -35,7 +35,7 @@ from grid.models import Organisation
 from grid.selectors import organisations_visible_to
 
 from .hotline import hotline_rates_by_organisation
-from .org_figures import OrgFigures, organisation_measures
+from .org_figures import OrgFigures, cohort, organisation_measures
 from .page import Table, percent, score
 
 
@@ -119,10 +119,10 @@ def _names(pks):
     return dict(Organisation.objects.filter(pk__in=sorted(pks)).values_list("pk", "name"))
 
 
-def organisation_figures(user, place, period, now):
+def organisation_figures(user, place, period, now, *, read=None):
     """[(organisation id, name, OrgFigures)]: the sendings' figures with the whistles' beside them,
     for the organisations the user sees; most received first."""
-    measures = organisation_measures(user, place, period, now)
+    measures = organisation_measures(user, place, period, now, read=read)
     summoned = summons_figures(user, place, period, now)
     visible = set(organisations_visible_to(user, managing=True)
                   .filter(pk__in=sorted({pk for pk, _n, _m in summoned})).values_list("pk", flat=True))
@@ -145,7 +145,8 @@ def _figure_cells(m):
 def figure_tables(user, place, period, now, *, limit=None):
     """The organisations' figures, their ranking and their 12345 三率 (Table rows for the page and,
     with no `limit`, the exports)."""
-    figures = organisation_figures(user, place, period, now)
+    read = cohort(user, place, period)  # once, for the figures and the 12345 三率 alike
+    figures = organisation_figures(user, place, period, now, read=read)
     columns = [_("Organisation"), _("Received"), _("Co-handled (协办)"), _("Response rate (响应率)"), _("Returned"),
                _("Return rate (退单率)"), _("Due (应办结)"), _("Solved on time"), _("On-time rate (按期办结率)"),
                _("Satisfaction rate (满意率)"), _("Summoned"), _("Report-in rate"),
@@ -177,12 +178,12 @@ def figure_tables(user, place, period, now, *, limit=None):
     for rank, (name, m) in enumerate(ranked, start=1):
         ranking.rows.append([rank, name, m.due, percent(m.on_time_rate), percent(m.response_rate),
                              percent(m.return_rate), percent(m.satisfaction_rate)])
-    return [table, ranking, hotline_table(user, place, period, now, limit=limit)]
+    return [table, ranking, hotline_table(user, place, period, now, limit=limit, read=read)]
 
 
-def hotline_table(user, place, period, now, *, limit=None):
+def hotline_table(user, place, period, now, *, limit=None, read=None):
     """接诉即办 三率 of the 12345 work orders sent to each organisation (dashboards/hotline.py)."""
-    by = hotline_rates_by_organisation(user, place, period, now=now)
+    by = hotline_rates_by_organisation(user, place, period, now=now, read=read)
     names = _names(by)
     table = Table("organisation_hotline", _("12345 hotline: 三率 per organisation"),
                   [_("Organisation"), _("Work orders"), _("Response rate (响应率)"), _("Solution rate (解决率)"),
