@@ -209,9 +209,12 @@ def case_org_sign_in(*, case, acting_user, now=None):
     case = _fresh(case)
     _require_staff(case, acting_user, _("sign in"))
     due = routing_orgs.handle_deadline(case.organisation_id, case.category, now)
+    # `handle_due`: the first handling deadline this sending was given, which the organisation's
+    # 按期办结率 is judged by (dashboards/org_figures.py); `handle_due_at` moves on later.
     _apply(case, "org_sign_in", user=acting_user, now=now, action=A.ORG_SIGN_IN,
            changes={"assignee": acting_user, "accepted_at": now, "due_at": due, "handle_due_at": due},
-           expect={"organisation_id": case.organisation_id}, data={"organisation": case.organisation_id})
+           expect={"organisation_id": case.organisation_id},
+           data={"organisation": case.organisation_id, "handle_due": due.isoformat()})
     return case
 
 

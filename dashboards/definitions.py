@@ -97,3 +97,36 @@ BY_KEY = {d.key: d for d in DEFINITIONS}
 
 COHORT = _("Every figure counts the cases reported at this place in the period (days in Beijing time), as they "
            "stand now. Unregistered reports, rejected reports and duplicates are not matters and count nowhere.")
+
+# Per organisation (dashboards/org_figures.py; issue #16 item 7): the big matters (大事) sent to each
+# organisation as lead (主办), counted per sending (an OrgAssignment) made in the period.
+SOURCE_ORG = _("接诉即办 / 街乡吹哨、部门报到 assessment of the departments: 响应率, 按期办结率, 退单率, 满意率")
+ORGANISATION_DEFINITIONS = (
+    Definition("received", _("Received"), _("matters sent to the organisation as lead (主办) in the period, by "
+                                            "dispatch or by the street's ruling on a return; co-handling (协办) "
+                                            "is shown apart and counts in no rate"), _("—"), SOURCE_ORG,
+               unit="count"),
+    Definition("response_rate", _("响应率 response rate (organisation)"),
+               _("sendings signed in (签收) within the organisation's own time to sign in"),
+               _("sendings that had to be signed in by the period's end (by now, for the running period): "
+                 "signed in, or past the time to sign in"), SOURCE_ORG),
+    Definition("on_time_rate", _("按期办结率 on-time rate (organisation)"),
+               _("sendings closed while the organisation held the matter, resolved by its judged deadline: the "
+                 "first handling deadline it was given on signing in, plus approved extensions (never a fresh "
+                 "clock after rework)"),
+               _("应办结: sendings signed in and not returned that closed, or whose judged deadline passed by the "
+                 "period's end"), SOURCE_ORG),
+    Definition("return_rate", _("退单率 return rate"), _("sendings the organisation returned (退单)"),
+               _("sendings received"), SOURCE_ORG),
+    Definition("satisfaction_rate", _("满意率 satisfaction rate (organisation)"), _("ratings 满意 (5) or 基本满意 (4)"),
+               _("every rating of the matters closed while the organisation held them (only residents', hotline "
+                 "and Open311 reports can be rated)"), SOURCE_HOTLINE),
+    Definition("report_in_rate", _("吹哨报到 report-in rate"), _("summonses reported in (报到), at any time"),
+               _("summonses of the organisation by whistles blown in the period"), SOURCE_ORG),
+    Definition("mean_rating", _("Rating from the whistling places"),
+               _("the ratings (1–5) the whistling community or street gave, summed"), _("summonses rated"),
+               SOURCE_ORG, unit="score"),
+)
+ORGANISATION_COHORT = _("Per organisation seated in the places you manage: the matters under this place sent to it "
+                        "in the period (days in Beijing time), as they stand now. Private matters (私事) are referred, "
+                        "never sent, and count in no organisation's figures.")

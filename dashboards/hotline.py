@@ -10,8 +10,14 @@
 Read live from the case table and the history tables (cases.CaseDeadline,
 cases.CaseRating): hotline matters are a share of a place's cases, and the
 first sign-in is history the rollups do not hold. Grouping is a parameter
-(`by`: a case field such as "street" or "community"), so a per-organisation
-breakdown is another `by` once cases name their organisation.
+(`by`: a case field such as "street" or "community").
+
+Per organisation (`hotline_rates_by_organisation`, #18 item 4) the unit is the
+work order's sending to the organisation (cases.OrgAssignment, counted by
+dashboards/org_figures.py): 响应率 is the organisation's own 签收 within its time
+to sign in (the case's acceptance-stage deadline belongs to the residential tree,
+which an organisation's matter skips); 解决率 and 满意率 are over every rating of
+the orders closed while the organisation held them.
 """
 
 from dataclasses import dataclass
@@ -29,6 +35,7 @@ from cases.models import (
 )
 
 from .figures import cutoff_for
+from .org_figures import organisation_measures
 
 # Optionally all residents' matters: pass channels=RESIDENT_CHANNELS.
 HOTLINE_CHANNELS = (Channel.HOTLINE,)
@@ -112,3 +119,15 @@ def hotline_rates_by(cases, place, period, *, by=None, now=None, channels=HOTLIN
 def hotline_rates(cases, place, period, *, now=None, channels=HOTLINE_CHANNELS):
     """The 三率 of the whole place."""
     return hotline_rates_by(cases, place, period, now=now, channels=channels).get(None, HotlineRates())
+
+
+def hotline_rates_by_organisation(user, place, period, *, now=None, channels=HOTLINE_CHANNELS, read=None):
+    """{organisation id: HotlineRates} of the work orders from `channels` under `place` sent to an
+    organisation (as lead) in `period`, scoped like the organisations' figures (org_figures.sendings).
+    `read`: the page's org_figures.Cohort, if it read one already."""
+    return {
+        pk: HotlineRates(orders=m.received, should_respond=m.should_sign_in, responded=m.signed_on_time,
+                         rated=m.rated, solved=m.solved_said, satisfied=m.satisfied)
+        for pk, m in organisation_measures(user, place, period, now, channels=channels, read=read).items()
+        if m.received  # co-handling alone is no work order of theirs
+    }

@@ -18,6 +18,11 @@ So a street official sees every organisation summoned on the street's matters:
 those seated there and those covering it from above (a district bureau, a utility).
 The ranking lists organisations with at least DASHBOARD_RANKING_MIN_CASES summonses.
 Pinned by tests/test_dashboard_organisations.py (a hand-computed fixture).
+
+`figure_tables` adds, per organisation the user sees (grid.selectors.organisations_visible_to),
+how it handled the matters sent to it (dashboards/org_figures.py: received, 响应率, 按期办结率,
+退单率, 满意率) beside these whistle figures, its ranking, and the 12345 三率 per organisation
+(dashboards/hotline.py). Definitions: dashboards/definitions.py ORGANISATION_DEFINITIONS.
 """
 
 from django.conf import settings
@@ -26,7 +31,11 @@ from django.utils.translation import gettext as _
 
 from cases.models import Summons
 from cases.selectors import cases_visible_to
+from grid.models import Organisation
+from grid.selectors import organisations_visible_to
 
+from .hotline import hotline_rates_by_organisation
+from .org_figures import OrgFigures, cohort, organisation_measures
 from .page import Table, percent, score
 
 
@@ -99,3 +108,91 @@ def tables(user, place, period, now, *, limit=None):
         ranking.rows.append([rank, name, m["summoned"], percent(_share(m["on_time"], m["summoned"])),
                              score(_mean(m))])
     return [table, ranking]
+
+
+# --- how each organisation handled the matters sent to it (issue #16 item 7, #18 item 4) -----------
+
+FIGURE_TABLES = ("organisation_figures", "ranking_organisation_figures", "organisation_hotline")
+
+
+def _names(pks):
+    return dict(Organisation.objects.filter(pk__in=sorted(pks)).values_list("pk", "name"))
+
+
+def organisation_figures(user, place, period, now, *, read=None):
+    """[(organisation id, name, OrgFigures)]: the sendings' figures with the whistles' beside them,
+    for the organisations the user sees; most received first."""
+    measures = organisation_measures(user, place, period, now, read=read)
+    summoned = summons_figures(user, place, period, now)
+    visible = set(organisations_visible_to(user, managing=True)
+                  .filter(pk__in=sorted({pk for pk, _n, _m in summoned})).values_list("pk", flat=True))
+    for pk, _name, s in summoned:
+        if pk in visible:
+            m = measures.setdefault(pk, OrgFigures())
+            m.summoned, m.reported_in, m.whistle_rated, m.rating_sum = (
+                s["summoned"], s["reported"], s["rated"], s["rating_sum"] or 0)
+    names = _names(measures)
+    rows = [(pk, names[pk], m) for pk, m in measures.items() if pk in names]
+    return sorted(rows, key=lambda r: (-r[2].received, -r[2].summoned, r[1], r[0]))
+
+
+def _figure_cells(m):
+    return [m.received, m.co_handled, percent(m.response_rate), m.returned, percent(m.return_rate), m.due,
+            m.solved_on_time, percent(m.on_time_rate), percent(m.satisfaction_rate), m.summoned,
+            percent(m.report_in_rate), score(m.mean_rating)]
+
+
+def figure_tables(user, place, period, now, *, limit=None):
+    """The organisations' figures, their ranking and their 12345 三率 (Table rows for the page and,
+    with no `limit`, the exports)."""
+    read = cohort(user, place, period)  # once, for the figures and the 12345 三率 alike
+    figures = organisation_figures(user, place, period, now, read=read)
+    columns = [_("Organisation"), _("Received"), _("Co-handled (协办)"), _("Response rate (响应率)"), _("Returned"),
+               _("Return rate (退单率)"), _("Due (应办结)"), _("Solved on time"), _("On-time rate (按期办结率)"),
+               _("Satisfaction rate (满意率)"), _("Summoned"), _("Report-in rate"),
+               _("Rating from the whistling places")]
+    table = Table("organisation_figures", _("Organisations: matters received and handled"), columns,
+                  note=_("Matters under this place sent to each organisation in the period; see “How the "
+                         "organisations' figures are counted” below."))
+    if limit is not None and len(figures) > limit:
+        table.note += " " + _("The %(n)d with the most matters of %(total)d are shown; the export lists all.") % {
+            "n": limit, "total": len(figures)}
+    for _pk, name, m in figures[:limit]:
+        table.rows.append([name, *_figure_cells(m)])
+    if figures:
+        table.rows.append([_("All"), *_figure_cells(sum((m for _pk, _n, m in figures), OrgFigures()))])
+
+    minimum = settings.DASHBOARD_RANKING_MIN_CASES
+    ranked = sorted(((name, m) for _pk, name, m in figures if m.due >= minimum),
+                    key=lambda nm: (-(nm[1].on_time_rate or 0), nm[1].return_rate or 0, -(nm[1].response_rate or 0),
+                                    nm[0]))
+    ranking = Table("ranking_organisation_figures", _("Ranking of organisations by on-time rate"),
+                    [_("Rank"), _("Organisation"), _("Due (应办结)"), _("On-time rate (按期办结率)"),
+                     _("Response rate (响应率)"), _("Return rate (退单率)"), _("Satisfaction rate (满意率)")],
+                    note=_("By on-time rate, then the fewest returns; only organisations with at least %(n)d due "
+                           "matters (应办结) in the period, as places are ranked.") % {"n": minimum})
+    if limit is not None and len(ranked) > PAGE_RANKS:
+        ranking.note += " " + _("The first %(n)d of %(total)d are shown; the export lists all.") % {
+            "n": PAGE_RANKS, "total": len(ranked)}
+        ranked = ranked[:PAGE_RANKS]
+    for rank, (name, m) in enumerate(ranked, start=1):
+        ranking.rows.append([rank, name, m.due, percent(m.on_time_rate), percent(m.response_rate),
+                             percent(m.return_rate), percent(m.satisfaction_rate)])
+    return [table, ranking, hotline_table(user, place, period, now, limit=limit, read=read)]
+
+
+def hotline_table(user, place, period, now, *, limit=None, read=None):
+    """接诉即办 三率 of the 12345 work orders sent to each organisation (dashboards/hotline.py)."""
+    by = hotline_rates_by_organisation(user, place, period, now=now, read=read)
+    names = _names(by)
+    table = Table("organisation_hotline", _("12345 hotline: 三率 per organisation"),
+                  [_("Organisation"), _("Work orders"), _("Response rate (响应率)"), _("Solution rate (解决率)"),
+                   _("Satisfaction rate (满意率)")],
+                  note=_("12345 work orders under this place sent to the organisation in the period. 响应率: signed "
+                         "in within the organisation's time to sign in; 解决率 and 满意率: over every 回访 rating of "
+                         "the orders closed while it held them."))
+    rows = sorted(((names[pk], r) for pk, r in by.items() if pk in names), key=lambda nr: (-nr[1].orders, nr[0]))
+    for name, r in rows[:limit]:
+        table.rows.append([name, r.orders, percent(r.response_rate), percent(r.solution_rate),
+                           percent(r.satisfaction_rate)])
+    return table

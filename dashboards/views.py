@@ -22,7 +22,7 @@ from grid.views import render_page as _render
 from portal import fields
 from portal.exports import spreadsheet_cell as _cell
 
-from .definitions import COHORT, DEFINITIONS, DUE_NOTE
+from .definitions import COHORT, DEFINITIONS, DUE_NOTE, ORGANISATION_COHORT, ORGANISATION_DEFINITIONS
 from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
 from .mediation import mediation_tables
 from .compounds import compound_tables
@@ -181,7 +181,7 @@ def dashboard_export(request, table, fmt, area_id=None):
         found = next((t for t in mediation_tables(board) if t.name == table), None)
     if found is None and table in ("compounds", "compounds_unmanaged"):
         found = next(t for t in compound_tables(board, limit=None) if t.name == table)
-    if found is None and table in ("organisations", "ranking_organisations"):
+    if found is None and table in ("organisations", "ranking_organisations", *organisations.FIGURE_TABLES):
         found = next(t for t in _organisation_tables(board, limit=None) if t.name == table)
     if found is None:
         raise Http404
@@ -217,17 +217,21 @@ def dashboard_people(request, area_id=None):
 
 
 def _organisation_tables(board, *, limit=organisations.PAGE_ROWS):
-    return organisations.tables(board.user, board.place, board.period, board.now, limit=limit)
+    """The whistles' tables (吹哨报到), then the per-organisation figures, their ranking and 12345 三率."""
+    args = (board.user, board.place, board.period, board.now)
+    return organisations.tables(*args, limit=limit) + organisations.figure_tables(*args, limit=limit)
 
 
 @login_required
 @require_GET
 def dashboard_organisations(request, area_id=None):
-    """The organisations summoned by whistles on the place's matters (吹哨报到): report-in and ratings.
+    """Per organisation: the matters sent to it (received, 响应率, 按期办结率, 退单率, 满意率) and its
+    12345 三率, then the whistles on the place's matters (吹哨报到): report-in and ratings.
     `?fragment=1`: the tables alone, which the place's page loads after itself."""
     board, form = _dashboard(request, area_id)
     context = {"tables": _organisation_tables(board), "area_id": area_id, "query": board.query, "formats": FORMATS,
                "place": board.place, "period": board.period, "form": form,
+               "definitions": ORGANISATION_DEFINITIONS, "cohort_note": ORGANISATION_COHORT,
                "title": board.place.area.name if board.place.area else _("Whole city")}
     if request.GET.get("fragment"):
         # The place's page fetches the tables after itself (a live read of the whistles).
@@ -245,6 +249,10 @@ def dashboard_mediation(request, area_id=None):
                "place": board.place, "period": board.period, "form": form,
                "title": board.place.area.name if board.place.area else _("Whole city")}
     return _render(request, "dashboards/mediation.html", context)
+
+
+@login_required
+@require_GET
 def dashboard_hotline(request, area_id=None):
     """The 12345 hotline's 三率 panel (read live from the orders' history): loaded after the page, like
     the people panel (`?fragment=1`: the table alone); without script it is a link here."""

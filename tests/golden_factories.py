@@ -1,4 +1,4 @@
-"""The golden fixture (issue #18): 32 cases of November 2026 in 城关区, every path a matter takes,
+"""The golden fixture (issue #18): 33 cases of November 2026 in 城关区, every path a matter takes,
 written through the real services with frozen times, so the history tables (deadlines, ratings)
 are written the way the portal writes them. tests/test_dashboard_golden.py computes every
 figure from these timelines BY HAND.
@@ -11,14 +11,15 @@ Category E0101 (暴露垃圾): dispatch 1, accept 1, handle 4 working hours. Wor
 09:30 + 4 wh = 12:00 (2.5 h) + 13:30–15:00 (1.5 h) = 15:00), resolved 11:00, verified
 11:30, closed 11:45: handling time 09:00→11:45 = 165 working minutes.
 
-Not here: "referred" (转办 to another department) does not exist in the workflow yet.
+F1 is a private matter (私事) referred to the parties (cases.services_orgs.case_refer): closed as
+"referred", never registered (立案), so it counts apart from solved matters.
 """
 
 from dataclasses import dataclass, field
 
 import pytest
 
-from cases import oversight, services
+from cases import oversight, services, services_orgs
 from cases.escalation import escalate_overdue
 from cases.models import Channel, TimeUnit
 
@@ -207,6 +208,11 @@ def build(city, people):
     case = g.finish(g.hotline(d(19, 9), street_b=True), 19, accept=(9, 20), resolve=(10, 0), verify=(10, 30),
                     close=(10, 45))
     c["S2_street_b_hotline"] = g.rate(case, d(19, 11), 4, solved=True)
+    # F1: a resident's web report Wed 25 Nov 10:00, a quarrel between neighbours: 私事, referred to
+    # the parties at 10:30 (status "referred", never 立案). Reported and valid; in no other measure.
+    c["F1_private_referred"] = services_orgs.case_refer(
+        case=g.web(d(25, 10)), acting_user=people.community, referred_to="parties",
+        told="邻里纠纷属私事，建议双方自行协商，可申请人民调解", reason="邻里纠纷属私事", now=d(25, 10, 30))
     for case in c.values():
         case.refresh_from_db()
     return c

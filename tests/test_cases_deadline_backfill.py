@@ -24,7 +24,7 @@ def test_replaying_the_timeline_gives_what_the_services_wrote(golden):
     for case_id, action, at, data, note in CaseEvent.objects.filter(action__in=step.EVENT_ACTIONS).order_by(
             "at", "pk").values_list("case_id", "action", "at", "data", "note"):
         events[case_id].append((action, at, data, note))
-    assert len(golden) == 32
+    assert len(golden) == 33
     for name, case in golden.items():
         case = Case.objects.get(pk=case.pk)
         rows, ratings, changes = step._replay(case, events[case.pk], limits, extensions, cal)

@@ -90,3 +90,10 @@ def test_the_community_page_lists_its_compounds_with_the_unmanaged_apart(city, c
     assert "万科物业·阳光名苑" in text and "和平家园" not in text
     building = client.get(reverse("building", args=[city.building_a.pk])).content.decode()
     assert "阳光名苑1号楼" in building
+
+
+def test_the_hotline_panel_asks_a_stranger_to_sign_in(city, client):
+    # It had lost its decorators: an anonymous request answered 404 instead of the sign-in page.
+    response = client.get(reverse("cases:dashboard_place_hotline", args=[city.district.pk]))
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert client.post(reverse("cases:dashboard_place_hotline", args=[city.district.pk])).status_code in (302, 405)

@@ -8,9 +8,11 @@ rating patrol cases, calendar hours, a 1–5 mean) changes at least one number h
 
 The hand count, 城关区, November 2026, NOW = Fri 27 Nov 15:30 (cutoff = NOW: the period runs):
 
-    reported   32   every case of the fixture
-    valid      30   32 − J1 (rejected) − D1 (duplicate)
-    registered 28   30 − U1, U2 (never registered: not 立案)
+    reported   33   every case of the fixture
+    valid      31   33 − J1 (rejected) − D1 (duplicate)
+    registered 28   31 − U1, U2 (never registered: not 立案) − F1 (私事 referred: not 立案 either)
+    referred    1   F1: closed as "referred", not "closed": it counts apart from the solved matters,
+                    so it changes reported and valid only; every rate below is the same without it
     open        9   H3, H4, C1, K1, K2, V1, V2 + U1, U2
     closed     21   P1–P6, W1–W3, H1, H2, E1, E2, X1, X2, R1, R2, O1, C2, S1, S2
     deferred    1   C1 (carried over, still paused)
@@ -66,7 +68,7 @@ from .golden_factories import NOW, golden  # noqa: F401
 NOVEMBER = Period("month", date(2026, 11, 1), date(2026, 11, 30))
 
 EXPECTED = {
-    "reported": 32, "valid": 30, "registered": 28, "open": 9, "closed": 21, "deferred": 1, "not_due": 2,
+    "reported": 33, "valid": 31, "registered": 28, "open": 9, "closed": 21, "deferred": 1, "not_due": 2,
     "on_time": 16, "escalated": 2, "solved_grid": 19, "solved_community": 2, "rated": 8, "satisfied": 5,
     "working_minutes": 5205, "within_2h": 1, "within_8h": 19, "within_24h": 21,
 }
@@ -130,6 +132,22 @@ def test_golden_figures_live_and_rollup(city, golden):
 @pytest.mark.postgres
 def test_golden_figures_live_and_rollup_on_postgres(city, golden):
     check_everything(city, golden)
+
+
+def test_golden_referred_private_matter_counts_apart(city, golden):
+    """F1 (私事, referred): a valid report, and nowhere among registered, open, closed or due."""
+    from cases.models import Case
+
+    f1 = golden["F1_private_referred"]
+    assert (f1.status, f1.referred_to, f1.registered_at, f1.deadline_at) == (Status.REFERRED, "parties", None, None)
+    one = Case.objects.filter(pk=f1.pk)
+    alone = Figures(LiveSource(one, Place.of(city.district), NOVEMBER, NOW).totals())
+    assert (alone["reported"], alone["valid"]) == (1, 1)
+    assert [alone[k] for k in ("registered", "open", "closed", "on_time", "rated", "deferred", "not_due")] == [0] * 7
+    assert (alone.due, alone.closure_rate, alone.overdue) == (0, None, 0)
+    # Reported, valid, not registered: U1, U2 and F1.
+    live = Figures(LiveSource(Case.objects.all(), Place.of(city.district), NOVEMBER, NOW).totals())
+    assert live["valid"] - live["registered"] == 3
 
 
 def test_golden_hotline_rates(city, golden):
