@@ -9,6 +9,7 @@ the shapes no transition can produce (see `Case.Meta.constraints`).
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from encrypted_fields.fields import EncryptedCharField
@@ -536,7 +537,8 @@ class CaseEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.case_id} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+        # Local time, as every other time on the admin page (the admin prints this as the row's heading).
+        return f"{self.get_action_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
 
 class PhotoStage(models.TextChoices):
@@ -561,6 +563,9 @@ class CasePhoto(models.Model):
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
         ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_stage_display()} {timezone.localtime(self.uploaded_at):%Y-%m-%d %H:%M}"
 
 
 class ExtensionStatus(models.TextChoices):

@@ -238,7 +238,8 @@ class MediationParty(models.Model):
     mediation = models.ForeignKey(Mediation, on_delete=models.PROTECT, related_name="parties",
                                   verbose_name=_("mediation"))
     role = models.CharField(_("role"), max_length=12, choices=PartyRole.choices)
-    name = models.CharField(_("name"), max_length=50)
+    # A person's name: 姓名, not the 名称 of a place or a thing.
+    name = models.CharField(_("full name"), max_length=50)
     # Sensitive personal information, as on Resident (PIPL art. 28).
     id_number = EncryptedCharField(_("ID number"), max_length=18, null=True, blank=True)
     id_index = models.CharField(_("ID number index"), max_length=64, null=True, blank=True, editable=False)

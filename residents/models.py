@@ -140,7 +140,8 @@ class Resident(PlacePath):
         Building, on_delete=models.PROTECT, related_name="+", verbose_name=_("building"), db_index=False,
     )
 
-    name = models.CharField(_("name"), max_length=50)
+    # A person's name: 姓名, not the 名称 of a place or a thing.
+    name = models.CharField(_("full name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
 
