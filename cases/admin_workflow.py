@@ -43,7 +43,7 @@ def image_response(photo_file):
 
 def thumbnail(url, alt):
     return format_html('<a href="{}" class="portal-thumb" target="_blank" rel="noopener">'
-                       '<img src="{}" alt="{}" loading="lazy" width="96" height="96"></a>', url, url, alt)
+                       '<img src="{}" alt="{}" width="96" height="96"></a>', url, url, alt)
 
 
 class CaseWorkflowAdminMixin:

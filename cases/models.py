@@ -701,6 +701,10 @@ class Delivery(models.Model):
             ),
         ]
 
+    def __str__(self):
+        # The outbox row as the admin names it: what was sent to whom, by which channel.
+        return f"{self.get_channel_display()} · {self.subject}"
+
 
 # Received reports and escalation notices live in their own module; imported here so Django finds
 # the models. The import runs one way: models_intake imports nothing from this module.

@@ -14,6 +14,7 @@ module can import it at its end, like models_intake.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
@@ -346,6 +347,9 @@ class MediationSession(models.Model):
             models.CheckConstraint(condition=~Q(state=SessionState.HELD) | ~Q(notes=""),
                                    name="mediationsession_held_has_notes"),
         ]
+
+    def __str__(self):
+        return f"{self.get_state_display()} {timezone.localtime(self.held_at):%Y-%m-%d %H:%M}"
 
 
 class FileKind(models.TextChoices):

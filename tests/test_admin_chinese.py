@@ -111,11 +111,15 @@ def test_every_admin_page_staff_reach_is_chinese():
         check(reverse("admin:%s_%s_changelist" % info))
         if model_admin.has_add_permission(request):
             check(reverse("admin:%s_%s_add" % info))
-        obj = model_admin.get_queryset(request).order_by("pk").first()
+        # A row the user may open (reference data lists city-wide rows, some of them not hers).
+        obj = next((row for row in model_admin.get_queryset(request).order_by("pk")[:20]
+                    if model_admin.has_view_permission(request, row)), None)
         if obj is not None:
             check(reverse("admin:%s_%s_change" % info, args=[obj.pk]))
     for app_label in sorted(apps):
-        check(reverse("admin:app_list", args=[app_label]))
+        # An app whose every table is a system one has no index for staff (404, portal/admin_site.py).
+        if admin.site.get_app_list(request, app_label):
+            check(reverse("admin:app_list", args=[app_label]))
 
     print(f"\nadmin pages walked in Chinese: {walked}")
     assert walked >= 60, walked
