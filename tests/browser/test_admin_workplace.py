@@ -70,10 +70,15 @@ def panel_fits(page, width):
 
 
 def one_line(page, selector):
-    """Every cell matching `selector` shows its text on one line (no wrapping)."""
+    """Every cell matching `selector` shows its text on one line (its text's boxes share one top)."""
     lines = page.evaluate("""sel => Array.from(document.querySelectorAll(sel)).map(cell => {
-        const range = document.createRange(); range.selectNodeContents(cell);
-        return new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top))).size; })""", selector)
+        const tops = new Set(), walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        while (walker.nextNode()) {
+            if (!walker.currentNode.textContent.trim()) continue;
+            const range = document.createRange(); range.selectNodeContents(walker.currentNode);
+            for (const r of range.getClientRects()) tops.add(Math.round(r.top));
+        }
+        return tops.size; })""", selector)
     assert lines and max(lines) == 1, lines
 
 
