@@ -235,3 +235,22 @@ def test_resident_page_names_the_person_and_links_to_reveal_and_history(people, 
     listing = staff(people.community).get(reverse("admin:residents_resident_changelist"))
     (header,) = re.findall(r'<th scope="col"[^>]*column-name[^>]*>(.*?)</th>', listing.text, re.DOTALL)
     assert "姓名" in header and "名称" not in header, header
+
+
+# --- attachments of a mediation file -------------------------------------------------------------
+
+def test_mediation_attachments_open_through_the_scoped_download(people, city, settings, tmp_path):
+    from cases.mediation_files import mediation_attach_file
+
+    from .mediation_factories import dispute, with_parties
+
+    settings.MEDIA_ROOT = tmp_path
+    inside = dispute(city, people)
+    with_parties(inside, people.community)
+    stored = mediation_attach_file(case=inside, acting_user=people.community, upload=png("scan.png"),
+                                   kind="evidence", description="现场照片", now=MONDAY)
+    page = staff(people.community).get(reverse("admin:cases_mediation_change", args=[inside.mediation.pk]))
+    download = reverse("cases:mediation_file", args=[inside.pk, stored.pk])
+    assert download in page.text and "/media/" not in page.text and "打开文件" in page.text
+    assert staff(people.community).get(download).status_code == 200
+    assert staff(people.community_b).get(download).status_code == 404
