@@ -22,7 +22,7 @@ from grid.selectors import scope_of
 from portal.admin_dates import FarDateSafeChangeList
 from portal.admin_paging import CappedCountPaginator
 
-from . import oversight, services, services_intake
+from . import admin_workflow, oversight, services, services_intake
 from .models import (
     Case,
     CaseEvent,
@@ -50,8 +50,13 @@ class CaseEventInline(ReadOnlyInline):
 
 class CasePhotoInline(ReadOnlyInline):
     model = CasePhoto
-    fields = ("stage", "image", "uploaded_at")
+    # A thumbnail through the scoped photo view (cases/admin_workflow.py), never the /media/ URL.
+    fields = ("thumbnail", "stage", "uploaded_at")
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("photo"))
+    def thumbnail(self, obj):
+        return admin_workflow.photo_thumbnail(obj)
 
 
 class ExtensionInline(ReadOnlyInline):
@@ -103,7 +108,7 @@ class CaseChangeList(FarDateSafeChangeList):
 
 
 @admin.register(Case)
-class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class CaseAdmin(admin_workflow.CaseWorkflowAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     selector = staticmethod(cases_visible_to)
     list_display = ("number", "category", "status", "responsible_level", "assignee", "due_at", "channel",
                     "created_at", "community")
@@ -230,7 +235,7 @@ class CaseAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Intake)
-class IntakeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class IntakeAdmin(admin_workflow.IntakePhotoAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Residents' reports not registered yet: normally for a second or two, longer only
     when the worker could not register one (its place merged, its category withdrawn
     meanwhile). Staff choose the right category or place here; saving registers it."""
@@ -247,12 +252,13 @@ class IntakeAdmin(ScopedAdminMixin, admin.ModelAdmin):
         (None, {"fields": ("tracking_code", "received_at", "channel", "failed_at", "failure")}),
         (gettext_lazy("Place and category: correct them, then save to register the case"),
          {"fields": ("category", "grid", "building")}),
-        (gettext_lazy("Report"), {"fields": ("description", "photo", "reporter_name_masked",
+        (gettext_lazy("Report"), {"fields": ("description", "photo_thumbnail", "reporter_name_masked",
                                              "reporter_phone_masked")}),
     )
     # Masked: the full values only by a logged reveal (cases/privacy.py), never on an admin page.
-    readonly_fields = ("tracking_code", "received_at", "channel", "failed_at", "failure", "description", "photo",
-                       "reporter_name_masked", "reporter_phone_masked")
+    # The photo through the scoped view (cases/admin_workflow.py), never the /media/ URL.
+    readonly_fields = ("tracking_code", "received_at", "channel", "failed_at", "failure", "description",
+                       "photo_thumbnail", "reporter_name_masked", "reporter_phone_masked")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("category", "grid", "building")
@@ -366,3 +372,7 @@ from . import admin_mediation  # noqa: E402,F401
 from . import admin_orgs  # noqa: E402
 
 CaseAdmin.list_filter += (admin_orgs.OrganisationQueueFilter,)
+
+# The staff's case work, first on the admin index (portal/admin_site.py).
+if hasattr(admin.site, "register_todo"):
+    admin.site.register_todo(admin_workflow.case_todo)

@@ -38,8 +38,19 @@ class SessionInline(ReadOnlyInline):
 
 class FileInline(ReadOnlyInline):
     model = MediationFile
-    fields = ("kind", "name", "description", "uploaded_by", "uploaded_at")
+    fields = ("kind", "name", "open_file", "description", "uploaded_by", "uploaded_at")
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("file"))
+    def open_file(self, obj):
+        # Through the mediation file's scoped download (404 outside the user's files), never /media/.
+        if obj is None or obj.pk is None:
+            return "—"
+        url = reverse("cases:mediation_file", args=[obj.mediation.case_id, obj.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, gettext_lazy("Open the file"))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("mediation")
 
 
 @admin.register(Mediation)

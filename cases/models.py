@@ -9,6 +9,7 @@ the shapes no transition can produce (see `Case.Meta.constraints`).
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from encrypted_fields.fields import EncryptedCharField
@@ -541,7 +542,8 @@ class CaseEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.case_id} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+        # Local time, as every other time on the admin page (the admin prints this as the row's heading).
+        return f"{self.get_action_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
 
 class PhotoStage(models.TextChoices):
@@ -566,6 +568,9 @@ class CasePhoto(models.Model):
         verbose_name = _("photo")
         verbose_name_plural = _("photos")
         ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_stage_display()} {timezone.localtime(self.uploaded_at):%Y-%m-%d %H:%M}"
 
 
 class ExtensionStatus(models.TextChoices):
@@ -700,6 +705,10 @@ class Delivery(models.Model):
                 condition=~Q(status=DeliveryStatus.SENT) | Q(sent_at__isnull=False), name="delivery_sent_has_sent_at"
             ),
         ]
+
+    def __str__(self):
+        # The outbox row as the admin names it: what was sent to whom, by which channel.
+        return f"{self.get_channel_display()} · {self.subject}"
 
 
 # Received reports and escalation notices live in their own module; imported here so Django finds

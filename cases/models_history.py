@@ -16,6 +16,7 @@ The module imports nothing from cases.models, which imports it at its end.
 """
 
 from django.db import models
+from django.utils import timezone
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -72,7 +73,7 @@ class CaseDeadline(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.case_id} {self.stage} {self.kind} {self.due_at:%Y-%m-%d %H:%M}"
+        return f"{self.case_id} {self.stage} {self.kind} {timezone.localtime(self.due_at):%Y-%m-%d %H:%M}"
 
 
 class CaseRating(models.Model):
@@ -100,4 +101,4 @@ class CaseRating(models.Model):
         return self.rating >= SATISFIED_MIN_RATING
 
     def __str__(self):
-        return f"{self.case_id} {self.rating} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.case_id} {self.rating} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"

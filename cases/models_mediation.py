@@ -14,6 +14,7 @@ module can import it at its end, like models_intake.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 
@@ -283,7 +284,8 @@ class MediationParty(models.Model):
     mediation = models.ForeignKey(Mediation, on_delete=models.PROTECT, related_name="parties",
                                   verbose_name=_("mediation"))
     role = models.CharField(_("role"), max_length=12, choices=PartyRole.choices)
-    name = models.CharField(_("name"), max_length=50)
+    # A person's name: 姓名, not the 名称 of a place or a thing.
+    name = models.CharField(_("full name"), max_length=50)
     # Sensitive personal information, as on Resident (PIPL art. 28).
     id_number = EncryptedCharField(_("ID number"), max_length=18, null=True, blank=True)
     id_index = models.CharField(_("ID number index"), max_length=64, null=True, blank=True, editable=False)
@@ -390,6 +392,9 @@ class MediationSession(models.Model):
             models.CheckConstraint(condition=~Q(state=SessionState.HELD) | ~Q(notes=""),
                                    name="mediationsession_held_has_notes"),
         ]
+
+    def __str__(self):
+        return f"{self.get_state_display()} {timezone.localtime(self.held_at):%Y-%m-%d %H:%M}"
 
 
 class FileKind(models.TextChoices):

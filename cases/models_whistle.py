@@ -16,6 +16,7 @@ imports nothing from cases.models.
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -57,7 +58,7 @@ class Whistle(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.case_id} · {self.raised_at:%Y-%m-%d %H:%M}"
+        return f"{self.case_id} · {timezone.localtime(self.raised_at):%Y-%m-%d %H:%M}"
 
 
 class SummonsStatus(models.TextChoices):

@@ -201,6 +201,9 @@ class ResidentAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         instance = self.instance
         if instance.pk:
+            # The recorded (masked) value is shown above as 身份证号 / 电话: these boxes replace it.
+            self.fields["new_id_number"].label = _("replace the ID number")
+            self.fields["new_phone"].label = _("replace the phone")
             keep = _("Leave empty to keep %(masked)s.")
             if instance.id_masked:
                 self.fields["new_id_number"].help_text = keep % {"masked": instance.id_masked}
@@ -362,8 +365,11 @@ class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
         history = reverse("admin:residents_residentevent_changelist") + f"?resident__id__exact={obj.pk}"
         access = reverse("admin:residents_accesslog_changelist") + f"?resident__id__exact={obj.pk}"
         visits = reverse("admin:residents_carevisit_changelist") + f"?resident__id__exact={obj.pk}"
-        return format_html('<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
-                           history, _("history"), visits, _("care visits"), access, _("access log"))
+        # The full values only through the resident page's logged reveal (with a reason).
+        reveal = reverse("residents:resident", args=[obj.pk]) + "#personal-title"
+        return format_html('<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
+                           reveal, _("reveal the ID number or phone"), history, _("history"), visits,
+                           _("care visits"), access, _("access log"))
 
     # -- leaving: moved out or died ----------------------------------------------------------
 

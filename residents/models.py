@@ -12,6 +12,7 @@ resident who moves away or dies keeps their row with the date.
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
@@ -146,7 +147,8 @@ class Resident(PlacePath):
         Building, on_delete=models.PROTECT, related_name="+", verbose_name=_("building"), db_index=False,
     )
 
-    name = models.CharField(_("name"), max_length=50)
+    # A person's name: 姓名, not the 名称 of a place or a thing.
+    name = models.CharField(_("full name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
 
@@ -260,7 +262,7 @@ class ResidentEvent(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self):
-        return f"{self.get_action_display()} {self.at:%Y-%m-%d}"
+        return f"{self.get_action_display()} {timezone.localtime(self.at):%Y-%m-%d}"
 
 
 class AccessAction(models.TextChoices):
@@ -316,7 +318,7 @@ class AccessLog(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.actor} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.actor} {self.get_action_display()} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
 
 class CareVisit(models.Model):
@@ -341,7 +343,7 @@ class CareVisit(models.Model):
         indexes = [models.Index(fields=["resident", "visited_at"], name="carevisit_resident_at")]
 
     def __str__(self):
-        return f"{self.resident} {self.visited_at:%Y-%m-%d}"
+        return f"{self.resident} {timezone.localtime(self.visited_at):%Y-%m-%d}"
 
 
 class ImportJob(models.Model):

@@ -12,6 +12,7 @@ the database). Writes go through risks/services.py only; nothing is deleted.
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -171,7 +172,7 @@ class RiskAssessment(models.Model):
         indexes = [models.Index(fields=["risk", "at"], name="riskassessment_risk_at")]
 
     def __str__(self):
-        return f"{self.risk_id} {self.at:%Y-%m-%d} {self.get_grade_display()}"
+        return f"{self.risk_id} {timezone.localtime(self.at):%Y-%m-%d} {self.get_grade_display()}"
 
     @property
     def colour(self):
@@ -229,7 +230,7 @@ class Patrol(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.grid} {self.started_at:%Y-%m-%d %H:%M}"
+        return f"{self.grid} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
 
 
 class InspectionPlan(models.Model):
@@ -306,7 +307,7 @@ class Finding(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.at:%H:%M}"
+        return f"{self.get_kind_display()} {timezone.localtime(self.at):%H:%M}"
 
 
 # --- early warning (预测预警) ----------------------------------------------------------

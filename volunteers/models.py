@@ -82,7 +82,8 @@ class Volunteer(PlacePath):
                                 related_name="volunteer", verbose_name=_("user"))
     resident = models.OneToOneField("residents.Resident", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="volunteer", verbose_name=_("resident"))
-    name = models.CharField(_("name"), max_length=50)
+    # A person's name: 姓名, not the 名称 of a place or a thing.
+    name = models.CharField(_("full name"), max_length=50)
     teams = models.ManyToManyField(Team, blank=True, related_name="members", verbose_name=_("teams"))
     stations = models.ManyToManyField(Station, blank=True, related_name="volunteers", verbose_name=_("stations"))
     skills = models.CharField(_("skills"), max_length=200, blank=True)

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -49,4 +50,4 @@ class PersonalDataAccess(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.actor} {self.record_label or self.record_id} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.actor} {self.record_label or self.record_id} {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
