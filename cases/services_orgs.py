@@ -17,7 +17,8 @@ from grid.selectors import scope_of
 from portal.errors import DomainError
 from portal.text import clean_text
 
-from . import notifications, routing, routing_orgs, workflow
+from . import deadlines, notifications, routing, routing_orgs, workflow
+from .models_history import DeadlineStage
 from .models import (
     AssignmentKind,
     AssignmentRole,
@@ -158,6 +159,9 @@ def _send(case, *, name, user, now, lead, co_handlers, reason, kind):
            expect={"organisation_id": case.organisation_id},
            data={"organisation": lead.pk, "co": [o.pk for o in co_handlers], "assignment": row.pk,
                  "reason": reason})
+    # Judged like the residential track (cases/deadlines.py): the first sending starts the accept
+    # stage, with the sign-in limit; a later sending (a ruling, a re-dispatch) moves no deadline.
+    deadlines.stage_started(case, DeadlineStage.ACCEPT, sign_in_due, now)
     notifications.notify(
         users=organisation_staff([lead.pk] + [o.pk for o in co_handlers]), case=case, now=now,
         subject=_("Matter %(number)s sent to %(name)s") % {"number": case.number, "name": lead.name},
@@ -215,6 +219,7 @@ def case_org_sign_in(*, case, acting_user, now=None):
            changes={"assignee": acting_user, "accepted_at": now, "due_at": due, "handle_due_at": due},
            expect={"organisation_id": case.organisation_id},
            data={"organisation": case.organisation_id, "handle_due": due.isoformat()})
+    deadlines.stage_started(case, DeadlineStage.HANDLE, due, now)  # the first sign-in starts handling
     return case
 
 

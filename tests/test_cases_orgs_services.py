@@ -183,6 +183,26 @@ def test_dispatch_to_a_lead_and_co_handlers_with_the_organisations_own_limit(cit
     assert signed.assignee == orgs.cg_staff and signed.status == Status.HANDLING
 
 
+def test_an_organisation_matter_is_judged_by_its_first_sign_in_and_handling_limits(city, people, orgs):
+    # Without these lines the judged deadline stayed at the registration's dispatch limit, and
+    # the dashboards counted nearly every organisation matter late (found by the figures' bench).
+    from cases.models_history import CaseDeadline
+
+    OrgLimit.objects.create(organisation=orgs.chengguan, category=category("E02"), sign_in_limit=2,
+                            sign_in_limit_unit="working_hours", handle_limit=5, handle_limit_unit="working_days")
+    case = dispatched(city, orgs, people)
+    case.refresh_from_db()
+    sign_in_due = add_working_time(MONDAY, 2, "working_hours")
+    assert (case.deadline_stage, case.deadline_at) == ("accept", sign_in_due)
+    signed = services_orgs.case_org_sign_in(case=case, acting_user=orgs.cg_staff, now=MONDAY)
+    signed.refresh_from_db()
+    handle_due = add_working_time(MONDAY, 5, "working_days")
+    assert (signed.deadline_stage, signed.deadline_at) == ("handle", handle_due)
+    stages = list(CaseDeadline.objects.filter(case=case, kind="first").order_by("at", "pk").values_list(
+        "stage", "due_at"))
+    assert stages[-2:] == [("accept", sign_in_due), ("handle", handle_due)]
+
+
 @pytest.mark.parametrize("lead, who, code", [
     ("far", "street", "not_covering"),
     ("closed", "street", "inactive_organisation"),
