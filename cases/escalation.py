@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from grid.models import AreaKind
 from portal.celery import send_by_name
 
-from . import notifications, routing, workflow
+from . import escalation_left, notifications, routing, workflow
 from .models import (
     CLOCKED_STATUSES,
     LEVELS,
@@ -165,6 +165,7 @@ def escalation_notices_expand(*, limit=1000):
                      .values_list("pk", "number", "category_id", "description")}
             moved = [(pk, upper, place, *cases[pk]) for pk, upper, place in notice.moved if pk in cases]
             _notify_sweep(moved, notice.created_at, notice.reason, known)
+            escalation_left.notify_left_by_sweep(notice.moved, now=notice.created_at, reason=notice.reason)
             EscalationNotice.objects.filter(pk=notice.pk).delete()
             worded += len(moved)
     return worded

@@ -115,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "grid.context_processors.portal",
                 "residents.context_processors.residents_reach",
+                "cases.context_processors.nav_counts",
             ],
         },
     },
