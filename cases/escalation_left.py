@@ -101,12 +101,12 @@ def _paths(case_ids):
             for pk, number, g, c, s in rows}
 
 
-def notify_left_by_sweep(moved, *, now, reason):
-    """The sweep's notice, once worded (escalation.escalation_notices_expand): `moved` is its
-    [[case id, new level, place], ...]. Call inside the notice's transaction."""
+def left_rows_for_sweep(moved, *, now, reason):
+    """Outbox rows for the sweep's notice, once worded (escalation.escalation_notices_expand, which
+    writes them with its own): `moved` is the notice's [[case id, new level, place], ...]."""
     paths = _paths([m[0] for m in moved])
-    rows = [(pk, *paths[pk][:1], upper, paths[pk][1]) for pk, upper, _place in moved if pk in paths]
-    notifications.save_rows(build_left_rows(rows, now=now, reason=reason))
+    rows = [(pk, paths[pk][0], upper, paths[pk][1]) for pk, upper, _place in moved if pk in paths]
+    return build_left_rows(rows, now=now, reason=reason)
 
 
 def notify_left_by_hand(*, case, upper, now, reason, acting_user):
