@@ -7,13 +7,10 @@ asks once per request.
 
 from functools import cache
 
-from grid.models import AreaKind, Role
-from grid.selectors import active_posts, scope_of
+from grid.models import AreaKind
+from grid.selectors import scope_of
 
 from .workflow import HANDLING_ROLES
-
-CHIEF_ROLES = (Role.BUILDING_CHIEF, Role.UNIT_CHIEF)
-
 
 def patrols(user):
     """Does the user patrol a grid (grid worker or grid chief)?"""
@@ -21,8 +18,10 @@ def patrols(user):
 
 
 def chief_reports(user):
-    """Is the user a building or unit chief (楼栋长/单元长) who patrols no grid?"""
-    return not patrols(user) and active_posts(user).filter(role__in=CHIEF_ROLES).exists()
+    """Is the user a building or unit chief (楼栋长/单元长) who patrols no grid? (The scope's
+    buildings and units are the chiefs' posts; read once per request, no query here.)"""
+    scope = scope_of(user)
+    return not patrols(user) and bool(scope.building_ids or scope.unit_ids)
 
 
 def nav_counts(request):

@@ -8,9 +8,14 @@ from django.urls import reverse
 from cases.models import Case, Channel, Status
 from grid.models import Role
 
-from .cases_factories import MONDAY, fresh_calendar, people  # noqa: F401
+from .cases_factories import MONDAY, category, fresh_calendar, people  # noqa: F401
 
 URL = reverse("cases:chief_report")
+
+
+@pytest.fixture(autouse=True)
+def categories(db):
+    category("E0101")  # the migrated categories, reloaded if a transactional test flushed them
 
 
 @pytest.fixture
