@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from grid.models import AreaKind
 from portal.celery import send_by_name
 
-from . import notifications, routing, workflow
+from . import escalation_left, notifications, routing, workflow
 from .models import (
     CLOCKED_STATUSES,
     LEVELS,
@@ -164,7 +164,9 @@ def escalation_notices_expand(*, limit=1000):
             cases = {pk: rest for pk, *rest in Case.objects.filter(pk__in=[m[0] for m in notice.moved])
                      .values_list("pk", "number", "category_id", "description")}
             moved = [(pk, upper, place, *cases[pk]) for pk, upper, place in notice.moved if pk in cases]
-            _notify_sweep(moved, notice.created_at, notice.reason, known)
+            # The level each case left hears of it in the same outbox write (one enqueue).
+            left = escalation_left.left_rows_for_sweep(notice.moved, now=notice.created_at, reason=notice.reason)
+            _notify_sweep(moved, notice.created_at, notice.reason, known, extra_rows=left)
             EscalationNotice.objects.filter(pk=notice.pk).delete()
             worded += len(moved)
     return worded
@@ -306,7 +308,7 @@ _PATH_COLUMN = {AreaKind.COMMUNITY: 6, AreaKind.STREET: 7, AreaKind.DISTRICT: 8}
 DIGEST_LINES = 50
 
 
-def _notify_sweep(moved, now, reason, known=None):
+def _notify_sweep(moved, now, reason, known=None, extra_rows=()):
     """Each new level's staff hear about the cases that rose to them; the chat group gets one line per place.
 
     One message per recipient for the whole batch (a digest listing the matters), not one per
@@ -364,7 +366,7 @@ def _notify_sweep(moved, now, reason, known=None):
         rows += build(now=now, chat=True, body="\n".join(lines),
                       subject=ngettext("%(n)d case escalated", "%(n)d cases escalated", len(moved))
                       % {"n": len(moved)})
-    notifications.save_rows(rows)
+    notifications.save_rows(rows + list(extra_rows))
 
 
 # --- big matters: supervised (督办), not escalated ------------------------------------------------

@@ -26,7 +26,7 @@ from portal.photos import validate_photo, without_metadata
 from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
 
-from . import deadlines, notifications, routing, routing_orgs, signals, workflow
+from . import deadlines, escalation_left, notifications, routing, routing_orgs, signals, workflow
 from .parties import reported_parties
 from .privacy import reporter_columns
 from .models import (
@@ -767,6 +767,7 @@ def case_escalate(*, case, acting_user, reason, now=None):
     _apply(case, "escalate", user=acting_user, now=now, note=reason, changes=changes, is_public=True,
            data={"from_level": case.responsible_level, "to_level": upper, "by_hand": True})
     _notify_escalation(case, upper, now, reason)
+    escalation_left.notify_left_by_hand(case=case, upper=upper, now=now, reason=reason, acting_user=acting_user)
     return case
 
 

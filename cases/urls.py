@@ -7,7 +7,8 @@ namespace (`cases:queue`, `cases:dashboard`...): portal/urls.py mounts them here
 
 from django.urls import path
 
-from . import api, mediation_api, views, views_location, views_mediation, views_orgs, views_whistle
+from . import (api, mediation_api, views, views_chief, views_inbox, views_location, views_mediation, views_orgs,
+               views_whistle)
 
 app_name = "cases"
 
@@ -27,10 +28,13 @@ urlpatterns = [
     path("cases/", views.board, name="board"),
     path("cases/export.csv", views.export, name="export"),
     path("cases/patrol/", views.patrol, name="patrol"),
+    path("cases/see/", views_chief.chief_report, name="chief_report"),
     path("cases/hotline/", views.hotline, name="hotline"),
     path("cases/org/", views_orgs.org_queue, name="org_queue"),
     path("cases/command/", views_orgs.command_centre, name="command_centre"),
     path("cases/command/<int:street_id>/", views_orgs.command_centre, name="command_centre_street"),
+    path("inbox/", views_inbox.inbox, name="inbox"),
+    path("inbox/read/", views_inbox.inbox_read, name="inbox_read"),
     path("cases/<int:pk>/", views.detail, name="detail"),
     path("cases/<int:pk>/act/<slug:name>/", views.act, name="act"),
     path("cases/<int:pk>/reporter/", views.reporter_reveal, name="reporter_reveal"),

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from cases.escalation_left import left_my_queue
 from cases.views import queue_context
 from grid import selectors as selectors_grid
 from grid.models import AreaKind, Post, Role, User
@@ -39,7 +40,9 @@ def due_visits(user, limit=DUE_VISITS_SHOWN):
 @require_GET
 def queue(request):
     """My queue: my cases (cases.views.queue_context), then the care visits due."""
-    return render_page(request, "cases/queue.html", {**queue_context(request), **due_visits(request.user)})
+    left = left_my_queue(request.user, now=timezone.now())
+    return render_page(request, "cases/queue.html", {**queue_context(request), **due_visits(request.user),
+                                                     "left": left})
 
 
 # --- 网格员工作台账 -----------------------------------------------------------------------

@@ -119,6 +119,7 @@ TEMPLATES = [
                 "grid.context_processors.portal",
                 "residents.context_processors.residents_reach",
                 "portal.replica.context",
+                "cases.context_processors.nav_counts",
             ],
         },
     },

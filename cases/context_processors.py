@@ -1,0 +1,45 @@
+"""What the staff navigation shows: the counts on its badges (my queue, unread notices) and
+which report form the user has (巡查上报 for grid handlers, 随手报 for 三长).
+
+Lazy: templates call them only on pages whose navigation shows them, and each
+asks once per request.
+"""
+
+from functools import cache
+
+from grid.models import AreaKind
+from grid.selectors import scope_of
+
+from .workflow import HANDLING_ROLES
+
+def patrols(user):
+    """Does the user patrol a grid (grid worker or grid chief)?"""
+    return any(s.kind == AreaKind.GRID and s.role in HANDLING_ROLES[AreaKind.GRID] for s in scope_of(user).spans)
+
+
+def chief_reports(user):
+    """Is the user a building or unit chief (楼栋长/单元长) who patrols no grid? (The scope's
+    buildings and units are the chiefs' posts; read once per request, no query here.)"""
+    scope = scope_of(user)
+    return not patrols(user) and bool(scope.building_ids or scope.unit_ids)
+
+
+def nav_counts(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+
+    @cache
+    def queue_count():
+        from .selectors import queue_for
+
+        return queue_for(user).count()
+
+    @cache
+    def inbox_unread():
+        from .selectors import inbox_for
+
+        return inbox_for(user, unread_only=True).count()
+
+    return {"nav_queue_count": queue_count, "nav_inbox_unread": inbox_unread,
+            "nav_patrols": cache(lambda: patrols(user)), "nav_chief_reports": cache(lambda: chief_reports(user))}
