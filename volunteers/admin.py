@@ -642,3 +642,5 @@ class AccountAdmin(BooksAdmin):
     def all_transactions(self, obj):
         url = reverse("admin:volunteers_ledgertransaction_changelist") + f"?entries__account__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("all transactions of this account"))
+
+from . import admin_household  # noqa: E402,F401  (the households' points card)

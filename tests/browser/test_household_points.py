@@ -78,7 +78,7 @@ def test_a_household_earns_points_for_a_meeting_and_redeems_them(world, open_pag
     # The household's card: 参与议事 carries the meeting's points.
     page.goto(page.base + reverse("volunteers:household_card", args=[home.pk]))
     balance = page.locator("#card-balance").inner_text()
-    assert f"{hp.ATTENDANCE_POINTS}" in balance and "积分" in balance, balance
+    assert f"余额：{hp.ATTENDANCE_POINTS} 分" in balance, balance
     assert "参与议事" in page.locator(".hp-entries").inner_text()
     shoot(page, "card-earned")
 
