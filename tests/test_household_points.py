@@ -110,7 +110,7 @@ def test_an_aspect_of_another_district_is_refused(homes, city):
 
 def test_a_photo_that_is_not_one_is_refused(homes):
     fake = SimpleUploadedFile("x.jpg", b"not an image", content_type="image/jpeg")
-    with pytest.raises(Exception):
+    with pytest.raises(DomainError):
         hp.household_entry_add(household=homes.home, aspect=homes.aspect(), points=5, reason="x", evidence=fake,
                                acting_user=homes.staff, now=NOW)
     assert not HouseholdEntry.objects.exists()

@@ -69,6 +69,15 @@ def test_bad_entries_get_a_message_and_write_nothing(client, homes, bad):
     assert "messages" in page.context and list(page.context["messages"])
 
 
+def test_a_file_that_is_not_a_photo_is_refused(client, homes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(homes.staff)
+    fake = SimpleUploadedFile("x.jpg", b"not an image", content_type="image/jpeg")
+    assert _entry(homes, client, homes.home, evidence=fake).status_code == 302
+    assert not HouseholdEntry.objects.exists() and not LedgerTransaction.objects.exists()
+
+
 def test_a_grid_worker_of_the_next_grid_gets_404(client, homes):
     client.force_login(homes.worker_a2)
     assert client.get(_card(homes.home)).status_code == 404
@@ -148,3 +157,6 @@ def test_meeting_attendance_from_the_meeting_page_earns_points(client, homes, ci
     assert HouseholdEntry.objects.count() == 1
     page = client.get(reverse("participation:meeting", args=[meeting.pk]) + "?q=李")
     assert "李秀英" in page.content.decode()
+    client.force_login(homes.staff_b)  # another community's staff: the meeting is not theirs
+    assert client.post(url, {"resident": homes.member.pk}).status_code == 404
+    assert HouseholdEntry.objects.count() == 1

@@ -12,7 +12,6 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -75,8 +74,8 @@ def entry_add(request, pk):
         hp.household_entry_add(household=household, aspect=aspect, points=post.get("points"),
                                reason=post.get("reason"), evidence=request.FILES.get("evidence"),
                                acting_user=request.user, idempotency_key=_token(request))
-    except (DomainError, ValidationError) as error:
-        messages.error(request, " ".join(error.messages) if isinstance(error, ValidationError) else str(error))
+    except DomainError as error:
+        messages.error(request, str(error))
     else:
         messages.success(request, _("The entry is on the card."))
     return redirect(reverse("volunteers:household_card", args=[household.pk]))
