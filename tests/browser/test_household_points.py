@@ -91,3 +91,8 @@ def test_a_household_earns_points_for_a_meeting_and_redeems_them(world, open_pag
     shoot(page, "card-redeemed")
     assert Redemption.objects.get().household_id == home.pk
     assert hp.household_balance(home) == 0
+
+    # The figures per community and grid.
+    page.goto(page.base + reverse("volunteers:household_figures"))
+    assert city.grid_a.name in page.locator(".hp-figures").inner_text()
+    shoot(page, "figures")
