@@ -11,6 +11,9 @@ module, run once by HubConfig.ready(), connects them:
 - the cases a proposal may be made from (participation.hooks) → the cases
   app's scoping, without mediations;
 - the residents a volunteer may be (volunteers.hooks) → residents' scoping;
+- a confirmed support or meeting attendance (participation.hooks) → points on
+  the household's card (volunteers.household_points), in the same transaction;
+  the households a card is read through (volunteers.hooks) → residents' scoping;
 - a risk or a patrol finding opens a case (risks.hooks) → the cases app's
   categories, `case_report` on the patrol channel, and its scoping;
 - the early-warning sweep (risks.early_warning) → the case rule and the outbox
@@ -26,6 +29,7 @@ from residents import hooks as resident_hooks
 from residents import selectors as resident_selectors
 from residents.participation import hooks as participation_hooks
 from risks import hooks as risk_hooks
+from volunteers import household_points
 from volunteers import hooks as volunteer_hooks
 
 from . import warning_rules
@@ -75,3 +79,7 @@ def connect():
     risk_hooks.notify_staff.register(warning_rules.notify_staff)
     participation_hooks.cases_for_proposals.register(cases_for_proposals)
     volunteer_hooks.residents_visible_to.register(resident_selectors.residents_visible_to)
+    volunteer_hooks.households_visible_to.register(resident_selectors.households_visible_to)
+    participation_hooks.support_confirmed.register(household_points.credit_support)
+    participation_hooks.attendance_confirmed.register(household_points.credit_attendance)
+    resident_hooks.household_stars.register(household_points.stars_by_building)

@@ -396,6 +396,10 @@ CELERY_BEAT_SCHEDULE = {
                                        "schedule": 300.0},
     "volunteers-verify-ledger-nightly": {"task": "volunteers.tasks.verify_ledger",
                                          "schedule": {"hour": 3, "minute": 37}},
+    # The households' points cards: archive last year and reset, once a year (idempotent).
+    "volunteers-close-household-points-year": {"task": "volunteers.tasks.close_household_points_year",
+                                               "schedule": {"month_of_year": 1, "day_of_month": 1,
+                                                            "hour": 0, "minute": 41}},
     "risks-flag-overdue-reviews": {"task": "risks.tasks.flag_overdue_reviews", "schedule": 3600.0},
     # The early-warning rules (预测预警) over the whole city; marks overdue reviews first.
     "risks-sweep-warnings": {"task": "risks.tasks.sweep_warnings", "schedule": 3600.0},

@@ -32,6 +32,8 @@ from django.utils.translation import gettext_lazy as _
 from grid.models import AreaKind, Building, Post, Role
 from portal import degraded
 
+from . import hooks
+
 # Service numbers in print order, with their labels (values: settings.NOTICE_BOARD_NUMBERS).
 SERVICE_NUMBERS = (
     ("water", _("Water supply")),
@@ -63,6 +65,8 @@ class Board:
     building_chiefs: list = field(default_factory=list)
     unit_chiefs: list = field(default_factory=list)
     numbers: list = field(default_factory=list)  # [(label, number)]
+    # The households' points-card stars [(masked room, stars)], if the community shows them.
+    stars: list = field(default_factory=list)
 
     qr: str = ""  # inline SVG markup, filled by boards_for
 
@@ -182,6 +186,15 @@ def boards_for(buildings, *, request):
     svgs = qr_svgs([b.report_url for b in boards])
     for board in boards:
         board.qr = svgs[board.report_url]
+    return boards
+
+
+def attach_stars(boards):
+    """The households' stars on each board (one query; empty where the community did not enable them)."""
+    if boards:
+        stars = hooks.household_stars([b.building.pk for b in boards])
+        for board in boards:
+            board.stars = stars.get(board.building.pk, [])
     return boards
 
 

@@ -22,3 +22,8 @@ case_visible_to = Hook(
     "residents.hooks.case_visible_to",
     "case_visible_to(user, case) -> whether the user may open the case's page.",
 )
+household_stars = Hook(
+    "residents.hooks.household_stars",
+    "household_stars(building_ids, *, now=None) -> {building id: [(masked room, stars), ...]}: the households' "
+    "points-card stars a building's notice board shows; only for communities that enabled them, never a score.",
+)

@@ -30,7 +30,7 @@ def _render(request, template, context):
 @require_GET
 @login_required
 def board(request, pk):
-    found = boards.boards_for(buildings_visible_to(request.user).filter(pk=pk), request=request)
+    found = boards.attach_stars(boards.boards_for(buildings_visible_to(request.user).filter(pk=pk), request=request))
     if not found:
         raise Http404
     return _render(request, "residents/boards/board.html", {"board": found[0]})
@@ -47,7 +47,7 @@ def community_boards(request, pk):
     found = boards.boards_for(buildings[: MAX_BOARDS + 1], request=request)
     return _render(request, "residents/boards/community.html", {
         "place": place,
-        "boards": found[:MAX_BOARDS],
+        "boards": boards.attach_stars(found[:MAX_BOARDS]),
         "truncated": len(found) > MAX_BOARDS,
         "max_boards": MAX_BOARDS,
     })

@@ -467,12 +467,14 @@ class CatalogueItemAdmin(VolunteersAdmin):
 class RedemptionAdmin(ReadOnlyVolunteersAdmin):
     selector = staticmethod(selectors.redemptions_visible_to)
     place_path = "item__community"
-    list_display = ("volunteer", "item", "quantity", "points", "status", "requested_at", "picked_up_at")
+    list_display = ("volunteer", "household", "item", "quantity", "points", "status", "requested_at",
+                    "picked_up_at")
     list_filter = ("status",)
-    list_select_related = ("volunteer", "item", "item__community")
+    list_select_related = ("volunteer", "household__unit__building", "item", "item__community")
     search_fields = ("volunteer__name", "item__name")
     date_hierarchy = "requested_at"
-    fields = ("volunteer", "item", "quantity", "points", "status", "requested_at", "picked_up_at", "confirmed_by")
+    fields = ("volunteer", "household", "item", "quantity", "points", "status", "requested_at", "picked_up_at",
+              "confirmed_by")
     actions = ("mark_picked_up", "cancel_redemptions")
 
     def get_queryset(self, request):
@@ -642,3 +644,5 @@ class AccountAdmin(BooksAdmin):
     def all_transactions(self, obj):
         url = reverse("admin:volunteers_ledgertransaction_changelist") + f"?entries__account__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("all transactions of this account"))
+
+from . import admin_household  # noqa: E402,F401  (the households' points card)

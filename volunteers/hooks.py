@@ -11,3 +11,9 @@ residents_visible_to = Hook(
     "volunteers.hooks.residents_visible_to",
     "residents_visible_to(user) -> the residents `user` reaches (residents.selectors' scoping).",
 )
+
+households_visible_to = Hook(
+    "volunteers.hooks.households_visible_to",
+    "households_visible_to(user) -> the households `user` reaches (residents.selectors' scoping); "
+    "the households' points card is read and written through it.",
+)

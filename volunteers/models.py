@@ -302,6 +302,7 @@ class AccountKind(models.TextChoices):
     ISSUING = "issuing", _("Issuing (the community's points budget)")
     MEMBER = "member", _("A person's points")
     REDEMPTION = "redemption", _("Redeemed points")
+    HOUSEHOLD = "household", _("A household's points card")
 
 
 class Account(models.Model):
@@ -313,6 +314,8 @@ class Account(models.Model):
                                   verbose_name=_("community"))
     volunteer = models.OneToOneField(Volunteer, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="account", verbose_name=_("volunteer"))
+    household = models.OneToOneField("residents.Household", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="points_account", verbose_name=_("household"))
     # A cache of the sum of this account's entries, written with them.
     balance = models.BigIntegerField(_("balance"), default=0)
 
@@ -328,12 +331,19 @@ class Account(models.Model):
                                    name="account_member_never_negative"),
             models.CheckConstraint(condition=~Q(kind="redemption") | Q(balance__gte=0),
                                    name="account_redemption_never_negative"),
-            models.UniqueConstraint(fields=["kind", "community"], condition=~Q(kind="member"),
+            models.CheckConstraint(
+                condition=Q(kind="household", household__isnull=False, volunteer__isnull=True)
+                | ~Q(kind="household") & Q(household__isnull=True),
+                name="account_household_has_holder",
+            ),
+            models.CheckConstraint(condition=~Q(kind="household") | Q(balance__gte=0),
+                                   name="account_household_never_negative"),
+            models.UniqueConstraint(fields=["kind", "community"], condition=Q(kind__in=["issuing", "redemption"]),
                                     name="account_one_book_per_community"),
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} · {self.volunteer or self.community}"
+        return f"{self.get_kind_display()} · {self.volunteer or self.household or self.community}"
 
 
 class TransactionKind(models.TextChoices):
@@ -343,6 +353,8 @@ class TransactionKind(models.TextChoices):
     BONUS = "bonus", _("Bonus")
     REDEEM = "redeem", _("Redemption")
     REVERSAL = "reversal", _("Reversal")
+    HOUSEHOLD = "household", _("Household points card entry")
+    YEAR_END = "year_end", _("Household card reset at the year's end")
 
 
 class LedgerTransaction(models.Model):
@@ -445,8 +457,13 @@ class Redemption(models.Model):
 
     item = models.ForeignKey(CatalogueItem, on_delete=models.PROTECT, related_name="redemptions",
                              verbose_name=_("item"))
-    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="redemptions",
-                                  verbose_name=_("volunteer"))
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="redemptions", verbose_name=_("volunteer"))
+    # Or a household's card, spent by one of its members (volunteers/household_points.py).
+    household = models.ForeignKey("residents.Household", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+", verbose_name=_("household"))
+    member = models.ForeignKey("residents.Resident", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+", verbose_name=_("household member"), db_index=False)
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     points = models.PositiveIntegerField(_("points"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RESERVED)
@@ -463,10 +480,15 @@ class Redemption(models.Model):
             models.CheckConstraint(condition=Q(quantity__gte=1), name="redemption_quantity_positive"),
             models.CheckConstraint(condition=~Q(status="picked_up") | Q(picked_up_at__isnull=False),
                                    name="redemption_pickup_dated"),
+            models.CheckConstraint(
+                condition=Q(volunteer__isnull=False, household__isnull=True, member__isnull=True)
+                | Q(volunteer__isnull=True, household__isnull=False, member__isnull=False),
+                name="redemption_one_payer",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.volunteer} · {self.item}"
+        return f"{self.volunteer or self.household} · {self.item}"
 
 
 class Honour(models.Model):
@@ -492,3 +514,11 @@ class Honour(models.Model):
 
     def __str__(self):
         return f"{self.title} · {self.volunteer}"
+
+
+from .household_models import (  # noqa: E402,F401  (registered with the app's models)
+    HouseholdEntry,
+    HouseholdPointsSettings,
+    HouseholdYear,
+    PointsAspect,
+)

@@ -14,6 +14,7 @@ from django.db.models import F, Q, Sum
 from grid.models import AreaKind, Role
 from grid.selectors import scope_of
 
+from . import hooks
 from .models import (
     Account,
     Activity,
@@ -85,7 +86,9 @@ def records_visible_to(user):
 
 
 def redemptions_visible_to(user):
-    return Redemption.objects.filter(volunteer__in=volunteers_visible_to(user))
+    """A volunteer's redemptions follow the volunteer; a household's card's follow the household."""
+    return Redemption.objects.filter(Q(volunteer__in=volunteers_visible_to(user))
+                                     | Q(household__in=hooks.households_visible_to(user).values("pk")))
 
 
 def honours_visible_to(user):

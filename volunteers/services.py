@@ -18,7 +18,7 @@ from grid.services import path_values
 from portal.errors import DomainError
 from portal.workcalendar.calendar import add_working_time
 
-from . import ledger
+from . import household_points, ledger
 from .models import Activity, Order, OrderKind, ServiceRecord, Signup, Station, Team, TeamKind, Volunteer
 from .privacy import contact_columns
 
@@ -255,6 +255,7 @@ def confirm_hours(*, signup_obj, content="", acting_user, now=None):
         confirmed_at=now,
     )
     ledger.award_hours(record=record, acting_user=acting_user, now=now)
+    household_points.credit_service_record(record=record, now=now)
     return record
 
 

@@ -30,3 +30,15 @@ def verify_ledger():
         log.error("points ledger: %s", problem)
     return len(problems)
 
+
+
+@shared_task(ignore_result=True)
+def close_household_points_year():
+    """Beat, 1 January: archive last year's household cards and reset them (idempotent)."""
+    from .household_points import household_years_close, year_of
+
+    now = timezone.now()
+    closed = household_years_close(year=year_of(now) - 1, now=now)
+    if closed:
+        log.info("closed %d household points card(s)", closed)
+    return closed

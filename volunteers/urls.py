@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import pages, public, public_location, views
+from . import pages, public, public_location, views, views_household
 
 app_name = "volunteers"
 
@@ -27,4 +27,10 @@ urlpatterns = [
     path("volunteers/<int:pk>/certificate/", pages.certificate, name="certificate"),
     path("volunteers/honours/", pages.honours, name="honours"),
     path("volunteers/honours/award/", pages.honour_award, name="honour_award"),
+    # The households' points card (staff).
+    path("points/households/<int:pk>/", views_household.card, name="household_card"),
+    path("points/households/<int:pk>/entries/", views_household.entry_add, name="household_entry_add"),
+    path("points/households/<int:pk>/redeem/", views_household.redeem, name="household_redeem"),
+    path("points/households/figures/", views_household.figures, name="household_figures"),
+    path("points/communities/<int:pk>/stars/", views_household.stars_switch, name="household_stars"),
 ]

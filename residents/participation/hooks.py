@@ -12,3 +12,15 @@ cases_for_proposals = Hook(
     "those are private disputes the public board would name); user=None: all of them (the demo seeder). "
     "A queryset with grid, category, created_at and number.",
 )
+
+# The households' points card (社会治理积分卡) lives on the volunteers' ledger. Each is called inside the
+# transaction that confirms the event, and credits the household once per event (a unique source key).
+support_confirmed = Hook(
+    "participation.hooks.support_confirmed",
+    "support_confirmed(*, support, household, now) -> points on the household's card for a confirmed support.",
+)
+attendance_confirmed = Hook(
+    "participation.hooks.attendance_confirmed",
+    "attendance_confirmed(*, attendance, household, now) -> points on the household's card for attending "
+    "a deliberation meeting.",
+)

@@ -185,6 +185,31 @@ class Meeting(Placed):
         return reverse("participation:meeting", args=[self.pk])
 
 
+class MeetingAttendance(models.Model):
+    """A resident's confirmed attendance at a deliberation meeting, entered by staff; once per resident.
+
+    Earns the resident's household points on its card (residents/participation/attendance.py)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="attendances",
+                                verbose_name=_("meeting"))
+    resident = models.ForeignKey("residents.Resident", on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("resident"), db_index=False)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("entered by"), db_index=False)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("meeting attendance")
+        verbose_name_plural = _("meeting attendances")
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "resident"], name="attendance_once_per_resident"),
+        ]
+
+    def __str__(self):
+        return f"{self.resident} · {self.meeting}"
+
+
 class Decision(models.TextChoices):
     ADOPTED = "adopted", _("Adopted")
     REJECTED = "rejected", _("Not adopted")

@@ -25,7 +25,7 @@ from portal.workcalendar.calendar import add_working_time
 from portal.workcalendar.models import TimeUnit
 from residents.selectors import residents_visible_to
 
-from . import selectors, workflow
+from . import hooks, selectors, workflow
 from .models import (
     PUBLICATION_MIN,
     AgendaItem,
@@ -190,9 +190,10 @@ def proposal_support(*, proposal, resident, acting_user, now=None):
     resident = _resident_of(proposal, resident, acting_user)
     try:
         with transaction.atomic():
-            Support.objects.create(proposal=proposal, resident=resident, recorded_by=acting_user, at=now)
+            support = Support.objects.create(proposal=proposal, resident=resident, recorded_by=acting_user, at=now)
     except IntegrityError:
         raise DomainError(_("This resident already supports this proposal."), code="duplicate") from None
+    hooks.support_confirmed(support=support, household=resident.household, now=now)
     Proposal.objects.filter(pk=proposal.pk).update(support_count=F("support_count") + 1)
     proposal.refresh_from_db()
     _event(proposal=proposal, action="proposal.support", actor=acting_user, now=now,

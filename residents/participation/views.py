@@ -20,6 +20,7 @@ from portal.errors import DomainError
 from residents.selectors import residents_visible_to
 
 from . import selectors, services, workflow
+from .attendance import attendances_of, meeting_attend
 from .forms import MeetingForm, ProgressForm, ProjectForm, ProposalForm
 from .models import AgendaItem, Event, Objection, ProjectStatus, ProposalStatus, Support, Track, TrackStage
 
@@ -223,8 +224,11 @@ def meeting_detail(request, pk):
     waiting = selectors.proposals_visible_to(user).filter(
         status=ProposalStatus.DELIBERATION, **{field: getattr(meeting, field)}).exclude(
         agenda_items__meeting=meeting).order_by("created_at")[:LIST_SIZE]
+    query, found = _resident_search(request, meeting)
     return _render(request, "participation/meeting.html", {
         "meeting": meeting, "items": selectors.meeting_items(meeting), "waiting": list(waiting),
+        "query": query, "found": found,
+        "attendances": list(attendances_of(meeting, residents_visible_to(user))[:200]),
         "may_manage": workflow.MANAGE in workflow.actor_kinds(meeting, user),
         "timeline": _timeline(meeting=meeting),
     })
@@ -256,6 +260,8 @@ def meeting_act(request, pk, action):
             meeting=meeting, participants=post.get("participants", ""), attendance=post.get("attendance"),
             minutes=post.get("minutes", ""), acting_user=user),
         "vote": vote,
+        "attend": lambda post, files: meeting_attend(meeting=meeting, resident=_int_or_none(post.get("resident")),
+                                                     acting_user=user),
         "close": lambda post, files: services.meeting_close(meeting=meeting, acting_user=user),
     }
     return _act(request, handlers, action, meeting.get_absolute_url())

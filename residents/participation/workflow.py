@@ -143,6 +143,7 @@ OTHER_ACTIONS = {
     "meeting.record": gettext_lazy("participants and minutes recorded"),
     "meeting.vote": gettext_lazy("vote recorded"),
     "meeting.close": gettext_lazy("minutes closed"),
+    "meeting.attend": gettext_lazy("attendance of a resident recorded"),
     "track.open": gettext_lazy("四议两公开 track opened"),
     "track.objection_escalate": gettext_lazy("objection escalated"),
     "project.apply": gettext_lazy("project applied for"),

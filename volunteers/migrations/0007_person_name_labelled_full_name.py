@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('volunteers', '0005_order_contacts_encrypted_and_masked'),
+        ('volunteers', '0006_household_points_card'),
     ]
 
     operations = [
