@@ -27,6 +27,7 @@ from portal.workcalendar import calendar as working_calendar
 
 from ..cases_factories import png, resident_report
 from ..factories import build_city, user_with_post
+from .axe import check_accessibility
 from .test_case_loop import DESKTOP, PASSWORD, PHONE, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -50,7 +51,9 @@ def sign_in(page, username):
 
 
 def shoot(page, directory, name):
+    """Screenshot, and the axe check of the same page (issue #21: every page it names, both widths)."""
     page.screenshot(path=str(directory / f"admin-{name}.png"), full_page=True)
+    check_accessibility(page, f"admin-{name}")
 
 
 def move_form(page, case, name):

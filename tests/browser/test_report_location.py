@@ -24,7 +24,18 @@ from grid.models import Area, Building
 from portal.workcalendar import calendar as working_calendar
 
 from ..factories import build_city
-from .test_case_loop import DESKTOP, PHONE, fits_width, shoot
+from .axe import check_accessibility
+from .test_case_loop import DESKTOP, PHONE, fits_width
+from .test_case_loop import shoot as take_screenshot
+
+
+def shoot(page, directory, name, *, axe=True):
+    """Screenshot, and the axe check of the same page (issue #21: every page it names, both widths).
+    A page with scripts switched off cannot run axe (Playwright's evaluate never answers there):
+    the same page is checked with scripts on in the other tests."""
+    take_screenshot(page, directory, name)
+    if axe:
+        check_accessibility(page, name)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -149,7 +160,7 @@ def test_the_location_step_works_without_javascript(city, new_context, live_serv
     page.locator("form.where-search button[type=submit]").click()
     expect(page.locator(".where-result")).to_have_count(1)
     fits_width(page, PHONE["width"])
-    shoot(page, screenshot_dir, "where-7-no-script-phone")
+    shoot(page, screenshot_dir, "where-7-no-script-phone", axe=False)
     page.locator("a.where-choose").click()
     page.wait_for_url(live_server.url + reverse("cases:report_at", args=[city.building_b.pk]))
     report_here(page, "9号楼门口机动车乱停放")
