@@ -274,6 +274,35 @@ def test_someone_living_in_another_household(city, worker):
     assert city.building_b.number not in problem[2] and city.grid_b.name not in problem[2]
 
 
+def test_id_number_oracle_preview_says_the_same_for_living_moved_out_and_deceased_outside_the_scope(city, worker):
+    """#20: the preview told community staff whether an ID number belonged to someone living,
+    moved out or deceased in another community. Outside the importer's places it now reads
+    the same whatever that person's status; inside them it still says which, to act on."""
+    from residents.models import Resident, ResidentStatus
+
+    numbers = {}
+    for status, room in ((ResidentStatus.LIVING, "101"), (ResidentStatus.MOVED_OUT, "102"),
+                         (ResidentStatus.DECEASED, "103")):
+        number = valid_id_number()
+        person = resident_in(household_in(city.unit_b, room), "外人", id_number=number)
+        Resident.objects.filter(pk=person.pk).update(
+            status=status, left_on=None if status == ResidentStatus.LIVING else datetime.date(2025, 1, 1))
+        numbers[status] = number
+    job = preview(csv_bytes([row(city, "外人", n, room="302") for n in numbers.values()]), worker)
+    problems = messages_of(job)
+    assert [(r, c) for r, c, _m in problems] == [(2, "身份证号"), (3, "身份证号"), (4, "身份证号")]
+    assert len({m for _r, _c, m in problems}) == 1, problems
+    assert all(n not in str(job.errors) for n in numbers.values())
+
+    # Inside the importer's places the status is hers to know, and the words differ.
+    gone = valid_id_number()
+    person = resident_in(household_in(city.unit_a, "303"), "本人", id_number=gone)
+    Resident.objects.filter(pk=person.pk).update(status=ResidentStatus.MOVED_OUT, left_on=datetime.date(2025, 1, 1))
+    here = preview(csv_bytes([row(city, "本人", gone, room="302")]), worker)
+    (inside,) = messages_of(here)
+    assert inside[2] != problems[0][2]
+
+
 def test_places_outside_the_scope_are_not_found(city, worker):
     rows = [
         row(city, "甲", valid_id_number(), grid=city.grid_b, building="9号楼"),  # a real grid elsewhere

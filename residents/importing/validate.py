@@ -23,7 +23,7 @@ from stdnum.cn import ric
 
 from ..identity import IdNumber, blind_index, mask_id_number, normalize_phone, parse_id_number
 from ..models import Household, Registration, Relation, Resident, ResidentStatus
-from ..selectors import resident_scope, tags_visible_to
+from ..selectors import households_visible_to, resident_scope, tags_visible_to
 from .parse import (
     COLUMN_BY_KEY,
     _BUILDING_SUFFIX,
@@ -413,6 +413,11 @@ def check(sheet, *, acting_user, default_grid=None, today):
                                                   "household.") % {"rows": numbers})
 
     by_index, by_household = _existing(rows)
+    elsewhere = {v["household_id"] for v in by_index.values()} - {r.household_id for r in rows}
+    reachable = set()
+    for chunk in _chunks(elsewhere):
+        reachable.update(households_visible_to(acting_user).filter(pk__in=chunk).values_list("pk", flat=True))
+    reachable |= {r.household_id for r in rows if r.household_id}
     matched_ids = set()
     for row in rows:
         if row.failed:
@@ -432,7 +437,13 @@ def check(sheet, *, acting_user, default_grid=None, today):
             row.action = "new"
             continue
         if found["household_id"] != row.household_id:
-            if found["status"] == ResidentStatus.LIVING:
+            if found["household_id"] not in reachable:
+                # Outside the importer's places: the same words whether that person lives there,
+                # moved out or died, so the preview is no oracle for another community's records.
+                problems.error(row, "id_number", _("This ID number is on record in a household outside the places "
+                                                   "you look after. Ask the community that holds the record to "
+                                                   "record the move."), mask_id_number(row.id_value))
+            elif found["status"] == ResidentStatus.LIVING:
                 problems.error(row, "id_number", _("This person already lives in another household. Record the "
                                                    "move on their page first."), mask_id_number(row.id_value))
             else:
