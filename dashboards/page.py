@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Count, DecimalField, ExpressionWrapper, Q, Sum, TextField
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import BooleanField, Count, DecimalField, ExpressionWrapper, Q, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
@@ -45,12 +45,10 @@ from .figures import (
 )
 from .hotline import HotlineRates, hotline_rates, hotline_rates_by
 from .rollups import freshness
+from .shapes import MAP_MAX_GRIDS, grids_on_map, shapes_text
 
-# Above this many grids the map is left to the districts' pages (a city is ~10,000).
-MAP_MAX_GRIDS = 3000
 MAP_MAX_POINTS = 500
-# What json_script escapes, so the map's JSON can sit in a <script> element (str.replace: a
-# translate() with a table walks the 600 KB of a district's map in Python, ~60 ms).
+# What json_script escapes, so the map's JSON can sit in a <script> element.
 _SCRIPT_ESCAPES = ((">", "\\u003E"), ("<", "\\u003C"), ("&", "\\u0026"))
 
 
@@ -362,56 +360,63 @@ class Dashboard:
         }
         return table, chart
 
-    def map_data(self):
-        """The map's layers as data (the chart endpoint's JSON): the grids' counts and shapes,
-        the located open cases."""
-        text = self.map_json(script=False)
-        return {"too_many": True} if text is None else json.loads(text)
-
-    def map_json(self, *, script=True):
-        """`map_data` as JSON text, for the page's <script type="application/json"> (escaped as
-        json_script escapes) or, with `script=False`, as it is; None if the place has too many
-        grids for one map.
-
-        The grids' boundaries go from the database into the text as the database's own JSON
-        text (`boundary::text`), never decoded into Python and encoded again: on a district's
-        ~1,000 grid polygons that round trip was about 30 % of the page (issue #24).
-        """
-        grids = areas_visible_to(self.user, managing=True).filter(kind=AreaKind.GRID, is_active=True)
-        if self.place.area is not None:
-            a = self.place.area
-            grids = grids.filter(tree_id=a.tree_id, lft__gte=a.lft, lft__lte=a.rght)
-        if grids.count() > MAP_MAX_GRIDS:
+    def _map_layers(self):
+        """The map's layers besides the outlines: open and overdue cases per grid, the located
+        open cases, the open risks; None if the place has too many grids for one map."""
+        if grids_on_map(self.user, self.place).count() > MAP_MAX_GRIDS:
             return None
         open_cases = self.cases.filter(self.place.case_q(), status__in=OPEN_STATUSES)
         counts = {
-            r["grid_id"]: r for r in open_cases.values("grid_id").annotate(
+            grid_id: [n_open, n_overdue] for grid_id, n_open, n_overdue in open_cases.values("grid_id").annotate(
                 open=Count("pk"), overdue=Count("pk", filter=overdue_q(self.now)),
-            ).order_by()
+            ).order_by().values_list("grid_id", "open", "overdue") if grid_id is not None
         }
-        features = []
-        shapes = grids.exclude(boundary__isnull=True).annotate(shape=Cast("boundary", TextField()))
-        for pk, name, shape in shapes.values_list("id", "name", "shape"):
-            c = counts.get(pk, {})
-            properties = json.dumps({"name": name, "open": c.get("open", 0), "overdue": c.get("overdue", 0),
-                                     "url": self.url_for(pk)}, ensure_ascii=False)
-            features.append(f'{{"type": "Feature", "geometry": {shape}, "properties": {properties}}}')
         located = open_cases.annotate(
             lat=Coalesce("latitude", "building__latitude"), lon=Coalesce("longitude", "building__longitude"),
             late=ExpressionWrapper(overdue_q(self.now), BooleanField()),
         ).filter(lat__isnull=False, lon__isnull=False)
         points = [[float(lat), float(lon), bool(late)]
                   for lat, lon, late in located.values_list("lat", "lon", "late")[:MAP_MAX_POINTS]]
-        rest = json.dumps({
+        return {
+            "counts": counts,
             "points": points,
             "tiles": settings.DASHBOARD_TILE_URL,
             "attribution": settings.DASHBOARD_TILE_ATTRIBUTION,
             "labels": {"open": _("Open"), "overdue": _("Overdue")},
             # Open risks by colour (no title, no person): most serious first.
             "risks": risk_figures.map_points(self, MAP_MAX_POINTS),
-        }, ensure_ascii=False)
-        text = f'{{"grids": {{"type": "FeatureCollection", "features": [{", ".join(features)}]}}, {rest[1:]}'
-        return _script_safe(text) if script else text
+        }
+
+    def map_data(self):
+        """The map's layers as data (the chart endpoint's JSON): the grids' outlines with their
+        open and overdue cases and links, the located open cases, the open risks."""
+        layers = self._map_layers()
+        if layers is None:
+            return {"too_many": True}
+        counts = layers.pop("counts")
+        grids = json.loads(shapes_text(grids_on_map(self.user, self.place)))
+        for feature in grids["features"]:
+            n_open, n_overdue = counts.get(feature["id"], (0, 0))
+            feature["properties"].update(open=n_open, overdue=n_overdue, url=self.url_for(feature["id"]))
+        return {"grids": grids, **layers}
+
+    def map_json(self):
+        """The page's map as JSON text for its <script type="application/json"> (escaped as
+        json_script escapes), or None if the place has too many grids for one map.
+
+        The grids' outlines are not in it: they are most of a district's page (~1,000 polygons,
+        ~660 KB) and change only with the place tree, so the browser fetches them from `shapes`
+        (dashboards/shapes.py: cached, with an ETag) and colours them from `counts` (grid id →
+        [open, overdue]); `link` is a grid's dashboard URL with `{}` for its id (issue #24).
+        """
+        layers = self._map_layers()
+        if layers is None:
+            return None
+        area = self.place.area
+        layers["shapes"] = (reverse("cases:dashboard_place_shapes", args=[area.pk]) if area
+                            else reverse("cases:dashboard_shapes"))
+        layers["link"] = self.url_for("{}")
+        return _script_safe(json.dumps(layers, ensure_ascii=False))
 
     def tables(self):
         """Every table of the page, in page order. The people panel and the hotline's 三率 are left

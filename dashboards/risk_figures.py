@@ -17,7 +17,7 @@ path. Counts and colours only: no title, no responsible person, no phone.
 
 from collections import defaultdict
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from grid.selectors import areas_visible_to, buildings_visible_to
@@ -116,16 +116,22 @@ def by_type(board):
 
 
 def coverage_counts(board):
-    """(buildings inspected in the period, buildings of the place's active grids), both as the user sees them."""
+    """(buildings inspected in the period, buildings of the place's active grids), both as the user sees them.
+
+    The inspected buildings are matched by `IN (ids of the period's findings) OR IN (ids of the plans
+    ticked in it)`, which PostgreSQL hashes once, not by a correlated EXISTS per building: with that
+    plan a district's 25,000 buildings were costed past the JIT threshold and compiling took ~300 ms
+    of the 330 ms (issue #24).
+    """
     period = board.period
     buildings = buildings_visible_to(board.user, managing=True).filter(_subtree_q(board.place, "grid__"),
                                                                        grid__is_active=True)
-    found_at = findings_visible_to(board.user, managing=True).filter(
-        building_id=OuterRef("pk"), at__gte=period.start, at__lt=period.end)
+    found = findings_visible_to(board.user, managing=True).filter(
+        at__gte=period.start, at__lt=period.end).values("building_id")
     ticked = plans_visible_to(board.user, managing=True).filter(
-        building_id=OuterRef("pk"), last_done_at__gte=period.start, last_done_at__lt=period.end)
-    counts = buildings.aggregate(total=Count("pk", distinct=True),
-                                 inspected=Count("pk", distinct=True, filter=Q(Exists(found_at)) | Q(Exists(ticked))))
+        last_done_at__gte=period.start, last_done_at__lt=period.end).values("building_id")
+    # No DISTINCT: a building is one row here (aggregate() counts a distinct queryset over a subquery).
+    counts = buildings.aggregate(total=Count("pk"), inspected=Count("pk", filter=Q(pk__in=found) | Q(pk__in=ticked)))
     return counts["inspected"], counts["total"]
 
 

@@ -12,6 +12,7 @@ from . import views
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/chart.json", views.dashboard_chart, name="dashboard_chart"),
+    path("dashboard/shapes.geojson", views.dashboard_shapes, name="dashboard_shapes"),
     path("dashboard/export/<slug:table>.<str:fmt>", views.dashboard_export, name="dashboard_export"),
     path("dashboard/people/", views.dashboard_people, name="dashboard_people"),
     path("dashboard/organisations/", views.dashboard_organisations, name="dashboard_organisations"),
@@ -30,6 +31,7 @@ urlpatterns = [
     path("dashboard/hotline/", views.dashboard_hotline, name="dashboard_hotline"),
     path("dashboard/<int:area_id>/hotline/", views.dashboard_hotline, name="dashboard_place_hotline"),
     path("dashboard/<int:area_id>/chart.json", views.dashboard_chart, name="dashboard_place_chart"),
+    path("dashboard/<int:area_id>/shapes.geojson", views.dashboard_shapes, name="dashboard_place_shapes"),
     path("dashboard/<int:area_id>/export/<slug:table>.<str:fmt>", views.dashboard_export,
          name="dashboard_place_export"),
 ]

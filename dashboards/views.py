@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,6 +30,7 @@ from .compounds import compound_tables
 from . import organisations
 from .page import Dashboard, dashboard_urls
 from .screen import CommandScreen, has_screen
+from .shapes import grid_shapes
 
 FORMATS = ("csv", "xlsx")
 
@@ -273,6 +275,24 @@ def dashboard_chart(request, area_id=None):
     _table, chart = board.trend()
     response = JsonResponse({"trend": chart, "map": board.map_data()}, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def dashboard_shapes(request, area_id=None):
+    """The outlines of the grids on a page's map, as GeoJSON (same scope as the page; 404 where
+    the page has no map). Cached on the server; the browser revalidates them with their ETag on
+    each view and gets a 304 while they are unchanged (dashboards/shapes.py)."""
+    shapes = grid_shapes(request.user, _place(request, area_id))
+    if shapes is None:
+        raise Http404
+    response = get_conditional_response(request, etag=shapes.etag)
+    if response is None:
+        response = HttpResponse(shapes.text, content_type="application/geo+json")
+    response["ETag"] = shapes.etag
+    # Kept by the browser, asked again on each view (a tree change is a new ETag); never shared.
+    response["Cache-Control"] = "private, no-cache"
     return response
 
 

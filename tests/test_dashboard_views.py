@@ -160,26 +160,6 @@ def test_chart_data_is_scoped(city, board, client):
     assert features["幸福第一网格"]["open"] == 1 and features["幸福第一网格"]["overdue"] == 1
 
 
-def test_the_page_embeds_the_map_the_chart_endpoint_serves(city, board, client):
-    """The page splices the grids' shapes in as the database's JSON text (dashboards/page.py
-    map_json); what the browser parses is what the chart endpoint serves, escaped for <script>."""
-    import json
-
-    from grid.models import Area
-
-    square = {"type": "Polygon", "coordinates": [[[104.0, 31.0], [104.1, 31.0], [104.1, 31.1], [104.0, 31.1],
-                                                  [104.0, 31.0]]]}
-    Area.objects.filter(kind="grid").update(boundary=square)
-    Area.objects.filter(name="和平第一网格").update(name="和平</script><b>&网格")
-    page = client.get(place_url(city.district), NOVEMBER).content.decode()
-    embedded = re.search(r'<script id="dash-map-data" type="application/json">(.*?)</script>', page, re.S).group(1)
-    assert "<" not in embedded and "&" not in embedded
-    served = client.get(reverse("cases:dashboard_place_chart", args=[city.district.pk]), NOVEMBER).json()["map"]
-    assert json.loads(embedded) == served
-    shapes = {f["properties"]["name"]: f["geometry"] for f in served["grids"]["features"]}
-    assert shapes["和平</script><b>&网格"] == square and len(shapes) == 3
-
-
 YEARS = ("Give a date between the years %(first)d and %(last)d.", {"first": 1900, "last": 2199})
 
 

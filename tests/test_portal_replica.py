@@ -51,6 +51,16 @@ def test_dashboards_read_from_the_replica_and_say_how_far_behind(city, make_user
     assert replica._reading_replica.get() is False  # nothing leaks into the next request
 
 
+def test_the_dashboard_map_outlines_read_from_the_replica(city, make_user, client, routed):
+    """The outlines left the page for their own URL (issue #24): still a dashboard read."""
+    from django.core.cache import cache
+
+    cache.clear()  # a cached answer would read no place at all
+    client.force_login(make_user(Role.DISTRICT_OFFICIAL, city.district))
+    response = client.get(reverse("cases:dashboard_place_shapes", args=[city.district.pk]))
+    assert response.status_code == 200 and "grid.Area" in routed
+
+
 def test_other_pages_and_writes_use_the_primary(city, make_user, client, routed):
     client.force_login(make_user(Role.COMMUNITY_STAFF, city.community_a))
     assert client.get(reverse("cases:board")).status_code == 200

@@ -1,6 +1,7 @@
 /* Officials' dashboards: the trend charts (Apache ECharts) and the map (Leaflet).
    Data comes from json_script blocks on the page (the CSP allows no inline
-   script); without this file the page still shows every figure as a table. */
+   script) and the grids' outlines from their own URL; without this file the
+   page still shows every figure as a table. */
 (function () {
   "use strict";
 
@@ -53,6 +54,31 @@
     return props.open > 0 ? AMBER : GREY;
   }
 
+  // The grids' outlines come from their own URL (cached, revalidated by ETag), the figures per
+  // grid with the page: `counts` maps a grid's id to [open, overdue].
+  function gridLayer(L, shapes, layers) {
+    var counts = layers.counts || {};
+    return L.geoJSON(shapes, {
+      style: function (feature) {
+        var n = counts[feature.id] || [0, 0];
+        var c = colour({open: n[0], overdue: n[1]});
+        return {color: "#52606d", weight: 1, fillColor: c, fillOpacity: c === GREY ? 0.15 : 0.45};
+      },
+      onEachFeature: function (feature, layer) {
+        var n = counts[feature.id] || [0, 0];
+        var text = document.createElement("div");
+        var link = document.createElement("a");
+        link.href = layers.link.replace("{}", feature.id);
+        link.textContent = feature.properties.name;
+        text.appendChild(link);
+        text.appendChild(document.createElement("br"));
+        text.appendChild(document.createTextNode(
+          layers.labels.open + " " + n[0] + " · " + layers.labels.overdue + " " + n[1]));
+        layer.bindPopup(text);
+      }
+    });
+  }
+
   function map(layers) {
     var node = document.querySelector("[data-dash-map]");
     if (!node || !layers || !window.L) {
@@ -63,32 +89,13 @@
     if (layers.tiles) {
       L.tileLayer(layers.tiles, {attribution: layers.attribution || "", maxZoom: 19}).addTo(m);
     }
-    var grids = L.geoJSON(layers.grids, {
-      style: function (feature) {
-        var c = colour(feature.properties);
-        return {color: "#52606d", weight: 1, fillColor: c, fillOpacity: c === GREY ? 0.15 : 0.45};
-      },
-      onEachFeature: function (feature, layer) {
-        var p = feature.properties;
-        var text = document.createElement("div");
-        var link = document.createElement("a");
-        link.href = p.url;
-        link.textContent = p.name;
-        text.appendChild(link);
-        text.appendChild(document.createElement("br"));
-        text.appendChild(document.createTextNode(
-          layers.labels.open + " " + p.open + " · " + layers.labels.overdue + " " + p.overdue));
-        layer.bindPopup(text);
-      }
-    });
-    // Vector layers need a view before they are added.
-    var bounds = grids.getBounds();
-    if (bounds.isValid()) {
-      m.fitBounds(bounds, {padding: [8, 8]});
+    // Vector layers need a view before they are added: the cases' dots until the outlines come.
+    var dots = (layers.points || []).concat(layers.risks || []);
+    if (dots.length) {
+      m.fitBounds(L.latLngBounds(dots.map(function (p) { return [p[0], p[1]]; })).pad(0.1));
     } else {
       m.setView([31.46, 104.68], 12);
     }
-    grids.addTo(m);
     (layers.points || []).forEach(function (p) {
       L.circleMarker([p[0], p[1]], {radius: 4, weight: 1, color: "#fff", fillOpacity: 0.9,
                                     fillColor: p[2] ? BRAND : BLUE}).addTo(m);
@@ -99,6 +106,23 @@
       L.circleMarker([p[0], p[1]], {radius: 6, weight: 2, color: "#1f2933", fillOpacity: 0.95,
                                     fillColor: RISK[p[2]] || GREY}).addTo(m);
     });
+    if (!layers.shapes || !window.fetch) {
+      return;
+    }
+    window.fetch(layers.shapes, {credentials: "same-origin"}).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (shapes) {
+      if (!shapes) {
+        return;
+      }
+      var grids = gridLayer(L, shapes, layers);
+      var bounds = grids.getBounds();
+      if (bounds.isValid()) {
+        m.fitBounds(bounds, {padding: [8, 8]});
+      }
+      grids.addTo(m);
+      grids.bringToBack();  // under the dots
+    }).catch(function () { /* the dots and the tables stay */ });
   }
 
   // The people panel counts whole districts of residents; the hotline and organisations' panels read
