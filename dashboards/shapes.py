@@ -25,8 +25,9 @@ from django.db.models import Max, TextField
 from django.db.models.functions import Cast
 
 from grid.models import AreaEvent, AreaKind
-from grid.selectors import areas_visible_to, scope_of
+from grid.selectors import areas_visible_to
 
+from .cache import hashed, scope_key
 from .rollups import freshness
 
 # Above this many grids the map is left to the districts' pages (a city is ~10,000).
@@ -65,13 +66,10 @@ class Shapes:
 
 
 def _cache_key(user, place):
-    scope = scope_of(user).managing()
-    who = "all" if scope.unrestricted else ";".join(
-        sorted(f"{s.tree_id}:{s.lft}:{s.rght}" for s in scope.spans))
     tree = AreaEvent.objects.aggregate(newest=Max("id"))["newest"]
     refreshed = freshness()
-    version = f"{place.area.pk if place.area else 'city'}|{who}|{tree}|{refreshed.isoformat() if refreshed else ''}"
-    return "dashboards:shapes:" + hashlib.sha256(version.encode()).hexdigest()
+    return "dashboards:shapes:" + hashed(place.area.pk if place.area else "city", scope_key(user), tree,
+                                         refreshed.isoformat() if refreshed else "")
 
 
 def grid_shapes(user, place):

@@ -28,6 +28,7 @@ from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
 from .mediation import mediation_tables
 from .compounds import compound_tables
 from . import organisations
+from .cache import page_figures
 from .page import Dashboard, dashboard_urls
 from .screen import CommandScreen, has_screen
 from .shapes import grid_shapes
@@ -133,8 +134,9 @@ def dashboard_place(request, area_id):
 
 def _page(request, area_id):
     board, form = _dashboard(request, area_id)
-    tables = board.tables()
-    _table, chart = board.trend()
+    fresh_at = board.freshness()
+    figures = page_figures(board, fresh_at if board.source_name == "rollup" else None)
+    tables = figures["tables"]
     others = []
     if not scope_of(request.user).unrestricted:
         managed = {s.area_id for s in scope_of(request.user).managing().spans}
@@ -149,10 +151,10 @@ def _page(request, area_id):
         "previous": board.period.previous(),
         "kpis": tables[0],
         "tables": tables[1:],
-        "chart": chart,
-        "map_json": (map_json := board.map_json()),
-        "too_many_grids": map_json is None,
-        "fresh_at": board.freshness(),
+        "chart": figures["chart"],
+        "map_json": figures["map_json"],
+        "too_many_grids": figures["map_json"] is None,
+        "fresh_at": fresh_at,
         "tops": others if len(others) > 1 else [],
         "area_id": area_id,
         "query": board.query,

@@ -480,6 +480,8 @@ HOTLINE_RETURN_WINDOW_HOURS = int(env("HOTLINE_RETURN_WINDOW_HOURS", "24"))
 OPEN311_PUBLIC_READS = env_bool("OPEN311_PUBLIC_READS", False)
 # Rankings list a place or a worker only above this many valid cases in the period.
 DASHBOARD_RANKING_MIN_CASES = int(env("DASHBOARD_RANKING_MIN_CASES", "20"))
+# A dashboard page's figures are kept per rollup refresh (dashboards/cache.py) at most this long; 0: off.
+DASHBOARD_CACHE_SECONDS = int(env("DASHBOARD_CACHE_SECONDS", "120"))
 # 结案率's denominator (dashboards/definitions.py): 应结案数 less 缓办 (deferred, carried-over cases), as
 # 按期结案率's is ("按期结案数 / (应结案数 − 缓办数)"), the common rule. Cities that keep 缓办 in 结案率's
 # denominator set this to 0.

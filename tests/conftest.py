@@ -115,6 +115,15 @@ def _serialized_rollback_after_post_migrate():
     BaseDatabaseCreation.deserialize_db_from_string = deserialize_db_from_string
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the dashboards keep figures and outlines under keys made
+    of ids and the (frozen) clock, which two tests' databases can share."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def city(db):
     return build_city()

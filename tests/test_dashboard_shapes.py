@@ -29,14 +29,6 @@ def square(west, south=31.0, size=0.01):
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    # The cache outlives a test's database; keys built from the same ids and clock would meet.
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def outlined(city, fixture_cases):
     for n, grid in enumerate(Area.objects.filter(kind=AreaKind.GRID).order_by("code")):

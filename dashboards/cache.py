@@ -1,0 +1,59 @@
+"""A dashboard page's figures, computed once per rollup refresh (issue #24).
+
+The rollup figures change only when the rollups are refreshed (once a minute), and the page
+already says "figures as of <the refresh>". So the page's tables, trend and map layers are
+kept under a key made of everything they depend on: the place, the period, the user's managing
+scope (their posts' subtrees: two officials of one district share an entry), the refresh, the
+day (the trend stops at today), the language (the tables carry translated labels) and the
+period's query (carried into the links). What the page reads live beside the rollups (open
+cases past their deadline, the map's open cases, the risk tables) is as of the entry's first
+computation, at most one refresh older than the rest: the freshness note covers it too.
+
+Live pages (`?source=live`, grids) are never cached; nor is anything while the rollups have not
+been built. `DASHBOARD_CACHE_SECONDS = 0` turns the cache off.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import get_language
+
+from grid.selectors import scope_of
+
+from .figures import local_day
+
+
+def scope_key(user):
+    """The user's managing scope as text: who sees the same places sees the same figures."""
+    scope = scope_of(user).managing()
+    if scope.unrestricted:
+        return "all"
+    return ";".join(sorted(f"{s.tree_id}:{s.lft}:{s.rght}" for s in scope.spans))
+
+
+def hashed(*parts):
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def page_figures(board, refreshed_at):
+    """{"tables", "chart", "map_json"} of the page of `board`: from the cache when the rollups have
+    not been refreshed since they were computed for this scope, place and period."""
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if not seconds or board.source_name != "rollup" or refreshed_at is None:
+        return _compute(board)
+    period, area = board.period, board.place.area
+    key = "dashboards:figures:" + hashed(
+        area.pk if area else "city", period.kind, period.first, period.last, scope_key(board.user),
+        refreshed_at.isoformat(), local_day(board.now), get_language(), board.query,
+    )
+    found = cache.get(key)
+    if found is None:
+        found = _compute(board)
+        cache.set(key, found, seconds)
+    return found
+
+
+def _compute(board):
+    _table, chart = board.trend()
+    return {"tables": board.tables(), "chart": chart, "map_json": board.map_json()}
