@@ -5,7 +5,8 @@ already says "figures as of <the refresh>". So the page's tables, trend and map 
 kept under a key made of everything they depend on: the place, the period, the user's managing
 scope (their posts' subtrees: two officials of one district share an entry), the refresh, the
 day (the trend stops at today), the language (the tables carry translated labels) and the
-period's query (carried into the links). What the page reads live beside the rollups (open
+period's query (carried into the links), and the settings the figures read (the rankings'
+minimum, 结案率's denominator, the map's tiles). What the page reads live beside the rollups (open
 cases past their deadline, the map's open cases, the risk tables) is as of the entry's first
 computation, at most one refresh older than the rest: the freshness note covers it too.
 
@@ -21,6 +22,7 @@ from django.utils.translation import get_language
 
 from grid.selectors import scope_of
 
+from .definitions import closure_excludes_deferred
 from .figures import local_day
 
 
@@ -46,6 +48,8 @@ def page_figures(board, refreshed_at):
     key = "dashboards:figures:" + hashed(
         area.pk if area else "city", period.kind, period.first, period.last, scope_key(board.user),
         refreshed_at.isoformat(), local_day(board.now), get_language(), board.query,
+        settings.DASHBOARD_RANKING_MIN_CASES, closure_excludes_deferred(), settings.DASHBOARD_TILE_URL,
+        settings.DASHBOARD_TILE_ATTRIBUTION,
     )
     found = cache.get(key)
     if found is None:
