@@ -135,7 +135,7 @@ def dashboard_place(request, area_id):
 def _page(request, area_id):
     board, form = _dashboard(request, area_id)
     fresh_at = board.freshness()
-    figures = page_figures(board, fresh_at if board.source_name == "rollup" else None)
+    figures = page_figures(board, fresh_at if board.source_name == "rollup" else None, formats=FORMATS)
     tables = figures["tables"]
     others = []
     if not scope_of(request.user).unrestricted:
@@ -151,6 +151,7 @@ def _page(request, area_id):
         "previous": board.period.previous(),
         "kpis": tables[0],
         "tables": tables[1:],
+        "tables_html": figures["tables_html"],
         "chart": figures["chart"],
         "map_json": figures["map_json"],
         "too_many_grids": figures["map_json"] is None,
