@@ -233,6 +233,19 @@ def test_reveal_shows_once_and_logs(login, people, med, files):
     assert MediationPartyAccess.objects.count() == 1
 
 
+def test_a_revealed_phone_is_a_call_link_and_an_id_number_is_not(login, people, med, files):
+    inside, _ = files
+    party = MediationParty.objects.get(mediation_id=inside.pk, name="王五")
+    reveal = reverse("cases:mediation_party_reveal", args=[inside.pk, party.pk])
+    client = login(med.mediator)
+    prefix = f"p{party.pk}-phone"
+    body = client.post(reveal, {f"{prefix}-field": "phone", f"{prefix}-reason": "电话通知调解时间"}).content.decode()
+    assert 'href="tel:13911112222"' in body
+    prefix = f"p{party.pk}-id_number"
+    body = client.post(reveal, {f"{prefix}-field": "id_number", f"{prefix}-reason": "制作调解协议书"}).content.decode()
+    assert APPLICANT_ID in body and f"tel:{APPLICANT_ID}" not in body
+
+
 def test_a_party_of_another_file_is_not_revealed_through_this_one(login, city, people, med, files):
     inside, _ = files
     second = dispute(city, people)
