@@ -12,7 +12,6 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.keyed_api import error as _error
 from cases.keyed_api import iso as _iso
 from cases.keyed_api import json_body as _body
 from cases.keyed_api import json_response as _json
