@@ -346,7 +346,12 @@ def _plan_batch(intakes):
             and (intake.building_id is None or building is not None)
             and intake.channel in RECEIVED_CHANNELS and intake.tracking_code not in taken
         )
-        fields = _case_fields(intake, category, area, building) if takeable else None
+        fields = None
+        if takeable:
+            try:
+                fields = _case_fields(intake, category, area, building)
+            except Exception:  # noqa: BLE001 — case_report meets it again in its savepoint and says why
+                log.warning("received report %s left to case_report", intake.pk, exc_info=True)
         if fields is None:
             slow.append(intake)
         else:

@@ -284,3 +284,103 @@ def test_the_reporter_is_encrypted_and_masked(city, people):
         stored = cursor.fetchone()
     assert "欧阳" not in stored[0] and "5678" not in stored[1]
     assert decrypt_token(stored[0]) == "欧阳娜娜"
+
+
+# --- the comparison notices what a batch leaves out ---------------------------------------------
+
+def _silent(*_args, **_kwargs):
+    return None
+
+
+SABOTAGE = {
+    # what the batch leaves out: (patch, the table the comparison must find different)
+    "outbox rows": (lambda: mock.patch.object(services_intake, "_notify_batch", _silent), "cases_delivery"),
+    "masked reporter": (lambda: mock.patch.object(
+        services_intake, "reporter_columns",
+        lambda *, name, phone: {"reporter_name": name or None, "reporter_name_masked": "",
+                                "reporter_phone": phone or None, "reporter_phone_masked": ""}), "cases_case"),
+    "dispatch deadline": (lambda: mock.patch.object(services, "_deadline", lambda _c, _s, now: now), "cases_case"),
+    "photos": (lambda: mock.patch.object(CasePhoto.objects, "bulk_create", _silent), "cases_casephoto"),
+    "Open311 link": (lambda: mock.patch.object(services_intake, "filings_registered", _silent),
+                     "open311_servicerequest"),
+}
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_the_comparison_notices_what_a_batch_leaves_out(reports_setup, tmp_path):
+    single = _run(reports_setup, _one_by_one, tmp_path / "single")
+    for n, (what, (patch, table)) in enumerate(SABOTAGE.items()):
+        with patch():
+            broken = _run(reports_setup, _batched, tmp_path / f"broken{n}")
+        assert broken["through_case_report"] == 4, what  # the batch itself ran
+        assert broken["written"].get(table) != single["written"][table], what
+
+
+# --- failures: nothing lost, nothing doubled ------------------------------------------------------
+
+def _receive(city, n, **overrides):
+    fields = {"category": "E0101", "channel": Channel.WEB, "building": city.building_a, "reporter_name": "李四",
+              "reporter_phone": "13912345678", "now": MONDAY}
+    fields.update(overrides)
+    with mock.patch.object(services_intake, "_kick"):
+        return [services_intake.intake_receive(description=f"垃圾 {i}", **fields).tracking_code for i in range(n)]
+
+
+def test_a_worker_dying_mid_batch_leaves_every_report_waiting(city, people):
+    _receive(city, 4)
+    _receive(city, 1, category="E0501")  # a mediation: case_report after the batch's own rows
+    with mock.patch.object(services_intake, "_register", side_effect=KeyboardInterrupt), \
+            pytest.raises(KeyboardInterrupt):
+        services_intake.intake_register_pending()
+    # The claim, the cases, the counter and the outbox were one transaction: all rolled back.
+    assert not Case.objects.exists() and not CaseEvent.objects.exists() and not Delivery.objects.exists()
+    assert not CaseNumberCounter.objects.exists()
+    assert Intake.objects.filter(failed_at__isnull=True).count() == 5
+    # The next run registers them all, numbered from 1.
+    assert services_intake.intake_register_pending() == 5
+    assert sorted(int(n[-5:]) for n in Case.objects.values_list("number", flat=True)) == [1, 2, 3, 4, 5]
+
+
+def test_a_failing_batch_rolls_back_and_its_rows_go_one_by_one(city, people):
+    codes = _receive(city, 3)
+    with mock.patch.object(services_intake, "_notify_batch", side_effect=RuntimeError("outbox refused")), \
+            mock.patch.object(services, "case_report", wraps=services.case_report) as one_by_one:
+        assert services_intake.intake_register_pending() == 3
+    assert one_by_one.call_count == 3
+    assert set(Case.objects.values_list("tracking_code", flat=True)) == set(codes)
+    # The batch's numbers were given back with its savepoint: no gap.
+    assert sorted(int(n[-5:]) for n in Case.objects.values_list("number", flat=True)) == [1, 2, 3]
+    assert CaseEvent.objects.count() == 3
+    assert Delivery.objects.filter(user=people.community).count() == 6  # inbox and e-mail, per case
+    assert not Intake.objects.exists()
+
+
+def test_batches_of_any_size_register_each_report_once(city, people):
+    codes = _receive(city, 7)
+    assert services_intake.intake_register_pending(batch_size=3) == 7
+    assert services_intake.intake_register_pending(batch_size=3) == 0  # idempotent: nothing waits
+    assert sorted(Case.objects.values_list("tracking_code", flat=True)) == sorted(codes)
+    assert sorted(int(n[-5:]) for n in Case.objects.values_list("number", flat=True)) == list(range(1, 8))
+    assert CaseEvent.objects.filter(action=CaseEvent.Action.REPORT).count() == 7
+
+
+def test_a_report_registered_already_goes_one_by_one_and_is_not_doubled(city, people):
+    first, second = _receive(city, 2)
+    row = Intake.objects.get(tracking_code=first)
+    services_intake._case_from(row)  # a worker died after the case, before deleting the row
+    with mock.patch.object(services, "case_report", wraps=services.case_report) as one_by_one:
+        assert services_intake.intake_register_pending() == 1
+    assert one_by_one.call_count == 1  # only the taken code left the batch
+    assert Case.objects.filter(tracking_code=first).count() == 1
+    assert Case.objects.filter(tracking_code=second).exists()
+    assert not Intake.objects.exists()
+
+
+def test_a_report_whose_category_was_withdrawn_is_set_aside_and_the_batch_goes_on(city, people):
+    gone, = _receive(city, 1, category="E0102")
+    fine, = _receive(city, 1, category="E0302")
+    Category.objects.filter(code="E0102").update(is_active=False)
+    assert services_intake.intake_register_pending() == 1
+    assert Case.objects.filter(tracking_code=fine).exists()
+    left = Intake.objects.get()
+    assert left.tracking_code == gone and left.failed_at is not None and left.failure
