@@ -75,7 +75,15 @@ def _tables():
                if f.target_field.primary_key}
         encrypted = {f.column for f in opts.concrete_fields if isinstance(f, EncryptedFieldMixin)}
         meta[opts.db_table] = (opts.pk.column, fks, encrypted)
+    for (table, column), target in SOFT_REFERENCES.items():
+        if table in meta:
+            meta[table][1][column] = target
     return meta
+
+
+# Columns that hold another row's id without a foreign key: the rollups' backlog, written
+# by a PostgreSQL trigger for each statement that adds timeline events (dashboards 0002).
+SOFT_REFERENCES = {("dashboards_rollupbacklog", "case_id"): "cases_case"}
 
 
 def _dump():
