@@ -584,7 +584,8 @@ RAW_REGISTER = [
                               created_at, district_id, street_id, community_id, grid_id, carried_over_reason,
                               rework_count, extension_count, escalation_count, alarm_count, rating_comment,
                               deadline_stage, rating_count, satisfied_count)
-      SELECT to_char(CURRENT_DATE, 'YYYYMMDD') || lpad((base.last - (SELECT count(*) FROM bench_claim) + c.n)::text, 5, '0'),
+      SELECT to_char(CURRENT_DATE, 'YYYYMMDD')
+             || lpad((base.last - (SELECT count(*) FROM bench_claim) + c.n)::text, 5, '0'),
              c.tracking_code, 'ordinary', c.channel, c.external_ref, 'resident', c.reporter_name,
              c.reporter_name_masked, c.reporter_phone, c.reporter_phone_masked, c.category_id, c.description,
              coalesce(nullif(c.address, ''), b.address, ''), c.building_id, c.latitude, c.longitude, 'reported',
