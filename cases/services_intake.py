@@ -403,7 +403,8 @@ def _case_numbers(days):
         for day, count in sorted(days.items()):
             cursor.execute(
                 f"INSERT INTO {table} ({day_column}, {last_column}) VALUES (%s, %s) "
-                f"ON CONFLICT ({day_column}) DO UPDATE SET {last_column} = {table}.{last_column} + EXCLUDED.{last_column} "
+                f"ON CONFLICT ({day_column}) "
+                f"DO UPDATE SET {last_column} = {table}.{last_column} + EXCLUDED.{last_column} "
                 f"RETURNING {last_column}",
                 [day, count],
             )
