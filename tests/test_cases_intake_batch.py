@@ -13,7 +13,6 @@ DATABASE_URL set, on PostgreSQL.
 """
 
 import itertools
-from collections import Counter
 from datetime import timedelta
 from unittest import mock
 
@@ -25,7 +24,7 @@ from django.db import connection, transaction
 from django.test import override_settings
 from encrypted_fields.fields import EncryptedFieldMixin
 
-from cases import notifications, services, services_intake
+from cases import services, services_intake
 from cases.models import (
     Case,
     CaseEvent,
@@ -258,8 +257,9 @@ def test_a_batch_writes_what_one_by_one_writes(reports_setup, tmp_path):
     single = _run(reports_setup, _one_by_one, tmp_path / "a")
     batch = _run(reports_setup, _batched, tmp_path / "b")
 
-    # Not a vacuous comparison: the one-by-one path wrote every kind of row the brief names
-    # for a received report, and the batch took most rows itself.
+    # Not a vacuous comparison: the one-by-one path wrote every kind of row a received report
+    # leaves (case, timeline, photo, outbox, counter, set-aside rows, the Open311 link), and the
+    # batch took most rows itself.
     tables = set(single["written"])
     for model in (Case, CaseEvent, CasePhoto, Delivery, CaseNumberCounter, Intake):
         assert model._meta.db_table in tables, model
