@@ -6,7 +6,7 @@ are personal data: they reach the posts that reach residents' records
 units are not personal: they follow the places' scope.
 """
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 
 from grid.models import Area
 from grid.selectors import scope_of
@@ -86,7 +86,7 @@ def wishes_adopted_by(report):
 
 # --- figures --------------------------------------------------------------------------------
 
-def figures_by_community(user, *, since=None, until=None):
+def figures_by_community(user, *, since=None, until=None, place=None):
     """Per community the user reaches: members reported in (confirmed, not ended), wishes adopted
     (ever adopted: adopted, fulfilled or confirmed) and fulfilled (fulfilled or confirmed), and
     hours served (confirmed services). Wishes and services count when adopted/served in the period.
@@ -96,6 +96,14 @@ def figures_by_community(user, *, since=None, until=None):
     reports = reports_visible_to(user)
     wishes = wishes_visible_to(user)
     services = services_visible_to(user)
+    if place is not None:
+        # Narrowed to a place by the stored path (a grid narrows to its community's rows: members and
+        # wishes are the community's).
+        level = "community" if place.kind == "grid" else place.kind
+        pk = place.parent_id if place.kind == "grid" else place.pk
+        reports = reports.filter(**{f"{level}_id": pk})
+        wishes = wishes.filter(**{f"{level}_id": pk})
+        services = services.filter(**{f"report__{level}_id": pk})
     if since:
         wishes = wishes.filter(adopted_at__gte=since)
         services = services.filter(started_at__gte=since)
@@ -116,11 +124,3 @@ def figures_by_community(user, *, since=None, until=None):
             for pk in ids]
     return sorted(rows, key=lambda row: (row["community"], row["community_id"]))
 
-
-def community_summary(area):
-    """Party organisations and reported-in members of a place (a community or a street), for its page."""
-    q = Q(community=area) if area.kind == "community" else Q(street=area)
-    orgs = list(PartyOrg.objects.filter(q, is_active=True).order_by("kind", "name").values_list("name", flat=True))
-    members = ReportIn.objects.filter(q, status=ReportStatus.CONFIRMED).count()
-    open_wishes = Wish.objects.filter(q, status=WishStatus.POSTED).count()
-    return {"orgs": orgs, "members": members, "open_wishes": open_wishes}
