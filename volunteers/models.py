@@ -193,7 +193,7 @@ class ServiceRecord(models.Model):
                               verbose_name=_("order"))
     # Service recorded by another app through a hook (a reported-in party member's confirmed
     # service: "party-service:<id>"); one live record per key.
-    source_key = models.CharField(_("source"), max_length=40, blank=True, default="")
+    source_key = models.CharField(_("source"), max_length=40, blank=True, default="", db_default="")
     started_at = models.DateTimeField(_("from"))
     ended_at = models.DateTimeField(_("to"))
     hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=2)

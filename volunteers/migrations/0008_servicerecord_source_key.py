@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='servicerecord',
             name='source_key',
-            field=models.CharField(blank=True, default='', max_length=40, verbose_name='source'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=40, verbose_name='source'),
         ),
         migrations.AddConstraint(
             model_name='servicerecord',
