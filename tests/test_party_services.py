@@ -294,7 +294,7 @@ def test_figures_by_community_hand_computed(city, party):
     assert (a["members"], a["adopted"], a["fulfilled"], a["hours"]) == (2, 2, 1, Decimal("3.50"))
     district = user_with_post(Role.DISTRICT_OFFICIAL, city.district, username="party_district")
     rows = {row["community"]: row for row in selectors.figures_by_community(district)}
-    assert (rows["和平社区"]["members"], rows["和平社区"]["adopted"], rows["和平社区"]["hours"]) == (1, 0, 0)
+    assert (rows["和平社区"]["members"], rows["和平社区"]["adopted"], rows["和平社区"]["hours"]) == (1, 0, Decimal("0.00"))
 
 
 # --- 包片 officials ----------------------------------------------------------------------------

@@ -6,6 +6,8 @@ are personal data: they reach the posts that reach residents' records
 units are not personal: they follow the places' scope.
 """
 
+from decimal import Decimal
+
 from django.db.models import Count, Sum
 
 from grid.models import Area
@@ -23,6 +25,8 @@ from .models import (
     Wish,
     WishStatus,
 )
+
+HUNDREDTH = Decimal("0.01")
 
 
 def _people_q(user):
@@ -120,7 +124,7 @@ def figures_by_community(user, *, since=None, until=None, place=None):
     ids = set(members) | set(adopted) | set(fulfilled) | set(hours)
     names = dict(Area.objects.filter(pk__in=ids).values_list("pk", "name"))
     rows = [{"community_id": pk, "community": names.get(pk, ""), "members": members.get(pk, 0),
-             "adopted": adopted.get(pk, 0), "fulfilled": fulfilled.get(pk, 0), "hours": hours.get(pk) or 0}
+             "adopted": adopted.get(pk, 0), "fulfilled": fulfilled.get(pk, 0), "hours": Decimal(str(hours.get(pk) or 0)).quantize(HUNDREDTH)}
             for pk in ids]
     return sorted(rows, key=lambda row: (row["community"], row["community_id"]))
 
