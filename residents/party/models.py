@@ -230,8 +230,8 @@ class WishCategory(models.TextChoices):
 
 
 class WishStatus(models.TextChoices):
-    POSTED = "posted", _("Open")
-    ADOPTED = "adopted", _("Adopted")
+    POSTED = "posted", _("Open for adoption")
+    ADOPTED = "adopted", _("Adopted by a member")
     FULFILLED = "fulfilled", _("Fulfilled, to confirm")
     CONFIRMED = "confirmed", _("Confirmed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
