@@ -121,6 +121,7 @@ def staff(request):
     wishes = list(wishes[:LIST_SIZE])
     for wish in wishes:
         wish.who = selectors.masked(wish.resident.name)
+        wish.adopter_who = selectors.masked(wish.adopter.name) if wish.adopter else ""
     pending = list(selectors.reports_visible_to(user).filter(status=ReportStatus.PENDING)
                    .select_related("community").order_by("registered_at", "id")[:LIST_SIZE])
     for report in pending:
