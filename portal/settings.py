@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "volunteers",
     "risks",
     "residents.participation",
+    "residents.party",
     # The top layer: pages and reactions that compose the domain apps above.
     "dashboards",
     "hub",
