@@ -4,8 +4,10 @@
 - a party member reports in (双报到) on the phone page, the community confirms it on the staff
   page, and the member adopts a small wish (微心愿) and fulfils it; the staff confirm it and the
   hours reach the member's volunteer records;
-- the household's points card (a meeting's attendance, then a redemption) is walked by
-  tests/browser/test_household_points.py at the same width.
+- the household of the member's neighbour earns points on its card for a meeting's attendance
+  and redeems them at the points shop (the steps of tests/browser/test_household_points.py).
+
+All three in one walk, one after the other in the same city (`test_the_issue_23_walk`).
 
 Shots at 360 px and 1280 px go to test-artifacts/screenshots/party/; every page must fit the
 phone width, raise no CSP violation and show Chinese.
@@ -31,6 +33,7 @@ from volunteers.models import ServiceRecord
 from ..factories import UserFactory, build_city, user_with_post
 from ..residents_factories import household_in, resident_in
 from .conftest import SCREENSHOTS
+from .test_household_points import earn_and_redeem, household_fixtures
 
 PASSWORD = "pw-Portal-2026"
 PHONE = {"width": 360, "height": 780}
@@ -76,8 +79,16 @@ def sign_in(page, user):
     page.wait_for_url(page.base + reverse("home"))
 
 
-def test_a_resident_finds_her_building_by_compound_and_number(world, open_page):
+def test_the_issue_23_walk(world, open_page):
+    """Issue #23's Done-when as one walk at 360 px: the search, the party member, the household."""
     city, staff, two, elder, member = world
+    resident_finds_her_building(open_page, two)
+    desk = party_member_reports_in_adopts_and_fulfils(world, open_page)
+    home, neighbour, meeting, item = household_fixtures(city, staff, room="303", name="赵桂芝")
+    earn_and_redeem(desk, city, home, neighbour, meeting, item, shoot, name="赵桂芝")
+
+
+def resident_finds_her_building(open_page, two):
     page = open_page(PHONE, phone=True)
     page.goto(page.base + reverse("cases:report_where"))
     page.locator("input[name=q]").fill("阳光名苑2号楼")
@@ -91,7 +102,8 @@ def test_a_resident_finds_her_building_by_compound_and_number(world, open_page):
     assert "2号楼" in page.content()
 
 
-def test_a_party_member_reports_in_adopts_and_fulfils_a_wish(world, open_page):
+def party_member_reports_in_adopts_and_fulfils(world, open_page):
+    """The member's phone and the staff's desk; returns the staff's page, still signed in."""
     city, staff, two, elder, member = world
     now = timezone.now()
     wish = party.wish_post(resident=elder, title="一台收音机", category="elderly", budget_cap=150,
@@ -147,3 +159,4 @@ def test_a_party_member_reports_in_adopts_and_fulfils_a_wish(world, open_page):
     desk.wait_for_url(desk.base + reverse("party:staff"))
     assert Wish.objects.get(pk=wish.pk).status == WishStatus.CONFIRMED
     assert ServiceRecord.objects.get(volunteer__user=member).hours == 1.5
+    return desk
