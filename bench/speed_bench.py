@@ -133,8 +133,8 @@ def get(port, path, cookie=None):
         return response.status
 
 
-def wrk(binary, port, path, *, cookie, connections, duration):
-    command = [binary, "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-H", "Accept-Language: zh-hans"]
+def wrk(binary, port, path, *, cookie, connections, duration, threads=1):
+    command = [binary, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-H", "Accept-Language: zh-hans"]
     if cookie:
         command += ["-H", f"Cookie: sessionid={cookie}"]
     command.append(f"http://127.0.0.1:{port}{path}")
