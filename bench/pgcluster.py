@@ -1,4 +1,5 @@
-"""A throw-away PostgreSQL primary and its streaming replica on this machine (issue #24 item 3).
+"""Throw-away PostgreSQL servers on this machine: a primary and its streaming replica (issue #24
+item 3), and PgBouncer in front of a server (item 4).
 
 Used by bench/replica_bench.py and tests/test_portal_replica_streaming.py, so both bring the pair
 up the same way: `initdb` a primary on a free port (wal_level=replica, a replication line in its
@@ -16,6 +17,7 @@ Only the standard library and psycopg: the bench imports it before Django is set
 import glob
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -77,14 +79,7 @@ class ReplicaPair:
             raise Unavailable("PostgreSQL's server binaries (initdb, pg_ctl, pg_basebackup) are not installed; "
                               "set PG_BIN to their directory")
         # initdb refuses to run as root: the clusters then belong to the `postgres` system user.
-        if os.geteuid() == 0:
-            try:
-                pwd.getpwnam("postgres")
-            except KeyError:
-                raise Unavailable("running as root and there is no `postgres` user to own the clusters") from None
-            if not shutil.which("runuser"):
-                raise Unavailable("running as root and runuser is missing")
-            self.user = "postgres"
+        self.user = _as_postgres_if_root([])[1]
         self.dir = Path(tempfile.mkdtemp(prefix=self.prefix, dir=self.base))
         try:
             if self.user:
@@ -197,3 +192,127 @@ class ReplicaPair:
         dump.stdout.close()
         if dump.wait() or load.returncode:
             raise RuntimeError(f"copying {source_url} failed: {load.stderr[-2000:]}")
+
+
+def _as_postgres_if_root(command):
+    """initdb and PgBouncer both refuse root: run them as the `postgres` system user then."""
+    if os.geteuid() != 0:
+        return command, None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        raise Unavailable("running as root and there is no `postgres` user to run the server as") from None
+    if not shutil.which("runuser"):
+        raise Unavailable("running as root and runuser is missing")
+    return ["runuser", "-u", "postgres", "--", *command], "postgres"
+
+
+def pgbouncer_version(binary=None):
+    """(major, minor, patch) of Debian's pgbouncer, or None when it is not installed."""
+    binary = binary or shutil.which("pgbouncer") or ("/usr/sbin/pgbouncer" if os.access("/usr/sbin/pgbouncer",
+                                                                                        os.X_OK) else None)
+    if binary is None:
+        return None
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout
+    found = re.search(r"PgBouncer (\d+)\.(\d+)\.(\d+)", out)
+    return tuple(map(int, found.groups())) if found else None
+
+
+class PgBouncer:
+    """Debian's pgbouncer on a free port in front of one PostgreSQL server, in its own directory
+    (trust auth, every database passed through). Its own process, stopped by its id."""
+
+    def __init__(self, *, host="127.0.0.1", port=5432, pool_mode="transaction", pool_size=1, settings=None):
+        self.server = (host, int(port))
+        self.pool_mode, self.pool_size = pool_mode, pool_size
+        self.settings = dict(settings or {})
+        self.binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        self.dir = self.process = self.port = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        if not os.access(self.binary, os.X_OK):
+            raise Unavailable("pgbouncer is not installed (Debian: apt-get install pgbouncer)")
+        self.version = pgbouncer_version(self.binary)
+        command, user = _as_postgres_if_root([self.binary, "config"])
+        self.dir = Path(tempfile.mkdtemp(prefix="portal-pgbouncer-"))
+        try:
+            if user:
+                shutil.chown(self.dir, user, user)
+            for _attempt in range(3):
+                self.port = free_port()
+                self._write_config()
+                command[-1] = str(self.dir / "pgbouncer.ini")
+                log = open(self.dir / "stderr.log", "wb")
+                self.process = subprocess.Popen(command, cwd=self.dir, stdout=log, stderr=subprocess.STDOUT,
+                                                start_new_session=True)
+                log.close()
+                if self._wait_listening():
+                    return self
+                self._end_process()
+            raise RuntimeError(f"pgbouncer did not start:\n{self.log()[-3000:]}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _write_config(self):
+        lines = {
+            "listen_addr": "127.0.0.1", "listen_port": self.port, "unix_socket_dir": "",
+            "auth_type": "trust", "auth_file": self.dir / "userlist.txt", "pool_mode": self.pool_mode,
+            "default_pool_size": self.pool_size, "max_client_conn": 100,
+            # psycopg and Django send these at start-up; TimeZone & co. PgBouncer tracks itself.
+            "ignore_startup_parameters": "extra_float_digits,options",
+            "logfile": self.dir / "pgbouncer.log", "pidfile": self.dir / "pgbouncer.pid",
+            "admin_users": "postgres", **self.settings,
+        }
+        host, port = self.server
+        (self.dir / "userlist.txt").write_text('"postgres" ""\n')
+        (self.dir / "pgbouncer.ini").write_text(
+            f"[databases]\n* = host={host} port={port}\n\n[pgbouncer]\n"
+            + "".join(f"{k} = {v}\n" for k, v in lines.items()))
+
+    def _wait_listening(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def _end_process(self):
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, 15)  # its own session, started here: runuser and pgbouncer
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait()
+        self.process = None
+
+    def log(self):
+        parts = [self.dir / name for name in ("pgbouncer.log", "stderr.log")] if self.dir else []
+        return "".join(p.read_text(errors="replace") for p in parts if p.exists())
+
+    def stop(self):
+        self._end_process()
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+    def admin(self, command):
+        """Rows of a console command (SHOW POOLS, SHOW STATS…)."""
+        import psycopg
+
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="pgbouncer",
+                             autocommit=True, prepare_threshold=None) as console:
+            cursor = console.execute(command)
+            names = [c.name for c in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -120,11 +120,12 @@ def measure(binary, port, path, floor_path, session, args):
 
     portal, floor = [], []
     for _ in range(args.runs):
-        common = {"connections": args.connections, "duration": args.duration, "threads": args.threads}
+        common = {"connections": args.connections, "duration": args.duration, "threads": args.threads,
+                  "timeout": 60}
         portal.append(wrk(binary, port, path, cookie=session, **common))
         floor.append(wrk(binary, port, floor_path, cookie=None, **common))
-    bad = [r for r in portal + floor if r["non_2xx"]]
-    assert not bad, f"wrk saw non-2xx answers: {bad}"
+    bad = [r for r in portal + floor if r["non_2xx"] or r["timeouts"] or not r["p50_ms"]]
+    assert not bad, f"wrk saw non-2xx answers, timeouts or no answer at all: {bad}"
     p50 = statistics.median(r["p50_ms"] for r in portal)
     f50 = statistics.median(r["p50_ms"] for r in floor)
     return {"portal": portal, "lower_bound": floor, "portal_p50_ms": p50, "lower_bound_p50_ms": f50,
