@@ -134,6 +134,22 @@ def measure(binary, port, path, floor_path, session, args):
             "lower_bound_rps": statistics.median(r["rps"] for r in floor)}
 
 
+def slowest(statements, top=5):
+    """The page's statements that take longest, each timed once on the primary (what the floor is made of)."""
+    from django.db import connection
+
+    timed = []
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            started = time.perf_counter()
+            cursor.execute(sql, params)
+            if cursor.description:
+                cursor.fetchall()
+            timed.append((round((time.perf_counter() - started) * 1000, 1), " ".join(sql.split())[:160]))
+    timed.sort(reverse=True)
+    return [{"ms": ms, "sql": sql} for ms, sql in timed[:top]] + [{"total_ms": round(sum(t[0] for t in timed), 1)}]
+
+
 def run(pair, args, binary, report):
     from bench.cases_bench import free_port, start_gunicorn, stop_gunicorn
     from bench.run import setup_django
@@ -153,6 +169,12 @@ def run(pair, args, binary, report):
     started = time.perf_counter()
     rows = prepare(args.scale, reuse=False, cases_only=args.cases_only)
     report["seed_and_rollups_s"] = round(time.perf_counter() - started, 1)
+    # Every table analysed and its visibility map set, on both servers (VACUUM's effects stream):
+    # no autovacuum catching up with the load while wrk measures, and the same plans on both.
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    report["vacuum_analyze_s"] = round(time.perf_counter() - started, 1)
     report["rollup_rebuild_ms"] = round(rows[0]["portal_ms"], 1) if rows else None
     print(f"seeded {args.scale}{' (cases only)' if args.cases_only else ''} in {report['seed_and_rollups_s']} s",
           flush=True)
@@ -165,6 +187,7 @@ def run(pair, args, binary, report):
     import pickle
 
     (replay_dir / "dashboard.pickle").write_bytes(pickle.dumps(statements))
+    report["slowest_statements_on_primary"] = slowest(statements)
     report.update(district_id=fix["district_id"], cases_in_district=fix["district_cases"],
                   dashboard_queries=len(statements),
                   database=connection.cursor().connection.info.parameter_status("server_version"))
