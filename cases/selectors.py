@@ -146,6 +146,27 @@ def org_queue_for(user, *, organisation_id=None):
     )
 
 
+# An organisation's queue card: number, class of matter, status and its badges, the start of the
+# description, the building, the organisation (when the user works for several), the deadline.
+ORG_QUEUE_COLUMNS = (
+    "number", "status", "due_at", "supervised_at", "carried_over_at", "org_supervised_due",
+    "category_id", "organisation_id",
+    "building__number", "building__address", "building__name",
+)
+
+
+def org_queue_page(queryset):
+    """An organisation's queue (org_queue_for) narrowed to what its cards show, as the case
+    board is (board_page): the description's first 71 characters (the card shows 70), the
+    category's name as a subquery by primary key; no organisation row per case (the page has
+    the user's organisations in hand), no reporter, place or boundary columns."""
+    return (
+        queryset.select_related(None).select_related("building").only(*ORG_QUEUE_COLUMNS)
+        .annotate(description_head=Substr("description", 1, 71),
+                  category_name=_one(Category.objects.filter(pk=OuterRef("category_id")).order_by(), "name"))
+    )
+
+
 def command_board(street_id):
     """The street command centre's lists (the view checks the user may see the street):
     big matters awaiting dispatch, and returned ones awaiting a ruling, oldest first."""
