@@ -294,7 +294,9 @@ def primary_audience(user):
     """Which layout suits the user: official, staff or worker (phone)."""
     if user.is_superuser:
         return "staff"
-    roles = set(active_posts(user).values_list("role", flat=True))
+    # The roles that choose a layout are all posts on places: the scope's spans hold them
+    # (read once per request, so the layout costs no query of its own).
+    roles = {s.role for s in scope_of(user).spans}
     if Role.DISTRICT_OFFICIAL in roles:
         return "official"
     if roles & {Role.STREET_STAFF, Role.COMMUNITY_STAFF}:

@@ -102,7 +102,7 @@ def test_the_case_page_links_to_the_file(login, people, files):
 def test_the_list_shows_my_files_only(login, people, med, files, django_assert_max_num_queries):
     inside, outside = files
     client = login(med.mediator)
-    with django_assert_max_num_queries(16):  # +2: the navigation's badges (queue, unread notices)
+    with django_assert_max_num_queries(14):  # +1: the navigation's badges (queue and unread notices, one statement)
         body = client.get(reverse("cases:mediation_files")).content.decode()
     assert inside.number in body and outside.number not in body
     body = login(people.community_b).get(reverse("cases:mediation_files") + "?source=bogus&outcome=x").content.decode()
@@ -115,7 +115,7 @@ def test_the_list_query_count_does_not_grow_with_files(login, city, people, djan
     for _ in range(6):
         dispute(city, people)
     client = login(people.community)
-    with django_assert_max_num_queries(16):  # +2: the navigation's badges (queue, unread notices)
+    with django_assert_max_num_queries(14):  # +1: the navigation's badges (queue and unread notices, one statement)
         response = client.get(reverse("cases:mediation_files"))
     assert response.status_code == 200
 

@@ -227,7 +227,7 @@ def test_community_print_query_count_does_not_grow_with_buildings(client, city, 
             user_with_post(Role.UNIT_CHIEF, unit)
     after = _count_queries(client, url)
     assert after == before
-    with django_assert_max_num_queries(12):  # session, user, scope, place, buildings, posts, household stars, the navigation's badges
+    with django_assert_max_num_queries(10):  # session, user, scope, place, buildings, posts, household stars, the navigation's badges (one statement)
         response = client.get(url)
     assert len(sheet_ids(response)) == 14
     # Every one of the 13 new buildings shows its own chief's unit chiefs (two each).
