@@ -20,6 +20,12 @@ own seeder adds the medium scale's 210,000 (three years of a district).
     enqueueing of its notifications that would follow each batch's commit.
     Lower bound: one UPDATE … SET level = next level of the same rows plus one
     INSERT … SELECT of their timeline rows. Target < 10 s.
+(d) register (--only register): --register-reports waiting reports (bulk-inserted as the
+    report page leaves them) registered by one worker in-process in batches
+    (intake_register_pending), beside the raw SQL floor over the same rows (INSERT … SELECT
+    per table and batch, rolled back); then --register-single more one by one (the old path).
+    Community staff are added so each case writes its outbox rows; all is deleted after.
+    Target ≥ 500 cases/s per worker. Written to results/cases_register.json when run alone.
 (c) pages, in-process through Django's test client (the whole middleware stack,
     view and template; no network): the busiest grid worker's queue and the
     busiest street's case board, each beside the raw SQL that returns the same
@@ -54,12 +60,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 MARK = "[bench]"
 WARMUP = 2
 
-TARGETS = {"intake_ratio": 0.25, "sweep_ms": 10_000, "queue_ms": 50, "board_ms": 50}
+TARGETS = {"intake_ratio": 0.25, "sweep_ms": 10_000, "queue_ms": 50, "board_ms": 50, "register_per_s": 500}
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default="intake,sweep,pages", help="comma-separated: intake, sweep, pages")
+    parser.add_argument("--only", default="intake,sweep,pages", help="comma-separated: intake, sweep, pages, register")
     parser.add_argument("--repeat", type=int, default=15, help="measured repetitions of each page (median)")
     parser.add_argument("--report-requests", type=int, default=1200)
     parser.add_argument("--bare-requests", type=int, default=3000)
@@ -67,9 +73,15 @@ def parse_args():
     parser.add_argument("--workers", type=int, default=2,
                         help="gunicorn sync workers serving both the report and the bare view (the image runs 4)")
     parser.add_argument("--sweep-cases", type=int, default=100_000)
+    parser.add_argument("--register-reports", type=int, default=20_000,
+                        help="waiting reports registered in batches (and by the raw SQL floor)")
+    parser.add_argument("--register-single", type=int, default=5_000,
+                        help="waiting reports registered one by one (the old path; ~85/s)")
+    parser.add_argument("--register-batch", type=int, default=REGISTER_BATCH)
     args = parser.parse_args()
     args.only = {part.strip() for part in args.only.split(",") if part.strip()}
-    for name in ("report_requests", "bare_requests", "concurrency", "sweep_cases", "repeat", "workers"):
+    for name in ("report_requests", "bare_requests", "concurrency", "sweep_cases", "repeat", "workers",
+                 "register_reports", "register_single", "register_batch"):
         value = getattr(args, name)
         if not 1 <= value <= 1_000_000:
             parser.error(f"--{name.replace('_', '-')} must be between 1 and 1,000,000")
@@ -497,6 +509,212 @@ def delete_bench_intake():
     return rows.delete()[0]
 
 
+# --- (d) registering received reports: batch, one by one, raw SQL ------------------------------
+
+# Categories the bench's reports take, none a mediation (those go one by one in both paths):
+# a big matter, a small one, a component, one on the seeded 准入 list, one with a routing rule.
+REGISTER_CATEGORIES = ("E0101", "E0105", "C0301", "E0301", "E0201", "E0303")
+REGISTER_BATCH = 500
+
+
+def _seed_intakes(n, buildings, photo_name):
+    """`n` waiting reports as the report page leaves them (encrypted reporter, masked copy), committed.
+
+    Written with bulk_create rather than n × intake_receive: what is timed is the worker.
+    One in four is at a grid only, one in five has a photo, two in three name a reporter,
+    one in ten was received outside working hours.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from cases.models import Category, Channel, Intake
+    from cases.privacy import reporter_columns
+    from cases.services import new_tracking_code
+
+    categories = dict(Category.objects.filter(code__in=REGISTER_CATEGORIES).values_list("code", "pk"))
+    now = timezone.now().replace(microsecond=0)
+    rows = []
+    for i in range(n):
+        building, grid, _community, _street = buildings[i % len(buildings)]
+        at_grid = i % 4 == 3
+        received = now - timedelta(minutes=i % 600) if i % 10 else now.replace(hour=14) - timedelta(days=1)
+        rows.append(Intake(
+            tracking_code=new_tracking_code(), received_at=received, channel=Channel.QR if i % 7 == 0 else Channel.WEB,
+            category_id=categories[REGISTER_CATEGORIES[i % len(REGISTER_CATEGORIES)]],
+            grid_id=grid if at_grid else None, building_id=None if at_grid else building,
+            description=f"{MARK} 路边有一堆暴露垃圾 #{i}",
+            photo=photo_name if i % 5 == 0 else "",
+            **reporter_columns(name="李四" if i % 3 else "", phone=f"139{i:08d}" if i % 3 else ""),
+        ))
+    with transaction.atomic():
+        Intake.objects.bulk_create(rows, batch_size=2000)
+    return n
+
+
+def _bench_photo():
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    return default_storage.save("cases/bench/register.png", ContentFile(b"\x89PNG bench"))
+
+
+# The floor: what registering a batch must at least write, as SQL alone. Per batch of the
+# oldest waiting rows (claimed with SKIP LOCKED, as the worker does): count on the day's
+# numbers, INSERT … SELECT the cases (path from the place's chain, reporter columns copied
+# as stored, the dispatch deadline as received_at plus the category's limit in clock time),
+# then their timeline events, photos and the community staff's outbox rows, and delete the rows.
+RAW_REGISTER = [
+    """
+    CREATE TEMP TABLE bench_claim ON COMMIT DROP AS
+    SELECT i.*, row_number() OVER (ORDER BY i.id) AS n
+    FROM (SELECT * FROM cases_intake WHERE failed_at IS NULL AND description LIKE %(mark)s
+          ORDER BY id LIMIT %(size)s FOR UPDATE SKIP LOCKED) i
+    """,
+    """
+    INSERT INTO cases_casenumbercounter (day, last) SELECT CURRENT_DATE, count(*) FROM bench_claim
+    ON CONFLICT (day) DO UPDATE SET last = cases_casenumbercounter.last + EXCLUDED.last
+    """,
+    """
+    CREATE TEMP TABLE bench_new ON COMMIT DROP AS WITH
+    base AS (SELECT last FROM cases_casenumbercounter WHERE day = CURRENT_DATE),
+    made AS (
+      INSERT INTO cases_case (number, tracking_code, kind, channel, external_ref, reporter_kind, reporter_name,
+                              reporter_name_masked, reporter_phone, reporter_phone_masked, category_id, description,
+                              address, building_id, latitude, longitude, status, responsible_level, due_at,
+                              created_at, district_id, street_id, community_id, grid_id, carried_over_reason,
+                              rework_count, extension_count, escalation_count, alarm_count, rating_comment,
+                              deadline_stage, rating_count, satisfied_count)
+      SELECT to_char(CURRENT_DATE, 'YYYYMMDD')
+             || lpad((base.last - (SELECT count(*) FROM bench_claim) + c.n)::text, 5, '0'),
+             c.tracking_code, 'ordinary', c.channel, c.external_ref, 'resident', c.reporter_name,
+             c.reporter_name_masked, c.reporter_phone, c.reporter_phone_masked, c.category_id, c.description,
+             coalesce(nullif(c.address, ''), b.address, ''), c.building_id, c.latitude, c.longitude, 'reported',
+             'community', c.received_at + interval '1 hour', c.received_at, s.parent_id, cm.parent_id, g.parent_id,
+             g.id, '', 0, 0, 0, 0, '', '', 0, 0
+      FROM bench_claim c CROSS JOIN base
+      LEFT JOIN grid_building b ON b.id = c.building_id
+      JOIN grid_area g ON g.id = coalesce(b.grid_id, c.grid_id)
+      JOIN grid_area cm ON cm.id = g.parent_id
+      JOIN grid_area s ON s.id = cm.parent_id
+      RETURNING id, tracking_code, number, created_at, community_id, category_id, description
+    ) SELECT * FROM made
+    """,
+    """
+    INSERT INTO cases_caseevent (case_id, action, from_status, to_status, at, note, is_public, data)
+    SELECT id, 'report', '', 'reported', created_at, '', true, '{"channel": "web"}'::jsonb FROM bench_new
+    """,
+    """
+    INSERT INTO cases_casephoto (case_id, event_id, stage, image, uploaded_at)
+    SELECT n.id, e.id, 'report', c.photo, n.created_at
+    FROM bench_new n JOIN bench_claim c ON c.tracking_code = n.tracking_code
+    JOIN cases_caseevent e ON e.case_id = n.id WHERE c.photo <> ''
+    """,
+    """
+    INSERT INTO cases_delivery (channel, user_id, address, case_id, subject, body, status, attempts,
+                                next_attempt_at, last_error, created_at)
+    SELECT ch.channel, u.id, CASE WHEN ch.channel = 'email' THEN u.email ELSE '' END, n.id,
+           'New report to register: ' || n.number, n.number || ' ' || cat.name || '：' || left(n.description, 60),
+           'pending', 0, n.created_at, '', n.created_at
+    FROM bench_new n JOIN cases_category cat ON cat.id = n.category_id
+    JOIN grid_post p ON p.area_id = n.community_id AND p.ended_at IS NULL
+         AND p.role IN ('community_staff', 'community_head')
+    JOIN grid_user u ON u.id = p.user_id AND u.is_active
+    CROSS JOIN (VALUES ('inbox'), ('email')) ch(channel)
+    WHERE ch.channel = 'inbox' OR u.email <> ''
+    """,
+    "DELETE FROM cases_intake WHERE id IN (SELECT id FROM bench_claim)",
+]
+
+
+def _raw_register(size):
+    """The floor over every waiting bench row, batch by batch; all rolled back. Returns (rows, seconds)."""
+    from django.db import connection, transaction
+
+    done = 0
+    started = time.perf_counter()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            while True:
+                with transaction.atomic():
+                    cursor.execute(RAW_REGISTER[0], {"mark": MARK + "%", "size": size})
+                    cursor.execute("SELECT count(*) FROM bench_claim")
+                    claimed = cursor.fetchone()[0]
+                    if not claimed:
+                        break
+                    for statement in RAW_REGISTER[1:]:
+                        cursor.execute(statement)
+                    cursor.execute("DROP TABLE bench_claim; DROP TABLE bench_new")
+                done += claimed
+            seconds = time.perf_counter() - started
+            raise Rollback
+    except Rollback:
+        pass
+    return done, seconds
+
+
+def _timed_registration(function, **kwargs):
+    from cases.models import Intake
+
+    waiting = Intake.objects.filter(description__startswith=MARK, failed_at__isnull=True).count()
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    registered = function(limit=waiting, **kwargs)
+    seconds = time.perf_counter() - started
+    left = Intake.objects.filter(description__startswith=MARK).count()
+    return {"waiting": waiting, "registered": registered, "left": left, "seconds": round(seconds, 2),
+            "cases_per_s": round(registered / seconds, 1) if seconds else None,
+            "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+
+
+def register_bench(args):
+    """Register --register-reports waiting reports in batches and, separately, --register-single
+    one by one, in-process (one worker); the raw SQL floor over the same rows first."""
+    from django.core.files.storage import default_storage
+    from django.db import connection
+    from django.db.models import Max
+
+    from cases.models import Case, Delivery
+    from cases.services_intake import intake_register_one_by_one, intake_register_pending
+
+    buildings = sample_buildings(500)
+    if not buildings:
+        sys.exit("no buildings under communities: is the city seeded?")
+    before = Case.objects.aggregate(m=Max("id"))["m"] or 0
+    staff = _intake_staff(buildings)
+    photo = _bench_photo()
+    result = {"batch_size": args.register_batch, "staff_added": len(staff)}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE cases_intake")
+        _seed_intakes(args.register_reports, buildings, photo)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE cases_intake")
+        load_before = os.getloadavg()[0]
+        rows, seconds = _raw_register(args.register_batch)
+        result["raw"] = {"registered": rows, "seconds": round(seconds, 2), "cases_per_s": round(rows / seconds, 1),
+                         "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+        print(f"(d) register: raw SQL floor {rows:,} in {seconds:.1f} s ({rows / seconds:,.0f} /s)", flush=True)
+        result["batch"] = _timed_registration(intake_register_pending, batch_size=args.register_batch)
+        result["batch"]["deliveries"] = Delivery.objects.filter(case_id__gt=before).count()
+        print(f"    batch: {result['batch']}", flush=True)
+        result["cleaned_batch"] = delete_bench_cases(before)
+        _seed_intakes(args.register_single, buildings, photo)
+        result["one_by_one"] = _timed_registration(intake_register_one_by_one)
+        print(f"    one by one: {result['one_by_one']}", flush=True)
+    finally:
+        result["cleaned"] = delete_bench_cases(before)
+        result["intake_left_dropped"] = delete_bench_intake()
+        _remove_intake_staff(staff)
+        default_storage.delete(photo)
+        purge_broker()
+    raw, batch, single = result.get("raw"), result.get("batch"), result.get("one_by_one")
+    if raw and batch:
+        result["batch_ratio_to_floor"] = round(raw["cases_per_s"] / batch["cases_per_s"], 2)
+    if raw and single:
+        result["one_by_one_ratio_to_floor"] = round(raw["cases_per_s"] / single["cases_per_s"], 2)
+    return result
+
+
 # --- (b) the escalation sweep ---------------------------------------------------------------
 
 class Rollback(Exception):
@@ -877,6 +1095,17 @@ def print_table(report):
         if reg and reg.get("cases_per_s"):
             lines.append(("  then registering them as cases (one worker)",
                           f"{reg['cases_per_s']:,.0f} cases/s ({reg['registered']:,})", "—", "—", "(no target)"))
+    register = report.get("register")
+    if register and register.get("raw"):
+        raw = register["raw"]
+        for mode, label in (("batch", f"in batches of {register['batch_size']}"), ("one_by_one", "one by one")):
+            r = register.get(mode)
+            if r and r.get("cases_per_s"):
+                met = r["cases_per_s"] >= TARGETS["register_per_s"]
+                lines.append((f"received reports registered {label} (one worker, {r['registered']:,})",
+                              f"{r['cases_per_s']:,.0f} cases/s", f"{raw['cases_per_s']:,.0f} cases/s (raw SQL)",
+                              f"{raw['cases_per_s'] / r['cases_per_s']:.1f}×",
+                              f"≥ 500/s {'met' if met else 'MISSED'}"))
     sweep = report.get("sweep")
     if sweep and "portal" in sweep:
         p, raw = sweep["portal"], sweep.get("raw", {})
@@ -924,9 +1153,12 @@ def main():
         report["sweep"] = sweep_bench(args)
     if "intake" in args.only:
         report["intake"] = intake_bench(args, url)
+    if "register" in args.only:
+        report["register"] = register_bench(args)
     report["machine_after"] = machine()
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "cases.json"
+    # A run of the registration alone keeps its own file (cases.json holds the other parts' last run).
+    out = RESULTS / ("cases_register.json" if args.only == {"register"} else "cases.json")
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n")
     print_table(report)
     print(f"\nwritten {out.relative_to(ROOT)}")

@@ -133,8 +133,10 @@ def get(port, path, cookie=None):
         return response.status
 
 
-def wrk(binary, port, path, *, cookie, connections, duration):
-    command = [binary, "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-H", "Accept-Language: zh-hans"]
+def wrk(binary, port, path, *, cookie, connections, duration, threads=1, timeout=None):
+    command = [binary, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-H", "Accept-Language: zh-hans"]
+    if timeout:  # wrk leaves requests slower than its 2 s default out of the latencies
+        command[1:1] = [f"--timeout={timeout}s"]
     if cookie:
         command += ["-H", f"Cookie: sessionid={cookie}"]
     command.append(f"http://127.0.0.1:{port}{path}")
@@ -143,9 +145,11 @@ def wrk(binary, port, path, *, cookie, connections, duration):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     latency = {p: _ms(v) for p, v in re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.M)}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    timeouts = re.search(r"Socket errors:.*timeout (\d+)", out)
     shown = " ".join(c if " " not in c else f"'{c}'" for c in command).replace(cookie or "\0", "<session>")
     return {"rps": rps, "p50_ms": latency.get("50"), "p90_ms": latency.get("90"), "p99_ms": latency.get("99"),
-            "non_2xx": int(errors.group(1)) if errors else 0, "load": before, "command": shown}
+            "non_2xx": int(errors.group(1)) if errors else 0, "timeouts": int(timeouts.group(1)) if timeouts else 0,
+            "load": before, "command": shown}
 
 
 def _ms(text):

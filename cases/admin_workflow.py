@@ -31,14 +31,14 @@ from grid.selectors import is_manager
 from portal.errors import DomainError
 
 from . import forms as case_forms
-from . import views, workflow
-from .models import CasePhoto, Intake, Status
+from . import uploads, views, workflow
+from .models import CasePhoto, Status
 from .selectors import cases_visible_to, intakes_visible_to, overdue_q
 
 
 def image_response(photo_file):
     """The image behind `photo_file` (a FieldFile), typed by its bytes: cases.views' own response."""
-    return views._image_response(SimpleNamespace(image=photo_file))
+    return uploads.image_response(SimpleNamespace(image=photo_file))
 
 
 def thumbnail(url, alt):
@@ -55,7 +55,7 @@ class CaseWorkflowAdminMixin:
         info = self.opts.app_label, self.opts.model_name
         wrap = self.admin_site.admin_view
         return [
-            path("<path:object_id>/act/<slug:name>/", wrap(views.capped_uploads(self.act_view)),
+            path("<path:object_id>/act/<slug:name>/", wrap(uploads.capped_uploads(self.act_view)),
                  name="%s_%s_act" % info),
             path("<path:object_id>/photos/<int:photo_id>/", wrap(self.photo_view), name="%s_%s_photo" % info),
         ] + super().get_urls()

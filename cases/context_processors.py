@@ -1,8 +1,8 @@
 """What the staff navigation shows: the counts on its badges (my queue, unread notices) and
 which report form the user has (巡查上报 for grid handlers, 随手报 for 三长).
 
-Lazy: templates call them only on pages whose navigation shows them, and each
-asks once per request.
+Lazy: templates call them only on pages whose navigation shows them; the two badges
+are read together, once per request, in one statement (cases.selectors.nav_counts_for).
 """
 
 from functools import cache
@@ -30,16 +30,10 @@ def nav_counts(request):
         return {}
 
     @cache
-    def queue_count():
-        from .selectors import queue_for
+    def counts():
+        from .selectors import nav_counts_for
 
-        return queue_for(user).count()
+        return nav_counts_for(user)
 
-    @cache
-    def inbox_unread():
-        from .selectors import inbox_for
-
-        return inbox_for(user, unread_only=True).count()
-
-    return {"nav_queue_count": queue_count, "nav_inbox_unread": inbox_unread,
+    return {"nav_queue_count": lambda: counts()[0], "nav_inbox_unread": lambda: counts()[1],
             "nav_patrols": cache(lambda: patrols(user)), "nav_chief_reports": cache(lambda: chief_reports(user))}

@@ -14,7 +14,6 @@ own transaction.
 
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from grid.selectors import liaisons_over
 from portal.errors import DomainError
 from portal.text import clean_text
 from portal.workcalendar.calendar import add_working_time
@@ -103,6 +104,14 @@ def case_supervise(*, case, acting_user, note="", now=None):
         subject=_("Case %(number)s is supervised (督办)") % {"number": case.number},
         body=note or _case_link_text(case), chat=True,
     )
+    # The 包片 leaders of the case's street and community hear of it too (no chat: said above).
+    liaisons = [liaison.user for liaison in liaisons_over([case.street_id, case.community_id])]
+    if liaisons:
+        notifications.notify(
+            users=liaisons, case=case, now=now,
+            subject=_("Case %(number)s in your area is supervised (督办)") % {"number": case.number},
+            body=note or _case_link_text(case),
+        )
     return case
 
 

@@ -22,7 +22,6 @@ from grid.services import path_values
 from portal.personal import name_and_phone_columns
 
 from .models import Case
-from .models_intake import Intake
 
 REPORTER_FIELDS = ("reporter_name", "reporter_phone")
 # The posts that handle matters on a place above the case: they call the reporter back.

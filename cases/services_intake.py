@@ -8,11 +8,20 @@ at most once per INTAKE_KICK_SECONDS, to run `intake_register_pending` a moment
 later; the beat runs it too (every INTAKE_SWEEP_SECONDS), so a report received
 while the broker is down waits in the table, never lost.
 
-`intake_register_pending` turns rows into cases through `services.case_report`
-(the same code every channel uses: case number, path, routing, timeline,
-notifications) with the report's own tracking code and time, and deletes each
-row in the transaction that creates its case. Rows are claimed with SKIP LOCKED,
-so workers running it at once register each report once.
+`intake_register_pending` turns rows into cases in batches (`_register_batch`):
+it claims up to INTAKE_BATCH_SIZE rows with SKIP LOCKED (so workers running it
+at once register each report once), reads their categories and places in a few
+queries, and writes what `services.case_report` writes for a resident's report
+(case number, path, reporter encrypted and masked, timeline, photo, outbox,
+Open311 link) with one statement per table for the whole batch, then deletes
+the rows, all in one transaction. A report the batch cannot take as it is (its
+category or place changed since it was received, a mediation, text the form
+would now refuse, a tracking code already on a case) goes through `case_report`
+one by one (`_register`), which registers it or sets it aside with the reason;
+so does the whole batch if its savepoint fails. tests/test_cases_intake_batch.py
+compares every table the two paths write, row by row. One by one, a worker
+registered 84–89 reports a second (issue #24); bench/cases_bench.py --only
+register measures both.
 """
 
 import hashlib
@@ -25,14 +34,27 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grid.models import Area, AreaKind, Building
 from grid.selectors import can_manage_area
-from portal import degraded
+from grid.services import lock_trees
+from portal import degraded, pooler
 from portal.celery import send_by_name
 from portal.errors import DomainError
 from portal.hooks import Hook
 
-from . import notifications, services
-from .models import Case, Category, Channel, Intake
+from . import notifications, routing, services
+from .models import (
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseNumberCounter,
+    CasePhoto,
+    Category,
+    Channel,
+    Intake,
+    PhotoStage,
+    Status,
+)
 from .privacy import reporter_columns
 from .selectors import intakes_visible_to
 
@@ -40,6 +62,9 @@ log = logging.getLogger(__name__)
 
 # Provided by cases.open311 (its AppConfig.ready()): links the Open311 filing to its new case.
 filing_registered = Hook("cases.filing_registered", "filing_registered(*, case): a client's filing became `case`.")
+# The same for a batch's filings at once (one statement, not one per filing).
+filings_registered = Hook("cases.filings_registered",
+                          "filings_registered(*, cases): a batch of clients' filings became these cases.")
 
 PUBLIC_CHANNELS = (Channel.WEB, Channel.QR)
 # Residents' channels that wait as received reports: the report page and Open311 client systems.
@@ -48,8 +73,10 @@ RECEIVED_CHANNELS = (*PUBLIC_CHANNELS, Channel.OPEN311)
 # when the window closes, so it finds every report of the window committed.
 INTAKE_KICK_SECONDS = 1
 INTAKE_KICK_KEY = "cases:intake-kick"
-# Cases one run registers at most (each in its own transaction); the next run goes on.
+# Cases one run registers at most; the next run goes on.
 INTAKE_BATCH = 2000
+# Reports registered per transaction, with one statement per table.
+INTAKE_BATCH_SIZE = 500
 
 
 def intake_receive(*, category, description, channel, grid=None, building=None, community=None, street=None,
@@ -156,9 +183,7 @@ def _insert_checked(intake, code, place):
                            "reporter_phone_masked")}
     params["photo"] = intake.photo.name or ""
     params.update(code=code, **{k: v for k, v in place.items() if v is not None})
-    with connection.cursor() as cursor:
-        _execute_prepared(cursor, sql, params)
-        row = cursor.fetchone()
+    row = _fetch_one_prepared(sql, params)
     if row is None:
         return False
     intake.pk = row[0]
@@ -179,18 +204,41 @@ _PARAM_TYPES = {
 _prepared = weakref.WeakKeyDictionary()
 
 
-def _execute_prepared(cursor, sql, params):
-    """Run `sql` (%(name)s placeholders) as a prepared statement on PostgreSQL.
+def _fetch_one_prepared(sql, params):
+    """Run `sql` (%(name)s placeholders) as a prepared statement on PostgreSQL; its first row.
 
     Planning the five-table INSERT took longer than running it (0.76 ms against
     0.45 ms a report, measured on the large city); a statement prepared once per
     session is planned once. Django's client-side binding cannot prepare, so
-    this does it in SQL: PREPARE (once per connection and shape; it survives
-    rollbacks) and EXECUTE. Other databases run the statement as it is.
+    straight to PostgreSQL this does it in SQL: PREPARE (once per connection and
+    shape; it survives rollbacks) and EXECUTE. Behind PgBouncer in transaction
+    mode a session's SQL PREPARE is not the next transaction's (portal/pooler.py):
+    there psycopg prepares it through the protocol, which PgBouncer >= 1.21 with
+    max_prepared_statements tracks, or, with an older PgBouncer, it runs unprepared.
+    Other databases run the statement as it is.
     """
-    if connection.vendor != "postgresql":
-        cursor.execute(sql, params)
-        return
+    how = pooler.prepared_statements(connection) if connection.vendor == "postgresql" else None
+    if how == "protocol":
+        import psycopg
+
+        connection.ensure_connection()
+        # Server-side binding (Django's cursors bind client-side, which never prepares); Django's
+        # error classes as from any cursor, so a duplicate tracking code is an IntegrityError.
+        typed = sql
+        for name, type_ in _PARAM_TYPES.items():  # typed as PREPARE types them: one type per parameter
+            typed = typed.replace(f"%({name})s", f"%({name})s::{type_}")
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(typed, params, prepare=True)
+            return cursor.fetchone()
+    with connection.cursor() as cursor:
+        if how == "sql":
+            _execute_sql_prepared(cursor, sql, params)
+        else:
+            cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _execute_sql_prepared(cursor, sql, params):
     names = [name for name in _PARAM_TYPES if f"%({name})s" in sql]
     statement = "portal_intake_" + hashlib.sha1(sql.encode()).hexdigest()[:16]
     done = _prepared.setdefault(connection.connection, set())
@@ -227,8 +275,22 @@ def _kick():
     )
 
 
-def intake_register_pending(*, limit=INTAKE_BATCH):
-    """Register waiting reports as cases, oldest first; returns how many became cases."""
+def intake_register_pending(*, limit=INTAKE_BATCH, batch_size=INTAKE_BATCH_SIZE):
+    """Register waiting reports as cases, oldest first, in batches; returns how many became cases."""
+    registered = taken = 0
+    while taken < limit:
+        outcome = _register_batch(min(batch_size, limit - taken))
+        if outcome is None:
+            break
+        claimed, made = outcome
+        taken += claimed
+        registered += made
+    return registered
+
+
+def intake_register_one_by_one(*, limit=INTAKE_BATCH):
+    """Register waiting reports through `case_report`, one transaction each: what the batch does
+    for the rows it cannot take (the equivalence test and the bench compare the two paths)."""
     registered = 0
     for _step in range(limit):
         outcome = _register_next()
@@ -236,6 +298,188 @@ def intake_register_pending(*, limit=INTAKE_BATCH):
             break
         registered += outcome
     return registered
+
+
+@transaction.atomic
+def _register_batch(size):
+    """Claim up to `size` waiting rows and register them: (rows claimed, cases made), or None if none waits.
+
+    Everything happens in this one transaction: a worker that dies half-way leaves
+    the rows claimed by nobody and the counter of case numbers where it was.
+    """
+    intakes = list(Intake.objects.select_for_update(skip_locked=True, of=("self",))
+                   .filter(failed_at__isnull=True).order_by("pk")[:size])
+    if not intakes:
+        return None
+    fast, slow = _plan_batch(intakes)
+    made = 0
+    if fast:
+        try:
+            with transaction.atomic():
+                made = _write_batch(fast)
+        except Exception:  # noqa: BLE001 — a tracking code taken meanwhile, a database refusal…
+            # The savepoint is rolled back (case numbers included): each row then goes
+            # through case_report, which registers it or sets it aside with the reason.
+            log.warning("a batch of %d received reports went one by one", len(fast), exc_info=True)
+            made = 0
+            slow = sorted([row.intake for row in fast] + slow, key=lambda intake: intake.pk)
+    for intake in slow:
+        made += _register(intake)
+    return len(intakes), made
+
+
+class _Row:
+    """One report the batch takes as it is: the intake and the case's fields, as case_report sets them."""
+
+    __slots__ = ("intake", "category", "fields")
+
+    def __init__(self, intake, category, fields):
+        self.intake, self.category, self.fields = intake, category, fields
+
+
+def _plan_batch(intakes):
+    """([_Row], [Intake]): the rows the batch writes itself and those left to case_report.
+
+    A row is taken only if case_report would accept it unchanged: an active,
+    non-mediation category; an active grid (or, for Open311, community) in a
+    district tree locked here as case_report locks it; text and coordinates it
+    would keep as they are; a tracking code on no case yet.
+    """
+    categories = {c.pk: c for c in Category.objects.filter(pk__in={i.category_id for i in intakes})}
+    buildings = {b.pk: b for b in Building.objects.filter(pk__in={i.building_id for i in intakes if i.building_id})}
+    area_of = {i.pk: buildings[i.building_id].grid_id if i.building_id in buildings else i.grid_id for i in intakes}
+    # The district trees' shared locks first, then the places' paths read under them: a
+    # tree move or merge waits for the batch, as for case_report (services._place).
+    trees = dict(Area.objects.filter(pk__in=set(area_of.values())).values_list("pk", "tree_id"))
+    locked = lock_trees(*trees.values(), shared=True)
+    areas = Area.objects.filter(pk__in=set(trees)).select_related(services._CHAIN).in_bulk()
+    taken = set(Case.objects.filter(tracking_code__in=[i.tracking_code for i in intakes])
+                .values_list("tracking_code", flat=True))
+    fast, slow = [], []
+    for intake in intakes:
+        category = categories.get(intake.category_id)
+        area = areas.get(area_of[intake.pk])
+        building = buildings.get(intake.building_id)
+        takeable = (
+            category is not None and category.is_active and not category.is_mediation
+            and area is not None and area.is_active and area.kind in (AreaKind.GRID, AreaKind.COMMUNITY)
+            and (not locked or area.tree_id == trees.get(area.pk))
+            and (intake.building_id is None or building is not None)
+            and intake.channel in RECEIVED_CHANNELS and intake.tracking_code not in taken
+        )
+        fields = None
+        if takeable:
+            try:
+                fields = _case_fields(intake, category, area, building)
+            except Exception:  # noqa: BLE001 — case_report meets it again in its savepoint and says why
+                log.warning("received report %s left to case_report", intake.pk, exc_info=True)
+        if fields is None:
+            slow.append(intake)
+        else:
+            taken.add(intake.tracking_code)
+            fast.append(_Row(intake, category, fields))
+    return fast, slow
+
+
+def _case_fields(intake, category, area, building):
+    """The case's fields as case_report would write them, or None where it might say otherwise."""
+    try:
+        description = services.clean_text(intake.description, field="", limit=services.DESCRIPTION_MAX)
+        address = services.clean_text(intake.address, field="", required=False, limit=200)
+        name = services.clean_text(intake.reporter_name, field="", required=False, limit=50)
+        phone = services.clean_text(intake.reporter_phone, field="", required=False, limit=20)
+        latitude = services._coordinate(intake.latitude, -90, 90, "")
+        longitude = services._coordinate(intake.longitude, -180, 180, "")
+    except DomainError:
+        return None
+    if phone and not services.PHONE_RE.match(phone):
+        return None
+    if not address and building is not None:
+        address = building.address or str(building)
+    path = dict.fromkeys(("district_id", "street_id", "community_id", "grid_id"), None)
+    node = area
+    while node is not None:
+        path[f"{node.kind}_id"] = node.pk
+        node = node.parent if node.parent_id else None
+    now = intake.received_at
+    return dict(
+        tracking_code=intake.tracking_code, kind=CaseKind.ORDINARY, channel=intake.channel,
+        external_ref=(intake.external_ref or "")[:64], reporter_kind=services.REPORTER_BY_CHANNEL[intake.channel],
+        reporter=None, **reporter_columns(name=name, phone=phone), category=category, description=description,
+        address=address, building=building, unit=None, latitude=latitude, longitude=longitude,
+        status=Status.REPORTED, responsible_level=AreaKind.COMMUNITY if path["community_id"] else AreaKind.GRID,
+        due_at=services._deadline(category, "dispatch", now), created_at=now, **path,
+    )
+
+
+def _case_numbers(days):
+    """{day: [numbers]} for `days` ({day: how many}): services.next_case_number's counter, counted on
+    by the whole batch in one statement a day (the row stays locked until the transaction ends)."""
+    quote = connection.ops.quote_name
+    table, day_column, last_column = (quote(CaseNumberCounter._meta.db_table),
+                                      quote(CaseNumberCounter._meta.get_field("day").column),
+                                      quote(CaseNumberCounter._meta.get_field("last").column))
+    numbers = {}
+    with connection.cursor() as cursor:
+        for day, count in sorted(days.items()):
+            cursor.execute(
+                f"INSERT INTO {table} ({day_column}, {last_column}) VALUES (%s, %s) "
+                f"ON CONFLICT ({day_column}) "
+                f"DO UPDATE SET {last_column} = {table}.{last_column} + EXCLUDED.{last_column} "
+                f"RETURNING {last_column}",
+                [day, count],
+            )
+            last = cursor.fetchone()[0]
+            numbers[day] = [f"{day:%Y%m%d}{n:05d}" for n in range(last - count + 1, last + 1)]
+    return numbers
+
+
+def _write_batch(fast):
+    """The batch's cases, timeline events, photos, outbox rows and Open311 links; its rows deleted.
+
+    One statement per table (one per day for the counter). Returns how many cases.
+    """
+    days = {}
+    for row in fast:
+        day = timezone.localdate(row.intake.received_at)
+        days[day] = days.get(day, 0) + 1
+    numbers = {day: iter(numbered) for day, numbered in _case_numbers(days).items()}
+    cases = Case.objects.bulk_create([
+        Case(number=next(numbers[timezone.localdate(row.intake.received_at)]), **row.fields) for row in fast
+    ])
+    if any(case.pk is None for case in cases):
+        raise RuntimeError("the database did not return the new cases' ids")
+    events = CaseEvent.objects.bulk_create([
+        CaseEvent(case=case, action=CaseEvent.Action.REPORT, from_status="", to_status=Status.REPORTED, actor=None,
+                  at=case.created_at, note="", is_public=True, data={"channel": case.channel})
+        for case in cases
+    ])
+    photos = [CasePhoto(case=case, event=event, stage=PhotoStage.REPORT, image=row.intake.photo.name,
+                        uploaded_at=case.created_at)
+              for row, case, event in zip(fast, cases, events) if row.intake.photo]
+    if photos:
+        CasePhoto.objects.bulk_create(photos)
+    _notify_batch(cases)
+    filings = [case for case in cases if case.channel == Channel.OPEN311]
+    if filings:
+        filings_registered(cases=filings)
+    Intake.objects.filter(pk__in=[row.intake.pk for row in fast]).delete()
+    return len(cases)
+
+
+def _notify_batch(cases):
+    """What case_report tells the staff responsible for each new report, the batch's in one write."""
+    staff = routing.recipients_by_area({(c.responsible_level, getattr(c, f"{c.responsible_level}_id"))
+                                        for c in cases})
+    rows = []
+    for case in cases:
+        recipients = staff.get((case.responsible_level, getattr(case, f"{case.responsible_level}_id")), ())
+        rows += notifications.build_rows(
+            recipients=recipients, case_id=case.pk, now=case.created_at,
+            subject=_("New report to register: %(number)s") % {"number": case.number},
+            body=services._case_link_text(case),
+        )
+    notifications.save_rows(rows)
 
 
 @transaction.atomic

@@ -8,22 +8,22 @@ namespace (`cases:queue`, `cases:dashboard`...): portal/urls.py mounts them here
 from django.urls import path
 
 from . import (api, mediation_api, views, views_chief, views_inbox, views_location, views_mediation, views_orgs,
-               views_whistle)
+               views_public, views_whistle)
 
 app_name = "cases"
 
 urlpatterns = [
     # Residents (no sign-in).
-    path("report/", views.report, name="report"),
-    path("report/b/<int:building_id>/", views.report, name="report_building"),
+    path("report/", views_public.report, name="report"),
+    path("report/b/<int:building_id>/", views_public.report, name="report_building"),
     path("report/where/", views_location.report_where, name="report_where"),
     path("report/at/<int:building_id>/", views_location.report_at, name="report_at"),
-    path("report/done/<str:code>/", views.report_done, name="report_done"),
-    path("report/places/", views.places, name="places"),
-    path("track/", views.track_lookup, name="track_lookup"),
-    path("track/<str:code>/", views.track, name="track"),
-    path("track/<str:code>/rate/", views.track_rate, name="track_rate"),
-    path("track/<str:code>/photos/<int:photo_id>/", views.track_photo, name="track_photo"),
+    path("report/done/<str:code>/", views_public.report_done, name="report_done"),
+    path("report/places/", views_public.places, name="places"),
+    path("track/", views_public.track_lookup, name="track_lookup"),
+    path("track/<str:code>/", views_public.track, name="track"),
+    path("track/<str:code>/rate/", views_public.track_rate, name="track_rate"),
+    path("track/<str:code>/photos/<int:photo_id>/", views_public.track_photo, name="track_photo"),
     # Grid workers (phone) and staff.
     path("cases/", views.board, name="board"),
     path("cases/export.csv", views.export, name="export"),

@@ -1,5 +1,6 @@
-"""Case pages: the residents' report and tracking pages, the grid worker's phone
-pages (queue, case, patrol report), and the staff board, case and hotline entry.
+"""Case pages for signed-in users: the grid worker's phone pages (queue, case, patrol
+report) and the staff board, export, case and hotline entry. The residents' report and
+tracking pages are in cases/views_public.py, photo uploads in cases/uploads.py.
 
 Every case is read through cases.selectors (cases_visible_to and friends), so a
 case outside the user's subtree answers 404 exactly like a missing one; every
@@ -11,102 +12,50 @@ import csv
 from dataclasses import dataclass
 from typing import Callable
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponseBadRequest, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from grid.models import KIND_LEVEL, Area, AreaKind, Building
+from grid.models import KIND_LEVEL, Area, AreaKind
 from grid.selectors import areas_visible_to, buildings_visible_to, get_visible_or_404, scope_of
 from grid.privacy.pages import handle_reveal, reveal_items
-from grid.views import place_names, prefill_place, public_page
+from grid.views import place_names
 from grid.views import render_page as _render
 from portal.admin_paging import CappedCountPaginator
 from portal.errors import DomainError
 from portal.exports import spreadsheet_cell as _cell
-from portal.ratelimit import over_rate
 
 from . import forms as case_forms
-from . import forms_whistle, oversight, services, services_intake, views_orgs, views_whistle, whistles, workflow
+from . import forms_whistle, oversight, services, views_orgs, views_whistle, whistles, workflow
 from .hotline.actions import HOTLINE_ACTIONS
 from .filters import CaseFilter
-from .models import FINAL_STATUSES, Case, CaseEvent, CaseKind, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
+from .models import CaseEvent, CaseKind, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
 from .selectors import (
     board_for,
     board_page,
-    case_by_tracking_code,
     case_detail,
     cases_visible_to,
-    intake_by_tracking_code,
-    public_timeline,
     queue_for,
 )
+from .uploads import capped_uploads, image_response, photos_of
 from .workflow import HANDLING_ROLES
 
 PAGE_SIZE = 50
 # The board counts its rows up to here (20 pages), the export writes at most this many.
 BOARD_COUNT_CAP = 1000
 EXPORT_MAX_ROWS = 100_000
-# Public report submissions and tracking-code misses per client address and window (seconds).
-DEFAULT_REPORT_RATE = (30, 600)
-DEFAULT_TRACK_MISS_RATE = (60, 600)
 
 
 # --- plumbing ---------------------------------------------------------------------------
-
-class CappedUploadHandler(FileUploadHandler):
-    """Stop reading an uploaded file as soon as it passes CASE_PHOTO_MAX_BYTES.
-
-    The file is skipped (never written to disk in full) and its name noted on
-    the request, so the form can say which photo was too large.
-    """
-
-    def __init__(self, request, limit):
-        super().__init__(request)
-        self.limit = limit
-
-    def receive_data_chunk(self, raw_data, start):
-        if start + len(raw_data) > self.limit:
-            self.request.refused_uploads.append(self.file_name)
-            raise SkipFile
-        return raw_data
-
-    def file_complete(self, file_size):
-        return None
-
-
-def capped_uploads(view=None, *, setting="CASE_PHOTO_MAX_BYTES"):
-    """Install the capped upload handler before anything reads the body, then check CSRF.
-
-    The CSRF middleware would read the body first (and freeze the handlers), so
-    the view is exempted from it and protected by the decorator inside instead.
-    `setting` names the cap (the mediation file's evidence has its own).
-    """
-    if view is None:
-        return lambda decorated: capped_uploads(decorated, setting=setting)
-    protected = csrf_protect(view)
-
-    @csrf_exempt
-    def wrapper(request, *args, **kwargs):
-        request.refused_uploads = []
-        request.upload_handlers.insert(0, CappedUploadHandler(request, getattr(settings, setting)))
-        return protected(request, *args, **kwargs)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
-
 
 class PeekingPaginator(Paginator):
     """Counts a short list by reading its first page: one query instead of a count and a page.
@@ -147,225 +96,6 @@ def _page(request, queryset, paginator=PeekingPaginator):
     page = paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     return page
-
-
-def _photos(data):
-    photo = data.get("photo")
-    return [photo] if photo else []
-
-
-# --- residents: report ----------------------------------------------------------------------
-
-@capped_uploads
-def report(request, building_id=None, *, channel=None):
-    """The public report page (no sign-in). /report/b/<id>/ is the building's QR code;
-    /report/at/<id>/ the building chosen in the location step (cases/views_location.py)."""
-    if request.method not in ("GET", "POST"):
-        return HttpResponseNotAllowed(["GET", "POST"])
-    building = None
-    if building_id is not None:
-        building = Building.objects.select_related("grid").filter(pk=building_id).first()
-        if building is None or not building.grid.is_active:
-            return public_page(request, "cases/report_unknown_building.html", {}, status=404)
-    channel = channel or (Channel.QR if building is not None else Channel.WEB)
-    status = 200
-    if request.method == "GET":
-        initial = prefill_place(case_forms.parse_id(request.GET.get("building"))) if building is None else {}
-        form = case_forms.PublicReportForm(initial=initial, building=building)
-    elif "_refine" in request.POST and building is None:
-        # No JavaScript: re-show the form with the next level of places to choose from.
-        form = case_forms.PublicReportForm(initial=request.POST.dict(), building=None)
-    else:
-        form = case_forms.PublicReportForm(request.POST, request.FILES, building=building,
-                                           refused_uploads=request.refused_uploads)
-        if over_rate(request, "report", "CASE_REPORT_RATE", DEFAULT_REPORT_RATE):
-            form.is_valid()
-            form.add_error(None, _("Too many reports from this connection. Please wait a few minutes and try again."))
-            status = 429
-        elif form.is_valid():
-            data = form.cleaned_data
-            try:
-                received = services_intake.intake_receive(
-                    category=data["category"], description=data["description"], channel=channel,
-                    grid=data["grid"], building=data["building"], community=data["community"],
-                    street=data["street"], reporter_name=data["reporter_name"],
-                    reporter_phone=data["reporter_phone"], photo=data.get("photo"), now=timezone.now(),
-                )
-            except DomainError as error:
-                case_forms.add_domain_error(form, error)
-            else:
-                return redirect("cases:report_done", code=received.tracking_code)
-        if status == 200:
-            status = 400
-    return public_page(request, "cases/report.html", {
-        "form": form,
-        "building": building,
-        "place_names": place_names(building) if building is not None else [],
-        "max_mb": round(settings.CASE_PHOTO_MAX_BYTES / 1024 / 1024, 1),
-    }, status=status)
-
-
-@require_GET
-def report_done(request, code):
-    case, received = _tracked(code)
-    if case is None and received is None:
-        return _track_missing(request)
-    found = case or received
-    return public_page(request, "cases/report_done.html", {
-        "code": found.tracking_code_display,
-        "track_url": reverse("cases:track", args=[found.tracking_code]),
-        "number": case.number if case is not None else "",
-    })
-
-
-def _tracked(code):
-    """(case, None) for a registered report, (None, intake) for one still being registered, or (None, None).
-
-    The worker deletes the intake row in the transaction that creates its case,
-    so a report registered between the first two reads is found by the third.
-    """
-    case = case_by_tracking_code(code)
-    if case is not None:
-        return case, None
-    received = intake_by_tracking_code(code)
-    if received is not None:
-        return None, received
-    return case_by_tracking_code(code), None
-
-
-@require_GET
-def places(request):
-    """JSON for the place selects: ?parent=<area id> → its active children; ?grid=<id> → its buildings.
-
-    The structure of streets, communities, grids and buildings is public (it is
-    on every notice board); nothing about people is here.
-    """
-    parent = case_forms.parse_id(request.GET.get("parent"))
-    grid = case_forms.parse_id(request.GET.get("grid"))
-    if grid:
-        items = [{"id": pk, "name": case_forms.building_label(n, nm, a)}
-                 for pk, n, nm, a in case_forms.buildings_of(grid)]
-        kind = "building"
-    elif parent:
-        area = Area.objects.filter(pk=parent, is_active=True).values_list("kind", flat=True).first()
-        if area is None or area == AreaKind.GRID:
-            return JsonResponse({"error": _("Unknown place.")}, status=404)
-        kind = AreaKind(area).value
-        child_kind = {AreaKind.DISTRICT: AreaKind.STREET, AreaKind.STREET: AreaKind.COMMUNITY,
-                      AreaKind.COMMUNITY: AreaKind.GRID}[kind]
-        items = [{"id": pk, "name": name} for pk, name in Area.objects.filter(
-            parent_id=parent, is_active=True, kind=child_kind).order_by("code").values_list("pk", "name")]
-        kind = child_kind.value
-    else:
-        return JsonResponse({"error": _("Give ?parent=<place id> or ?grid=<grid id>.")}, status=400)
-    response = JsonResponse({"kind": kind, "items": items})
-    response["Cache-Control"] = "public, max-age=300"
-    return response
-
-
-# --- residents: tracking ------------------------------------------------------------------
-
-def _track_missing(request):
-    if over_rate(request, "track-miss", "CASE_TRACK_MISS_RATE", DEFAULT_TRACK_MISS_RATE):
-        return public_page(request, "cases/track_missing.html", {"too_many": True}, status=429)
-    return public_page(request, "cases/track_missing.html", {"form": case_forms.TrackLookupForm()}, status=404)
-
-
-@require_GET
-def track_lookup(request):
-    """Type the tracking code; a well-formed code goes to its page."""
-    form = case_forms.TrackLookupForm(request.GET or None)
-    if form.is_bound and form.is_valid():
-        return redirect("cases:track", code=form.cleaned_data["code"])
-    return public_page(request, "cases/track_lookup.html", {"form": form}, status=400 if form.is_bound else 200)
-
-
-@require_GET
-def track(request, code):
-    """The reporter's view: status and the public timeline; a rating form once closed."""
-    case, received = _tracked(code)
-    if received is not None:
-        return public_page(request, "cases/track_received.html", {
-            "received": received, "code": received.tracking_code_display,
-            "waiting": received.failed_at is None,
-        })
-    if case is None:
-        return _track_missing(request)
-    timeline = public_timeline(case)
-    for line in timeline:
-        line["photo_urls"] = [reverse("cases:track_photo", args=[case.tracking_code, p.pk]) for p in line["photos"]]
-    # The workflow's guard decides (once per close; residents', hotline and Open311 reports only).
-    can_rate = case.status == Status.CLOSED and not workflow.TRANSITIONS["rate"].guard(case, None)
-    return public_page(request, "cases/track.html", {
-        "case": case,
-        "code": case.tracking_code_display,
-        "status_label": Status(case.status).label,
-        "level_label": AreaKind(case.responsible_level).label,
-        "timeline": timeline,
-        "rating_form": case_forms.RatingForm() if can_rate else None,
-        "is_final": case.status in FINAL_STATUSES,
-    })
-
-
-@require_POST
-@csrf_protect
-def track_rate(request, code):
-    form = case_forms.RatingForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a rating from 1 to 5.") if "rating" in form.errors
-                       else _("Answer whether the matter was solved with yes or no, or leave it blank."))
-    else:
-        data = form.cleaned_data
-        try:
-            case = services.case_rate(tracking_code=code, rating=data["rating"], comment=data["comment"],
-                                      reopen=data["reopen"], solved=data["solved"], now=timezone.now())
-        except DomainError as error:
-            if error.code == "no_case":
-                return _track_missing(request)
-            messages.error(request, str(error))
-        else:
-            if case.status == Status.CLOSED:
-                messages.success(request, _("Thank you for your rating."))
-            else:
-                messages.success(request, _("Thank you. The matter has been sent back to be handled again."))
-    return redirect("cases:track", code=services.normalise_tracking_code(code))
-
-
-def _image_response(photo):
-    """Serve a stored photo with the type its bytes say (never what its file name says)."""
-    try:
-        handle = photo.image.open("rb")
-    except (FileNotFoundError, OSError, ValueError):
-        raise Http404 from None
-    head = handle.read(16)
-    handle.seek(0)
-    if head.startswith(b"\xff\xd8\xff"):
-        content_type = "image/jpeg"
-    elif head.startswith(b"\x89PNG\r\n\x1a\n"):
-        content_type = "image/png"
-    elif head[:6] in (b"GIF87a", b"GIF89a"):
-        content_type = "image/gif"
-    elif head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        content_type = "image/webp"
-    else:
-        handle.close()
-        raise Http404
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Disposition"] = "inline"
-    return response
-
-
-@require_GET
-def track_photo(request, code, photo_id):
-    """A photo on the public timeline, for whoever holds the tracking code."""
-    case = case_by_tracking_code(code)
-    if case is None:
-        raise Http404
-    photo = CasePhoto.objects.filter(pk=photo_id, case=case, event__is_public=True).first()
-    if photo is None:
-        raise Http404
-    return _image_response(photo)
 
 
 # --- grid workers and staff: one case ----------------------------------------------------------
@@ -428,21 +158,21 @@ ACTIONS = {
                        "primary"),
     "resolve": Action(gettext_lazy("Resolve"), F.ResolveForm,
                       lambda c, u, d, now: services.case_resolve(case=c, acting_user=u, note=d["note"],
-                                                                 photos=_photos(d), now=now),
+                                                                 photos=photos_of(d), now=now),
                       gettext_lazy("Case %(number)s resolved; it now waits for verification."), "primary"),
     "verify": Action(gettext_lazy("Verified on site: passed"), F.VerifyForm,
                      lambda c, u, d, now: services.case_verify(case=c, acting_user=u, passed=True, note=d["note"],
-                                                               photos=_photos(d), now=now),
+                                                               photos=photos_of(d), now=now),
                      gettext_lazy("Case %(number)s verified."), "primary"),
     "verify_fail": Action(gettext_lazy("Failed: send back for rework"), F.VerifyForm,
                           lambda c, u, d, now: services.case_verify(case=c, acting_user=u, passed=False,
-                                                                    note=d["note"], photos=_photos(d), now=now),
+                                                                    note=d["note"], photos=photos_of(d), now=now),
                           gettext_lazy("Case %(number)s sent back for rework."), "danger"),
     "close": Action(gettext_lazy("Close"), F.NoteForm,
                     lambda c, u, d, now: services.case_close(case=c, acting_user=u, note=d["note"], now=now),
                     gettext_lazy("Case %(number)s closed."), "primary"),
     "note": Action(gettext_lazy("Add progress"), F.ProgressForm,
-                   lambda c, u, d, now: services.case_note(case=c, acting_user=u, note=d["note"], photos=_photos(d),
+                   lambda c, u, d, now: services.case_note(case=c, acting_user=u, note=d["note"], photos=photos_of(d),
                                                            is_public=d["is_public"], now=now),
                    gettext_lazy("Progress added to case %(number)s.")),
     "redispatch": Action(gettext_lazy("Re-dispatch"), F.DispatchForm, _dispatch("redispatch"),
@@ -631,7 +361,7 @@ def photo(request, pk, photo_id):
     found = CasePhoto.objects.filter(pk=photo_id, case=case).first()
     if found is None:
         raise Http404
-    return _image_response(found)
+    return image_response(found)
 
 
 # --- grid workers: queue and patrol ------------------------------------------------------------
@@ -675,7 +405,7 @@ def patrol(request):
             try:
                 case = services.case_report(
                     category=data["category"], description=data["description"], channel=Channel.PATROL,
-                    grid=data["grid"], building=data["building"], photos=_photos(data), acting_user=user,
+                    grid=data["grid"], building=data["building"], photos=photos_of(data), acting_user=user,
                     now=timezone.now(),
                 )
             except DomainError as error:
@@ -823,7 +553,7 @@ def hotline(request):
                     category=data["category"], description=data["description"], channel=Channel.HOTLINE,
                     grid=data["grid"], building=data["building"], address=data["address"],
                     reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],
-                    external_ref=data["external_ref"], photos=_photos(data), acting_user=user, now=timezone.now(),
+                    external_ref=data["external_ref"], photos=photos_of(data), acting_user=user, now=timezone.now(),
                 )
             except DomainError as error:
                 case_forms.add_domain_error(form, error)

@@ -23,7 +23,7 @@ from . import forms as case_forms
 from . import services
 from .forms_chief import ChiefReportForm
 from .models import Channel, ReporterKind
-from .views import _photos, capped_uploads
+from .uploads import capped_uploads, photos_of
 
 
 def chief_places(user):
@@ -62,7 +62,7 @@ def chief_report(request):
             try:
                 case = services.case_report(
                     category=data["category"], description=data["description"], channel=Channel.WEB,
-                    building=data["building"], unit=data["unit"], photos=_photos(data), acting_user=user,
+                    building=data["building"], unit=data["unit"], photos=photos_of(data), acting_user=user,
                     reporter_kind=ReporterKind.RESIDENT, reporter_name=user.full_name or user.get_username(),
                     now=timezone.now(),
                 )

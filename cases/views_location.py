@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from grid.views_location import where_page
 
-from . import views
+from . import views_public
 from .models import Channel
 
 
@@ -30,4 +30,4 @@ def report_where(request):
 # size cap before anything reads the body; that wrapper then checks CSRF itself.
 @csrf_exempt
 def report_at(request, building_id):
-    return views.report(request, building_id, channel=Channel.WEB)
+    return views_public.report(request, building_id, channel=Channel.WEB)

@@ -63,7 +63,7 @@ from .models import (
     SessionState,
 )
 from .selectors import cases_visible_to
-from .views import capped_uploads
+from .uploads import capped_uploads
 
 LIST_LIMIT = 200
 

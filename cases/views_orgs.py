@@ -6,8 +6,8 @@ service call; "not yours" answers 404.
 """
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -15,14 +15,17 @@ from django.views.decorators.http import require_GET
 from grid.models import AreaKind, Organisation
 from grid.selectors import areas_visible_to, scope_of
 from grid.views import render_page as _render
+from portal.admin_paging import CappedCountPaginator
 
 from . import forms, forms_orgs, routing_orgs, services, services_orgs
 from .models import OrgAssignment, Status, Triage
-from .selectors import command_board, open_whistles, org_queue_for
+from .selectors import command_board, open_whistles, org_queue_for, org_queue_page
 
 
 # The grid worker's queue's page size (cases.views.PAGE_SIZE; that module imports this one).
 QUEUE_PAGE_SIZE = 50
+# How far an organisation's queue is counted (see QueuePaginator).
+QUEUE_COUNT_CAP = 500
 
 
 def org_actions(Action):
@@ -81,6 +84,14 @@ def route_context(case, user):
     return context
 
 
+class QueuePaginator(CappedCountPaginator):
+    """An organisation's queue is often longer than a page (a district bureau holds thousands):
+    counted up to a cap, reading ids only; beyond it the page says "500+" and lists the soonest
+    due (the count of 2,000 matters cost more than the page itself)."""
+
+    cap = QUEUE_COUNT_CAP
+
+
 @login_required
 @require_GET
 def org_queue(request):
@@ -90,15 +101,37 @@ def org_queue(request):
     if not organisation_ids:
         raise Http404
     now = timezone.now()
-    organisations = list(Organisation.objects.filter(pk__in=sorted(organisation_ids)).order_by("name"))
-    # Paged like the grid worker's queue; counted outright: an organisation's queue is often
-    # longer than a page, and peeking first would read its first page twice.
-    page = Paginator(org_queue_for(user), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    rows = [{"case": c, "overdue": c.is_overdue(now), "status_label": Status(c.status).label,
-             "to_sign_in": c.status == Status.DISPATCHED}
-            for c in page]
+    organisations = list(Organisation.objects.filter(pk__in=sorted(organisation_ids)).order_by("name")
+                         .only("id", "name"))
+    page = QueuePaginator(org_queue_page(org_queue_for(user)), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    names = {o.pk: o.name for o in organisations} if len(organisations) > 1 else {}
+    rows = _queue_rows(page.object_list, now, names)
     return _render(request, "cases/org_queue.html", {"organisations": organisations, "rows": rows, "page": page})
+
+
+def _queue_rows(cases, now, organisation_names):
+    """What each card shows, formatted here once (as the case board's rows) rather than by
+    template filters and an included partial per card."""
+    statuses = dict(Status.choices)
+    detail = reverse("cases:detail", args=[0])[:-2]  # /cases/0/ → /cases/: the case's id goes after it
+    sign_in = reverse("cases:act", args=[0, "org_sign_in"]).removeprefix(f"{detail}0/")  # act/org_sign_in/
+    rows = []
+    for c in cases:
+        head = c.description_head
+        due = timezone.localtime(c.due_at) if c.due_at else None
+        rows.append({
+            "number": c.number, "href": f"{detail}{c.pk}/", "sign_in_href": f"{detail}{c.pk}/{sign_in}",
+            "status": c.status,
+            "status_label": statuses.get(c.status, c.status), "category": c.category_name or "",
+            "description": head if len(head) <= 70 else head[:69] + "…",
+            "overdue": c.is_overdue(now), "supervised": c.supervised_at is not None,
+            "org_supervised": bool(c.org_supervised_due), "carried": c.carried_over_at is not None,
+            "to_sign_in": c.status == Status.DISPATCHED,
+            "organisation": organisation_names.get(c.organisation_id, ""),
+            "building": str(c.building) if c.building_id else "",
+            "due_iso": due.isoformat() if due else "", "due": due.strftime("%m-%d %H:%M") if due else "",
+        })
+    return rows
 
 
 @login_required

@@ -127,6 +127,7 @@ ORGANISATION_DEFINITIONS = (
                _("the ratings (1–5) the whistling community or street gave, summed"), _("summonses rated"),
                SOURCE_ORG, unit="score"),
 )
-ORGANISATION_COHORT = _("Per organisation seated in the places you manage: the matters under this place sent to it "
-                        "in the period (days in Beijing time), as they stand now. Private matters (私事) are referred, "
-                        "never sent, and count in no organisation's figures.")
+ORGANISATION_COHORT = _("Per organisation that received this place's matters, whether seated here or covering it "
+                        "from above (a district bureau, a utility): the matters under this place sent to it in the "
+                        "period (days in Beijing time), as they stand now. Private matters (私事) are referred, never "
+                        "sent, and count in no organisation's figures.")

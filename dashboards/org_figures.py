@@ -18,9 +18,12 @@ lasts until the matter's next lead sending (or for good). Within it:
 - solved on time: the matter closed while this sending was current, resolved by that deadline.
 
 The cohort is the sendings made in the period (by `assigned_at`, local days), of matters
-under the page's place the user sees through a managing post, to organisations the user
-sees (grid.selectors.organisations_visible_to, managing): a street official sees the
-organisations seated in the street, a district official those of the whole district.
+under the page's place the user sees through a managing post, to whichever organisation
+the matter went: a street official sees how every organisation handled the street's matters,
+those seated in the street and those covering it from above (the district's 执法局, a
+utility), as the whistle figures beside them do. That is what 吹哨报到 asks of a street: to
+judge the departments that answer its calls. The matters are the user's; only the
+organisation's name comes from outside the user's places.
 Private matters (私事) are referred, never sent: they count in no organisation's figures.
 
 Pinned by tests/test_dashboard_org_figures.py (a hand-computed fixture).
@@ -45,7 +48,7 @@ from cases.models import (
 )
 from cases.routing_orgs import handle_deadline
 from cases.selectors import cases_visible_to
-from grid.selectors import organisations_visible_to, scope_of
+from grid.selectors import scope_of
 from portal.workcalendar.calendar import add_working_time
 
 from .figures import cutoff_for
@@ -123,9 +126,7 @@ def _covers(scope, place):
 
 def sendings(user, place, period):
     """The lead and co-handler sendings of the cohort (see the module docstring)."""
-    rows = OrgAssignment.objects.filter(
-        organisation__in=organisations_visible_to(user, managing=True).values("pk"),
-        assigned_at__gte=period.start, assigned_at__lt=period.end)
+    rows = OrgAssignment.objects.filter(assigned_at__gte=period.start, assigned_at__lt=period.end)
     if _covers(scope_of(user).managing(), place):
         return rows.filter(place.path_q("case__"))
     return rows.filter(case__in=cases_visible_to(user, managing=True).filter(place.path_q()).values("pk"))

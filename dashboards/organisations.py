@@ -19,8 +19,8 @@ those seated there and those covering it from above (a district bureau, a utilit
 The ranking lists organisations with at least DASHBOARD_RANKING_MIN_CASES summonses.
 Pinned by tests/test_dashboard_organisations.py (a hand-computed fixture).
 
-`figure_tables` adds, per organisation the user sees (grid.selectors.organisations_visible_to),
-how it handled the matters sent to it (dashboards/org_figures.py: received, 响应率, 按期办结率,
+`figure_tables` adds, per organisation that received the place's matters (the same
+organisations as the whistles: seated there or covering it from above), how it handled them (dashboards/org_figures.py: received, 响应率, 按期办结率,
 退单率, 满意率) beside these whistle figures, its ranking, and the 12345 三率 per organisation
 (dashboards/hotline.py). Definitions: dashboards/definitions.py ORGANISATION_DEFINITIONS.
 """
@@ -32,7 +32,6 @@ from django.utils.translation import gettext as _
 from cases.models import Summons
 from cases.selectors import cases_visible_to
 from grid.models import Organisation
-from grid.selectors import organisations_visible_to
 
 from .hotline import hotline_rates_by_organisation
 from .org_figures import OrgFigures, cohort, organisation_measures
@@ -123,14 +122,10 @@ def organisation_figures(user, place, period, now, *, read=None):
     """[(organisation id, name, OrgFigures)]: the sendings' figures with the whistles' beside them,
     for the organisations the user sees; most received first."""
     measures = organisation_measures(user, place, period, now, read=read)
-    summoned = summons_figures(user, place, period, now)
-    visible = set(organisations_visible_to(user, managing=True)
-                  .filter(pk__in=sorted({pk for pk, _n, _m in summoned})).values_list("pk", flat=True))
-    for pk, _name, s in summoned:
-        if pk in visible:
-            m = measures.setdefault(pk, OrgFigures())
-            m.summoned, m.reported_in, m.whistle_rated, m.rating_sum = (
-                s["summoned"], s["reported"], s["rated"], s["rating_sum"] or 0)
+    for pk, _name, s in summons_figures(user, place, period, now):
+        m = measures.setdefault(pk, OrgFigures())
+        m.summoned, m.reported_in, m.whistle_rated, m.rating_sum = (
+            s["summoned"], s["reported"], s["rated"], s["rating_sum"] or 0)
     names = _names(measures)
     rows = [(pk, names[pk], m) for pk, m in measures.items() if pk in names]
     return sorted(rows, key=lambda r: (-r[2].received, -r[2].summoned, r[1], r[0]))

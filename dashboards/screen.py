@@ -23,9 +23,11 @@ grids from `areas_visible_to(user, managing=True)`.
 """
 
 from datetime import timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,8 +37,8 @@ from cases.selectors import cases_visible_to
 from grid.models import AreaKind
 from grid.selectors import areas_visible_to
 
-from .figures import (EARLIEST_DAY, TZ, Figures, Period, RollupSource, local_day, overdue_count, overdue_q,
-                      period_for)
+from .figures import (ALL_MEASURES, EARLIEST_DAY, OPEN_MEASURES, TZ, Figures, Period, RollupSource, _merged, local_day,
+                      open_aggregates, overdue_q, period_for, rollup_aggregates)
 from .page import MAP_MAX_GRIDS, Dashboard, percent, score
 from .rollups import freshness
 
@@ -68,33 +70,117 @@ def has_screen(place):
     return place.kind in SCREEN_KINDS
 
 
+class _WallSource(RollupSource):
+    """The rollup source of one of the wall's periods, cut from reads the wall shares between its
+    periods, so that the wall reads the rollups once and the open cases twice in all:
+
+    - the rollups' rows by report day and child place (`rollups`), read once from last month's
+      first day to today: a period's totals, days and children are sums of its rows (every rollup
+      measure is a sum);
+    - the clock-driven measures of the open cases, by report day and child place, read once for
+      every period judged as of now (`running`: the trend, this month, the ranking's month); a
+      period judged at another cutoff (last month) reads its own, as a RollupSource does.
+
+    The same figures as RollupSource(place, period, now) gives for totals(), by_day() and
+    by(child field), which is all the wall asks; other breakdowns go to a plain RollupSource.
+    """
+
+    def __init__(self, place, period, now, *, rollups, running=None):
+        super().__init__(place, period, now)
+        self.child = place.child_field
+        self._rollups = [r for r in rollups if period.first <= r["day"] <= period.last]
+        shares = (running is not None and running.cutoff == self.cutoff
+                  and running.period.first <= period.first and period.last <= running.period.last)
+        self._running = running if shares else None
+
+    @cached_property
+    def _open_rows(self):
+        if self._running is not None:
+            first, last = self.period.first, self.period.last
+            return [row for row in self._running._open_rows if first <= row["day"] <= last]
+        rows = self.open.values(self.child, day=TruncDate("created_at", tzinfo=TZ))
+        return list(rows.annotate(**open_aggregates(self.cutoff)).order_by())
+
+    def _folded(self, *keys):
+        groups = {}
+        for row in self._rollups:
+            groups.setdefault(tuple(row[k] for k in keys), []).append(row)
+        return [{**dict(zip(keys, key)), **{name: sum(row[name] for row in rows) for name in ALL_MEASURES}}
+                for key, rows in groups.items()]
+
+    def totals(self):
+        totals = self._folded()[0] if self._rollups else dict.fromkeys(ALL_MEASURES, 0)
+        totals.update(self._open()[0] if self._open_rows else dict.fromkeys(OPEN_MEASURES, 0))
+        return totals
+
+    def by_day(self):
+        return sorted(_merged(self._folded("day"), self._open("day"), ("day",)), key=lambda r: r["day"])
+
+    def by(self, field):
+        if field != self.child:
+            return RollupSource(self.place, self.period, self.now).by(field)
+        return _merged(self._folded(field), self._open(field), (field,))
+
+
 class CommandScreen:
     """The figures of one place for the wall, as of `now`, for `user`."""
 
     def __init__(self, user, place, now):
         self.user, self.place, self.now = user, place, now
         self.today = local_day(now)
-        self.cases = cases_visible_to(user, managing=True)
+        # Every read of the wall narrows these to the place's path first, so the few cases beyond
+        # the user's places can ride in the same statements rather than be read beforehand.
+        self.cases = cases_visible_to(user, managing=True, one_statement=True)
         # This month beside last month, as the dashboard compares them (Period.previous).
         self.month = period_for("month", self.today)
         self.ever = Period("custom", EARLIEST_DAY, self.today)
+        self.trend_period = Period("custom", self.today - timedelta(days=TREND_DAYS - 1), self.today)
+        # The running periods (the trend, this month, the ranking's month) all judge the open cases
+        # as of now: one read over all their days serves the three (_WallSource).
+        self._running = _WallSource(
+            place, Period("custom", min(self.trend_period.first, self.month.first), self.month.last), now,
+            rollups=[])
+
+    @cached_property
+    def _rollups(self):
+        """The rollups by report day and child place from last month's first day to this month's
+        last: one grouped read for last month, this month, the trend and the ranking."""
+        days = Period("custom", min(self.month.previous().first, self.trend_period.first), self.month.last)
+        rows = RollupSource(self.place, days, self.now).rows.values("day", self.place.child_field)
+        return list(rows.annotate(**rollup_aggregates()).order_by())
+
+    def _source(self, period):
+        return _WallSource(self.place, period, self.now, rollups=self._rollups, running=self._running)
 
     def _totals(self, period):
-        return Figures(RollupSource(self.place, period).totals())
+        return Figures(self._source(period).totals())
+
+    @cached_property
+    def _open_by_grid(self):
+        """Per grid, the place's open cases now: open, overdue (the map's load), supervised, and overdue
+        of the whole cohort (the counter, as dashboards.figures.overdue_count counts it: CLOCKED_STATUSES
+        lie within OPEN_STATUSES); one pass over the open-cases partial index for the counters and the map."""
+        overdue = overdue_q(self.now)
+        return list(
+            self.cases.filter(self.place.case_q(), status__in=OPEN_STATUSES).values("grid_id").annotate(
+                open=Count("pk"), overdue=Count("pk", filter=overdue),
+                supervised=Count("pk", filter=Q(supervised_at__isnull=False)),
+                overdue_cohort=Count("pk", filter=overdue & Q(created_at__gte=self.ever.start,
+                                                              created_at__lt=self.ever.end)),
+            ).order_by()
+        )
 
     # --- the parts ------------------------------------------------------------------
 
     def counters(self):
         # Today's reports are the trend's last day (rollups); what is open now is read live from
-        # the open-cases partial index in one query, like the dashboard's overdue count.
-        open_now = self.cases.filter(self.place.case_q(), status__in=OPEN_STATUSES).aggregate(
-            open=Count("pk"), supervised=Count("pk", filter=Q(supervised_at__isnull=False)))
+        # the open-cases partial index, in the same pass as the map's load.
+        rows = self._open_by_grid
         return [
             {"key": "reported_today", "label": _("Reported today"), "value": self._days()[-1][1]["reported"]},
-            {"key": "open", "label": _("Open now"), "value": open_now["open"]},
-            {"key": "overdue", "label": _("Overdue now"),
-             "value": overdue_count(self.cases, self.place, self.ever, self.now)},
-            {"key": "supervised", "label": _("Supervised (督办), open"), "value": open_now["supervised"]},
+            {"key": "open", "label": _("Open now"), "value": sum(r["open"] for r in rows)},
+            {"key": "overdue", "label": _("Overdue now"), "value": sum(r["overdue_cohort"] for r in rows)},
+            {"key": "supervised", "label": _("Supervised (督办), open"), "value": sum(r["supervised"] for r in rows)},
             *self._whistle_counters(),
         ]
 
@@ -127,9 +213,9 @@ class CommandScreen:
     def _days(self):
         """[(day, Figures)] of the last TREND_DAYS days from the rollups, ending today; read once."""
         if not hasattr(self, "_trend_days"):
-            first = self.today - timedelta(days=TREND_DAYS - 1)
-            period = Period("custom", first, self.today)
-            rows = {r["day"]: Figures(r) for r in RollupSource(self.place, period).by_day()}
+            period = self.trend_period
+            first = period.first
+            rows = {r["day"]: Figures(r) for r in self._source(period).by_day()}
             self._trend_days = [(d, rows.get(d, Figures({})))
                                 for d in (first + timedelta(days=n) for n in range(TREND_DAYS))]
         return self._trend_days
@@ -147,6 +233,8 @@ class CommandScreen:
 
     def ranking(self):
         board = Dashboard(self.user, self.place, self.month, self.now)
+        if board.source.name == "rollup":
+            board.source = self._source(self.month)  # the same figures, the open cases already read
         table = next((t for t in board.children_tables() if t.name == "ranking_places"), None)
         if table is None:
             return None
@@ -179,11 +267,8 @@ class CommandScreen:
 
     def load(self):
         """{grid id: [open, overdue]} for the grids with open matters."""
-        rows = self.cases.filter(self.place.case_q(), status__in=OPEN_STATUSES).values("grid_id").annotate(
-            # Overdue as the dashboard counts it: against the judged deadline, paused cases not overdue.
-            open=Count("pk"), overdue=Count("pk", filter=overdue_q(self.now)),
-        ).order_by()
-        return {str(r["grid_id"]): [r["open"], r["overdue"]] for r in rows if r["grid_id"]}
+        # Overdue as the dashboard counts it: against the judged deadline, paused cases not overdue.
+        return {str(r["grid_id"]): [r["open"], r["overdue"]] for r in self._open_by_grid if r["grid_id"]}
 
     def shapes(self):
         """The grid outlines as GeoJSON (id and name only), or None above MAP_MAX_GRIDS."""

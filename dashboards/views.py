@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from grid.selectors import areas_visible_to, get_visible_or_404, scope_of, top_places
+from grid.selectors import areas_visible_to, get_visible_or_404, liaisons_over, scope_of, top_places
 from grid.views import render_page as _render
 from portal import fields
 from portal.exports import spreadsheet_cell as _cell
@@ -27,6 +27,7 @@ from .definitions import COHORT, DEFINITIONS, DUE_NOTE, ORGANISATION_COHORT, ORG
 from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
 from .mediation import mediation_tables
 from .compounds import compound_tables
+from .party import party_tables
 from . import organisations
 from .cache import page_figures
 from .page import Dashboard, dashboard_urls
@@ -184,6 +185,8 @@ def dashboard_export(request, table, fmt, area_id=None):
     found = board.table(table)
     if found is None and table.startswith("mediation"):
         found = next((t for t in mediation_tables(board) if t.name == table), None)
+    if found is None and table in ("party", "liaisons"):
+        found = next((t for t in party_tables(board) if t.name == table), None)
     if found is None and table in ("compounds", "compounds_unmanaged"):
         found = next(t for t in compound_tables(board, limit=None) if t.name == table)
     if found is None and table in ("organisations", "ranking_organisations", *organisations.FIGURE_TABLES):
@@ -317,6 +320,9 @@ def command_screen(request, area_id=None):
         "title": area.name if area else _("Whole city"),
         "kind": area.get_kind_display() if area else "",
         "screen": screen.data(shapes=True),
+        # 包片: the leaders who look after the place (or the places above it).
+        "liaisons": list(liaisons_over(area.get_ancestors(include_self=True).values_list("pk", flat=True)))
+        if area else [],
         "data_url": reverse("cases:command_screen_place_data", args=[area.pk]) if area
         else reverse("cases:command_screen_data"),
     }
@@ -343,5 +349,17 @@ def dashboard_compounds(request, area_id=None):
     board, form = _dashboard(request, area_id)
     context = {"tables": compound_tables(board), "area_id": area_id, "query": board.query, "formats": FORMATS,
                "place": board.place, "period": board.period, "form": form, "heading": _("Compounds (小区)"),
+               "title": board.place.area.name if board.place.area else _("Whole city")}
+    return _render(request, "dashboards/compounds.html", context)
+
+
+@login_required
+@require_GET
+def dashboard_party(request, area_id=None):
+    """Party building (党建引领): members reported in, small wishes adopted and fulfilled, hours served,
+    per community; and the 包片 leaders of the place."""
+    board, form = _dashboard(request, area_id)
+    context = {"tables": party_tables(board), "area_id": area_id, "query": board.query, "formats": FORMATS,
+               "place": board.place, "period": board.period, "form": form, "heading": _("Party building (党建引领)"),
                "title": board.place.area.name if board.place.area else _("Whole city")}
     return _render(request, "dashboards/compounds.html", context)

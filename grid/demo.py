@@ -16,4 +16,6 @@ DEMO_ACCOUNTS = {
     "unitchief": _("unit chief"),
     "chengguan": _("street law-enforcement squad (organisation staff, phone)"),
     "mediator": _("people's mediator (phone)"),
+    # No post: made by the party seeder (residents/party/seed.py), reported in to the demo community.
+    "partymember": _("party member reported in (双报到, phone)"),
 }

@@ -462,6 +462,41 @@ class Post(models.Model):
         return self.ended_at is None
 
 
+class LiaisonLevel(models.TextChoices):
+    DISTRICT = "district", _("District leader")
+    STREET = "street", _("Street leader")
+
+
+class Liaison(models.Model):
+    """包片: a district or street leader assigned to a street or a community they look after.
+
+    Not a post: it grants no access. It names who is shown on the place's page and on the
+    command screen, and who hears of supervised (督办) matters there (cases/oversight.py).
+    Ending an assignment keeps it as history.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="liaisons", verbose_name=_("official"))
+    level = models.CharField(_("level"), max_length=10, choices=LiaisonLevel.choices)
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="liaisons", verbose_name=_("place"),
+                             help_text=_("A street or a community."))
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("包片 assignment")
+        verbose_name_plural = _("包片 assignments")
+        ordering = ["area_id", "level", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "area"], condition=Q(ended_at__isnull=True),
+                                    name="liaison_one_active_per_area"),
+            models.CheckConstraint(name="liaison_ends_after_start",
+                                   condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at"))),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_level_display()} · {self.area}"
+
+
 class AreaEvent(models.Model):
     """Immutable history of structural changes (add, rename, move, merge, split, delete).
 

@@ -47,7 +47,13 @@ class Hit:
 
     @property
     def label(self):
-        return str(self.building)
+        """The building as residents name it: with its compound ("阳光名苑 2号楼") unless its own
+        name already says it."""
+        text = str(self.building)
+        compound = self.building.compound if self.building.compound_id else None
+        if compound is not None and compound.name not in text:
+            return f"{compound.name} {text}"
+        return text
 
 
 def clean_query(raw):
@@ -149,7 +155,7 @@ def search_buildings(raw_query, *, limit=RESULTS):
     query = active_buildings()
     for term in terms:
         query = query.filter(_term_condition(term))
-    rows = list(query.select_related("grid__parent__parent").order_by("address", "number", "pk")[:limit])
+    rows = list(query.select_related("grid__parent__parent", "compound").order_by("address", "number", "pk")[:limit])
     return [Hit(building=b, path=_path(b)) for b in rows]
 
 
@@ -160,7 +166,7 @@ def buildings_near(lat, lon, *, within_m=geo.NEAREST_BUILDING_M, limit=NEAR_RESU
     searches instead, and no report is ever filed at a building far from her.
     """
     lat, lon = clean_point(lat, lon)
-    found = geo.nearest_buildings(active_buildings().select_related("grid__parent__parent"), lat, lon,
+    found = geo.nearest_buildings(active_buildings().select_related("grid__parent__parent", "compound"), lat, lon,
                                   within_m=within_m, limit=limit)
     if not found:
         raise DomainError(

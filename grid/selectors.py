@@ -13,7 +13,20 @@ from operator import or_
 from django.db.models import Q
 from django.http import Http404
 
-from .models import MANAGING_ROLES, Area, AreaEvent, AreaKind, Building, Compound, Organisation, Post, Role, Unit, User
+from .models import (
+    MANAGING_ROLES,
+    Area,
+    AreaEvent,
+    AreaKind,
+    Building,
+    Compound,
+    Liaison,
+    Organisation,
+    Post,
+    Role,
+    Unit,
+    User,
+)
 
 NOTHING = Q(pk__in=[])
 
@@ -281,7 +294,9 @@ def primary_audience(user):
     """Which layout suits the user: official, staff or worker (phone)."""
     if user.is_superuser:
         return "staff"
-    roles = set(active_posts(user).values_list("role", flat=True))
+    # The roles that choose a layout are all posts on places: the scope's spans hold them
+    # (read once per request, so the layout costs no query of its own).
+    roles = {s.role for s in scope_of(user).spans}
     if Role.DISTRICT_OFFICIAL in roles:
         return "official"
     if roles & {Role.STREET_STAFF, Role.COMMUNITY_STAFF}:
@@ -289,3 +304,17 @@ def primary_audience(user):
     # Organisation staff work from a phone in the field, like grid workers.
     return "worker"
 
+
+
+# --- 包片 officials -----------------------------------------------------------
+
+def liaisons_visible_to(user, *, managing=False):
+    """包片 assignments on places the user reaches."""
+    return Liaison.objects.filter(_scope(user, managing).areas_q("area__"))
+
+
+def liaisons_over(area_ids):
+    """Active 包片 assignments on any of `area_ids` (a case's street and community, say), leaders first."""
+    ids = [pk for pk in area_ids if pk]
+    return (Liaison.objects.filter(area_id__in=ids, ended_at__isnull=True).select_related("user", "area")
+            .order_by("level", "area__level", "id"))

@@ -33,6 +33,7 @@ from .models import (
     AreaEvent,
     AreaKind,
     Building,
+    Liaison,
     Organisation,
     PlacePath,
     Post,
@@ -414,6 +415,7 @@ def attached_to(area):
         (_("places under it"), area.get_children().count()),
         (_("buildings"), Building.objects.filter(grid=area).count()),
         (_("posts"), Post.objects.filter(area=area).count()),
+        (_("包片 assignments"), Liaison.objects.filter(area=area).count()),
     ]
     for model in placepath_models():
         found.append((str(model._meta.verbose_name_plural), model.objects.filter(**{f"{area.kind}_id": area.pk}).count()))

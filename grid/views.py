@@ -25,6 +25,7 @@ from .selectors import (
     compounds_visible_to,
     can_manage_area,
     get_visible_or_404,
+    liaisons_over,
     posts_visible_to,
     primary_audience,
     reach_summary,
@@ -264,6 +265,9 @@ def place_detail(request, pk):
         context["children_are_grids"] = children_are_grids
         context["children"] = _page(request, children)
         context["children_title"] = KIND_PLURAL[place.child_kind]
+        if place.kind in (AreaKind.STREET, AreaKind.COMMUNITY):
+            # 包片: the district and street leaders who look after this place.
+            context["liaisons"] = list(liaisons_over([place.pk]))
         if place.kind == AreaKind.COMMUNITY:
             # 有物业 first, then the compounds without property management listed apart, as the
             # field reports count them ("10个小区，其中8个无物业管理小区").

@@ -14,6 +14,8 @@ module, run once by HubConfig.ready(), connects them:
 - a confirmed support or meeting attendance (participation.hooks) → points on
   the household's card (volunteers.household_points), in the same transaction;
   the households a card is read through (volunteers.hooks) → residents' scoping;
+- a reported-in party member's confirmed service (party.hooks) → a service record
+  and its points (volunteers.services.record_external_service), same transaction;
 - a risk or a patrol finding opens a case (risks.hooks) → the cases app's
   categories, `case_report` on the patrol channel, and its scoping;
 - the early-warning sweep (risks.early_warning) → the case rule and the outbox
@@ -28,8 +30,10 @@ from cases.signals import case_closed
 from residents import hooks as resident_hooks
 from residents import selectors as resident_selectors
 from residents.participation import hooks as participation_hooks
+from residents.party import hooks as party_hooks
 from risks import hooks as risk_hooks
 from volunteers import household_points
+from volunteers import services as volunteer_services
 from volunteers import hooks as volunteer_hooks
 
 from . import warning_rules
@@ -83,3 +87,4 @@ def connect():
     participation_hooks.support_confirmed.register(household_points.credit_support)
     participation_hooks.attendance_confirmed.register(household_points.credit_attendance)
     resident_hooks.household_stars.register(household_points.stars_by_building)
+    party_hooks.service_confirmed.register(volunteer_services.record_external_service)

@@ -10,7 +10,7 @@ costs less than a minute of refused reports. The outage is logged, throttled
 (portal/degraded.py).
 
 Every public limit goes through `over_limit`: the report and tracking pages
-(cases/views.py), the residents' orders (volunteers/public.py) and the Open311
+(cases/views_public.py), the residents' orders (volunteers/public.py) and the Open311
 API keys (cases/open311/views.py).
 """
 

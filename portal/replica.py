@@ -14,12 +14,15 @@ from contextvars import ContextVar
 from fnmatch import fnmatchcase
 from time import time
 
+import logging
+
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 
 ALIAS = "replica"
 STICKY_COOKIE = "portal_primary_until"
 _reading_replica = ContextVar("reading_replica", default=False)
+log = logging.getLogger(__name__)
 
 
 def replica_configured():
@@ -46,18 +49,24 @@ class ReplicaRouter:
 
 def replica_lag_seconds():
     """How far the replica's replay is behind, in seconds (0 when idle and caught up); None
-    without a replica, or when it cannot say (not PostgreSQL, not in recovery)."""
+    without a replica, or when it cannot say (not PostgreSQL, not in recovery, not answering:
+    a replica that is down sends the pages back to the primary instead of failing them)."""
     if not replica_configured():
         return None
     connection = connections[ALIAS]
     if connection.vendor != "postgresql":
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_is_in_recovery(), CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
-            "ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END"
-        )
-        in_recovery, lag = cursor.fetchone()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_is_in_recovery(), CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() "
+                "THEN 0 ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END"
+            )
+            in_recovery, lag = cursor.fetchone()
+    except DatabaseError as exc:
+        log.warning("replica not answering, reading from the primary: %s", exc)
+        connection.close_if_unusable_or_obsolete()
+        return None
     if not in_recovery:
         return None
     return max(0.0, float(lag or 0))

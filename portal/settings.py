@@ -16,6 +16,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from portal import keys
+from portal import pooler as _pooler
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "volunteers",
     "risks",
     "residents.participation",
+    "residents.party",
     # The top layer: pages and reactions that compose the domain apps above.
     "dashboards",
     "hub",
@@ -150,6 +152,12 @@ if env("DATABASE_REPLICA_URL", ""):
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["portal.replica.ReplicaRouter"]
+# PgBouncer in transaction mode in front of PostgreSQL (portal/pooler.py, README "Connection pooling"):
+# DATABASE_POOLER=pgbouncer; DATABASE_POOLER_PREPARED_STATEMENTS=1 when it is >= 1.21 with
+# max_prepared_statements > 0.
+DATABASE_POOLER = env("DATABASE_POOLER", "")
+DATABASE_POOLER_PREPARED_STATEMENTS = env_bool("DATABASE_POOLER_PREPARED_STATEMENTS", False)
+_pooler.configure(DATABASES, DATABASE_POOLER, prepared_statements=DATABASE_POOLER_PREPARED_STATEMENTS)
 # Views whose reads go to the replica (fnmatch patterns of URL names).
 REPLICA_VIEWS = env_list("REPLICA_VIEWS", ["cases:dashboard*", "cases:command_screen*", "cases:export",
                                            "residents:board", "residents:community_boards", "participation:board"])

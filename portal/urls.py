@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("volunteers.urls")),
     path("", include("risks.urls")),
     path("", include("residents.participation.urls")),
+    path("", include("residents.party.urls")),
 ]
 
 # The portal's own 500 page: Chinese first, and it says when a report was not saved.

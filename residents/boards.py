@@ -65,6 +65,13 @@ class Board:
     building_chiefs: list = field(default_factory=list)
     unit_chiefs: list = field(default_factory=list)
     numbers: list = field(default_factory=list)  # [(label, number)]
+    # The compound (小区) the building stands in, if any, and who manages it: its 物业 with
+    # the company's public phone, or None for a compound without property management
+    # (the community looks after it then), and its owners' committee (业委会).
+    compound_name: str = ""
+    property_company: dict | None = None
+    unmanaged: bool = False
+    owners_committee: str = ""
     # The households' points-card stars [(masked room, stars)], if the community shows them.
     stars: list = field(default_factory=list)
 
@@ -145,7 +152,8 @@ def boards_for(buildings, *, request):
     grid, community and street; the active posts on their grids, the buildings
     and their units (with users and units).
     """
-    buildings = list(buildings.select_related("grid__parent__parent"))
+    buildings = list(buildings.select_related("grid__parent__parent", "compound__property_company",
+                                              "compound__owners_committee"))
     if not buildings:
         return []
     grid_ids = sorted({b.grid_id for b in buildings})
@@ -178,6 +186,15 @@ def boards_for(buildings, *, request):
             street_name=street.name if street else "", report_url=report_url(request, building.pk),
             numbers=numbers,
         )
+        compound = building.compound if building.compound_id and building.compound.is_active else None
+        if compound is not None:
+            board.compound_name = compound.name
+            company = compound.property_company if compound.has_property_management else None
+            board.unmanaged = not compound.has_property_management
+            if company is not None:
+                board.property_company = {"name": company.name, "phone": company.duty_phone or company.phone}
+            if compound.owners_committee_id:
+                board.owners_committee = compound.owners_committee.name
         for post in by_grid.get(grid.pk, ()):
             (board.workers if post.role == Role.GRID_WORKER else board.grid_chiefs).append(_contact(post))
         for post in by_building.get(building.pk, ()):

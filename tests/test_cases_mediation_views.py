@@ -102,7 +102,7 @@ def test_the_case_page_links_to_the_file(login, people, files):
 def test_the_list_shows_my_files_only(login, people, med, files, django_assert_max_num_queries):
     inside, outside = files
     client = login(med.mediator)
-    with django_assert_max_num_queries(16):  # +2: the navigation's badges (queue, unread notices)
+    with django_assert_max_num_queries(14):  # +1: the navigation's badges (queue and unread notices, one statement)
         body = client.get(reverse("cases:mediation_files")).content.decode()
     assert inside.number in body and outside.number not in body
     body = login(people.community_b).get(reverse("cases:mediation_files") + "?source=bogus&outcome=x").content.decode()
@@ -115,7 +115,7 @@ def test_the_list_query_count_does_not_grow_with_files(login, city, people, djan
     for _ in range(6):
         dispute(city, people)
     client = login(people.community)
-    with django_assert_max_num_queries(16):  # +2: the navigation's badges (queue, unread notices)
+    with django_assert_max_num_queries(14):  # +1: the navigation's badges (queue and unread notices, one statement)
         response = client.get(reverse("cases:mediation_files"))
     assert response.status_code == 200
 
@@ -231,6 +231,19 @@ def test_reveal_shows_once_and_logs(login, people, med, files):
         response = login(user).post(reveal, {f"{prefix}-field": "id_number", f"{prefix}-reason": "看看"})
         assert response.status_code == 404
     assert MediationPartyAccess.objects.count() == 1
+
+
+def test_a_revealed_phone_is_a_call_link_and_an_id_number_is_not(login, people, med, files):
+    inside, _ = files
+    party = MediationParty.objects.get(mediation_id=inside.pk, name="王五")
+    reveal = reverse("cases:mediation_party_reveal", args=[inside.pk, party.pk])
+    client = login(med.mediator)
+    prefix = f"p{party.pk}-phone"
+    body = client.post(reveal, {f"{prefix}-field": "phone", f"{prefix}-reason": "电话通知调解时间"}).content.decode()
+    assert 'href="tel:13911112222"' in body
+    prefix = f"p{party.pk}-id_number"
+    body = client.post(reveal, {f"{prefix}-field": "id_number", f"{prefix}-reason": "制作调解协议书"}).content.decode()
+    assert APPLICANT_ID in body and f"tel:{APPLICANT_ID}" not in body
 
 
 def test_a_party_of_another_file_is_not_revealed_through_this_one(login, city, people, med, files):

@@ -77,6 +77,61 @@ def test_the_queue_query_count_is_flat(login, city, people, orgs, sent):
     assert count() == few
 
 
+def test_the_queue_reads_only_what_its_cards_show(login, sent, orgs):
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Case.objects.filter(pk=sent.pk).update(description="违建" * 50)
+    with CaptureQueriesContext(connection) as ctx:
+        page = login(orgs.cg_staff).get(reverse("cases:org_queue")).content.decode()
+    (rows,) = [q["sql"] for q in ctx.captured_queries
+               if 'ORDER BY "cases_case"."due_at"' in q["sql"] and "LIMIT" in q["sql"]]
+    # No full description, reporter, address or place columns; the category by its key, no organisation join.
+    for column in ('"cases_case"."address"', '"reporter_phone"', '"boundary"', '"cases_case"."street_id"'):
+        assert column not in rows, column
+    assert re.search(r'SUBSTR(ING)?\("cases_case"\."description", 1, 71\)', rows)
+    assert 'JOIN "grid_organisation"' not in rows and 'JOIN "cases_category"' not in rows
+    assert rows.count('JOIN "grid_building"') == 1
+    assert "违建" * 34 + "违…" in page and "违建" * 36 not in page  # the card's 70 characters
+    assert category("E0201").name in page and str(sent.building) in page
+    assert reverse("cases:act", args=[sent.pk, "org_sign_in"]) in page
+    assert reverse("cases:detail", args=[sent.pk]) in page
+
+
+def test_the_queue_counts_up_to_a_cap(login, city, people, orgs, monkeypatch):
+    from cases import views_orgs
+
+    monkeypatch.setattr(views_orgs.QueuePaginator, "cap", 2)
+    monkeypatch.setattr(views_orgs, "QUEUE_PAGE_SIZE", 1)
+    matters = [services_orgs.case_org_dispatch(case=big_matter(city, orgs, people), acting_user=people.street,
+                                               lead=orgs.chengguan, now=MONDAY) for _ in range(3)]
+    client = login(orgs.cg_staff)
+    first = client.get(reverse("cases:org_queue")).content.decode()
+    assert '<span class="count">2+</span>' in first and "Only the 2 soonest due" not in first
+    last = client.get(reverse("cases:org_queue"), {"page": 2}).content.decode()
+    assert "Only the 2 soonest due are listed" in last
+    # Soonest due first: the pages hold the first two of the three.
+    shown = {m.number for m in matters if m.number in first + last}
+    assert len(shown) == 2
+    monkeypatch.setattr(views_orgs.QueuePaginator, "cap", 10)
+    assert '<span class="count">3</span>' in client.get(reverse("cases:org_queue")).content.decode()
+
+
+def test_the_queue_names_the_organisation_for_staff_of_several(login, city, people, orgs, sent):
+    from grid import services as grid_services
+
+    police_matter = services_orgs.case_org_dispatch(case=big_matter(city, orgs, people), acting_user=people.street,
+                                                    lead=orgs.police, now=MONDAY)
+    only_cg = login(orgs.cg_staff).get(reverse("cases:org_queue")).content.decode()
+    assert f"· {orgs.chengguan.name}" not in only_cg and police_matter.number not in only_cg
+    grid_services.post_grant(user=orgs.cg_staff, role=Role.ORG_STAFF, place=orgs.police)
+    both = login(orgs.cg_staff).get(reverse("cases:org_queue")).content.decode()
+    assert sent.number in both and police_matter.number in both
+    assert f"· {orgs.chengguan.name}" in both and f"· {orgs.police.name}" in both
+
+
 def test_case_page_inside_and_outside_for_organisation_staff(login, sent, unsent, orgs):
     client = login(orgs.cg_staff)
     page = client.get(reverse("cases:detail", args=[sent.pk]))

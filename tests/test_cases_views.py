@@ -190,9 +190,9 @@ def test_queue_query_count_is_flat(login, city, people, django_assert_num_querie
         oversight.case_supervise(case=case, acting_user=people.district, now=now())
     many = count()
     assert few == many
-    # +4 (issue #21): the navigation's counts (unread notices; my queue, 2 reads) and the
+    # +2 (issue #21): the navigation's counts (my queue and unread notices, one statement) and the
     # "left your queue" panel (one read of the timeline).
-    assert many <= 12
+    assert many <= 10
 
 
 def test_one_tap_accept_from_the_queue(login, city, people, dispatched):
@@ -539,7 +539,7 @@ def test_board_paginates_and_keeps_its_query_count_flat(login, city, people, set
         resident_report(city, building=city.building_a2)
     many, response = count()
     assert few == many, (few, many)
-    assert many <= 12  # +3 (issue #21): the navigation's counts (unread notices; my queue, 2 reads)
+    assert many <= 10  # +1 (issue #21): the navigation's counts (my queue and unread notices, one statement)
     assert "Page 1 of 2" in text_of(response)
     assert len(numbers_on(response)) == views.PAGE_SIZE
     filtered, response = count(status="reported", overdue="yes", category="all:E01", reported_from="2026-01-01",

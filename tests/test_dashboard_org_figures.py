@@ -146,10 +146,12 @@ def test_the_figures_of_each_organisation_by_hand(city, people, scene):
         # c3 returned unsigned) → 1 of 3. Returned: c3 → 1 of 4. Due: c1, c2 (c3 returned, c4 unsigned);
         # on time: c1. Ratings 5 and 2 → 1 of 2 satisfied. One summons, reported in, rated 4.
         ["城北执法中队", 4, 0, "33.3%", 1, "25.0%", 2, 1, "50.0%", "50.0%", 1, "100.0%", "4.00"],
+        # c7, seated above the street but sent the street's matter: had to sign in, never did; nothing due.
+        ["城关区综合行政执法局", 1, 0, "0.0%", 0, "0.0%", 0, 0, "", "", 0, "", ""],
         # c3 by the ruling: signed in and closed on time, unrated; c1 co-handled.
         ["城北派出所", 1, 1, "100.0%", 0, "0.0%", 1, 1, "100.0%", "", 0, "", ""],
-        # Had to sign in 4 (3 + 1), on time 2; due 3, on time 2.
-        [gettext("All"), 5, 1, "50.0%", 1, "20.0%", 3, 2, "66.7%", "50.0%", 1, "100.0%", "4.00"],
+        # Had to sign in 5 (3 + 1 + 1), on time 2; returned 1 of 6; due 3, on time 2.
+        [gettext("All"), 6, 1, "40.0%", 1, "16.7%", 3, 2, "66.7%", "50.0%", 1, "100.0%", "4.00"],
     ]
     body = response.content.decode()
     # Definitions in words on the page (numerator and denominator).
@@ -166,9 +168,11 @@ def test_the_hotline_rates_per_organisation(city, people, scene):
 
 @pytest.mark.clock(CLOCK)
 def test_scope_organisations_and_matters_outside_are_not_counted(city, people, scene):
-    names = [r[0] for r in _table(_get(people.street, city.street_a), "organisation_figures").rows]
-    # The street sees the organisations seated in it: not street B's, nor the district's 执法局.
-    assert "城南执法中队" not in names and "城关区综合行政执法局" not in names
+    rows = {r[0]: r for r in _table(_get(people.street, city.street_a), "organisation_figures").rows}
+    # The street sees every organisation its matters went to: the district's 执法局 with c7 only
+    # (not c6 of street B), and not street B's 执法中队, which received none of street A's matters.
+    assert rows["城关区综合行政执法局"][1:4] == [1, 0, "0.0%"]
+    assert "城南执法中队" not in rows
     # The district official on street A's page sees the 执法局 with street A's matter only (not c6 of street B).
     rows = {r[0]: r for r in _table(_get(people.district, city.street_a), "organisation_figures").rows}
     assert rows["城关区综合行政执法局"][1:4] == [1, 0, "0.0%"]
@@ -203,7 +207,8 @@ def test_exports_csv_and_xlsx_in_the_same_scope(city, people, scene):
     assert csv.status_code == 200
     text = csv.content.decode("utf-8-sig")
     assert "城北执法中队,4,0,33.3%,1,25.0%,2,1,50.0%,50.0%,1,100.0%,4.00" in text
-    assert "城关区综合行政执法局" not in text
+    assert "城关区综合行政执法局,1,0,0.0%" in text  # street A's c7, not street B's c6
+    assert "城南执法中队" not in text
     xlsx = export(people.street, city.street_a, "ranking_organisation_figures", "xlsx")
     assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
     hotline = export(people.street, city.street_a, "organisation_hotline", "csv").content.decode("utf-8-sig")

@@ -112,6 +112,21 @@ def test_search_reads_a_fixed_number_of_queries(placed, django_assert_max_num_qu
         assert [hit.path for hit in hits]
 
 
+def test_a_building_in_a_compound_is_labelled_as_residents_name_it(placed, django_assert_max_num_queries):
+    """The list said "2号楼（幸福路2号）" for a search of "阳光名苑2号楼": the compound's name
+    comes first now, read with the buildings (no query per hit)."""
+    from grid import services_compounds
+
+    city = placed
+    sunshine = services_compounds.compound_add(community=city.community_a, name="阳光名苑")
+    services_compounds.building_set_compound(building=city.building_a, compound=sunshine)
+    with django_assert_max_num_queries(4):
+        (hit,) = search.search_buildings("阳光名苑")
+        assert hit.label.startswith("阳光名苑 ") and str(city.building_a.number) in hit.label
+    others = [h for h in search.search_buildings("幸福") if h.building.pk != city.building_a.pk]
+    assert others and not any("阳光名苑" in h.label for h in others)
+
+
 @pytest.mark.parametrize("query, reason", [
     ("", "Type a building"),
     ("   ", "Type a building"),

@@ -171,6 +171,25 @@ def test_public_token_lookup(client, city, public_on, street_client):
     assert read(client, f"tokens/{filed.token}.json").status_code == 404
 
 
+def test_public_token_lookup_of_a_waiting_sensitive_filing_answers_as_it_will_once_registered(
+        client, city, public_on, street_client):
+    """A waiting filing of a sensitive service answered with its token, then 404 once registered:
+    the public could tell a sensitive filing was there. It is 404 throughout now."""
+    api, _key = street_client
+    open_district(city.district)
+    filed, _ = services.request_file(client=api, service_code=CODE, description="家暴求助",
+                                     address_id=str(city.building_a.pk), first_name="王", phone=PHONE, now=NOW)
+    assert read(client, f"tokens/{filed.token}.json").json() == [{"token": filed.token}]
+    Category.objects.filter(code=CODE).update(is_sensitive=True)
+    assert read(client, f"tokens/{filed.token}.json").status_code == 404
+    Category.objects.filter(code=CODE).update(is_sensitive=False, is_mediation=True)
+    assert read(client, f"tokens/{filed.token}.json").status_code == 404
+    # The key that filed it still reads its own filing.
+    assert client.get(f"{BASE}/tokens/{filed.token}.json", {"api_key": _key}).status_code == 200
+    services_intake.intake_register_pending()
+    assert read(client, f"tokens/{filed.token}.json").status_code == 404
+
+
 # --- district switch in the admin ---------------------------------------------------------------
 
 def admin_browser(user):

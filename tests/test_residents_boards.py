@@ -227,18 +227,50 @@ def test_community_print_query_count_does_not_grow_with_buildings(client, city, 
             user_with_post(Role.UNIT_CHIEF, unit)
     after = _count_queries(client, url)
     assert after == before
-    with django_assert_max_num_queries(12):  # session, user, scope, place, buildings, posts, household stars, the navigation's badges
+    with django_assert_max_num_queries(10):  # session, user, scope, place, buildings, posts, household stars, the navigation's badges (one statement)
         response = client.get(url)
     assert len(sheet_ids(response)) == 14
     # Every one of the 13 new buildings shows its own chief's unit chiefs (two each).
     assert response.content.decode().count("contact-role") >= 14 * 3
 
 
+def test_board_names_the_compound_and_who_manages_it(client, city, team):
+    """#23: compounds on the notice boards. A managed compound's 物业 with its phone (and its
+    业委会); a compound without one says the community looks after it; a building outside any
+    compound shows neither."""
+    from grid import services_compounds
+
+    from .factories import make_organisation
+
+    wuye = make_organisation(seat=city.community_a, kind="property", function="property", name="安居物业")
+    committee = make_organisation(seat=city.community_a, kind="owners", function="owners", name="阳光名苑业委会")
+    sunshine = services_compounds.compound_add(community=city.community_a, name="阳光名苑", property_company=wuye,
+                                               owners_committee=committee)
+    services_compounds.building_set_compound(building=city.building_a, compound=sunshine)
+    old = services_compounds.compound_add(community=city.community_b, name="老纺织厂宿舍")
+    services_compounds.building_set_compound(building=city.building_b, compound=old)
+    client.force_login(team["worker"])
+    html = client.get(board_url(city.building_a)).content.decode()
+    assert "阳光名苑" in html and "安居物业" in html and f'href="tel:{wuye.phone}"' in html
+    assert "阳光名苑业委会" in html
+    outside = user_with_post(Role.COMMUNITY_STAFF, city.community_b)
+    client.force_login(outside)
+    html = client.get(board_url(city.building_b)).content.decode()
+    assert "老纺织厂宿舍" in html and "无物业：本小区由社区代管" in html
+    client.force_login(user_with_post(Role.COMMUNITY_STAFF, city.community_a))
+    html = client.get(board_url(city.building_a2)).content.decode()
+    assert "阳光名苑" not in html and "无物业" not in html
+
+
 def test_boards_for_reads_a_fixed_number_of_queries(rf, city, team, django_assert_num_queries):
     from grid.models import Building
 
+    from grid import services_compounds
+
+    compound = services_compounds.compound_add(community=city.community_a, name="阳光名苑")
+    services_compounds.building_set_compound(building=city.building_a, compound=compound)
     request = rf.get("/")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2):  # the compound and its 物业 come with the buildings
         found = boards.boards_for(Building.objects.filter(pk__in=[city.building_a.pk, city.building_b.pk])
                                   .order_by("pk"), request=request)
     assert [b.building.pk for b in found] == [city.building_a.pk, city.building_b.pk]
@@ -247,6 +279,7 @@ def test_boards_for_reads_a_fixed_number_of_queries(rf, city, team, django_asser
     assert [(c.name, c.where) for c in a.unit_chiefs] == [("单元长丁", "1单元")]
     assert a.report_url == report_url(city.building_a)
     assert b.workers == [] and not b.has_chiefs
+    assert (a.compound_name, a.unmanaged, b.compound_name) == ("阳光名苑", True, "")
     assert [n for _, n in a.numbers] == list(NUMBERS.values())
 
 

@@ -61,7 +61,7 @@ def test_a_building_chief_sees_no_register(client, crew, risks):
 
 def test_day_page_of_the_worker_and_its_queries(client, crew, risks, django_assert_max_num_queries):
     client = signed_in(client, crew["worker"])
-    with django_assert_max_num_queries(14):  # +2: the navigation's badges (queue, unread notices)
+    with django_assert_max_num_queries(12):  # +1: the navigation's badges (queue and unread notices, one statement)
         page = client.get(reverse("risks:day"))
     assert page.status_code == 200 and "risks/patrols/start/" in page.content.decode()
 

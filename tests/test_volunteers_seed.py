@@ -43,6 +43,7 @@ def test_the_seeded_year(demo):
     books_are_sound(demo)
     rates_are_plausible()
     demo_chiefs_are_volunteers_with_history()
+    households_have_cards()
 
 
 def books_are_sound(demo):
@@ -84,6 +85,28 @@ def demo_chiefs_are_volunteers_with_history():
     community = Area.objects.get(pk=chief.community_id)
     now = timezone.now()
     assert selectors.ranking(community, since=now - timedelta(days=366), until=now)
+
+
+def households_have_cards():
+    """#23 part 3: the demo's staffed community has households with points, written this year by its
+    staff with a reason, no card below zero, and its buildings' boards show the stars."""
+    from grid.models import Post, Role
+    from volunteers import household_points
+    from volunteers.household_models import HouseholdEntry, HouseholdPointsSettings
+
+    entries = HouseholdEntry.objects.all()
+    assert entries.count() >= 12 and entries.values("household").distinct().count() == 12
+    staff = set(Post.objects.filter(role=Role.COMMUNITY_STAFF, ended_at__isnull=True).values_list("user_id", flat=True))
+    assert set(entries.values_list("recorded_by_id", flat=True)) <= staff
+    assert not entries.filter(reason="").exists() and not entries.exclude(year=timezone.now().year).exists()
+    assert Account.objects.filter(kind="household", balance__lt=0).count() == 0
+    assert Account.objects.filter(kind="household", balance__gt=0).exists()
+    from grid.models import Building
+
+    (shown,) = HouseholdPointsSettings.objects.filter(stars_on_boards=True)
+    buildings = Building.objects.filter(grid__parent_id=shown.community_id).values_list("pk", flat=True)
+    stars = household_points.stars_by_building(buildings, now=timezone.now())
+    assert stars and all(1 <= n <= 5 for rows in stars.values() for _room, n in rows)
 
 
 def test_without_residents_volunteers_are_portal_users(db, monkeypatch):

@@ -166,7 +166,12 @@ def award_hours(*, record, acting_user=None, now=None):
     points = hours_points(record.hours, rate)
     if points <= 0:
         return None
-    place = record.activity.area if record.activity else record.order.community
+    if record.activity:
+        place = record.activity.area
+    elif record.order_id:
+        place = record.order.community
+    else:
+        place = Area.objects.get(pk=record.volunteer.community_id)
     community = _community_of(place) if place.kind != AreaKind.COMMUNITY else place
     issuing = community_account(community, AccountKind.ISSUING)
     member = member_account(record.volunteer)

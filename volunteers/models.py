@@ -191,6 +191,9 @@ class ServiceRecord(models.Model):
                                  related_name="records", verbose_name=_("activity"))
     order = models.ForeignKey("Order", on_delete=models.PROTECT, null=True, blank=True, related_name="records",
                               verbose_name=_("order"))
+    # Service recorded by another app through a hook (a reported-in party member's confirmed
+    # service: "party-service:<id>"); one live record per key.
+    source_key = models.CharField(_("source"), max_length=40, blank=True, default="", db_default="")
     started_at = models.DateTimeField(_("from"))
     ended_at = models.DateTimeField(_("to"))
     hours = models.DecimalField(_("hours"), max_digits=5, decimal_places=2)
@@ -208,8 +211,10 @@ class ServiceRecord(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ended_at__gt=F("started_at")), name="record_ends_after_start"),
             models.CheckConstraint(condition=Q(hours__gt=0) & Q(hours__lte=24), name="record_hours_in_range"),
-            models.CheckConstraint(condition=Q(activity__isnull=False) | Q(order__isnull=False),
+            models.CheckConstraint(condition=Q(activity__isnull=False) | Q(order__isnull=False) | ~Q(source_key=""),
                                    name="record_has_source"),
+            models.UniqueConstraint(fields=["source_key"], condition=Q(voided_at__isnull=True) & ~Q(source_key=""),
+                                    name="record_once_per_source"),
             models.CheckConstraint(condition=Q(voided_at__isnull=True) | ~Q(void_reason=""),
                                    name="record_void_has_reason"),
             models.UniqueConstraint(fields=["volunteer", "activity"],

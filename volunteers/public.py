@@ -2,7 +2,7 @@
 QR code, /order/b/<building>/, or choosing the place), then follow it and confirm
 the service with the tracking code.
 
-Like the public case pages (cases/views.py `report`, `track`): submissions and
+Like the public case pages (cases/views_public.py `report`, `track`): submissions and
 tracking-code misses are rate-limited per client address; the public pages show
 the order's kind, place and progress, never the contact's or volunteer's name
 or phone. A signed-in staff member placing an order for a resident uses the

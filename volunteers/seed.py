@@ -20,6 +20,7 @@ fire; outside it, the recomputation changes nothing). The run ends with
 ledger.books_problems(): any lost or doubled point aborts the seeding.
 """
 
+import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -118,6 +119,7 @@ def seed(*, scale, rng, stdout, now):
     for user_id, area_id in Post.objects.filter(role=Role.COMMUNITY_STAFF, ended_at__isnull=True).values_list(
             "user_id", "area_id"):
         staff.setdefault(area_id, user_id)
+    posted_staff = dict(staff)  # before organisers stand in: the staff who may write households' cards
     chiefs = _chiefs(Post, Role)
     tz = now.tzinfo
     models = [User, Team, Station, Volunteer, Volunteer.teams.through, Activity, Signup, ServiceRecord, Order, Account,
@@ -161,12 +163,71 @@ def seed(*, scale, rng, stdout, now):
                 stdout.write(f"    volunteers: {first + len(chunk):,} / {len(communities):,} communities")
     _recompute_balances(Account)
     seeding.finish_bulk_load(models)
+    if scale.name in HOUSEHOLD_CARD_SCALES:
+        # A random stream of its own: the seeders after this one see the numbers they saw before.
+        counts["household entries"] = _household_cards(posted_staff, random.Random(23), now)
     problems = ledger.books_problems()
     if problems:
         raise seeding.SeedingError("points ledger: " + "; ".join(problems[:10]))
     stdout.write(f"    {counts['volunteers']:,} volunteers, {counts['activities']:,} activities, "
                  f"{counts['records']:,} service records, {counts['orders']:,} orders, "
-                 f"{counts['transactions']:,} points transactions")
+                 f"{counts['transactions']:,} points transactions, "
+                 f"{counts.get('household entries', 0):,} households' card entries")
+
+
+# The households' points card is seeded through its service, entry by entry, on the scales a
+# person looks at; a city's millions of households would take that path hours.
+HOUSEHOLD_CARD_SCALES = ("demo",)
+HOUSEHOLDS_PER_COMMUNITY = 12
+CARD_LINES = (  # (aspect, points, reason): what community staff write on a card
+    ("环境卫生", 5, "门前三包做得好，楼道整洁"),
+    ("垃圾分类", 3, "垃圾分类检查连续四周合格"),
+    ("邻里互助", 8, "帮助独居老人买菜送药"),
+    ("移风易俗", 6, "婚事新办，不收彩礼"),
+    ("遵纪守法", 4, "主动配合消防安全检查"),
+    ("参与议事", 5, "参加楼栋议事会，提出加装电梯方案"),
+    ("环境卫生", -2, "楼道堆放杂物，经提醒后清理"),
+)
+
+
+def _household_cards(posted_staff, rng, now):
+    """A few entries on the cards of some households of each community with staff, dated this year,
+    written by the community's staff through household_entry_add; the first such community shows
+    its stars on its buildings' notice boards. Returns the number of entries."""
+    from grid.models import Area, User
+
+    from . import household_points
+    from .household_models import HouseholdEntry
+
+    Household = HouseholdEntry._meta.get_field("household").related_model
+    year_start = now.replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    earliest = max(year_start, now - timedelta(days=120))
+    span = max(int((now - earliest).total_seconds()), 1)
+    written, first = 0, True
+    for community_id, user_id in sorted(posted_staff.items()):
+        user = User.objects.get(pk=user_id)
+        households = list(Household.objects.filter(community_id=community_id).order_by("id")
+                          [:HOUSEHOLDS_PER_COMMUNITY])
+        if not households:
+            continue
+        if first:
+            household_points.stars_on_boards_set(community=Area.objects.get(pk=community_id), enabled=True,
+                                                 acting_user=user)
+            first = False
+        for household in households:
+            lines = rng.sample(range(len(CARD_LINES)), rng.randint(1, 4))
+            # Deductions last, and never alone: a card's balance never goes below zero.
+            lines.sort(key=lambda i: CARD_LINES[i][1] < 0)
+            if CARD_LINES[lines[0]][1] < 0:
+                lines = [0]
+            moments = sorted(earliest + timedelta(seconds=rng.randrange(span)) for _ in lines)
+            for index, at in zip(lines, moments):
+                aspect_name, points, reason = CARD_LINES[index]
+                aspect = household_points.aspects_for(household.district_id).get(name=aspect_name)
+                household_points.household_entry_add(household=household, aspect=aspect, points=points,
+                                                     reason=reason, acting_user=user, now=at)
+                written += 1
+    return written
 
 
 FIELDS = {

@@ -260,6 +260,38 @@ def confirm_hours(*, signup_obj, content="", acting_user, now=None):
 
 
 @transaction.atomic
+def record_external_service(*, source_key, name, user, resident, community, started_at, ended_at, hours, content,
+                            confirmed_by, now=None):
+    """Hours confirmed by another app (a reported-in party member's service, through
+    party.hooks.service_confirmed): the person's service record, and its points, in the caller's
+    transaction. The person is registered as a volunteer of `community` if they are not one.
+    Once per source_key: a replay returns the first record."""
+    now = _now(now)
+    existing = ServiceRecord.objects.filter(source_key=source_key, voided_at__isnull=True).first()
+    if existing:
+        return existing
+    volunteer = None
+    if user is not None:
+        volunteer = Volunteer.objects.filter(user=user).first()
+    if volunteer is None and resident is not None:
+        volunteer = Volunteer.objects.filter(resident=resident).first()
+    if volunteer is None:
+        area, path = _home_path(community)
+        volunteer = Volunteer.objects.create(user=user, resident=resident, name=_text(name, label=_("The name"),
+                                                                                      limit=50),
+                                             joined_on=now.date(), **path)
+    if _overlaps(volunteer.pk, started_at, ended_at):
+        raise DomainError(_("These hours overlap hours already recorded for this volunteer."), code="overlap")
+    record = ServiceRecord.objects.create(
+        volunteer=volunteer, source_key=source_key, started_at=started_at, ended_at=ended_at, hours=hours,
+        content=_text(content, label=_("The content"), limit=200), confirmed_by=confirmed_by, confirmed_at=now,
+    )
+    ledger.award_hours(record=record, acting_user=confirmed_by, now=now)
+    household_points.credit_service_record(record=record, now=now)
+    return record
+
+
+@transaction.atomic
 def record_void(*, record, reason, acting_user, now=None):
     """A wrong record is voided with a reason and its points reversed; it stays on file."""
     now = _now(now)

@@ -8,38 +8,21 @@ pushes and reads orders under it only. Errors are JSON
 key, 404 an order this system did not push, 405, 429 over the key's rate limit.
 """
 
-import functools
-import json
-
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
 
+from cases.keyed_api import iso as _iso
+from cases.keyed_api import json_body as _body
+from cases.keyed_api import json_response as _json
+from cases.keyed_api import keyed_endpoint
 from cases.models import FINAL_STATUSES, Status
-from cases.open311 import selectors as open311_selectors
 from cases.open311.services import parse_iso
 from portal.errors import DomainError
-from portal.ratelimit import over_limit
 
 from . import selectors, services
 
-BODY_MAX = 64 * 1024
 PAGE_MAX = 200
-
-
-def _json(payload, status=200):
-    response = JsonResponse(payload, status=status, json_dumps_params={"ensure_ascii": False})
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-def _error(status, code, detail):
-    return _json({"error": code, "detail": str(detail)}, status=status)
-
-
-def _iso(moment):
-    return moment.isoformat() if moment else None
 
 
 def order_json(order):
@@ -59,47 +42,12 @@ def order_json(order):
     }
 
 
-def endpoint(methods):
-    def wrap(view):
-        @csrf_exempt
-        @functools.wraps(view)
-        def run(request, **kwargs):
-            if request.method not in methods:
-                response = _error(405, "method", _("This endpoint takes %(methods)s.") % {"methods": ", ".join(methods)})
-                response["Allow"] = ", ".join(methods)
-                return response
-            raw_key = request.headers.get("X-Api-Key", "")
-            client = open311_selectors.client_by_key(raw_key)
-            if client is None or not client.is_hotline:
-                return _error(403, "bad_key", _("Invalid API key for the hotline endpoint (header X-Api-Key)."))
-            if over_limit(bucket="hotline", ident=client.pk, limit=client.rate_limit, window=60):
-                response = _error(429, "rate_limited", _("Too many requests for this key; try again in a minute."))
-                response["Retry-After"] = "60"
-                return response
-            try:
-                return view(request, client=client, **kwargs)
-            except DomainError as problem:
-                return _error(400, problem.code or "bad_request", problem)
-            except Http404:
-                return _error(404, "not_found", _("No work order with this number was pushed by this system."))
-
-        return run
-
-    return wrap
-
-
-def _body(request):
-    if len(request.body) > BODY_MAX:
-        raise DomainError(_("The body is too large."), code="too_large")
-    try:
-        data = json.loads(request.body.decode("utf-8") or "null")
-    except (UnicodeDecodeError, ValueError):
-        raise DomainError(_("The body must be JSON (UTF-8)."), code="bad_json") from None
-    if not isinstance(data, dict):
-        raise DomainError(_("The body must be a JSON object."), code="bad_body")
-    if any("\x00" in v for v in data.values() if isinstance(v, str)):
-        raise DomainError(_("Values may not contain NUL characters."), code="bad_body")
-    return data
+endpoint = keyed_endpoint(
+    bucket="hotline",
+    principal=lambda client: client if client.is_hotline else None,
+    bad_key=lambda: _("Invalid API key for the hotline endpoint (header X-Api-Key)."),
+    errors={Http404: (404, "not_found", lambda: _("No work order with this number was pushed by this system."))},
+)
 
 
 def _order(client, number):

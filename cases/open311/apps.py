@@ -15,3 +15,4 @@ class Open311Config(AppConfig):
         from . import services
 
         services_intake.filing_registered.register(services.request_registered)
+        services_intake.filings_registered.register(services.requests_registered)

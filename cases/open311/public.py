@@ -17,7 +17,7 @@ public answer: a description is the resident's own words and may name people.
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 
-from cases.models import Case, CaseEvent, CaseKind
+from cases.models import Case, CaseEvent, CaseKind, Intake
 
 from .models import PublicReads, ServiceRequest
 
@@ -34,12 +34,16 @@ def _district_open(prefix=""):
     return Exists(PublicReads.objects.filter(district_id=OuterRef(f"{prefix}district_id"), enabled=True))
 
 
+def _private_category():
+    """A category (or its family head) marked sensitive or mediation: never read in public."""
+    return (Q(category__is_mediation=True) | Q(category__is_sensitive=True)
+            | Q(category__parent__isnull=False) & (Q(category__parent__is_sensitive=True)
+                                                  | Q(category__parent__is_mediation=True)))
+
+
 def public_cases():
     """Matters anyone may read: ordinary, not sensitive, in a district that opened public reads."""
-    return (Case.objects.filter(_district_open(), kind=CaseKind.ORDINARY, category__is_mediation=False,
-                                category__is_sensitive=False)
-            .exclude(Q(category__parent__isnull=False) & (Q(category__parent__is_sensitive=True)
-                                                          | Q(category__parent__is_mediation=True))))
+    return Case.objects.filter(_district_open(), kind=CaseKind.ORDINARY).exclude(_private_category())
 
 
 def public_status_updates():
@@ -57,6 +61,10 @@ def public_filing(token):
     if filed is None:
         return False
     if filed.case_id is None:
+        # A waiting filing of a matter that will never be public (a sensitive or mediation
+        # service) answers as it will once registered: not at all.
+        if Intake.objects.filter(tracking_code=filed.tracking_code).filter(_private_category()).exists():
+            return False
         # One tree per district: the district is the root of the key's place's tree.
         tree_id = filed.client.area.tree_id
         return None if PublicReads.objects.filter(district__tree_id=tree_id, enabled=True).exists() else False

@@ -17,7 +17,7 @@ autocomplete, changelists select their related rows in the same query, and no
 page renders the whole tree.
 
 One module per model: `places.py` (Area), `buildings.py` (Building, Unit),
-`compounds.py`, `posts.py`, `organisations.py`, `users.py` (User, with its posts inline), `history.py` (AreaEvent),
+`compounds.py`, `liaisons.py` (包片), `posts.py`, `organisations.py`, `users.py` (User, with its posts inline), `history.py` (AreaEvent),
 `twofactor.py` (authenticator devices, administrators only),
 all on the shared part in `scoped.py`. Importing this package registers them
 all, and the reference data of grid/admin_reference.py.
@@ -39,6 +39,7 @@ from .scoped import (
 from .places import AreaAdmin
 from .buildings import BuildingAdmin, UnitAdmin
 from .compounds import CompoundAdmin
+from .liaisons import LiaisonAdmin
 from .posts import PostAdmin
 from .organisations import OrganisationAdmin
 from .users import UserAdmin
@@ -49,6 +50,6 @@ from .twofactor import AuthenticatorDeviceAdmin
 from .. import admin_reference  # noqa: F401
 
 __all__ = [
-    "BOTH_LOCATIONS", "AreaAdmin", "CompoundAdmin", "AreaEventAdmin", "AuthenticatorDeviceAdmin", "BuildingAdmin", "OrganisationAdmin", "PostAdmin", "ScopedAdminMixin", "UnitAdmin",
+    "BOTH_LOCATIONS", "AreaAdmin", "CompoundAdmin", "LiaisonAdmin", "AreaEventAdmin", "AuthenticatorDeviceAdmin", "BuildingAdmin", "OrganisationAdmin", "PostAdmin", "ScopedAdminMixin", "UnitAdmin",
     "UserAdmin", "adopt", "autocomplete_source", "is_manager", "managing_view", "post_area", "takes_managing",
 ]

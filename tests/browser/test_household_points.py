@@ -33,14 +33,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def world(live_server):
     city = build_city()
     staff = user_with_post(Role.COMMUNITY_STAFF, city.community_a, full_name="社区干部周敏")
-    home = household_in(city.unit_a, "301", acting_user=staff)
-    member = resident_in(home, "李秀英", acting_user=staff, phone="13900000001")
-    now = timezone.now()
-    meeting = participation.meeting_create(place=city.community_a, kind="council", title="居民议事会：加装充电桩",
-                                           held_at=now - timedelta(hours=1), acting_user=staff, now=now)
-    item = CatalogueItem.objects.create(community=city.community_a, name="洗衣液", kind="prize",
-                                        price=hp.ATTENDANCE_POINTS, stock=3)
-    return city, staff, home, member, meeting, item
+    return (city, staff, *household_fixtures(city, staff))
 
 
 def shoot(page, name):
@@ -55,6 +48,18 @@ def shoot(page, name):
     assert page.csp_violations == []
 
 
+def household_fixtures(city, staff, *, room="301", name="李秀英"):
+    """A household with one member, a meeting held an hour ago and a prize worth one attendance."""
+    home = household_in(city.unit_a, room, acting_user=staff)
+    member = resident_in(home, name, acting_user=staff, phone="13900000001")
+    now = timezone.now()
+    meeting = participation.meeting_create(place=city.community_a, kind="council", title="居民议事会：加装充电桩",
+                                           held_at=now - timedelta(hours=1), acting_user=staff, now=now)
+    item = CatalogueItem.objects.create(community=city.community_a, name="洗衣液", kind="prize",
+                                        price=hp.ATTENDANCE_POINTS, stock=3)
+    return home, member, meeting, item
+
+
 def test_a_household_earns_points_for_a_meeting_and_redeems_them(world, open_page):
     city, staff, home, member, meeting, item = world
     page = open_page(PHONE, phone=True)
@@ -63,16 +68,20 @@ def test_a_household_earns_points_for_a_meeting_and_redeems_them(world, open_pag
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("form.stack button[type=submit]").click()
     page.wait_for_url(page.base + reverse("home"))
+    earn_and_redeem(page, city, home, member, meeting, item, shoot)
 
+
+def earn_and_redeem(page, city, home, member, meeting, item, shoot, *, name="李秀英"):
+    """Staff signed in on `page`: record the member at the meeting, read the card, redeem from it."""
     # At the meeting: find the resident and confirm she attended.
     page.goto(page.base + reverse("participation:meeting", args=[meeting.pk]))
-    page.locator("#q-attend").fill("李秀英")
+    page.locator("#q-attend").fill(name)
     page.locator("#q-attend").press("Enter")
     page.wait_for_load_state()
     attend = page.locator("form[action$='/attend/'] button[type=submit]").first
     attend.click()
     page.wait_for_load_state()
-    assert "李秀英" in page.locator("#attend-title").locator("..").inner_text()
+    assert name in page.locator("#attend-title").locator("..").inner_text()
     shoot(page, "meeting-attended")
 
     # The household's card: 参与议事 carries the meeting's points.

@@ -26,7 +26,7 @@ Phases, each timed on stdout:
 5. app seeders: the extension hook for later issues, below.
 
 Extension hook. After the places and accounts, the command looks at the
-installed apps residents, cases, volunteers and participation, in that order, and for each one
+installed apps residents, cases, volunteers, participation, party and risks, in that order, and for each one
 that has a module `<app>/seed.py` calls
 
     seed(*, scale, rng, stdout, now)
@@ -68,7 +68,7 @@ from grid.integrity import tree_problems
 from grid.models import Area, AreaKind, Building, Compound, Jurisdiction, Organisation, Role, Unit
 
 # Apps that may extend the seeding, in the order their seeders run.
-SEEDER_APPS = ("residents", "cases", "volunteers", "participation", "risks")
+SEEDER_APPS = ("residents", "cases", "volunteers", "participation", "party", "risks")
 # Above this many places, check a sample of trees instead of every one.
 FULL_CHECK_LIMIT = 50_000
 SAMPLE_TREES = 3
