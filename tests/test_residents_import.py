@@ -201,7 +201,8 @@ def test_bad_rows_are_named_by_row_and_column(city, worker):
 
 
 def test_an_id_typed_as_a_number_in_excel(city, worker):
-    number = valid_id_number()
+    # Only an ID number ending in a digit can be typed as a number (one ending in X stays text).
+    number = next(n for n in iter(valid_id_number, None) if n[-1].isdigit())
     rows = [row(city, "数字", float(number))]
     job = preview(xlsx_bytes(rows), worker, name="x.xlsx")
     assert [(r, c) for r, c, _m in messages_of(job)] == [(2, "身份证号")]

@@ -170,7 +170,9 @@ def test_a_dispute_from_the_report_to_the_follow_up_and_a_referral_to_court(city
     form = phone.locator(f"form:has(input[name='p{applicant.pk}-phone-field'])")
     form.locator(f"input[name='p{applicant.pk}-phone-reason']").fill("电话通知签署协议")
     form.locator("button[type=submit]").click()
-    expect(phone.locator("strong.revealed")).to_have_text("13911112222")
+    # Shown once, as a call link (the mediator is on the phone).
+    expect(phone.locator("a.revealed.tel-link")).to_have_text("13911112222")
+    expect(phone.locator("a.revealed.tel-link")).to_have_attribute("href", "tel:13911112222")
     assert MediationPartyAccess.objects.filter(actor=mediator, party=applicant, field="phone").count() == 1
     fits_width(phone, PHONE["width"])
     shoot(phone, screenshot_dir, "mediation-5-reveal-phone")
