@@ -18,3 +18,14 @@ def clean_text(value, *, field, required=True, limit=TEXT_MAX):
             code="too_long",
         )
     return text
+
+
+def clean_line(value, *, label, limit, required=True):
+    """One line of text (a name, a title, a short note): runs of whitespace become one space.
+    DomainError naming `label` when it is required and blank, or longer than `limit`."""
+    text = " ".join(str(value or "").split())
+    if required and not text:
+        raise DomainError(_("%(what)s is empty.") % {"what": label}, code="blank")
+    if len(text) > limit:
+        raise DomainError(_("%(what)s has at most %(n)d characters.") % {"what": label, "n": limit}, code="too_long")
+    return text

@@ -16,6 +16,7 @@ from grid.models import Area, AreaKind, Building
 from grid.selectors import can_manage_area, scope_of
 from grid.services import path_values
 from portal.errors import DomainError
+from portal.text import clean_line
 from portal.workcalendar.calendar import add_working_time
 
 from . import household_points, ledger
@@ -27,15 +28,6 @@ ORDER_CLAIM_HOURS = 4  # working hours before an unclaimed order goes to communi
 
 def _now(now):
     return now or timezone.now()
-
-
-def _text(value, *, label, limit, required=True):
-    value = " ".join(str(value or "").split())
-    if required and not value:
-        raise DomainError(_("%(what)s is empty.") % {"what": label}, code="blank")
-    if len(value) > limit:
-        raise DomainError(_("%(what)s has at most %(n)d characters.") % {"what": label, "n": limit}, code="too_long")
-    return value
 
 
 def _require_manage(acting_user, area):
@@ -63,14 +55,14 @@ def volunteer_register(*, home, name="", user=None, resident=None, skills="", av
         _require_manage(acting_user, area)
     if user is None and resident is None:
         raise DomainError(_("A volunteer is a resident or a user of the portal."), code="nobody")
-    name = _text(name or (resident.name if resident else user.full_name or user.username), label=_("The name"),
+    name = clean_line(name or (resident.name if resident else user.full_name or user.username), label=_("The name"),
                  limit=50)
     try:
         with transaction.atomic():
             return Volunteer.objects.create(
-                user=user, resident=resident, name=name, skills=_text(skills, label=_("Skills"), limit=200,
+                user=user, resident=resident, name=name, skills=clean_line(skills, label=_("Skills"), limit=200,
                                                                       required=False),
-                availability=_text(availability, label=_("Availability"), limit=200, required=False),
+                availability=clean_line(availability, label=_("Availability"), limit=200, required=False),
                 joined_on=now.date(), **path,
             )
     except IntegrityError:
@@ -84,8 +76,8 @@ def team_add(*, area, name, kind, kind_other="", acting_user, now=None):
     _require_manage(acting_user, area)
     if kind not in TeamKind.values:
         raise DomainError(_("Unknown kind of team."), code="bad_kind")
-    kind_other = _text(kind_other, label=_("The kind"), limit=40, required=kind == TeamKind.OTHER)
-    name = _text(name, label=_("The name"), limit=100)
+    kind_other = clean_line(kind_other, label=_("The kind"), limit=40, required=kind == TeamKind.OTHER)
+    name = clean_line(name, label=_("The name"), limit=100)
     if Team.objects.filter(area=area, name=name).exists():
         raise DomainError(_("“%(place)s” already has a team of that name.") % {"place": area.name}, code="clash")
     return Team.objects.create(area=area, name=name, kind=kind, kind_other=kind_other, created_at=now)
@@ -95,13 +87,13 @@ def team_add(*, area, name, kind, kind_other="", acting_user, now=None):
 def station_add(*, area, name, address="", phone="", acting_user):
     area = Area.objects.get(pk=area.pk)
     _require_manage(acting_user, area)
-    name = _text(name, label=_("The name"), limit=100)
+    name = clean_line(name, label=_("The name"), limit=100)
     if Station.objects.filter(area=area, name=name).exists():
         raise DomainError(_("“%(place)s” already has a station of that name.") % {"place": area.name},
                           code="clash")
-    return Station.objects.create(area=area, name=name, address=_text(address, label=_("The address"), limit=200,
+    return Station.objects.create(area=area, name=name, address=clean_line(address, label=_("The address"), limit=200,
                                                                          required=False),
-                                  phone=_text(phone, label=_("The phone"), limit=20, required=False))
+                                  phone=clean_line(phone, label=_("The phone"), limit=20, required=False))
 
 
 # --- activities ------------------------------------------------------------------------
@@ -121,8 +113,8 @@ def activity_add(*, area, title, location, starts_at, ends_at, capacity, points_
     if not isinstance(points_per_hour, int) or isinstance(points_per_hour, bool) or not 0 <= points_per_hour <= 100:
         raise DomainError(_("Points per hour are a whole number from 0 to 100."), code="bad_points")
     return Activity.objects.create(
-        area=area, title=_text(title, label=_("The title"), limit=100), team=team, organiser=acting_user,
-        location=_text(location, label=_("The location"), limit=200), starts_at=starts_at, ends_at=ends_at,
+        area=area, title=clean_line(title, label=_("The title"), limit=100), team=team, organiser=acting_user,
+        location=clean_line(location, label=_("The location"), limit=200), starts_at=starts_at, ends_at=ends_at,
         capacity=capacity, points_per_hour=points_per_hour, description=str(description or "").strip(),
         created_at=now,
     )
@@ -251,7 +243,7 @@ def confirm_hours(*, signup_obj, content="", acting_user, now=None):
     hours = (Decimal((end - start).total_seconds()) / 3600).quantize(Decimal("0.01"))
     record = ServiceRecord.objects.create(
         volunteer=entry.volunteer, activity=activity, started_at=start, ended_at=end, hours=hours,
-        content=_text(content or activity.title, label=_("The content"), limit=200), confirmed_by=acting_user,
+        content=clean_line(content or activity.title, label=_("The content"), limit=200), confirmed_by=acting_user,
         confirmed_at=now,
     )
     ledger.award_hours(record=record, acting_user=acting_user, now=now)
@@ -277,14 +269,14 @@ def record_external_service(*, source_key, name, user, resident, community, star
         volunteer = Volunteer.objects.filter(resident=resident).first()
     if volunteer is None:
         area, path = _home_path(community)
-        volunteer = Volunteer.objects.create(user=user, resident=resident, name=_text(name, label=_("The name"),
+        volunteer = Volunteer.objects.create(user=user, resident=resident, name=clean_line(name, label=_("The name"),
                                                                                       limit=50),
                                              joined_on=now.date(), **path)
     if _overlaps(volunteer.pk, started_at, ended_at):
         raise DomainError(_("These hours overlap hours already recorded for this volunteer."), code="overlap")
     record = ServiceRecord.objects.create(
         volunteer=volunteer, source_key=source_key, started_at=started_at, ended_at=ended_at, hours=hours,
-        content=_text(content, label=_("The content"), limit=200), confirmed_by=confirmed_by, confirmed_at=now,
+        content=clean_line(content, label=_("The content"), limit=200), confirmed_by=confirmed_by, confirmed_at=now,
     )
     ledger.award_hours(record=record, acting_user=confirmed_by, now=now)
     household_points.credit_service_record(record=record, now=now)
@@ -296,7 +288,7 @@ def record_void(*, record, reason, acting_user, now=None):
     """A wrong record is voided with a reason and its points reversed; it stays on file."""
     now = _now(now)
     record = ServiceRecord.objects.select_for_update(of=("self",)).select_related("activity").get(pk=record.pk)
-    reason = _text(reason, label=_("The reason"), limit=200)
+    reason = clean_line(reason, label=_("The reason"), limit=200)
     place = record.activity.area if record.activity else Area.objects.get(pk=record.volunteer.community_id)
     _require_manage(acting_user, place)
     if record.voided_at:
@@ -338,14 +330,14 @@ def order_place(*, kind, description, contact_name, contact_phone, building=None
         raise DomainError(_("Say where the help is needed."), code="no_place")
     if area.kind not in (AreaKind.GRID, AreaKind.COMMUNITY):
         raise DomainError(_("Choose a community, a grid or a building."), code="bad_place")
-    phone = _text(contact_phone, label=_("The phone"), limit=20)
+    phone = clean_line(contact_phone, label=_("The phone"), limit=20)
     digits = phone.replace("-", "").replace("+", "")
     if not (digits.isascii() and digits.isdigit()):
         raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
     values = dict(
-        kind=kind, description=_text(description, label=_("The description"), limit=2000), building=building,
-        address=_text(address, label=_("The address"), limit=200, required=False), resident=resident,
-        **contact_columns(name=_text(contact_name, label=_("The name"), limit=50), phone=phone),
+        kind=kind, description=clean_line(description, label=_("The description"), limit=2000), building=building,
+        address=clean_line(address, label=_("The address"), limit=200, required=False), resident=resident,
+        **contact_columns(name=clean_line(contact_name, label=_("The name"), limit=50), phone=phone),
         placed_by=acting_user if acting_user is not None and acting_user.is_authenticated else None,
         tracking_code=_tracking_code(), placed_at=now, request_key=request_key or None,
         claim_due_at=add_working_time(now, ORDER_CLAIM_HOURS, "hours"), points=points, **path_values(area),
@@ -469,7 +461,7 @@ def honour_award(*, volunteer, title, area, period, citation="", acting_user, no
     if home is None or not (home.tree_id == area.tree_id and area.lft <= home.lft <= area.rght):
         raise DomainError(_("%(name)s is not a volunteer of “%(place)s”.") % {"name": volunteer.name,
                                                                              "place": area.name}, code="not_here")
-    values = {"title": _text(title, label=_("The title"), limit=50), "period": normalise_period(period)}
+    values = {"title": clean_line(title, label=_("The title"), limit=50), "period": normalise_period(period)}
     try:
         with transaction.atomic():
             return Honour.objects.create(volunteer=volunteer, area=area, confirmed_by=acting_user, confirmed_at=now,

@@ -19,6 +19,7 @@ from grid.models import Area, AreaKind, Building, Compound, Organisation, OrgKin
 from grid.selectors import can_manage_area, forget_scope
 from grid.services import path_values
 from portal.errors import DomainError
+from portal.text import clean_line
 from residents.models import ResidentStatus
 from residents.selectors import can_edit_residents, residents_visible_to
 
@@ -44,15 +45,6 @@ SERVICE_HOURS_MAX = Decimal("24")
 
 def _now(now):
     return now or timezone.now()
-
-
-def _text(value, *, label, limit, required=True):
-    value = " ".join(str(value or "").split())
-    if required and not value:
-        raise DomainError(_("%(what)s is empty.") % {"what": label}, code="blank")
-    if len(value) > limit:
-        raise DomainError(_("%(what)s has at most %(n)d characters.") % {"what": label, "n": limit}, code="too_long")
-    return value
 
 
 def _require_manage(acting_user, area):
@@ -93,7 +85,7 @@ def org_add(*, kind, name, place=None, compound=None, building=None, units=(), a
     now = _now(now)
     if kind not in OrgKind.values:
         raise DomainError(_("Unknown kind of party organisation."), code="bad_kind")
-    name = _text(name, label=_("The name"), limit=100)
+    name = clean_line(name, label=_("The name"), limit=100)
     if kind == OrgKind.COMPOUND_BRANCH:
         if compound is None:
             raise DomainError(_("A compound party branch needs its compound."), code="no_compound")
@@ -191,7 +183,7 @@ def employer_register(*, street, name, acting_user, now=None):
     if street.kind != AreaKind.STREET:
         raise DomainError(_("A unit registers with a street."), code="bad_place")
     _require_manage(acting_user, street)
-    name = _text(name, label=_("The unit's name"), limit=100)
+    name = clean_line(name, label=_("The unit's name"), limit=100)
     try:
         with transaction.atomic():
             return EmployerUnit.objects.create(name=name, registered_at=now, registered_by=acting_user,
@@ -235,8 +227,8 @@ def report_in(*, community, employer_name, posts, name="", user=None, resident=N
     elif user is None or user.pk != acting_user.pk:
         raise DomainError(_("Members report in for themselves; staff register residents of their places."),
                           code="forbidden")
-    name = _text(name or (user.full_name if user else ""), label=_("Your name"), limit=50)
-    employer_name = _text(employer_name, label=_("The employer unit"), limit=100)
+    name = clean_line(name or (user.full_name if user else ""), label=_("Your name"), limit=50)
+    employer_name = clean_line(employer_name, label=_("The employer unit"), limit=100)
     employer = EmployerUnit.objects.filter(name=employer_name).order_by("id").first()
     try:
         with transaction.atomic():
@@ -314,7 +306,7 @@ def wish_post(*, resident, title, category, budget_cap, acting_user, now=None):
     _require_people(acting_user, found, name=found.name)
     if category not in WishCategory.values:
         raise DomainError(_("Choose a category."), code="bad_category")
-    title = _text(title, label=_("The wish"), limit=100)
+    title = clean_line(title, label=_("The wish"), limit=100)
     budget_cap = _budget(budget_cap)
     return Wish.objects.create(
         resident=found, title=title, category=category, budget_cap=budget_cap, posted_by=acting_user,
@@ -357,7 +349,7 @@ def wish_fulfil(*, wish, note, acting_user, now=None):
     wish = Wish.objects.select_related("adopter").get(pk=wish.pk)
     if wish.adopter is None or wish.adopter.user_id is None or wish.adopter.user_id != acting_user.pk:
         raise DomainError(_("Only the member who adopted this wish can fulfil it."), code="forbidden")
-    note = _text(note, label=_("How it was fulfilled"), limit=200)
+    note = clean_line(note, label=_("How it was fulfilled"), limit=200)
     return _apply(wish, "fulfil", fulfil_note=note, fulfilled_at=now)
 
 
@@ -413,7 +405,7 @@ def service_confirm(*, report, post, content, started_at, hours, acting_user, no
     hours = _hours(hours)
     if started_at is None or started_at + timedelta(seconds=int(hours * 3600)) > now:
         raise DomainError(_("The service must have ended by now."), code="future")
-    content = _text(content, label=_("The service content"), limit=200)
+    content = clean_line(content, label=_("The service content"), limit=200)
     return _record_service(report=report, post=post, content=content, started_at=started_at, hours=hours,
                            acting_user=acting_user, now=now)
 
