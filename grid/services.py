@@ -42,6 +42,7 @@ from .models import (
     User,
 )
 from .selectors import can_manage_area, forget_scope
+from .tree_moves import can_move_in_place, move_last_child
 
 # Advisory-lock namespace for district trees; key 0 guards creating a new tree.
 _LOCK_NAMESPACE = 7301
@@ -288,9 +289,13 @@ def area_move(*, area, new_parent, acting_user=None, now=None):
     old_code = area.code
     code_taken = Area.objects.filter(code=new_parent.code + area.suffix).exists()
     new_code = new_parent.code + (_next_suffix(new_parent) if code_taken else area.suffix)
-    area.move_to(new_parent, "last-child")
-    area = _fresh(area)
-    _rewrite_codes(area, new_code)
+    if can_move_in_place(area, new_parent):
+        move_last_child(area, new_parent, new_code=new_code)  # only the rows between old and new place
+        area = _fresh(area)
+    else:
+        area.move_to(new_parent, "last-child")
+        area = _fresh(area)
+        _rewrite_codes(area, new_code)
     _repath_under(area)
     area = _fresh(area)
     _log(area, AreaEvent.Action.MOVE, acting_user, now, name=area.name, old_code=old_code, code=area.code,
