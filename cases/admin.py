@@ -158,7 +158,7 @@ class CaseAdmin(admin_workflow.CaseWorkflowAdminMixin, ScopedAdminMixin, admin.M
         )
 
     def has_add_permission(self, request):
-        # Intake is the report, hotline and patrol pages (services.case_report).
+        # Intake is the report, hotline and patrol pages (services_report.case_report).
         return False
 
     def has_delete_permission(self, request, obj=None):
