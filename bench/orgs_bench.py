@@ -78,11 +78,11 @@ def _place_and_people():
 
 
 def _time_register(staff, building, code, triage, repeat_index, *, routing):
-    from cases import routing_orgs, services
+    from cases import routing_orgs, services, services_report
     from cases.models import Channel
 
-    case = services.case_report(category=code, description=f"基准事件 {repeat_index}", channel=Channel.WEB,
-                                building=building)
+    case = services_report.case_report(category=code, description=f"基准事件 {repeat_index}", channel=Channel.WEB,
+                                       building=building)
     if routing:
         started = time.perf_counter()
         services.case_register(case=case, acting_user=staff, triage=triage)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from grid.admin import ScopedAdminMixin, is_manager
+from grid.admin import ReadOnlyInline, ScopedAdminMixin, is_manager
 from grid.admin_reference import ReferenceDataAdmin
 from grid.selectors import scope_of
 from portal.admin_dates import FarDateSafeChangeList
@@ -33,7 +33,6 @@ from .models import (
     Intake,
     Notification,
 )
-from .admin_inlines import ReadOnlyInline
 from .selectors import cases_visible_to, intakes_visible_to
 
 
@@ -158,7 +157,7 @@ class CaseAdmin(admin_workflow.CaseWorkflowAdminMixin, ScopedAdminMixin, admin.M
         )
 
     def has_add_permission(self, request):
-        # Intake is the report, hotline and patrol pages (services.case_report).
+        # Intake is the report, hotline and patrol pages (services_report.case_report).
         return False
 
     def has_delete_permission(self, request, obj=None):

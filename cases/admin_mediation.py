@@ -11,9 +11,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
-from grid.admin import ScopedAdminMixin
+from grid.admin import ReadOnlyInline, ScopedAdminMixin
 
-from .admin_inlines import ReadOnlyInline
 from .mediation import mediation_room_save
 from .mediation_docking import mediation_referrer_save
 from .mediation_selectors import mediations_visible_to, referrers_visible_to, rooms_visible_to

@@ -33,7 +33,7 @@ from django.views.decorators.csrf import csrf_exempt
 from grid.models import Area, AreaKind, Building
 from portal.errors import DomainError
 
-from . import services
+from . import services, services_report
 
 MAX_BODY = 64 * 1024
 # How far back an alarm may have happened (a camera that was offline delivers late)
@@ -138,7 +138,7 @@ def alarm(request):
         return JsonResponse({"errors": errors}, status=400, json_dumps_params={"ensure_ascii": False})
     data = form.cleaned_data
     try:
-        case, created = services.case_report_alarm(
+        case, created = services_report.case_report_alarm(
             category=data["category"], description=data["description"], grid=data["grid_obj"],
             building=data["building_obj"], device_id=data["device_id"], latitude=data["latitude"],
             longitude=data["longitude"], now=data["occurred_at"],

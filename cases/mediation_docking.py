@@ -22,6 +22,7 @@ from portal.errors import DomainError
 from portal.text import clean_text
 
 from . import services as case_services
+from . import services_report
 from .mediation import open_file
 from .models import Category, Channel, DisputeType, Mediation, MediationReferrer
 from .parties import reported_parties
@@ -173,7 +174,7 @@ def referral_receive(*, referrer, data, now=None):
             MediationReferrer.objects.select_for_update().filter(pk=referrer.pk).first()
             if referral_for(referrer, reference) is not None:
                 raise IntegrityError("pushed meanwhile")
-            case = case_services.case_report(
+            case = services_report.case_report(
                 category=category, description=description, channel=Channel.DEPARTMENT, place=place,
                 reporter_name=referrer.body[:50], parties=parties, external_ref=reference, now=now, system=True,
             )

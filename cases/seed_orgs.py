@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from grid.models import Area, AreaKind, Building, OrgFunction, Organisation
 
-from . import escalation, routing_orgs, services, services_orgs
+from . import escalation, routing_orgs, services, services_orgs, services_report
 from .models import Category, Channel, GridExclusion, ReferralTarget, RoutingRule
 
 # (category code, responsible function): the field reports' usual owners of these matters.
@@ -82,8 +82,8 @@ def seed_demo_matters(*, rng, now):
             code = "E0502"
         building = buildings[n % len(buildings)]
         text = rng.choice(DESCRIPTIONS.get(code, ["家中夫妻争吵，邻居担心"]))
-        case = services.case_report(category=code, description=text, channel=Channel.WEB, building=building,
-                                    reporter_name="居民", reporter_phone="13900000000", now=at)
+        case = services_report.case_report(category=code, description=text, channel=Channel.WEB, building=building,
+                                           reporter_name="居民", reporter_phone="13900000000", now=at)
         step = timedelta(minutes=20)
         if stage == "referred":
             services_orgs.case_refer(case=case, acting_user=community, referred_to=ReferralTarget.MEDIATION,

@@ -18,7 +18,7 @@ from grid.models import Role
 from grid.selectors import organisations_covering
 from portal.errors import DomainError
 
-from . import services, whistles
+from . import services, services_report, whistles
 from .models import Case, Status
 
 
@@ -71,8 +71,8 @@ def seed(*, stdout, now):
 
 def _patrol_case(worker, grid, text, now):
     """A matter the demo grid worker reports on patrol at `now` and takes in hand."""
-    case = services.case_report(category=_category_code(), description=text, channel="patrol", grid=grid,
-                                acting_user=worker, now=now)
+    case = services_report.case_report(category=_category_code(), description=text, channel="patrol", grid=grid,
+                                       acting_user=worker, now=now)
     if case.assignee_id == worker.pk:
         case = services.case_accept(case=case, acting_user=worker, now=now + timedelta(minutes=5))
     return case

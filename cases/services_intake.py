@@ -11,7 +11,7 @@ while the broker is down waits in the table, never lost.
 `intake_register_pending` turns rows into cases in batches (`_register_batch`):
 it claims up to INTAKE_BATCH_SIZE rows with SKIP LOCKED (so workers running it
 at once register each report once), reads their categories and places in a few
-queries, and writes what `services.case_report` writes for a resident's report
+queries, and writes what `services_report.case_report` writes for a resident's report
 (case number, path, reporter encrypted and masked, timeline, photo, outbox,
 Open311 link) with one statement per table for the whole batch, then deletes
 the rows, all in one transaction. A report the batch cannot take as it is (its
@@ -42,7 +42,7 @@ from portal.celery import send_by_name
 from portal.errors import DomainError
 from portal.hooks import Hook
 
-from . import notifications, routing, services
+from . import notifications, routing, services, services_report
 from .models import (
     Case,
     CaseEvent,
@@ -102,7 +102,7 @@ def intake_receive(*, category, description, channel, grid=None, building=None, 
     description = services.clean_text(description, field=_("description"), limit=services.DESCRIPTION_MAX)
     reporter_name = services.clean_text(reporter_name, field=_("name"), required=False, limit=50)
     reporter_phone = services.clean_text(reporter_phone, field=_("phone"), required=False, limit=20)
-    if reporter_phone and not services.PHONE_RE.match(reporter_phone):
+    if reporter_phone and not services_report.PHONE_RE.match(reporter_phone):
         raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
     place = {"building": _pk(building), "grid": _pk(grid), "community": _pk(community), "street": _pk(street)}
     if place["building"] is None and place["grid"] is None:
@@ -349,10 +349,10 @@ def _plan_batch(intakes):
     buildings = {b.pk: b for b in Building.objects.filter(pk__in={i.building_id for i in intakes if i.building_id})}
     area_of = {i.pk: buildings[i.building_id].grid_id if i.building_id in buildings else i.grid_id for i in intakes}
     # The district trees' shared locks first, then the places' paths read under them: a
-    # tree move or merge waits for the batch, as for case_report (services._place).
+    # tree move or merge waits for the batch, as for case_report (services_report._place).
     trees = dict(Area.objects.filter(pk__in=set(area_of.values())).values_list("pk", "tree_id"))
     locked = lock_trees(*trees.values(), shared=True)
-    areas = Area.objects.filter(pk__in=set(trees)).select_related(services._CHAIN).in_bulk()
+    areas = Area.objects.filter(pk__in=set(trees)).select_related(services_report._CHAIN).in_bulk()
     taken = set(Case.objects.filter(tracking_code__in=[i.tracking_code for i in intakes])
                 .values_list("tracking_code", flat=True))
     fast, slow = [], []
@@ -388,11 +388,11 @@ def _case_fields(intake, category, area, building):
         address = services.clean_text(intake.address, field="", required=False, limit=200)
         name = services.clean_text(intake.reporter_name, field="", required=False, limit=50)
         phone = services.clean_text(intake.reporter_phone, field="", required=False, limit=20)
-        latitude = services._coordinate(intake.latitude, -90, 90, "")
-        longitude = services._coordinate(intake.longitude, -180, 180, "")
+        latitude = services_report._coordinate(intake.latitude, -90, 90, "")
+        longitude = services_report._coordinate(intake.longitude, -180, 180, "")
     except DomainError:
         return None
-    if phone and not services.PHONE_RE.match(phone):
+    if phone and not services_report.PHONE_RE.match(phone):
         return None
     if not address and building is not None:
         address = building.address or str(building)
@@ -404,8 +404,9 @@ def _case_fields(intake, category, area, building):
     now = intake.received_at
     return dict(
         tracking_code=intake.tracking_code, kind=CaseKind.ORDINARY, channel=intake.channel,
-        external_ref=(intake.external_ref or "")[:64], reporter_kind=services.REPORTER_BY_CHANNEL[intake.channel],
-        reporter=None, **reporter_columns(name=name, phone=phone), category=category, description=description,
+        external_ref=(intake.external_ref or "")[:64],
+        reporter_kind=services_report.REPORTER_BY_CHANNEL[intake.channel], reporter=None,
+        **reporter_columns(name=name, phone=phone), category=category, description=description,
         address=address, building=building, unit=None, latitude=latitude, longitude=longitude,
         status=Status.REPORTED, responsible_level=AreaKind.COMMUNITY if path["community_id"] else AreaKind.GRID,
         due_at=services._deadline(category, "dispatch", now), created_at=now, **path,
@@ -524,7 +525,7 @@ def _case_from(intake):
     An Open311 filing's case is handed to `filing_registered` in the same transaction,
     so the client's token answers with the case number from the moment the case exists.
     """
-    case = services.case_report(
+    case = services_report.case_report(
         category=intake.category, description=intake.description, channel=intake.channel,
         grid=intake.grid if intake.building_id is None else None, building=intake.building,
         address=intake.address, latitude=intake.latitude, longitude=intake.longitude,

@@ -35,7 +35,7 @@ from portal.errors import DomainError
 from portal.exports import spreadsheet_cell as _cell
 
 from . import forms as case_forms
-from . import forms_whistle, oversight, services, views_orgs, views_whistle, whistles, workflow
+from . import forms_whistle, oversight, services, services_report, views_orgs, views_whistle, whistles, workflow
 from .hotline.actions import HOTLINE_ACTIONS
 from .filters import CaseFilter
 from .models import CaseEvent, CaseKind, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
@@ -403,7 +403,7 @@ def patrol(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                case = services.case_report(
+                case = services_report.case_report(
                     category=data["category"], description=data["description"], channel=Channel.PATROL,
                     grid=data["grid"], building=data["building"], photos=photos_of(data), acting_user=user,
                     now=timezone.now(),
@@ -549,7 +549,7 @@ def hotline(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                case = services.case_report(
+                case = services_report.case_report(
                     category=data["category"], description=data["description"], channel=Channel.HOTLINE,
                     grid=data["grid"], building=data["building"], address=data["address"],
                     reporter_name=data["reporter_name"], reporter_phone=data["reporter_phone"],

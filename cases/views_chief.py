@@ -20,7 +20,7 @@ from grid.views import render_page
 from portal.errors import DomainError
 
 from . import forms as case_forms
-from . import services
+from . import services_report
 from .forms_chief import ChiefReportForm
 from .models import Channel, ReporterKind
 from .uploads import capped_uploads, photos_of
@@ -60,7 +60,7 @@ def chief_report(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                case = services.case_report(
+                case = services_report.case_report(
                     category=data["category"], description=data["description"], channel=Channel.WEB,
                     building=data["building"], unit=data["unit"], photos=photos_of(data), acting_user=user,
                     reporter_kind=ReporterKind.RESIDENT, reporter_name=user.full_name or user.get_username(),

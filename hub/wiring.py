@@ -23,7 +23,7 @@ module, run once by HubConfig.ready(), connects them:
 """
 
 from cases import selectors as case_selectors
-from cases import services as case_services
+from cases import services_report as case_reports
 from cases.forms import category_choices
 from cases.models import Case, Channel, ReporterKind
 from cases.signals import case_closed
@@ -50,16 +50,16 @@ def points_for_closed_case(sender, *, case_id, **kwargs):
 
 def open_case_for_visit(*, category, description, building, acting_user, now):
     """A care visit's follow-up as a grid worker's patrol report at the resident's building."""
-    return case_services.case_report(category=category, description=description, channel=Channel.PATROL,
-                                     building=building, reporter_kind=ReporterKind.GRID_WORKER,
-                                     acting_user=acting_user, now=now)
+    return case_reports.case_report(category=category, description=description, channel=Channel.PATROL,
+                                    building=building, reporter_kind=ReporterKind.GRID_WORKER,
+                                    acting_user=acting_user, now=now)
 
 
 def open_case_for_risk(*, category, description, grid, building, unit, acting_user, now):
     """A risk that needs work, or a patrol finding, as a grid worker's patrol report at its place."""
-    return case_services.case_report(category=category, description=description, channel=Channel.PATROL,
-                                     grid=grid, building=building, unit=unit, reporter_kind=ReporterKind.GRID_WORKER,
-                                     acting_user=acting_user, now=now)
+    return case_reports.case_report(category=category, description=description, channel=Channel.PATROL,
+                                    grid=grid, building=building, unit=unit, reporter_kind=ReporterKind.GRID_WORKER,
+                                    acting_user=acting_user, now=now)
 
 
 def case_visible_to(user, case):

@@ -28,7 +28,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from grid.admin import ScopedAdminMixin, adopt, is_manager
+from grid.admin import ReadOnlyScopedAdmin, ScopedAdminMixin, adopt, is_manager
 from grid.admin_reference import is_calendar_editor
 from portal import fields
 from portal.errors import DomainError
@@ -90,24 +90,14 @@ class PersonalIndexFilter(admin.SimpleListFilter):
         return queryset.filter(**{f"{kind}_index": index})
 
 
-class ReadOnlyScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """History and logs: written by the services, never edited, by anyone."""
-
-    actions = ()
+class HistoryAdmin(ReadOnlyScopedAdmin):
+    """History and logs: written by the services, never edited, by anyone; an entry is
+    shown only if the selector lists it (not merely if its place is managed)."""
 
     def has_view_permission(self, request, obj=None):
         if obj is None:
             return is_manager(request.user)
         return self.get_queryset(request).filter(pk=obj.pk).exists()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- households ----------------------------------------------------------------------
@@ -500,7 +490,7 @@ class CareVisitAdmin(ScopedAdminMixin, admin.ModelAdmin):
 # --- history and the access log (read-only) --------------------------------------------------
 
 @admin.register(ResidentEvent)
-class ResidentEventAdmin(ReadOnlyScopedAdmin):
+class ResidentEventAdmin(HistoryAdmin):
     selector = staticmethod(resident_events_visible_to)
     place_path = "resident__grid"
     list_display = ("at", "action", "resident", "actor", "summary")
@@ -524,7 +514,7 @@ class ResidentEventAdmin(ReadOnlyScopedAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(ReadOnlyScopedAdmin):
+class AccessLogAdmin(HistoryAdmin):
     selector = staticmethod(access_log_visible_to)
     place_path = "grid"
     list_display = ("at", "actor", "action", "resident", "whom_masked", "field", "reason", "rows")

@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from cases.models import Category, Channel
-from cases.services import case_report
+from cases.services_report import case_report
 from grid.models import Role
 from portal.workcalendar import calendar as working_calendar
 

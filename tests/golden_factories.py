@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from cases import oversight, services, services_orgs
+from cases import oversight, services, services_orgs, services_report
 from cases.escalation import escalate_overdue
 from cases.models import Channel, TimeUnit
 
@@ -41,7 +41,7 @@ class Golden:
     # --- intake -----------------------------------------------------------------------
 
     def _report(self, channel, when, *, user=None, building=None):
-        return services.case_report(
+        return services_report.case_report(
             category=category("E0101"), description="小区门口有一堆暴露垃圾", channel=channel,
             building=building or self.city.building_a, reporter_name="张三", reporter_phone="13800000000",
             acting_user=user, now=when)

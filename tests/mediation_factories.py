@@ -3,7 +3,7 @@
 import pytest
 from stdnum.cn import ric
 
-from cases import mediation, services
+from cases import mediation, services, services_report
 from cases.models import Channel, MediationRoom
 from grid.models import Role
 
@@ -22,9 +22,9 @@ RESPONDENT_ID = id_number("51070319850505456")
 def dispute(city, people, *, staff=None, building=None, now=MONDAY, parties=None, accept=True, open_file=True):
     """A 邻里纠纷 reported on the hotline by community staff, accepted by them, its file opened."""
     staff = staff or people.community
-    case = services.case_report(category=category("E0501"), channel=Channel.HOTLINE,
-                                building=building or city.building_a, description="楼上漏水引发邻里纠纷",
-                                parties=parties, acting_user=staff, now=now)
+    case = services_report.case_report(category=category("E0501"), channel=Channel.HOTLINE,
+                                       building=building or city.building_a, description="楼上漏水引发邻里纠纷",
+                                       parties=parties, acting_user=staff, now=now)
     if accept:
         case = services.case_accept(case=case, acting_user=staff, now=now)
     if open_file:

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.utils.translation import ngettext
 
-from cases import escalation, oversight, services
+from cases import escalation, oversight, services, services_report
 from cases.models import Case, CaseEvent, Channel, Delivery, EscalationNotice, Status
 from grid.models import AreaKind, Role
 
@@ -20,8 +20,8 @@ def digest_subject(n):
 
 def patrol(city, people, *, now, code="E0101"):
     """A grid worker's patrol report: registered and dispatched to a worker at once."""
-    return services.case_report(category=category(code), channel=Channel.PATROL, building=city.building_a,
-                                description="路边暴露垃圾", acting_user=people.worker, now=now)
+    return services_report.case_report(category=category(code), channel=Channel.PATROL, building=city.building_a,
+                                       description="路边暴露垃圾", acting_user=people.worker, now=now)
 
 
 def test_overdue_case_climbs_one_level_with_new_deadline(city, people, django_capture_on_commit_callbacks):
@@ -191,8 +191,8 @@ def test_concurrent_sweeps_escalate_each_case_once(on_postgres, make_user):
     make_user(Role.COMMUNITY_STAFF, city.community_a)
     ids = []
     for i in range(40):
-        case = services.case_report(category=category(), channel=Channel.PATROL, building=city.building_a,
-                                    description=f"垃圾 {i}", acting_user=worker, now=MONDAY)
+        case = services_report.case_report(category=category(), channel=Channel.PATROL, building=city.building_a,
+                                           description=f"垃圾 {i}", acting_user=worker, now=MONDAY)
         ids.append(case.pk)
     late = at(2026, 11, 23, 10, 30)
     start = threading.Barrier(4, timeout=10)
@@ -274,8 +274,8 @@ def test_concurrent_wording_writes_each_notice_once(on_postgres, make_user):
     worker = make_user(Role.GRID_WORKER, city.grid_a)
     staff = make_user(Role.COMMUNITY_STAFF, city.community_a)
     for i in range(12):
-        services.case_report(category=category(), channel=Channel.PATROL, building=city.building_a,
-                             description=f"垃圾 {i}", acting_user=worker, now=MONDAY)
+        services_report.case_report(category=category(), channel=Channel.PATROL, building=city.building_a,
+                                    description=f"垃圾 {i}", acting_user=worker, now=MONDAY)
     from unittest import mock
 
     from cases import tasks

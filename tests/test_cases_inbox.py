@@ -4,7 +4,7 @@ inbox (/inbox/) and in her queue, with the reason; only for the places where she
 import time_machine
 from django.urls import reverse
 
-from cases import escalation, notifications, services
+from cases import escalation, notifications, services, services_report
 from cases.escalation_left import left_my_queue
 from cases.models import Channel, Notification
 
@@ -16,8 +16,8 @@ LATER = at(2026, 11, 27, 17, 30)
 
 
 def patrol(city, worker, building):
-    return services.case_report(category=category(), channel=Channel.PATROL, building=building,
-                                description="路边暴露垃圾", acting_user=worker, now=FRIDAY)
+    return services_report.case_report(category=category(), channel=Channel.PATROL, building=building,
+                                       description="路边暴露垃圾", acting_user=worker, now=FRIDAY)
 
 
 def sweep_and_deliver():

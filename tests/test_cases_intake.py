@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import services, services_intake
+from cases import services, services_intake, services_report
 from cases.models import Case, CaseEvent, CasePhoto, Channel, Intake, ReporterKind, Status
 from grid.models import Role
 
@@ -385,8 +385,8 @@ def test_a_bad_solved_answer_is_refused(client, city, people, solved):
 
 
 def test_a_patrol_case_has_no_rating_form_and_refuses_a_rating(client, city, people):
-    case = services.case_report(category=category(), description="井盖缺失", channel=Channel.PATROL,
-                                building=city.building_a, acting_user=people.worker, now=MONDAY)
+    case = services_report.case_report(category=category(), description="井盖缺失", channel=Channel.PATROL,
+                                       building=city.building_a, acting_user=people.worker, now=MONDAY)
     case = services.case_accept(case=case, acting_user=case.assignee, now=MONDAY)
     case = services.case_resolve(case=case, acting_user=case.assignee, note="已处理", photos=[png()], now=MONDAY)
     case = services.case_verify(case=case, acting_user=people.community, passed=True, now=MONDAY)

@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.test import override_settings
 from encrypted_fields.fields import EncryptedFieldMixin
 
-from cases import services, services_intake
+from cases import services, services_intake, services_report
 from cases.models import (
     Case,
     CaseEvent,
@@ -216,7 +216,7 @@ def _run(setup, register, media):
     with (mock.patch.object(services, "new_tracking_code", lambda: next(codes)),
           mock.patch.object(open311_services.secrets, "token_hex", lambda _n: next(tokens)),
           mock.patch.object(services_intake, "_kick"),
-          mock.patch.object(services, "case_report", wraps=services.case_report) as one_by_one,
+          mock.patch.object(services_report, "case_report", wraps=services_report.case_report) as one_by_one,
           override_settings(MEDIA_ROOT=media)):
         try:
             with transaction.atomic():
@@ -352,7 +352,7 @@ def test_a_worker_dying_mid_batch_leaves_every_report_waiting(city, people):
 def test_a_failing_batch_rolls_back_and_its_rows_go_one_by_one(city, people):
     codes = _receive(city, 3)
     with mock.patch.object(services_intake, "_notify_batch", side_effect=RuntimeError("outbox refused")), \
-            mock.patch.object(services, "case_report", wraps=services.case_report) as one_by_one:
+            mock.patch.object(services_report, "case_report", wraps=services_report.case_report) as one_by_one:
         assert services_intake.intake_register_pending() == 3
     assert one_by_one.call_count == 3
     assert set(Case.objects.values_list("tracking_code", flat=True)) == set(codes)
@@ -376,7 +376,7 @@ def test_a_report_registered_already_goes_one_by_one_and_is_not_doubled(city, pe
     first, second = _receive(city, 2)
     row = Intake.objects.get(tracking_code=first)
     services_intake._case_from(row)  # a worker died after the case, before deleting the row
-    with mock.patch.object(services, "case_report", wraps=services.case_report) as one_by_one:
+    with mock.patch.object(services_report, "case_report", wraps=services_report.case_report) as one_by_one:
         assert services_intake.intake_register_pending() == 1
     assert one_by_one.call_count == 1  # only the taken code left the batch
     assert Case.objects.filter(tracking_code=first).count() == 1

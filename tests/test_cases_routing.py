@@ -1,6 +1,6 @@
 """Routing: the least-loaded grid worker on duty; none → the community."""
 
-from cases import routing, services
+from cases import routing, services_report
 from cases.models import Channel, Status
 from grid import services as grid_services
 from grid.models import AreaKind, Role
@@ -9,8 +9,9 @@ from .cases_factories import MONDAY, category, fresh_calendar  # noqa: F401
 
 
 def patrol_as(user, city, building=None, code="E0101"):
-    return services.case_report(category=category(code), channel=Channel.PATROL, building=building or city.building_a,
-                                description="暴露垃圾", acting_user=user, now=MONDAY)
+    return services_report.case_report(category=category(code), channel=Channel.PATROL,
+                                       building=building or city.building_a, description="暴露垃圾",
+                                       acting_user=user, now=MONDAY)
 
 
 def test_goes_to_the_least_loaded_worker(city, make_user):
@@ -52,8 +53,8 @@ def test_workers_off_duty_are_skipped(city, make_user):
 def test_a_worker_of_another_grid_is_never_chosen(city, make_user):
     make_user(Role.GRID_WORKER, city.grid_b)
     staff = make_user(Role.COMMUNITY_STAFF, city.community_a)
-    case = services.case_report(category=category(), channel=Channel.HOTLINE, building=city.building_a,
-                                description="暴露垃圾", acting_user=staff, now=MONDAY)
+    case = services_report.case_report(category=category(), channel=Channel.HOTLINE, building=city.building_a,
+                                       description="暴露垃圾", acting_user=staff, now=MONDAY)
     # Grid A has no worker: the case waits with grid A's community.
     assert (case.responsible_level, case.assignee) == (AreaKind.COMMUNITY, None)
     assert case.responsible_area_id == city.community_a.pk
@@ -62,8 +63,8 @@ def test_a_worker_of_another_grid_is_never_chosen(city, make_user):
 def test_disputes_go_to_the_community_for_mediation(city, make_user):
     make_user(Role.GRID_WORKER, city.grid_a)
     staff = make_user(Role.COMMUNITY_STAFF, city.community_a)
-    case = services.case_report(category=category("E0503"), channel=Channel.HOTLINE, building=city.building_a,
-                                description="物业纠纷", acting_user=staff, now=MONDAY)
+    case = services_report.case_report(category=category("E0503"), channel=Channel.HOTLINE, building=city.building_a,
+                                       description="物业纠纷", acting_user=staff, now=MONDAY)
     assert (case.responsible_level, case.assignee) == (AreaKind.COMMUNITY, None)
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases import oversight, selectors, services
+from cases import oversight, selectors, services, services_report
 from cases.mediation import mediation_add_mediator, mediation_record_session
 from cases.models import Channel, Status
 from grid.models import Role
@@ -65,8 +65,8 @@ def test_anonymous_and_inactive_see_nothing(city, people):
 
 
 def test_mediation_is_private(city, people, make_user):
-    case = services.case_report(category=category("E0501"), channel=Channel.HOTLINE, building=city.building_a,
-                                description="邻里纠纷", acting_user=people.community, now=MONDAY)
+    case = services_report.case_report(category=category("E0501"), channel=Channel.HOTLINE, building=city.building_a,
+                                       description="邻里纠纷", acting_user=people.community, now=MONDAY)
     # Officials above see it; the grid's worker and the building chief do not.
     for official in (people.community, people.street, people.district):
         assert visible(official, case)

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from cases import oversight, services
+from cases import oversight, services, services_report
 from cases.mediation import mediation_conclude, mediation_open, mediation_record_session
 from cases.models import (
     Case,
@@ -62,15 +62,15 @@ def test_resident_report_waits_for_registration_with_the_community(city, people)
 
 
 def test_unit_fills_building_and_grid(city):
-    case = services.case_report(category=category(), channel=Channel.QR, unit=city.unit_b, description="楼道灯坏了",
-                                now=MONDAY)
+    case = services_report.case_report(category=category(), channel=Channel.QR, unit=city.unit_b, description="楼道灯坏了",
+                                       now=MONDAY)
     assert (case.building, case.grid_id, case.street_id) == (city.building_b, city.grid_b.pk, city.street_b.pk)
 
 
 def test_hotline_report_is_registered_and_dispatched_at_once(city, people):
-    case = services.case_report(category=category("E0302"), channel=Channel.HOTLINE, building=city.building_a,
-                                description="车辆堵住消防通道", reporter_name="李四", reporter_phone="139 0000 0000",
-                                acting_user=people.community, now=MONDAY)
+    case = services_report.case_report(category=category("E0302"), channel=Channel.HOTLINE, building=city.building_a,
+                                       description="车辆堵住消防通道", reporter_name="李四", reporter_phone="139 0000 0000",
+                                       acting_user=people.community, now=MONDAY)
     assert case.status == Status.DISPATCHED
     assert case.responsible_level == AreaKind.GRID
     assert case.assignee == people.worker  # nobody has any load: the earlier account
@@ -79,13 +79,13 @@ def test_hotline_report_is_registered_and_dispatched_at_once(city, people):
 
 
 def test_patrol_report_only_where_the_worker_works(city, people):
-    case = services.case_report(category=category(), channel=Channel.PATROL, building=city.building_a,
-                                description="路边暴露垃圾", acting_user=people.worker, now=MONDAY)
+    case = services_report.case_report(category=category(), channel=Channel.PATROL, building=city.building_a,
+                                       description="路边暴露垃圾", acting_user=people.worker, now=MONDAY)
     assert case.status == Status.DISPATCHED and case.reporter == people.worker
     before = nothing_saved()
     with pytest.raises(DomainError) as refused:
-        services.case_report(category=category(), channel=Channel.PATROL, building=city.building_b,
-                             description="路边暴露垃圾", acting_user=people.worker, now=MONDAY)
+        services_report.case_report(category=category(), channel=Channel.PATROL, building=city.building_b,
+                                    description="路边暴露垃圾", acting_user=people.worker, now=MONDAY)
     assert refused.value.code == "forbidden"
     assert nothing_saved() == before
 
@@ -112,7 +112,7 @@ def test_bad_reports_are_refused_with_nothing_saved(city, change, code):
                      reporter_phone="13800000000", now=MONDAY)
     arguments.update(change)
     with pytest.raises(DomainError) as refused:
-        services.case_report(**arguments)
+        services_report.case_report(**arguments)
     assert refused.value.code == code
     assert str(refused.value)  # a message for the user
     assert nothing_saved() == (0, 0, 0, 0)
@@ -138,8 +138,8 @@ def test_inactive_category_is_unknown(city):
 
 def test_building_outside_chosen_grid_is_refused(city):
     with pytest.raises(DomainError) as refused:
-        services.case_report(category=category(), channel=Channel.WEB, grid=city.grid_b, building=city.building_a,
-                             description="垃圾", now=MONDAY)
+        services_report.case_report(category=category(), channel=Channel.WEB, grid=city.grid_b,
+                                    building=city.building_a, description="垃圾", now=MONDAY)
     assert refused.value.code == "bad_place"
 
 
@@ -391,29 +391,29 @@ def test_rate_by_unknown_code_or_out_of_range(city, people):
 # --- alarms (微天网) ---------------------------------------------------------------------------
 
 def test_alarms_are_folded_within_the_window(city, people):
-    first, created = services.case_report_alarm(category=category("E0404"), building=city.building_a,
-                                                description="烟感报警", device_id="cam-7", now=MONDAY)
+    first, created = services_report.case_report_alarm(category=category("E0404"), building=city.building_a,
+                                                       description="烟感报警", device_id="cam-7", now=MONDAY)
     assert created and first.status == Status.DISPATCHED and first.alarm_count == 1
-    again, created = services.case_report_alarm(category=category("E0404"), building=city.building_a,
-                                                description="烟感报警", device_id="cam-7",
-                                                now=MONDAY + timedelta(minutes=10))
+    again, created = services_report.case_report_alarm(category=category("E0404"), building=city.building_a,
+                                                       description="烟感报警", device_id="cam-7",
+                                                       now=MONDAY + timedelta(minutes=10))
     assert not created and again.pk == first.pk and again.alarm_count == 2
     assert again.events.filter(action="alarm_repeat").count() == 1
-    other_kind, created = services.case_report_alarm(category=category("E0402"), building=city.building_a,
-                                                     description="燃气报警", now=MONDAY + timedelta(minutes=11))
+    other_kind, created = services_report.case_report_alarm(category=category("E0402"), building=city.building_a,
+                                                            description="燃气报警", now=MONDAY + timedelta(minutes=11))
     assert created
-    much_later, created = services.case_report_alarm(category=category("E0404"), building=city.building_a,
-                                                     description="烟感报警", now=MONDAY + timedelta(minutes=45))
+    much_later, created = services_report.case_report_alarm(category=category("E0404"), building=city.building_a,
+                                                            description="烟感报警", now=MONDAY + timedelta(minutes=45))
     assert created and much_later.pk != first.pk
 
 
 # --- mediation ----------------------------------------------------------------------------------
 
 def test_mediation_case_goes_to_the_community_and_needs_an_outcome(city, people):
-    case = services.case_report(category=category("E0501"), channel=Channel.HOTLINE, building=city.building_a,
-                                description="楼上漏水引发邻里纠纷", parties=[{"name": "王五", "phone": "13911112222"},
+    case = services_report.case_report(category=category("E0501"), channel=Channel.HOTLINE, building=city.building_a,
+                                       description="楼上漏水引发邻里纠纷", parties=[{"name": "王五", "phone": "13911112222"},
                                                                           {"name": "赵六"}],
-                                acting_user=people.community, now=MONDAY)
+                                       acting_user=people.community, now=MONDAY)
     assert case.kind == CaseKind.MEDIATION
     assert (case.status, case.responsible_level, case.assignee) == (Status.DISPATCHED, AreaKind.COMMUNITY, None)
     parties = list(case.mediation.parties.order_by("id"))
@@ -446,9 +446,9 @@ def test_mediation_case_goes_to_the_community_and_needs_an_outcome(city, people)
 def test_a_report_with_a_bad_party_phone_saves_nothing(city, people):
     before = nothing_saved()
     with pytest.raises(DomainError) as refused:
-        services.case_report(category=category("E0501"), channel=Channel.HOTLINE, building=city.building_a,
-                             description="邻里纠纷", parties=[{"name": "王五", "phone": "12345"}],
-                             acting_user=people.community, now=MONDAY)
+        services_report.case_report(category=category("E0501"), channel=Channel.HOTLINE, building=city.building_a,
+                                    description="邻里纠纷", parties=[{"name": "王五", "phone": "12345"}],
+                                    acting_user=people.community, now=MONDAY)
     assert refused.value.code == "bad_phone"
     assert nothing_saved() == before
 

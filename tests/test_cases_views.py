@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from cases import oversight, services
+from cases import oversight, services, services_report
 from cases.models import Case, CaseEvent, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
 
 from .cases_factories import MONDAY, fresh_calendar, people, png, resident_report, to_status  # noqa: F401
@@ -465,11 +465,11 @@ def test_a_photo_is_served_with_the_type_of_its_bytes(login, city, people):
 def board_cases(city, people):
     """Cases across the city: grid A (web, overdue), grid A2 (patrol), grid B (hotline)."""
     a = resident_report(city, now=MONDAY)
-    a2 = services.case_report(category="E0302", channel=Channel.PATROL, building=city.building_a2,
-                              description="机动车占用人行道", acting_user=people.community, now=now())
-    b = services.case_report(category="C0103", channel=Channel.HOTLINE, building=city.building_b,
-                             description="路灯不亮", reporter_phone="13611112222", acting_user=people.community_b,
-                             now=now())
+    a2 = services_report.case_report(category="E0302", channel=Channel.PATROL, building=city.building_a2,
+                                     description="机动车占用人行道", acting_user=people.community, now=now())
+    b = services_report.case_report(category="C0103", channel=Channel.HOTLINE, building=city.building_b,
+                                    description="路灯不亮", reporter_phone="13611112222", acting_user=people.community_b,
+                                    now=now())
     oversight.case_supervise(case=a2, acting_user=people.street, now=now())
     return {"a": a, "a2": a2, "b": b}
 

@@ -391,9 +391,10 @@ def test_verify_fail_is_rework_back_to_the_handler(city, people):
 def test_nothing_else_assigns_status():
     """Only services.py writes Case.status, and the escalation sweep cut out of it (escalation.py)
     (grep the sources; the seed writes rows in bulk). oversight.py, also cut out of services.py,
-    writes only an extension request's status. services_intake.py's batch registration writes new
-    cases in their first status only, REPORTED, as case_report does (pinned row by row by
-    tests/test_cases_intake_batch.py), and the test below holds it to that."""
+    writes only an extension request's status. services_report.py (case_report, cut out of
+    services.py) and services_intake.py's batch registration write new cases in their first
+    status only, REPORTED (the batch pinned row by row to case_report by
+    tests/test_cases_intake_batch.py), and the test below holds them to that."""
     import pathlib
     import re
 
@@ -403,9 +404,10 @@ def test_nothing_else_assigns_status():
         if path.name in {"services.py", "escalation.py", "oversight.py", "seed.py", "models.py"}:
             continue
         text = path.read_text(encoding="utf-8")
-        if path.name == "services_intake.py":
-            # A new case's first status, written in bulk; any other status assignment still counts.
-            # (and its REPORT event's to_status, the timeline's, not the case's).
+        if path.name in {"services_report.py", "services_intake.py"}:
+            # A new case's first status (case_report's, and the batch's in bulk; every later move is
+            # services.py's) and its REPORT event's to_status (the timeline's, not the case's); any
+            # other status assignment still counts.
             text = text.replace("to_status=Status.REPORTED,", "").replace("status=Status.REPORTED,", "")
         if path.name == "whistles.py":
             # A summons's own status (its moves are the table's summons column), never a case's.

@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from cases import services
+from cases import services_report
 from cases.models import Case, Channel, Delivery, DeliveryStatus, Notification, Status
 from grid.models import AreaKind, Role
 
@@ -105,8 +105,8 @@ def overdue_case(make_user):
     worker_user = make_user(Role.GRID_WORKER, city.grid_a)
     make_user(Role.COMMUNITY_STAFF, city.community_a, email="community@example.org")
     long_ago = timezone.now() - timedelta(days=30)
-    return services.case_report(category=category(), channel=Channel.PATROL, building=city.building_a,
-                                description="暴露垃圾", acting_user=worker_user, now=long_ago)
+    return services_report.case_report(category=category(), channel=Channel.PATROL, building=city.building_a,
+                                       description="暴露垃圾", acting_user=worker_user, now=long_ago)
 
 
 def test_worker_runs_the_escalation_sweep_once(worker, real_broker, make_user):

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from cases import services, services_orgs, whistles
+from cases import services, services_orgs, services_report, whistles
 from cases.models import Channel, OrgLimit, Status
 from dashboards import org_figures
 from dashboards.figures import Period, Place
@@ -43,9 +43,9 @@ def _close(case, people, at_):
 
 def _hotline_matter(city, people, now):
     urban_rule(city, None)
-    case = services.case_report(category=category("E0201"), description="小区内违建", channel=Channel.HOTLINE,
-                                building=city.building_a, reporter_name="李四", reporter_phone="13900000000",
-                                acting_user=people.community, now=now)
+    case = services_report.case_report(category=category("E0201"), description="小区内违建", channel=Channel.HOTLINE,
+                                       building=city.building_a, reporter_name="李四", reporter_phone="13900000000",
+                                       acting_user=people.community, now=now)
     # Staff take a hotline order in as registered (立案) already; the desk makes it a big matter.
     if case.status == Status.REPORTED:
         return services.case_register(case=case, acting_user=people.community, triage="public", now=now)
@@ -59,8 +59,9 @@ def _street_b_matter(city, make_user, lead, now):
     """A big matter of street B, sent by street B's command centre."""
     street_b = make_user(Role.STREET_STAFF, city.street_b, username=f"street_b_{lead.pk}")
     community_b = make_user(Role.COMMUNITY_STAFF, city.community_b, username=f"community_b_{lead.pk}")
-    case = services.case_report(category=category("E0201"), description="违建", channel=Channel.WEB,
-                                building=city.building_b, reporter_name="王五", reporter_phone="13700000000", now=now)
+    case = services_report.case_report(category=category("E0201"), description="违建", channel=Channel.WEB,
+                                       building=city.building_b, reporter_name="王五", reporter_phone="13700000000",
+                                       now=now)
     case = services.case_register(case=case, acting_user=community_b, triage="public", now=now)
     return services_orgs.case_org_dispatch(case=case, acting_user=street_b, lead=lead, now=now)
 

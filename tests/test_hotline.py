@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from cases import services, workflow
+from cases import services, services_report, workflow
 from cases.hotline import services as hotline
 from cases.hotline.models import HotlineOrder
 from cases.models import Case, CaseEvent, Channel, Status
@@ -159,9 +159,9 @@ def test_return_by_someone_outside_is_refused(city, people, key):
 
 
 def test_hand_typed_hotline_case_gets_its_order_on_first_reply(city, people):
-    case = services.case_report(category=category(), description="噪音扰民", channel=Channel.HOTLINE,
-                                building=city.building_a, external_ref="GD-HAND-1", acting_user=people.community,
-                                now=MONDAY)
+    case = services_report.case_report(category=category(), description="噪音扰民", channel=Channel.HOTLINE,
+                                       building=city.building_a, external_ref="GD-HAND-1", acting_user=people.community,
+                                       now=MONDAY)
     services.case_accept(case=case, acting_user=case.assignee, now=MONDAY)
     services.case_resolve(case=case, acting_user=case.assignee, note="已劝导", photos=[png()], now=MONDAY)
     order = hotline.order_reply(case=case, text="已劝导", acting_user=people.community, now=MONDAY)

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from cases import services as case_services
+from cases import services_report as case_reports
 from cases.models import Channel, Status
 from hub import points, tasks
 from volunteers import ledger, services
@@ -63,8 +64,8 @@ def test_a_volunteer_who_reported_earns_and_a_bystander_does_not(city, people, m
                                                    now=MONDAY)
     bystander = services.volunteer_register(home=city.grid_a, user=people.worker2, acting_user=people.worker2,
                                             now=MONDAY)
-    case = case_services.case_report(category=category(), description="井盖缺失", channel=Channel.PATROL,
-                                     building=city.building_a, acting_user=people.worker, now=MONDAY)
+    case = case_reports.case_report(category=category(), description="井盖缺失", channel=Channel.PATROL,
+                                    building=city.building_a, acting_user=people.worker, now=MONDAY)
     assert case.reporter_id == people.worker.pk
     handler = case.assignee or people.worker
     if case.status != Status.HANDLING:
@@ -118,8 +119,8 @@ def test_the_sweep_pays_a_volunteer_first_owed_on_a_later_close(city, people, mo
     verifies it, and the second close's message is lost: the sweep still finds the case."""
     reporter = services.volunteer_register(home=city.grid_a, user=people.worker, acting_user=people.worker,
                                            now=MONDAY)
-    case = case_services.case_report(category=category(), description="路灯不亮", channel=Channel.PATROL,
-                                     building=city.building_a, acting_user=people.worker, now=MONDAY)
+    case = case_reports.case_report(category=category(), description="路灯不亮", channel=Channel.PATROL,
+                                    building=city.building_a, acting_user=people.worker, now=MONDAY)
     if case.status != Status.HANDLING:
         case = case_services.case_accept(case=case, acting_user=case.assignee or people.worker, now=MONDAY)
     case_services.case_resolve(case=case, acting_user=case.assignee, note="已修", photos=[png()], now=MONDAY)

@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.urls import reverse
 
 from bench.pgcluster import PgBouncer, Unavailable
-from cases import escalation, services, services_intake
+from cases import escalation, services_intake, services_report
 from cases.models import Case, Channel, Intake
 from grid import services as grid_services
 from grid.models import AreaKind, Role
@@ -130,8 +130,8 @@ def test_tree_writes_and_the_sweep_take_transaction_level_locks_through_pgbounce
     assert grid.pk and grid.parent_id == city.community_a.pk
 
     for _ in range(2):
-        services.case_report(category=category("E0101"), channel=Channel.PATROL, building=city.building_a,
-                             description="路边暴露垃圾", acting_user=people.worker, now=MONDAY)
+        services_report.case_report(category=category("E0101"), channel=Channel.PATROL, building=city.building_a,
+                                    description="路边暴露垃圾", acting_user=people.worker, now=MONDAY)
     late = at(2026, 11, 23, 10, 30)
     assert escalation.escalate_overdue(now=late) == 2  # SELECT … FOR UPDATE SKIP LOCKED, per batch
     assert escalation.escalate_overdue(now=late) == 0
@@ -139,8 +139,8 @@ def test_tree_writes_and_the_sweep_take_transaction_level_locks_through_pgbounce
 
 def test_the_case_export_streams_through_pgbouncer(through_pgbouncer, city, people, make_user, client,
                                                    monkeypatch):
-    case = services.case_report(category=category("E0101"), channel=Channel.PATROL, building=city.building_a,
-                                description="路边暴露垃圾", acting_user=people.worker, now=MONDAY)
+    case = services_report.case_report(category=category("E0101"), channel=Channel.PATROL, building=city.building_a,
+                                       description="路边暴露垃圾", acting_user=people.worker, now=MONDAY)
     outside = resident_report(city, building=city.building_b)  # another street's
     named = []  # server-side (named, WITH HOLD) cursors the export would open
     backend = type(connections["default"])

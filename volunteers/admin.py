@@ -23,7 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from grid.admin import ScopedAdminMixin, adopt, is_manager, managing_view
+from grid.admin import ReadOnlyInline, ScopedAdminMixin, adopt, is_manager, managing_view
 from grid.models import Area, AreaKind, User
 from grid.selectors import scope_of
 from portal.errors import DomainError
@@ -63,26 +63,6 @@ def _area(pk):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("reason"), max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_view_permission(self, request, obj=None):
-        # The parent page is scoped; whoever sees it sees its rows (Django asks
-        # this without the parent when it builds the inline's queryset).
-        return True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class VolunteersAdmin(ScopedAdminMixin, admin.ModelAdmin):

@@ -16,6 +16,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from cases import services as case_services
+from cases import services_report
 from cases import workflow
 from cases.models import Case, Channel
 from cases.open311 import services as open311_services
@@ -103,7 +104,7 @@ def order_receive(*, client, data, now=None):
             ApiClient.objects.select_for_update().filter(pk=client.pk).first()
             if HotlineOrder.objects.filter(order_number=number).exists():
                 raise IntegrityError("pushed meanwhile")
-            case = case_services.case_report(
+            case = services_report.case_report(
                 category=category, description=strings["description"], channel=Channel.HOTLINE,
                 address=strings["address_string"], latitude=latitude, longitude=longitude,
                 reporter_name=strings["caller_name"], reporter_phone=strings["caller_phone"], external_ref=number,

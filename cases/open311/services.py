@@ -3,7 +3,7 @@
 Filing takes the received-report path of the public report page
 (cases.services_intake.intake_receive, channel Open311): one row kept at once,
 the client answered with a token, and a worker registers it as a case through
-cases.services.case_report moments later, so an Open311 matter is triaged,
+cases.services_report.case_report moments later, so an Open311 matter is triaged,
 dispatched and clocked like any resident's report and a broker outage loses
 nothing. `request_registered` then links the request to its case (in the
 registering transaction), and `GET tokens/<token>` answers the case number.

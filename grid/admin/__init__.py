@@ -27,6 +27,8 @@ all, and the reference data of grid/admin_reference.py.
 from ..selectors import is_manager
 from .scoped import (
     BOTH_LOCATIONS,
+    ReadOnlyInline,
+    ReadOnlyScopedAdmin,
     ScopedAdminMixin,
     adopt,
     autocomplete_source,
@@ -50,6 +52,6 @@ from .twofactor import AuthenticatorDeviceAdmin
 from .. import admin_reference  # noqa: F401
 
 __all__ = [
-    "BOTH_LOCATIONS", "AreaAdmin", "CompoundAdmin", "LiaisonAdmin", "AreaEventAdmin", "AuthenticatorDeviceAdmin", "BuildingAdmin", "OrganisationAdmin", "PostAdmin", "ScopedAdminMixin", "UnitAdmin",
+    "BOTH_LOCATIONS", "AreaAdmin", "CompoundAdmin", "LiaisonAdmin", "AreaEventAdmin", "AuthenticatorDeviceAdmin", "BuildingAdmin", "OrganisationAdmin", "PostAdmin", "ReadOnlyInline", "ReadOnlyScopedAdmin", "ScopedAdminMixin", "UnitAdmin",
     "UserAdmin", "adopt", "autocomplete_source", "is_manager", "managing_view", "post_area", "takes_managing",
 ]

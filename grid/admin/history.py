@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from ..models import AreaEvent
 from ..selectors import area_events_visible_to
-from .scoped import ScopedAdminMixin
+from .scoped import ReadOnlyScopedAdmin
 
 
 # --- place history -----------------------------------------------------------------------
@@ -31,7 +31,7 @@ def _event_summary(event):
 
 
 @admin.register(AreaEvent)
-class AreaEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class AreaEventAdmin(ReadOnlyScopedAdmin):
     selector = staticmethod(area_events_visible_to)
     place_path = "area"
     list_display = ("at", "action", "area", "actor", "summary")
@@ -40,20 +40,10 @@ class AreaEventAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("area__name", "^area__code")
     fields = ("at", "action", "area", "actor", "summary", "details")
     readonly_fields = fields
-    actions = ()
 
+    # History is written by the services that change places, and never edited (ReadOnlyScopedAdmin).
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("area", "actor")
-
-    # History is written by the services that change places, and never edited.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=gettext_lazy("summary"))
     def summary(self, obj):

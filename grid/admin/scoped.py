@@ -1,7 +1,8 @@
 """The part every scoped admin shares: `ScopedAdminMixin` (scope, permissions,
-service-backed writes and action forms) and its helpers (`managing_view`,
-`takes_managing`, `post_area`, `autocomplete_source`, `adopt`). The other apps'
-admins import these through grid.admin."""
+service-backed writes and action forms), its read-only form `ReadOnlyScopedAdmin`
+and `ReadOnlyInline`, and its helpers (`managing_view`, `takes_managing`,
+`post_area`, `autocomplete_source`, `adopt`). The other apps' admins import these
+through grid.admin."""
 
 import copy
 import inspect
@@ -301,6 +302,48 @@ class ScopedAdminMixin(FarDateSafeAdminMixin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/grid/action_form.html", context)
+
+
+# --- read-only: histories, logs and rows kept by the staff pages ---------------------
+
+class ReadOnlyScopedAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Scoped like any admin here, but nobody adds, changes or deletes a row, and no
+    actions: the rows are written by the services (a timeline, a log, what the staff
+    pages keep). Subclasses may still allow one action or an add form explicitly."""
+
+    actions = ()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown on their parent's page and never added, changed or deleted there."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_view_permission(self, request, obj=None):
+        # The parent page is scoped (404 outside); whoever sees it sees its rows.
+        # Django also asks without an object while building the inline's rows, so
+        # this cannot answer False for obj=None.
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 def adopt(obj, saved):

@@ -4,30 +4,19 @@ through the staff pages, i.e. through services.py and its timeline."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from grid.admin import ScopedAdminMixin
+from grid.admin import ReadOnlyScopedAdmin
 
 from . import selectors
 from .models import Meeting, Project, Proposal, Track
 
 
-class ReadOnlyParticipationAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    actions = ()
-
+class ReadOnlyParticipationAdmin(ReadOnlyScopedAdmin):
     def place_of(self, obj):
         return obj.place
 
     @admin.display(description=gettext_lazy("place"))
     def place(self, obj):
         return obj.place
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Proposal)

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from grid.admin import ScopedAdminMixin, adopt, managing_view
+from grid.admin import ReadOnlyScopedAdmin, ScopedAdminMixin, adopt, managing_view
 from grid.models import Area, User
 from residents.selectors import residents_visible_to
 
@@ -25,20 +25,11 @@ def _place(obj):
     return Area.objects.filter(pk=pk).first() if pk else None
 
 
-class PartyAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    actions = ()
+class PartyAdmin(ReadOnlyScopedAdmin):
+    """Read-only unless a model's admin says otherwise (a membership's add form, the actions)."""
 
     def place_of(self, obj):
         return _place(obj)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PartyOrg)

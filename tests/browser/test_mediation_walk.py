@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases import services
+from cases import services_report
 from cases.models import Case, Channel, Mediation, MediationPartyAccess, MediationRoom, Status
 from cases.seed import load_reference_data
 from grid.models import Role
@@ -225,8 +225,8 @@ def test_a_dispute_from_the_report_to_the_follow_up_and_a_referral_to_court(city
     assert case.status == Status.RESOLVED
 
     # 12. A second dispute fails and is referred to the court; the court's receipt is recorded.
-    failing = services.case_report(category="E0501", channel=Channel.HOTLINE, building=city.building_a,
-                                   description="楼下住户噪声扰民纠纷。", acting_user=staff)
+    failing = services_report.case_report(category="E0501", channel=Channel.HOTLINE, building=city.building_a,
+                                          description="楼下住户噪声扰民纠纷。", acting_user=staff)
     desk.goto(desk.base + reverse("cases:detail", args=[failing.pk]))
     desk.locator(f"form[action='{reverse('cases:act', args=[failing.pk, 'accept'])}'] button").click()
     desk.goto(desk.base + reverse("cases:mediation", args=[failing.pk]))

@@ -7,7 +7,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from cases.models import Channel
-from cases.services import case_report
+from cases.services_report import case_report
 from grid.models import Role
 from grid.privacy.models import PersonalDataAccess
 

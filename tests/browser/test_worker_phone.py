@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases import escalation, notifications, services
+from cases import escalation, notifications, services, services_report
 from cases.models import Case, Channel, Notification, Status
 from cases.seed import load_reference_data
 from grid.models import Role
@@ -55,14 +55,14 @@ def seeded(city):
     staff = user_with_post(Role.COMMUNITY_STAFF, city.community_a, full_name="社区干部丙")
     chief = user_with_post(Role.BUILDING_CHIEF, city.building_a, full_name="楼栋长王")
     now = timezone.now()
-    gone = services.case_report(category=category("E0101"), channel=Channel.PATROL, building=city.building_a,
-                                description="路边暴露垃圾无人清理", acting_user=worker, now=now - timedelta(days=30))
+    gone = services_report.case_report(category=category("E0101"), channel=Channel.PATROL, building=city.building_a,
+                                       description="路边暴露垃圾无人清理", acting_user=worker, now=now - timedelta(days=30))
     assert escalation.escalate_overdue(now=now) == 1
     escalation.escalation_notices_expand()
     notifications.deliver_pending(now=now)
-    held = services.case_report(category=category("E0101"), channel=Channel.WEB, building=city.building_a,
-                                unit=city.unit_a, description="楼道灯不亮，晚上看不见台阶",
-                                reporter_name="欧阳娜娜", reporter_phone=REPORTER_PHONE, now=now)
+    held = services_report.case_report(category=category("E0101"), channel=Channel.WEB, building=city.building_a,
+                                       unit=city.unit_a, description="楼道灯不亮，晚上看不见台阶",
+                                       reporter_name="欧阳娜娜", reporter_phone=REPORTER_PHONE, now=now)
     held = services.case_register(case=held, acting_user=staff, now=now)
     assert held.assignee == worker and held.status == Status.DISPATCHED
     gone.refresh_from_db()
