@@ -40,7 +40,7 @@ from .figures import (
     RollupSource,
     Table,
     local_day,
-    overdue_count,
+    overdue_counts,
     overdue_q,
 )
 from .hotline import HotlineRates, hotline_rates, hotline_rates_by
@@ -134,8 +134,7 @@ class Dashboard:
         now_f = self.figures
         previous = self.period.previous()
         before = Figures(self._source(previous).totals())
-        overdue = overdue_count(self.cases, self.place, self.period, self.now)
-        overdue_before = overdue_count(self.cases, self.place, previous, self.now)
+        overdue, overdue_before = overdue_counts(self.cases, self.place, [self.period, previous], self.now)
 
         def hours(value):
             return "" if value is None else _("≤ %(hours)d working h") % {"hours": value}
@@ -186,12 +185,20 @@ class Dashboard:
             return []
         source = self.source if child_field != AreaKind.GRID else self.live
         by_id = {row.pop(f"{child_field}"): row for row in source.by(child_field) if row.get(child_field)}
+        return [(area, Figures(by_id.get(area.pk, {}))) for area in self.child_areas]
+
+    @cached_property
+    def child_areas(self):
+        """The active places one level down that the user manages, by code (id, name and code only)."""
+        child_field = self.place.child_field
+        if child_field is None:
+            return []
         areas = areas_visible_to(self.user, managing=True).filter(is_active=True, kind=child_field)
         if self.place.area is not None:
             areas = areas.filter(parent=self.place.area)
         else:
             areas = areas.filter(level=0)
-        return [(area, Figures(by_id.get(area.pk, {}))) for area in areas.order_by("code").only("id", "name", "code")]
+        return list(areas.order_by("code").only("id", "name", "code"))
 
     def children_tables(self):
         children = self._children()

@@ -20,7 +20,7 @@ from collections import defaultdict
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from grid.selectors import areas_visible_to, buildings_visible_to
+from grid.selectors import buildings_visible_to
 from risks.grading import COLOURS, Grade
 from risks.models import FindingKind, RiskStatus, RiskType, WarningStatus
 from risks.selectors import (findings_visible_to, patrols_visible_to, plans_visible_to, risks_visible_to,
@@ -51,25 +51,52 @@ def open_warnings(board):
     return warnings_visible_to(board.user).filter(board.place.path_q(), status=WarningStatus.OPEN)
 
 
+def _risk_counts(board):
+    """Open risks counted once per (place one level down, type, grade), with how many of each are past
+    their review: [(child id or None, kind, grade, n, overdue)]. Every risk table folds these rows."""
+    if "_risk_counts" not in board.__dict__:
+        child = board.place.child_field
+        fields = [f"{child}_id"] if child else []
+        rows = open_risks(board).values_list(*fields, "kind", "grade").annotate(
+            n=Count("pk"), overdue=Count("pk", filter=Q(review_overdue_since__isnull=False))).order_by()
+        board.__dict__["_risk_counts"] = [tuple(row) if child else (None, *row) for row in rows]
+    return board.__dict__["_risk_counts"]
+
+
+def _warning_counts(board):
+    """Warnings per place one level down: [(child id or None, open, handled in the period)]."""
+    if "_warning_counts" not in board.__dict__:
+        period, child = board.period, board.place.child_field
+        counts = {"open": Count("pk", filter=Q(status=WarningStatus.OPEN)),
+                  "handled": Count("pk", filter=~Q(status=WarningStatus.OPEN) & Q(
+                      handled_at__gte=period.start, handled_at__lt=period.end))}
+        warnings = warnings_visible_to(board.user).filter(board.place.path_q())
+        if child:
+            rows = [tuple(r) for r in warnings.values_list(f"{child}_id").annotate(**counts).order_by()]
+        else:
+            found = warnings.aggregate(**counts)
+            rows = [(None, found["open"], found["handled"])]
+        board.__dict__["_warning_counts"] = rows
+    return board.__dict__["_warning_counts"]
+
+
 def summary(board):
     """One row: open risks by grade, reviews overdue, warnings open and handled in the period, patrols and
     problems fixed on the spot in the period."""
-    risks = open_risks(board)
-    by_grade = dict(risks.values_list("grade").annotate(n=Count("pk")).order_by())
-    overdue = risks.filter(review_overdue_since__isnull=False).count()
+    by_grade, overdue = defaultdict(int), 0
+    for _child, _kind, grade, n, late in _risk_counts(board):
+        by_grade[grade] += n
+        overdue += late
+    warned_open = sum(row[1] for row in _warning_counts(board))
+    warned_handled = sum(row[2] for row in _warning_counts(board))
     period = board.period
-    warnings = warnings_visible_to(board.user).filter(board.place.path_q())
-    warned = warnings.aggregate(
-        open=Count("pk", filter=Q(status=WarningStatus.OPEN)),
-        handled=Count("pk", filter=~Q(status=WarningStatus.OPEN) & Q(handled_at__gte=period.start,
-                                                                    handled_at__lt=period.end)))
     in_period = Q(started_at__gte=period.start, started_at__lt=period.end)
     patrols = patrols_visible_to(board.user, managing=True).filter(_subtree_q(board.place, "grid__"), in_period)
     fixed = findings_visible_to(board.user, managing=True).filter(
         _subtree_q(board.place, "patrol__grid__"), kind=FindingKind.FIXED, at__gte=period.start, at__lt=period.end)
     columns = [*_grade_columns(), _("Reviews overdue"), _("Warnings open"), _("Warnings handled"), _("Patrols"),
                _("Fixed on the spot")]
-    row = [by_grade.get(g.value, 0) for g in GRADES] + [overdue, warned["open"], warned["handled"],
+    row = [by_grade.get(g.value, 0) for g in GRADES] + [overdue, warned_open, warned_handled,
                                                        patrols.count(), fixed.count()]
     return Table("risks", _("Risks and patrols"), columns, [row],
                  note=_("Open risks by grade (national four colours); patrols, fixes on the spot (即时处置) and "
@@ -78,24 +105,17 @@ def summary(board):
 
 def by_place(board):
     """Open risks by grade, overdue reviews and open warnings for each place one level down."""
-    child_field = board.place.child_field
-    if child_field is None:
+    if board.place.child_field is None:
         return None
-    key = f"{child_field}_id"
     counts = defaultdict(lambda: defaultdict(int))
-    risks = open_risks(board)
-    for child, grade, n in risks.values_list(key, "grade").annotate(n=Count("pk")).order_by():
-        counts[child][grade] = n
-    for child, n in risks.filter(review_overdue_since__isnull=False).values_list(key).annotate(
-            n=Count("pk")).order_by():
-        counts[child]["overdue"] = n
-    for child, n in open_warnings(board).values_list(key).annotate(n=Count("pk")).order_by():
-        counts[child]["warnings"] = n
-    areas = areas_visible_to(board.user, managing=True).filter(is_active=True, kind=child_field)
-    areas = areas.filter(parent=board.place.area) if board.place.area is not None else areas.filter(level=0)
+    for child, _kind, grade, n, late in _risk_counts(board):
+        counts[child][grade] += n
+        counts[child]["overdue"] += late
+    for child, n_open, _handled in _warning_counts(board):
+        counts[child]["warnings"] += n_open
     table = Table("risks_places", _("Risks by place"),
                   [_("Place"), *_grade_columns(), _("Reviews overdue"), _("Warnings open")])
-    for area in areas.order_by("code").only("id", "name", "code"):
+    for area in board.child_areas:
         c = counts.get(area.pk, {})
         table.rows.append([area.name, *[c.get(g.value, 0) for g in GRADES], c.get("overdue", 0),
                            c.get("warnings", 0)])
@@ -104,9 +124,9 @@ def by_place(board):
 
 
 def by_type(board):
-    counts = defaultdict(dict)
-    for kind, grade, n in open_risks(board).values_list("kind", "grade").annotate(n=Count("pk")).order_by():
-        counts[kind][grade] = n
+    counts = defaultdict(lambda: defaultdict(int))
+    for _child, kind, grade, n, _late in _risk_counts(board):
+        counts[kind][grade] += n
     table = Table("risks_types", _("Risks by type"), [_("Type"), *_grade_columns(), _("Total")])
     for kind, label in RiskType.choices:
         if kind in counts:

@@ -131,3 +131,26 @@ def test_bad_custom_periods(first, last):
         period_for("custom", None, first=first, last=last)
     with pytest.raises(PeriodError):
         period_for("fortnight", date(2026, 1, 1))
+
+
+def test_a_table_s_rows_render_escaped_with_their_labels_and_links(settings):
+    from decimal import Decimal
+
+    from django.template import Context, Template
+    from django.utils.translation import gettext_lazy
+
+    from dashboards.figures import Table
+
+    table = Table("x", "t", [gettext_lazy("Reported"), '<b>&"', "c", "d"],
+                  rows=[["a<b", 1234567, Decimal("1.50"), None], [gettext_lazy("Closed"), 2.5, "", "50.0%"]],
+                  links=["/x/?a=1&b=<2>", None])
+    html = table.body_html()
+    assert '<td data-label="&lt;b&gt;&amp;&quot;">1234567</td>' in html
+    assert '<a href="/x/?a=1&amp;b=&lt;2&gt;">a&lt;b</a>' in html
+    assert "<b>" not in html and "已结案" in html  # labels translated, nothing unescaped
+    # Exactly what the template loop it replaced gave.
+    loop = Template('{% for row, link in rows %}<tr>{% for label, cell in row %}<td data-label="{{ label }}">'
+                    '{% if forloop.first and link %}<a href="{{ link }}">{{ cell }}</a>{% else %}{{ cell }}{% endif %}'
+                    '</td>{% endfor %}</tr>{% endfor %}')
+    rows = [(list(zip(table.columns, row)), link) for row, link in zip(table.rows, table.links)]
+    assert loop.render(Context({"rows": rows})) == html
