@@ -5,7 +5,6 @@ see the places under their posts; administrators also see the whole city.
 Any other place answers 404, like a place that does not exist.
 """
 
-import tablib
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
@@ -193,6 +192,8 @@ def dashboard_export(request, table, fmt, area_id=None):
         found = next(t for t in _organisation_tables(board, limit=None) if t.name == table)
     if found is None:
         raise Http404
+    import tablib  # imported on an export only: web workers' memory (#24)
+
     dataset = tablib.Dataset(headers=[str(c) for c in found.columns], title=str(found.title)[:31])
     for row in found.rows:
         dataset.append([_cell(v) if isinstance(v, str) else v for v in row])

@@ -1,5 +1,6 @@
 """portal/celery.py: web processes do not import Celery and its transports (issue #24: ~20 MB
-of every gunicorn worker), nor segno (the boards' QR codes, ~8 MB); the worker, the tasks
+of every gunicorn worker), nor segno (the boards' QR codes, ~8 MB), nor tablib and charset_normalizer
+(imports and exports); the worker, the tasks
 modules and the first send still get the portal's configured app."""
 
 import os
@@ -8,7 +9,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("celery", "kombu", "amqp", "billiard", "yaml", "segno")
+# tablib and charset_normalizer (~2.5 MB): only the imports, exports and the residents' template need them.
+HEAVY = ("celery", "kombu", "amqp", "billiard", "yaml", "segno", "tablib", "charset_normalizer")
 
 
 def run_python(code):

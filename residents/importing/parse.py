@@ -15,8 +15,6 @@ import re
 import zipfile
 from dataclasses import dataclass
 
-import tablib
-from charset_normalizer import from_bytes
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -225,6 +223,8 @@ def _decode(data):
         except UnicodeDecodeError:
             continue
         return text
+    from charset_normalizer import from_bytes  # imported on an upload only: web workers' memory (#24)
+
     best = from_bytes(data[:200_000]).best()
     if best is None:
         return None
@@ -253,6 +253,8 @@ def _read_csv(data):
 
 
 def _read_xlsx(data):
+    import tablib  # imported on an upload only: web workers' memory (#24)
+
     try:
         dataset = tablib.Dataset().load(io.BytesIO(data), format="xlsx", headers=False)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, tablib.InvalidDimensions) as error:
@@ -313,6 +315,8 @@ def read_sheet(data, *, file_name=""):
 
 def template_file(file_format):
     """The empty template staff fill in (CSV with a BOM, so Excel reads the Chinese header; or XLSX)."""
+    import tablib  # imported on a download only: web workers' memory (#24)
+
     dataset = tablib.Dataset(headers=template_headers(), title="居民信息")
     if file_format != "xlsx":
         return ("\ufeff" + dataset.export("csv")).encode("utf-8")
