@@ -517,6 +517,29 @@ def test_progress_is_visible_while_the_import_transaction_is_open(on_postgres, m
     assert seen["residents"] == 0, "while the residents themselves are not committed yet"
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_progress_writer_leaves_no_session_setting_behind(on_postgres):
+    """Behind PgBouncer in transaction mode a session-level SET stays on the server connection for the
+    next client: the progress writer's lock timeout must be transaction-local."""
+    from residents.models import ImportJob
+
+    from .factories import build_city
+
+    city = build_city()
+    job = ImportJob.objects.create(created_by=worker_of(city.grid_a), file_name="x.csv",
+                                   status=ImportJob.Status.RUNNING, total_rows=5, created_at=timezone.now())
+    progress = importing.Progress(job.pk)
+    try:
+        progress(4, force=True)
+        with progress.other.cursor() as cursor:
+            cursor.execute("SHOW lock_timeout")
+            assert cursor.fetchone()[0] == "0", "the 2 s timeout lasted beyond its transaction"
+    finally:
+        progress.close()
+    assert ImportJob.objects.get(pk=job.pk).processed_rows == 4
+
+
 # --- pages ------------------------------------------------------------------------------------------
 
 def test_upload_preview_and_confirm_pages(client, city, worker, django_assert_max_num_queries):

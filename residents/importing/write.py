@@ -164,7 +164,6 @@ class Progress:
         self.job_id = job_id
         self.last = 0.0
         self.other = None
-        self.ready = False
         # Only at the top level: inside an outer transaction that holds the job's row, the
         # second connection would wait for it (and it for us).
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
@@ -181,10 +180,16 @@ class Progress:
         self.last = moment
         try:
             with self.other.cursor() as cursor:
-                if not self.ready:
-                    cursor.execute("SET lock_timeout = '2s'")
-                    self.ready = True
-                cursor.execute(self.sql, [processed, self.job_id, ImportJob.Status.RUNNING])
+                # SET LOCAL, in a transaction of its own: a session-level SET would stay on the server
+                # connection for PgBouncer's next client (transaction pooling, README).
+                cursor.execute("BEGIN")
+                try:
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                    cursor.execute(self.sql, [processed, self.job_id, ImportJob.Status.RUNNING])
+                except DatabaseError:
+                    cursor.execute("ROLLBACK")
+                    raise
+                cursor.execute("COMMIT")
         except DatabaseError:
             log.warning("import %s: progress not written", self.job_id)
 
