@@ -168,8 +168,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_gunicorn(port, url, workers=2):
-    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="bench.settings_bench",
+def start_gunicorn(port, url, workers=2, settings="bench.settings_bench"):
+    env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE=settings,
                DATABASE_CONN_MAX_AGE="60", PYTHONPATH=str(ROOT))
     gunicorn = Path(sys.executable).with_name("gunicorn")
     proc = subprocess.Popen(

@@ -13,7 +13,8 @@ Reads the city `bench/run.py` or `bench/dashboard_bench.py --cases-only` seeded 
   board `/cases/` as the busiest district's official, and that district's dashboard (1 and 4 connections).
 - Memory: the RSS of each gunicorn worker once it has served one bare request (the app is imported and
   django.setup() has run), and again after 500 requests mixing every page, the public report form, the
-  home page and the bare view.
+  home page and the bare view; beside it, the floor: a worker of a bare Django project on the same stack
+  (bench/settings_floor.py: Django, psycopg, the Redis cache, cryptography; one view) after 500 requests.
 
 Writes bench/results/speed.json and prints a table with the load average beside each figure.
 """
@@ -124,6 +125,24 @@ def worker_rss(master):
     return sizes
 
 
+def rss_floor(url):
+    """The RSS of a worker of a bare Django project on the same stack (bench/settings_floor.py), after
+    setup and after 500 requests of its one view: what any worker costs before the portal's own code."""
+    from bench.cases_bench import free_port, start_gunicorn, stop_gunicorn
+
+    port = free_port()
+    proc = start_gunicorn(port, url, workers=2, settings="bench.settings_floor")
+    try:
+        for _ in range(4):
+            get(port, "/bench/floor/")
+        at_start = worker_rss(proc)
+        statuses = {get(port, "/bench/floor/") for _ in range(500)}
+        return {"after_setup_mb": at_start, "after_500_mb": worker_rss(proc), "statuses": sorted(statuses),
+                "load": load()}
+    finally:
+        stop_gunicorn(proc)
+
+
 def get(port, path, cookie=None):
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Accept-Language": "zh-hans"})
     if cookie:
@@ -208,6 +227,10 @@ def main():
                              "statuses": sorted(set(statuses)), "mix": [m[0] for m in mix]}
             print(f"RSS per worker after django.setup(): {at_start} MB (load {load_start}); after 500 mixed "
                   f"requests: {report['rss']['after_500_mixed_mb']} MB (load {load()})", flush=True)
+            report["rss"]["floor"] = rss_floor(url)
+            print(f"RSS floor (bench/settings_floor.py: Django, psycopg, Redis cache, cryptography; one view): "
+                  f"{report['rss']['floor']['after_setup_mb']} MB after setup, "
+                  f"{report['rss']['floor']['after_500_mb']} MB after 500 requests", flush=True)
         for name, (who, _path) in pages(fix).items():
             if name not in only:
                 continue

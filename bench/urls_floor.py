@@ -1,0 +1,19 @@
+"""One view for bench/settings_floor.py: the session, the cache and the database, nothing of the portal."""
+
+import encrypted_fields  # noqa: F401 — the field-encryption library (and cryptography) a portal worker loads
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse
+from django.urls import path
+
+
+def floor(request):
+    request.session.get("x")
+    cache.get("bench-floor")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
+urlpatterns = [path("bench/bare/", floor), path("bench/floor/", floor)]
