@@ -14,7 +14,7 @@ query), and if even that fails it answers a fixed page written here.
 import logging
 
 from django.conf import settings
-from django.http import HttpResponseServerError
+from django.http import HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
@@ -56,8 +56,33 @@ def lost_submission(request):
     return LOST_SUBMISSIONS.get(match.view_name)
 
 
+def api_server_error(request):
+    """The 500 of an API request in its API's own shape, or None for a page: Open311 clients get the
+    spec's error list (XML when the path asks for it), the JSON APIs a JSON body; never the HTML page."""
+    path = request.path
+    if not path.startswith(("/open311/", "/api/")):
+        return None
+    message = _("Server error. Try again later.")
+    try:
+        if path.startswith("/open311/"):
+            from cases.open311.render import error
+
+            response = error("xml" if path.endswith(".xml") else "json", 500, message)
+        else:
+            response = JsonResponse({"error": "server_error", "detail": str(message)}, status=500,
+                                    json_dumps_params={"ensure_ascii": False})
+    except Exception:  # noqa: BLE001 — the error answer must not fail in turn
+        log.exception("the API's 500 could not be rendered; sent the fixed one")
+        response = HttpResponseServerError(b'{"error": "server_error"}', content_type="application/json")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def server_error(request, template_name="500.html"):
     """handler500: the portal's page, never the request context (it may need the database)."""
+    api = api_server_error(request)
+    if api is not None:
+        return api
     kind = None
     try:
         kind = lost_submission(request)

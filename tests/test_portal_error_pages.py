@@ -72,3 +72,30 @@ def test_a_broken_template_still_answers_a_fixed_page(client, monkeypatch):
     assert response.status_code == 500
     html = response.content.decode()
     assert "服务器出错，请稍后再试。" in html and "NOT saved" in html and 'name="viewport"' in html
+
+
+# --- API clients get their API's error shape, not the HTML page ---------------------------------
+
+def test_an_open311_failure_answers_the_spec_s_error_list_in_json_and_xml(client):
+    response = client.get("/open311/v2/boom.json")
+    assert response.status_code == 500 and response["Content-Type"].startswith("application/json")
+    assert response.json() == [{"code": 500, "description": "服务器出错，请稍后再试。"}]
+    assert response["Cache-Control"] == "no-store"
+    response = client.get("/open311/v2/boom.xml")
+    assert response.status_code == 500 and "xml" in response["Content-Type"]
+    body = response.content.decode()
+    assert "<errors><error><code>500</code>" in body and "<html" not in body
+
+
+def test_a_failure_in_a_json_api_answers_json(client):
+    for url in ("/api/v1/boom/", "/api/hotline/v1/boom/"):
+        response = client.get(url, headers={"Accept-Language": "en"})
+        assert response.status_code == 500
+        assert response.json() == {"error": "server_error", "detail": "Server error. Try again later."}
+
+
+def test_an_open311_request_sent_while_the_database_is_down_answers_json(client):
+    """No database here: the service list's first query fails, as with PostgreSQL stopped."""
+    response = client.get("/open311/v2/services.json")
+    assert response.status_code == 500
+    assert response.json()[0]["code"] == 500

@@ -6,7 +6,7 @@ from portal.urls import handler400, handler403, handler404, handler500  # noqa: 
 from portal.urls import urlpatterns as portal_urlpatterns
 
 
-def boom(request):
+def boom(request, **kwargs):
     raise RuntimeError("boom")
 
 
@@ -23,4 +23,5 @@ def malformed(request):
 
 
 urlpatterns = [path("boom/", boom), path("forbidden/", forbidden), path("malformed/", malformed),
-               *portal_urlpatterns]
+               path("open311/v2/boom.<str:fmt>", boom), path("api/v1/boom/", boom),
+               path("api/hotline/v1/boom/", boom), *portal_urlpatterns]
