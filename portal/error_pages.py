@@ -12,6 +12,7 @@ query), and if even that fails it answers a fixed page written here.
 """
 
 import logging
+from xml.etree import ElementTree
 
 from django.conf import settings
 from django.http import HttpResponseServerError, JsonResponse
@@ -64,10 +65,18 @@ def api_server_error(request):
         return None
     message = _("Server error. Try again later.")
     try:
-        if path.startswith("/open311/"):
-            from cases.open311.render import error
-
-            response = error("xml" if path.endswith(".xml") else "json", 500, message)
+        if path.startswith("/open311/"):  # GeoReport v2's error list (the portal layer names no app)
+            if path.endswith(".xml"):
+                root = ElementTree.Element("errors")
+                error = ElementTree.SubElement(root, "error")
+                ElementTree.SubElement(error, "code").text = "500"
+                ElementTree.SubElement(error, "description").text = str(message)
+                body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="utf-8",
+                                                                                          xml_declaration=False)
+                response = HttpResponseServerError(body, content_type="text/xml; charset=utf-8")
+            else:
+                response = JsonResponse([{"code": 500, "description": str(message)}], safe=False, status=500,
+                                        json_dumps_params={"ensure_ascii": False})
         else:
             response = JsonResponse({"error": "server_error", "detail": str(message)}, status=500,
                                     json_dumps_params={"ensure_ascii": False})
