@@ -563,5 +563,9 @@ class PlacePath(models.Model):
         Area, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("grid")
     )
 
+    # A row whose place is another row's (a party member's is their organisation's) names that foreign
+    # key here: when buildings move, grid/services.py re-paths it with the row it follows.
+    path_follows = None
+
     class Meta:
         abstract = True

@@ -387,6 +387,8 @@ def _move_buildings(building_ids, grid):
     for model in placepath_models():
         if any(f.name == "building" for f in model._meta.get_fields()):
             model.objects.filter(building_id__in=building_ids).update(**values)
+        elif model.path_follows:  # rows placed where another row is: they follow its building
+            model.objects.filter(**{f"{model.path_follows}__building_id__in": building_ids}).update(**values)
 
 
 @transaction.atomic

@@ -86,6 +86,8 @@ class Membership(PlacePath):
     The path is the organisation's.
     """
 
+    path_follows = "org"
+
     district = path_fk(_("district"), null=False)
     street = path_fk(_("street"), null=False)
     community = path_fk(_("community"))
@@ -244,6 +246,8 @@ class Wish(PlacePath):
     """微心愿: a small wish of a resident in difficulty, posted by community staff with a budget cap,
     adopted by one reported-in member of the community, fulfilled, confirmed by staff.
     The status moves only through workflow.py's table."""
+
+    path_follows = "resident"  # the resident's home: a building moved to another grid takes the wish along
 
     district = path_fk(_("district"), null=False)
     street = path_fk(_("street"), null=False)
