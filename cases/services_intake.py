@@ -26,6 +26,7 @@ register measures both.
 
 import hashlib
 import logging
+import time
 import weakref
 
 from django.core.cache import cache
@@ -260,12 +261,24 @@ def _refusal(code, place):
     return DomainError(_("This place does not fit the choices above it: choose again."), code="bad_place")
 
 
+# The process that opened the shared window knows it stays open until then (monotonic clock; set from
+# before the add, so it ends no later than the key): until that moment the add would be refused anyway,
+# and a report skips the round trip to Redis (issue #24: a report costs one INSERT, not one more call).
+_window_opened_here_until = 0.0
+_clock = time.monotonic
+
+
 def _kick():
     """Ask for a registration run unless one was asked for within the window. Never raises."""
+    global _window_opened_here_until
+    moment = _clock()
+    if moment < _window_opened_here_until:
+        return
     if degraded.cache_usable():
         try:
             if not cache.add(INTAKE_KICK_KEY, 1, timeout=INTAKE_KICK_SECONDS):
                 return
+            _window_opened_here_until = moment + INTAKE_KICK_SECONDS
         except Exception as exc:  # noqa: BLE001 — a cache outage only costs an extra message
             degraded.cache_failed("the intake kick's once-a-second window", exc)
     notifications.try_enqueue(

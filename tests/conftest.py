@@ -121,7 +121,10 @@ def _empty_cache():
     of ids and the (frozen) clock, which two tests' databases can share."""
     from django.core.cache import cache
 
+    from cases import services_intake
+
     cache.clear()
+    services_intake._window_opened_here_until = 0.0  # this process's note of the kick's window in the cache
 
 
 @pytest.fixture

@@ -270,11 +270,33 @@ def test_a_commit_asks_the_worker_once_per_window(city, django_capture_on_commit
             receive(city)
     assert send.call_count == 1
     assert send.call_args.kwargs["countdown"] == services_intake.INTAKE_KICK_SECONDS
-    cache.delete(services_intake.INTAKE_KICK_KEY)  # the window closed
+    cache.delete(services_intake.INTAKE_KICK_KEY)  # the window closed (the shared key and this process's note of it)
+    services_intake._window_opened_here_until = 0.0
     with mock.patch.object(tasks.register_intake, "apply_async") as send:
         with django_capture_on_commit_callbacks(execute=True):
             receive(city)
     assert send.call_count == 1
+
+
+def test_the_process_that_opened_the_window_skips_the_cache_until_it_closes(city, django_capture_on_commit_callbacks,
+                                                                            monkeypatch):
+    from cases import tasks
+
+    clock = [1000.0]
+    monkeypatch.setattr(services_intake, "_clock", lambda: clock[0])
+    adds = []
+    real_add = cache.add
+    monkeypatch.setattr(services_intake.cache, "add", lambda *a, **k: adds.append(a[0]) or real_add(*a, **k))
+    with mock.patch.object(tasks.register_intake, "apply_async") as send:
+        for _ in range(3):
+            with django_capture_on_commit_callbacks(execute=True):
+                receive(city)
+        assert (send.call_count, len(adds)) == (1, 1)  # one message, one round trip to the cache
+        cache.delete(services_intake.INTAKE_KICK_KEY)
+        clock[0] += services_intake.INTAKE_KICK_SECONDS  # the window this process opened has closed
+        with django_capture_on_commit_callbacks(execute=True):
+            receive(city)
+    assert (send.call_count, len(adds)) == (2, 2)
 
 
 def test_a_broker_outage_loses_no_report(city, client, django_capture_on_commit_callbacks):
