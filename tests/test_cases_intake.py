@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from cases import services, services_intake, services_report
 from cases.models import Case, CaseEvent, CasePhoto, Channel, Intake, ReporterKind, Status
-from grid.models import Role
 
 from .cases_factories import MONDAY, category, fresh_calendar, people, png, resident_report, to_status  # noqa: F401
 
