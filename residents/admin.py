@@ -28,7 +28,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from grid.admin import ReadOnlyScopedAdmin, ScopedAdminMixin, adopt, is_manager
+from grid.admin import ReadOnlyInline, ReadOnlyScopedAdmin, ScopedAdminMixin, adopt, is_manager
 from grid.admin_reference import is_calendar_editor
 from portal import fields
 from portal.errors import DomainError
@@ -102,14 +102,12 @@ class HistoryAdmin(ReadOnlyScopedAdmin):
 
 # --- households ----------------------------------------------------------------------
 
-class ResidentInline(admin.TabularInline):
+class ResidentInline(ReadOnlyInline):
     """The household's residents, masked, read-only (changes go through the resident's own page)."""
 
     model = Resident
     fields = ("name", "relation", "gender", "birth_date", "id_masked", "phone_masked", "status")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
     ordering = ("status", "relation", "id")
 
@@ -118,15 +116,6 @@ class ResidentInline(admin.TabularInline):
 
     def has_view_permission(self, request, obj=None):
         return obj is not None
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Household)

@@ -16,7 +16,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from grid.admin import ScopedAdminMixin
+from grid.admin import ReadOnlyScopedAdmin, ScopedAdminMixin
 from grid.selectors import scope_of
 from portal.exports import spreadsheet_cell
 
@@ -100,7 +100,7 @@ class FindingInline(admin.TabularInline):
 
 
 @admin.register(Patrol)
-class PatrolAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class PatrolAdmin(ReadOnlyScopedAdmin):
     """The patrol log, read-only: staff over the grid see who walked when, and what was found."""
 
     selector = staticmethod(selectors.patrols_visible_to)
@@ -111,19 +111,9 @@ class PatrolAdmin(ScopedAdminMixin, admin.ModelAdmin):
     fields = ("worker", "grid", "started_at", "ended_at", "track_consent", "route_flagged", "route", "note")
     readonly_fields = fields
     inlines = (FindingInline,)
-    actions = ()
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(*self.list_select_related)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DutyForm(forms.ModelForm):

@@ -3,14 +3,14 @@ Replies, hand-backs and follow-ups are made on the case page (one service each).
 
 from django.contrib import admin
 
-from grid.admin import ScopedAdminMixin
+from grid.admin import ReadOnlyScopedAdmin
 
 from . import selectors
 from .models import HotlineOrder
 
 
 @admin.register(HotlineOrder)
-class HotlineOrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class HotlineOrderAdmin(ReadOnlyScopedAdmin):
     selector = staticmethod(selectors.orders_visible_to)
     place_path = "case__grid"
     list_display = ("order_number", "case", "client", "received_at", "replied_at", "returned_at", "visit_result")
@@ -19,16 +19,6 @@ class HotlineOrderAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ("case", "client")
     search_fields = ("order_number",)
     readonly_fields = [f.name for f in HotlineOrder._meta.fields]
-    actions = ()
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("case", "client")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

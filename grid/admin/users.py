@@ -19,20 +19,18 @@ from ..selectors import (
     users_visible_to,
 )
 from .posts import POST_RELATED
-from .scoped import ScopedAdminMixin, adopt, post_area
+from .scoped import ReadOnlyInline, ScopedAdminMixin, adopt, post_area
 
 
 # --- people ------------------------------------------------------------------------------
 
-class PostInline(admin.TabularInline):
+class PostInline(ReadOnlyInline):
     """A person's posts on their page, read-only: posts change through grant and end."""
 
     model = Post
     fk_name = "user"
     fields = ("role", "place", "started_at", "ended_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
 
     def get_queryset(self, request):
@@ -42,15 +40,6 @@ class PostInline(admin.TabularInline):
 
     def has_view_permission(self, request, obj=None):
         return is_manager(request.user)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(User)

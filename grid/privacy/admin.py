@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from grid.admin.scoped import ScopedAdminMixin
+from grid.admin.scoped import ReadOnlyScopedAdmin
 from grid.selectors import is_manager
 
 from .models import PersonalDataAccess
@@ -8,7 +8,7 @@ from .selectors import reveals_visible_to
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class PersonalDataAccessAdmin(ReadOnlyScopedAdmin):
     """The reveal log of reporters and orderers: written by the reveal, never edited, by anyone."""
 
     selector = staticmethod(reveals_visible_to)
@@ -21,18 +21,8 @@ class PersonalDataAccessAdmin(ScopedAdminMixin, admin.ModelAdmin):
               "community", "grid")
     readonly_fields = fields
     ordering = ("-at", "-id")
-    actions = ()
 
     def has_view_permission(self, request, obj=None):
         if obj is None:
             return is_manager(request.user)
         return self.get_queryset(request).filter(pk=obj.pk).exists()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
