@@ -180,3 +180,70 @@ def test_admin_masks_members_and_refuses_a_membership_outside(client, city, part
     posted_wish(party)
     wishes = client.get(reverse("admin:party_wish_changelist")).content.decode()
     assert "一台收音机" in wishes and "王**" in wishes and "王秀兰" not in wishes
+
+
+# --- a member's service on a post (楼栋长助手, 志愿服务) -------------------------------------------
+
+def test_staff_record_a_member_s_volunteer_service_and_it_reaches_the_volunteers_records(client, city, party):
+    from residents.party.models import Service
+    from volunteers.models import ServiceRecord
+
+    user_b = UserFactory(username="member_b", full_name="吴党员")
+    report_b = services.report_in(community=city.community_b, employer_name="某局", posts=["volunteer"], user=user_b,
+                                  acting_user=user_b, now=NOW)
+    services.report_confirm(report=report_b, acting_user=party.staff_b, now=NOW)
+    as_user(client, party.staff)
+    form = client.get(reverse("party:service_new")).content.decode()
+    assert f'value="{party.report.pk}"' in form and f'value="{report_b.pk}"' not in form  # inside only
+    assert "李党员" not in form  # names masked in the picker
+    assert f'value="{party.report2.pk}"' not in form  # wishes only: no post to credit
+    response = client.post(reverse("party:service_new"), {
+        "report": party.report.pk, "post": "volunteer", "content": "社区垃圾分类宣传",
+        "started_at": "2026-11-23T09:00", "hours": "3"})
+    assert response.status_code == 302
+    service = Service.objects.get()
+    assert (service.report_id, service.post, service.hours, service.confirmed_by_id) == (
+        party.report.pk, "volunteer", 3, party.staff.pk)
+    record = ServiceRecord.objects.get()
+    assert record.hours == 3 and record.volunteer.community_id == city.community_a.pk
+    assert record.source_key == f"party-service:{service.pk}"
+    page = client.get(reverse("party:staff")).content.decode()
+    assert "社区垃圾分类宣传" in page
+
+
+@pytest.mark.parametrize("changes, why", [
+    ({"hours": "-1"}, "hours"),
+    ({"hours": "25"}, "hours"),
+    ({"hours": "abc"}, "hours"),
+    ({"started_at": "2026-11-24T09:00"}, "not ended by now (10:00)"),
+    ({"started_at": "2026-13-40T99:00"}, "no such moment"),
+    ({"post": "helper"}, "the member did not choose the helper's post"),
+    ({"post": "wish"}, "wishes are confirmed on the wish"),
+    ({"content": ""}, "no content"),
+    ({"content": "\x00"}, "NUL"),
+    ({"report": "999999"}, "no such member"),
+])
+def test_recording_a_service_with_bad_input_writes_nothing(client, city, party, changes, why):
+    from residents.party.models import Service
+    from volunteers.models import ServiceRecord
+
+    as_user(client, party.staff)
+    data = {"report": party.report.pk, "post": "volunteer", "content": "巡楼", "started_at": "2026-11-23T09:00",
+            "hours": "2", **changes}
+    response = client.post(reverse("party:service_new"), data)
+    assert response.status_code == 400, why
+    assert not Service.objects.exists() and not ServiceRecord.objects.exists()
+
+
+def test_recording_a_service_for_a_member_outside_is_refused(client, city, party):
+    from residents.party.models import Service
+
+    user_b = UserFactory(username="member_b2")
+    report_b = services.report_in(community=city.community_b, employer_name="某局", posts=["volunteer"], user=user_b,
+                                  acting_user=user_b, now=NOW)
+    services.report_confirm(report=report_b, acting_user=party.staff_b, now=NOW)
+    as_user(client, party.staff)
+    response = client.post(reverse("party:service_new"), {
+        "report": report_b.pk, "post": "volunteer", "content": "巡楼", "started_at": "2026-11-23T09:00", "hours": "2"})
+    assert response.status_code == 400 and not Service.objects.exists()
+    assert as_user(client, party.chief).get(reverse("party:service_new")).status_code == 404

@@ -39,3 +39,22 @@ class WishForm(forms.Form):
 
 class HoursForm(forms.Form):
     hours = forms.DecimalField(label=_("Hours served"), max_digits=5, decimal_places=2, min_value=0)
+
+
+class ServiceForm(forms.Form):
+    """Staff record a confirmed member's service on a post (楼栋长助手, 志愿服务); services.py checks the rest."""
+
+    report = forms.IntegerField(label=_("Member"), widget=forms.Select)
+    post = forms.ChoiceField(label=_("Service post"), choices=[
+        (ServicePost.BUILDING_HELPER, ServicePost.BUILDING_HELPER.label),
+        (ServicePost.VOLUNTEER, ServicePost.VOLUNTEER.label)])
+    content = forms.CharField(label=_("What the member did"), max_length=200)
+    started_at = forms.DateTimeField(label=_("Started at"), input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"},
+                                                                format="%Y-%m-%dT%H:%M"))
+    hours = forms.DecimalField(label=_("Hours served"), max_digits=5, decimal_places=2)
+
+    def __init__(self, *args, reports=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["report"].widget.choices = [("", _("Choose…"))] + [
+            (r.pk, f"{r.who} · {r.community.name} · {r.employer_name}") for r in reports]

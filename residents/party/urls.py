@@ -16,4 +16,5 @@ urlpatterns = [
     path("party/wishes/<int:pk>/confirm/", views.wish_confirm, name="wish_confirm"),
     path("party/wishes/<int:pk>/withdraw/", views.wish_withdraw, name="wish_withdraw"),
     path("party/reports/<int:pk>/confirm/", views.report_confirm, name="report_confirm"),
+    path("party/services/new/", views.service_new, name="service_new"),
 ]

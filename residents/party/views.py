@@ -8,6 +8,7 @@ redirect, or the form again with the message, never a 500.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -19,8 +20,8 @@ from portal.errors import DomainError
 from residents.selectors import resident_scope, residents_visible_to
 
 from . import selectors, services
-from .forms import FulfilForm, HoursForm, ReportInForm, WishForm
-from .models import ReportStatus, Wish, WishStatus
+from .forms import FulfilForm, HoursForm, ReportInForm, ServiceForm, WishForm
+from .models import ReportStatus, ServicePost, Wish, WishStatus
 
 LIST_SIZE = 50
 SEARCH_SIZE = 30
@@ -126,9 +127,13 @@ def staff(request):
                    .select_related("community").order_by("registered_at", "id")[:LIST_SIZE])
     for report in pending:
         report.who = selectors.masked(report.name)
+    services_done = list(selectors.services_visible_to(user).select_related("report__community")
+                         .exclude(post=ServicePost.WISH).order_by("-confirmed_at", "-id")[:20])
+    for service in services_done:
+        service.who = selectors.masked(service.report.name)
     return render_page(request, "party/staff.html", {
         "wishes": wishes, "pending": pending, "statuses": WishStatus.choices, "status": status,
-        "hours_form": HoursForm(initial={"hours": 2}),
+        "hours_form": HoursForm(initial={"hours": 2}), "services": services_done,
     })
 
 
@@ -193,3 +198,39 @@ def wish_withdraw(request, pk):
 def report_confirm(request, pk):
     report = get_visible_or_404(selectors.reports_visible_to(request.user), pk=pk)
     return _staff_act(request, lambda: services.report_confirm(report=report, acting_user=request.user))
+
+
+def _serving_reports(user):
+    """Confirmed members of the staff member's places who chose a post other than wishes."""
+    reports = list(selectors.reports_visible_to(user).filter(status=ReportStatus.CONFIRMED)
+                   .filter(Q(post_building_helper=True) | Q(post_volunteer=True))
+                   .select_related("community").order_by("name", "id")[:LIST_SIZE * 4])
+    for report in reports:
+        report.who = selectors.masked(report.name)
+    return reports
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def service_new(request):
+    """Record and confirm a member's service on a post (楼栋长助手, 志愿服务): the hours go to the
+    volunteers' records and pay points, as a wish's do."""
+    _require_staff(request.user)
+    reports = _serving_reports(request.user)
+    form = ServiceForm(request.POST or None, reports=reports)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        report = selectors.reports_visible_to(request.user).filter(pk=data["report"]).first()
+        try:
+            if report is None:
+                raise DomainError(_("Choose a member of your places."), code="forbidden")
+            services.service_confirm(report=report, post=data["post"], content=data["content"],
+                                     started_at=data["started_at"], hours=data["hours"], acting_user=request.user)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The service is recorded; its hours count as volunteer service."))
+            return redirect("party:staff")
+    status = 400 if request.method == "POST" else 200
+    return render_page(request, "party/service_form.html", {"form": form, "has_members": bool(reports)},
+                       status=status)
