@@ -208,7 +208,8 @@ def test_staff_record_a_member_s_volunteer_service_and_it_reaches_the_volunteers
     assert record.hours == 3 and record.volunteer.community_id == city.community_a.pk
     assert record.source_key == f"party-service:{service.pk}"
     page = client.get(reverse("party:staff")).content.decode()
-    assert "社区垃圾分类宣传" in page
+    assert page.count("社区垃圾分类宣传") == 1 and page.count('id="services-h"') == 1
+    assert "<section" not in page.split("<title>")[1].split("</title>")[0]
 
 
 @pytest.mark.parametrize("changes, why", [
