@@ -7,8 +7,11 @@ namespace (`cases:queue`, `cases:dashboard`...): portal/urls.py mounts them here
 
 from django.urls import path
 
-from . import (api, mediation_api, views, views_chief, views_inbox, views_location, views_mediation, views_orgs,
-               views_public, views_whistle)
+from portal.lazy_views import view_modules
+
+(api, mediation_api, views, views_chief, views_inbox, views_location, views_mediation, views_orgs, views_public,
+ views_whistle) = view_modules(__package__, "api", "mediation_api", "views", "views_chief", "views_inbox",
+                               "views_location", "views_mediation", "views_orgs", "views_public", "views_whistle")
 
 app_name = "cases"
 

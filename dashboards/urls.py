@@ -7,7 +7,9 @@ bookmarks and tests reverse them unchanged.
 
 from django.urls import path
 
-from . import views
+from portal.lazy_views import view_modules
+
+views = view_modules(__package__, "views")
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),

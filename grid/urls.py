@@ -1,7 +1,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, views_twofactor
+from portal.lazy_views import view_modules
+
+views, views_twofactor = view_modules(__package__, "views", "views_twofactor")
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -3,7 +3,9 @@ moved up here, so `cases:queue` still reverses to /cases/queue/."""
 
 from django.urls import path
 
-from . import views
+from portal.lazy_views import view_modules
+
+views = view_modules(__package__, "views")
 
 # In the `cases` namespace.
 cases_urlpatterns = [

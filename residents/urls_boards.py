@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import views_boards
+from portal.lazy_views import view_modules
+
+views_boards = view_modules(__package__, "views_boards")
 
 urlpatterns = [
     path("buildings/<int:pk>/notice-board/", views_boards.board, name="board"),

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import views_import
+from portal.lazy_views import view_modules
+
+views_import = view_modules(__package__, "views_import")
 
 urlpatterns = [
     path("", views_import.import_list, name="import_list"),

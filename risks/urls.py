@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import views, warning_views
+from portal.lazy_views import view_modules
+
+views, warning_views = view_modules(__package__, "views", "warning_views")
 
 app_name = "risks"
 

@@ -2,7 +2,10 @@
 
 from django.urls import path
 
-from . import pages, public, public_location, views, views_household
+from portal.lazy_views import view_modules
+
+(pages, public, public_location, views, views_household) = view_modules(
+    __package__, "pages", "public", "public_location", "views", "views_household")
 
 app_name = "volunteers"
 

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import api
+from portal.lazy_views import view_modules
+
+api = view_modules(__package__, "api")
 
 app_name = "hotline"
 

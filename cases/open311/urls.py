@@ -2,7 +2,9 @@
 
 from django.urls import path, register_converter
 
-from . import jsonapi, views
+from portal.lazy_views import view_modules
+
+jsonapi, views = view_modules(__package__, "jsonapi", "views")
 
 
 class FormatConverter:

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import views
+from portal.lazy_views import view_modules
+
+views = view_modules(__package__, "views")
 
 app_name = "participation"
 
