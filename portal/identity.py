@@ -23,8 +23,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
-from stdnum import exceptions as stdnum_errors
-from stdnum.cn import ric
 
 from portal.errors import DomainError
 
@@ -47,6 +45,11 @@ def parse_id_number(raw, *, today=None) -> IdNumber:
     Raises DomainError(code="bad_id_number") with a message fit for the person
     who typed it.
     """
+    # python-stdnum is imported here, by the pages that check a number: it imports pydoc, and a
+    # web worker that never checks one need not hold either (issue #24, worker memory).
+    from stdnum import exceptions as stdnum_errors
+    from stdnum.cn import ric
+
     # NFKC folds full-width digits and Ｘ (typed on a Chinese IME, or from Excel)
     # into ASCII; spaces and dashes are how people group the 18 characters.
     number = re.sub(r"[\s\-]", "", ric.compact(unicodedata.normalize("NFKC", str(raw or "")))).upper()
