@@ -3,8 +3,10 @@
 A Django project with nothing of the portal: the client's fixed packages a portal worker
 cannot do without (Django with auth, sessions and the admin's contrib apps, psycopg on the same
 database, the Redis cache) and the field-encryption library the residents' models need
-(`encrypted_fields`, which imports `cryptography`), serving one view that reads the session, the
-cache and the database. A portal worker's RSS beside this one's is what the portal itself adds.
+(`encrypted_fields.fields`, which imports `cryptography` and maps its ~7 MB Rust library; until
+2026-12-06 the floor imported only the package, which imports neither), serving one view that reads
+the session, the cache and the database. A portal worker's RSS beside this one's is what the portal
+itself adds.
 """
 
 import os

@@ -15,6 +15,10 @@ Reads the city `bench/run.py` or `bench/dashboard_bench.py --cases-only` seeded 
   django.setup() has run), and again after 500 requests mixing every page, the public report form, the
   home page and the bare view; beside it, the floor: a worker of a bare Django project on the same stack
   (bench/settings_floor.py: Django, psycopg, the Redis cache, cryptography; one view) after 500 requests.
+  Both use the Redis cache, as production does (REDIS_URL, default db 15 of the local Redis). Beside
+  each RSS, the worker's private memory (smaps_rollup: Private_Clean + Private_Dirty): RSS also counts
+  the pages of shared libraries that every worker maps from one copy in memory (cryptography's Rust
+  library alone is ~7 MB of it).
 
 Writes bench/results/speed.json and prints a table with the load average beside each figure.
 """
@@ -45,6 +49,8 @@ def parse_args():
     parser.add_argument("--runs", type=int, default=3, help="wrk runs per page and per lower bound, alternating")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--only", default="rss,admin,board,dashboard")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="gunicorn sync workers (2: the issue's runs; 4: what the Dockerfile starts)")
     return parser.parse_args()
 
 
@@ -124,6 +130,17 @@ def worker_rss(master):
     return sizes
 
 
+def worker_private(master):
+    """Each worker's private memory in MB: what it holds that no other process shares."""
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        kb = sum(int(line.split()[1]) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+                 if line.startswith(("Private_Clean:", "Private_Dirty:")))
+        sizes.append(round(kb / 1024, 1))
+    return sizes
+
+
 def rss_floor(url):
     """The RSS of a worker of a bare Django project on the same stack (bench/settings_floor.py), after
     setup and after 500 requests of its one view: what any worker costs before the portal's own code."""
@@ -136,8 +153,8 @@ def rss_floor(url):
             get(port, "/bench/floor/")
         at_start = worker_rss(proc)
         statuses = {get(port, "/bench/floor/") for _ in range(500)}
-        return {"after_setup_mb": at_start, "after_500_mb": worker_rss(proc), "statuses": sorted(statuses),
-                "load": load()}
+        return {"after_setup_mb": at_start, "after_500_mb": worker_rss(proc),
+                "after_500_private_mb": worker_private(proc), "statuses": sorted(statuses), "load": load()}
     finally:
         stop_gunicorn(proc)
 
@@ -198,6 +215,7 @@ def main():
     binary = ensure_wrk()
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     ensure_database(url)
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")  # the cache, as in production
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_bench"
     setup_django(url)
     from django.db import connection
@@ -209,10 +227,10 @@ def main():
     connection.close()
     os.environ["BENCH_REPLAY_DIR"] = str(replay_dir)
     port = free_port()
-    proc = start_gunicorn(port, url, workers=2)
+    proc = start_gunicorn(port, url, workers=args.workers)
     report = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
               "cases_in_district": fix["district_cases"], "cases_in_community": fix["community_cases"],
-              "cpus": os.cpu_count(), "rows": [], "rss": None}
+              "cpus": os.cpu_count(), "workers": args.workers, "rows": [], "rss": None}
     try:
         for _ in range(4):
             get(port, "/bench/bare/")
@@ -222,14 +240,17 @@ def main():
             mix += [("/report/", None), ("/bench/bare/", None), ("/", fix["sessions"]["district"][1])]
             statuses = [get(port, *mix[i % len(mix)]) for i in range(500)]
             report["rss"] = {"after_setup_mb": at_start, "load_at_start": load_start,
-                             "after_500_mixed_mb": worker_rss(proc), "load_after": load(),
+                             "after_500_mixed_mb": worker_rss(proc),
+                             "after_500_mixed_private_mb": worker_private(proc), "load_after": load(),
                              "statuses": sorted(set(statuses)), "mix": [m[0] for m in mix]}
             print(f"RSS per worker after django.setup(): {at_start} MB (load {load_start}); after 500 mixed "
-                  f"requests: {report['rss']['after_500_mixed_mb']} MB (load {load()})", flush=True)
+                  f"requests: {report['rss']['after_500_mixed_mb']} MB, private "
+                  f"{report['rss']['after_500_mixed_private_mb']} MB (load {load()})", flush=True)
             report["rss"]["floor"] = rss_floor(url)
             print(f"RSS floor (bench/settings_floor.py: Django, psycopg, Redis cache, cryptography; one view): "
                   f"{report['rss']['floor']['after_setup_mb']} MB after setup, "
-                  f"{report['rss']['floor']['after_500_mb']} MB after 500 requests", flush=True)
+                  f"{report['rss']['floor']['after_500_mb']} MB after 500 requests, private "
+                  f"{report['rss']['floor']['after_500_private_mb']} MB", flush=True)
         for name, (who, _path) in pages(fix).items():
             if name not in only:
                 continue

@@ -1,6 +1,8 @@
 """One view for bench/settings_floor.py: the session, the cache and the database, nothing of the portal."""
 
-import encrypted_fields  # noqa: F401 — the field-encryption library (and cryptography) a portal worker loads
+# The field-encryption library's fields, as the residents' models import them: that, not the package
+# alone, is what imports cryptography (until 2026-12-06 the floor imported only the package).
+import encrypted_fields.fields  # noqa: F401
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
