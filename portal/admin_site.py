@@ -143,3 +143,8 @@ class PortalAdminSite(admin.AdminSite):
 
 class PortalAdminConfig(AdminConfig):
     default_site = "portal.admin_site.PortalAdminSite"
+
+    def ready(self):
+        super().ready()
+        # The portal package's one app config registers its URL conf check (portal/lazy_views.py).
+        from portal import lazy_views  # noqa: F401

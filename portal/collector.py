@@ -14,6 +14,12 @@ collects the young generation when a response has been sent, when all of the req
 objects are unreachable. Everything alive after the first request (modules, URL patterns,
 the compiled templates) is frozen once, so the occasional full collection walks only what was
 created since.
+
+Costs, measured: the first request's full collection ~60 ms, later ones ≤ ~1 ms, after the last
+byte is written (gunicorn closes the response, which sends request_finished, before it closes
+the socket). What the first request still references when it is frozen (a few dozen objects,
+and the first database connection's) is never collected if it later becomes garbage: a few KB,
+once per worker.
 """
 
 import gc

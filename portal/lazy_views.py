@@ -12,7 +12,11 @@ view whether it is `csrf_exempt`), then imports its module once and behaves as t
 Reversing URLs, and resolving one, import nothing but the view that matched.
 """
 
+import inspect
 from importlib import import_module
+
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
 # Reversing URLs asks each pattern's view whether it is class-based (URLPattern.lookup_str):
 # answered without importing; a view module's pages are functions.
@@ -27,7 +31,12 @@ class LazyView:
 
     def _load(self):
         if self._view is None:
-            self._view = getattr(import_module(self.__module__), self.__name__)
+            view = getattr(import_module(self.__module__), self.__name__)
+            # Django tells a coroutine view by its own code flags, which a stand-in cannot carry:
+            # it would call one as if it were synchronous. Such a view is named directly.
+            if inspect.iscoroutinefunction(view) or inspect.isclass(view):
+                raise ImproperlyConfigured(f"{self!r} is async or a class: name it directly in the URL conf.")
+            self._view = view
         return self._view
 
     def __call__(self, *args, **kwargs):
@@ -61,3 +70,28 @@ class ViewModule:
 def view_modules(package, *names):
     modules = tuple(ViewModule(f"{package}.{name}") for name in names)
     return modules[0] if len(modules) == 1 else modules
+
+
+def lazy_views_in(resolver):
+    """The stand-ins of every pattern under `resolver`."""
+    for pattern in resolver.url_patterns:
+        if hasattr(pattern, "url_patterns"):
+            yield from lazy_views_in(pattern)
+        elif isinstance(pattern.callback, LazyView):
+            yield pattern.callback
+
+
+@checks.register(checks.Tags.urls)
+def check_lazy_views(app_configs=None, **kwargs):
+    """What Django checks of a view when the URL conf loads, checked here since loading no longer
+    imports the views: each stand-in names a view that exists, is a function and is not async."""
+    from django.urls import get_resolver
+
+    errors = []
+    for view in lazy_views_in(get_resolver()):
+        try:
+            view._load()
+        except (ImportError, AttributeError, ImproperlyConfigured) as error:
+            errors.append(checks.Error(f"The URL conf names {view!r}, which is not a view it can use: {error}",
+                                       obj=view, id="portal.E101"))
+    return errors

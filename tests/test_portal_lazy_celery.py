@@ -34,8 +34,8 @@ def test_the_url_conf_and_every_view_module_import_no_celery():
     # first asked for (and with them what they import: services, forms…).
     loaded = run_python(
         "import sys, django; django.setup(); from django.urls import get_resolver; "
-        "from tests.test_portal_worker_memory import every_view; "
-        "assert len([v._load() for v in every_view(get_resolver())]) > 150; "
+        "from portal.lazy_views import lazy_views_in; "
+        "assert len([v._load() for v in lazy_views_in(get_resolver())]) > 150; "
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
     assert loaded == "[]"
