@@ -1,27 +1,14 @@
 """A web worker's memory (issue #24): view modules imported when their page is first asked for
 (portal/lazy_views.py), and cyclic garbage collected between requests (portal/collector.py)."""
 
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.test import override_settings
 from django.urls import get_resolver, resolve, reverse
 
 from portal.lazy_views import LazyView, check_lazy_views, lazy_views_in, view_modules
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_python(code):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=120)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip().splitlines()[-1]
-
+from tests.test_portal_lazy_celery import run_python  # a fresh interpreter with the portal's settings
 
 # --- lazy views ----------------------------------------------------------------------------------
 
