@@ -120,25 +120,23 @@ def record(fix, replay_dir):
         (replay_dir / f"{name}.pickle").write_bytes(pickle.dumps(statements))
 
 
-def worker_rss(master):
-    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+def _workers_mb(master, file, fields):
+    """Each gunicorn worker's sum of `fields` (kB lines) in /proc/<pid>/`file`, in MB."""
     sizes = []
-    for pid in children:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS"):
-                sizes.append(round(int(line.split()[1]) / 1024, 1))
+    for pid in Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split():
+        kb = sum(int(line.split()[1]) for line in Path(f"/proc/{pid}/{file}").read_text().splitlines()
+                 if line.startswith(fields))
+        sizes.append(round(kb / 1024, 1))
     return sizes
+
+
+def worker_rss(master):
+    return _workers_mb(master, "status", "VmRSS:")
 
 
 def worker_private(master):
     """Each worker's private memory in MB: what it holds that no other process shares."""
-    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
-    sizes = []
-    for pid in children:
-        kb = sum(int(line.split()[1]) for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-                 if line.startswith(("Private_Clean:", "Private_Dirty:")))
-        sizes.append(round(kb / 1024, 1))
-    return sizes
+    return _workers_mb(master, "smaps_rollup", ("Private_Clean:", "Private_Dirty:"))
 
 
 def rss_floor(url):
