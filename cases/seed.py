@@ -261,7 +261,7 @@ def seed(*, scale, rng, stdout, now):
     written = events_written = 0
     # Millions of rows: one foreign-key check per key at the end instead of a
     # deferred trigger per row at the commit (grid.seeding.trusted_bulk_load).
-    with seeding.trusted_bulk_load([Case, CaseEvent, Mediation, CaseRating, CaseDeadline]):
+    with seeding.trusted_bulk_load([Case, CaseEvent, Mediation, CaseRating, CaseDeadline], indexes_after=True):
         # Planning the next chunk overlaps writing this one: COPY spends most of
         # its time waiting on the server, with the GIL released.
         for case_rows, event_rows, mediation_rows, (rating_rows, deadline_rows) in _ahead(chunks()):

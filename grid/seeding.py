@@ -13,10 +13,14 @@ string and a phase name, so a seed always yields the same city, and adding a
 phase does not reshuffle the others.
 """
 
+import json
+import multiprocessing
 import random
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import batched
+from time import perf_counter
 from math import cos, radians
 
 from django.contrib.auth.hashers import make_password
@@ -440,6 +444,90 @@ def _copy_rows(*, model, fields, rows):
     return written
 
 
+def _copy_escape(text):
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:  # four scans: cheaper than translate
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def copy_text(rows):
+    """Rows in PostgreSQL's COPY text format (tab-separated, \\N for NULL), as bytes.
+
+    Made where psycopg's own COPY cannot be (a worker process without a
+    connection). Only the types the seeders write: str, int, bool, date, aware
+    datetime (str() of which, "2026-06-01 03:00:00+00:00", timestamptz reads as
+    the same instant), and dict or list for JSON columns. Dates and datetimes
+    repeat a lot and are formatted once each.
+    """
+    memo = {}
+    lines = []
+    for row in rows:
+        cells = []
+        for value in row:
+            kind = type(value)
+            if kind is str:
+                cells.append(_copy_escape(value))
+            elif value is None:
+                cells.append("\\N")
+            elif kind is int:
+                cells.append(str(value))
+            elif kind is dict or kind is list:
+                cells.append(_copy_escape(json.dumps(value, ensure_ascii=False)))
+            else:
+                cell = memo.get(value)
+                if cell is None:
+                    cell = memo[value] = ("t" if value else "f") if kind is bool else str(value)
+                cells.append(cell)
+        lines.append("\t".join(cells))
+    lines.append("")
+    return "\n".join(lines).encode() if rows else b""
+
+
+def copy_text_into(model, fields, data):
+    """Stream COPY text (copy_text) into the model's table, inside the current transaction."""
+    if not data:
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(f).column) for f in fields)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+        copy.write(data)
+
+
+def planned_in_workers(plan, tasks, *, workers, depth=3, timing=None):
+    """Yield plan(task) for each task, in order, computed in `workers` forked processes.
+
+    For the city-scale seeders: the workers plan and format rows (pure Python,
+    the CPU-heavy part) while this process streams the results into its one
+    transaction. At most `depth` results wait beyond the one being written.
+    The children inherit everything the parent set up before the fork, and
+    never touch the database: a query there raises (it would otherwise talk
+    over the parent's connection). `timing["wait"]` adds up the time spent
+    waiting on the workers. Needs the fork start method (Linux).
+    """
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_refuse_queries) as pool:
+        pending = deque()
+        for task in list(tasks) + [None] * depth:
+            if task is not None:
+                pending.append(pool.apply_async(plan, (task,)))
+            if pending and (len(pending) > depth or task is None):
+                started = perf_counter()
+                result = pending.popleft().get()
+                if timing is not None:
+                    timing["wait"] = timing.get("wait", 0.0) + perf_counter() - started
+                yield result
+
+
+def _refuse_queries():
+    def refuse(execute, sql, params, many, context):
+        raise RuntimeError("a seeding worker process must not use the parent's database connection")
+
+    from django.db import connections
+
+    for alias in connections:
+        connections[alias].execute_wrappers.append(refuse)
+
+
 def finish_bulk_load(models):
     """Move id sequences past the explicit ids, and refresh planner statistics."""
     with connection.cursor() as cursor:
@@ -451,12 +539,24 @@ def finish_bulk_load(models):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
+def _run_deferred_checks(cursor):
+    """Run the foreign-key checks queued so far in this transaction now, not at the commit.
+
+    PostgreSQL refuses to alter or index a table with deferred trigger events
+    pending (rows written earlier in the transaction with the triggers on).
+    The portal's only deferrable constraints are foreign keys, all initially
+    deferred, so DEFERRED afterwards is where they were.
+    """
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 class SeedingError(Exception):
     """The seeded rows break an invariant; the caller rolls everything back."""
 
 
 @contextmanager
-def trusted_bulk_load(models):
+def trusted_bulk_load(models, *, indexes_after=False):
     """Load rows into `models` without per-row foreign-key checks, then check every key at once.
 
     PostgreSQL checks each inserted row's foreign keys with a trigger, deferred
@@ -469,14 +569,77 @@ def trusted_bulk_load(models):
 
     Inside the block no trigger fires at all, user triggers included: load
     rows, do not update them. Every model written inside must be in `models`.
+
+    `indexes_after`: also build the tables' secondary indexes after the load
+    (indexes_after_load), for seeders that only write inside the block.
     """
     skipping = skip_row_triggers()
-    yield
+    with indexes_after_load(models if indexes_after else ()):
+        yield
     if skipping:
         restore_row_triggers()
         problems = foreign_key_problems(models)
         if problems:
             raise SeedingError("; ".join(problems[:20]))
+
+
+@contextmanager
+def indexes_after_load(models):
+    """Drop the secondary indexes of `models`' tables for the block, then build them again.
+
+    COPY into a table with ten indexes updates ten B-trees per row, at random
+    places for hashed or name-ordered keys: at city scale that, not the COPY,
+    is most of the seeding's time. Building an index from the loaded rows is one
+    sort. Unique indexes and unique constraints go too and come back the same
+    way, so a duplicate loaded in the block fails the rebuild, and with it the
+    transaction: the invariant is checked once, at the end, not per row.
+    Primary keys stay (seeded ids ascend: appending to that B-tree is cheap),
+    and so does any unique constraint a foreign key depends on.
+
+    PostgreSQL only, inside a transaction (the drop is rolled back with
+    everything else if the load fails). Queries in the block that need a
+    dropped index still run, slowly.
+    """
+    if connection.vendor != "postgresql" or not models:
+        yield
+        return
+    tables = [m._meta.db_table for m in models]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.relname, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "JOIN pg_class t ON t.oid = c.conrelid WHERE t.relname = ANY(%s) AND c.contype = 'u' "
+            "AND t.relnamespace = current_schema()::regnamespace "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid) "
+            "ORDER BY t.relname, c.conname",
+            [tables],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+            "WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace "
+            "AND NOT x.indisprimary "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
+            "ORDER BY t.relname, i.relname",
+            [tables],
+        )
+        indexes = cursor.fetchall()
+        _run_deferred_checks(cursor)
+        for table, name, _definition in constraints:
+            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        for name, _definition in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+    yield
+    with connection.cursor() as cursor:
+        # One sort per index; the memory is the session's, for this transaction only.
+        _run_deferred_checks(cursor)
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for _name, definition in indexes:
+            cursor.execute(definition)
+        for table, name, definition in constraints:
+            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+        cursor.execute("RESET maintenance_work_mem")
 
 
 def skip_row_triggers():

@@ -27,9 +27,8 @@ import hmac
 import math
 import multiprocessing
 import os
-from collections import deque
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from time import perf_counter
 
 from django.conf import settings
@@ -40,11 +39,8 @@ from stdnum.cn import ric
 from .identity import blind_index, mask_id_number, mask_phone
 
 HOUSEHOLDS_PER_GRID = (400, 700)
-# Grids per chunk: planned, encrypted and written together (~25,000 residents).
-GRIDS_PER_CHUNK = 18
-# Above this many households the encryption goes to worker processes (PostgreSQL only).
+# Above this many households streets are planned in worker processes (PostgreSQL only).
 POOL_THRESHOLD = 100_000
-POOL_DEPTH = 3  # chunks in flight
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许邓冯韩曹曾彭萧蔡潘田董袁于蒋"
 GIVEN_MALE = ("伟 强 磊 军 洋 勇 杰 涛 明 超 刚 平 建国 建华 志强 国庆 晓东 浩然 思远 俊杰 子轩 宇航 "
@@ -188,7 +184,7 @@ class Chunk:
 class Planner:
     """Draws households and residents grid by grid; holds the ID serial counters."""
 
-    def __init__(self, *, rng, now, tags, secrets):
+    def __init__(self, *, rng, now, tags, secrets, first_household=1, first_resident=1, slots=None):
         self.rng = rng
         self.now = now
         self.today = now.date()  # the services' `today` (refresh_visit_due)
@@ -196,10 +192,13 @@ class Planner:
         self.tags = tags  # code → (id, visit interval or None)
         self.secrets = secrets
         self.serials = {}
+        # area code → (offset, stride): this planner's share of the 499 serials of each
+        # (area, birth date, sex), so planners working side by side never draw the same number.
+        self.slots = slots or {}
         self._dates = {}
         self._date_objects = {}
-        self.next_household = 1
-        self.next_resident = 1
+        self.next_household = first_household
+        self.next_resident = first_resident
         self.composition_names = [c for c, _ in COMPOSITIONS]
         self.composition_weights = [w for _, w in COMPOSITIONS]
 
@@ -221,13 +220,15 @@ class Planner:
 
         Returns (number, birth ordinal): a day already full for the area moves the birth a day earlier.
         """
+        offset, stride = self.slots.get(area) or self.slots.get(None) or (0, 1)
         while True:
             stem = area + self._ymd(birth_ordinal)
             key = stem + ("M" if male else "F")
             n = self.serials.get(key, 0)
-            if n < 499:
+            slot = offset + stride * n
+            if slot < 499:
                 self.serials[key] = n + 1
-                serial = 2 * n + 1 if male else 2 * n + 2  # the 17th digit is odd for men
+                serial = 2 * slot + 1 if male else 2 * slot + 2  # the 17th digit is odd for men
                 body = f"{stem}{serial:03d}"
                 return body + ric.calc_check_digit(body + "0"), birth_ordinal  # ignores the last character
             birth_ordinal -= 1
@@ -443,26 +444,113 @@ def _insert(model, fields, rows):
     return len(prepared)
 
 
-def _write(chunk, encrypted, models):
-    Household, Resident, Through, CareVisit = models
+def _workers():
+    return max(1, min(4, (os.cpu_count() or 1)))
+
+
+# --- streets: the unit of work ---------------------------------------------------------------
+
+MAX_MEMBERS = 5  # the largest composition (three_gen5)
+
+
+@dataclass
+class StreetTask:
+    """One street's grids, planned by one Planner: its own random stream, id ranges and serial slots."""
+
+    grids: list
+    seed: int
+    first_household: int
+    first_resident: int
+    slots: dict  # area code (None: any other) → (offset, stride)
+
+    @property
+    def capacity(self):
+        return len(self.grids) * HOUSEHOLDS_PER_GRID[1]
+
+
+def street_tasks(grids, rng):
+    """Split `grids` (id order) by street, each with disjoint ids and ID-number serials.
+
+    A street's plan depends only on the seeder's `rng` and the street itself,
+    so the city comes out the same however many processes plan it. Ids are
+    drawn from per-street ranges sized for the most households a street's grids
+    can get (the sequences are moved past them afterwards, gaps and all).
+    ID-number serials are shared out like this: the 499 serials of a birth date
+    and sex under a district's own area code go round that code's streets, and
+    those under the codes of elsewhere (floating residents) go round all streets.
+    """
+    by_street = {}
+    for grid in grids:
+        by_street.setdefault(grid.path[1], []).append(grid)
+    streets = list(by_street)
+    if len(streets) > 499:
+        raise ValueError(f"{len(streets)} streets: ID-number serials can be shared by at most 499")
+    elsewhere = {code for code, _ in ELSEWHERE}
+    streets_of_code = {}
+    for street, street_grids in by_street.items():
+        streets_of_code.setdefault(street_grids[0].area_code, []).append(street)
+    base_seed = rng.getrandbits(64)
+    tasks, next_household = [], 1
+    for index, street in enumerate(streets):
+        street_grids = by_street[street]
+        code = street_grids[0].area_code
+        slots = {None: (index, len(streets))}
+        if code not in elsewhere:
+            slots[code] = (streets_of_code[code].index(street), len(streets_of_code[code]))
+        task = StreetTask(grids=street_grids, seed=base_seed ^ street, first_household=next_household,
+                          first_resident=(next_household - 1) * MAX_MEMBERS + 1, slots=slots)
+        tasks.append(task)
+        next_household += task.capacity
+    return tasks
+
+
+def plan_street(task, *, now, tags, secrets):
+    """The street's Chunk (plain values; id numbers and phones still to encrypt)."""
+    import random
+
+    planner = Planner(rng=random.Random(task.seed), now=now, tags=tags, secrets=secrets,
+                      first_household=task.first_household, first_resident=task.first_resident, slots=task.slots)
+    chunk = Chunk()
+    for grid in task.grids:
+        planner.plan_grid(grid, chunk)
+    # A street never spills into the next one's ids.
+    assert planner.next_household <= task.first_household + task.capacity
+    assert planner.next_resident <= task.first_resident + task.capacity * MAX_MEMBERS
+    return chunk
+
+
+def _fill_encrypted(chunk, encrypted):
     for row, (id_number, phone) in zip(chunk.residents, encrypted):
         row[ID_AT] = id_number
         row[PHONE_AT] = phone
-    _insert(Household, HOUSEHOLD_FIELDS, chunk.households)
-    _insert(Resident, RESIDENT_FIELDS, chunk.residents)
-    _insert(Through, TAG_FIELDS, chunk.tags)
-    _insert(CareVisit, VISIT_FIELDS, chunk.visits)
 
 
-def _workers():
-    return max(1, min(4, (os.cpu_count() or 1)))
+# Set in the parent before the pool forks; the workers read it (no database access there).
+_CONTEXT = {}
+
+
+def _street_copy(task):
+    """Worker: plan, encrypt and format one street; return its counts and COPY text per table."""
+    chunk = plan_street(task, now=_CONTEXT["now"], tags=_CONTEXT["tags"], secrets=_secrets())
+    _fill_encrypted(chunk, encrypt_values(chunk.plain))
+    counts = {"households": len(chunk.households), "residents": len(chunk.residents), "tags": len(chunk.tags),
+              "visits": len(chunk.visits)}
+    from grid.seeding import copy_text
+
+    return counts, [copy_text(chunk.households), copy_text(chunk.residents), copy_text(chunk.tags),
+                    copy_text(chunk.visits)]
 
 
 def seed(*, scale, rng, stdout, now, workers=None, districts=None):
     """seed_city's hook: households and residents for every grid of the (freshly seeded) city.
 
-    `workers` (encryption processes) and `districts` (only the grids of these
+    `workers` (planning processes) and `districts` (only the grids of these
     district ids) are for the benchmark; seed_city passes neither.
+
+    At city scale on PostgreSQL, worker processes plan, encrypt and format one
+    street each while this process only streams their COPY text to the server,
+    inside seed_city's transaction; the tables' indexes are built once after the
+    load (grid.seeding.indexes_after_load). Elsewhere streets are planned here.
     """
     from grid import seeding
 
@@ -481,61 +569,50 @@ def seed(*, scale, rng, stdout, now, workers=None, districts=None):
         return None
     secrets = _secrets()
     tags = {code: (pk, interval) for code, pk, interval in Tag.objects.values_list("code", "id", "visit_interval_days")}
-    planner = Planner(rng=rng, now=now, tags=tags, secrets=secrets)
+    tasks = street_tasks(grids, rng)
     Through = Resident.tags.through
     models = (Household, Resident, Through, CareVisit)
+    fields = (HOUSEHOLD_FIELDS, RESIDENT_FIELDS, TAG_FIELDS, VISIT_FIELDS)
     expected_households = len(grids) * sum(HOUSEHOLDS_PER_GRID) // 2
     workers = _workers() if workers is None else workers
     use_pool = (connection.vendor == "postgresql" and workers > 1 and expected_households > POOL_THRESHOLD
                 and "fork" in multiprocessing.get_all_start_methods())
     counts = {"households": 0, "residents": 0, "tags": 0, "visits": 0}
-    timing = {"plan": 0.0, "encrypt_wait": 0.0, "write": 0.0}
+    timing = {"wait": 0.0, "write": 0.0}
 
-    def chunks():
-        for start in range(0, len(grids), GRIDS_PER_CHUNK):
-            t = perf_counter()
-            chunk = Chunk()
-            for grid in grids[start:start + GRIDS_PER_CHUNK]:
-                planner.plan_grid(grid, chunk)
-            timing["plan"] += perf_counter() - t
-            yield chunk
-
-    def write(chunk, encrypted):
-        t = perf_counter()
-        _write(chunk, encrypted, models)
-        timing["write"] += perf_counter() - t
-        counts["households"] += len(chunk.households)
-        counts["residents"] += len(chunk.residents)
-        counts["tags"] += len(chunk.tags)
-        counts["visits"] += len(chunk.visits)
-        if expected_households > POOL_THRESHOLD and counts["households"] // 200_000 != (
-                counts["households"] - len(chunk.households)) // 200_000:
+    def written(added):
+        before = counts["households"]
+        for key, n in added.items():
+            counts[key] += n
+        if expected_households > POOL_THRESHOLD and counts["households"] // 200_000 != before // 200_000:
             stdout.write(f"    residents {counts['residents']:,} in {counts['households']:,} households "
                          f"({perf_counter() - started:.0f} s)")
             stdout.flush()
 
-    with seeding.trusted_bulk_load(list(models)):
+    with seeding.trusted_bulk_load(list(models), indexes_after=True):
         if use_pool:
-            # Forked before any thread starts; the children only encrypt (no database).
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                pending = deque()
-                for chunk in chunks():
-                    pending.append((chunk, pool.apply_async(encrypt_values, (chunk.plain,))))
-                    if len(pending) >= POOL_DEPTH:
-                        chunk_, result = pending.popleft()
-                        t = perf_counter()
-                        encrypted = result.get()
-                        timing["encrypt_wait"] += perf_counter() - t
-                        write(chunk_, encrypted)
-                while pending:
-                    chunk_, result = pending.popleft()
-                    write(chunk_, result.get())
-        else:
-            for chunk in chunks():
+            _CONTEXT.update(now=now, tags=tags)
+            for added, data in seeding.planned_in_workers(_street_copy, tasks, workers=workers, timing=timing):
                 t = perf_counter()
-                encrypted = encrypt_values(chunk.plain)
-                timing["encrypt_wait"] += perf_counter() - t
-                write(chunk, encrypted)
+                for model, names, text in zip(models, fields, data):
+                    seeding.copy_text_into(model, names, text)
+                timing["write"] += perf_counter() - t
+                written(added)
+        else:
+            for task in tasks:
+                t = perf_counter()
+                chunk = plan_street(task, now=now, tags=tags, secrets=secrets)
+                _fill_encrypted(chunk, encrypt_values(chunk.plain))
+                timing["wait"] += perf_counter() - t
+                t = perf_counter()
+                for model, names, rows in zip(models, fields, (chunk.households, chunk.residents, chunk.tags,
+                                                               chunk.visits)):
+                    _insert(model, names, rows)
+                timing["write"] += perf_counter() - t
+                written({"households": len(chunk.households), "residents": len(chunk.residents),
+                         "tags": len(chunk.tags), "visits": len(chunk.visits)})
+        timing["indexes"] = perf_counter()
+    timing["indexes"] = perf_counter() - timing["indexes"]  # index builds and the foreign-key checks
     t = perf_counter()
     seeding.finish_bulk_load(list(models))
     timing["analyze"] = perf_counter() - t
@@ -543,8 +620,9 @@ def seed(*, scale, rng, stdout, now, workers=None, districts=None):
     stdout.write(
         f"    {counts['households']:,} households, {counts['residents']:,} residents, {counts['tags']:,} tags, "
         f"{counts['visits']:,} care visits in {elapsed:.1f} s "
-        f"({'%d encryption processes' % workers if use_pool else 'in-process encryption'}; "
-        f"plan {timing['plan']:.1f} s, encrypt {timing['encrypt_wait']:.1f} s, write {timing['write']:.1f} s)"
+        f"({'%d planning processes' % workers if use_pool else 'planned in-process'}, {len(tasks)} streets; "
+        f"waiting on plans {timing['wait']:.1f} s, write {timing['write']:.1f} s, "
+        f"indexes and key checks {timing['indexes']:.1f} s, analyze {timing['analyze']:.1f} s)"
     )
     return {**counts, "seconds": elapsed, "workers": workers if use_pool else 1,
             **{f"{k}_seconds": round(v, 2) for k, v in timing.items()}}

@@ -218,3 +218,92 @@ def test_encryption_matches_the_model_field():
     assert field.to_python(token_id) == "11010519800517001X"
     assert Resident._meta.get_field("phone").to_python(token_phone) == "13800138000"
     assert residents_seed.encrypt_values([(None, None)]) == [(None, None)]
+
+
+# --- streets planned side by side (city scale: worker processes) -------------------------------
+
+def _street_grids(street, first_grid, area_code="510703"):
+    return [
+        residents_seed.GridInfo(id=first_grid + g, path=(1, street, 3, first_grid + g), area_code=area_code,
+                                units=[(1000 * (first_grid + g) + u, first_grid + g) for u in range(20)])
+        for g in range(2)
+    ]
+
+
+def _plan_streets(tasks):
+    now = timezone.now().replace(year=2026, month=6, day=1, hour=3, minute=0, second=0, microsecond=0)
+    return [residents_seed.plan_street(task, now=now, tags={}, secrets=residents_seed._secrets()) for task in tasks]
+
+
+def test_streets_planned_apart_never_share_an_id_or_an_id_number():
+    grids = _street_grids(20, 100) + _street_grids(21, 200) + _street_grids(22, 300, area_code="510704")
+    tasks = residents_seed.street_tasks(grids, random.Random(5))
+    assert len(tasks) == 3
+    chunks = _plan_streets(tasks)
+    households = [h[0] for c in chunks for h in c.households]
+    residents = [r[0] for c in chunks for r in c.residents]
+    numbers = [number for c in chunks for number, _ in c.plain]
+    assert len(households) == len(set(households)) and len(residents) == len(set(residents))
+    assert len(numbers) == len(set(numbers))
+    # Each street draws from its own share: the two streets of 510703 alternate, 510704's has all of its own.
+    serials = {tuple(task.slots.get("510703", task.slots[None])) for task in tasks[:2]}
+    assert serials == {(0, 2), (1, 2)}
+    assert tasks[2].slots["510704"] == (0, 1)
+    # Residents point at their own street's households.
+    for chunk in chunks:
+        own = {h[0] for h in chunk.households}
+        assert {r[5] for r in chunk.residents} <= own
+
+
+def test_a_street_plans_the_same_whoever_plans_it_and_in_whatever_order():
+    grids = _street_grids(20, 100) + _street_grids(21, 200)
+    tasks = residents_seed.street_tasks(grids, random.Random(5))
+    forward = _plan_streets(tasks)
+    backward = _plan_streets(reversed(tasks))[::-1]
+    assert [c.residents for c in forward] == [c.residents for c in backward]
+    assert [c.plain for c in forward] == [c.plain for c in backward]
+    other = _plan_streets(residents_seed.street_tasks(grids, random.Random(6)))
+    assert [c.plain for c in other] != [c.plain for c in forward]
+
+
+def test_more_streets_than_serials_is_refused():
+    grids = [g for street in range(500) for g in _street_grids(10_000 + street, 100 * street)[:1]]
+    with pytest.raises(ValueError, match="500 streets"):
+        residents_seed.street_tasks(grids, random.Random(1))
+
+
+def _stored():
+    return list(Resident.objects.order_by("id").values_list(
+        "id", "household_id", "household__number", "name", "gender", "birth_date", "id_index", "id_masked",
+        "phone_index", "phone_masked", "relation", "registration", "status", "visit_due_on", "grid_id"))
+
+
+def test_worker_processes_store_what_the_in_process_path_stores(db, on_postgres, monkeypatch):
+    """The city-scale path (streets planned and formatted in forked workers, COPY text) on the demo city."""
+    monkeypatch.setattr(seed_city, "SEEDER_APPS", ())
+    call_command("seed_city", scale="demo", seed=3, stdout=StringIO())
+    now = timezone.now()
+    scale = seed_city.seeding.SCALES["demo"]
+
+    def seed(**options):
+        out = StringIO()
+        result = residents_seed.seed(scale=scale, rng=random.Random("3:residents"), stdout=out, now=now, **options)
+        return result, out.getvalue()
+
+    monkeypatch.setattr(residents_seed, "POOL_THRESHOLD", 0)
+    result, log = seed(workers=2)
+    assert result["workers"] == 2 and "2 planning processes" in log
+    pooled = _stored()
+    pooled_numbers = {r.pk: r.id_number for r in Resident.objects.all()}
+    pooled_tags = sorted(Resident.tags.through.objects.values_list("resident_id", "tag_id"))
+    assert len(pooled) > 5_000 and pooled_tags
+    Resident.tags.through.objects.all().delete()
+    CareVisit.objects.all().delete()
+    Resident.objects.all().delete()
+    Household.objects.all().delete()
+
+    result, log = seed(workers=1)
+    assert result["workers"] == 1 and "planned in-process" in log
+    assert _stored() == pooled
+    assert {r.pk: r.id_number for r in Resident.objects.all()} == pooled_numbers
+    assert sorted(Resident.tags.through.objects.values_list("resident_id", "tag_id")) == pooled_tags
