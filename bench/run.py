@@ -65,6 +65,19 @@ def ensure_database(url):
     return db["NAME"]
 
 
+def recreate_database(url):
+    import dj_database_url
+    import psycopg
+    from psycopg import sql
+
+    db = dj_database_url.parse(url)
+    params = {"host": db["HOST"] or None, "port": db["PORT"] or None, "user": db["USER"] or None,
+              "password": db["PASSWORD"] or None, "dbname": "postgres", "autocommit": True}
+    with psycopg.connect(**{k: v for k, v in params.items() if v is not None}) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(db["NAME"])))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db["NAME"])))
+
+
 def setup_django(url):
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -97,11 +110,16 @@ def main():
         from grid.models import Area
 
         if Area.objects.exists():
-            # flush empties every table: only ever on a database meant for this.
+            # Only ever on a database meant for this.
             if "bench" not in db_name:
-                sys.exit(f"{db_name} already has places and is not a bench database; refusing to flush it.")
-            print(f"Flushing {db_name}…")
-            call_command("flush", interactive=False, verbosity=0)
+                sys.exit(f"{db_name} already has places and is not a bench database; refusing to empty it.")
+            # Dropped and created again, not flushed: flush would also empty the reference rows the
+            # migrations load (the residents' care tags, the case categories), and the seeders would
+            # then write less than on a fresh database.
+            print(f"Creating {db_name} again…")
+            connection.close()
+            recreate_database(url)
+            call_command("migrate", verbosity=0, interactive=False)
         from grid.management.commands.seed_city import Command as SeedCity
 
         log, command = Tee(sys.stdout), SeedCity()

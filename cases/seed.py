@@ -5,6 +5,12 @@ overwrites what staff changed. Migration 0002 runs it, so every database
 (tests included) has the categories; the holidays come from workcalendar 0003.
 """
 
+import multiprocessing
+import os
+from time import perf_counter
+
+from django.db import connection
+
 from portal.personal import Sealer
 from portal.workcalendar.services import calendar_load_defaults
 
@@ -83,6 +89,8 @@ def load_reference_data(apps=None):
 CASES_BY_SCALE = {"demo": 400, "medium": 210_000, "large": 2_100_000}
 YEARS = 3
 CHUNK = 20_000
+# From this many cases on, chunks are planned in worker processes (PostgreSQL only).
+POOL_THRESHOLD = 100_000
 
 # Relative frequency of the subcategories (the rest weigh 1): litter, parking and
 # street vending dominate city-management logs; emergencies are rare.
@@ -155,10 +163,19 @@ def _tracking_code():
     return "".join(out)
 
 
-def seed(*, scale, rng, stdout, now):
+def seed(*, scale, rng, stdout, now, workers=None):
+    """Reference data, then cases over three years: mostly closed, the recent ones in every state.
+
+    Cases are planned in chunks of CHUNK, each with its own random stream, so
+    the chunks can be planned side by side: at city scale on PostgreSQL, worker
+    processes plan and format them as COPY text while this process streams them
+    into seed_city's transaction and numbers the mediation files in order. The
+    tables' indexes are built once after the load. `workers` is for tests and
+    the benchmark (default: one per CPU, at most four).
+    """
     global _sealer
     _sealer = None  # keys as configured now
-    """Reference data, then cases over three years: mostly closed, the recent ones in every state."""
+    started = perf_counter()
     from datetime import timedelta
 
     from django.db.models import Max
@@ -181,10 +198,10 @@ def seed(*, scale, rng, stdout, now):
         buildings.setdefault(grid_id, []).append((pk, address))
     first_unit = dict(Unit.objects.order_by().values_list("building_id").annotate(m=Max("id")).values_list(
         "building_id", "m")) if scale.name == "demo" else {}
-    workers = {}
+    workers_of = {}
     for user_id, area_id in Post.objects.filter(role=Role.GRID_WORKER, ended_at__isnull=True).values_list(
             "user_id", "area_id"):
-        workers.setdefault(area_id, []).append(user_id)
+        workers_of.setdefault(area_id, []).append(user_id)
     staff = {}
     for user_id, area_id in Post.objects.filter(role=Role.COMMUNITY_STAFF, ended_at__isnull=True).values_list(
             "user_id", "area_id"):
@@ -219,57 +236,48 @@ def seed(*, scale, rng, stdout, now):
             times.append(t)
     times.sort()
     # The demo needs something for escalation to do on the clock, in the demo accounts' grid.
-    demo_grid = next(iter(workers), None) if scale.name == "demo" else None
+    demo_grid = next(iter(workers_of), None) if scale.name == "demo" else None
 
-    counters = {}
+    # Case numbers run per day in creation order: each chunk starts from the day's count so far.
+    counters, chunk_counters = {}, []
+    for index, created in enumerate(times):
+        if index % CHUNK == 0:
+            chunk_counters.append(counters.get(created.date(), 0))
+        counters[created.date()] = counters.get(created.date(), 0) + 1
+    _CONTEXT.clear()
+    _CONTEXT.update(
+        scale=scale, now=now, times=times, first_case=first_case, total=total, chunk_counters=chunk_counters,
+        base_seed=rng.getrandbits(64), grids=grids, demo_grid=demo_grid, categories=categories, weights=weights,
+        channels=channels, channel_weights=channel_weights, ancestors=ancestors, buildings=buildings,
+        first_unit=first_unit, workers=workers_of, staff=staff, cal=cal,
+    )
+    chunks = range(len(chunk_counters))
+    processes = (min(4, os.cpu_count() or 1) if workers is None else workers)
+    use_pool = (connection.vendor == "postgresql" and processes > 1 and total >= POOL_THRESHOLD
+                and "fork" in multiprocessing.get_all_start_methods())
+    models = (Case, CaseEvent, CaseRating, CaseDeadline)
+    fields = (CASE_FIELDS, EVENT_FIELDS, RATING_FIELDS, DEADLINE_FIELDS)
     file_counters, file_plans = {}, []
-
-    def chunks():
-        """Plan the cases chunk by chunk (pure Python: no database access here)."""
-        case_rows, event_rows, mediation_rows, history = [], [], [], ([], [])
-        for index, created in enumerate(times):
-            pk = first_case + index
-            grid_id, _tree, _lft = rng.choice(grids)
-            if demo_grid and rng.random() < 0.25:
-                grid_id = demo_grid
-            category = rng.choices(categories, weights)[0]
-            channel = rng.choices(channels, channel_weights)[0]
-            day = created.date()
-            counters[day] = counters.get(day, 0) + 1
-            number = f"{day:%Y%m%d}{counters[day]:05d}"
-            case, events, mediation, (ratings, deadlines) = _plan_case(
-                demo=scale.name == "demo", rng=rng, pk=pk, number=number, created=created, now=now,
-                category=category, channel=channel,
-                grid_id=grid_id, path=ancestors[grid_id], buildings=buildings.get(grid_id, ()),
-                first_unit=first_unit, workers=workers.get(grid_id, ()),
-                staff=staff.get(ancestors[grid_id]["community_id"], ()), cal=cal, first_case=first_case,
-                demo_clock=(grid_id == demo_grid and index >= total - 60),
-            )
-            case_rows.append(case)
-            event_rows.extend(events)
-            history[0].extend(ratings)
-            history[1].extend(deadlines)
-            if mediation:
-                fields, details = mediation
-                mediation_rows.append(seed_mediation.number(fields, file_counters))
-                file_plans.append(details)
-            if len(case_rows) >= CHUNK:
-                yield case_rows, event_rows, mediation_rows, history
-                case_rows, event_rows, mediation_rows, history = [], [], [], ([], [])
-        yield case_rows, event_rows, mediation_rows, history
-
     written = events_written = 0
     # Millions of rows: one foreign-key check per key at the end instead of a
-    # deferred trigger per row at the commit (grid.seeding.trusted_bulk_load).
+    # deferred trigger per row at the commit, and each index built once, after
+    # the load (grid.seeding.trusted_bulk_load).
     with seeding.trusted_bulk_load([Case, CaseEvent, Mediation, CaseRating, CaseDeadline], indexes_after=True):
-        # Planning the next chunk overlaps writing this one: COPY spends most of
-        # its time waiting on the server, with the GIL released.
-        for case_rows, event_rows, mediation_rows, (rating_rows, deadline_rows) in _ahead(chunks()):
-            written += _write(Case, CASE_FIELDS, case_rows)
-            events_written += _write(CaseEvent, EVENT_FIELDS, event_rows)
-            _write(Mediation, MEDIATION_FIELDS, mediation_rows)
-            _write(CaseRating, RATING_FIELDS, rating_rows)
-            _write(CaseDeadline, DEADLINE_FIELDS, deadline_rows)
+        if use_pool:
+            planned = seeding.planned_in_workers(_chunk_copy, chunks, workers=processes)
+        else:
+            planned = (_plan_chunk(k) for k in chunks)
+        for planned_chunk in planned:
+            tables, mediations = planned_chunk[:4], planned_chunk[4]
+            for model, names, rows in zip(models, fields, tables):
+                if use_pool:
+                    seeding.copy_text_into(model, names, rows)
+                else:
+                    _write(model, names, rows)
+            # Files are numbered per committee and year in the order they were opened (the cases' order).
+            _write(Mediation, MEDIATION_FIELDS, [seed_mediation.number(f, file_counters) for f, _ in mediations])
+            file_plans.extend(details for _, details in mediations)
+            written, events_written = written + planned_chunk[5], events_written + planned_chunk[6]
             if total >= CHUNK:
                 stdout.write(f"    cases {written:,} / {total:,}")
                 stdout.flush()
@@ -282,8 +290,11 @@ def seed(*, scale, rng, stdout, now):
         if d in existing:
             CaseNumberCounter.objects.filter(day=d).update(last=existing[d] + n)
     seeding.finish_bulk_load([Case, CaseEvent])
-    stdout.write(f"    {written:,} cases, {events_written:,} timeline events")
+    stdout.write(f"    {written:,} cases, {events_written:,} timeline events in {perf_counter() - started:.1f} s "
+                 f"({'%d planning processes' % processes if use_pool else 'planned in-process'})")
+    started = perf_counter()
     _seed_mediation_details(rng, file_plans, file_counters, demo=scale.name == "demo", stdout=stdout)
+    stdout.write(f"    mediation files' details in {perf_counter() - started:.1f} s")
     # 吹哨报到 and 12345 work orders, through the live services (demo scale: they need its accounts).
     from . import seed_whistles
 
@@ -292,6 +303,58 @@ def seed(*, scale, rng, stdout, now):
     from . import seed_orgs
 
     seed_orgs.seed(scale=scale, rng=rng, stdout=stdout, now=now)
+
+
+# Set in the parent before the pool forks (or before planning in-process); read by _plan_chunk.
+_CONTEXT = {}
+
+
+def _plan_chunk(k):
+    """Rows of chunk `k` (pure Python, no database): cases, events, ratings, deadlines, files, counts."""
+    import random
+
+    c = _CONTEXT
+    rng = random.Random(c["base_seed"] ^ k)
+    demo = c["scale"].name == "demo"
+    first_case, total, times, demo_grid = c["first_case"], c["total"], c["times"], c["demo_grid"]
+    counters = {}
+    case_rows, event_rows, ratings, deadlines, mediations = [], [], [], [], []
+    for index in range(k * CHUNK, min((k + 1) * CHUNK, total)):
+        created = times[index]
+        pk = first_case + index
+        grid_id, _tree, _lft = rng.choice(c["grids"])
+        category = rng.choices(c["categories"], c["weights"])[0]
+        if demo_grid and (rng.random() < 0.25 or category.is_mediation):
+            # The demo's disputes are all in its mediator's community, so each open one has its handler
+            # and next session there, whatever the random stream and the day.
+            grid_id = demo_grid
+        channel = rng.choices(c["channels"], c["channel_weights"])[0]
+        day = created.date()
+        counters[day] = counters.get(day, c["chunk_counters"][k] if index == k * CHUNK else 0) + 1
+        number = f"{day:%Y%m%d}{counters[day]:05d}"
+        path = c["ancestors"][grid_id]
+        case, events, mediation, (case_ratings, case_deadlines) = _plan_case(
+            demo=demo, rng=rng, pk=pk, number=number, created=created, now=c["now"],
+            category=category, channel=channel, grid_id=grid_id, path=path, buildings=c["buildings"].get(grid_id, ()),
+            first_unit=c["first_unit"], workers=c["workers"].get(grid_id, ()),
+            staff=c["staff"].get(path["community_id"], ()), cal=c["cal"], first_case=first_case,
+            demo_clock=(grid_id == demo_grid and index >= total - 60),
+        )
+        case_rows.append(case)
+        event_rows.extend(events)
+        ratings.extend(case_ratings)
+        deadlines.extend(case_deadlines)
+        if mediation:
+            mediations.append(mediation)
+    return case_rows, event_rows, ratings, deadlines, mediations, len(case_rows), len(event_rows)
+
+
+def _chunk_copy(k):
+    """Worker: chunk `k` planned, its tables as COPY text (the files stay rows: the parent numbers them)."""
+    from grid.seeding import copy_text
+
+    cases, events, ratings, deadlines, mediations, n_cases, n_events = _plan_chunk(k)
+    return copy_text(cases), copy_text(events), copy_text(ratings), copy_text(deadlines), mediations, n_cases, n_events
 
 
 def _seed_mediation_details(rng, plans, counters, *, demo, stdout):
@@ -310,33 +373,6 @@ def _seed_mediation_details(rng, plans, counters, *, demo, stdout):
     parties, sessions = write_details(rng, plans, person=person, extra_mediators=extra)
     write_counters(counters)
     stdout.write(f"    {len(plans):,} mediation files, {parties:,} parties, {sessions:,} sessions")
-
-
-def _ahead(iterable, depth=2):
-    """Run a generator in a background thread, `depth` items ahead of the consumer."""
-    import queue
-    import threading
-
-    items = queue.Queue(maxsize=depth)
-    done = object()
-    failure = []
-
-    def produce():
-        try:
-            for item in iterable:
-                items.put(item)
-        except BaseException as exc:  # noqa: BLE001 — re-raised in the consumer
-            failure.append(exc)
-        finally:
-            items.put(done)
-
-    thread = threading.Thread(target=produce, name="cases-seed-planner", daemon=True)
-    thread.start()
-    while (item := items.get()) is not done:
-        yield item
-    thread.join()
-    if failure:
-        raise failure[0]
 
 
 def _write(model, fields, rows):

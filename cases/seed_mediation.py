@@ -46,6 +46,7 @@ REFERRAL_BODY = {"litigation": ("区人民法院", "LA", "已立案受理。"),
                  "arbitration": ("区劳动人事争议仲裁委员会", "ZC", "已受理仲裁申请。"),
                  "administrative": ("区人民政府", "XZ", "已收件，依法处理中。")}
 # The demo deals its concluded files' outcomes by case id, so each state is there to be seen.
+DEMO_SOURCES = ("direct", "court", "direct", "police", "direct", "petition", "direct")
 DEMO_OUTCOMES = ("agreed", "failed", "agreed", "partial", "agreed", "withdrawn", "agreed")
 
 
@@ -70,6 +71,9 @@ def plan_file(rng, *, pk, code, row, path, created, now, demo=False):
     if opened_at is None:
         return fields, details
     source = rng.choices(*zip(*SOURCES))[0]
+    if demo:
+        # The demo's few dozen files show every way a dispute arrives, whatever the random stream.
+        source = DEMO_SOURCES[pk % len(DEMO_SOURCES)]
     fields.update(opened_at=opened_at, dispute_type=dispute, claims=CLAIMS[dispute], source=source,
                   committee_id=path.get("community_id") or path.get("street_id"))
     if source != "direct":
@@ -103,8 +107,9 @@ def plan_file(rng, *, pk, code, row, path, created, now, demo=False):
                                                                else "未能达成协议，已告知当事人其他解决途径。"))
     elif opened_at < now - timedelta(hours=2):
         details["sessions"].append(("held", opened_at + (now - opened_at) * 0.5, "初次调解，双方陈述意见，约定再次调解。"))
-        if rng.random() < 0.5:
-            # The next session: later today or in the coming days (the mediators' day list).
+        if demo or rng.random() < 0.5:
+            # The next session: later today or in the coming days (the mediators' day list; the
+            # demo's few open files always have one, so that list is never empty there).
             at = timezone.localtime(now).replace(hour=rng.choice((14, 15, 16)), minute=0, second=0, microsecond=0)
             details["sessions"].append(("scheduled", at + timedelta(days=rng.choice((0, 0, 1, 2))), ""))
     return fields, details

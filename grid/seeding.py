@@ -472,7 +472,7 @@ def copy_text(rows):
             elif kind is int:
                 cells.append(str(value))
             elif kind is dict or kind is list:
-                cells.append(_copy_escape(json.dumps(value, ensure_ascii=False)))
+                cells.append(_copy_escape(json.dumps(value, ensure_ascii=False)) if value else str(value))
             else:
                 cell = memo.get(value)
                 if cell is None:
@@ -634,7 +634,7 @@ def indexes_after_load(models):
     with connection.cursor() as cursor:
         # One sort per index; the memory is the session's, for this transaction only.
         _run_deferred_checks(cursor)
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
         for _name, definition in indexes:
             cursor.execute(definition)
         for table, name, definition in constraints:
