@@ -16,7 +16,6 @@ import sys
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from time import perf_counter
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/portal_bench"

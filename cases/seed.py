@@ -14,10 +14,9 @@ from django.db import connection
 from portal.personal import Sealer
 from portal.workcalendar.services import calendar_load_defaults
 
-from .data import categories as category_data
 from . import seed_mediation
+from .data import categories as category_data
 from .seed_mediation import MEDIATION_FIELDS, plan_file, write_counters, write_details
-
 
 # Reporters' and orderers' names and phones go in encrypted and masked, as the services write them
 # (portal/personal.py); the keys are derived once per seed run.

@@ -20,8 +20,8 @@ from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import batched
-from time import perf_counter
 from math import cos, radians
+from time import perf_counter
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
@@ -30,7 +30,7 @@ from django.db.models import Max
 
 from . import services
 from .demo import DEMO_PASSWORD
-from .models import KIND_BY_LEVEL, Area, AreaKind, Building, OrgFunction, Organisation, Role, Unit, User
+from .models import KIND_BY_LEVEL, Area, AreaKind, Building, Organisation, OrgFunction, Role, Unit, User
 from .voronoi import PointSampler, cell_of, jittered_seeds
 
 

@@ -13,11 +13,13 @@ phone encrypted by the model fields' own Fernet objects, the blind indexes of
 residents.identity, the masks of residents.identity. Only the speed differs:
 one Fernet object per field reused for every value, the HMAC key derived once
 (checked against identity.blind_index before use), rows written by COPY on
-PostgreSQL, and at city scale the encryption (~20 µs a value, the dominant
-cost) runs in worker processes while the main process plans and writes.
+PostgreSQL with the indexes built after the load, and at city scale whole
+streets planned, encrypted and formatted in worker processes while the main
+process only streams their rows to the server (see `seed`).
 
-Every plain value is drawn from the seeder's `rng`, so a seed always yields the
-same residents (the ciphertexts differ: Fernet draws a fresh IV each time).
+Every plain value is drawn from a street's own random stream, itself drawn from
+the seeder's `rng`, so a seed always yields the same residents however many
+processes plan them (the ciphertexts differ: Fernet draws a fresh IV each time).
 No history rows (ResidentEvent) are written for seeded residents: they were
 never added by anyone.
 """
@@ -28,7 +30,7 @@ import math
 import multiprocessing
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from time import perf_counter
 
 from django.conf import settings
