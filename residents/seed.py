@@ -182,6 +182,10 @@ class Chunk:
     visits: list = field(default_factory=list)
     plain: list = field(default_factory=list)  # [(id_number, phone)] per resident, to encrypt
 
+    def counts(self):
+        return {"households": len(self.households), "residents": len(self.residents), "tags": len(self.tags),
+                "visits": len(self.visits)}
+
 
 class Planner:
     """Draws households and residents grid by grid; holds the ID serial counters."""
@@ -535,11 +539,9 @@ def _street_copy(task):
     """Worker: plan, encrypt and format one street; return its counts and COPY text per table."""
     chunk = plan_street(task, now=_CONTEXT["now"], tags=_CONTEXT["tags"], secrets=_secrets())
     _fill_encrypted(chunk, encrypt_values(chunk.plain))
-    counts = {"households": len(chunk.households), "residents": len(chunk.residents), "tags": len(chunk.tags),
-              "visits": len(chunk.visits)}
     from grid.seeding import copy_text
 
-    return counts, [copy_text(chunk.households), copy_text(chunk.residents), copy_text(chunk.tags),
+    return chunk.counts(), [copy_text(chunk.households), copy_text(chunk.residents), copy_text(chunk.tags),
                     copy_text(chunk.visits)]
 
 
@@ -611,10 +613,9 @@ def seed(*, scale, rng, stdout, now, workers=None, districts=None):
                                                                chunk.visits)):
                     _insert(model, names, rows)
                 timing["write"] += perf_counter() - t
-                written({"households": len(chunk.households), "residents": len(chunk.residents),
-                         "tags": len(chunk.tags), "visits": len(chunk.visits)})
-        timing["indexes"] = perf_counter()
-    timing["indexes"] = perf_counter() - timing["indexes"]  # index builds and the foreign-key checks
+                written(chunk.counts())
+        loaded = perf_counter()
+    timing["indexes"] = perf_counter() - loaded  # leaving the block: index builds and the foreign-key checks
     t = perf_counter()
     seeding.finish_bulk_load(list(models))
     timing["analyze"] = perf_counter() - t
