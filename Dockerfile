@@ -18,6 +18,10 @@ RUN DJANGO_SECRET_KEY=build-only-collectstatic-key \
     FIELD_ENCRYPTION_SALTS=build-only-salt-0123456789-abcdefghijkl \
     RESIDENT_INDEX_KEY=build-only-index-0123456789-abcdefghijkl \
     python manage.py collectstatic --noinput -v0
+# The app's own modules compiled once here: PYTHONDONTWRITEBYTECODE (and a read-only /app for the
+# portal user) would otherwise make every worker compile ~300 modules at start (issue #24: a
+# worker's set-up 0.68 s -> 0.42 s, ~1 MB less per worker). scripts/check-production runs the same.
+RUN python -m compileall -q -j 0 -x '(^|/)(tests|bench|\.venv)/' .
 RUN useradd --system --home /app portal && mkdir -p /app/var && chown portal /app/var
 USER portal
 EXPOSE 8000
