@@ -16,7 +16,7 @@ from portal.workcalendar.services import calendar_load_defaults
 
 from . import seed_mediation
 from .data import categories as category_data
-from .seed_mediation import MEDIATION_FIELDS, plan_file, write_counters, write_details
+from .seed_mediation import MEDIATION_FIELDS, PARTY_FIELDS, SESSION_FIELDS, plan_file, write_counters
 
 # Reporters' and orderers' names and phones go in encrypted and masked, as the services write them
 # (portal/personal.py); the keys are derived once per seed run.
@@ -183,7 +183,17 @@ def seed(*, scale, rng, stdout, now, workers=None):
     from grid.models import Area, AreaKind, Building, Post, Role, Unit
     from portal.workcalendar import calendar as working_calendar
 
-    from .models import Case, CaseDeadline, CaseEvent, CaseNumberCounter, CaseRating, Category, Mediation
+    from .models import (
+        Case,
+        CaseDeadline,
+        CaseEvent,
+        CaseNumberCounter,
+        CaseRating,
+        Category,
+        Mediation,
+        MediationParty,
+        MediationSession,
+    )
 
     load_reference_data()
     total = CASES_BY_SCALE.get(scale.name, 400)
@@ -257,17 +267,20 @@ def seed(*, scale, rng, stdout, now, workers=None):
     models = (Case, CaseEvent, CaseRating, CaseDeadline)
     fields = (CASE_FIELDS, EVENT_FIELDS, RATING_FIELDS, DEADLINE_FIELDS)
     file_counters, file_plans = {}, []
-    written = events_written = 0
+    written = events_written = parties_written = sessions_written = 0
     # Millions of rows: one foreign-key check per key at the end instead of a
     # deferred trigger per row at the commit, and each index built once, after
     # the load (grid.seeding.trusted_bulk_load).
-    with seeding.trusted_bulk_load([Case, CaseEvent, Mediation, CaseRating, CaseDeadline], indexes_after=True):
+    with seeding.trusted_bulk_load([Case, CaseEvent, Mediation, MediationParty, MediationSession, CaseRating,
+                                    CaseDeadline], indexes_after=True):
         if use_pool:
+            seed_mediation.seal_parties([])  # the field's keys derived here once, before the workers fork
             planned = seeding.planned_in_workers(_chunk_copy, chunks, workers=processes)
         else:
             planned = (_plan_chunk(k) for k in chunks)
         for planned_chunk in planned:
-            tables, mediations = planned_chunk[:4], planned_chunk[4]
+            tables, mediations, parties, sessions, counts = (planned_chunk[:4], *planned_chunk[4:7],
+                                                             planned_chunk[7])
             for model, names, rows in zip(models, fields, tables):
                 if use_pool:
                     seeding.copy_text_into(model, names, rows)
@@ -275,8 +288,15 @@ def seed(*, scale, rng, stdout, now, workers=None):
                     _write(model, names, rows)
             # Files are numbered per committee and year in the order they were opened (the cases' order).
             _write(Mediation, MEDIATION_FIELDS, [seed_mediation.number(f, file_counters) for f, _ in mediations])
+            if use_pool:  # parties sealed by the worker
+                seeding.copy_text_into(MediationParty, PARTY_FIELDS, parties)
+                seeding.copy_text_into(MediationSession, SESSION_FIELDS, sessions)
+            else:
+                seed_mediation.write_parties(parties)
+                _write(MediationSession, SESSION_FIELDS, sessions)
             file_plans.extend(details for _, details in mediations)
-            written, events_written = written + planned_chunk[5], events_written + planned_chunk[6]
+            written, events_written = written + counts[0], events_written + counts[1]
+            parties_written, sessions_written = parties_written + counts[2], sessions_written + counts[3]
             if total >= CHUNK:
                 stdout.write(f"    cases {written:,} / {total:,}")
                 stdout.flush()
@@ -292,8 +312,9 @@ def seed(*, scale, rng, stdout, now, workers=None):
     stdout.write(f"    {written:,} cases, {events_written:,} timeline events in {perf_counter() - started:.1f} s "
                  f"({'%d planning processes' % processes if use_pool else 'planned in-process'})")
     started = perf_counter()
-    _seed_mediation_details(rng, file_plans, file_counters, demo=scale.name == "demo", stdout=stdout)
-    stdout.write(f"    mediation files' details in {perf_counter() - started:.1f} s")
+    _seed_mediators(file_plans, file_counters, demo=scale.name == "demo")
+    stdout.write(f"    {len(file_plans):,} mediation files, {parties_written:,} parties, {sessions_written:,} sessions; "
+                 f"mediators and file numbers in {perf_counter() - started:.1f} s")
     # 吹哨报到 and 12345 work orders, through the live services (demo scale: they need its accounts).
     from . import seed_whistles
 
@@ -309,8 +330,12 @@ _CONTEXT = {}
 
 
 def _plan_chunk(k):
-    """Rows of chunk `k` (pure Python, no database): cases, events, ratings, deadlines, files, counts."""
+    """Rows of chunk `k` (pure Python, no database): cases, events, ratings, deadlines, files (unnumbered),
+    the files' parties (ID numbers and phones in the clear) and sessions, and the counts of cases, events,
+    parties and sessions."""
     import random
+
+    from grid.seeding import person
 
     c = _CONTEXT
     rng = random.Random(c["base_seed"] ^ k)
@@ -345,21 +370,29 @@ def _plan_chunk(k):
         deadlines.extend(case_deadlines)
         if mediation:
             mediations.append(mediation)
-    return case_rows, event_rows, ratings, deadlines, mediations, len(case_rows), len(event_rows)
+    # After the chunk's cases, so the cases' random draws do not depend on their files' parties.
+    parties, sessions = [], []
+    for _fields, details in mediations:
+        file_parties, file_sessions = seed_mediation.plan_details(rng, details, person=person)
+        parties += file_parties
+        sessions += file_sessions
+    counts = (len(case_rows), len(event_rows), len(parties), len(sessions))
+    return case_rows, event_rows, ratings, deadlines, mediations, parties, sessions, counts
 
 
 def _chunk_copy(k):
-    """Worker: chunk `k` planned, its tables as COPY text (the files stay rows: the parent numbers them)."""
+    """Worker: chunk `k` planned, its tables as COPY text, the parties encrypted (the files stay rows: the
+    parent numbers them)."""
     from grid.seeding import copy_text
 
-    cases, events, ratings, deadlines, mediations, n_cases, n_events = _plan_chunk(k)
-    return copy_text(cases), copy_text(events), copy_text(ratings), copy_text(deadlines), mediations, n_cases, n_events
+    cases, events, ratings, deadlines, mediations, parties, sessions, counts = _plan_chunk(k)
+    return (copy_text(cases), copy_text(events), copy_text(ratings), copy_text(deadlines), mediations,
+            copy_text(seed_mediation.seal_parties(parties)), copy_text(sessions), counts)
 
 
-def _seed_mediation_details(rng, plans, counters, *, demo, stdout):
-    """Parties, sessions and mediators of the seeded files; the demo's mediator mediates in their community."""
+def _seed_mediators(plans, counters, *, demo):
+    """Mediators of the seeded files and the committees' numbering; the demo's mediator mediates in their community."""
     from grid.models import Post, Role
-    from grid.seeding import person
 
     from .models import Case
 
@@ -369,9 +402,8 @@ def _seed_mediation_details(rng, plans, counters, *, demo, stdout):
                 "user_id", "area_id"):
             for case_id in Case.objects.filter(community_id=area_id, kind="mediation").values_list("pk", flat=True):
                 extra.setdefault(case_id, []).append(user_id)
-    parties, sessions = write_details(rng, plans, person=person, extra_mediators=extra)
+    seed_mediation.write_mediators(plans, extra_mediators=extra)
     write_counters(counters)
-    stdout.write(f"    {len(plans):,} mediation files, {parties:,} parties, {sessions:,} sessions")
 
 
 def _write(model, fields, rows):

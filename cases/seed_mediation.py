@@ -3,10 +3,13 @@ in every state the portal knows (not yet accepted, in progress with a session
 scheduled, agreed, partly agreed, failed and referred, withdrawn), numbered by
 its committee's yearly sequence, with parties and sessions.
 
-The files themselves are planned with the cases (pure Python, written by COPY
-in cases/seed.py); parties, sessions and mediators are written afterwards
-through the ORM, so the parties' phones and ID numbers are encrypted, indexed
-and masked by the same code as a typed-in party (cases/parties.py).
+The files, their parties and their sessions are planned with the cases (pure
+Python, in cases/seed.py's chunks, so in its worker processes at city scale).
+A party's columns come from the same code as a typed-in party's
+(cases/parties.py: checked, indexed and masked); its phone and ID number are
+encrypted as the model's fields encrypt them, by `seal_parties` for COPY or by
+the fields themselves through the ORM (`write_parties`). The mediators, which
+the demo reads from its posts, are written afterwards (`write_mediators`).
 """
 
 import datetime
@@ -22,6 +25,12 @@ MEDIATION_FIELDS = (
     "performance", "follow_up_note", "confirmation_court", "confirmation_receipt", "confirmation_applied_on",
     "referral_body", "referral_receipt", "referral_received_on", "referral_answer",
 )
+PARTY_FIELDS = ("mediation_id", "role", "name", "id_number", "id_index", "id_masked", "phone", "phone_index",
+                "phone_masked", "address", "added_at")
+SESSION_FIELDS = ("mediation_id", "state", "held_at", "location", "attendees", "notes", "recorded_by_id", "recorded_at")
+# The parties' columns that hold ciphertext in the table.
+SEALED_AT = (PARTY_FIELDS.index("id_number"), PARTY_FIELDS.index("phone"))
+PARTY_ROLES = ("applicant", "respondent", "third_party")
 DISPUTE_BY_CATEGORY = {"E0501": "neighbour", "E0502": "family", "E0503": "property", "E0504": "labour"}
 CLAIMS = {
     "neighbour": "请求对方修复漏水管道，赔偿装修损失。",
@@ -158,31 +167,60 @@ def _id_number(rng, birth):
     return body + ric.calc_check_digit(body + "0")
 
 
-def write_details(rng, plans, *, person, extra_mediators=None):
-    """Parties, sessions and mediators of the planned files (ORM: the parties' data encrypted like typed)."""
-    from .models import Mediation, MediationParty, MediationSession
+def plan_details(rng, details, *, person):
+    """Party and session rows of one planned file: parties with their ID numbers and phones in the clear."""
     from .parties import party_values
 
+    parties = []
+    for index in range(details["parties"]):
+        name, phone = person(rng)
+        birth = datetime.date(rng.randrange(1950, 2000), rng.randrange(1, 13), rng.randrange(1, 28))
+        values = party_values(name=name, role=PARTY_ROLES[index], phone=phone if rng.random() < 0.9 else "",
+                              id_number=_id_number(rng, birth) if rng.random() < 0.7 else "")
+        values.update(mediation_id=details["case_id"], added_at=details["created"])
+        parties.append(tuple(values[f] for f in PARTY_FIELDS))
+    sessions = [
+        (details["case_id"], state, at, "社区人民调解室", "双方当事人" if state == "held" else "", notes,
+         details["handler"], at)
+        for state, at, notes in (details["sessions"] if details["handler"] else ())
+    ]
+    return parties, sessions
+
+
+def seal_parties(rows):
+    """Party rows with the ID number and phone encrypted as the model's fields store them (for COPY)."""
+    from .models import MediationParty
+
+    ciphers = [MediationParty._meta.get_field(PARTY_FIELDS[at]).f for at in SEALED_AT]
+    sealed = []
+    for row in rows:
+        row = list(row)
+        for at, cipher in zip(SEALED_AT, ciphers):
+            if row[at]:
+                row[at] = cipher.encrypt(row[at].encode()).decode()
+        sealed.append(row)
+    return sealed
+
+
+def write_parties(rows):
+    """Party rows in the clear through the ORM, whose fields encrypt them (planned in-process)."""
+    from .models import MediationParty
+
+    MediationParty.objects.bulk_create([MediationParty(**dict(zip(PARTY_FIELDS, row))) for row in rows],
+                                       batch_size=2000)
+
+
+def write_mediators(plans, *, extra_mediators=None):
+    """Each file's handler, and the demo's extra mediators, as the file's mediators."""
+    from .models import Mediation
+
     extra_mediators = extra_mediators or {}
-    parties, sessions, mediators = [], [], []
-    roles = ("applicant", "respondent", "third_party")
+    through = Mediation.mediators.through
+    rows = []
     for plan in plans:
-        for index in range(plan["parties"]):
-            name, phone = person(rng)
-            birth = datetime.date(rng.randrange(1950, 2000), rng.randrange(1, 13), rng.randrange(1, 28))
-            values = party_values(name=name, role=roles[index], phone=phone if rng.random() < 0.9 else "",
-                                  id_number=_id_number(rng, birth) if rng.random() < 0.7 else "")
-            parties.append(MediationParty(mediation_id=plan["case_id"], added_at=plan["created"], **values))
-        for state, at, notes in plan["sessions"] if plan["handler"] else ():
-            sessions.append(MediationSession(mediation_id=plan["case_id"], state=state, held_at=at, notes=notes,
-                                             location="社区人民调解室", attendees="双方当事人" if state == "held" else "",
-                                             recorded_by_id=plan["handler"], recorded_at=at))
         people = {plan["handler"], *extra_mediators.get(plan["case_id"], ())} - {None}
-        mediators += [Mediation.mediators.through(mediation_id=plan["case_id"], user_id=u) for u in people]
-    MediationParty.objects.bulk_create(parties, batch_size=2000)
-    MediationSession.objects.bulk_create(sessions, batch_size=2000)
-    Mediation.mediators.through.objects.bulk_create(mediators, batch_size=5000, ignore_conflicts=True)
-    return len(parties), len(sessions)
+        rows += [through(mediation_id=plan["case_id"], user_id=u) for u in people]
+    through.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
 
 
 def write_counters(counters):

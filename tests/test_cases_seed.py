@@ -1,15 +1,28 @@
 """cases/seed.py and cases/seed_mediation.py at demo scale: the mediation files the demo city holds."""
 
+import random
 from collections import Counter
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
+from django.utils import timezone
 
+from cases import seed as cases_seed
 from cases.mediation_selectors import mediations_visible_to
-from cases.models import Mediation, MediationNumberCounter, MediationParty, MediationSession, SessionState
+from cases.models import (
+    Case,
+    CaseEvent,
+    Mediation,
+    MediationNumberCounter,
+    MediationParty,
+    MediationSession,
+    SessionState,
+)
 from grid.management.commands import seed_city
 from grid.models import User
+from portal.identity import blind_index
 
 
 @pytest.fixture
@@ -48,3 +61,62 @@ def test_the_demo_city_holds_mediation_files_in_every_state(demo):
     # Live numbering continues after the seeded files.
     for counter in MediationNumberCounter.objects.all():
         assert counter.last == files.filter(committee_id=counter.committee_id, year=counter.year).count()
+
+
+def _stored():
+    """The seeded cases, their timelines, files, parties (decrypted) and sessions, without serial ids."""
+    return {
+        "cases": list(Case.objects.order_by("id").values_list(
+            "id", "number", "status", "grid_id", "category_id", "assignee_id", "created_at", "reporter_name_masked")),
+        "events": list(CaseEvent.objects.order_by("case_id", "at", "action").values_list(
+            "case_id", "action", "at", "from_status", "to_status")),
+        "files": list(Mediation.objects.order_by("case_id").values_list(
+            "case_id", "outcome", "committee_id", "year", "serial", "opened_at", "concluded_at")),
+        "parties": sorted((p.mediation_id, p.role, p.name, p.id_number, p.id_index, p.id_masked, p.phone,
+                           p.phone_index, p.phone_masked, p.added_at) for p in MediationParty.objects.all()),
+        "sessions": sorted(MediationSession.objects.values_list(
+            "mediation_id", "state", "held_at", "notes", "recorded_by_id")),
+        "mediators": sorted(Mediation.mediators.through.objects.values_list("mediation_id", "user_id")),
+        "opened": sorted(_opened(), key=str),
+    }
+
+
+def _opened():
+    """The parties' ID numbers and phones as the table holds them, opened with the fields' keys: a value
+    stored in the clear raises InvalidToken (the fields themselves would read it back unchanged)."""
+    fields = [MediationParty._meta.get_field(name) for name in ("id_number", "phone")]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number, phone FROM cases_mediationparty")
+        rows = cursor.fetchall()
+    return [tuple(f.f.decrypt(v.encode()).decode() if v else None for f, v in zip(fields, row)) for row in rows]
+
+
+def test_worker_processes_store_what_the_in_process_path_stores(db, on_postgres, monkeypatch):
+    """The city-scale path (chunks planned in forked workers, parties encrypted there, COPY text) on the demo city."""
+    monkeypatch.setattr(seed_city, "SEEDER_APPS", ())
+    call_command("seed_city", scale="demo", seed=3, stdout=StringIO())
+    now = timezone.now()
+    monkeypatch.setattr(cases_seed, "POOL_THRESHOLD", 0)
+    monkeypatch.setattr(cases_seed, "CHUNK", 40)  # several chunks, so the workers take turns
+
+    def seed(workers):
+        out = StringIO()
+        with transaction.atomic():
+            cases_seed.seed(scale=seed_city.seeding.SCALES["demo"], rng=random.Random("3:cases"), stdout=out,
+                            now=now, workers=workers)
+            stored = _stored()
+            transaction.set_rollback(True)
+        return stored, out.getvalue()
+
+    pooled, log = seed(2)
+    assert "2 planning processes" in log
+    assert len(pooled["cases"]) > 200 and pooled["parties"] and pooled["sessions"] and pooled["mediators"]
+    # Encrypted by the worker as the field encrypts (the field would read a number in the clear back
+    # unchanged): each stored value is a token the field's key opens, and the index matches the number.
+    assert all(p[3] is None or blind_index("id", p[3]) == p[4] for p in pooled["parties"])
+    assert any(p[6] for p in pooled["parties"]) and any(p[3] for p in pooled["parties"])
+    assert sorted(((p[3], p[6]) for p in pooled["parties"]), key=str) == pooled["opened"]
+    in_process, log = seed(1)
+    assert "planned in-process" in log
+    for table in pooled:
+        assert in_process[table] == pooled[table], table
