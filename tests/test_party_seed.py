@@ -36,6 +36,10 @@ def test_the_demo_shows_party_building(demo):
     connection.check_constraints()
     assert set(PartyOrg.objects.values_list("kind", flat=True)) == set(OrgKind.values)
     assert set(Wish.objects.values_list("status", flat=True)) == set(WishStatus.values)
+    # A withdrawn wish shows who took it down and when, as the service records it.
+    withdrawn = Wish.objects.filter(status=WishStatus.WITHDRAWN)
+    assert not withdrawn.filter(withdrawn_by__isnull=True).exists()
+    assert not withdrawn.filter(withdrawn_at__isnull=True).exists()
     assert ReportIn.objects.filter(status=ReportStatus.PENDING).exists()
     # Every confirmed service is a volunteer service record of the same hours, once.
     for service in Service.objects.all():

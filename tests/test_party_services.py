@@ -213,6 +213,40 @@ def test_one_adopter_per_wish_is_held_by_the_database(city, party):
         Wish.objects.filter(pk=wish.pk).update(status=WishStatus.ADOPTED)  # adopted without an adopter
 
 
+def test_a_withdrawn_wish_keeps_who_withdrew_it_and_when(city, party):
+    wish = posted_wish(party)
+    with refused("forbidden"):
+        services.wish_withdraw(wish=wish, acting_user=party.staff_b, now=NOW)
+    wish.refresh_from_db()
+    assert (wish.status, wish.withdrawn_by, wish.withdrawn_at) == (WishStatus.POSTED, None, None)
+    later = NOW + timedelta(hours=3)
+    wish = services.wish_withdraw(wish=wish, acting_user=party.staff, now=later)
+    assert (wish.status, wish.withdrawn_by, wish.withdrawn_at) == (WishStatus.WITHDRAWN, party.staff, later)
+    with refused("state"):
+        services.wish_withdraw(wish=wish, acting_user=party.staff, now=later + timedelta(hours=1))
+    assert Wish.objects.get(pk=wish.pk).withdrawn_at == later
+
+
+def test_a_withdrawal_is_recorded_only_on_a_withdrawn_wish_held_by_the_database(city, party):
+    wish = posted_wish(party)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Wish.objects.filter(pk=wish.pk).update(withdrawn_at=NOW, withdrawn_by=party.staff)  # still open
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Wish.objects.filter(pk=wish.pk).update(status=WishStatus.WITHDRAWN, withdrawn_by=party.staff)  # no date
+
+
+def test_an_ended_report_in_keeps_who_ended_it(city, party):
+    with refused("forbidden"):
+        services.report_end(report=party.report, acting_user=party.staff_b, now=NOW)
+    assert ReportIn.objects.get(pk=party.report.pk).ended_by is None
+    ended = services.report_end(report=party.report, acting_user=party.member, now=NOW)  # the member themself
+    assert (ended.status, ended.ended_by, ended.ended_at) == (ReportStatus.ENDED, party.member, NOW)
+    by_staff = services.report_end(report=party.report2, acting_user=party.staff, now=NOW)
+    assert by_staff.ended_by == party.staff
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ReportIn.objects.filter(pk=party.report2.pk).update(status=ReportStatus.CONFIRMED)  # ended_by on a live one
+
+
 def test_fulfil_by_a_non_adopter_is_refused(city, party):
     wish = services.wish_adopt(wish=posted_wish(party), acting_user=party.member, now=NOW)
     with refused("forbidden"):

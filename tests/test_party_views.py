@@ -182,6 +182,22 @@ def test_admin_masks_members_and_refuses_a_membership_outside(client, city, part
     assert "一台收音机" in wishes and "王**" in wishes and "王秀兰" not in wishes
 
 
+def test_admin_shows_who_withdrew_a_wish_and_who_ended_a_report_in(client, city, party):
+    wish = services.wish_withdraw(wish=posted_wish(party), acting_user=party.staff, now=NOW)
+    report = services.report_end(report=party.report2, acting_user=party.member2, now=NOW)
+    party.staff.is_staff = True
+    party.staff.save(update_fields=["is_staff"])
+    as_user(client, party.staff)
+    page = client.get(reverse("admin:party_wish_change", args=[wish.pk])).content.decode()
+    assert "撤回人" in page and "撤回时间" in page and str(party.staff) in page
+    page = client.get(reverse("admin:party_reportin_change", args=[report.pk])).content.decode()
+    # Ended by the member: said so, never by name (party membership is sensitive), nor in the page's title.
+    assert "结束操作人" in page and "党员本人" in page and "周党员" not in page and "周**" in page
+    by_staff = services.report_end(report=party.report, acting_user=party.staff, now=NOW)
+    page = client.get(reverse("admin:party_reportin_change", args=[by_staff.pk])).content.decode()
+    assert str(party.staff) in page and "李党员" not in page
+
+
 # --- a member's service on a post (楼栋长助手, 志愿服务) -------------------------------------------
 
 def test_staff_record_a_member_s_volunteer_service_and_it_reaches_the_volunteers_records(client, city, party):

@@ -10,7 +10,7 @@ actions (confirm a report-in, withdraw a wish) as admin actions through the serv
 
 from django.contrib import admin
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from grid.admin import ReadOnlyScopedAdmin, ScopedAdminMixin, adopt, managing_view
 from grid.models import Area, User
@@ -98,13 +98,22 @@ class ReportInAdmin(PartyAdmin):
     list_filter = ("status",)
     list_select_related = ("community",)
     fields = ("member", "community", "employer_name", "employer", "post_building_helper", "post_volunteer",
-              "post_wishes", "status", "registered_at", "confirmed_at", "ended_at")
-    readonly_fields = ("member",)
+              "post_wishes", "status", "registered_at", "confirmed_at", "confirmed_by", "ended_at", "ended_by_whom")
+    readonly_fields = ("member", "ended_by_whom")
     actions = ("confirm",)
 
     @admin.display(description=gettext_lazy("member"))
     def member(self, obj):
         return selectors.masked(obj.name)
+
+    @admin.display(description=gettext_lazy("ended by"))
+    def ended_by_whom(self, obj):
+        """Staff by name; the member, who may have ended it themself, never by name (membership is sensitive)."""
+        if obj.ended_by_id is None:
+            return None
+        if obj.ended_by_id == obj.user_id:
+            return gettext("the member themself")
+        return str(obj.ended_by)
 
     def has_confirm_permission(self, request):
         return self.may_manage(request)
@@ -126,8 +135,9 @@ class WishAdmin(PartyAdmin):
     list_filter = ("status", "category")
     list_select_related = ("community", "resident")
     search_fields = ("title",)
-    fields = ("title", "beneficiary", "community", "category", "budget_cap", "status", "posted_at", "adopted_at",
-              "fulfil_note", "fulfilled_at", "confirmed_at")
+    fields = ("title", "beneficiary", "community", "category", "budget_cap", "status", "posted_by", "posted_at",
+              "adopted_at", "fulfil_note", "fulfilled_at", "confirmed_by", "confirmed_at", "withdrawn_by",
+              "withdrawn_at")
     readonly_fields = ("beneficiary",)
     actions = ("withdraw",)
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from grid.models import Building, Compound, Organisation, PlacePath, path_fk
+from portal.personal import mask_name
 
 
 class OrgKind(models.TextChoices):
@@ -186,6 +187,9 @@ class ReportIn(PlacePath):
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+", verbose_name=_("confirmed by"))
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    # The member themself or community staff; empty on reports-in ended before it was recorded.
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+", verbose_name=_("ended by"))
 
     class Meta:
         verbose_name = _("report-in (双报到)")
@@ -202,6 +206,9 @@ class ReportIn(PlacePath):
             models.CheckConstraint(name="reportin_confirmed_has_date",
                                    condition=~Q(status=ReportStatus.CONFIRMED) | Q(confirmed_at__isnull=False)),
             models.CheckConstraint(name="reportin_employer_not_blank", condition=~Q(employer_name="")),
+            models.CheckConstraint(name="reportin_ended_by_only_when_ended",
+                                   condition=Q(ended_by__isnull=True) | Q(status=ReportStatus.ENDED,
+                                                                          ended_at__isnull=False)),
             models.UniqueConstraint(fields=["user"], condition=LIVE_REPORT & Q(user__isnull=False),
                                     name="reportin_one_live_per_user"),
             models.UniqueConstraint(fields=["resident"], condition=LIVE_REPORT & Q(resident__isnull=False),
@@ -209,7 +216,8 @@ class ReportIn(PlacePath):
         ]
 
     def __str__(self):
-        return f"{self.name} · {self.get_status_display()}"
+        # Shown in admin titles, breadcrumbs and its change log: the member's name masked, as in lists.
+        return f"{mask_name(self.name)} · {self.get_status_display()}"
 
     @property
     def posts(self):
@@ -270,6 +278,10 @@ class Wish(PlacePath):
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+", verbose_name=_("confirmed by"))
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    # Who took an open wish down, and when; empty on wishes withdrawn before it was recorded.
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", verbose_name=_("withdrawn by"))
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("small wish (微心愿)")
@@ -290,6 +302,9 @@ class Wish(PlacePath):
                 | (Q(fulfilled_at__isnull=False) & ~Q(fulfil_note="")),
             ),
             models.CheckConstraint(name="wish_budget_positive", condition=Q(budget_cap__gt=0)),
+            models.CheckConstraint(name="wish_withdrawal_only_when_withdrawn",
+                                   condition=Q(withdrawn_at__isnull=True, withdrawn_by__isnull=True)
+                                   | Q(status=WishStatus.WITHDRAWN, withdrawn_at__isnull=False)),
             models.CheckConstraint(name="wish_title_not_blank", condition=~Q(title="")),
         ]
 
@@ -327,4 +342,4 @@ class Service(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.report.name} {self.hours}h"
+        return f"{mask_name(self.report.name)} {self.hours}h"

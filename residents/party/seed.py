@@ -163,6 +163,8 @@ def _seed_community(community, *, index, rng, now, employers, counts):
             fields.update(fulfil_note="已送到家中，老人很满意", fulfilled_at=posted + timedelta(days=4))
         if status == WishStatus.CONFIRMED:
             fields.update(confirmed_by=staff, confirmed_at=posted + timedelta(days=5))
+        if status == WishStatus.WITHDRAWN:
+            fields.update(withdrawn_by=staff, withdrawn_at=posted + timedelta(days=2))
         wish = Wish.objects.create(resident=person, title=title, category=category, budget_cap=Decimal(cap),
                                    district_id=person.district_id, street_id=person.street_id,
                                    community_id=person.community_id, grid_id=person.grid_id, **fields)

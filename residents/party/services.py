@@ -267,7 +267,7 @@ def report_end(*, report, acting_user, now=None):
     if report.user_id != getattr(acting_user, "pk", None):
         _require_people(acting_user, report.community, name=report.community.name)
     changed = ReportIn.objects.filter(pk=report.pk, status__in=(ReportStatus.PENDING, ReportStatus.CONFIRMED)
-                                      ).update(status=ReportStatus.ENDED, ended_at=now)
+                                      ).update(status=ReportStatus.ENDED, ended_at=now, ended_by=acting_user)
     if not changed:
         raise DomainError(_("This report-in has already ended."), code="state")
     report.refresh_from_db()
@@ -323,8 +323,10 @@ def _wish_for_staff(wish, acting_user):
 
 @transaction.atomic
 def wish_withdraw(*, wish, acting_user, now=None):
+    """Community staff take an open wish down; the wish keeps who did and when."""
+    now = _now(now)
     wish = _wish_for_staff(wish, acting_user)
-    return _apply(wish, "withdraw")
+    return _apply(wish, "withdraw", withdrawn_by=acting_user, withdrawn_at=now)
 
 
 @transaction.atomic
