@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from grid.models import KIND_LEVEL, Area, AreaKind
@@ -168,7 +168,8 @@ ACTIONS = {
                           lambda c, u, d, now: services.case_verify(case=c, acting_user=u, passed=False,
                                                                     note=d["note"], photos=photos_of(d), now=now),
                           gettext_lazy("Case %(number)s sent back for rework."), "danger"),
-    "close": Action(gettext_lazy("Close"), F.NoteForm,
+    # In context: the admin's plain "Close" (关闭) button on every read-only page is another word.
+    "close": Action(pgettext_lazy("case action", "Close"), F.NoteForm,
                     lambda c, u, d, now: services.case_close(case=c, acting_user=u, note=d["note"], now=now),
                     gettext_lazy("Case %(number)s closed."), "primary"),
     "note": Action(gettext_lazy("Add progress"), F.ProgressForm,

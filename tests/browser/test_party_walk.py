@@ -159,4 +159,22 @@ def party_member_reports_in_adopts_and_fulfils(world, open_page):
     desk.wait_for_url(desk.base + reverse("party:staff"))
     assert Wish.objects.get(pk=wish.pk).status == WishStatus.CONFIRMED
     assert ServiceRecord.objects.get(volunteer__user=member).hours == 1.5
+
+    # A wish taken down on the staff page keeps who did it and when; the admin shows both.
+    gone = party.wish_post(resident=elder, title="一副老花镜", category="elderly", budget_cap=80, acting_user=staff,
+                           now=now)
+    desk.goto(desk.base + reverse("party:staff"))
+    desk.locator(f"form[action$='/party/wishes/{gone.pk}/withdraw/'] button").click()
+    desk.wait_for_url(desk.base + reverse("party:staff"))
+    gone.refresh_from_db()
+    assert gone.status == WishStatus.WITHDRAWN and gone.withdrawn_by == staff and gone.withdrawn_at is not None
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    desk.goto(desk.base + reverse("admin:party_wish_change", args=[gone.pk]))
+    withdrawn_by = desk.locator(".field-withdrawn_by")
+    expect(withdrawn_by).to_contain_text("撤回人")
+    expect(withdrawn_by).to_contain_text("社区干部周敏")
+    expect(desk.locator(".field-withdrawn_at")).to_contain_text("撤回时间")
+    shoot(desk, "admin-withdrawn-wish")
+    desk.goto(desk.base + reverse("party:staff"))
     return desk
