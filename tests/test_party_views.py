@@ -40,6 +40,23 @@ def test_a_member_reports_in_from_the_phone_page(client, city, party):
     assert report.status == ReportStatus.PENDING and report.post_wishes and report.post_building_helper
 
 
+def test_a_member_ends_their_own_report_in_from_the_phone_page(client, city, party):
+    as_user(client, party.member)
+    page = client.get(reverse("party:me")).content.decode()
+    assert "结束我的双报到" in page
+    assert client.get(reverse("party:report_end")).status_code == 405
+    response = client.post(reverse("party:report_end"))
+    assert response.status_code == 302
+    report = ReportIn.objects.get(pk=party.report.pk)
+    assert (report.status, report.ended_by) == (ReportStatus.ENDED, party.member)
+    assert ReportIn.objects.get(pk=party.report2.pk).status == ReportStatus.CONFIRMED  # the other member's
+    page = client.get(reverse("party:me")).content.decode()
+    assert "结束我的双报到" not in page and "报到" in page  # the form to report in again
+    assert client.post(reverse("party:report_end")).status_code == 404  # nothing live left to end
+    as_user(client, UserFactory(username="never_reported"))
+    assert client.post(reverse("party:report_end")).status_code == 404
+
+
 def test_report_in_bad_input_shows_the_form_and_writes_nothing(client, city, party):
     user = UserFactory(username="careless")
     as_user(client, user)
@@ -196,6 +213,33 @@ def test_admin_shows_who_withdrew_a_wish_and_who_ended_a_report_in(client, city,
     by_staff = services.report_end(report=party.report, acting_user=party.staff, now=NOW)
     page = client.get(reverse("admin:party_reportin_change", args=[by_staff.pk])).content.decode()
     assert str(party.staff) in page and "李党员" not in page
+
+
+def test_a_member_who_is_staff_too_and_confirms_their_own_report_in_is_not_named(client, city, party):
+    both = user_with_post(Role.COMMUNITY_STAFF, city.community_a, username="staff_and_member", full_name="孙党员")
+    report = services.report_in(community=city.community_a, employer_name="市税务局", posts=["wish"], user=both,
+                                acting_user=both, now=NOW)
+    services.report_confirm(report=report, acting_user=both, now=NOW)
+    party.staff.is_staff = True
+    party.staff.save(update_fields=["is_staff"])
+    as_user(client, party.staff)
+    page = client.get(reverse("admin:party_reportin_change", args=[report.pk])).content.decode()
+    assert "确认人" in page and "党员本人" in page and "孙党员" not in page
+
+
+def test_staff_end_reports_in_from_the_admin_inside_their_places_only(client, city, party):
+    user_b = UserFactory(username="member_of_b", full_name="吴党员")
+    report_b = services.report_in(community=city.community_b, employer_name="某局", posts=["wish"], user=user_b,
+                                  acting_user=user_b, now=NOW)
+    party.staff.is_staff = True
+    party.staff.save(update_fields=["is_staff"])
+    as_user(client, party.staff)
+    response = client.post(reverse("admin:party_reportin_changelist"), {
+        "action": "end", "_selected_action": [party.report.pk, report_b.pk]})
+    assert response.status_code == 302
+    ours = ReportIn.objects.get(pk=party.report.pk)
+    assert (ours.status, ours.ended_by) == (ReportStatus.ENDED, party.staff)
+    assert ReportIn.objects.get(pk=report_b.pk).status == ReportStatus.PENDING  # outside: untouched
 
 
 # --- a member's service on a post (楼栋长助手, 志愿服务) -------------------------------------------

@@ -98,22 +98,30 @@ class ReportInAdmin(PartyAdmin):
     list_filter = ("status",)
     list_select_related = ("community",)
     fields = ("member", "community", "employer_name", "employer", "post_building_helper", "post_volunteer",
-              "post_wishes", "status", "registered_at", "confirmed_at", "confirmed_by", "ended_at", "ended_by_whom")
-    readonly_fields = ("member", "ended_by_whom")
-    actions = ("confirm",)
+              "post_wishes", "status", "registered_at", "confirmed_at", "confirmed_by_whom", "ended_at",
+              "ended_by_whom")
+    readonly_fields = ("member", "confirmed_by_whom", "ended_by_whom")
+    actions = ("confirm", "end")
 
     @admin.display(description=gettext_lazy("member"))
     def member(self, obj):
         return selectors.masked(obj.name)
 
+    @staticmethod
+    def _who(obj, user_id, user):
+        """Staff by name; the member (who ends their own report-in, or is staff too) never by name:
+        membership is sensitive."""
+        if user_id is None:
+            return None
+        return gettext("the member themself") if user_id == obj.user_id else str(user)
+
+    @admin.display(description=gettext_lazy("confirmed by"))
+    def confirmed_by_whom(self, obj):
+        return self._who(obj, obj.confirmed_by_id, obj.confirmed_by)
+
     @admin.display(description=gettext_lazy("ended by"))
     def ended_by_whom(self, obj):
-        """Staff by name; the member, who may have ended it themself, never by name (membership is sensitive)."""
-        if obj.ended_by_id is None:
-            return None
-        if obj.ended_by_id == obj.user_id:
-            return gettext("the member themself")
-        return str(obj.ended_by)
+        return self._who(obj, obj.ended_by_id, obj.ended_by)
 
     def has_confirm_permission(self, request):
         return self.may_manage(request)
@@ -125,6 +133,18 @@ class ReportInAdmin(PartyAdmin):
         now = timezone.now()
         rows = list(queryset.filter(status=ReportStatus.PENDING))
         self.write_all(request, [lambda r=r: services.report_confirm(report=r, acting_user=request.user, now=now)
+                                 for r in rows])
+
+    def has_end_permission(self, request):
+        return self.may_manage(request)
+
+    @admin.action(permissions=["end"], description=gettext_lazy("End the selected reports-in"))
+    def end(self, request, queryset):
+        if self.too_many(request, queryset):
+            return
+        now = timezone.now()
+        rows = list(queryset.filter(status__in=(ReportStatus.PENDING, ReportStatus.CONFIRMED)))
+        self.write_all(request, [lambda r=r: services.report_end(report=r, acting_user=request.user, now=now)
                                  for r in rows])
 
 

@@ -11,6 +11,7 @@ app_name = "party"
 urlpatterns = [
     path("party/me/", views.me, name="me"),
     path("party/me/report-in/", views.report_in, name="report_in"),
+    path("party/me/end/", views.report_end, name="report_end"),
     path("party/wishes/<int:pk>/adopt/", views.wish_adopt, name="wish_adopt"),
     path("party/wishes/<int:pk>/fulfil/", views.wish_fulfil, name="wish_fulfil"),
     path("party/", views.staff, name="staff"),

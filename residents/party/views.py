@@ -71,6 +71,22 @@ def report_in(request):
 
 @login_required
 @require_POST
+def report_end(request):
+    """The member ends their own report-in (moved away, or no longer serving here)."""
+    report = selectors.live_report_of(request.user)
+    if report is None:
+        raise Http404
+    try:
+        services.report_end(report=report, acting_user=request.user)
+    except DomainError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Your report-in has ended. You can report in again where you live now."))
+    return redirect("party:me")
+
+
+@login_required
+@require_POST
 def wish_adopt(request, pk):
     wish = Wish.objects.filter(pk=pk).first()
     if wish is None:
