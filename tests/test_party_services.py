@@ -247,6 +247,21 @@ def test_an_ended_report_in_keeps_who_ended_it(city, party):
         ReportIn.objects.filter(pk=party.report2.pk).update(status=ReportStatus.CONFIRMED)  # ended_by on a live one
 
 
+def test_ending_a_report_in_puts_its_unfulfilled_wishes_back_for_others(city, party):
+    held = services.wish_adopt(wish=posted_wish(party), acting_user=party.member, now=NOW)
+    done = services.wish_post(resident=party.resident, title="一把轮椅", category="elderly", budget_cap=300,
+                              acting_user=party.staff, now=NOW)
+    done = services.wish_adopt(wish=done, acting_user=party.member, now=NOW)
+    done = services.wish_fulfil(wish=done, note="已送到", acting_user=party.member, now=NOW)
+    services.report_end(report=party.report, acting_user=party.member, now=NOW)
+    held.refresh_from_db()
+    assert (held.status, held.adopter, held.adopted_at) == (WishStatus.POSTED, None, None)
+    assert Wish.objects.get(pk=done.pk).status == WishStatus.FULFILLED  # staff still confirm it
+    # Another member of the community adopts it now.
+    held = services.wish_adopt(wish=held, acting_user=party.member2, now=NOW)
+    assert held.adopter == party.report2
+
+
 def test_fulfil_by_a_non_adopter_is_refused(city, party):
     wish = services.wish_adopt(wish=posted_wish(party), acting_user=party.member, now=NOW)
     with refused("forbidden"):

@@ -36,6 +36,7 @@ from .models import (
     ServicePost,
     Wish,
     WishCategory,
+    WishStatus,
 )
 
 # 微心愿 are small by definition: the field reports cap them at a few hundred yuan.
@@ -262,6 +263,8 @@ def report_confirm(*, report, acting_user, now=None):
 
 @transaction.atomic
 def report_end(*, report, acting_user, now=None):
+    """The member (or community staff) ends a report-in. Wishes it adopted and has not fulfilled go
+    back to the community's open list, for another member to adopt; fulfilled ones wait for staff."""
     now = _now(now)
     report = ReportIn.objects.select_related("community").get(pk=report.pk)
     if report.user_id != getattr(acting_user, "pk", None):
@@ -270,6 +273,8 @@ def report_end(*, report, acting_user, now=None):
                                       ).update(status=ReportStatus.ENDED, ended_at=now, ended_by=acting_user)
     if not changed:
         raise DomainError(_("This report-in has already ended."), code="state")
+    for wish in Wish.objects.filter(adopter=report, status=WishStatus.ADOPTED).select_for_update():
+        _apply(wish, "release", adopter=None, adopted_at=None)
     report.refresh_from_db()
     return report
 

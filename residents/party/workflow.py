@@ -2,6 +2,7 @@
 
     posted --adopt--> adopted --fulfil--> fulfilled --confirm--> confirmed
     posted --withdraw--> withdrawn
+    adopted --release--> posted      (its adopter's report-in ended before they fulfilled it)
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,7 @@ TRANSITIONS = {
     "fulfil": (WishStatus.ADOPTED, WishStatus.FULFILLED, _("Only an adopted wish can be fulfilled.")),
     "confirm": (WishStatus.FULFILLED, WishStatus.CONFIRMED, _("Only a fulfilled wish can be confirmed.")),
     "withdraw": (WishStatus.POSTED, WishStatus.WITHDRAWN, _("Only an open wish can be withdrawn.")),
+    "release": (WishStatus.ADOPTED, WishStatus.POSTED, _("Only an adopted wish not yet fulfilled goes back.")),
 }
 
 
