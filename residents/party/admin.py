@@ -107,12 +107,11 @@ class ReportInAdmin(PartyAdmin):
     def member(self, obj):
         return selectors.masked(obj.name)
 
-    @staticmethod
-    def _who(obj, user_id, user):
+    def _who(self, obj, user_id, user):
         """Staff by name; the member (who ends their own report-in, or is staff too) never by name:
         membership is sensitive."""
         if user_id is None:
-            return None
+            return self.get_empty_value_display()  # a display method's None would show as "None"
         return gettext("the member themself") if user_id == obj.user_id else str(user)
 
     @admin.display(description=gettext_lazy("confirmed by"))
