@@ -171,3 +171,19 @@ class UserInviteForm(OnePlaceMixin, forms.ModelForm):
                 label=relation.verbose_name,
                 widget=AutocompleteSelect(relation, self.admin_site),
             )
+
+
+class BoundaryImportForm(forms.Form):
+    """The GeoJSON file of place outlines (grid/services_boundaries.py checks what is in it)."""
+
+    file = forms.FileField(label=_("GeoJSON file"), help_text=_("A FeatureCollection exported from your GIS, "
+                                                                "longitude first, in degrees."),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".geojson,.json,application/geo+json"}))
+
+    def clean_file(self):
+        from .services_boundaries import MAX_BYTES
+
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than %(mb)d MB.") % {"mb": MAX_BYTES // (1024 * 1024)})
+        return upload

@@ -498,7 +498,7 @@ class Liaison(models.Model):
 
 
 class AreaEvent(models.Model):
-    """Immutable history of structural changes (add, rename, move, merge, split, delete).
+    """Immutable history of structural changes (add, rename, move, merge, split, delete) and outlines.
 
     A building moved to another grid is a MOVE on both grids, its details
     naming the building (building_id, number) and the two grids.
@@ -511,6 +511,8 @@ class AreaEvent(models.Model):
         MERGE = "merge", _("Merged")
         SPLIT = "split", _("Split")
         DELETE = "delete", _("Deleted")
+        # The outline (boundary) replaced by an import (grid/services_boundaries.py).
+        BOUNDARY = "boundary", _("Outline changed")
 
     area = models.ForeignKey(
         Area, on_delete=models.SET_NULL, null=True, blank=True, related_name="events", verbose_name=_("place")

@@ -3,17 +3,20 @@
 from functools import partial
 
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import services
-from ..admin_forms import AreaAddForm, AreaChangeForm, MergeForm, SplitGridForm
+from .. import services, services_boundaries
+from ..admin_forms import AreaAddForm, AreaChangeForm, BoundaryImportForm, MergeForm, SplitGridForm
 from ..models import Area, AreaKind
 from ..selectors import areas_visible_to, buildings_visible_to
 from .scoped import BOTH_LOCATIONS, ScopedAdminMixin, adopt, autocomplete_source
-
 
 # --- places -------------------------------------------------------------------------
 
@@ -29,7 +32,7 @@ def _parent_path(area):
 @admin.register(Area)
 class AreaAdmin(ScopedAdminMixin, admin.ModelAdmin):
     selector = staticmethod(areas_visible_to)
-    list_display = ("name", "kind", "code", "parent_path", "is_active", "below")
+    list_display = ("name", "kind", "code", "parent_path", "is_active", "outline", "below")
     # Kind and active have a handful of values; a filter listing places would list thousands.
     list_filter = ("kind", "is_active")
     search_fields = ("name", "^code")
@@ -47,6 +50,43 @@ class AreaAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "bad_kind": "kind",
     }
 
+    change_list_template = "admin/grid/area/change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_boundaries_view)
+        return [path("import-boundaries/", view, name="grid_area_import_boundaries"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        context = {"may_import_boundaries": self.has_change_permission(request), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=context)
+
+    def import_boundaries_view(self, request):
+        """导入边界: a GeoJSON file's outlines for the places the user manages, all or nothing."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        form = BoundaryImportForm(request.POST, request.FILES) if posted else BoundaryImportForm()
+        errors, more = [], 0
+        if posted and form.is_valid():
+            try:
+                result = services_boundaries.boundaries_import(raw=form.cleaned_data["file"].read(),
+                                                               acting_user=request.user)
+            except services_boundaries.BoundaryImportError as error:
+                form.add_error(None, error.message)
+                errors, more = error.errors, error.total - len(error.errors)
+            else:
+                self.message_user(request, _("Outlines imported: %(updated)d changed, %(unchanged)d already as in "
+                                             "the file.") % {"updated": len(result.updated),
+                                                             "unchanged": len(result.unchanged)}, messages.SUCCESS)
+                return redirect("admin:grid_area_changelist")
+        context = {
+            **self.admin_site.each_context(request), "opts": self.opts, "form": form, "errors": errors,
+            "more": more, "code_keys": "、".join(services_boundaries.CODE_KEYS),
+            "title": _("Import outlines (GeoJSON)"),
+        }
+        return TemplateResponse(request, "admin/grid/area/import_boundaries.html", context,
+                                status=400 if form.errors else 200)
+
     def get_queryset(self, request):
         # Three levels of parents is the whole path (district → street →
         # community above a grid); the GeoJSON boundaries are never shown here.
@@ -55,6 +95,8 @@ class AreaAdmin(ScopedAdminMixin, admin.ModelAdmin):
             .get_queryset(request)
             .select_related("parent__parent__parent")
             .defer("boundary", "parent__boundary", "parent__parent__boundary", "parent__parent__parent__boundary")
+            # Whether it has an outline, without reading the outline.
+            .annotate(has_outline=ExpressionWrapper(Q(boundary__isnull=False), output_field=BooleanField()))
         )
 
     def get_search_results(self, request, queryset, search_term):
@@ -136,6 +178,10 @@ class AreaAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("parent path"))
     def parent_path(self, obj):
         return _parent_path(obj)
+
+    @admin.display(description=gettext_lazy("outline"), boolean=True, ordering="has_outline")
+    def outline(self, obj):
+        return obj.has_outline
 
     @admin.display(description=gettext_lazy("below"))
     def below(self, obj):

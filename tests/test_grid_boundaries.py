@@ -1,0 +1,241 @@
+"""Place outlines imported from a GIS export (grid/services_boundaries.py, the places admin's
+导入边界 page): what is saved, what is refused (always whole files, never half), and that the
+importer reaches only the places they manage.
+"""
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from grid import geo, services_boundaries
+from grid.models import Area, AreaEvent, Role
+from grid.services_boundaries import BoundaryImportError, boundaries_import
+
+from .factories import UserFactory
+
+SQUARE = {"type": "Polygon", "coordinates": [[[104.7, 31.46], [104.71, 31.46], [104.71, 31.47], [104.7, 31.46]]]}
+OTHER = {"type": "MultiPolygon", "coordinates": [[[[104.8, 31.5], [104.81, 31.5], [104.81, 31.51], [104.8, 31.5]]]]}
+
+
+def feature(code, geometry=SQUARE, key="code"):
+    return {"type": "Feature", "properties": {key: code, "name": "whatever the GIS calls it"}, "geometry": geometry}
+
+
+def collection(*features):
+    return json.dumps({"type": "FeatureCollection", "features": list(features)}, ensure_ascii=False).encode()
+
+
+def outlines():
+    return dict(Area.objects.values_list("code", "boundary"))
+
+
+@pytest.fixture
+def staff(city, make_user):
+    return make_user(Role.COMMUNITY_STAFF, city.community_a)
+
+
+# --- the service ---------------------------------------------------------------------------
+
+def test_outlines_of_places_the_importer_manages_are_set_and_logged(city, staff):
+    result = boundaries_import(raw=collection(feature(city.grid_a.code), feature(city.community_a.code, OTHER,
+                                                                                   key="网格编码")),
+                               acting_user=staff)
+
+    assert sorted(result.updated) == sorted([city.grid_a.code, city.community_a.code]) and result.unchanged == []
+    saved = outlines()
+    assert saved[city.grid_a.code] == SQUARE and saved[city.community_a.code] == OTHER
+    assert saved[city.grid_a2.code] is None
+    events = AreaEvent.objects.filter(action=AreaEvent.Action.BOUNDARY).order_by("area__code")
+    assert [(e.area_id, e.actor_id, e.details["replaced"], e.details["positions"]) for e in events] == sorted(
+        [(city.grid_a.pk, staff.pk, False, 4), (city.community_a.pk, staff.pk, False, 4)],
+        key=lambda row: Area.objects.get(pk=row[0]).code)
+    # The point-in-outline check the report's location step and Open311 use reads the new outline.
+    assert geo.contains(Area.objects.get(pk=city.grid_a.pk).boundary, 104.705, 31.462)
+
+
+def test_an_outline_the_file_repeats_writes_nothing(city, staff):
+    boundaries_import(raw=collection(feature(city.grid_a.code)), acting_user=staff)
+    events = AreaEvent.objects.count()
+
+    result = boundaries_import(raw=collection(feature(city.grid_a.code), feature(city.grid_a2.code, OTHER)),
+                               acting_user=staff)
+
+    assert result.unchanged == [city.grid_a.code] and result.updated == [city.grid_a2.code]
+    assert AreaEvent.objects.count() == events + 1
+    replaced = boundaries_import(raw=collection(feature(city.grid_a.code, OTHER)), acting_user=staff)
+    assert replaced.updated == [city.grid_a.code]
+    assert AreaEvent.objects.filter(action=AreaEvent.Action.BOUNDARY).latest("id").details["replaced"] is True
+
+
+def test_a_place_outside_the_importers_places_refuses_the_whole_file(city, staff):
+    before = outlines()
+    with translation.override("en"), pytest.raises(BoundaryImportError) as refused:
+        boundaries_import(raw=collection(feature(city.grid_a.code), feature(city.grid_b.code)), acting_user=staff)
+
+    # Said as for a code that does not exist: another community's places are not revealed.
+    assert refused.value.errors == [f"Feature 2: no place with code {city.grid_b.code} among the places you manage."]
+    assert refused.value.total == 1
+    assert outlines() == before and not AreaEvent.objects.filter(action=AreaEvent.Action.BOUNDARY).exists()
+
+
+def test_an_unknown_code_and_an_unknown_place_read_the_same(city, staff):
+    messages = []
+    for code in (city.grid_b.code, "999999999999999"):
+        with pytest.raises(BoundaryImportError) as refused:
+            boundaries_import(raw=collection(feature(code)), acting_user=staff)
+        messages.append(refused.value.errors[0].replace(code, "<code>"))
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (b"", "GeoJSON"),
+    (b"{not json", "GeoJSON"),
+    (b"\xff\xfe\x00garbage", "GeoJSON"),
+    (b"[1, 2, 3]", "FeatureCollection"),
+    (json.dumps({"type": "FeatureCollection", "features": []}).encode(), "no features"),
+    (json.dumps({"type": "FeatureCollection", "features": "x"}).encode(), "FeatureCollection"),
+    (b"[" * 100_000 + b"]" * 100_000, "GeoJSON"),
+])
+def test_a_file_that_is_no_feature_collection_is_refused_with_its_reason(city, staff, raw, expected):
+    with translation.override("en"), pytest.raises(BoundaryImportError) as refused:
+        boundaries_import(raw=raw, acting_user=staff)
+    assert expected in refused.value.errors[0]
+    assert all(value is None for value in outlines().values())
+
+
+def test_every_bad_feature_is_listed_and_nothing_is_saved(city, staff):
+    open_ring = {"type": "Polygon", "coordinates": [[[104.7, 31.46], [104.71, 31.46], [104.71, 31.47], [104.7, 31.5]]]}
+    features = [
+        feature(city.grid_a.code),                                       # fine on its own
+        "not a feature",                                                 # 2
+        {"type": "Feature", "properties": {"name": "no code"}, "geometry": SQUARE},  # 3
+        feature(city.grid_a.code, OTHER),                                # 4: the same code again
+        feature(city.grid_a2.code, {"type": "Point", "coordinates": [104.7, 31.4]}),  # 5
+        feature(city.community_a.code, open_ring),                       # 6
+        {"type": "Feature", "properties": {"code": city.street_a.code}, "geometry": None},  # 7
+        feature(city.community_b.code,
+                {"type": "Polygon", "coordinates": [[[200, 31], [201, 31], [201, 32], [200, 31]]]}),
+    ]
+    with translation.override("en"), pytest.raises(BoundaryImportError) as refused:
+        boundaries_import(raw=collection(*features), acting_user=staff)
+
+    errors = refused.value.errors
+    assert refused.value.total == len(errors) == 7
+    assert [e.split(":")[0].split(" (")[0] for e in errors] == [f"Feature {n}" for n in (2, 3, 4, 5, 6, 7, 8)]
+    assert "already feature 1" in errors[2] and "ring" in errors[4] and "longitudes" in errors[6]
+    assert all(value is None for value in outlines().values())
+
+
+def test_a_merged_place_takes_no_outline(city, staff):
+    from grid import services
+
+    services.area_merge(source=city.grid_a2, target=city.grid_a, acting_user=None)
+    with translation.override("en"), pytest.raises(BoundaryImportError) as refused:
+        boundaries_import(raw=collection(feature(city.grid_a2.code)), acting_user=staff)
+    assert "was merged into another place" in refused.value.errors[0]
+    assert Area.objects.get(pk=city.grid_a2.pk).boundary is None
+
+
+def test_many_errors_are_counted_and_the_first_shown(city, staff, monkeypatch):
+    monkeypatch.setattr(services_boundaries, "MAX_ERRORS_SHOWN", 3)
+    with pytest.raises(BoundaryImportError) as refused:
+        boundaries_import(raw=collection(*[feature(f"99{n:013d}") for n in range(10)]), acting_user=staff)
+    assert refused.value.total == 10 and len(refused.value.errors) == 3
+
+
+def test_limits_of_size_and_count(city, staff, monkeypatch):
+    monkeypatch.setattr(services_boundaries, "MAX_FEATURES", 2)
+    with pytest.raises(BoundaryImportError):
+        boundaries_import(raw=collection(*[feature(city.grid_a.code)] * 3), acting_user=staff)
+    monkeypatch.setattr(services_boundaries, "MAX_BYTES", 10)
+    with pytest.raises(BoundaryImportError):
+        boundaries_import(raw=collection(feature(city.grid_a.code)), acting_user=staff)
+    assert all(value is None for value in outlines().values())
+
+
+# --- the admin page ------------------------------------------------------------------------
+
+def browser(user, language="zh-hans"):
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user)
+    return client
+
+
+URL = reverse("admin:grid_area_import_boundaries")
+
+
+def upload(content, name="grids.geojson"):
+    return SimpleUploadedFile(name, content, content_type="application/geo+json")
+
+
+def test_the_page_is_linked_from_the_places_list_and_shown_in_chinese(city, staff):
+    client = browser(staff)
+    listing = client.get(reverse("admin:grid_area_changelist")).content.decode()
+    assert URL in listing and "导入边界" in listing
+
+    page = client.get(URL)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "GeoJSON" in text and "网格编码" in text and 'enctype="multipart/form-data"' in text
+
+
+def test_a_good_file_through_the_page_saves_inside_the_staffs_community(city, staff):
+    response = browser(staff).post(URL, {"file": upload(collection(feature(city.grid_a.code)))})
+    assert response.status_code == 302 and response["Location"] == reverse("admin:grid_area_changelist")
+    assert outlines()[city.grid_a.code] == SQUARE and outlines()[city.grid_b.code] is None
+
+
+def test_a_file_naming_a_place_outside_is_shown_back_with_its_errors(city, staff):
+    response = browser(staff, "en").post(URL, {"file": upload(collection(feature(city.grid_a.code),
+                                                                          feature(city.grid_b.code)))})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "Nothing was imported" in text and "Feature 2" in text and city.grid_b.name not in text
+    assert all(value is None for value in outlines().values())
+
+
+@pytest.mark.parametrize("data", [{}, {"file": ""}])
+def test_no_file_is_a_form_error_not_a_crash(city, staff, data):
+    response = browser(staff).post(URL, data)
+    assert response.status_code == 400
+
+
+def test_a_file_too_large_is_refused_before_it_is_read(city, staff, monkeypatch):
+    monkeypatch.setattr(services_boundaries, "MAX_BYTES", 10)
+    response = browser(staff, "en").post(URL, {"file": upload(collection(feature(city.grid_a.code)))})
+    assert response.status_code == 400 and "larger than" in response.content.decode()
+    assert outlines()[city.grid_a.code] is None
+
+
+def test_a_grid_worker_has_no_import_page(city, make_user):
+    worker = make_user(Role.GRID_WORKER, city.grid_a)
+    response = browser(worker).post(URL, {"file": upload(collection(feature(city.grid_a.code)))})
+    assert response.status_code in (302, 403)
+    assert outlines()[city.grid_a.code] is None
+
+
+def test_signed_out_goes_to_the_sign_in(city):
+    response = Client().get(URL)
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_superuser_imports_anywhere(city):
+    root = UserFactory(is_superuser=True, is_staff=True)
+    response = browser(root).post(URL, {"file": upload(collection(feature(city.grid_b.code),
+                                                                  feature(city.other_district.code)))})
+    assert response.status_code == 302
+    assert outlines()[city.grid_b.code] == SQUARE and outlines()[city.other_district.code] == SQUARE
+
+
+def test_the_places_list_says_which_places_have_an_outline(city, staff):
+    client = browser(staff)
+    cell = '<td class="field-outline"><img src="/static/admin/img/icon-yes.svg" alt="True"></td>'
+    assert client.get(reverse("admin:grid_area_changelist")).content.decode().count(cell) == 0
+    boundaries_import(raw=collection(feature(city.grid_a.code)), acting_user=staff)
+    page = client.get(reverse("admin:grid_area_changelist")).content.decode()
+    without = '<td class="field-outline"><img src="/static/admin/img/icon-no.svg"'
+    assert page.count(cell) == 1 and page.count(without) == 2
