@@ -120,7 +120,7 @@ def intake_receive(*, category, description, channel, grid=None, building=None, 
     if photo:
         intake.photo.save(getattr(photo, "name", "") or "photo", photo, save=False)
     try:
-        saved = _on_live_connection(lambda: _insert_checked(intake, code, place))
+        saved = _on_live_connection(lambda: _insert_checked(intake, code, place), landed=lambda: _landed(intake))
         if not saved:
             raise _refusal(code, place)
     except Exception:
@@ -131,17 +131,18 @@ def intake_receive(*, category, description, channel, grid=None, building=None, 
     return intake
 
 
-def _on_live_connection(run):
+def _on_live_connection(run, *, landed):
     """`run()`, the report's one statement, without Django's health check, on a connection retried once if dead.
 
     A persistent connection is checked at its first use in each request (CONN_HEALTH_CHECKS): a
     `SELECT 1` round trip, ~12 % of a report (issue #24). Outside a transaction the report's INSERT
-    is the only statement, and on a connection that died since the last request (the server
-    restarted, failed over, or cut idle sessions) it fails before anything is written; so the
-    INSERT itself is the check: on an error, a connection that is no longer usable is closed and
-    the statement run once more on a new one. An error on a live connection (a refused value, a
-    timeout) is raised as before. Inside a transaction, or where nothing has been checked yet this
-    request is not the case (a new connection, or one already checked), `run()` runs as it is.
+    is the only statement, so the INSERT itself is the check: if it fails and the connection is no
+    longer usable (the server restarted, failed over, or cut the session), the connection is closed
+    and the statement run once more on a new one. An error on a live connection (a refused value,
+    a timeout) is raised as before. A session cut between the INSERT's commit and its answer leaves
+    the report kept: the retry then meets its own tracking code, and `landed()` (the code is
+    stored) makes that a success rather than an error. `run()` runs as it is inside a transaction
+    (BEGIN has checked the connection), on a new connection and on one already checked this request.
     """
     if (connection.in_atomic_block or connection.connection is None or connection.health_check_done
             or not connection.settings_dict.get("CONN_HEALTH_CHECKS")):
@@ -154,7 +155,21 @@ def _on_live_connection(run):
             raise
         log.warning("The database connection was gone when a report arrived; reporting on a new connection.")
         connection.close()
+    try:
         return run()
+    except IntegrityError:
+        if landed():
+            return True
+        raise
+
+
+def _landed(intake):
+    """Whether the report's tracking code is stored, waiting or already registered; sets `intake.pk` if waiting."""
+    intake.pk = Intake.objects.filter(tracking_code=intake.tracking_code).values_list("pk", flat=True).first()
+    if intake.pk is not None:
+        intake._state.adding = False
+        return True
+    return Case.objects.filter(tracking_code=intake.tracking_code).exists()
 
 
 def _pk(value):
