@@ -32,6 +32,8 @@ from .selectors import areas_visible_to
 CODE_KEYS = ("code", "CODE", "网格编码", "编码", "WGBM")
 MAX_BYTES = 20 * 1024 * 1024
 MAX_FEATURES = 20_000
+# Longer is no code (the portal's are 15 characters); it would only be echoed in an error.
+MAX_CODE_LENGTH = 64
 # Errors listed back at most; the count says how many there were.
 MAX_ERRORS_SHOWN = 50
 
@@ -82,10 +84,17 @@ def _features(raw):
 
 
 def _code(properties):
+    """The place code a Feature's properties give: text, or a number (GIS tools often store codes as
+    numbers, some as whole floats); None when there is none a code could be."""
     for key in CODE_KEYS:
         value = properties.get(key)
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
-            return str(value).strip()
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        # Printable only: NUL or a lone surrogate could reach neither PostgreSQL nor the page.
+        if isinstance(value, str) and value.strip() and value.isprintable() and len(value) <= MAX_CODE_LENGTH:
+            return value.strip()
     return None
 
 
@@ -114,14 +123,15 @@ def boundaries_import(*, raw, acting_user, now=None):
             continue
         seen[code] = number
         try:
-            if geometry is None:
+            if not isinstance(geometry, dict):
                 raise ValidationError(_("The outline must be a GeoJSON Polygon or MultiPolygon."))
             validate_boundary(geometry)
         except ValidationError as error:
             errors.append((number, _("Feature %(n)d (%(code)s): %(reason)s")
                            % {"n": number, "code": code, "reason": " ".join(error.messages)}))
             continue
-        wanted.append((number, code, geometry))
+        # Only what makes the outline: other members (bbox, crs, anything a GIS adds) are not kept.
+        wanted.append((number, code, {"type": geometry["type"], "coordinates": geometry["coordinates"]}))
     # Only the places the importer manages; a code elsewhere reads as unknown (no other place's
     # existence is revealed). Locked, so a rename or merge does not interleave.
     places = {area.code: area for area in areas_visible_to(acting_user, managing=True)

@@ -4,6 +4,7 @@ importer reaches only the places they manage.
 """
 
 import json
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -148,13 +149,51 @@ def test_many_errors_are_counted_and_the_first_shown(city, staff, monkeypatch):
 
 
 def test_limits_of_size_and_count(city, staff, monkeypatch):
+    three = collection(feature(city.grid_a.code), feature(city.grid_a2.code), feature(city.community_a.code))
     monkeypatch.setattr(services_boundaries, "MAX_FEATURES", 2)
-    with pytest.raises(BoundaryImportError):
-        boundaries_import(raw=collection(*[feature(city.grid_a.code)] * 3), acting_user=staff)
+    with translation.override("en"), pytest.raises(BoundaryImportError) as refused:
+        boundaries_import(raw=three, acting_user=staff)
+    assert refused.value.errors == ["The file has more than 2 features; split it."]
+    monkeypatch.setattr(services_boundaries, "MAX_FEATURES", 3)
     monkeypatch.setattr(services_boundaries, "MAX_BYTES", 10)
-    with pytest.raises(BoundaryImportError):
-        boundaries_import(raw=collection(feature(city.grid_a.code)), acting_user=staff)
+    with translation.override("en"), pytest.raises(BoundaryImportError) as refused:
+        boundaries_import(raw=three, acting_user=staff)
+    assert refused.value.errors == ["The file is larger than 0 MB."]
     assert all(value is None for value in outlines().values())
+
+
+@pytest.mark.parametrize(("properties", "geometry"), [
+    (["code"], SQUARE),                                     # properties not an object
+    ({"code": True}, SQUARE),                               # a bool is no code
+    ({"code": 5.5}, SQUARE),                                # nor a fraction
+    ({"code": "5107\x00"}, SQUARE),                        # NUL cannot reach PostgreSQL
+    ({"code": "\ud800"}, SQUARE),                          # nor a lone surrogate
+    ({"code": "9" * 65}, SQUARE),                           # far longer than any code
+    ({"code": "GRID"}, {"type": "Polygon", "coordinates": {"a": 1}}),
+    ({"code": "GRID"}, {"type": "Polygon", "coordinates": "104,31"}),
+    ({"code": "GRID"}, {"type": "MultiPolygon", "coordinates": [[[104.7, 31.4]]]}),
+    ({"code": "GRID"}, {"type": "Polygon", "coordinates": [[[float("nan"), 31.4]] * 4]}),
+    ({"code": "GRID"}, ["not", "a", "geometry"]),
+])
+def test_odd_values_are_errors_not_crashes(city, staff, properties, geometry):
+    if isinstance(properties, dict) and properties.get("code") == "GRID":
+        properties = {"code": city.grid_a.code}
+    raw = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": properties, "geometry": geometry}]}).encode()
+    with pytest.raises(BoundaryImportError) as refused:
+        boundaries_import(raw=raw, acting_user=staff)
+    assert refused.value.total == 1
+    assert all(value is None for value in outlines().values())
+
+
+def test_a_code_stored_as_a_number_is_read_and_only_the_outline_is_kept(city, staff):
+    extra = {**SQUARE, "bbox": [float("nan"), "\x00"], "crs": {"name": "EPSG:4490"}}
+    raw = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"WGBM": float(city.grid_a.code)}, "geometry": extra},
+        {"type": "Feature", "properties": {"WGBM": int(city.grid_a2.code)}, "geometry": OTHER}]}).encode()
+    result = boundaries_import(raw=raw, acting_user=staff)
+    assert sorted(result.updated) == sorted([city.grid_a.code, city.grid_a2.code])
+    assert outlines()[city.grid_a.code] == SQUARE and outlines()[city.grid_a2.code] == OTHER
 
 
 # --- the admin page ------------------------------------------------------------------------
@@ -206,15 +245,21 @@ def test_no_file_is_a_form_error_not_a_crash(city, staff, data):
 
 def test_a_file_too_large_is_refused_before_it_is_read(city, staff, monkeypatch):
     monkeypatch.setattr(services_boundaries, "MAX_BYTES", 10)
-    response = browser(staff, "en").post(URL, {"file": upload(collection(feature(city.grid_a.code)))})
+    with mock.patch.object(services_boundaries, "boundaries_import") as service:
+        response = browser(staff, "en").post(URL, {"file": upload(collection(feature(city.grid_a.code)))})
     assert response.status_code == 400 and "larger than" in response.content.decode()
+    assert service.call_count == 0  # the form refused it: the file was never read
     assert outlines()[city.grid_a.code] is None
 
 
-def test_a_grid_worker_has_no_import_page(city, make_user):
+def test_staff_who_manage_no_place_have_no_import_page(city, make_user):
+    """Signed in to the admin, but no managing post (a grid worker's post is not one)."""
     worker = make_user(Role.GRID_WORKER, city.grid_a)
-    response = browser(worker).post(URL, {"file": upload(collection(feature(city.grid_a.code)))})
-    assert response.status_code in (302, 403)
+    worker.is_staff = True
+    worker.save(update_fields=["is_staff"])
+    client = browser(worker)
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, {"file": upload(collection(feature(city.grid_a.code)))}).status_code == 403
     assert outlines()[city.grid_a.code] is None
 
 
