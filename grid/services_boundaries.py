@@ -12,6 +12,8 @@ importer manages, the same code twice, a geometry the map could not draw) refuse
 with every error listed, so a file is never half-loaded. A place whose outline changes gets an
 AreaEvent (action "boundary"), which is also what makes the dashboards' cached outlines
 (dashboards/shapes.py) stale at once; an outline the file repeats unchanged writes nothing.
+A Feature without geometry (`"geometry": null`, as `boundaries_export` writes for a place that has
+no outline yet) changes nothing: export, draw in the GIS, import the same file back.
 """
 
 import json
@@ -122,6 +124,8 @@ def boundaries_import(*, raw, acting_user, now=None):
                            % {"n": number, "code": code, "first": seen[code]}))
             continue
         seen[code] = number
+        if geometry is None:
+            continue  # no outline given for this place: left as it is
         try:
             if not isinstance(geometry, dict):
                 raise ValidationError(_("The outline must be a GeoJSON Polygon or MultiPolygon."))
@@ -160,6 +164,16 @@ def boundaries_import(*, raw, acting_user, now=None):
                                           "positions": _positions(geometry)})
         result.updated.append(code)
     return result
+
+
+def boundaries_export(user):
+    """A FeatureCollection of the active places `user` manages, in tree order: each with its code,
+    name and kind, and its outline, or no geometry where it has none yet (the file to draw in)."""
+    places = (areas_visible_to(user, managing=True).filter(is_active=True).order_by("tree_id", "lft")
+              .values_list("code", "name", "kind", "boundary"))
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": code, "name": name, "kind": kind}, "geometry": boundary}
+        for code, name, kind, boundary in places.iterator(chunk_size=1000)]}
 
 
 def _positions(geometry):

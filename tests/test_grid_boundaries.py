@@ -125,10 +125,33 @@ def test_every_bad_feature_is_listed_and_nothing_is_saved(city, staff):
         boundaries_import(raw=collection(*features), acting_user=staff)
 
     errors = refused.value.errors
-    assert refused.value.total == len(errors) == 7
-    assert [e.split(":")[0].split(" (")[0] for e in errors] == [f"Feature {n}" for n in (2, 3, 4, 5, 6, 7, 8)]
-    assert "already feature 1" in errors[2] and "ring" in errors[4] and "longitudes" in errors[6]
+    # Feature 7 has no geometry: it changes nothing, and is no error.
+    assert refused.value.total == len(errors) == 6
+    assert [e.split(":")[0].split(" (")[0] for e in errors] == [f"Feature {n}" for n in (2, 3, 4, 5, 6, 8)]
+    assert "already feature 1" in errors[2] and "ring" in errors[4] and "longitudes" in errors[5]
     assert all(value is None for value in outlines().values())
+
+
+def test_a_feature_without_geometry_leaves_its_place_as_it_is(city, staff):
+    boundaries_import(raw=collection(feature(city.grid_a.code)), acting_user=staff)
+    events = AreaEvent.objects.count()
+    result = boundaries_import(raw=collection(feature(city.grid_a.code, None), feature(city.grid_a2.code, None)),
+                               acting_user=staff)
+    assert result.updated == result.unchanged == []
+    assert outlines()[city.grid_a.code] == SQUARE and outlines()[city.grid_a2.code] is None
+    assert AreaEvent.objects.count() == events
+
+
+def test_the_export_holds_the_managed_places_and_imports_back_unchanged(city, staff):
+    boundaries_import(raw=collection(feature(city.grid_a.code)), acting_user=staff)
+    exported = services_boundaries.boundaries_export(staff)
+
+    assert exported["type"] == "FeatureCollection"
+    rows = [(f["properties"]["code"], f["properties"]["kind"], f["geometry"]) for f in exported["features"]]
+    assert rows == [(city.community_a.code, "community", None), (city.grid_a.code, "grid", SQUARE),
+                    (city.grid_a2.code, "grid", None)]  # community_b, the streets, the districts: not hers
+    again = boundaries_import(raw=json.dumps(exported).encode(), acting_user=staff)
+    assert again.updated == [] and again.unchanged == [city.grid_a.code]
 
 
 def test_a_merged_place_takes_no_outline(city, staff):
@@ -260,7 +283,26 @@ def test_staff_who_manage_no_place_have_no_import_page(city, make_user):
     client = browser(worker)
     assert client.get(URL).status_code == 403
     assert client.post(URL, {"file": upload(collection(feature(city.grid_a.code)))}).status_code == 403
+    assert client.get(reverse("admin:grid_area_export_boundaries")).status_code == 403
     assert outlines()[city.grid_a.code] is None
+
+
+def test_the_export_download_is_scoped_and_get_only(city, staff):
+    boundaries_import(raw=collection(feature(city.grid_a.code)), acting_user=staff)
+    Area.objects.filter(pk=city.grid_b.pk).update(boundary=OTHER)  # outside her community
+    client = browser(staff)
+    listing = client.get(reverse("admin:grid_area_changelist")).content.decode()
+    export_url = reverse("admin:grid_area_export_boundaries")
+    assert export_url in listing and "导出边界" in listing
+
+    response = client.get(export_url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/geo+json"
+    assert response["Content-Disposition"].startswith('attachment; filename="outlines-')
+    document = json.loads(response.content)
+    codes = [f["properties"]["code"] for f in document["features"]]
+    assert city.grid_a.code in codes and city.grid_b.code not in codes
+    assert city.grid_b.name not in response.content.decode()
+    assert client.post(export_url).status_code == 405
 
 
 def test_signed_out_goes_to_the_sign_in(city):

@@ -1,19 +1,28 @@
 """The admin of places (区/街道/社区/网格): add, rename, move, merge, split."""
 
+import json
 from functools import partial
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .. import services, services_boundaries
-from ..admin_forms import AreaAddForm, AreaChangeForm, BoundaryImportForm, MergeForm, SplitGridForm
+from ..admin_forms import (
+    AreaAddForm,
+    AreaChangeForm,
+    BoundaryImportForm,
+    MergeForm,
+    SplitGridForm,
+)
 from ..models import Area, AreaKind
 from ..selectors import areas_visible_to, buildings_visible_to
 from .scoped import BOTH_LOCATIONS, ScopedAdminMixin, adopt, autocomplete_source
@@ -53,8 +62,21 @@ class AreaAdmin(ScopedAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/grid/area/change_list.html"
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.import_boundaries_view)
-        return [path("import-boundaries/", view, name="grid_area_import_boundaries"), *super().get_urls()]
+        wrap = self.admin_site.admin_view
+        return [path("import-boundaries/", wrap(self.import_boundaries_view), name="grid_area_import_boundaries"),
+                path("export-boundaries/", wrap(self.export_boundaries_view), name="grid_area_export_boundaries"),
+                *super().get_urls()]
+
+    def export_boundaries_view(self, request):
+        """导出边界: the managed places' outlines (and codes without one) as a GeoJSON file to draw in."""
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        collection = services_boundaries.boundaries_export(request.user)
+        response = HttpResponse(json.dumps(collection, ensure_ascii=False), content_type="application/geo+json")
+        response["Content-Disposition"] = f'attachment; filename="outlines-{timezone.localdate():%Y%m%d}.geojson"'
+        return response
 
     def changelist_view(self, request, extra_context=None):
         context = {"may_import_boundaries": self.has_change_permission(request), **(extra_context or {})}

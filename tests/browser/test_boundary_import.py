@@ -57,6 +57,8 @@ def test_staff_import_their_grids_outlines(live_server, open_page, tmp_path):
     page.get_by_role("link", name="导入边界（GeoJSON）").click()
     page.wait_for_url(page.base + reverse("admin:grid_area_import_boundaries"))
     assert "每个区划一个 GeoJSON 要素" in page.content()
+    # Django 6's breadcrumbs (an ordered list), styled as on every other admin page.
+    assert page.locator("ol.breadcrumbs li").count() == 4
 
     bad = geojson(tmp_path, "bad.geojson",
                   {"type": "Feature", "properties": {"网格编码": city.grid_a.code}, "geometry": SQUARE},
