@@ -89,6 +89,24 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+PHONE = {"width": 360, "height": 780}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def shoot_both_widths(page, shots, name):
+    """`name`-360.png and `name`-1280.png of the page in `shots`: the page must fit the phone's width
+    (no sideways scrolling) and have raised no CSP violation."""
+    shots.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size(PHONE)
+    scroll, inner = page.evaluate("document.documentElement.scrollWidth"), page.evaluate("window.innerWidth")
+    assert scroll <= inner, f"{page.url} is {scroll}px wide at {inner}px"
+    page.screenshot(path=str(shots / f"{name}-360.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+    page.screenshot(path=str(shots / f"{name}-1280.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    assert page.csp_violations == []
+
+
 @pytest.fixture
 def screenshot_dir():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -13,11 +13,9 @@ from django.urls import reverse
 from grid.models import Area, Role
 
 from ..factories import build_city, user_with_post
-from .conftest import SCREENSHOTS
+from .conftest import PHONE, SCREENSHOTS, shoot_both_widths
 
 PASSWORD = "pw-Portal-2026"
-PHONE = {"width": 360, "height": 780}
-DESKTOP = {"width": 1280, "height": 900}
 SHOTS = SCREENSHOTS / "boundaries"
 SQUARE = {"type": "Polygon", "coordinates": [[[104.7, 31.46], [104.71, 31.46], [104.71, 31.47], [104.7, 31.46]]]}
 
@@ -25,15 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 
 
 def shoot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size(PHONE)
-    scroll, inner = page.evaluate("document.documentElement.scrollWidth"), page.evaluate("window.innerWidth")
-    assert scroll <= inner, f"{page.url} is {scroll}px wide at {inner}px"
-    page.screenshot(path=str(SHOTS / f"{name}-360.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
-    page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    assert page.csp_violations == []
+    shoot_both_widths(page, SHOTS, name)
 
 
 def geojson(tmp_path, name, *features):

@@ -19,11 +19,9 @@ from volunteers.models import CatalogueItem, Redemption
 
 from ..factories import build_city, user_with_post
 from ..residents_factories import household_in, resident_in
-from .conftest import SCREENSHOTS
+from .conftest import PHONE, SCREENSHOTS, shoot_both_widths
 
 PASSWORD = "pw-Portal-2026"
-PHONE = {"width": 360, "height": 780}
-DESKTOP = {"width": 1280, "height": 900}
 SHOTS = SCREENSHOTS / "household_points"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,15 +35,7 @@ def world(live_server):
 
 
 def shoot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size(PHONE)
-    scroll, inner = page.evaluate("document.documentElement.scrollWidth"), page.evaluate("window.innerWidth")
-    assert scroll <= inner, f"{page.url} is {scroll}px wide at {inner}px"
-    page.screenshot(path=str(SHOTS / f"{name}-360.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
-    page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    assert page.csp_violations == []
+    shoot_both_widths(page, SHOTS, name)
 
 
 def household_fixtures(city, staff, *, room="301", name="李秀英"):

@@ -32,12 +32,10 @@ from volunteers.models import ServiceRecord
 
 from ..factories import UserFactory, build_city, user_with_post
 from ..residents_factories import household_in, resident_in
-from .conftest import SCREENSHOTS
+from .conftest import PHONE, SCREENSHOTS, shoot_both_widths
 from .test_household_points import earn_and_redeem, household_fixtures
 
 PASSWORD = "pw-Portal-2026"
-PHONE = {"width": 360, "height": 780}
-DESKTOP = {"width": 1280, "height": 900}
 SHOTS = SCREENSHOTS / "party"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -60,15 +58,7 @@ def world(live_server, settings, tmp_path):
 
 
 def shoot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size(PHONE)
-    scroll, inner = page.evaluate("document.documentElement.scrollWidth"), page.evaluate("window.innerWidth")
-    assert scroll <= inner, f"{page.url} is {scroll}px wide at {inner}px"
-    page.screenshot(path=str(SHOTS / f"{name}-360.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
-    page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    assert page.csp_violations == []
+    shoot_both_widths(page, SHOTS, name)
 
 
 def sign_in(page, user):
