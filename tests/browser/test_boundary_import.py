@@ -14,8 +14,8 @@ from grid.models import Area, Role
 
 from ..factories import build_city, user_with_post
 from .conftest import PHONE, SCREENSHOTS, shoot_both_widths
+from .test_case_loop import sign_in
 
-PASSWORD = "pw-Portal-2026"
 SHOTS = SCREENSHOTS / "boundaries"
 SQUARE = {"type": "Polygon", "coordinates": [[[104.7, 31.46], [104.71, 31.46], [104.71, 31.47], [104.7, 31.46]]]}
 
@@ -37,11 +37,7 @@ def test_staff_import_their_grids_outlines(live_server, open_page, tmp_path):
     city = build_city()
     staff = user_with_post(Role.COMMUNITY_STAFF, city.community_a, username="outline_staff", full_name="社区干部周敏")
     page = open_page(PHONE, phone=True)
-    page.goto(page.base + reverse("login"))
-    page.locator("input[name=username]").fill(staff.username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form.stack button[type=submit]").click()
-    page.wait_for_url(page.base + reverse("home"))
+    sign_in(page, staff.username)
 
     page.goto(page.base + reverse("admin:grid_area_changelist"))
     page.get_by_role("link", name="导入边界（GeoJSON）").click()
