@@ -270,8 +270,10 @@ def detail(request, pk):
 REPORTER_SHOWN = (("reporter_name", gettext_lazy("Reporter")), ("reporter_phone", gettext_lazy("Phone")))
 
 
-def detail_context(request, case, *, reporter=None):
-    """The case page's context; `reporter` replaces the masked reporter rows (after a reveal)."""
+def detail_context(request, case, *, reporter=None, refused=None):
+    """The case page's context; `reporter` replaces the masked reporter rows (after a reveal);
+    `refused` is (action name, its bound form) after a move was refused: that form is shown open,
+    with what was typed and its errors, in place of an empty one."""
     user = request.user
     now = timezone.now()
     allowed = set(workflow.allowed(case, user))
@@ -281,9 +283,11 @@ def detail_context(request, case, *, reporter=None):
             continue
         spec = ACTIONS[name]
         second = [other for other, host in SECOND_BUTTONS.items() if host == name and other in allowed]
+        kept = refused is not None and refused[0] == name
         actions.append({
             "name": name, "label": spec.label, "style": spec.style,
-            "form": _form_for(name, case, user, prefix=name),
+            "form": refused[1] if kept else _form_for(name, case, user, prefix=name),
+            "open": kept if refused is not None else not actions,
             "url": reverse("cases:act", args=[case.pk, name]),
             "second": [{"label": ACTIONS[o].label, "url": reverse("cases:act", args=[case.pk, o]),
                         "style": ACTIONS[o].style} for o in second],
@@ -336,6 +340,7 @@ def act(request, pk, name):
     # A second button posts its host form (verify_fail rides on the verify form).
     form = _form_for(name, case, user, data=request.POST, files=request.FILES,
                      prefix=SECOND_BUTTONS.get(name, name), **extra)
+    refused = True
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
@@ -349,8 +354,16 @@ def act(request, pk, name):
             messages.error(request, str(error))
         else:
             messages.success(request, spec.done % {"number": case.number})
+            refused = False
     if not cases_visible_to(user).filter(pk=pk).exists():
         return redirect("cases:queue")
+    if refused and spec.form is not case_forms.EmptyForm:
+        # The page again, this form open with what was typed (a photo must be chosen again: no
+        # browser refills a file input), rather than a redirect that would empty it.
+        case = case_detail(cases_visible_to(user), pk)
+        if case is not None:
+            context = detail_context(request, case, refused=(SECOND_BUTTONS.get(name, name), form))
+            return _render(request, "cases/detail.html", context, status=400)
     return redirect("cases:detail", pk=pk)
 
 

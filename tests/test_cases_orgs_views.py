@@ -152,7 +152,7 @@ def test_one_tap_sign_in_from_the_queue(login, sent, orgs):
 def test_a_return_without_a_reason_is_refused_on_the_page(login, sent, orgs):
     response = login(orgs.cg_staff).post(reverse("cases:act", args=[sent.pk, "org_return"]),
                                          {"org_return-reason": ""}, follow=True)
-    assert response.status_code == 200
+    assert response.status_code == 400
     sent.refresh_from_db()
     assert sent.status == Status.DISPATCHED and sent.returned_at is None
     assert [m.level_tag for m in response.context["messages"]] == ["error"]

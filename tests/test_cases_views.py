@@ -59,6 +59,14 @@ def messages_of(response):
     return [str(m) for m in response.context["messages"]] if response.context else []
 
 
+def kept_form(response, name):
+    """The HTML of the open <details> holding action `name`'s form on a case page, or None."""
+    html = response.content.decode()
+    match = re.search(r'<details class="action[^"]*" open>((?:(?!</details>).)*?/act/%s/"(?:(?!</details>).)*)</details>'
+                      % re.escape(name), html, re.S)
+    return match.group(1) if match else None
+
+
 def act(client, case, name, data=None, prefix=None, **extra):
     """POST an action the way the case page's form does (fields carry the action's prefix)."""
     prefix = prefix or name
@@ -261,6 +269,36 @@ def test_resolve_with_a_fake_photo_is_refused(login, city, people, dispatched):
     assert dispatched.status == Status.HANDLING and CasePhoto.objects.count() == 0
 
 
+def test_a_refused_move_keeps_what_was_typed_in_its_open_form(login, city, people, dispatched):
+    """A refusal used to redirect to an empty case page: a worker on a phone lost the result they
+    had typed. The page now comes back with that form open and filled, and only that one open."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    services.case_accept(case=dispatched, acting_user=people.worker, now=now())
+    client = login(people.worker)
+    fake = SimpleUploadedFile("done.txt", b"not a photo", content_type="text/plain")
+    by_form = act(client, dispatched, "resolve", {"note": "已清理东门垃圾", "photo": fake})
+    by_service = act(client, dispatched, "resolve", {"note": "已清理东门垃圾"})  # no photo: the service refuses
+
+    for response in (by_form, by_service):
+        assert response.status_code == 400
+        form = kept_form(response, "resolve")
+        assert form is not None and "已清理东门垃圾" in form
+        assert response.content.decode().count('" open>') == 1
+    assert "is not a photo" in kept_form(by_form, "resolve")
+    dispatched.refresh_from_db()
+    assert dispatched.status == Status.HANDLING and CasePhoto.objects.count() == 0
+    # Without a refusal the page opens its first form, empty.
+    page = client.get(reverse("cases:detail", args=[dispatched.pk])).content.decode()
+    assert "已清理东门垃圾" not in page
+
+
+def test_a_refused_move_on_a_case_outside_the_users_places_is_a_404(login, city, people, dispatched):
+    outsider = login(people.worker_b)
+    response = act(outsider, dispatched, "resolve", {"note": "不是我的网格"})
+    assert response.status_code == 404 and "不是我的网格" not in response.content.decode()
+
+
 def test_progress_note_with_photo(login, city, people, dispatched):
     services.case_accept(case=dispatched, acting_user=people.worker, now=now())
     client = login(people.worker)
@@ -294,7 +332,9 @@ def test_request_and_decide_an_extension(login, city, people, dispatched):
     services.case_accept(case=dispatched, acting_user=people.worker, now=now())
     client = login(people.worker)
     bad = act(client, dispatched, "request_extension", {"value": "0", "unit": "working_days", "reason": "等配件"})
-    assert bad.status_code == 200 and ExtensionRequest.objects.count() == 0
+    # Refused on the page itself: the form open again, with what was typed kept.
+    assert bad.status_code == 400 and ExtensionRequest.objects.count() == 0
+    assert kept_form(bad, "request_extension") and "等配件" in kept_form(bad, "request_extension")
     act(client, dispatched, "request_extension", {"value": "2", "unit": "working_days", "reason": "等配件"})
     request = ExtensionRequest.objects.get()
     assert request.status == ExtensionStatus.PENDING
@@ -420,10 +460,12 @@ def test_staff_reopen_a_closed_case(login, city, people):
 def test_a_move_not_allowed_now_is_a_message_not_a_500(login, city, people, dispatched):
     staff = login(people.community)
     response = act(staff, dispatched, "close", {"note": ""})
-    assert response.status_code == 200
+    # The case page again (400), with the refusal; the move itself is not offered there now.
+    assert response.status_code == 400
     assert messages_of(response) == ["This case is “Dispatched”; it cannot close now."]
+    assert kept_form(response, "close") is None
     response = act(staff, dispatched, "request_extension", {"value": "x", "unit": "parsecs", "reason": ""})
-    assert response.status_code == 200 and messages_of(response)
+    assert response.status_code == 400 and messages_of(response)
 
 
 def test_script_in_a_description_is_escaped_on_staff_pages(login, city, people):

@@ -267,7 +267,7 @@ def test_case_page_moves_and_scope(city, people, key):
     assert page.status_code == 200 and "GD20261123001" in page.content.decode()
     assert "hotline_reply" in page.content.decode()
     bad = web.post(reverse("cases:act", args=[case.pk, "hotline_reply"]), {"hotline_reply-text": ""})
-    assert bad.status_code == 302 and not HotlineOrder.objects.filter(replied_at__isnull=False).exists()
+    assert bad.status_code == 400 and not HotlineOrder.objects.filter(replied_at__isnull=False).exists()
     web.post(reverse("cases:act", args=[case.pk, "hotline_reply"]), {"hotline_reply-text": "已处理完毕"})
     assert HotlineOrder.objects.get().reply_text == "已处理完毕"
     outsider = Client()
