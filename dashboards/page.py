@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from cases.models import OPEN_STATUSES, Category, Channel, Triage
 from cases.selectors import cases_visible_to
@@ -149,7 +149,7 @@ class Dashboard:
             (_("Deferred (缓办)"), now_f["deferred"], before["deferred"]),
             (_("Open"), now_f["open"], before["open"]),
             (_("Overdue"), overdue, overdue_before),
-            (_("Supervised"), now_f["supervised"], before["supervised"]),
+            (pgettext("dashboard count", "Supervised"), now_f["supervised"], before["supervised"]),
             (_("Escalated"), now_f["escalated"], before["escalated"]),
             (_("Closed"), now_f["closed"], before["closed"]),
             (_("Closure rate"), percent(now_f.closure_rate), percent(before.closure_rate)),

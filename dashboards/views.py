@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from grid.selectors import areas_visible_to, get_visible_or_404, liaisons_over, scope_of, top_places
@@ -37,7 +37,7 @@ FORMATS = ("csv", "xlsx")
 
 
 class PeriodForm(forms.Form):
-    period = forms.ChoiceField(label=gettext_lazy("Period"), choices=list(PERIOD_KINDS.items()), required=False)
+    period = forms.ChoiceField(label=pgettext_lazy("reporting period", "Period"), choices=list(PERIOD_KINDS.items()), required=False)
     first = fields.DateField(label=gettext_lazy("From"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))
     last = fields.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -37,7 +37,7 @@ class RiskType(models.TextChoices):
 
 
 class RiskStatus(models.TextChoices):
-    OPEN = "open", _("open")
+    OPEN = "open", pgettext_lazy("risk status", "open")
     CLOSED = "closed", _("closed (written off)")
 
 

@@ -1,0 +1,41 @@
+"""One English word, several Chinese meanings: labels that read wrong when a msgid was shared
+between pages (found walking the demo). Each now has its own context; the old readings stay where
+they fit (the volunteers' honours period, the case export's yes/no column)."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from grid.models import Role
+from risks.models import RiskStatus
+
+from .cases_factories import at
+from .dashboard_factories import fixture_cases  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.clock(at(2026, 11, 30, 23, 55))]
+
+
+def test_the_dashboard_says_reporting_period_and_a_count_of_supervised_matters(city, fixture_cases, make_user,
+                                                                                client):
+    client.force_login(make_user(Role.DISTRICT_OFFICIAL, city.district))
+
+    page = client.get(reverse("cases:dashboard_place", args=[city.district.pk]),
+                      HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    assert "统计周期" in page and "评选周期" not in page
+    assert "督办数" in page and "是否督办" not in page
+
+
+def test_the_volunteers_honours_keep_their_award_period():
+    from volunteers.forms import HonoursFilterForm
+
+    with translation.override("zh-hans"):
+        assert str(HonoursFilterForm.base_fields["period"].label) == "评选周期"
+
+
+def test_an_open_risk_reads_as_not_yet_written_off():
+    with translation.override("zh-hans"):
+        assert str(RiskStatus.OPEN.label) == "未销号"
+        assert str(RiskStatus.CLOSED.label) == "已销号"
+    with translation.override("en"):
+        assert str(RiskStatus.OPEN.label) == "open"
