@@ -17,8 +17,10 @@ def missing_holidays_warning(context):
     """The admin's banner while the next WARNING_DAYS days reach a year without holidays.
 
     Reads the per-process calendar snapshot deadlines use, so it costs no query
-    once that is loaded. The link goes where the reader can act: the add form
-    for those who may edit the calendar, the list of calendar days for the rest.
+    once that is loaded. Shown only to those who can act on it (who may add
+    calendar days: administrators, district officials), with a link to the add
+    form; community staff and grid workers could do nothing about it but read
+    it on every page.
     """
     request, user = context.get("request"), context.get("user")
     if request is None or user is None or not (user.is_authenticated and user.is_staff):
@@ -31,9 +33,11 @@ def missing_holidays_warning(context):
         may_add = admin.site.get_model_admin(CalendarDay).has_add_permission(request)
     except NotRegistered:
         may_add = False
+    if not may_add:
+        return {"years": []}
     return {
         "years": years,
         "days": calendar.WARNING_DAYS,
         "until": today + timedelta(days=calendar.WARNING_DAYS),
-        "link": reverse(f"admin:workcalendar_calendarday_{'add' if may_add else 'changelist'}"),
+        "link": reverse("admin:workcalendar_calendarday_add"),
     }
