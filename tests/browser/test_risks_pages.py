@@ -96,6 +96,19 @@ def test_a_worker_walks_her_patrol_at_phone_width(live_server, open_page, screen
     assert Finding.objects.filter(patrol=patrol, kind=FindingKind.FIXED).count() == 1
     assert Finding.objects.filter(patrol=patrol, kind=FindingKind.RISK_NEW).count() == 1
 
+    # The register with its filter, at phone width: each control a thumb's height, the status
+    # said as the register says it (未销号, not the dashboards' 未办结数).
+    page.goto(page.base + reverse("risks:list"))
+    expect(page.get_by_text("消防通道堆放杂物")).to_be_visible()
+    fits(page)
+    for control in ("select[name=grade]", "select[name=status]", "form.filters label.check",
+                    "form.filters button"):
+        assert page.locator(control).bounding_box()["height"] >= 44, control
+    assert page.locator("select[name=status] option:checked").inner_text() == "未销号"
+    page.locator("form.filters label.check").click()
+    assert page.locator("input[name=overdue]").is_checked()  # the whole row toggles it
+    page.screenshot(path=str(screenshot_dir / "risks-list-360.png"), full_page=True)
+
     # The orange risk's review (15 days) comes due and passes; the hourly sweep raises a warning.
     risk = Risk.objects.get()
     early_warning.warnings_sweep(now=risk.created_at + timedelta(days=16))
@@ -119,6 +132,9 @@ def test_a_worker_walks_her_patrol_at_phone_width(live_server, open_page, screen
     desk.goto(desk.base + reverse("risks:warnings") + "?status=acknowledged")
     expect(desk.get_by_text("已通知物业三日内清理")).to_be_visible()
     desk.screenshot(path=str(screenshot_dir / "risks-warnings-desktop.png"), full_page=True)
+    desk.goto(desk.base + reverse("risks:list"))
+    expect(desk.get_by_text("消防通道堆放杂物")).to_be_visible()
+    desk.screenshot(path=str(screenshot_dir / "risks-list-desktop.png"), full_page=True)
     desk.goto(desk.base + reverse("cases:work_record", args=[worker.pk]))
     expect(desk.get_by_text("安全隐患排查")).to_be_visible()
     desk.screenshot(path=str(screenshot_dir / "risks-work-record-desktop.png"), full_page=True)
