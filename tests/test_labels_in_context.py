@@ -39,3 +39,17 @@ def test_an_open_risk_reads_as_not_yet_written_off():
         assert str(RiskStatus.CLOSED.label) == "已销号"
     with translation.override("en"):
         assert str(RiskStatus.OPEN.label) == "open"
+
+
+def test_a_too_long_text_is_said_plainly_not_as_a_variable():
+    """Django's own Chinese reads 确保该变量包含不超过… ("make sure this variable…"): residents met it
+    on the report form's description. The portal's catalogue says it as a person would."""
+    from django import forms
+
+    with translation.override("zh-hans"):
+        with pytest.raises(forms.ValidationError) as long:
+            forms.CharField(max_length=3).clean("一二三四")
+        with pytest.raises(forms.ValidationError) as short:
+            forms.CharField(min_length=3).clean("一")
+    assert long.value.messages == ["最多 3 个字，现在是 4 个，请删减。"]
+    assert short.value.messages == ["至少需要 3 个字，现在是 1 个。"]
