@@ -19,7 +19,7 @@ from grid.selectors import organisations_covering
 from portal.errors import DomainError
 
 from . import services, services_report, whistles
-from .models import Case, Status
+from .models import Case, Category, Status
 
 
 def _png():
@@ -69,9 +69,12 @@ def seed(*, stdout, now):
     stdout.write(f"    {made} whistles, {orders} hotline work orders")
 
 
-def _patrol_case(worker, grid, text, now):
-    """A matter the demo grid worker reports on patrol at `now` and takes in hand."""
-    case = services_report.case_report(category=_category_code(), description=text, channel="patrol", grid=grid,
+def _patrol_case(worker, grid, text, now, category):
+    """A matter the demo grid worker reports on patrol at `now` and takes in hand. The category fits the
+    text (a walk of the demo found 井盖缺失 on a night market) and is one no routing rule sends away."""
+    if not Category.objects.filter(code=category, is_active=True).exists():
+        category = _category_code()
+    case = services_report.case_report(category=category, description=text, channel="patrol", grid=grid,
                                        acting_user=worker, now=now)
     if case.assignee_id == worker.pk:
         case = services.case_accept(case=case, acting_user=worker, now=now + timedelta(minutes=5))
@@ -87,7 +90,7 @@ def _seed_whistles(street, community, enforcement, street_id, community_id, now)
     made = 0
     # 1. Closed and rated: 城管 reports in on time, the second organisation late; the worker
     #    resolves, the community verifies and closes, the street rates both.
-    case = _patrol_case(worker, grid, "夜市占道经营，油烟扰民，多次劝导无效", now - timedelta(hours=8))
+    case = _patrol_case(worker, grid, "夜市收摊后路面油污遍地，多次劝导无效", now - timedelta(hours=8), "E0102")
     orgs = _two_orgs(case, enforcement)
     if len(orgs) == 2 and case.status == Status.HANDLING:
         start = now - timedelta(hours=6)
@@ -109,7 +112,7 @@ def _seed_whistles(street, community, enforcement, street_id, community_id, now)
                               acting_user=street, now=now - timedelta(hours=1))
         made += 1
     # 2. Open: one organisation reported in, the other never came (swept as a no-show).
-    case = _patrol_case(worker, grid, "小区围墙外违规搭建，居民多次投诉", now - timedelta(hours=3))
+    case = _patrol_case(worker, grid, "小区围墙外工地夜间施工，居民多次投诉", now - timedelta(hours=3), "E0202")
     orgs = _two_orgs(case, enforcement)
     if orgs:
         start = now - timedelta(hours=2)
@@ -122,7 +125,7 @@ def _seed_whistles(street, community, enforcement, street_id, community_id, now)
         made += 1
     # 3. Just blown, not urgent: the 城管 demo account has a report-in waiting.
     if enforcement is not None:
-        case = _patrol_case(worker, grid, "人行道被施工围挡占用", now - timedelta(minutes=40))
+        case = _patrol_case(worker, grid, "工地围挡占用人行道，夜间施工扰民", now - timedelta(minutes=40), "E0202")
         try:
             whistles.whistle_blow(case=case, organisations=[enforcement], acting_user=street, situation="enforcement",
                                   reason="围挡是否合规需执法认定", now=now - timedelta(minutes=10))

@@ -33,6 +33,10 @@ def test_demo_has_whistles_report_ins_a_late_one_ratings_and_hotline_orders(demo
     assert HotlineOrder.objects.filter(replied_at__isnull=False).count() == 2
     assert HotlineOrder.objects.filter(visited_at__isnull=False).count() == 1
     assert HotlineOrder.objects.filter(returned_at__isnull=False).count() == 1
+    # Each whistled matter is filed under a category its text is about (not the first on the list).
+    filed = {w.case.description: w.case.category.code for w in Whistle.objects.select_related("case__category")}
+    assert filed == {"夜市收摊后路面油污遍地，多次劝导无效": "E0102", "小区围墙外工地夜间施工，居民多次投诉": "E0202",
+                     "工地围挡占用人行道，夜间施工扰民": "E0202"}
 
 
 def test_no_demo_accounts_no_whistles(monkeypatch):
