@@ -112,6 +112,13 @@ def test_staff_register_dispatch_verify_and_close_in_the_admin(city, open_page, 
     expect(desk.locator("#content-main")).not_to_contain_text("发件箱")
     shoot(desk, screenshot_dir, "1-index-desktop")
     first.locator("a", has_text="待立案（1）").click()
+    # At 1280 px the navigation sidebar starts folded: the list gets the width the filters leave.
+    expect(desk.locator("#nav-sidebar")).to_have_attribute("aria-expanded", "false")
+    assert desk.locator("#changelist .results").bounding_box()["width"] > 850
+    shoot(desk, screenshot_dir, "1b-list-desktop")
+    desk.locator("#toggle-nav-sidebar").click()  # « opens it, and the choice is kept
+    desk.reload()
+    expect(desk.locator("#nav-sidebar")).to_have_attribute("aria-expanded", "true")
     desk.locator(f"#result_list a[href^='{change}']").click()
     desk.wait_for_url(re.compile(re.escape(change)))
     expect(desk.locator("h1")).to_have_text(f"案件 {case.number}")
