@@ -53,3 +53,16 @@ def test_a_too_long_text_is_said_plainly_not_as_a_variable():
             forms.CharField(min_length=3).clean("一")
     assert long.value.messages == ["最多 3 个字，现在是 4 个，请删减。"]
     assert short.value.messages == ["至少需要 3 个字，现在是 1 个。"]
+
+
+def test_the_admins_time_zone_note_is_chinese(city, make_user, client):
+    """Django 6.1's admin scripts say "Note: Enter times in the … timezone" beside every date-time
+    field when the browser's clock is elsewhere; Django's own zh_Hans catalogue has no Chinese for it
+    yet, so staff on a laptop set to another zone read English. The portal's djangojs catalogue does."""
+    client.force_login(make_user(Role.COMMUNITY_STAFF, city.community_a))
+
+    script = client.get(reverse("admin:jsi18n"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode("utf-8")
+
+    assert "Note: Enter times in the %(timezone)s timezone. (You are %(offset)s hour behind.)" in script
+    assert "\\u6ce8\\u610f\\uff1a\\u8bf7\\u6309" in script or "注意：请按" in script
+    assert "\\u4f60\\u6240\\u5728\\u7684\\u65f6\\u533a\\u6162" in script or "你所在的时区慢" in script
