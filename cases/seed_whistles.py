@@ -70,8 +70,10 @@ def seed(*, stdout, now):
 
 
 def _patrol_case(worker, grid, text, now, category):
-    """A matter the demo grid worker reports on patrol at `now` and takes in hand. The category fits the
-    text (a walk of the demo found 井盖缺失 on a night market) and is one no routing rule sends away."""
+    """A matter the demo grid worker reports on patrol at `now` and takes in hand. The callers choose a
+    category that fits the text (a walk of the demo found 井盖缺失 on a night market) and that no rule of
+    cases/seed_orgs.py routes to an organisation, so the worker keeps the matter; the first service
+    category stands in if it is missing."""
     if not Category.objects.filter(code=category, is_active=True).exists():
         category = _category_code()
     case = services_report.case_report(category=category, description=text, channel="patrol", grid=grid,

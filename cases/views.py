@@ -293,6 +293,8 @@ def detail_context(request, case, *, reporter=None, refused=None):
                         "style": ACTIONS[o].style} for o in second],
             "tap_only": ACTIONS[name].form is case_forms.EmptyForm,
         })
+    if actions and not any(action["open"] for action in actions):
+        actions[0]["open"] = True  # the refused move is no longer offered: the page as usual
     kinds = workflow.actor_kinds(case, user)
     # A summoned organisation's staff see the matter, never who reported it.
     sees_reporter = bool(kinds)
@@ -328,12 +330,15 @@ def reporter_reveal(request, pk):
 @login_required
 @capped_uploads
 def act(request, pk, name):
-    """POST one move on a case: one service call; a refusal becomes a message on the case page."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    """POST one move on a case: one service call; a refusal becomes a message on the case page.
+
+    A GET (a refused move's page reloaded from the address bar, or the language switch, which
+    returns to the address it was on) goes to the case page."""
     spec = ACTIONS.get(name)
     if spec is None:
         raise Http404
+    if request.method != "POST":
+        return redirect("cases:detail", pk=pk)
     user = request.user
     case = get_visible_or_404(cases_visible_to(user).select_related("category", "assignee"), pk=pk)
     extra = {"refused_uploads": request.refused_uploads} if issubclass(spec.form, case_forms.UploadsMixin) else {}

@@ -157,7 +157,9 @@ def test_a_missing_case_and_a_foreign_photo_are_404(login, city, people, dispatc
 def test_unknown_action_is_404_and_get_is_405(login, city, people, dispatched):
     client = login(people.worker)
     assert client.post(reverse("cases:act", args=[dispatched.pk, "explode"])).status_code == 404
-    assert client.get(reverse("cases:act", args=[dispatched.pk, "accept"])).status_code == 405
+    # A GET of a move's address (a refused move's page reloaded) goes to the case page.
+    again = client.get(reverse("cases:act", args=[dispatched.pk, "accept"]))
+    assert again.status_code == 302 and again["Location"] == reverse("cases:detail", args=[dispatched.pk])
 
 
 # --- the worker's queue -------------------------------------------------------------------
@@ -291,6 +293,18 @@ def test_a_refused_move_keeps_what_was_typed_in_its_open_form(login, city, peopl
     # Without a refusal the page opens its first form, empty.
     page = client.get(reverse("cases:detail", args=[dispatched.pk])).content.decode()
     assert "已清理东门垃圾" not in page
+    # The language switch on the refused page returns to its address, by GET: the case page, in English.
+    switched = client.post(reverse("set_language"), {"language": "en", "next": reverse(
+        "cases:act", args=[dispatched.pk, "resolve"])}, follow=True)
+    assert switched.status_code == 200 and switched.redirect_chain[-1][0] == reverse(
+        "cases:detail", args=[dispatched.pk])
+
+
+def test_a_refused_move_no_longer_offered_leaves_the_page_as_usual(login, city, people, dispatched):
+    staff = login(people.community)
+    response = act(staff, dispatched, "close", {"note": "想直接结案"})  # not offered while dispatched
+    assert response.status_code == 400 and kept_form(response, "close") is None
+    assert response.content.decode().count('" open>') == 1  # the first form, as on the case page
 
 
 def test_a_refused_move_on_a_case_outside_the_users_places_is_a_404(login, city, people, dispatched):
