@@ -287,14 +287,14 @@ def detail_context(request, case, *, reporter=None, refused=None):
         actions.append({
             "name": name, "label": spec.label, "style": spec.style,
             "form": refused[1] if kept else _form_for(name, case, user, prefix=name),
-            "open": kept if refused is not None else not actions,
+            "open": kept,
             "url": reverse("cases:act", args=[case.pk, name]),
             "second": [{"label": ACTIONS[o].label, "url": reverse("cases:act", args=[case.pk, o]),
                         "style": ACTIONS[o].style} for o in second],
             "tap_only": ACTIONS[name].form is case_forms.EmptyForm,
         })
     if actions and not any(action["open"] for action in actions):
-        actions[0]["open"] = True  # the refused move is no longer offered: the page as usual
+        actions[0]["open"] = True  # the page as usual: its first form (also when the refused move is gone)
     kinds = workflow.actor_kinds(case, user)
     # A summoned organisation's staff see the matter, never who reported it.
     sees_reporter = bool(kinds)
@@ -360,15 +360,16 @@ def act(request, pk, name):
         else:
             messages.success(request, spec.done % {"number": case.number})
             refused = False
-    if not cases_visible_to(user).filter(pk=pk).exists():
-        return redirect("cases:queue")
     if refused and spec.form is not case_forms.EmptyForm:
         # The page again, this form open with what was typed (a photo must be chosen again: no
         # browser refills a file input), rather than a redirect that would empty it.
         case = case_detail(cases_visible_to(user), pk)
-        if case is not None:
-            context = detail_context(request, case, refused=(SECOND_BUTTONS.get(name, name), form))
-            return _render(request, "cases/detail.html", context, status=400)
+        if case is None:
+            return redirect("cases:queue")
+        context = detail_context(request, case, refused=(SECOND_BUTTONS.get(name, name), form))
+        return _render(request, "cases/detail.html", context, status=400)
+    if not cases_visible_to(user).filter(pk=pk).exists():
+        return redirect("cases:queue")
     return redirect("cases:detail", pk=pk)
 
 

@@ -395,13 +395,9 @@ class ResidentAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description=gettext_lazy("Record as moved out or deceased…"))
     def record_leaving(self, request, queryset):
-        if self.too_many(request, queryset):
+        if self.bulk_refused(request, queryset):
             return None
         residents = list(queryset)
-        if not residents:  # chosen, but not in the list as filtered now: say so, not "0 recorded"
-            self.message_user(request, _("None of the chosen residents is in the list as it is filtered now; "
-                                         "nothing was recorded."), messages.WARNING)
-            return None
         form = LeaveActionForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             data = form.cleaned_data

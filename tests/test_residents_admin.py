@@ -306,8 +306,8 @@ def test_record_leaving_action(w):
     # Chosen, but not in the list as filtered (the living, by default): said, not "0 recorded".
     hidden = client.post(url("resident", "changelist"), {**data, "apply": "1", "status": "moved_out", "on": ""},
                          follow=True)
-    assert messages_of(hidden) == ["None of the chosen residents is in the list as it is filtered now; "
-                                   "nothing was recorded."]
+    assert messages_of(hidden) == ["None of the chosen rows is in the list as it is filtered now; "
+                                   "nothing was changed."]
     w.resident.refresh_from_db()
     assert w.resident.status == ResidentStatus.DECEASED
     # The action cannot reach another community's resident.

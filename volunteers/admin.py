@@ -85,7 +85,7 @@ class VolunteersAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return self.scoped(request.user).filter(pk=obj.pk).exists()
 
     def _each(self, request, queryset, write, done_message):
-        if self.too_many(request, queryset):
+        if self.bulk_refused(request, queryset):
             return
         now = timezone.now()
         rows = list(queryset)

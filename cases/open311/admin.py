@@ -77,7 +77,7 @@ class ApiClientAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description=gettext_lazy("Revoke the selected keys"))
     def revoke(self, request, queryset):
-        if self.too_many(request, queryset):
+        if self.bulk_refused(request, queryset):
             return
         now = timezone.now()
         rows = list(queryset.select_related("area"))

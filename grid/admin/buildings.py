@@ -79,7 +79,7 @@ class BuildingAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description=gettext_lazy("Move to another grid…"), location=BOTH_LOCATIONS)
     def move_buildings(self, request, queryset):
-        if self.too_many(request, queryset):
+        if self.bulk_refused(request, queryset):
             return None
         buildings = list(queryset.select_related("grid").order_by("grid_id", "number"))
         if not buildings:

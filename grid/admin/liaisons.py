@@ -44,7 +44,7 @@ class LiaisonAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(permissions=["end"], description=gettext_lazy("End the selected assignments"))
     def end(self, request, queryset):
-        if self.too_many(request, queryset):
+        if self.bulk_refused(request, queryset):
             return
         now = timezone.now()
         rows = list(queryset.filter(ended_at__isnull=True))

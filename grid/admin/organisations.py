@@ -143,7 +143,7 @@ class OrganisationAdmin(ScopedAdminMixin, admin.ModelAdmin):
         self._set_active(request, queryset, True)
 
     def _set_active(self, request, queryset, active):
-        if self.too_many(request, queryset):
+        if self.bulk_refused(request, queryset):
             return
         writes = [
             (lambda o=o: services_orgs.organisation_set_active(organisation=o, active=active,

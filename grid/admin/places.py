@@ -227,7 +227,7 @@ class AreaAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description=gettext_lazy("Merge into another place…"), location=BOTH_LOCATIONS)
     def merge_places(self, request, queryset):
-        if self.too_many(request, queryset):
+        if self.bulk_refused(request, queryset):
             return None
         sources = list(queryset.order_by("tree_id", "lft"))
         if not sources:

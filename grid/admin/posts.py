@@ -79,7 +79,7 @@ class PostAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(permissions=["end"], description=gettext_lazy("End selected posts"), location=BOTH_LOCATIONS)
     def end_posts(self, request, queryset):
-        if self.too_many(request, queryset):
+        if self.bulk_refused(request, queryset):
             return None
         posts = list(queryset.filter(ended_at__isnull=True))
         if not posts:

@@ -269,7 +269,7 @@ class ScopedAdminMixin(FarDateSafeAdminMixin):
         # Django's action, kept for its confirmation page, with its deletes going
         # through delete_queryset (one service call per object) in one transaction,
         # so a refusal halfway leaves everything, log entries included, as it was.
-        if self.too_many(request, queryset):
+        if self.bulk_refused(request, queryset):
             return None
         try:
             with transaction.atomic():
@@ -278,12 +278,19 @@ class ScopedAdminMixin(FarDateSafeAdminMixin):
             self.message_user(request, refusal.message, messages.ERROR)
             return None
 
-    def too_many(self, request, queryset):
-        """Refuse a bulk action on more rows than bulk_limit (as "select all" can ask for)."""
-        if queryset.count() <= self.bulk_limit:
-            return False
-        self.message_user(request, _("Choose at most %(n)d at a time.") % {"n": self.bulk_limit}, messages.ERROR)
-        return True
+    def bulk_refused(self, request, queryset):
+        """Refuse a bulk action on more rows than bulk_limit (as "select all" can ask for), or on none:
+        rows chosen on one view of the list that its filter now leaves out (an action's second step
+        posted where the filter differs) would otherwise be reported as "0 done"."""
+        count = queryset.count()
+        if count > self.bulk_limit:
+            self.message_user(request, _("Choose at most %(n)d at a time.") % {"n": self.bulk_limit}, messages.ERROR)
+            return True
+        if count == 0:
+            self.message_user(request, _("None of the chosen rows is in the list as it is filtered now; nothing "
+                                         "was changed."), messages.WARNING)
+            return True
+        return False
 
     def render_action_form(self, request, *, action, title, intro, objects, form, submit_label):
         """The intermediate page of an action that needs more input (merge, split, move)."""

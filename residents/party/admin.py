@@ -127,7 +127,7 @@ class ReportInAdmin(PartyAdmin):
 
     @admin.action(permissions=["confirm"], description=gettext_lazy("Confirm the selected reports-in"))
     def confirm(self, request, queryset):
-        if self.too_many(request, queryset):
+        if self.bulk_refused(request, queryset):
             return
         now = timezone.now()
         rows = list(queryset.filter(status=ReportStatus.PENDING))
@@ -139,7 +139,7 @@ class ReportInAdmin(PartyAdmin):
 
     @admin.action(permissions=["end"], description=gettext_lazy("End the selected reports-in"))
     def end(self, request, queryset):
-        if self.too_many(request, queryset):
+        if self.bulk_refused(request, queryset):
             return
         now = timezone.now()
         rows = list(queryset.filter(status__in=(ReportStatus.PENDING, ReportStatus.CONFIRMED)))
@@ -169,7 +169,7 @@ class WishAdmin(PartyAdmin):
 
     @admin.action(permissions=["withdraw"], description=gettext_lazy("Withdraw the selected open wishes"))
     def withdraw(self, request, queryset):
-        if self.too_many(request, queryset):
+        if self.bulk_refused(request, queryset):
             return
         rows = list(queryset.filter(status=WishStatus.POSTED))
         self.write_all(request, [lambda w=w: services.wish_withdraw(wish=w, acting_user=request.user)
