@@ -34,6 +34,10 @@ from .models import (
     Notification,
 )
 from .selectors import cases_visible_to, intakes_visible_to
+from .tracking import normalise_tracking_code
+
+# YYYYMMDD and five digits: a shorter run of digits is searched as a number's end.
+CASE_NUMBER_DIGITS = 13
 
 
 class CaseEventInline(ReadOnlyInline):
@@ -118,6 +122,8 @@ class CaseAdmin(admin_workflow.CaseWorkflowAdminMixin, ScopedAdminMixin, admin.M
     list_filter = ("status", OverdueFilter, "channel", "kind", "responsible_level",
                    "triage_class", ("created_at", admin.DateFieldListFilter))
     search_fields = ("=number", "description", "address")
+    search_help_text = gettext_lazy("Case number (or its last digits), tracking code, 12345 work-order number, "
+                                    "external reference, or words of the description or address.")
     ordering = ("-created_at", "-id")
     list_select_related = LIST_RELATED
     paginator = CappedCountPaginator
@@ -147,6 +153,21 @@ class CaseAdmin(admin_workflow.CaseWorkflowAdminMixin, ScopedAdminMixin, admin.M
     def get_changelist(self, request, **kwargs):
         return CaseChangeList
 
+    def get_search_results(self, request, queryset, search_term):
+        """The search fields, or the codes a caller or the hotline reads out: a tracking code (any case,
+        dashes or spaces), a 12345 work-order number or external reference, a case number's last digits."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if not term or len(term) > 64:
+            return results, may_have_duplicates
+        codes = Q(external_ref=term) | Q(hotline_order__order_number=term)
+        tracking = normalise_tracking_code(term)
+        if len(tracking) == services.TRACKING_LENGTH:
+            codes |= Q(tracking_code=tracking)
+        if term.isascii() and term.isdigit() and 4 <= len(term) < CASE_NUMBER_DIGITS:
+            codes |= Q(number__endswith=term)
+        return results | queryset.filter(codes), may_have_duplicates
+
     def get_readonly_fields(self, request, obj=None):
         # Every field: a case changes only through its transitions.
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
@@ -175,7 +196,8 @@ class CaseAdmin(admin_workflow.CaseWorkflowAdminMixin, ScopedAdminMixin, admin.M
         now = timezone.now()
         # The change list's queryset loads only the listed columns; the services get whole cases.
         cases = list(queryset.defer(None))
-        results = self.write_all(request, [lambda c=c: write(c, now) for c in cases])
+        results = self.write_all(request, [lambda c=c: write(c, now) for c in cases],
+                                 labels=[_("Case %(number)s") % {"number": c.number} for c in cases])
         if results is not None:
             self.message_user(request, done_message(len(results)), messages.SUCCESS)
 

@@ -1,5 +1,7 @@
-"""What the staff navigation shows: the counts on its badges (my queue, unread notices) and
-which report form the user has (巡查上报 for grid handlers, 随手报 for 三长).
+"""What the staff navigation shows: the counts on its badges (my queue, with my grids' checks on
+site and my organisations' matters; unread notices), which report form the user has (巡查上报
+for grid handlers, 随手报 for 三长), and where the queue tab leads (an organisation's staff:
+their organisation's queue).
 
 Lazy: templates call them only on pages whose navigation shows them; the two badges
 are read together, once per request, in one statement (cases.selectors.nav_counts_for).
@@ -24,6 +26,12 @@ def chief_reports(user):
     return not patrols(user) and bool(scope.building_ids or scope.unit_ids)
 
 
+def org_only(user):
+    """Does the user work only for organisations (no post on a place)? Their queue is the organisation's."""
+    scope = scope_of(user)
+    return bool(scope.organisation_ids) and not (scope.spans or scope.building_ids or scope.unit_ids)
+
+
 def nav_counts(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -36,4 +44,5 @@ def nav_counts(request):
         return nav_counts_for(user)
 
     return {"nav_queue_count": lambda: counts()[0], "nav_inbox_unread": lambda: counts()[1],
+            "nav_org_only": cache(lambda: org_only(user)),
             "nav_patrols": cache(lambda: patrols(user)), "nav_chief_reports": cache(lambda: chief_reports(user))}

@@ -255,6 +255,18 @@ class RatingForm(forms.Form):
         help_text=_("Only with a rating of 1 or 2."),
     )
 
+    def clean(self):
+        # A request to handle it again that would be dropped is refused here, where it was ticked.
+        data = super().clean()
+        if data.get("reopen"):
+            if data.get("rating") is not None and data["rating"] > services.REOPEN_MAX_RATING:
+                self.add_error("reopen", _("Asking for it to be handled again goes with a rating of 1 or 2: "
+                                           "choose 1 or 2, or untick this box."))
+            elif data.get("solved") is True:
+                self.add_error("reopen", _("You answered that the matter was solved: answer “No, not solved”, "
+                                           "or untick this box."))
+        return data
+
 
 # --- case actions --------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """Reads of mediation files (调解卷宗) that depend on who asks.
 
 A file is seen by whoever sees its case (cases_visible_to: the mediators named
-on it, its assignee, the managing staff of its place and above); nothing here
-widens that. Working on a file and revealing a party's full ID number or phone
-are narrower still (see `may_work_on` and `may_reveal`).
+on it, its assignee, the managing staff of its place and above), except staff who
+reach the case only through an organisation (sent to it, or summoned by a whistle):
+they work on the matter, not on the parties' file. Nothing here widens that.
+Working on a file and revealing a party's full ID number or phone are narrower
+still (see `may_work_on` and `may_reveal`).
 """
 
 import datetime
@@ -32,8 +34,12 @@ from .selectors import cases_visible_to
 
 def mediations_visible_to(user, *, managing=False):
     """The files of the mediation cases `user` sees (with `managing=True`, through managing posts: the admin)."""
-    cases = cases_visible_to(user, managing=managing).filter(kind=CaseKind.MEDIATION)
-    return Mediation.objects.filter(case__in=cases.values("pk"))
+    return Mediation.objects.filter(case__in=file_cases_visible_to(user, managing=managing).values("pk"))
+
+
+def file_cases_visible_to(user, *, managing=False):
+    """The mediation cases whose file `user` may open: not those reached only through an organisation."""
+    return cases_visible_to(user, managing=managing, through_organisations=False).filter(kind=CaseKind.MEDIATION)
 
 
 def rooms_visible_to(user, *, managing=False):

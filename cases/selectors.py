@@ -10,7 +10,9 @@ mediators and their assignee see them wherever they are posted.
 Organisation staff (posts on an organisation: 职能部门, utilities, 物业...) see exactly the
 matters ever sent to their organisations, as lead or co-handler, current or former (an
 OrgAssignment row names the organisation): what they signed, answered or returned stays in
-their history. Nothing of any place, so never residents' records.
+their history. Nothing of any place, so never residents' records, and never a mediation
+file's parties: `through_organisations=False` is the reach without those matters, which the
+mediation files are read through.
 """
 
 from dataclasses import replace
@@ -19,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, ExpressionWrapper, Func, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce, NullIf, Substr
 
-from grid.models import Area
+from grid.models import Area, AreaKind
 from grid.selectors import scope_of
 
 from .models import (Case, CaseEvent, CaseKind, CasePhoto, Category, Intake, Mediation, Notification, OrgAssignment,
@@ -34,7 +36,7 @@ ENCRYPTED_COLUMNS = ("reporter_name", "reporter_phone")
 QUEUE_STATUSES = (Status.DISPATCHED, Status.HANDLING)
 
 
-def cases_visible_to(user, *, managing=False, one_statement=False):
+def cases_visible_to(user, *, managing=False, one_statement=False, through_organisations=True):
     """The cases `user` may see; with `managing=True`, only through their managing posts
     (district official, street or community staff: what the admin offers), like
     grid.selectors' functions.
@@ -44,6 +46,10 @@ def cases_visible_to(user, *, managing=False, one_statement=False):
     into the statement instead of a list read beforehand. For a count narrowed by other
     indexed conditions (the navigation's badges), where the extra round trip costs more
     than the OR; not for boards, which the OR would turn into a full scan (see below).
+
+    `through_organisations=False` leaves out the matters reached only as an organisation's staff
+    (sent to it, or a whistle summoning it): a summoned 城管 squad works on a neighbours' dispute
+    without reading its mediation file (the parties, their ID numbers, the agreement).
     """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Case.objects.none()
@@ -52,6 +58,8 @@ def cases_visible_to(user, *, managing=False, one_statement=False):
         scope = scope.managing()
     if scope.unrestricted:
         return Case.objects.defer(*ENCRYPTED_COLUMNS)
+    if not through_organisations:
+        scope = replace(scope, organisation_ids=frozenset())
     # Matters sent to the user's organisations: a subquery on the (organisation, case) index,
     # not a list (a district bureau holds thousands).
     sent = Q(pk__in=OrgAssignment.objects.filter(organisation_id__in=sorted(scope.organisation_ids))
@@ -130,6 +138,29 @@ def queue_for(user, *, one_statement=False):
     )
 
 
+def verify_queue_for(user, *, one_statement=False):
+    """Resolved cases on the grids where the user works the street (grid worker, grid chief),
+    waiting for the check on site (核查) by someone other than whoever resolved them, oldest
+    resolution first. A department's reply says "由网格现场核查": this is where the grid sees it.
+    (`one_statement`: see cases_visible_to.)"""
+    grids = verify_grids(user)
+    if not grids:
+        return Case.objects.none()
+    return (
+        cases_visible_to(user, one_statement=one_statement)
+        .filter(Q(status=Status.RESOLVED), grid_id__in=grids)
+        .exclude(resolved_by=user)
+        .select_related("category", "building", "unit")
+        .order_by("resolved_at", "pk")
+    )
+
+
+def verify_grids(user):
+    """The grids on which the user verifies on site: their grid worker and grid chief posts."""
+    return sorted(s.area_id for s in scope_of(user).spans
+                  if s.kind == AreaKind.GRID and s.role in HANDLING_ROLES.get(s.kind, ()))
+
+
 def org_queue_for(user, *, organisation_id=None):
     """An organisation's queue: its matters to sign in or in hand, as lead (主办); supervised
     (督办 by the sweep) and soonest due first. Only organisations the user works for."""
@@ -144,6 +175,11 @@ def org_queue_for(user, *, organisation_id=None):
         .select_related("category", "organisation", "building")
         .order_by("due_at", "pk")
     )
+
+
+def org_waiting_for(user):
+    """The organisations' queue less what the user holds by name (which their own queue lists)."""
+    return org_queue_for(user).exclude(assignee=user)
 
 
 # An organisation's queue card: number, class of matter, status and its badges, the start of the
@@ -253,10 +289,20 @@ def board_page(queryset):
 
 
 def overdue_q(now):
-    """Cases on the clock whose current stage is past due."""
+    """Cases on the clock whose current stage is past due (what a handler must act on now)."""
     from .models import CLOCKED_STATUSES
 
     return Q(status__in=CLOCKED_STATUSES, due_at__lt=now)
+
+
+def judged_overdue_q(now):
+    """On the clock, not paused, and past the judged deadline (or, not yet registered, past its own):
+    the dashboards' 已超期, what the 超期率 is made of. A case in its first stage can be past that
+    stage's due time and still inside its judged deadline, and the other way round."""
+    from .models import CLOCKED_STATUSES
+
+    return Q(status__in=CLOCKED_STATUSES, carried_over_at__isnull=True) & (
+        Q(deadline_at__lt=now) | Q(deadline_at__isnull=True, due_at__lt=now))
 
 
 def case_detail(queryset, pk):
@@ -308,8 +354,20 @@ def intakes_visible_to(user, *, managing=True):
         *ENCRYPTED_COLUMNS)
 
 
+# Whose notes the reporter reads on the tracking page: what was done (the result, an organisation's
+# reply), why it was refused, referred or sent back, their own comment, and progress notes staff chose
+# to show. The other moves show as a status line only: a registration's or a check's notes are
+# staff's working notes ("占道经营属综合执法职责，按大事交街道指挥中心").
+REPORTER_NOTES = frozenset({
+    CaseEvent.Action.REPORT, CaseEvent.Action.REJECT, CaseEvent.Action.RESOLVE, CaseEvent.Action.ORG_REPLY,
+    CaseEvent.Action.CLOSE, CaseEvent.Action.RATE, CaseEvent.Action.REOPEN, CaseEvent.Action.MARK_DUPLICATE,
+    CaseEvent.Action.REFER, CaseEvent.Action.NOTE, CaseEvent.Action.ESCALATE,
+})
+
+
 def public_timeline(case):
-    """What the reporter may see: public events only, without who did them (no personal data)."""
+    """What the reporter may see: public events only, without who did them (no personal data), and
+    only the notes written for them (REPORTER_NOTES)."""
     events = CaseEvent.objects.filter(case=case, is_public=True).prefetch_related(
         Prefetch("photos", queryset=CasePhoto.objects.order_by("uploaded_at", "id"))
     )
@@ -320,7 +378,7 @@ def public_timeline(case):
             "label": e.get_action_display(),
             "status": e.to_status,
             "status_label": Status(e.to_status).label if e.to_status else "",
-            "note": e.note,
+            "note": e.note if e.action in REPORTER_NOTES else "",
             "photos": list(e.photos.all()),
         }
         for e in events
@@ -328,14 +386,20 @@ def public_timeline(case):
 
 
 def nav_counts_for(user):
-    """(matters in the user's queue, unread notices): the navigation's two badges, which every
-    signed-in page shows, as two scalar subqueries of one statement (one round trip, where a
-    count each and the queue's look-up of cases beyond the user's places made three)."""
+    """(matters in the user's queue and checks on site waiting for them, unread notices): the
+    navigation's two badges, which every signed-in page shows, as scalar subqueries of one
+    statement (one round trip, where a count each and the queue's look-up of cases beyond the
+    user's places made three)."""
     def count(queryset):
         return Subquery(queryset.order_by().values(n=Func("pk", function="COUNT")))
 
+    waiting = count(queue_for(user, one_statement=True))
+    if verify_grids(user):  # the grid's checks on site count as waiting for the user too
+        waiting = waiting + count(verify_queue_for(user, one_statement=True))
+    if scope_of(user).organisation_ids:  # and an organisation's matters to sign in or in hand
+        waiting = waiting + count(org_waiting_for(user))
     row = (get_user_model().objects.filter(pk=user.pk)
-           .values_list(count(queue_for(user, one_statement=True)), count(inbox_for(user, unread_only=True)))
+           .values_list(waiting, count(inbox_for(user, unread_only=True)))
            .first())
     return row or (0, 0)
 

@@ -524,6 +524,10 @@ def case_escalate(*, case, acting_user, reason, now=None):
     return case
 
 
+# The highest rating that may send a closed case back (要求重新办理): "not satisfied" or worse.
+REOPEN_MAX_RATING = 2
+
+
 @transaction.atomic
 def case_rate(*, tracking_code, rating, comment="", reopen=False, solved=None, now=None):
     """综合评价: the reporter rates a closed case by its tracking code (1–5), once per close.
@@ -531,8 +535,9 @@ def case_rate(*, tracking_code, rating, comment="", reopen=False, solved=None, n
     Only reports from residents, the hotline and Open311 can be rated (the
     workflow's guard). Every rating is kept as a CaseRating row; Case.rating
     holds the latest. `solved` is the 回访 question "was it solved?" (None:
-    not answered). With `reopen` and a rating of 2 or less the case goes back
-    to its handler as rework; the rating stays.
+    not answered). With `reopen` (only with a rating of 2 or less, and not
+    answered as solved: refused otherwise, nothing kept) the case goes back to
+    its handler as rework; the rating stays.
     """
     now = _now(now)
     code = normalise_tracking_code(tracking_code)
@@ -547,13 +552,17 @@ def case_rate(*, tracking_code, rating, comment="", reopen=False, solved=None, n
         raise DomainError(_("Rate from 1 to 5."), code="bad_rating")
     comment = clean_text(comment, field=_("comment"), required=False, limit=1000)
     solved = None if solved in (None, "") else solved in (True, "1", "true", "yes", 1)
+    if reopen and (rating > REOPEN_MAX_RATING or solved is True):
+        # Refused before anything is kept: a rating whose request to reopen would be dropped unsaid.
+        raise DomainError(_("Asking for it to be handled again goes with a rating of 1 or 2 and a matter "
+                            "not solved."), code="reopen_rating")
     satisfied = int(rating >= SATISFIED_MIN_RATING)
     _apply(case, "rate", user=None, actor=workflow.REPORTER, now=now, note=comment, is_public=True,
            changes={"rating": rating, "rating_comment": comment, "rated_at": now,
                     "rating_count": F("rating_count") + 1, "satisfied_count": F("satisfied_count") + satisfied},
            expect={"rated_at": case.rated_at}, data={"rating": rating, "solved": solved})
     CaseRating.objects.create(case=case, rating=rating, solved=solved, comment=comment, at=now)
-    if reopen and rating <= 2:
+    if reopen:
         _reopen(case, user=None, actor=workflow.REPORTER, now=now,
                 reason=comment or _("The reporter is not satisfied."))
     return case

@@ -103,8 +103,7 @@ def intake_receive(*, category, description, channel, grid=None, building=None, 
     description = services.clean_text(description, field=_("description"), limit=services.DESCRIPTION_MAX)
     reporter_name = services.clean_text(reporter_name, field=_("name"), required=False, limit=50)
     reporter_phone = services.clean_text(reporter_phone, field=_("phone"), required=False, limit=20)
-    if reporter_phone and not services_report.PHONE_RE.match(reporter_phone):
-        raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
+    services_report.check_reporter_phone(reporter_phone)
     place = {"building": _pk(building), "grid": _pk(grid), "community": _pk(community), "street": _pk(street)}
     if place["building"] is None and place["grid"] is None:
         raise DomainError(_("Choose where the matter is: a building, or at least the grid."), code="no_place")
@@ -446,7 +445,9 @@ def _case_fields(intake, category, area, building):
         longitude = services_report._coordinate(intake.longitude, -180, 180, "")
     except DomainError:
         return None
-    if phone and not services_report.PHONE_RE.match(phone):
+    try:
+        services_report.check_reporter_phone(phone)
+    except DomainError:
         return None
     if not address and building is not None:
         address = building.address or str(building)

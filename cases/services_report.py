@@ -49,6 +49,19 @@ A = CaseEvent.Action
 
 ALARM_WINDOW = timedelta(minutes=30)
 PHONE_RE = re.compile(r"^[0-9+\- ]{3,20}$")
+# A number to call back has at least a local landline's 7 digits ("12345" is the hotline itself).
+PHONE_MIN_DIGITS = 7
+
+
+def check_reporter_phone(phone):
+    """Refuse a callback number with characters a phone number does not have, or too few digits."""
+    if not phone:
+        return
+    if not PHONE_RE.match(phone):
+        raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
+    if sum(ch.isdigit() for ch in phone) < PHONE_MIN_DIGITS:
+        raise DomainError(_("A phone number to call back has at least %(n)d digits.") % {"n": PHONE_MIN_DIGITS},
+                          code="bad_phone")
 
 REPORTER_BY_CHANNEL = {
     Channel.WEB: ReporterKind.RESIDENT,
@@ -193,8 +206,7 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
         address = building.address or str(building)
     reporter_name = clean_text(reporter_name, field=_("name"), required=False, limit=50)
     reporter_phone = clean_text(reporter_phone, field=_("phone"), required=False, limit=20)
-    if reporter_phone and not PHONE_RE.match(reporter_phone):
-        raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
+    check_reporter_phone(reporter_phone)
     latitude = _coordinate(latitude, -90, 90, _("latitude"))
     longitude = _coordinate(longitude, -180, 180, _("longitude"))
     photos = services._validate_photos(photos)

@@ -38,13 +38,16 @@ from . import forms as case_forms
 from . import forms_whistle, oversight, services, services_report, views_orgs, views_whistle, whistles, workflow
 from .hotline.actions import HOTLINE_ACTIONS
 from .filters import CaseFilter
+from .mediation_selectors import file_cases_visible_to
 from .models import CaseEvent, CaseKind, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
 from .selectors import (
     board_for,
     board_page,
     case_detail,
     cases_visible_to,
+    org_waiting_for,
     queue_for,
+    verify_queue_for,
 )
 from .uploads import capped_uploads, image_response, photos_of
 from .workflow import HANDLING_ROLES
@@ -308,7 +311,12 @@ def detail_context(request, case, *, reporter=None, refused=None):
         "timeline": _timeline(case),
         "actions": actions,
         "extension": _pending_extension(case) if case.status == Status.HANDLING else None,
-        "is_mediation": case.kind == CaseKind.MEDIATION,
+        # The file's card only for who may open it: not a summoned organisation's staff.
+        # A hotline matter's tracking code, for the staff who took the call to read out again (the caller
+        # follows and rates it with the code); not for its handler or a summoned organisation.
+        "caller_code": case.tracking_code_display if case.channel == Channel.HOTLINE and case.tracking_code
+        and kinds & {workflow.DISPATCHER, workflow.OFFICIAL} else "",
+        "is_mediation": case.kind == CaseKind.MEDIATION and file_cases_visible_to(user).filter(pk=case.pk).exists(),
         "sees_reporter": sees_reporter,
         "whistles": views_whistle.panel(case, user, now),
         "hotline_order": getattr(case, "hotline_order", None) if case.channel == Channel.HOTLINE else None,
@@ -386,15 +394,24 @@ def photo(request, pk, photo_id):
 
 # --- grid workers: queue and patrol ------------------------------------------------------------
 
+# The checks on site (核查) listed above the queue; more wait on the case board's "resolved" filter.
+VERIFY_SHOWN = 20
+
+
 def queue_context(request):
     """The cases of my queue (cases/queue.html): supervised (督办) first, then the soonest due;
-    overdue marked. The page itself, which adds the care visits due, is hub.views.queue."""
+    overdue marked; above them the resolved cases of my grids waiting for my check on site.
+    The page itself, which adds the care visits due, is hub.views.queue."""
     now = timezone.now()
     page = _page(request, queue_for(request.user))
     rows = [{"case": c, "overdue": c.is_overdue(now), "status_label": Status(c.status).label,
              "can_accept": c.status == Status.DISPATCHED and "accept" in workflow.allowed(c, request.user)}
             for c in page]
-    return {"page": page, "rows": rows}
+    checks = list(verify_queue_for(request.user)[:VERIFY_SHOWN + 1])
+    # An organisation's staff: its matters to sign in or in hand are on the organisation's queue.
+    org_waiting = org_waiting_for(request.user).count() if scope_of(request.user).organisation_ids else None
+    return {"page": page, "rows": rows, "checks": checks[:VERIFY_SHOWN], "checks_more": len(checks) > VERIFY_SHOWN,
+            "org_waiting": org_waiting}
 
 
 def _patrol_grids(user):
@@ -458,6 +475,8 @@ def board(request):
     return _render(request, "cases/board.html", {
         "filter": filterset, "page": page, "rows": rows, "query": query.urlencode(),
         "filtered": bool(query),
+        # Hotline entry is for staff posted on places (an organisation's staff have none to enter for).
+        "enters_hotline": scope_of(request.user).unrestricted or bool(scope_of(request.user).spans),
     })
 
 

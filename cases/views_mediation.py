@@ -1,7 +1,8 @@
 """The mediation file's pages (调解卷宗): the mediators' list, one file with its
 forms, a party's logged reveal, the evidence files and the printed documents.
 
-Every file is reached through its case in cases_visible_to, so "not yours"
+Every file is reached through its case in file_cases_visible_to (the cases the
+user sees, less those reached only as an organisation's staff), so "not yours"
 answers 404 like "missing"; every write is one call into cases/mediation.py or
 cases/mediation_files.py, whose refusal goes back onto the form it came from
 (status 400, nothing written). Pages with parties' data are never cached.
@@ -41,6 +42,7 @@ from .forms_mediation import (
     add_error_for,
 )
 from .mediation_selectors import (
+    file_cases_visible_to,
     file_detail,
     follow_ups_due,
     may_appoint,
@@ -53,7 +55,6 @@ from .mediation_selectors import (
     sessions_on,
 )
 from .models import (
-    CaseKind,
     MediationFile,
     MediationOutcome,
     MediationParty,
@@ -62,7 +63,6 @@ from .models import (
     PartyField,
     SessionState,
 )
-from .selectors import cases_visible_to
 from .uploads import capped_uploads
 
 LIST_LIMIT = 200
@@ -80,7 +80,7 @@ def no_store(view):
 
 def _case_or_404(user, pk):
     return get_visible_or_404(
-        cases_visible_to(user).filter(kind=CaseKind.MEDIATION)
+        file_cases_visible_to(user)
         .select_related("category", "category__parent", "assignee", "community", "street", "grid", "building"),
         pk=pk,
     )

@@ -169,6 +169,11 @@ def track(request, code):
         })
     if case is None:
         return _track_missing(request)
+    return _track_page(request, case)
+
+
+def _track_page(request, case, *, rating_form=None, status=200):
+    """The tracked case's page; `rating_form` a refused rating, shown as typed."""
     timeline = public_timeline(case)
     for line in timeline:
         line["photo_urls"] = [reverse("cases:track_photo", args=[case.tracking_code, p.pk]) for p in line["photos"]]
@@ -180,9 +185,9 @@ def track(request, code):
         "status_label": Status(case.status).label,
         "level_label": AreaKind(case.responsible_level).label,
         "timeline": timeline,
-        "rating_form": case_forms.RatingForm() if can_rate else None,
+        "rating_form": (rating_form or case_forms.RatingForm()) if can_rate else None,
         "is_final": case.status in FINAL_STATUSES,
-    })
+    }, status=status)
 
 
 @require_POST
@@ -190,8 +195,11 @@ def track(request, code):
 def track_rate(request, code):
     form = case_forms.RatingForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose a rating from 1 to 5.") if "rating" in form.errors
-                       else _("Answer whether the matter was solved with yes or no, or leave it blank."))
+        # The page again with the form as typed and its errors beside the fields (nothing kept).
+        case, _received = _tracked(code)
+        if case is None:
+            return _track_missing(request)
+        return _track_page(request, case, rating_form=form, status=400)
     else:
         data = form.cleaned_data
         try:

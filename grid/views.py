@@ -29,6 +29,7 @@ from .selectors import (
     posts_visible_to,
     primary_audience,
     reach_summary,
+    scope_of,
     top_places,
     units_visible_to,
 )
@@ -216,7 +217,10 @@ def home(request):
         return _render(request, "grid/landing.html", {})
     user = request.user
     kinds, building_count, unit_count = reach_summary(user)
+    scope = scope_of(user)
     return _render(request, "grid/home.html", {
+        # An organisation's staff reach matters sent to it, no place: their page leads to its queue.
+        "org_only": bool(scope.organisation_ids) and not (scope.spans or scope.building_ids or scope.unit_ids),
         "me": {"name": str(user), "username": user.username, "phone": mask_phone(user.phone)},
         "posts": _my_posts(user),
         "reach": [(KIND_PLURAL[kind], n) for kind, n in kinds],

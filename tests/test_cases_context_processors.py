@@ -8,7 +8,8 @@ from django.test import RequestFactory
 from cases import mediation, services_orgs, whistles
 from cases.context_processors import nav_counts
 from cases.models import Notification, Status
-from cases.selectors import cases_visible_to, inbox_for, nav_counts_for, queue_for
+from cases.selectors import (cases_visible_to, inbox_for, nav_counts_for, org_waiting_for, queue_for,
+                             verify_queue_for)
 from grid import services as grid_services
 from grid.models import Role
 from grid.selectors import scope_of
@@ -103,7 +104,8 @@ def test_one_statement_visibility_is_the_same_cases(city, people, med, orgs):
         assert set(cases_visible_to(user, one_statement=True).values_list("pk", flat=True)) == listed, user
         assert set(cases_visible_to(user, managing=True, one_statement=True).values_list("pk", flat=True)) \
             == set(cases_visible_to(user, managing=True).values_list("pk", flat=True)), user
-        assert nav_counts_for(user) == (queue_for(user).count(), inbox_for(user, unread_only=True).count()), user
+        waiting = queue_for(user).count() + verify_queue_for(user).count() + org_waiting_for(user).count()
+        assert nav_counts_for(user) == (waiting, inbox_for(user, unread_only=True).count()), user
         reached[user.username] = listed
     # The sets compared are not trivially empty or everything: each arm reaches what it should.
     assert {ordinary_a.pk, whistled.pk} <= reached["worker_b"] and ordinary_b.pk in reached["worker_b"]

@@ -371,10 +371,13 @@ def test_reopen_by_unsatisfied_reporter_counts_rework(city, people):
     assert list(case.ratings.values_list("rating", "comment")) == [(1, "没有处理干净")]
     rate = CaseEvent.objects.get(case=case, action="rate")
     assert rate.data == {"rating": 1, "solved": None}
-    # Satisfied-or-not ratings above 2 never reopen.
+    # A rating above 2 never reopens: asking for it is refused, nothing kept (not dropped unsaid).
     other = to_status(city, people, Status.CLOSED)
-    other = services.case_rate(tracking_code=other.tracking_code, rating=3, reopen=True, now=LATER)
-    assert other.status == Status.CLOSED and other.rating == 3
+    with pytest.raises(DomainError) as refused:
+        services.case_rate(tracking_code=other.tracking_code, rating=3, reopen=True, now=LATER)
+    assert refused.value.code == "reopen_rating"
+    other.refresh_from_db()
+    assert other.status == Status.CLOSED and other.rated_at is None
 
 
 def test_verify_fail_is_rework_back_to_the_handler(city, people):

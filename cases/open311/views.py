@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from cases.models import FINAL_STATUSES, CaseEvent, Category, EventAction, Status
+from cases.selectors import REPORTER_NOTES
 from grid.models import PATH_FIELDS
 from portal.errors import DomainError
 from portal.ratelimit import over_limit, over_rate
@@ -263,18 +264,19 @@ def _requests(client):
     """The client's matters as plain rows (a page of 1000 is too many model instances to build);
     without a client, the public matters with their public columns only."""
     events = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-at", "-id")
+    # The notes written for the reporter (the tracking page's rule), never staff's working notes.
+    reporter_notes = events.filter(is_public=True, action__in=REPORTER_NOTES).exclude(note="")
     if client is None:
         return (public.public_cases()
                 .annotate(updated_at=Subquery(events.values("at")[:1]),
-                          last_public_note=Subquery(events.filter(is_public=True).exclude(note="")
-                                                    .values("note")[:1]))
+                          last_public_note=Subquery(reporter_notes.values("note")[:1]))
                 .values(*public.PUBLIC_COLUMNS, "updated_at", "last_public_note"))
     # The responsible place's name, read in the same query (LEFT JOINs), whatever its level.
     agency = SqlCase(*(When(responsible_level=level, then=F(f"{level}__name")) for level in PATH_FIELDS),
                      output_field=CharField())
     return (selectors.cases_for_client(client)
             .annotate(updated_at=Subquery(events.values("at")[:1]),
-                      last_public_note=Subquery(events.filter(is_public=True).exclude(note="").values("note")[:1]),
+                      last_public_note=Subquery(reporter_notes.values("note")[:1]),
                       agency=agency)
             .values(*REQUEST_COLUMNS, "updated_at", "last_public_note", "agency"))
 
@@ -428,7 +430,7 @@ def request_updates(request, fmt, *, params, client):
         "service_request_id": number,
         "status": open_or_closed(to_status),
         "updated_datetime": at,
-        "description": note if is_public and note else str(EventAction(action).label),
+        "description": note if is_public and note and action in REPORTER_NOTES else str(EventAction(action).label),
         "media_url": "",
     } for pk, number, to_status, at, note, is_public, action in page(params, events)]
     return respond(fmt, "service_requests_updates", rows)

@@ -255,13 +255,24 @@ class ScopedAdminMixin(FarDateSafeAdminMixin):
         """Lines naming what still hangs on `obj`, shown before a delete is confirmed."""
         return []
 
-    def write_all(self, request, writes):
-        """Run service calls all or nothing; a refusal becomes an error message and None."""
+    def write_all(self, request, writes, *, labels=None):
+        """Run service calls all or nothing; a refusal becomes an error message and None.
+
+        With `labels` (one per write), the message names the row that was refused and says that
+        nothing was changed, so a bulk action over many rows tells which one to leave out."""
+        done = []
         try:
             with transaction.atomic():
-                return [write() for write in writes]
+                for write in writes:
+                    done.append(write())
+                return done
         except DomainError as refusal:
-            self.message_user(request, refusal.message, messages.ERROR)
+            if labels is not None and len(writes) > 1:
+                message = _("%(row)s: %(refusal)s Nothing was changed; leave that row out and try again.") % {
+                    "row": labels[len(done)], "refusal": refusal.message}
+            else:
+                message = refusal.message
+            self.message_user(request, message, messages.ERROR)
             return None
 
     @admin.action(permissions=["delete"], description=gettext_lazy("Delete selected %(verbose_name_plural)s"))
