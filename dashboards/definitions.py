@@ -95,6 +95,10 @@ HOTLINE_DEFINITIONS = (
 )
 BY_KEY = {d.key: d for d in DEFINITIONS}
 
+OVERDUE_NOTE = _("已超期 (Overdue): cases reported in the period that are on the clock now and past their judged "
+                 "deadline (the first deadline given plus approved extensions; deferred cases are paused). Its number "
+                 "opens them on the case board (“past the judged deadline”). The board's “current stage past due” is "
+                 "another clock: one stage's own time limit, such as accepting a dispatch.")
 COHORT = _("Every figure counts the cases reported at this place in the period (days in Beijing time), as they "
            "stand now. Unregistered reports, rejected reports and duplicates are not matters and count nowhere.")
 

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.models import CLOCKED_STATUSES, OPEN_STATUSES, RESOLVED_STATUSES, Case, Status
+from cases.selectors import judged_overdue_q
 from grid.models import PATH_FIELDS, AreaKind
 
 from .definitions import closure_excludes_deferred
@@ -108,9 +109,9 @@ def open_cases(cases):
 
 
 def overdue_q(now):
-    """On the clock, not paused, and past the judged deadline (or, not yet registered, past its own)."""
-    return Q(status__in=CLOCKED_STATUSES, carried_over_at__isnull=True) & (
-        Q(deadline_at__lt=now) | Q(deadline_at__isnull=True, due_at__lt=now))
+    """On the clock, not paused, and past the judged deadline: the case board's "past the judged
+    deadline" filter, so a figure's drill-down lists the cases it counted."""
+    return judged_overdue_q(now)
 
 
 def case_aggregates(cutoff=None):
@@ -543,6 +544,12 @@ class Table:
     links: list = field(default_factory=list)  # a URL (or None) per row, for the first cell
     note: str = ""
     collapsed: bool = False  # long tables (the trend) start folded on the page
+
+    @property
+    def linked_rows(self):
+        """Each row with its link (or None) as a last item."""
+        links = self.links or [None] * len(self.rows)
+        return [[*row, link] for row, link in zip(self.rows, links)]
 
     def body_html(self):
         """The table's rows as escaped HTML, each cell carrying its column's label for phones.

@@ -9,6 +9,7 @@ apps' selectors.
 """
 
 import json
+from urllib.parse import urlencode
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
@@ -142,16 +143,17 @@ class Dashboard:
         def mean(value):
             return "" if value is None else _("%(hours).1f working h") % {"hours": value}
 
+        overdue_label, closed_label = _("Overdue"), _("Closed")
         rows = [
             (_("Reported"), now_f["reported"], before["reported"]),
             (_("Registered (立案)"), now_f["registered"], before["registered"]),
             (_("Due (应结案)"), now_f.due, before.due),
             (_("Deferred (缓办)"), now_f["deferred"], before["deferred"]),
             (_("Open"), now_f["open"], before["open"]),
-            (_("Overdue"), overdue, overdue_before),
+            (overdue_label, overdue, overdue_before),
             (pgettext("dashboard count", "Supervised"), now_f["supervised"], before["supervised"]),
             (_("Escalated"), now_f["escalated"], before["escalated"]),
-            (_("Closed"), now_f["closed"], before["closed"]),
+            (closed_label, now_f["closed"], before["closed"]),
             (_("Closure rate"), percent(now_f.closure_rate), percent(before.closure_rate)),
             (_("On-time closure rate"), percent(now_f.on_time_rate), percent(before.on_time_rate)),
             (_("Overdue rate"), percent(now_f.overdue_rate), percent(before.overdue_rate)),
@@ -162,8 +164,20 @@ class Dashboard:
             (_("Mean handling time"), mean(now_f.mean_hours), mean(before.mean_hours)),
             (_("90th percentile handling time"), hours(now_f.p90_hours), hours(before.p90_hours)),
         ]
-        return Table("kpis", _("Key figures"), [_("Figure"), _("This period"), _("Previous period")],
-                     [list(r) for r in rows])
+        table = Table("kpis", _("Key figures"), [_("Figure"), _("This period"), _("Previous period")],
+                      [list(r) for r in rows])
+        # The counts an official checks case by case open the board with the same cases: reported in the
+        # period, in the place, by the same definition (the judged deadline for 已超期).
+        board = self.board_url
+        links = {overdue_label: board(overdue="judged"), closed_label: board(status="closed")}
+        table.links = [links.get(r[0]) for r in rows]
+        return table
+
+    def board_url(self, **filters):
+        """The case board of this place, the cases reported in this period, narrowed by `filters`."""
+        query = {"reported_from": self.period.first.isoformat(), "reported_to": self.period.last.isoformat(),
+                 **({"place": self.place.area.pk} if self.place.area is not None else {}), **filters}
+        return f"{reverse('cases:board')}?{urlencode(query)}"
 
     def levels(self):
         f = self.figures

@@ -22,7 +22,8 @@ from grid.views import render_page as _render
 from portal import fields
 from portal.exports import spreadsheet_cell as _cell
 
-from .definitions import COHORT, DEFINITIONS, DUE_NOTE, ORGANISATION_COHORT, ORGANISATION_DEFINITIONS
+from .definitions import (COHORT, DEFINITIONS, DUE_NOTE, ORGANISATION_COHORT, ORGANISATION_DEFINITIONS,
+                          OVERDUE_NOTE)
 from .figures import PERIOD_KINDS, PeriodError, Place, local_day, period_for
 from .mediation import mediation_tables
 from .compounds import compound_tables
@@ -109,21 +110,27 @@ def _crumbs(user, place, query):
     return [(names[pk], url_for(pk) if pk in managed else None) for _, pk in place.path]
 
 
+def _to_top(request, url_name):
+    """For anyone but an administrator (the whole city), a redirect to the page `url_name` of the top
+    of their posts, the query kept; None for an administrator."""
+    scope = _managing(request.user)
+    if scope.unrestricted:
+        return None
+    managed = {s.area_id for s in scope.spans}
+    tops = [a for a in top_places(request.user) if a.pk in managed]
+    if not tops:
+        raise Http404
+    target = redirect(url_name, tops[0].pk)
+    if request.GET:
+        target["Location"] += "?" + request.GET.urlencode()
+    return target
+
+
 @login_required
 @require_GET
 def dashboard(request):
     """The whole city for administrators; anyone else starts at the top of their posts."""
-    scope = _managing(request.user)
-    if not scope.unrestricted:
-        managed = {s.area_id for s in scope.spans}
-        tops = [a for a in top_places(request.user) if a.pk in managed]
-        if not tops:
-            raise Http404
-        target = redirect("cases:dashboard_place", tops[0].pk)
-        if request.GET:
-            target["Location"] += "?" + request.GET.urlencode()
-        return target
-    return _page(request, None)
+    return _to_top(request, "cases:dashboard_place") or _page(request, None)
 
 
 @login_required
@@ -164,6 +171,7 @@ def _page(request, area_id):
         "definitions": DEFINITIONS,
         "cohort_note": COHORT,
         "due_note": DUE_NOTE,
+        "overdue_note": OVERDUE_NOTE,
     }
     return _render(request, "dashboards/dashboard.html", context)
 
@@ -237,6 +245,8 @@ def dashboard_organisations(request, area_id=None):
     """Per organisation: the matters sent to it (received, 响应率, 按期办结率, 退单率, 满意率) and its
     12345 三率, then the whistles on the place's matters (吹哨报到): report-in and ratings.
     `?fragment=1`: the tables alone, which the place's page loads after itself."""
+    if area_id is None and (top := _to_top(request, "cases:dashboard_place_organisations")):
+        return top
     board, form = _dashboard(request, area_id)
     context = {"tables": _organisation_tables(board), "area_id": area_id, "query": board.query, "formats": FORMATS,
                "place": board.place, "period": board.period, "form": form,
@@ -253,6 +263,8 @@ def dashboard_organisations(request, area_id=None):
 def dashboard_mediation(request, area_id=None):
     """The mediation panel (矛盾纠纷调解): received, success rate, solved in the community, referred,
     performed at follow-up; by type, channel and mediator. Its own page, like the people panel."""
+    if area_id is None and (top := _to_top(request, "cases:dashboard_place_mediation")):
+        return top
     board, form = _dashboard(request, area_id)
     context = {"tables": mediation_tables(board), "area_id": area_id, "query": board.query, "formats": FORMATS,
                "place": board.place, "period": board.period, "form": form,
