@@ -158,6 +158,11 @@ def mediation_add_party(*, case, acting_user, role, name, id_number="", phone=""
                           today=_local_date(now))
     if values["id_index"] and mediation.parties.filter(id_index=values["id_index"]).exists():
         raise DomainError(_("This person is already a party to the file."), code="duplicate_party")
+    if not values["id_index"] and mediation.parties.filter(name=values["name"], role=values["role"],
+                                                         id_index__isnull=True).exists():
+        # Nothing else tells two of them apart: it would print twice on the agreement's signatures.
+        raise DomainError(_("“%(name)s” is already a party in this role; if it is someone else of the same name, "
+                            "give their ID number.") % {"name": values["name"]}, code="duplicate_party")
     party = MediationParty.objects.create(mediation=mediation, added_at=now, **values)
     _event(case, A.MEDIATION, actor=acting_user, now=now, data={"party_added": party.pk, "role": role})
     return party

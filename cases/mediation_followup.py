@@ -32,7 +32,8 @@ def _agreement(mediation):
 
 @transaction.atomic
 def mediation_follow_up(*, case, acting_user, performance, note, now=None):
-    """回访: was the agreement performed? Recorded once, on or after the day it was reached."""
+    """回访: was the agreement performed? Recorded once, on or after the day it was reached; found short of
+    performed only from the day it was to be performed by."""
     now = _now(now)
     case, mediation = _mediation_for(case, acting_user)
     _agreement(mediation)
@@ -40,8 +41,15 @@ def mediation_follow_up(*, case, acting_user, performance, note, now=None):
         raise DomainError(_("This agreement has already been followed up."), code="followed_up")
     if performance not in Performance.values:
         raise DomainError(_("Say whether the agreement was performed."), code="bad_performance")
-    if timezone.localtime(now).date() < timezone.localtime(mediation.concluded_at).date():
+    today = timezone.localtime(now).date()
+    if today < timezone.localtime(mediation.concluded_at).date():
         raise DomainError(_("A follow-up cannot come before the agreement."), code="before_agreement")
+    if (performance != Performance.PERFORMED and mediation.performance_deadline
+            and today < mediation.performance_deadline):
+        # The parties still have time: "not (yet) performed" now would count against the 履行率 for good.
+        raise DomainError(_("The agreement may be performed until %(day)s: before that day a follow-up can only find "
+                            "it performed.") % {"day": mediation.performance_deadline.isoformat()},
+                          code="before_deadline")
     note = clean_text(note, field=_("note"), limit=TEXT_MAX)
     Mediation.objects.filter(pk=mediation.pk).update(followed_up_at=now, performance=performance,
                                                      follow_up_note=note)

@@ -117,6 +117,20 @@ def test_the_same_person_is_a_party_once(city, people, med):
     assert refused.value.code == "duplicate_party"
 
 
+def test_a_party_without_id_number_is_added_once_per_role(city, people, med):
+    """王物业 typed twice with no ID number would print twice among the agreement's signatures."""
+    case = dispute(city, people)
+    m.mediation_add_party(case=case, acting_user=people.community, role="third_party", name="王物业", now=MONDAY)
+    with pytest.raises(DomainError) as refused:
+        m.mediation_add_party(case=case, acting_user=people.community, role="third_party", name=" 王物业 ", now=MONDAY)
+    assert refused.value.code == "duplicate_party"
+    # The same name in another role, or with an ID number that tells them apart, is someone to add.
+    m.mediation_add_party(case=case, acting_user=people.community, role="respondent", name="王物业", now=MONDAY)
+    m.mediation_add_party(case=case, acting_user=people.community, role="third_party", name="王物业",
+                          id_number=RESPONDENT_ID, now=MONDAY)
+    assert case.mediation.parties.filter(name="王物业").count() == 3
+
+
 def test_reveal_is_for_mediators_and_staff_and_always_logged(city, people, med):
     case = dispute(city, people)
     m.mediation_add_mediator(case=case, mediator=med.mediator, acting_user=people.community, now=MONDAY)
@@ -347,7 +361,12 @@ def test_the_follow_up_is_due_after_the_working_days_and_not_before_the_agreemen
     for kwargs, code in (({"performance": "maybe", "note": "x"}, "bad_performance"),
                          ({"performance": "performed", "note": " "}, "blank"),
                          ({"performance": "performed", "note": "回访", "now": MONDAY - timedelta(days=1)},
-                          "before_agreement")):
+                          "before_agreement"),
+                         # Two weeks to perform it: until then "not performed" is not a finding yet.
+                         ({"performance": "partly", "note": "只赔了一半", "now": MONDAY + timedelta(days=3)},
+                          "before_deadline"),
+                         ({"performance": "not_performed", "note": "未赔偿", "now": MONDAY + timedelta(days=13)},
+                          "before_deadline")):
         with pytest.raises(DomainError) as refused:
             mediation_follow_up(case=case, acting_user=people.community, **{"now": MONDAY, **kwargs})
         assert refused.value.code == code

@@ -308,7 +308,7 @@ def test_the_follow_up_and_reply_forms(login, people, med, files):
     inside, _ = files
     m.mediation_record_session(case=inside, acting_user=people.community, held_at=MONDAY, notes="达成一致", now=MONDAY)
     m.mediation_conclude(case=inside, acting_user=people.community, outcome="agreed", agreement_text="赔偿",
-                         consent_recorded=True, performance_deadline=MONDAY.date() + timedelta(days=5), now=MONDAY)
+                         consent_recorded=True, performance_deadline=MONDAY.date(), now=MONDAY)
     client = login(med.mediator)
     page = client.get(url("mediation", inside)).content.decode()
     assert url("mediation_act", inside, "follow_up") in page
@@ -354,7 +354,7 @@ def test_mediating_again_needs_a_reason(login, people, med, files):
     inside, _ = files
     m.mediation_record_session(case=inside, acting_user=people.community, held_at=MONDAY, notes="达成一致", now=MONDAY)
     m.mediation_conclude(case=inside, acting_user=people.community, outcome="agreed", agreement_text="赔偿",
-                         consent_recorded=True, performance_deadline=MONDAY.date() + timedelta(days=5), now=MONDAY)
+                         consent_recorded=True, performance_deadline=MONDAY.date(), now=MONDAY)
     mediation_follow_up(case=inside, acting_user=people.community, performance="not_performed", note="未赔偿",
                         now=NOW)
     before = written()
