@@ -25,7 +25,7 @@ module, run once by HubConfig.ready(), connects them:
 from cases import selectors as case_selectors
 from cases import services_report as case_reports
 from cases.forms import category_choices
-from cases.models import Case, Channel, ReporterKind
+from cases.models import OPEN_STATUSES, Case, Channel, ReporterKind
 from cases.signals import case_closed
 from residents import hooks as resident_hooks
 from residents import selectors as resident_selectors
@@ -62,6 +62,10 @@ def open_case_for_risk(*, category, description, grid, building, unit, acting_us
                                     acting_user=acting_user, now=now)
 
 
+def open_case_number(case_id):
+    return Case.objects.filter(pk=case_id, status__in=OPEN_STATUSES).values_list("number", flat=True).first()
+
+
 def case_visible_to(user, case):
     return case_selectors.cases_visible_to(user).filter(pk=case.pk).exists()
 
@@ -79,6 +83,7 @@ def connect():
     risk_hooks.case_category_choices.register(category_choices)
     risk_hooks.open_case.register(open_case_for_risk)
     risk_hooks.case_visible_to.register(case_visible_to)
+    risk_hooks.open_case_number.register(open_case_number)
     risk_hooks.case_warning_candidates.register(warning_rules.case_rule_candidates)
     risk_hooks.notify_staff.register(warning_rules.notify_staff)
     participation_hooks.cases_for_proposals.register(cases_for_proposals)

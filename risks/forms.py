@@ -1,6 +1,7 @@
 """The forms of the risk and patrol pages. They read input; the services decide (and refuse)."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grid.models import Area, Building
@@ -163,6 +164,13 @@ class WarningRuleForm(forms.Form):
             del self.fields["growth_percent"]
 
 
+def risk_label(risk):
+    """A risk told apart from its look-alikes in a list: its grade, kind and title, building, found on."""
+    place = f" · {risk.building.name or risk.building}" if risk.building_id else ""
+    found = timezone.localtime(risk.created_at).strftime("%Y-%m-%d") if risk.created_at else ""
+    return f"{risk.get_grade_display()} · {risk}{place} · {found}"
+
+
 class WarningAssignForm(forms.Form):
     """Assign a warning: a new case of a category, or one of the open risks offered; a note either way."""
 
@@ -174,5 +182,5 @@ class WarningAssignForm(forms.Form):
     def __init__(self, *args, risks=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "—")] + hooks.case_category_choices()
-        self.fields["risk"].choices = [("", "—")] + [(r.pk, str(r)) for r in risks]
+        self.fields["risk"].choices = [("", "—")] + [(r.pk, risk_label(r)) for r in risks]
         self.risks = {r.pk: r for r in risks}

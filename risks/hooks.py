@@ -18,6 +18,11 @@ open_case = Hook(
     "open_case(*, category, description, grid, building, unit, acting_user, now) -> the case, written in the "
     "caller's transaction (a patrol report, registered and dispatched at once); DomainError if refused.",
 )
+open_case_number = Hook(
+    "risks.hooks.open_case_number",
+    "open_case_number(case_id) -> the case's number while it is still open (not closed, rejected or referred), "
+    "else None: a risk is not written off while the work on it is open.",
+)
 case_visible_to = Hook(
     "risks.hooks.case_visible_to",
     "case_visible_to(user, case) -> whether the user may open the case's page.",

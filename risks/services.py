@@ -106,11 +106,18 @@ def _save_photos(risk, photos, stage, now):
         row.save()
 
 
+# A number someone answers has at least a local landline's 7 digits.
+PHONE_MIN_DIGITS = 7
+
+
 def _controls(responsible, responsible_phone, measures):
     responsible = clean_text(responsible, field=_("responsible person or organisation"), limit=100)
     responsible_phone = clean_text(responsible_phone, field=_("phone"), required=False, limit=20)
     if responsible_phone and not set(responsible_phone) <= PHONE_CHARS:
         raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
+    if responsible_phone and sum(ch.isdigit() for ch in responsible_phone) < PHONE_MIN_DIGITS:
+        raise DomainError(_("A phone number to call back has at least %(n)d digits.") % {"n": PHONE_MIN_DIGITS},
+                          code="bad_phone")
     measures = clean_text(measures, field=_("control measures"))
     return responsible, responsible_phone, measures
 
@@ -230,7 +237,8 @@ def risk_open_case(*, risk, category, description="", acting_user, now=None):
 
 @transaction.atomic
 def risk_close(*, risk, evidence, photos=(), acting_user, now=None):
-    """销号: only with written evidence and at least one photo of the risk removed."""
+    """销号: only with written evidence and at least one photo of the risk removed, and not while its
+    linked case is open (the work on the risk is not done)."""
     now = _now(now)
     evidence = clean_text(evidence, field=_("evidence of the close"))
     photos = _clean_photos(photos)
@@ -238,6 +246,10 @@ def risk_close(*, risk, evidence, photos=(), acting_user, now=None):
         raise DomainError(_("A risk is closed only with a photo of the evidence."), code="no_evidence")
     risk = _locked_open(risk)
     _require(acting_user, risk)
+    open_number = hooks.open_case_number(risk.case_id) if risk.case_id else None
+    if open_number:
+        raise DomainError(_("The linked case %(number)s is still open: close it first, then write off the risk.")
+                          % {"number": open_number}, code="case_open")
     changed = Risk.objects.filter(pk=risk.pk, status=RiskStatus.OPEN).update(
         status=RiskStatus.CLOSED, closed_at=now, closed_by=acting_user, close_evidence=evidence)
     if not changed:

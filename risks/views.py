@@ -9,6 +9,7 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models.functions import Length
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -173,7 +174,9 @@ def risk_new(request):
     grids = list(_grids(user))
     if not grids:
         raise Http404
-    buildings = list(buildings_visible_to(user).filter(grid__in=grids).order_by("grid_id", "number"))
+    # 2号楼 before 10号楼: shorter numbers first, then by text (as the patrol form lists them).
+    buildings = list(buildings_visible_to(user).filter(grid__in=grids)
+                     .order_by("grid_id", Length("number"), "number", "pk"))
     patrol = selectors.open_patrol(user)
     status = 200
     if request.method == "POST":

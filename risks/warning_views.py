@@ -62,7 +62,7 @@ def _risk_choices(request, warning):
         risks = risks.filter(grid_id=warning.grid_id)
     else:
         risks = risks.filter(community_id=warning.community_id)
-    return list(risks.order_by("grade", "id")[:50])
+    return list(risks.select_related("building").order_by("grade", "id")[:50])
 
 
 def _detail(request, warning, form=None, assign_form=None, status=200):

@@ -51,6 +51,7 @@ def test_register_on_a_community_without_building(city, crew):
     ({"measures": ""}, "blank"),
     ({"responsible": ""}, "blank"),
     ({"responsible_phone": "call me"}, "bad_phone"),
+    ({"responsible_phone": "12345"}, "bad_phone"),  # too few digits to be called back
     ({"title": "长" * 81}, "too_long"),
 ])
 def test_bad_register_input_is_refused_and_nothing_written(city, crew, overrides, code):
@@ -127,6 +128,21 @@ def test_open_case_goes_through_the_hook_as_a_patrol_report(city, crew):
     with pytest.raises(DomainError):
         services.risk_open_case(risk=risk, category=category("E0601"), acting_user=crew["worker"], now=NOW)
     assert Case.objects.count() == 1
+
+
+def test_a_risk_is_not_written_off_while_its_case_is_open(city, crew):
+    risk = register(city, crew["worker"])
+    risk = services.risk_open_case(risk=risk, category=category("E0601"), acting_user=crew["worker"], now=NOW)
+    case = Case.objects.get()
+    with pytest.raises(DomainError) as refused:
+        services.risk_close(risk=risk, evidence="已整改", photos=[png()], acting_user=crew["worker"], now=NOW)
+    assert refused.value.code == "case_open" and case.number in refused.value.message
+    assert Risk.objects.get().status == RiskStatus.OPEN and not Risk.objects.get().photos.filter(
+        stage=PhotoStage.CLOSE).exists()
+    # The case closed (as its verify and close would leave it): now the risk can be written off.
+    Case.objects.filter(pk=case.pk).update(status="closed", resolved_at=NOW, closed_at=NOW)
+    risk = services.risk_close(risk=risk, evidence="已整改", photos=[png()], acting_user=crew["worker"], now=NOW)
+    assert risk.status == RiskStatus.CLOSED
 
 
 def test_overdue_sweep_marks_each_risk_once(city, crew):

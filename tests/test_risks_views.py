@@ -101,7 +101,13 @@ def test_reassess_close_and_case_forms_refuse_bad_input(client, crew, risks):
     assert response.status_code == 302 and Risk.objects.get(pk=mine.pk).grade == "1red"
     category("E0601")
     assert client.post(reverse("risks:case", args=[mine.pk]), {"category": "E0601"}).status_code == 302
-    assert Risk.objects.get(pk=mine.pk).case_id == Case.objects.get().pk
+    case = Case.objects.get()
+    assert Risk.objects.get(pk=mine.pk).case_id == case.pk
+    # Not written off while the work on it is open: refused on the page, the case named.
+    refused = client.post(reverse("risks:close", args=[mine.pk]), {"evidence": "已清理完毕", "photo": png()})
+    assert refused.status_code == 400 and case.number in refused.content.decode()
+    assert Risk.objects.get(pk=mine.pk).status == RiskStatus.OPEN
+    Case.objects.filter(pk=case.pk).update(status="closed", resolved_at=case.created_at, closed_at=case.created_at)
     assert client.post(reverse("risks:close", args=[mine.pk]),
                        {"evidence": "已清理完毕", "photo": png()}).status_code == 302
     assert Risk.objects.get(pk=mine.pk).status == RiskStatus.CLOSED

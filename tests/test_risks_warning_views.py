@@ -144,3 +144,15 @@ def test_assign_to_a_new_case_or_a_risk_and_bad_input(client, city, crew, warnin
     assert list(WarningEvent.objects.values_list("action", flat=True)) == ["assigned"]
     page = client.get(reverse("risks:warning", args=[mine.pk])).content.decode()
     assert mine.assigned_case.number in page
+
+
+def test_the_risks_offered_for_a_warning_say_where_and_when(client, city, crew, warnings):
+    """Seven risks titled alike must be told apart: each choice names its grade, building and day."""
+    from risks.models import Risk
+
+    mine, _other = warnings
+    risk = Risk.objects.get(pk=mine.risk_id) if mine.risk_id else Risk.objects.filter(community=city.community_a).first()
+    page = signed_in(client, crew["staff"]).get(reverse("risks:warning", args=[mine.pk])).content.decode()
+    building = risk.building.name or str(risk.building)
+    option = next(line for line in page.splitlines() if f'value="{risk.pk}"' in line and "<option" in line)
+    assert risk.title in option and building in option and risk.get_grade_display() in option
