@@ -115,10 +115,10 @@ def server_error(request, template_name="500.html"):
 # permission brought us here) and give every audience somewhere to go next: a resident with a stale
 # QR code finds the report form and the tracking page, staff their start page.
 
-def _render(request, template_name, status):
+def _render(request, template_name, status, **extra):
     from django.shortcuts import render
 
-    context = {"hotline": (getattr(settings, "NOTICE_BOARD_NUMBERS", None) or {}).get("hotline", "")}
+    context = {"hotline": (getattr(settings, "NOTICE_BOARD_NUMBERS", None) or {}).get("hotline", ""), **extra}
     try:
         return render(request, template_name, context, status=status)
     except Exception:  # noqa: BLE001 — fall back to Django's plain answer rather than a second error
@@ -133,7 +133,11 @@ def bad_request(request, exception, template_name="400.html"):
 
 
 def permission_denied(request, exception, template_name="403.html"):
-    return _render(request, template_name, 403)
+    from .errors import PostRefused
+
+    # Only the portal's own refusals say why; Django's carry developers' words, never shown.
+    reason = str(exception) if isinstance(exception, PostRefused) else ""
+    return _render(request, template_name, 403, reason=reason)
 
 
 def page_not_found(request, exception, template_name="404.html"):

@@ -1,3 +1,6 @@
+from django.core.exceptions import PermissionDenied
+
+
 class DomainError(Exception):
     """A rule of the domain refused a write. The message is for the user (translated).
 
@@ -12,3 +15,8 @@ class DomainError(Exception):
 
     def __str__(self):
         return str(self.message)
+
+
+class PostRefused(PermissionDenied):
+    """A page the user's posts do not open, with why in words for the user (translated): the 403 page
+    shows it instead of its general text. Django's own refusals carry no such words and keep that text."""

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST
 from grid.models import Unit
 from grid.selectors import get_visible_or_404
 from grid.views import layout_for
-from portal.errors import DomainError
+from portal.errors import DomainError, PostRefused
 
 from . import forms as resident_forms
 from . import hooks, services
@@ -95,7 +95,8 @@ def _require_reach(user):
     """Only posts that work with residents' records open these pages (chiefs do not)."""
     scope = resident_scope(user)
     if not (scope.unrestricted or scope.spans):
-        raise PermissionDenied(_("Residents' records are for grid workers and staff."))
+        raise PostRefused(_("Residents' records are for grid workers and staff: building and unit chiefs and grid "
+                            "chiefs (三长) work without them (personal data reaches only the posts that need it)."))
     return scope
 
 
