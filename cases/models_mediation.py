@@ -20,6 +20,9 @@ from encrypted_fields.fields import EncryptedCharField
 
 from grid.models import Area, path_fk
 
+# Case statuses (by value: this module does not import cases/models.py) in which an unopened file stays so.
+ENDED_UNOPENED = ("referred", "rejected", "duplicate", "closed")
+
 
 class MediationOutcome(models.TextChoices):
     PENDING = "pending", _("In progress")
@@ -215,6 +218,12 @@ class Mediation(models.Model):
     @property
     def is_open(self):
         return self.opened_at is not None
+
+    @property
+    def never_opened(self):
+        """No file was opened and never will be: the case ended first (referred as a private matter,
+        rejected, a duplicate). Lists and pages say so instead of "pending" forever."""
+        return self.opened_at is None and self.case.status in ENDED_UNOPENED
 
     @property
     def number(self):

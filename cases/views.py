@@ -39,7 +39,8 @@ from . import forms_whistle, oversight, services, services_report, views_orgs, v
 from .hotline.actions import HOTLINE_ACTIONS
 from .filters import CaseFilter
 from .mediation_selectors import file_cases_visible_to
-from .models import CaseEvent, CaseKind, CasePhoto, Channel, ExtensionRequest, ExtensionStatus, Status
+from .models import (FINAL_STATUSES, CaseEvent, CaseKind, CasePhoto, Channel, ExtensionRequest, ExtensionStatus,
+                     Mediation, Status)
 from .selectors import (
     board_for,
     board_page,
@@ -311,17 +312,27 @@ def detail_context(request, case, *, reporter=None, refused=None):
         "timeline": _timeline(case),
         "actions": actions,
         "extension": _pending_extension(case) if case.status == Status.HANDLING else None,
-        # The file's card only for who may open it: not a summoned organisation's staff.
         # A hotline matter's tracking code, for the staff who took the call to read out again (the caller
         # follows and rates it with the code); not for its handler or a summoned organisation.
         "caller_code": case.tracking_code_display if case.channel == Channel.HOTLINE and case.tracking_code
         and kinds & {workflow.DISPATCHER, workflow.OFFICIAL} else "",
-        "is_mediation": case.kind == CaseKind.MEDIATION and file_cases_visible_to(user).filter(pk=case.pk).exists(),
+        "is_mediation": _offers_file(case, user),
         "sees_reporter": sees_reporter,
         "whistles": views_whistle.panel(case, user, now),
         "hotline_order": getattr(case, "hotline_order", None) if case.channel == Channel.HOTLINE else None,
         **views_orgs.route_context(case, user),
     }
+
+
+def _offers_file(case, user):
+    """Whether the case page offers the mediation file: a dispute whose file was opened or still may be
+    (not one referred as private or rejected first), to who may open it (not a summoned organisation)."""
+    if case.kind != CaseKind.MEDIATION:
+        return False
+    opened = Mediation.objects.filter(pk=case.pk).values_list("opened_at", flat=True).first()
+    if opened is None and case.status in FINAL_STATUSES:
+        return False
+    return file_cases_visible_to(user).filter(pk=case.pk).exists()
 
 
 @login_required

@@ -73,3 +73,28 @@ def test_the_place_staff_and_the_mediator_keep_the_file(summoned, people, med):
             reverse("cases:detail", args=[case.pk])).content.decode()
         page = web.get(reverse("cases:mediation", args=[case.pk]))
         assert page.status_code == 200 and "王五" in page.content.decode()
+
+
+def test_a_dispute_referred_before_its_file_opened_says_so(city, people):
+    """A neighbours' dispute classed 私事 and referred (or rejected) before anyone accepted it: the file
+    list and page say no file was opened instead of "mediating" forever, and the case page stops
+    asking for an outcome to be recorded."""
+    from cases import services_orgs
+    from cases.models import CaseKind, Mediation, Status
+
+    from .cases_factories import resident_report
+
+    case = resident_report(city, code="E0501", description="楼上漏水，邻居不肯维修")
+    assert case.kind == CaseKind.MEDIATION and not Mediation.objects.get(pk=case.pk).is_open
+    web = signed_in(people.community)
+    assert reverse("cases:mediation", args=[case.pk]) in web.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    case = services_orgs.case_refer(case=case, acting_user=people.community, referred_to="parties",
+                                    told="已告知双方自行协商", reason="属邻里私事", now=MONDAY)
+    assert case.status == Status.REFERRED
+    assert Mediation.objects.get(pk=case.pk).never_opened
+    listing = web.get(reverse("cases:mediation_files")).content.decode()
+    assert "No file opened" in listing
+    page = web.get(reverse("cases:mediation", args=[case.pk])).content.decode()
+    assert "No mediation file was opened" in page
+    detail = web.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert reverse("cases:mediation", args=[case.pk]) not in detail
