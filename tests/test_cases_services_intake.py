@@ -58,8 +58,9 @@ def test_a_report_is_kept_as_received_until_the_worker_registers_it(city, client
     assert "13912345678" not in text and "李四" not in text
     done = client.get(reverse("cases:report_done", args=[received.tracking_code]))
     assert done.status_code == 200 and "Case number" not in done.content.decode()
-    # It says what really happens: no person is registering it, the worker will in a moment.
-    assert "will be registered automatically in a moment" in done.content.decode()
+    # It says what really happens: the worker gives it a number in a moment; the community registers it (立案).
+    assert "in a moment it gets a case number" in done.content.decode()
+    assert "community reviews it and registers it" in done.content.decode()
 
     assert services_intake.intake_register_pending() == 1
     assert not Intake.objects.exists()
