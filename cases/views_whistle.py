@@ -57,9 +57,11 @@ def staff_summonses(request):
     if not scope_of(request.user).organisation_ids:
         raise Http404
     now = timezone.now()
-    rows = [{"summons": s, "overdue": s.reported_in_at is None and s.due_at < now}
+    # A form per row with its own ids: with one shared form every label pointed at the first row's field.
+    rows = [{"summons": s, "overdue": s.reported_in_at is None and s.due_at < now,
+             "form": ReportInForm(auto_id=f"id_summons{s.pk}_%s")}
             for s in open_summonses_for_staff(request.user)[:200]]
-    return _render(request, "cases/whistle_summonses.html", {"rows": rows, "form": ReportInForm()})
+    return _render(request, "cases/whistle_summonses.html", {"rows": rows})
 
 
 @login_required

@@ -183,3 +183,18 @@ def test_late_report_in_is_marked_on_the_case_page(city, people, orgs, whistled)
                                now=summons.due_at + timedelta(minutes=10))
     body = signed_in(people.street).get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert "badge-late" in body
+
+
+def test_each_report_in_form_has_its_own_field(city, people, orgs, whistled):
+    """Two summonses on the page: each label leads to its own row's field, not the first row's."""
+    import re
+
+    other = to_status(city, people, Status.HANDLING)
+    whistles.whistle_blow(case=other, organisations=[orgs.cg], acting_user=people.street, reason="再次联合执法",
+                          situation="enforcement")
+    body = signed_in(orgs.cg_staff).get(reverse("cases:summonses")).content.decode()
+    fields = re.findall(r'<(?:input|textarea)[^>]*name="note"[^>]*>', body)
+    ids = [re.search(r'id="([^"]+)"', field)[1] for field in fields]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    for field_id in ids:
+        assert f'for="{field_id}"' in body
