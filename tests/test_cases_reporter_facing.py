@@ -49,15 +49,6 @@ def test_a_request_to_reopen_that_does_not_fit_is_refused_as_typed(client, city,
     assert case.status == Status.CLOSED and case.rated_at is None and not CaseRating.objects.exists()
 
 
-def test_the_service_refuses_a_reopen_with_a_good_rating(city, people):
-    case = to_status(city, people, Status.CLOSED)
-    with pytest.raises(DomainError) as refused:
-        services.case_rate(tracking_code=case.tracking_code, rating=4, reopen=True, now=MONDAY)
-    assert refused.value.code == "reopen_rating"
-    case.refresh_from_db()
-    assert case.status == Status.CLOSED and case.rated_at is None
-
-
 def test_a_fitting_request_reopens(client, city, people):
     case = to_status(city, people, Status.CLOSED)
     client.post(reverse("cases:track_rate", args=[case.tracking_code]), {"rating": "2", "solved": "no", "reopen": "on"})
