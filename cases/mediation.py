@@ -292,7 +292,8 @@ def mediation_conclude(*, case, acting_user, outcome, agreement_text="", perform
         if not mediation.sessions.filter(state=SessionState.HELD).exists():
             raise DomainError(_("Record the session at which the agreement was reached."), code="no_session")
         changes.update(agreement_text=agreement_text, performance_deadline=performance_deadline,
-                       consent_recorded=True, follow_up_due_on=follow_up_due(now))
+                       # The follow-up visits once the parties' time to perform it is over, not before.
+                       consent_recorded=True, follow_up_due_on=max(follow_up_due(now), performance_deadline))
     elif outcome == MediationOutcome.FAILED:
         if referral not in Referral.values:
             raise DomainError(_("Say where the dispute is referred: litigation, arbitration or an "

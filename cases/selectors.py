@@ -161,7 +161,7 @@ def verify_grids(user):
                   if s.kind == AreaKind.GRID and s.role in HANDLING_ROLES.get(s.kind, ()))
 
 
-def org_queue_for(user, *, organisation_id=None):
+def org_queue_for(user, *, organisation_id=None, one_statement=False):
     """An organisation's queue: its matters to sign in or in hand, as lead (主办); supervised
     (督办 by the sweep) and soonest due first. Only organisations the user works for."""
     organisation_ids = scope_of(user).organisation_ids
@@ -170,16 +170,16 @@ def org_queue_for(user, *, organisation_id=None):
     if not organisation_ids:
         return Case.objects.none()
     return (
-        cases_visible_to(user)
+        cases_visible_to(user, one_statement=one_statement)
         .filter(organisation_id__in=sorted(organisation_ids), status__in=QUEUE_STATUSES)
         .select_related("category", "organisation", "building")
         .order_by("due_at", "pk")
     )
 
 
-def org_waiting_for(user):
+def org_waiting_for(user, *, one_statement=False):
     """The organisations' queue less what the user holds by name (which their own queue lists)."""
-    return org_queue_for(user).exclude(assignee=user)
+    return org_queue_for(user, one_statement=one_statement).exclude(assignee=user)
 
 
 # An organisation's queue card: number, class of matter, status and its badges, the start of the
@@ -362,6 +362,8 @@ REPORTER_NOTES = frozenset({
     CaseEvent.Action.REPORT, CaseEvent.Action.REJECT, CaseEvent.Action.RESOLVE, CaseEvent.Action.ORG_REPLY,
     CaseEvent.Action.CLOSE, CaseEvent.Action.RATE, CaseEvent.Action.REOPEN, CaseEvent.Action.MARK_DUPLICATE,
     CaseEvent.Action.REFER, CaseEvent.Action.NOTE, CaseEvent.Action.ESCALATE,
+    # The 12345 reply (回单) and a hand-back's reason (退单) are written for the caller.
+    CaseEvent.Action.HOTLINE_REPLY, CaseEvent.Action.HOTLINE_RETURN,
 })
 
 
@@ -397,7 +399,7 @@ def nav_counts_for(user):
     if verify_grids(user):  # the grid's checks on site count as waiting for the user too
         waiting = waiting + count(verify_queue_for(user, one_statement=True))
     if scope_of(user).organisation_ids:  # and an organisation's matters to sign in or in hand
-        waiting = waiting + count(org_waiting_for(user))
+        waiting = waiting + count(org_waiting_for(user, one_statement=True))
     row = (get_user_model().objects.filter(pk=user.pk)
            .values_list(waiting, count(inbox_for(user, unread_only=True)))
            .first())

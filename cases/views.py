@@ -312,16 +312,27 @@ def detail_context(request, case, *, reporter=None, refused=None):
         "timeline": _timeline(case),
         "actions": actions,
         "extension": _pending_extension(case) if case.status == Status.HANDLING else None,
-        # A hotline matter's tracking code, for the staff who took the call to read out again (the caller
-        # follows and rates it with the code); not for its handler or a summoned organisation.
-        "caller_code": case.tracking_code_display if case.channel == Channel.HOTLINE and case.tracking_code
-        and kinds & {workflow.DISPATCHER, workflow.OFFICIAL} else "",
+        "caller_code": _caller_code(case, user),
         "is_mediation": _offers_file(case, user),
         "sees_reporter": sees_reporter,
         "whistles": views_whistle.panel(case, user, now),
         "hotline_order": getattr(case, "hotline_order", None) if case.channel == Channel.HOTLINE else None,
         **views_orgs.route_context(case, user),
     }
+
+
+def _caller_code(case, user):
+    """A hotline matter's tracking code, for the one who typed in the call to read out again while the
+    matter is open. The code is all it takes to rate the case, so nobody else is shown it (not the staff
+    whose 满意率 it counts in), nor an order from the hotline's system, whose caller never had it."""
+    if case.channel != Channel.HOTLINE or not case.tracking_code or case.status in FINAL_STATUSES:
+        return ""
+    if user is None or case.reporter_id != user.pk:
+        return ""
+    order = getattr(case, "hotline_order", None)
+    if order is not None and order.client_id is not None:
+        return ""
+    return case.tracking_code_display
 
 
 def _offers_file(case, user):
@@ -485,10 +496,26 @@ def board(request):
     query.pop("page", None)
     return _render(request, "cases/board.html", {
         "filter": filterset, "page": page, "rows": rows, "query": query.urlencode(),
+        "query_without_place": _without(query, "place"),
         "filtered": bool(query),
+        # Arrived from a dashboard figure: the place the board is narrowed to, named (the filter is hidden).
+        "place_filter": _place_filter_name(request.user, filterset),
         # Hotline entry is for staff posted on places (an organisation's staff have none to enter for).
         "enters_hotline": scope_of(request.user).unrestricted or bool(scope_of(request.user).spans),
     })
+
+
+def _without(query, name):
+    rest = query.copy()
+    rest.pop(name, None)
+    return rest.urlencode()
+
+
+def _place_filter_name(user, filterset):
+    place = filterset.form.cleaned_data.get("place") if filterset.form.is_valid() else None
+    if place is None:
+        return ""
+    return areas_visible_to(user).filter(pk=place).values_list("name", flat=True).first() or _("a place you do not reach")
 
 
 def _board_rows(cases, now):

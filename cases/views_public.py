@@ -199,7 +199,11 @@ def track_rate(request, code):
         case, _received = _tracked(code)
         if case is None:
             return _track_missing(request)
-        return _track_page(request, case, rating_form=form, status=400)
+        refusal = workflow.TRANSITIONS["rate"].guard(case, None)
+        if case.status == Status.CLOSED and not refusal:
+            return _track_page(request, case, rating_form=form, status=400)
+        # Nothing to rate any more (rated already, reopened): say why on the page, as a refused rating does.
+        messages.error(request, refusal or _("Only a closed case can be rated."))
     else:
         data = form.cleaned_data
         try:

@@ -340,13 +340,20 @@ def test_reported_parties_a_valid_id_number_is_kept(city, people, med):
 
 # --- after the outcome: follow-up, judicial confirmation, reopening, the reply --------------------
 
-def agreed(city, people, *, now=MONDAY, **kwargs):
+def agreed(city, people, *, now=MONDAY, days_to_perform=14, **kwargs):
     case = dispute(city, people, now=now, **kwargs)
     with_parties(case, people.community, now=now)
     m.mediation_record_session(case=case, acting_user=people.community, held_at=now, notes="达成一致", now=now)
     m.mediation_conclude(case=case, acting_user=people.community, outcome="agreed", agreement_text="赔偿800元",
-                         consent_recorded=True, performance_deadline=now.date() + timedelta(days=14), now=now)
+                         consent_recorded=True, performance_deadline=now.date() + timedelta(days=days_to_perform),
+                         now=now)
     return case
+
+
+def test_the_follow_up_is_not_due_before_the_agreement_is_to_be_performed(city, people, med, settings):
+    settings.MEDIATION_FOLLOW_UP_WORKING_DAYS = 20  # 2026-12-21 for an agreement of Monday 2026-11-23
+    case = agreed(city, people, days_to_perform=60)
+    assert str(Mediation.objects.get(pk=case.pk).follow_up_due_on) == "2027-01-22"  # the day to perform it by
 
 
 def test_the_follow_up_is_due_after_the_working_days_and_not_before_the_agreement(city, people, med, settings):

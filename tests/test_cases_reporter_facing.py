@@ -76,6 +76,14 @@ def test_tracking_page_shows_the_result_not_the_working_notes(city, people):
     assert "Registered" in body  # the step itself still shows, as a status line
 
 
+def test_a_rating_for_a_case_rated_already_says_why(city, people):
+    case = to_status(city, people, Status.CLOSED)
+    services.case_rate(tracking_code=case.tracking_code, rating=4, now=MONDAY)
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").post(reverse("cases:track_rate", args=[case.tracking_code]),
+                                                       {"rating": "9"}, follow=True)
+    assert response.status_code == 200 and "already been rated" in response.content.decode()
+
+
 def test_open311_public_reads_leave_working_notes_out(client, city, people, settings):
     settings.OPEN311_PUBLIC_READS = True
     PublicReads.objects.create(district=city.district, enabled=True)
@@ -88,6 +96,11 @@ def test_open311_public_reads_leave_working_notes_out(client, city, people, sett
     text = updates.content.decode()
     assert "垃圾已清运完毕" in text
     assert "内部：按小事派网格" not in text and "核查：现场仍有少量杂物" not in text
+    # The matter itself, read in public: its last note written for the reporter, never a working note.
+    listed = client.get("/open311/v2/requests.json").content.decode()
+    assert case.number in listed
+    assert "核查：现场仍有少量杂物" not in listed and "内部：按小事派网格" not in listed
+    assert "垃圾已清运完毕" in listed
 
 
 # --- the callback number ----------------------------------------------------------------------------
@@ -142,8 +155,8 @@ def test_admin_search_stays_in_scope(city, people):
     assert page.status_code == 200 and case.number not in page.text
 
 
-def test_the_case_page_gives_hotline_staff_the_code_back(city, people):
-    case = hotline_case(city, people)
+def test_the_case_page_gives_the_code_back_to_who_took_the_call(city, people):
+    case = hotline_case(city, people)  # typed in by the street's staff
     assert case.tracking_code_display in signed_in(people.street).get(
         reverse("cases:detail", args=[case.pk])).content.decode()
     web_case = resident_report(city)  # a resident's own report: they have the code
@@ -151,11 +164,26 @@ def test_the_case_page_gives_hotline_staff_the_code_back(city, people):
         reverse("cases:detail", args=[web_case.pk])).content.decode()
 
 
-def test_the_handler_does_not_get_the_code(city, people):
+def test_nobody_else_gets_the_code_it_takes_to_rate_the_case(city, people):
+    """The code rates the case: not the community or district staff whose 满意率 it counts in, not its
+    handler, and nobody once it is closed."""
     case = hotline_case(city, people)
     handler = Case.objects.get(pk=case.pk).assignee or people.worker
-    body = signed_in(handler).get(reverse("cases:detail", args=[case.pk])).content.decode()
+    for user in (people.community, people.district, handler):
+        body = signed_in(user).get(reverse("cases:detail", args=[case.pk])).content.decode()
+        assert case.tracking_code_display not in body, user
+    Case.objects.filter(pk=case.pk).update(status=Status.CLOSED, resolved_at=MONDAY, closed_at=MONDAY)
+    body = signed_in(people.street).get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert case.tracking_code_display not in body
+
+
+def test_the_caller_reads_why_the_order_was_handed_back(city, people):
+    from cases.hotline import services as hotline
+
+    case = hotline_case(city, people)
+    hotline.order_return(case=case, reason="不属于本街道辖区，请转高新区办理", acting_user=people.street, now=MONDAY)
+    body = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("cases:track", args=[case.tracking_code])).content.decode()
+    assert "不属于本街道辖区，请转高新区办理" in body
 
 
 def test_organisation_staff_get_no_hotline_entry_button(city, people, orgs):

@@ -74,7 +74,10 @@ def test_organisation_staff_queue_tab_leads_to_their_organisation(city, people, 
     home = web.get(reverse("home"))
     body = home.content.decode()
     assert home.status_code == 200
-    assert f'href="{reverse("cases:org_queue")}"' in body
+    tab_bar = body[body.index('class="tab-bar"'):]
+    tab_bar = tab_bar[:tab_bar.index("</nav>")]
+    assert f'href="{reverse("cases:org_queue")}"' in tab_bar  # the phone's queue tab
+    assert f'href="{reverse("cases:queue")}"' not in tab_bar
     assert "What I can reach" not in body  # no counts of buildings they never reach
     queue = web.get(reverse("cases:queue")).content.decode()
     assert reverse("cases:org_queue") in queue  # the personal queue points to the organisation's
@@ -82,4 +85,5 @@ def test_organisation_staff_queue_tab_leads_to_their_organisation(city, people, 
 
 def test_place_staff_keep_their_own_queue_tab(city, people):
     body = signed_in(people.worker).get(reverse("home")).content.decode()
-    assert f'href="{reverse("cases:queue")}"' in body and "What I can reach" in body
+    tab_bar = body[body.index('class="tab-bar"'):]
+    assert f'href="{reverse("cases:queue")}"' in tab_bar[:tab_bar.index("</nav>")] and "What I can reach" in body

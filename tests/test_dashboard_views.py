@@ -358,3 +358,32 @@ def test_the_place_filter_only_narrows(city, board, client):
     assert foreign.status_code == 200 and foreign.context["page"].paginator.count == 0
     bogus = client.get(reverse("cases:board"), {"place": "999999"})
     assert bogus.status_code == 200 and bogus.context["page"].paginator.count == 0
+    # The narrowing is said on the page, with the way back to all of the user's places.
+    named = client.get(reverse("cases:board"), {"place": city.street_a.pk, "overdue": "judged"},
+                       HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"Only the cases of {city.street_a.name}." in named and 'href="?overdue=judged"' in named
+    assert "Only the cases of" not in client.get(reverse("cases:board"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_the_two_clocks_differ_and_the_figure_follows_the_judged_one(city, board, client, make_user):
+    """One case past its stage's due time but inside its judged deadline, one the other way round: the
+    board's two filters tell them apart, and 已超期 counts (and opens) the judged one only."""
+    from cases.models import Case
+
+    from .cases_factories import People, to_status
+
+    crew = People(city, make_user)
+    stage_late = to_status(city, crew, "handling", now=at(2026, 11, 24, 10))
+    judged_late = to_status(city, crew, "handling", now=at(2026, 11, 24, 11))
+    Case.objects.filter(pk=stage_late.pk).update(due_at=NOW - timedelta(hours=1), deadline_at=NOW + timedelta(days=2))
+    Case.objects.filter(pk=judged_late.pk).update(due_at=NOW + timedelta(days=1), deadline_at=NOW - timedelta(hours=1))
+
+    def listed(**query):
+        return {row["number"] for row in client.get(reverse("cases:board"), query).context["rows"]}
+
+    assert stage_late.number in listed(overdue="yes") and judged_late.number not in listed(overdue="yes")
+    assert judged_late.number in listed(overdue="judged") and stage_late.number not in listed(overdue="judged")
+    page = client.get(place_url(city.district), NOVEMBER)
+    _label, overdue, _before, link = page.context["kpis"].linked_rows[5]
+    assert parse_qs(urlsplit(link).query)["overdue"] == ["judged"]
+    assert client.get(link).context["page"].paginator.count == overdue
