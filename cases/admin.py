@@ -122,8 +122,6 @@ class CaseAdmin(admin_workflow.CaseWorkflowAdminMixin, ScopedAdminMixin, admin.M
     list_filter = ("status", OverdueFilter, "channel", "kind", "responsible_level",
                    "triage_class", ("created_at", admin.DateFieldListFilter))
     search_fields = ("=number", "description", "address")
-    search_help_text = gettext_lazy("Case number (or its last digits), tracking code, 12345 work-order number, "
-                                    "external reference, or words of the description or address.")
     ordering = ("-created_at", "-id")
     list_select_related = LIST_RELATED
     paginator = CappedCountPaginator
