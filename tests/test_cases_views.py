@@ -177,7 +177,7 @@ def test_queue_supervised_first_then_soonest_due_with_overdue_marked(login, city
     assert order == [str(supervised.pk), str(old.pk), str(fresh.pk)]
     items = re.findall(r'<li class="case-item([^"]*)">', html)
     assert items[0].strip() == "is-supervised" and items[1].strip() == "is-overdue" and items[2].strip() == ""
-    assert text_of(response).count("Overdue") == 1
+    assert text_of(response).count("Stage past due") == 1
     assert "layout-worker" in html
 
 

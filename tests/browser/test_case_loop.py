@@ -250,7 +250,8 @@ def test_a_report_still_being_registered_shows_as_received(city, open_page, scre
         page.wait_for_url(re.compile(r"/report/done/"))
     received = Intake.objects.get()
     expect(page.locator(".tracking-code")).to_have_text(received.tracking_code_display)
-    expect(page.locator("main")).to_contain_text("稍后将由系统自动登记立案")
+    expect(page.locator("main")).to_contain_text("系统稍后会生成案件编号")
+    expect(page.locator("main")).to_contain_text("之后由社区审核立案")
     name = "phone" if viewport is PHONE else "desktop"
     fits_width(page, viewport["width"])
     shoot(page, screenshot_dir, f"case-received-1-done-{name}")
