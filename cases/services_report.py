@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grid.models import PATH_FIELDS, Area, AreaKind, Building, Unit
@@ -211,7 +212,7 @@ def case_report(*, category, description, channel, place=None, grid=None, buildi
     longitude = _coordinate(longitude, -180, 180, _("longitude"))
     photos = services._validate_photos(photos)
     # Checked before anything is written; only a mediation keeps them.
-    party_rows = reported_parties(parties, today=now.date()) if category.is_mediation else []
+    party_rows = reported_parties(parties, today=timezone.localdate(now)) if category.is_mediation else []
     staff_channel = channel in STAFF_CHANNELS
     user = acting_user if acting_user is not None and acting_user.is_authenticated else None
     if staff_channel and channel != Channel.ALARM and not system and not _may_report_for(user, path):

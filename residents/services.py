@@ -188,14 +188,14 @@ def resident_add(*, household, name, id_number="", phone="", relation=Relation.O
     # is caught by the move's UPDATE of residents.
     household = Household.objects.select_for_update().get(pk=household.pk)
     _require_edit(acting_user, household)
-    values, parsed, warning = identity_values(id_number=id_number, phone=phone, today=now.date())
+    values, parsed, warning = identity_values(id_number=id_number, phone=phone, today=timezone.localdate(now))
     if parsed:
         gender, birth_date = parsed.gender, parsed.birth_date
     elif gender:
         _choice(gender, Gender, _("gender"))
-    _check_date(birth_date, today=now.date(), message=_("The date of birth is in the future."),
+    _check_date(birth_date, today=timezone.localdate(now), message=_("The date of birth is in the future."),
                 code="bad_birth_date")
-    _check_date(moved_in_on, today=now.date(), message=_("The move-in date is in the future."))
+    _check_date(moved_in_on, today=timezone.localdate(now), message=_("The move-in date is in the future."))
     _choice(relation, Relation, _("relation"))
     _choice(registration, Registration, _("registration"))
     _check_unique_id(values)
@@ -214,7 +214,7 @@ def resident_add(*, household, name, id_number="", phone="", relation=Relation.O
                             "has a head."), code="conflict") from None
     if tags:
         resident.tags.set(tags)
-    refresh_visit_due([resident.pk], today=now.date())
+    refresh_visit_due([resident.pk], today=timezone.localdate(now))
     _log(resident, ResidentEvent.Action.ADD, acting_user, now, household_id=household.pk)
     resident.warning = warning
     return resident
@@ -235,7 +235,7 @@ def resident_update(*, resident, acting_user, now=None, id_number=None, phone=No
     if unknown:
         raise DomainError(_("These fields cannot be changed here: %(f)s.") % {"f": ", ".join(sorted(unknown))},
                           code="bad_field")
-    values, parsed, warning = identity_values(id_number=id_number, phone=phone, today=now.date())
+    values, parsed, warning = identity_values(id_number=id_number, phone=phone, today=timezone.localdate(now))
     if "name" in changes:
         changes["name"] = _clean_name(changes["name"])
     if "registered_address" in changes:
@@ -253,10 +253,10 @@ def resident_update(*, resident, acting_user, now=None, id_number=None, phone=No
     if parsed:
         changes.update(gender=parsed.gender, birth_date=parsed.birth_date)
     if "birth_date" in changes:
-        _check_date(changes["birth_date"], today=now.date(), message=_("The date of birth is in the future."),
+        _check_date(changes["birth_date"], today=timezone.localdate(now), message=_("The date of birth is in the future."),
                 code="bad_birth_date")
     if "moved_in_on" in changes:
-        _check_date(changes["moved_in_on"], today=now.date(), message=_("The move-in date is in the future."))
+        _check_date(changes["moved_in_on"], today=timezone.localdate(now), message=_("The move-in date is in the future."))
     if changes.get("relation") == Relation.HEAD and resident.is_living:
         _check_head(resident.household_id, Relation.HEAD, exclude_pk=resident.pk)
     _check_unique_id(values, exclude_pk=resident.pk)
@@ -284,7 +284,7 @@ def resident_update(*, resident, acting_user, now=None, id_number=None, phone=No
         after = set(resident.tags.values_list("pk", flat=True))
         if before != after:
             changed.append("tags")
-            refresh_visit_due([resident.pk], today=now.date())
+            refresh_visit_due([resident.pk], today=timezone.localdate(now))
             resident.visit_due_on = Resident.objects.values_list("visit_due_on", flat=True).get(pk=resident.pk)
     if changed:
         _log(resident, ResidentEvent.Action.CHANGE, acting_user, now, fields=changed)
@@ -331,10 +331,10 @@ def _leave(resident, status, action, on, acting_user, now, note):
     _require_edit(acting_user, resident)
     if not resident.is_living:
         raise DomainError(_("This resident is no longer recorded as living here."), code="not_living")
-    on = on or now.date()
+    on = on or timezone.localdate(now)
     if not isinstance(on, datetime.date):
         raise DomainError(_("That is not a date."), code="bad_date")
-    if on > now.date():
+    if on > timezone.localdate(now):
         raise DomainError(_("The date is in the future."), code="bad_date")
     if resident.birth_date and on < resident.birth_date:
         raise DomainError(_("The date is before the date of birth."), code="bad_date")
@@ -379,10 +379,10 @@ def resident_return(*, resident, household=None, on=None, id_number=None, acting
             raise DomainError(_("You do not look after residents here."), code="forbidden")
     if resident.status != ResidentStatus.MOVED_OUT:
         raise DomainError(_("Only a resident who moved out can move back in."), code="not_moved_out")
-    on = on or now.date()
+    on = on or timezone.localdate(now)
     if not isinstance(on, datetime.date):
         raise DomainError(_("That is not a date."), code="bad_date")
-    if on > now.date():
+    if on > timezone.localdate(now):
         raise DomainError(_("The date is in the future."), code="bad_date")
     if resident.left_on and on < resident.left_on:
         raise DomainError(_("The date is before the resident moved out."), code="bad_date")
@@ -395,7 +395,7 @@ def resident_return(*, resident, household=None, on=None, id_number=None, acting
             )
     except IntegrityError:
         raise _conflict() from None
-    refresh_visit_due([resident.pk], today=now.date())
+    refresh_visit_due([resident.pk], today=timezone.localdate(now))
     _log(resident, ResidentEvent.Action.RETURN, acting_user, now, household_id=household.pk,
          from_household_id=resident.household_id)
     resident.refresh_from_db()
@@ -533,7 +533,7 @@ def care_visit_log(*, resident, notes, findings="", follow_up=False, visited_at=
                                      follow_up=bool(follow_up), recorded_at=now)
     if resident.last_visited_at is None or visited_at > resident.last_visited_at:
         Resident.objects.filter(pk=resident.pk).update(last_visited_at=visited_at)
-        refresh_visit_due([resident.pk], today=now.date())
+        refresh_visit_due([resident.pk], today=timezone.localdate(now))
     return visit
 
 

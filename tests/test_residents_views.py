@@ -34,6 +34,11 @@ PHONE_B = "13698765432"
 # A valid number whose area code python-stdnum does not know: saved, with a warning.
 ID_UNKNOWN_AREA = valid_id_number(area="999999", birth=datetime.date(1990, 1, 1), serial=7)
 
+# Every page here is dated against a frozen moment (tests own their clock): 00:30 in Beijing, which is
+# still the day before in UTC, where the services once took UTC's date for Beijing's and refused a
+# move-in of "today" as in the future.
+pytestmark = pytest.mark.clock("2026-11-24T00:30:00+08:00")
+
 
 @pytest.fixture
 def client():
@@ -350,6 +355,14 @@ def test_resident_add_through_the_service(as_user, w):
     assert ResidentEvent.objects.filter(resident=resident, action="add").count() == 1
 
 
+def test_a_move_in_of_today_in_beijing_is_not_in_the_future(as_user, w):
+    """At 00:30 Beijing time it is still yesterday in UTC: today's local date must be accepted."""
+    client = as_user(w.worker)
+    response = client.post(url("resident_add", w.household.pk), add_data(moved_in_on="2026-11-24"))
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    assert Resident.objects.get(name="赵四").moved_in_on == datetime.date(2026, 11, 24)
+
+
 def test_resident_add_with_an_unknown_area_code_warns_after_saving(as_user, w):
     client = as_user(w.worker)
     response = client.post(url("resident_add", w.household.pk), add_data(id_number=ID_UNKNOWN_AREA), follow=True)
@@ -358,7 +371,7 @@ def test_resident_add_with_an_unknown_area_code_warns_after_saving(as_user, w):
     no_personal_values(response, ID_UNKNOWN_AREA)
 
 
-TOMORROW = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+TOMORROW = "2026-11-25"  # the module's clock (pytestmark) stands on 2026-11-24
 
 
 @pytest.mark.parametrize("fields, field, words", [

@@ -63,7 +63,7 @@ def volunteer_register(*, home, name="", user=None, resident=None, skills="", av
                 user=user, resident=resident, name=name, skills=clean_line(skills, label=_("Skills"), limit=200,
                                                                       required=False),
                 availability=clean_line(availability, label=_("Availability"), limit=200, required=False),
-                joined_on=now.date(), **path,
+                joined_on=timezone.localdate(now), **path,
             )
     except IntegrityError:
         raise DomainError(_("This person is already registered as a volunteer."), code="duplicate") from None
@@ -271,7 +271,7 @@ def record_external_service(*, source_key, name, user, resident, community, star
         area, path = _home_path(community)
         volunteer = Volunteer.objects.create(user=user, resident=resident, name=clean_line(name, label=_("The name"),
                                                                                       limit=50),
-                                             joined_on=now.date(), **path)
+                                             joined_on=timezone.localdate(now), **path)
     if _overlaps(volunteer.pk, started_at, ended_at):
         raise DomainError(_("These hours overlap hours already recorded for this volunteer."), code="overlap")
     record = ServiceRecord.objects.create(
