@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from grid.models import PATH_FIELDS, Area, AreaKind, Building, Unit
 from grid.selectors import scope_of
 from portal.errors import DomainError
+from portal.identity import check_callback_digits
 from portal.text import clean_text
 
 from . import notifications, routing, services, workflow
@@ -50,19 +51,13 @@ A = CaseEvent.Action
 
 ALARM_WINDOW = timedelta(minutes=30)
 PHONE_RE = re.compile(r"^[0-9+\- ]{3,20}$")
-# A number to call back has at least a local landline's 7 digits ("12345" is the hotline itself).
-PHONE_MIN_DIGITS = 7
-
-
 def check_reporter_phone(phone):
     """Refuse a callback number with characters a phone number does not have, or too few digits."""
     if not phone:
         return
     if not PHONE_RE.match(phone):
         raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
-    if sum(ch.isdigit() for ch in phone) < PHONE_MIN_DIGITS:
-        raise DomainError(_("A phone number to call back has at least %(n)d digits.") % {"n": PHONE_MIN_DIGITS},
-                          code="bad_phone")
+    check_callback_digits(phone)
 
 REPORTER_BY_CHANNEL = {
     Channel.WEB: ReporterKind.RESIDENT,

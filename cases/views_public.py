@@ -172,13 +172,20 @@ def track(request, code):
     return _track_page(request, case)
 
 
+def _rating_refusal(case):
+    """None if the reporter may rate the case now, else why not (the workflow's guard decides:
+    once per close; residents', hotline and Open311 reports only)."""
+    if case.status != Status.CLOSED:
+        return _("Only a closed case can be rated.")
+    return workflow.TRANSITIONS["rate"].guard(case, None) or None
+
+
 def _track_page(request, case, *, rating_form=None, status=200):
     """The tracked case's page; `rating_form` a refused rating, shown as typed."""
     timeline = public_timeline(case)
     for line in timeline:
         line["photo_urls"] = [reverse("cases:track_photo", args=[case.tracking_code, p.pk]) for p in line["photos"]]
-    # The workflow's guard decides (once per close; residents', hotline and Open311 reports only).
-    can_rate = case.status == Status.CLOSED and not workflow.TRANSITIONS["rate"].guard(case, None)
+    can_rate = _rating_refusal(case) is None
     return public_page(request, "cases/track.html", {
         "case": case,
         "code": case.tracking_code_display,
@@ -199,11 +206,11 @@ def track_rate(request, code):
         case, _received = _tracked(code)
         if case is None:
             return _track_missing(request)
-        refusal = workflow.TRANSITIONS["rate"].guard(case, None)
-        if case.status == Status.CLOSED and not refusal:
+        refusal = _rating_refusal(case)
+        if refusal is None:
             return _track_page(request, case, rating_form=form, status=400)
         # Nothing to rate any more (rated already, reopened): say why on the page, as a refused rating does.
-        messages.error(request, refusal or _("Only a closed case can be rated."))
+        messages.error(request, refusal)
     else:
         data = form.cleaned_data
         try:

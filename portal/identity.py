@@ -114,6 +114,17 @@ def normalize_phone(raw) -> str:
     return f"{match[1]}-{match[2]}"
 
 
+# A number someone can be called back on has at least a local landline's 7 digits ("12345" is the hotline).
+PHONE_MIN_DIGITS = 7
+
+
+def check_callback_digits(phone):
+    """Refuse a phone number with too few digits to call back (forms that keep free-form numbers)."""
+    if phone and sum(ch.isdigit() for ch in phone) < PHONE_MIN_DIGITS:
+        raise DomainError(_("A phone number to call back has at least %(n)d digits.") % {"n": PHONE_MIN_DIGITS},
+                          code="bad_phone")
+
+
 def mask_id_number(number: str) -> str:
     """110101********1234: area code and last four, as Chinese portals show it.
 

@@ -17,6 +17,7 @@ from grid.models import PATH_FIELDS, Area, AreaKind, Building, Unit
 from grid.selectors import scope_of
 from grid.services import lock_trees
 from portal.errors import DomainError
+from portal.identity import check_callback_digits
 from portal.photos import validate_photo, without_metadata
 from portal.text import clean_text
 
@@ -106,18 +107,12 @@ def _save_photos(risk, photos, stage, now):
         row.save()
 
 
-# A number someone answers has at least a local landline's 7 digits.
-PHONE_MIN_DIGITS = 7
-
-
 def _controls(responsible, responsible_phone, measures):
     responsible = clean_text(responsible, field=_("responsible person or organisation"), limit=100)
     responsible_phone = clean_text(responsible_phone, field=_("phone"), required=False, limit=20)
     if responsible_phone and not set(responsible_phone) <= PHONE_CHARS:
         raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
-    if responsible_phone and sum(ch.isdigit() for ch in responsible_phone) < PHONE_MIN_DIGITS:
-        raise DomainError(_("A phone number to call back has at least %(n)d digits.") % {"n": PHONE_MIN_DIGITS},
-                          code="bad_phone")
+    check_callback_digits(responsible_phone)
     measures = clean_text(measures, field=_("control measures"))
     return responsible, responsible_phone, measures
 
