@@ -21,7 +21,7 @@ from .models import Mediation, MediationFile, MediationParty, MediationReferrer,
 
 class PartyInline(ReadOnlyInline):
     model = MediationParty
-    fields = ("role", "name", "id_masked", "phone_masked", "address")
+    fields = ("role", "name", "id_masked", "phone_masked", "address", "removed_at", "removal_reason")
     readonly_fields = fields
 
     def get_queryset(self, request):

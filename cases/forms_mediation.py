@@ -113,6 +113,40 @@ class PartyForm(forms.Form):
     address = forms.CharField(label=_("Address"), required=False, max_length=200)
 
 
+class PartyCorrectForm(PartyForm):
+    """更正: the party's details as they should read; a blank ID number or phone keeps the stored one."""
+
+    reason = forms.CharField(label=_("Why it changes"), max_length=200,
+                             help_text=_("For example: the name was mistyped at registration."))
+
+    def __init__(self, *args, party=None, **kwargs):
+        if party is not None:
+            kwargs.setdefault("initial", {"role": party.role, "name": party.name, "address": party.address})
+        super().__init__(*args, **kwargs)
+        self.fields["id_number"].label = _("New ID number")
+        self.fields["id_number"].help_text = _("Leave empty to keep the one on file.")
+        self.fields["phone"].label = _("New phone")
+        self.fields["phone"].help_text = _("Leave empty to keep the one on file.")
+        # Ordered after the field each one clears.
+        fields = dict(self.fields)
+        self.fields = {}
+        for name, field in fields.items():
+            self.fields[name] = field
+            if name in ("id_number", "phone"):
+                self.fields[f"clear_{name}"] = forms.BooleanField(
+                    label=_("Remove the recorded ID number") if name == "id_number" else _("Remove the recorded phone"),
+                    required=False)
+
+
+class PartyRemoveForm(forms.Form):
+    reason = forms.CharField(label=_("Why the party is removed"), max_length=200,
+                             help_text=_("For example: added to the wrong file. Their ID number and phone are "
+                                         "erased; the name stays in the file's history."))
+
+    def __init__(self, *args, party=None, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
 class MediatorForm(forms.Form):
     mediator = forms.TypedChoiceField(label=_("Mediator"), coerce=int)
 

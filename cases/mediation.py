@@ -148,6 +148,22 @@ def open_file(*, case, mediation, actor, dispute_type, claims="", room=None, sou
     return mediation
 
 
+def _parties(mediation):
+    """The file's parties, less those removed as added by mistake."""
+    return mediation.parties.filter(removed_at__isnull=True)
+
+
+def _refuse_duplicate(mediation, values, *, other_than=None):
+    others = _parties(mediation).exclude(pk=other_than)
+    if values["id_index"] and others.filter(id_index=values["id_index"]).exists():
+        raise DomainError(_("This person is already a party to the file."), code="duplicate_party")
+    if not values["id_index"] and others.filter(name=values["name"], role=values["role"],
+                                                id_index__isnull=True).exists():
+        # Nothing else tells two of them apart: it would print twice on the agreement's signatures.
+        raise DomainError(_("“%(name)s” is already a party in this role; if it is someone else of the same name, "
+                          "give their ID number.") % {"name": values["name"]}, code="duplicate_party")
+
+
 @transaction.atomic
 def mediation_add_party(*, case, acting_user, role, name, id_number="", phone="", address="", now=None):
     """A party (当事人): name and role; ID number and phone checked, encrypted, indexed, masked."""
@@ -156,15 +172,71 @@ def mediation_add_party(*, case, acting_user, role, name, id_number="", phone=""
     _pending(mediation)
     values = party_values(name=name, role=role, id_number=id_number, phone=phone, address=address,
                           today=_local_date(now))
-    if values["id_index"] and mediation.parties.filter(id_index=values["id_index"]).exists():
-        raise DomainError(_("This person is already a party to the file."), code="duplicate_party")
-    if not values["id_index"] and mediation.parties.filter(name=values["name"], role=values["role"],
-                                                         id_index__isnull=True).exists():
-        # Nothing else tells two of them apart: it would print twice on the agreement's signatures.
-        raise DomainError(_("“%(name)s” is already a party in this role; if it is someone else of the same name, "
-                            "give their ID number.") % {"name": values["name"]}, code="duplicate_party")
+    _refuse_duplicate(mediation, values)
     party = MediationParty.objects.create(mediation=mediation, added_at=now, **values)
     _event(case, A.MEDIATION, actor=acting_user, now=now, data={"party_added": party.pk, "role": role})
+    return party
+
+
+def _party_for_change(party, acting_user, reason):
+    """The party's file, locked and still open to changes, and the stated reason, cleaned."""
+    reason = " ".join(str(reason or "").split())
+    case, mediation = _mediation_for(party.mediation.case, acting_user)
+    _pending(mediation)
+    party = MediationParty.objects.select_for_update().defer("id_number", "phone") \
+        .filter(pk=party.pk, mediation=mediation, removed_at__isnull=True).first()
+    if party is None:
+        raise DomainError(_("This party has been removed from the file."), code="removed")
+    if len(reason) < 2:
+        raise DomainError(_("Say why the party's details change."), code="no_reason")
+    return case, mediation, party, reason[:200]
+
+
+@transaction.atomic
+def mediation_correct_party(*, party, acting_user, name, role, address="", id_number="", phone="",
+                            clear_id_number=False, clear_phone=False, reason, now=None):
+    """更正: a party's name, role, address, ID number or phone typed wrong, corrected before the outcome.
+    The ID number and phone change only when a new one is typed: the page shows them masked, so a
+    blank field keeps the stored value. The timeline names the fields changed and why, never a value."""
+    now = _now(now)
+    case, mediation, party, reason = _party_for_change(party, acting_user, reason)
+    values = party_values(name=name, role=role, address=address, id_number=id_number, phone=phone,
+                          today=_local_date(now))
+    for typed, clear, label in ((values["id_index"], clear_id_number, _("ID number")),
+                                (values["phone_index"], clear_phone, _("phone"))):
+        if typed and clear:
+            raise DomainError(_("Type a new %(field)s or remove the recorded one, not both.") % {"field": label},
+                              code="typed_and_cleared")
+    # Blank and not cleared: the stored value stays.
+    keep = {"id": not values["id_index"] and not clear_id_number, "phone": not values["phone_index"] and not clear_phone}
+    for prefix, column in (("id", "id_number"), ("phone", "phone")):
+        if keep[prefix]:
+            for key in (column, f"{prefix}_index", f"{prefix}_masked"):
+                values.pop(key)
+    check = {**values, "id_index": values.get("id_index", party.id_index)}
+    _refuse_duplicate(mediation, check, other_than=party.pk)
+    changed = [field for field in ("name", "role", "address") if values[field] != getattr(party, field)]
+    changed += [column for prefix, column in (("id", "id_number"), ("phone", "phone"))
+                if not keep[prefix] and values[f"{prefix}_index"] != getattr(party, f"{prefix}_index")]
+    if not changed:
+        raise DomainError(_("Nothing differs from what the file holds."), code="unchanged")
+    MediationParty.objects.filter(pk=party.pk).update(**values)
+    _event(case, A.MEDIATION, actor=acting_user, now=now,
+           data={"party_corrected": party.pk, "fields": changed, "reason": reason})
+    return MediationParty.objects.defer("id_number", "phone").get(pk=party.pk)
+
+
+@transaction.atomic
+def mediation_remove_party(*, party, acting_user, reason, now=None):
+    """A party added by mistake leaves the file before the outcome: the row stays for the timeline and
+    the access log, its ID number and phone are erased, and it prints on no document."""
+    now = _now(now)
+    case, mediation, party, reason = _party_for_change(party, acting_user, reason)
+    MediationParty.objects.filter(pk=party.pk).update(
+        removed_at=now, removed_by=acting_user, removal_reason=reason,
+        id_number=None, id_index=None, id_masked="", phone=None, phone_index=None, phone_masked="")
+    _event(case, A.MEDIATION, actor=acting_user, now=now,
+           data={"party_removed": party.pk, "role": party.role, "reason": reason})
     return party
 
 
@@ -285,7 +357,7 @@ def mediation_conclude(*, case, acting_user, outcome, agreement_text="", perform
             raise DomainError(_("Give the date by which the agreement is to be performed."), code="no_deadline")
         if performance_deadline < _local_date(now):
             raise DomainError(_("The performance deadline is in the past."), code="bad_date")
-        roles = set(mediation.parties.values_list("role", flat=True))
+        roles = set(_parties(mediation).values_list("role", flat=True))
         if not {PartyRole.APPLICANT, PartyRole.RESPONDENT} <= roles:
             raise DomainError(_("An agreement needs an applicant and a respondent among the parties."),
                               code="no_parties")

@@ -304,6 +304,12 @@ class MediationParty(models.Model):
     phone_masked = models.CharField(_("phone"), max_length=20, blank=True, editable=False)
     address = models.CharField(_("address"), max_length=200, blank=True)
     added_at = models.DateTimeField(_("added at"))
+    # Taken off the file as added by mistake: the row stays for the timeline and the access log, its ID
+    # number and phone are erased (no longer needed: PIPL art. 47), and it prints on no document.
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("removed by"))
+    removal_reason = models.CharField(_("reason for removal"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("party")
@@ -329,6 +335,13 @@ class MediationParty(models.Model):
             # One person is one party of a file.
             models.UniqueConstraint(fields=["mediation", "id_index"], condition=Q(id_index__isnull=False),
                                     name="mediationparty_once_per_file"),
+            # A removal says who and why, and keeps no ID number or phone.
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True, removed_by__isnull=True, removal_reason="")
+                | Q(removed_at__isnull=False, removed_by__isnull=False, id_number__isnull=True, phone__isnull=True)
+                & ~Q(removal_reason=""),
+                name="mediationparty_removal_complete",
+            ),
         ]
 
     def __str__(self):

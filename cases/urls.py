@@ -50,6 +50,8 @@ urlpatterns = [
          name="mediation_session_held"),
     path("cases/<int:pk>/mediation/parties/<int:party_id>/reveal/", views_mediation.party_reveal,
          name="mediation_party_reveal"),
+    path("cases/<int:pk>/mediation/parties/<int:party_id>/<slug:name>/", views_mediation.party_change,
+         name="mediation_party_change"),
     path("cases/<int:pk>/mediation/files/<int:file_id>/", views_mediation.file_download, name="mediation_file"),
     path("cases/<int:pk>/mediation/print/<slug:doc>/", views_mediation.print_document, name="mediation_print"),
     # 诉调/警调/访调对接: referrals pushed by courts, police stations and petition offices (API key).

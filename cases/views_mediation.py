@@ -32,7 +32,9 @@ from .forms_mediation import (
     MediatorForm,
     OpenForm,
     OutcomeForm,
+    PartyCorrectForm,
     PartyForm,
+    PartyRemoveForm,
     PartyRevealForm,
     ReferralReceiptForm,
     ReopenForm,
@@ -146,8 +148,12 @@ def _context(request, case, mediation, *, bound=None, reveal=None, revealed=None
         if candidates or "mediator" in bound:
             forms["mediator"] = bound.get("mediator") or MediatorForm(prefix="mediator", candidates=candidates)
     revealing = may_reveal(case, mediation, user)
-    parties = []
+    parties, removed = [], []
+    changing = working and pending and mediation.is_open
     for party in mediation.parties.all():
+        if party.removed_at is not None:
+            removed.append(party)
+            continue
         items = []
         for field, masked, label in ((PartyField.ID_NUMBER, party.id_masked, _("ID number")),
                                      (PartyField.PHONE, party.phone_masked, _("Phone"))):
@@ -158,7 +164,12 @@ def _context(request, case, mediation, *, bound=None, reveal=None, revealed=None
                 form = reveal if reveal is not None and reveal.prefix == prefix else \
                     PartyRevealForm(prefix=prefix, initial={"field": field})
             items.append({"field": field, "label": label, "masked": masked, "value": value, "form": form})
-        parties.append({"party": party, "items": items})
+        change_forms = {}
+        if changing:
+            for act, form_class in PARTY_ACTS.items():
+                prefix = f"p{party.pk}-{act}"
+                change_forms[act] = bound.get(prefix) or form_class(prefix=prefix, party=party)
+        parties.append({"party": party, "items": items, "change": change_forms})
     sessions = []
     for session in mediation.sessions.all():
         held_form = None
@@ -169,6 +180,7 @@ def _context(request, case, mediation, *, bound=None, reveal=None, revealed=None
         "case": case,
         "mediation": mediation,
         "parties": parties,
+        "removed_parties": removed,
         "sessions": sessions,
         "files": list(mediation.files.all()),
         "mediators": list(mediation.mediators.all()),
@@ -336,7 +348,7 @@ def party_reveal(request, pk, party_id):
     """Show one full value of a party for a stated reason: logged by the service, on this response only."""
     user = request.user
     case, mediation = _file_or_404(user, pk)
-    party = next((p for p in mediation.parties.all() if p.pk == party_id), None)
+    party = next((p for p in mediation.parties.all() if p.pk == party_id and p.removed_at is None), None)
     if party is None:
         raise Http404
     field = next((f for f in PartyField.values if f"p{party.pk}-{f}-field" in request.POST), None)
@@ -352,6 +364,44 @@ def party_reveal(request, pk, party_id):
     else:
         status = 400
     return _file_page(request, case, mediation, status=status, reveal=form, revealed=revealed)
+
+
+# A party's own forms: name → form class (the page's prefix is p<party>-<name>).
+PARTY_ACTS = {"correct": PartyCorrectForm, "remove": PartyRemoveForm}
+
+
+@login_required
+@no_store
+def party_change(request, pk, party_id, name):
+    """更正 or remove one party: one service call; a refusal re-renders the page with that party's form."""
+    if name not in PARTY_ACTS:
+        raise Http404
+    if request.method != "POST":
+        return redirect(reverse("cases:mediation", args=[pk]) + "#parties")
+    user = request.user
+    case, mediation = _file_or_404(user, pk)
+    party = next((p for p in mediation.parties.all() if p.pk == party_id and p.removed_at is None), None)
+    if party is None:
+        raise Http404
+    prefix = f"p{party.pk}-{name}"
+    form = PARTY_ACTS[name](request.POST, prefix=prefix, party=party)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if name == "correct":
+                services.mediation_correct_party(party=party, acting_user=user, now=timezone.now(), **data)
+                done = _("“%(name)s” corrected.") % {"name": data["name"]}
+            else:
+                services.mediation_remove_party(party=party, acting_user=user, reason=data["reason"],
+                                                now=timezone.now())
+                done = _("“%(name)s” removed from the file.") % {"name": party.name}
+        except DomainError as error:
+            add_error_for(form, error)
+        else:
+            messages.success(request, done)
+            return redirect(reverse("cases:mediation", args=[case.pk]) + "#parties")
+    case, mediation = _file_or_404(user, pk)
+    return _file_page(request, case, mediation, status=400, bound={prefix: form})
 
 
 @login_required
@@ -391,7 +441,8 @@ def print_document(request, pk, doc):
     template, ready = DOCUMENTS[doc]
     if not ready(mediation):
         raise Http404
-    parties = list(MediationParty.objects.filter(mediation=mediation).defer("id_number", "phone").order_by("id"))
+    parties = list(MediationParty.objects.filter(mediation=mediation, removed_at__isnull=True)
+                   .defer("id_number", "phone").order_by("id"))
     held = [s for s in mediation.sessions.all() if s.state == SessionState.HELD]
     return render_page(request, template, {
         "case": case,
