@@ -132,7 +132,8 @@ class PartyCorrectForm(PartyForm):
         self.fields = {}
         for name, field in fields.items():
             self.fields[name] = field
-            if name in ("id_number", "phone"):
+            recorded = party is None or (party.id_masked if name == "id_number" else party.phone_masked)
+            if name in ("id_number", "phone") and recorded:  # nothing to remove where nothing is recorded
                 self.fields[f"clear_{name}"] = forms.BooleanField(
                     label=_("Remove the recorded ID number") if name == "id_number" else _("Remove the recorded phone"),
                     required=False)
@@ -201,6 +202,10 @@ class OutcomeForm(forms.Form):
                                  choices=_with_blank(Referral.choices))
     note = forms.CharField(label=_("Note"), required=False, max_length=20000,
                            widget=forms.Textarea(attrs={"rows": 3}))
+    # The outcome ends the file's mediation: its parties, sessions and terms are final from then on.
+    final = forms.BooleanField(
+        label=_("I have checked the outcome: once recorded, it and the parties can no longer be changed"),
+        error_messages={"required": _("Tick the box to confirm the outcome.")})
 
 
 class FileForm(forms.Form):

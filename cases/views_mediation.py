@@ -223,6 +223,7 @@ def _run_session(case, user, data, now):
 
 
 def _run_outcome(case, user, data, now):
+    data = {name: value for name, value in data.items() if name != "final"}  # the form's own confirmation
     return services.mediation_conclude(case=case, acting_user=user, now=now, **data)
 
 

@@ -130,7 +130,8 @@ FORMS = {
                  "session-attendees": "王五、赵六"}),
     "outcome": ({"outcome-outcome": "agreed", "outcome-agreement_text": "赔偿800元",
                  "outcome-performance_deadline": "2026-12-31"},
-                {"outcome-outcome": "failed", "outcome-referral": "arbitration", "outcome-note": "不同意"}),
+                {"outcome-outcome": "failed", "outcome-referral": "arbitration", "outcome-note": "不同意",
+                 "outcome-final": "on"}),
     "mediator": ({"mediator-mediator": "999999"}, None),
     "file": ({"file-kind": "evidence", "file-file": SimpleUploadedFile("a.exe", b"MZ\x90\x00")}, None),
 }
@@ -154,6 +155,20 @@ def test_each_form_refuses_outsiders_and_bad_input(login, people, med, files, na
         response = login(med.mediator).post(url("mediation_act", inside, name), good)
         assert response.status_code == 302, response.content.decode()[:2000]
         assert written() != before
+
+
+def test_the_outcome_is_recorded_only_once_confirmed(login, people, med, files):
+    """The outcome makes the parties, sessions and terms final: a mis-click is one box away from it."""
+    inside, _ = files
+    before = written()
+    data = {"outcome-outcome": "withdrawn", "outcome-note": "申请人撤回"}
+    response = login(people.community).post(url("mediation_act", inside, "outcome"), data)
+    assert response.status_code == 400
+    assert "Tick the box to confirm the outcome." in response.content.decode()
+    assert written() == before
+    response = login(people.community).post(url("mediation_act", inside, "outcome"), {**data, "outcome-final": "on"})
+    assert response.status_code == 302
+    assert Mediation.objects.get(pk=inside.pk).outcome == "withdrawn"
 
 
 def test_accepting_a_file_from_the_page(login, city, people, med):

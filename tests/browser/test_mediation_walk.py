@@ -26,7 +26,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases import services_report
-from cases.models import Case, Channel, Mediation, MediationPartyAccess, MediationRoom, Status
+from cases.models import Case, Channel, Mediation, MediationParty, MediationPartyAccess, MediationRoom, Status
 from cases.seed import load_reference_data
 from grid.models import Role
 from portal.workcalendar import calendar as working_calendar
@@ -132,11 +132,21 @@ def test_a_dispute_from_the_report_to_the_follow_up_and_a_referral_to_court(city
     expect(desk.locator(".message-success")).to_be_visible()
     party = unfold(desk, reverse("cases:mediation_act", args=[case.pk, "party"]))
     party.locator("select[name=party-role]").select_option("respondent")
-    party.locator("input[name=party-name]").fill("赵六")
+    party.locator("input[name=party-name]").fill("赵陆")
     party.locator("input[name=party-phone]").fill("010-12345678")
     party.locator("button[type=submit]").click()
     expect(desk.locator(".party")).to_have_count(2)
     assert APPLICANT_ID not in desk.content() and "13911112222" not in desk.content()
+    # 赵六 was typed 赵陆: corrected on the page, with the reason.
+    respondent = MediationParty.objects.get(mediation_id=case.pk, role="respondent")
+    fix = unfold(desk, reverse("cases:mediation_party_change", args=[case.pk, respondent.pk, "correct"]))
+    fix.locator(f"input[name=p{respondent.pk}-correct-name]").fill("赵六")
+    fix.locator(f"input[name=p{respondent.pk}-correct-reason]").fill("当事人核对身份证后更正姓名")
+    shoot(desk, screenshot_dir, "mediation-2b-correct-party-phone")
+    fix.locator("button[type=submit]").click()
+    expect(desk.locator(".message-success")).to_be_visible()
+    respondent.refresh_from_db()
+    assert respondent.name == "赵六" and respondent.phone_masked == "010-****5678"
 
     # 5. Staff name the people's mediator.
     naming = unfold(desk, reverse("cases:mediation_act", args=[case.pk, "mediator"]))
@@ -187,10 +197,17 @@ def test_a_dispute_from_the_report_to_the_follow_up_and_a_referral_to_court(city
     deadline = timezone.localdate() + timedelta(days=26)
     outcome.locator("input[name=outcome-performance_deadline]").fill(deadline.isoformat())
     outcome.locator("button[type=submit]").click()
+    # Not confirmed: nothing checked beyond the form.
+    expect(phone.locator(".field-final .field-error")).to_be_visible()
+    assert Mediation.objects.get(pk=case.pk).outcome == "pending"
+    outcome = unfold(phone, reverse("cases:mediation_act", args=[case.pk, "outcome"]))
+    outcome.locator("input[name=outcome-final]").check()
+    outcome.locator("button[type=submit]").click()
     expect(phone.locator(".field-consent_recorded .field-error")).to_be_visible()
     assert Mediation.objects.get(pk=case.pk).outcome == "pending"
     outcome = unfold(phone, reverse("cases:mediation_act", args=[case.pk, "outcome"]))
     outcome.locator("input[name=outcome-consent_recorded]").check()
+    outcome.locator("input[name=outcome-final]").check()
     outcome.locator("button[type=submit]").click()
     expect(phone.locator(".message-success")).to_be_visible()
     assert Mediation.objects.get(pk=case.pk).outcome == "agreed"
@@ -239,6 +256,7 @@ def test_a_dispute_from_the_report_to_the_follow_up_and_a_referral_to_court(city
     outcome.locator("input[name=outcome-outcome][value=failed]").check()
     outcome.locator("select[name=outcome-referral]").select_option("litigation")
     outcome.locator("textarea[name=outcome-note]").fill("双方分歧较大，告知可向人民法院起诉。")
+    outcome.locator("input[name=outcome-final]").check()
     outcome.locator("button[type=submit]").click()
     expect(desk.locator(".message-success")).to_be_visible()
     receipt = unfold(desk, reverse("cases:mediation_act", args=[failing.pk, "referral_receipt"]))
