@@ -32,10 +32,21 @@ from grid.views import place_names
 from grid.views import render_page as _render
 from portal.admin_paging import CappedCountPaginator
 from portal.errors import DomainError
+from portal.fields import files_not_kept
 from portal.exports import spreadsheet_cell as _cell
 
 from . import forms as case_forms
-from . import forms_whistle, oversight, services, services_report, views_orgs, views_whistle, whistles, workflow
+from . import (
+    forms_whistle,
+    mediation_timeline,
+    oversight,
+    services,
+    services_report,
+    views_orgs,
+    views_whistle,
+    whistles,
+    workflow,
+)
 from .hotline.actions import HOTLINE_ACTIONS
 from .filters import CaseFilter
 from .mediation_selectors import file_cases_visible_to
@@ -243,7 +254,9 @@ def _form_for(name, case, user, **kwargs):
     return form_class(**kwargs)
 
 
-def _timeline(case):
+def _timeline(case, *, file_reader=False):
+    """The staff timeline; a mediation event says what happened in the file only to who may open it
+    (not to an organisation's staff whistled to the dispute)."""
     rows = []
     for event in case.events.all():
         rows.append({
@@ -253,7 +266,8 @@ def _timeline(case):
             "to": Status(event.to_status).label if event.to_status else "",
             "actor": str(event.actor) if event.actor_id else (
                 case.get_reporter_kind_display() if event.action == CaseEvent.Action.REPORT else _("the portal")),
-            "note": event.note,
+            "note": event.note or (mediation_timeline.describe(event.data)
+                                   if file_reader and event.action == CaseEvent.Action.MEDIATION else ""),
             "internal": not event.is_public,
             "photo_urls": [reverse("cases:photo", args=[case.pk, p.pk]) for p in event.photos.all()],
         })
@@ -302,6 +316,7 @@ def detail_context(request, case, *, reporter=None, refused=None):
     kinds = workflow.actor_kinds(case, user)
     # A summoned organisation's staff see the matter, never who reported it.
     sees_reporter = bool(kinds)
+    offers_file = _offers_file(case, user)
     return {
         "case": case,
         "status_label": Status(case.status).label,
@@ -309,11 +324,11 @@ def detail_context(request, case, *, reporter=None, refused=None):
         "overdue": case.is_overdue(now),
         "place_names": place_names(case),
         "reporter": reporter if reporter is not None else reveal_items(user, case, REPORTER_SHOWN),
-        "timeline": _timeline(case),
+        "timeline": _timeline(case, file_reader=offers_file),
         "actions": actions,
         "extension": _pending_extension(case) if case.status == Status.HANDLING else None,
         "caller_code": _caller_code(case, user),
-        "is_mediation": _offers_file(case, user),
+        "is_mediation": offers_file,
         "sees_reporter": sees_reporter,
         "whistles": views_whistle.panel(case, user, now),
         "hotline_order": getattr(case, "hotline_order", None) if case.channel == Channel.HOTLINE else None,
@@ -396,6 +411,7 @@ def act(request, pk, name):
         case = case_detail(cases_visible_to(user), pk)
         if case is None:
             return redirect("cases:queue")
+        files_not_kept(form, request.FILES)
         context = detail_context(request, case, refused=(SECOND_BUTTONS.get(name, name), form))
         return _render(request, "cases/detail.html", context, status=400)
     if not cases_visible_to(user).filter(pk=pk).exists():
@@ -472,6 +488,7 @@ def patrol(request):
             else:
                 messages.success(request, _("Patrol report %(number)s saved and dispatched.") % {"number": case.number})
                 return redirect("cases:detail", pk=case.pk)
+        files_not_kept(form, request.FILES)
         status = 400
     else:
         form = case_forms.PatrolForm(**kwargs)
@@ -640,5 +657,6 @@ def hotline(request):
                 if cases_visible_to(user).filter(pk=case.pk).exists():
                     return redirect("cases:detail", pk=case.pk)
                 return redirect("cases:hotline")
+        files_not_kept(form, request.FILES)
         status = 400
     return _render(request, "cases/hotline.html", {"form": form}, status=status)

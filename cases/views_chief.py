@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from grid.models import Building, Role, Unit
 from grid.selectors import active_posts
 from grid.views import render_page
+from portal.fields import files_not_kept
 from portal.errors import DomainError
 
 from . import forms as case_forms
@@ -72,6 +73,7 @@ def chief_report(request):
                 messages.success(request, _("Reported to the community. Tracking code %(code)s.")
                                  % {"code": case.tracking_code_display})
                 return redirect("cases:track", code=case.tracking_code)
+        files_not_kept(form, request.FILES)
         status = 400
     else:
         form = ChiefReportForm(places=places) if places else None

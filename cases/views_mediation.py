@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from grid.selectors import get_visible_or_404
 from grid.views import render_page
+from portal.fields import files_not_kept
 from portal.errors import DomainError
 
 from . import mediation as services
@@ -314,6 +315,7 @@ def act(request, pk, name):
         else:
             messages.success(request, done)
             return redirect(reverse("cases:mediation", args=[case.pk]) + f"#{anchor}")
+    files_not_kept(form, request.FILES)
     case, mediation = _file_or_404(user, pk)
     return _file_page(request, case, mediation, status=400, bound={name: form})
 

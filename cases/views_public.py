@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from grid.models import Area, AreaKind, Building
 from grid.views import place_names, prefill_place, public_page
+from portal.fields import files_not_kept
 from portal.errors import DomainError
 from portal.ratelimit import over_rate
 
@@ -75,6 +76,7 @@ def report(request, building_id=None, *, channel=None):
                 return redirect("cases:report_done", code=received.tracking_code)
         if status == 200:
             status = 400
+        files_not_kept(form, request.FILES)
     return public_page(request, "cases/report.html", {
         "form": form,
         "building": building,

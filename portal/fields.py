@@ -30,3 +30,13 @@ class DateTimeField(forms.DateTimeField):
     def validate(self, value):
         super().validate(value)
         _check_year(value)
+
+
+def files_not_kept(form, files):
+    """After a refused form: say on each file field whose upload was sent that it must be chosen again.
+
+    The page comes back with what was typed, but no browser refills a file input, so a photo taken
+    on a phone would otherwise be silently lost behind an error about another field."""
+    for name, field in form.fields.items():
+        if isinstance(field, forms.FileField) and files.get(form.add_prefix(name)) and not form.has_error(name):
+            form.add_error(name, _("Not kept, because of the errors on this form: choose the file again."))

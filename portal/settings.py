@@ -123,6 +123,7 @@ TEMPLATES = [
                 "portal.replica.context",
                 "cases.context_processors.nav_counts",
             ],
+            "builtins": ["portal.template_text"],
         },
     },
 ]

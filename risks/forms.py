@@ -2,12 +2,13 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from grid.models import Area, Building
 
 from . import hooks
-from .grading import LEC_C, LEC_E, LEC_L, MATRIX_SCALE, Method
+from .grading import LEC_C_MEANS, LEC_E_MEANS, LEC_L_MEANS, MATRIX_LIKELIHOOD, MATRIX_SEVERITY, Method
 from .models import RiskType
 
 
@@ -20,25 +21,40 @@ class PhotoInput(forms.ClearableFileInput):
         super().__init__({"accept": "image/*", "capture": "environment", **(attrs or {})})
 
 
-def _scale(values):
-    return [("", "—")] + [(str(v), str(v)) for v in values]
+def _number(value):
+    return f"{value:g}"
+
+
+def _options(means):
+    """Each step of a scale as "3 · possible", highest first as the published tables list them."""
+    return [(_number(v), format_lazy("{} · {}", _number(v), means[v])) for v in sorted(means, reverse=True)]
 
 
 class ScoresForm(forms.Form):
-    """Likelihood and severity on the matrix, or L, E and C for LEC. Both scores are needed for a grade."""
+    """Likelihood and severity on the matrix, or L, E and C for LEC. Both scores are needed for a grade.
+
+    The likelihood and severity lists hold both methods' steps, one group each, each step with its
+    meaning; the same number means different things in each, so the group of the method chosen comes
+    first (a re-shown form selects the number in the first group holding it)."""
 
     method = forms.ChoiceField(label=_("Scored by"), choices=Method.choices, initial=Method.MATRIX,
                                widget=forms.RadioSelect)
-    likelihood = forms.ChoiceField(label=_("Likelihood (L)"), required=False,
-                                   choices=_scale(sorted(set(MATRIX_SCALE) | set(LEC_L))))
-    severity = forms.ChoiceField(label=_("Severity (S), or consequence (C) for LEC"), required=False,
-                                 choices=_scale(sorted(set(MATRIX_SCALE) | set(LEC_C))))
-    exposure = forms.ChoiceField(label=_("Exposure (E), LEC only"), required=False, choices=_scale(LEC_E))
+    likelihood = forms.ChoiceField(label=_("Likelihood (L)"), required=False)
+    severity = forms.ChoiceField(label=_("Severity (S), or consequence (C) for LEC"), required=False)
+    exposure = forms.ChoiceField(label=_("Exposure (E), LEC only"), required=False,
+                                 choices=[("", "—")] + _options(LEC_E_MEANS))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Not "(optional)": a grade needs both; the service says which is missing for the method chosen.
-        for name in ("likelihood", "severity"):
+        method = (self.data.get(self.add_prefix("method")) if self.is_bound
+                  else self.initial.get("method", Method.MATRIX))
+        for name, matrix, lec in (("likelihood", MATRIX_LIKELIHOOD, LEC_L_MEANS),
+                                  ("severity", MATRIX_SEVERITY, LEC_C_MEANS)):
+            groups = [(Method.MATRIX.label, _options(matrix)), (Method.LEC.label, _options(lec))]
+            if method == Method.LEC:
+                groups.reverse()
+            self.fields[name].choices = [("", "—")] + groups
+            # Not "(optional)": a grade needs both; the service says which is missing for the method chosen.
             self.fields[name].optional_hint = False
 
     def scores(self):

@@ -71,6 +71,22 @@ LEC_L = (0.1, 0.2, 0.5, 1, 3, 6, 10)  # likelihood of the event
 LEC_E = (0.5, 1, 2, 3, 6, 10)  # exposure: how often people are exposed
 LEC_C = (1, 3, 7, 15, 40, 100)  # consequence
 
+# What each step of the scales means, as the tables word it: a bare "3" told a grid worker nothing.
+MATRIX_LIKELIHOOD = {1: gettext_lazy("very unlikely"), 2: gettext_lazy("unlikely"), 3: gettext_lazy("possible"),
+                     4: gettext_lazy("likely"), 5: gettext_lazy("almost certain")}
+MATRIX_SEVERITY = {1: gettext_lazy("negligible"), 2: gettext_lazy("minor"), 3: gettext_lazy("moderate"),
+                   4: gettext_lazy("major"), 5: gettext_lazy("catastrophic")}
+LEC_L_MEANS = {10: gettext_lazy("to be expected"), 6: gettext_lazy("quite possible"),
+               3: gettext_lazy("unusual but possible"), 1: gettext_lazy("remotely possible"),
+               0.5: gettext_lazy("conceivable but very unlikely"), 0.2: gettext_lazy("practically impossible"),
+               0.1: gettext_lazy("virtually impossible")}
+LEC_E_MEANS = {10: gettext_lazy("continuously"), 6: gettext_lazy("daily, in working hours"),
+               3: gettext_lazy("weekly, or now and then"), 2: gettext_lazy("monthly"),
+               1: gettext_lazy("a few times a year"), 0.5: gettext_lazy("very rarely")}
+LEC_C_MEANS = {100: gettext_lazy("catastrophe, many deaths"), 40: gettext_lazy("disaster, several deaths"),
+               15: gettext_lazy("very serious, one death"), 7: gettext_lazy("serious, severe injury"),
+               3: gettext_lazy("important, disability"), 1: gettext_lazy("noticeable, first aid")}
+
 
 def review_days(grade):
     overrides = getattr(settings, "RISK_REVIEW_DAYS", None) or {}

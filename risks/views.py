@@ -20,6 +20,7 @@ from grid.models import Area
 from grid.selectors import buildings_visible_to, get_visible_or_404
 from grid.views import render_page
 from portal.errors import DomainError
+from portal.fields import files_not_kept
 from portal.exports import spreadsheet_cell
 
 from . import forms, hooks, patrols, plans, selectors, services
@@ -118,6 +119,7 @@ def patrol_fixed(request, pk):
             else:
                 messages.success(request, _("Fixed on the spot: recorded."))
                 return redirect("risks:day")
+        files_not_kept(form, request.FILES)
         status = 400
     else:
         form = forms.FixedForm(buildings=buildings)
@@ -196,6 +198,7 @@ def risk_new(request):
             else:
                 messages.success(request, _("Risk registered: %(grade)s.") % {"grade": risk.get_grade_display()})
                 return redirect("risks:day" if patrol else "risks:detail", *([] if patrol else [risk.pk]))
+        files_not_kept(form, request.FILES)
         status = 400
     else:
         form = forms.RiskForm(grids=grids, buildings=buildings)
@@ -276,6 +279,7 @@ def _risk_action(request, pk, form_class, name, call, done):
         else:
             messages.success(request, done)
             return redirect("risks:detail", risk.pk)
+    files_not_kept(form, request.FILES)
     return render_page(request, "risks/detail.html", _detail_context(request, risk, **{name: form}), status=400)
 
 

@@ -691,3 +691,16 @@ def test_ids_too_large_for_the_database_are_refused_not_500(client, city, people
     assert client.post(reverse("cases:patrol"), {"category": "E0105", "place": f"b{huge}",
                                                  "description": "x"}).status_code == 400
     assert Case.objects.count() == 0
+
+
+def test_a_photo_sent_with_a_refused_report_is_said_to_be_lost(client, city):
+    """No browser refills a file input: the resident is told to choose the photo again, on the photo."""
+    response = post_report(client, REPORT, report_data(city, description=" ", photo=png()))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "field-photo has-error" in html
+    assert "choose the file again" in text_of(response)
+    assert Case.objects.count() == 0 and CasePhoto.objects.count() == 0
+    # Without a photo sent, nothing is said about one.
+    response = post_report(client, REPORT, report_data(city, description=" "))
+    assert "field-photo has-error" not in response.content.decode()

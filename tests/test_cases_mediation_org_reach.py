@@ -98,3 +98,16 @@ def test_a_dispute_referred_before_its_file_opened_says_so(city, people):
     assert "No mediation file was opened" in page
     detail = web.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert reverse("cases:mediation", args=[case.pk]) not in detail
+
+
+def test_the_timeline_says_what_happened_in_the_file_only_to_who_may_open_it(summoned, people):
+    case, staff = summoned
+    respondent = case.mediation.parties.get(role="respondent")
+    mediation.mediation_remove_party(party=respondent, acting_user=people.community, reason="不是本纠纷当事人",
+                                     now=MONDAY)
+    inside = signed_in(people.community).get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "File accepted (受理): " + case.mediation.number in inside
+    assert "Party added: Applicant (申请人)." in inside
+    assert "Party removed as added by mistake: Respondent (被申请人). Reason: 不是本纠纷当事人" in inside
+    org_page = signed_in(staff).get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "Party added" not in org_page and "不是本纠纷当事人" not in org_page

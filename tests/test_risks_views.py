@@ -81,6 +81,31 @@ def test_register_a_risk_through_the_page_and_bad_input(client, city, crew):
     assert response.status_code == 302 and risk.grade == "2orange"  # 3 × 5 = 15: orange
 
 
+def test_a_refused_risk_says_its_photo_must_be_chosen_again(client, city, crew):
+    client = signed_in(client, crew["worker"])
+    data = {"kind": "gas", "place": f"b{city.building_a.pk}", "title": "", "description": "燃气管锈蚀",
+            "method": "matrix", "likelihood": "3", "severity": "5", "responsible": "燃气公司", "measures": "报修"}
+    response = client.post(reverse("risks:new"), {**data, "photo": png()})
+    assert response.status_code == 400
+    assert "field-photo has-error" in response.content.decode()
+    assert not Risk.objects.exists()
+
+
+def test_the_scales_say_what_each_step_means_grouped_by_method(client, city, crew):
+    client = signed_in(client, crew["worker"])
+    html = client.get(reverse("risks:new"), headers={"Accept-Language": "en"}).content.decode()
+    assert '<optgroup label="risk matrix (L × S)">' in html and '<optgroup label="LEC (L × E × C)">' in html
+    assert "3 · possible" in html and "3 · unusual but possible" in html and "100 · catastrophe, many deaths" in html
+    assert "10 · continuously" in html
+    # A refused LEC form lists the LEC steps first, so the number chosen shows with its LEC meaning.
+    response = client.post(reverse("risks:new"), {"method": "lec", "likelihood": "3", "severity": "7"},
+                           headers={"Accept-Language": "en"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert html.index('<optgroup label="LEC (L × E × C)">') < html.index('<optgroup label="risk matrix (L × S)">')
+    assert '<option value="3" selected>3 · unusual but possible</option>' in html
+
+
 def test_reassess_close_and_case_forms_refuse_bad_input(client, crew, risks):
     mine = risks[0]
     client = signed_in(client, crew["staff"])

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from grid.selectors import get_visible_or_404
 from grid.views import layout_for
+from portal.fields import files_not_kept
 from portal.errors import DomainError
 from residents.selectors import residents_visible_to
 
@@ -105,6 +106,8 @@ def _create_page(request, form_class, template_title, create, *, initial=None, e
             form.add_error(None, str(error))
         else:
             return redirect(row)
+    if form.errors:
+        files_not_kept(form, request.FILES)
     return _render(request, "participation/form.html", {"form": form, "title": template_title, **(extra or {})},
                    status=400 if form.errors else 200)
 
