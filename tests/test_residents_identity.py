@@ -112,6 +112,14 @@ def test_wrong_check_digit_is_refused_without_echoing_the_number():
     assert wrong not in str(err.value) and wrong[6:14] not in str(err.value)
 
 
+@pytest.mark.parametrize("area, born", [("310115", 1980), ("510703", 1960), ("110105", 1948)])
+def test_a_county_coded_after_the_birth_year_is_no_warning(area, born):
+    """A number carries the county where it was issued: everyone in 浦东新区 (coded 1992) born before
+    1992 has 310115. python-stdnum's birth-place lookup would refuse them; the portal does not warn."""
+    parsed = parse_id_number(valid_id_number(area=area, birth=datetime.date(born, 5, 1), serial=321))
+    assert parsed.warning == "" and parsed.birth_date == datetime.date(born, 5, 1)
+
+
 def test_unknown_area_code_is_a_warning_not_an_error():
     number = with_check("99999919800517001")
     parsed = parse_id_number(number, today=TODAY)
