@@ -61,6 +61,19 @@ def test_district_page_shows_figures_children_and_definitions(city, board, clien
     assert "结案率" in body and "按期结案率" in body and "返工率" in body and "延期率" in body
 
 
+def test_an_officials_page_folds_its_menu_and_has_the_tab_bar(city, board, client):
+    """On a phone the official's fifteen links took most of the first screen: they fold into the menu
+    button, and the bottom tab bar leads to the dashboard; labels take the full-width colon."""
+    body = client.get(place_url(city.district), NOVEMBER).content.decode()
+    nav = body[body.index('<nav class="main-nav"'):body.index("</nav>")]
+    assert '<details class="nav-menu">' in nav and 'class="nav-menu-button"' in nav
+    tab_bar = body[body.index('<nav class="tab-bar"'):]
+    tab_bar = tab_bar[:tab_bar.index("</nav>")]
+    assert reverse("cases:dashboard") in tab_bar and 'aria-current="page"' in tab_bar
+    assert "：2026-11-01 – 2026-11-30" in body  # the period, after its label
+    assert re.search(r"[\u4e00-\u9fff]: ", body) is None  # no ASCII colon after Chinese text
+
+
 def test_drill_down_to_a_grid(city, board, client):
     street = client.get(place_url(city.street_a), NOVEMBER)
     assert [r[0] for r in next(t for t in street.context["tables"] if t.name == "children").rows] == ["幸福社区"]
