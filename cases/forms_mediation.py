@@ -204,7 +204,8 @@ class OutcomeForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 3}))
     # The outcome ends the file's mediation: its parties, sessions and terms are final from then on.
     final = forms.BooleanField(
-        label=_("I have checked the outcome: once recorded, it and the parties can no longer be changed"),
+        label=_("I have checked the outcome: once recorded, it and the parties can only be changed by "
+                "mediating again"),
         error_messages={"required": _("Tick the box to confirm the outcome.")})
 
 
@@ -222,6 +223,17 @@ class PartyRevealForm(forms.Form):
     reason = forms.CharField(
         label=_("Why do you need the full value?"), max_length=200, min_length=2,
         help_text=_("Recorded in the access log with your name."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class PrintIdentitiesForm(forms.Form):
+    """A printed document with the parties' full ID numbers: the reason goes to the access log."""
+
+    reason = forms.CharField(
+        label=_("Why print the full ID numbers?"), max_length=200, min_length=2,
+        help_text=_("For example: the agreement to be signed and sent for judicial confirmation. Each "
+                    "party's number is written to the access log with your name."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 

@@ -270,6 +270,17 @@ def mediation_party_reveal(*, party, field, reason, acting_user, now=None):
 
 
 @transaction.atomic
+def mediation_print_identities(*, mediation, reason, acting_user, now=None):
+    """{party pk: full ID number} of the file's parties, for a document printed to be signed (a court
+    asked to confirm the agreement needs the parties identified): each reveal logged, all or none."""
+    now = _now(now)
+    parties = mediation.parties.filter(removed_at__isnull=True, id_index__isnull=False).select_related(
+        "mediation__case").defer("id_number", "phone").order_by("id")
+    return {party.pk: mediation_party_reveal(party=party, field=PartyField.ID_NUMBER, reason=reason,
+                                             acting_user=acting_user, now=now) for party in parties}
+
+
+@transaction.atomic
 def mediation_add_mediator(*, case, mediator, acting_user, now=None):
     """Name a mediator: someone posted on the case's community or street as a mediator or staff."""
     now = _now(now)

@@ -6,10 +6,11 @@ whether a party was added, corrected or removed, a session held, or the outcome 
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .models_mediation import DisputeType, FileKind, MediationOutcome, PartyRole, Performance, Referral, SessionState
 
-FIELD_LABELS = {"name": lambda: _("full name"), "role": lambda: _("role"), "address": lambda: _("address"),
+FIELD_LABELS = {"name": lambda: _("full name"), "role": lambda: _("Role"), "address": lambda: _("address"),
                 "id_number": lambda: _("ID number"), "phone": lambda: _("phone")}
 
 
@@ -34,7 +35,8 @@ def describe(data):
     if "party_added" in data:
         return _("Party added: %(role)s.") % {"role": _label(PartyRole, data.get("role"))}
     if "party_corrected" in data:
-        fields = "、".join(str(FIELD_LABELS[f]()) for f in data.get("fields", ()) if f in FIELD_LABELS)
+        fields = pgettext("list separator", ", ").join(
+            str(FIELD_LABELS[f]()) for f in data.get("fields", ()) if f in FIELD_LABELS)
         return _with_reason(_("Party's details corrected: %(fields)s.") % {"fields": fields}, data)
     if "party_removed" in data:
         return _with_reason(_("Party removed as added by mistake: %(role)s.")

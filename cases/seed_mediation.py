@@ -26,7 +26,7 @@ MEDIATION_FIELDS = (
     "referral_body", "referral_receipt", "referral_received_on", "referral_answer",
 )
 PARTY_FIELDS = ("mediation_id", "role", "name", "id_number", "id_index", "id_masked", "phone", "phone_index",
-                "phone_masked", "address", "added_at")
+                "phone_masked", "address", "added_at", "removal_reason")
 SESSION_FIELDS = ("mediation_id", "state", "held_at", "location", "attendees", "notes", "recorded_by_id", "recorded_at")
 # The parties' columns that hold ciphertext in the table.
 SEALED_AT = (PARTY_FIELDS.index("id_number"), PARTY_FIELDS.index("phone"))
@@ -177,7 +177,7 @@ def plan_details(rng, details, *, person):
         birth = datetime.date(rng.randrange(1950, 2000), rng.randrange(1, 13), rng.randrange(1, 28))
         values = party_values(name=name, role=PARTY_ROLES[index], phone=phone if rng.random() < 0.9 else "",
                               id_number=_id_number(rng, birth) if rng.random() < 0.7 else "")
-        values.update(mediation_id=details["case_id"], added_at=details["created"])
+        values.update(mediation_id=details["case_id"], added_at=details["created"], removal_reason="")
         parties.append(tuple(values[f] for f in PARTY_FIELDS))
     sessions = [
         (details["case_id"], state, at, "社区人民调解室", "双方当事人" if state == "held" else "", notes,

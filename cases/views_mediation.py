@@ -17,12 +17,12 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from grid.selectors import get_visible_or_404
 from grid.views import render_page
 from portal.fields import files_not_kept
-from portal.errors import DomainError
+from portal.errors import DomainError, PostRefused
 
 from . import mediation as services
 from . import mediation_files, mediation_followup
@@ -36,6 +36,7 @@ from .forms_mediation import (
     PartyCorrectForm,
     PartyForm,
     PartyRemoveForm,
+    PrintIdentitiesForm,
     PartyRevealForm,
     ReferralReceiptForm,
     ReopenForm,
@@ -400,6 +401,9 @@ def party_change(request, pk, party_id, name):
                 done = _("“%(name)s” removed from the file.") % {"name": party.name}
         except DomainError as error:
             add_error_for(form, error)
+            if error.code in ("concluded", "forbidden", "bad_state", "removed"):
+                # The page may no longer draw this party's form (the outcome was recorded meanwhile).
+                messages.error(request, str(error))
         else:
             messages.success(request, done)
             return redirect(reverse("cases:mediation", args=[case.pk]) + "#parties")
@@ -434,20 +438,40 @@ DOCUMENTS = {
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 @no_store
 def print_document(request, pk, doc):
-    """调解申请书 or 调解协议书, a print-ready A4 page; parties' numbers masked (a full copy is the signed scan)."""
+    """调解申请书 or 调解协议书, a print-ready A4 page; parties' numbers masked. Who may reveal them may
+    POST a reason to print this page once with the full ID numbers, each logged (never kept: no-store)."""
     if doc not in DOCUMENTS:
         raise Http404
-    case, mediation = _file_or_404(request.user, pk)
+    user = request.user
+    case, mediation = _file_or_404(user, pk)
     template, ready = DOCUMENTS[doc]
     if not ready(mediation):
         raise Http404
+    form, full, status = None, {}, 200
+    if may_reveal(case, mediation, user):
+        form = PrintIdentitiesForm(request.POST if request.method == "POST" else None, prefix="print")
+    elif request.method == "POST":
+        raise PostRefused(_("Your post may not see this value in full."))
+    if form is not None and form.is_bound:
+        status = 400
+        if form.is_valid():
+            try:
+                full = services.mediation_print_identities(mediation=mediation, reason=form.cleaned_data["reason"],
+                                                           acting_user=user, now=timezone.now())
+                status = 200
+            except DomainError as error:
+                add_error_for(form, error)
     parties = list(MediationParty.objects.filter(mediation=mediation, removed_at__isnull=True)
                    .defer("id_number", "phone").order_by("id"))
+    for party in parties:
+        party.full_id = full.get(party.pk, "")
     held = [s for s in mediation.sessions.all() if s.state == SessionState.HELD]
     return render_page(request, template, {
+        "print_form": form,
+        "printed_in_full": bool(full),
         "case": case,
         "mediation": mediation,
         "applicants": [p for p in parties if p.role == "applicant"],
@@ -457,4 +481,4 @@ def print_document(request, pk, doc):
         "mediators": list(mediation.mediators.all()),
         "last_session": held[-1] if held else None,
         "printed_on": timezone.localdate(),
-    })
+    }, status=status)

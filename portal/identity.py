@@ -44,7 +44,7 @@ def area_code_known(code):
 
     Not `ric.get_birth_place`: that also wants the county to have existed in the birth year, but a
     number carries the county where it was issued, so everyone born before their county's code was
-    assigned (浦东新区 310115 in 1992, 涪城区 510703 in 1985) would be warned about."""
+    assigned (浦东新区 310115 and 涪城区 510703, both coded in 1992) would be warned about."""
     from stdnum import numdb
 
     return any("county" in props for _part, props in numdb.get("cn/loc").info(code))

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from portal.errors import DomainError
 
@@ -72,20 +72,45 @@ LEC_E = (0.5, 1, 2, 3, 6, 10)  # exposure: how often people are exposed
 LEC_C = (1, 3, 7, 15, 40, 100)  # consequence
 
 # What each step of the scales means, as the tables word it: a bare "3" told a grid worker nothing.
-MATRIX_LIKELIHOOD = {1: gettext_lazy("very unlikely"), 2: gettext_lazy("unlikely"), 3: gettext_lazy("possible"),
-                     4: gettext_lazy("likely"), 5: gettext_lazy("almost certain")}
-MATRIX_SEVERITY = {1: gettext_lazy("negligible"), 2: gettext_lazy("minor"), 3: gettext_lazy("moderate"),
-                   4: gettext_lazy("major"), 5: gettext_lazy("catastrophic")}
-LEC_L_MEANS = {10: gettext_lazy("to be expected"), 6: gettext_lazy("quite possible"),
-               3: gettext_lazy("unusual but possible"), 1: gettext_lazy("remotely possible"),
-               0.5: gettext_lazy("conceivable but very unlikely"), 0.2: gettext_lazy("practically impossible"),
-               0.1: gettext_lazy("virtually impossible")}
-LEC_E_MEANS = {10: gettext_lazy("continuously"), 6: gettext_lazy("daily, in working hours"),
-               3: gettext_lazy("weekly, or now and then"), 2: gettext_lazy("monthly"),
-               1: gettext_lazy("a few times a year"), 0.5: gettext_lazy("very rarely")}
-LEC_C_MEANS = {100: gettext_lazy("catastrophe, many deaths"), 40: gettext_lazy("disaster, several deaths"),
-               15: gettext_lazy("very serious, one death"), 7: gettext_lazy("serious, severe injury"),
-               3: gettext_lazy("important, disability"), 1: gettext_lazy("noticeable, first aid")}
+MATRIX_LIKELIHOOD = {
+    1: pgettext_lazy("risk scale", "very unlikely"),
+    2: pgettext_lazy("risk scale", "unlikely"),
+    3: pgettext_lazy("risk scale", "possible"),
+    4: pgettext_lazy("risk scale", "likely"),
+    5: pgettext_lazy("risk scale", "almost certain"),
+}
+MATRIX_SEVERITY = {
+    1: pgettext_lazy("risk scale", "negligible"),
+    2: pgettext_lazy("risk scale", "minor"),
+    3: pgettext_lazy("risk scale", "moderate"),
+    4: pgettext_lazy("risk scale", "major"),
+    5: pgettext_lazy("risk scale", "catastrophic"),
+}
+LEC_L_MEANS = {
+    10: pgettext_lazy("risk scale", "to be expected"),
+    6: pgettext_lazy("risk scale", "quite possible"),
+    3: pgettext_lazy("risk scale", "unusual but possible"),
+    1: pgettext_lazy("risk scale", "remotely possible"),
+    0.5: pgettext_lazy("risk scale", "conceivable but very unlikely"),
+    0.2: pgettext_lazy("risk scale", "practically impossible"),
+    0.1: pgettext_lazy("risk scale", "virtually impossible"),
+}
+LEC_E_MEANS = {
+    10: pgettext_lazy("risk scale", "continuously"),
+    6: pgettext_lazy("risk scale", "daily, in working hours"),
+    3: pgettext_lazy("risk scale", "weekly, or now and then"),
+    2: pgettext_lazy("risk scale", "monthly"),
+    1: pgettext_lazy("risk scale", "a few times a year"),
+    0.5: pgettext_lazy("risk scale", "very rarely"),
+}
+LEC_C_MEANS = {
+    100: pgettext_lazy("risk scale", "catastrophe, many deaths"),
+    40: pgettext_lazy("risk scale", "disaster, several deaths"),
+    15: pgettext_lazy("risk scale", "very serious, one death"),
+    7: pgettext_lazy("risk scale", "serious, severe injury"),
+    3: pgettext_lazy("risk scale", "important, disability"),
+    1: pgettext_lazy("risk scale", "noticeable, first aid"),
+}
 
 
 def review_days(grade):

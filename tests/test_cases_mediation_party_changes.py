@@ -99,6 +99,21 @@ def test_a_recorded_phone_can_be_removed(people, file_with_parties):
     assert refused.value.code == "unchanged"
 
 
+def test_a_party_without_id_number_is_corrected_without_meeting_itself(people, file_with_parties):
+    """The duplicate check compares with the other parties: 王物业 keeps its name and role."""
+    case, _, _ = file_with_parties
+    firm = m.mediation_add_party(case=case, acting_user=people.community, role="third_party", name="王物业",
+                                 now=NOW)
+    corrected = correct(firm, people.community, address="幸福路1号物业办公室")
+    assert corrected.address == "幸福路1号物业办公室"
+    # Renamed onto another ID-less party of the same role: refused, as adding it would be.
+    other = m.mediation_add_party(case=case, acting_user=people.community, role="third_party", name="李物业",
+                                  now=NOW)
+    with pytest.raises(DomainError) as refused:
+        correct(other, people.community, name="王物业")
+    assert refused.value.code == "duplicate_party"
+
+
 def test_retyping_the_same_id_number_is_no_change(people, file_with_parties):
     _, applicant, _ = file_with_parties
     with pytest.raises(DomainError) as refused:
@@ -113,8 +128,9 @@ def test_who_may_not_work_on_the_file_may_not_change_its_parties(people, med, fi
         with pytest.raises(DomainError) as refused:
             correct(applicant, user, name="张三")
         assert refused.value.code == "forbidden", user
-        with pytest.raises(DomainError):
+        with pytest.raises(DomainError) as refused:
             m.mediation_remove_party(party=applicant, acting_user=user, reason="加错了", now=NOW)
+        assert refused.value.code == "forbidden", user
     assert state() == before
 
 
@@ -220,6 +236,40 @@ def test_the_page_corrects_and_removes_a_party(login, people, file_with_parties)
     assert client.post(change_url(case, respondent, "correct"), {}).status_code == 404
     printed = client.get(reverse("cases:mediation_print", args=[case.pk, "application"])).content.decode()
     assert "王伍" in printed and "赵六" not in printed
+    # Nor on the agreement, once one is reached with a new respondent.
+    m.mediation_add_party(case=case, acting_user=people.community, role="respondent", name="孙八", now=NOW)
+    m.mediation_record_session(case=case, acting_user=people.community, held_at=NOW - timedelta(hours=1),
+                               notes="双方到场", now=NOW)
+    m.mediation_conclude(case=case, acting_user=people.community, outcome="agreed", agreement_text="赔偿800元",
+                         consent_recorded=True, performance_deadline=NOW.date() + timedelta(days=10), now=NOW)
+    printed = client.get(reverse("cases:mediation_print", args=[case.pk, "agreement"])).content.decode()
+    assert "孙八" in printed and "赵六" not in printed
+
+
+def test_the_page_removes_a_recorded_phone_and_offers_it_only_where_one_is(login, city, people, file_with_parties):
+    case, applicant, _ = file_with_parties
+    firm = m.mediation_add_party(case=case, acting_user=people.community, role="third_party", name="王物业",
+                                 now=NOW)
+    page = login(people.community).get(reverse("cases:mediation", args=[case.pk])).content.decode()
+    assert f'name="p{applicant.pk}-correct-clear_phone"' in page
+    assert f'name="p{firm.pk}-correct-clear_phone"' not in page  # nothing recorded, nothing to remove
+    response = login(people.community).post(change_url(case, applicant, "correct"), {
+        f"p{applicant.pk}-correct-role": "applicant", f"p{applicant.pk}-correct-name": "王五",
+        f"p{applicant.pk}-correct-address": applicant.address,
+        f"p{applicant.pk}-correct-clear_phone": "on", f"p{applicant.pk}-correct-reason": "号码已停用"})
+    assert response.status_code == 302
+    party = MediationParty.objects.get(pk=applicant.pk)
+    assert (party.phone, party.phone_masked) == (None, "") and party.id_number == APPLICANT_ID
+
+
+def test_a_change_refused_after_the_outcome_says_why(login, people, file_with_parties):
+    """The outcome recorded in another tab: the party's forms are gone, so the refusal is a message."""
+    case, applicant, _ = file_with_parties
+    m.mediation_conclude(case=case, acting_user=people.community, outcome="withdrawn", now=NOW)
+    response = login(people.community).post(change_url(case, applicant, "remove"),
+                                            {f"p{applicant.pk}-remove-reason": "加错了"})
+    assert response.status_code == 400
+    assert "This mediation is already concluded." in response.content.decode()
 
 
 def test_a_refused_correction_comes_back_filled_with_the_reason(login, people, file_with_parties):

@@ -129,7 +129,7 @@ FORMS = {
                 {"session-state": "held", "session-held_at": "2026-11-23T10:00", "session-notes": "双方到场陈述",
                  "session-attendees": "王五、赵六"}),
     "outcome": ({"outcome-outcome": "agreed", "outcome-agreement_text": "赔偿800元",
-                 "outcome-performance_deadline": "2026-12-31"},
+                 "outcome-performance_deadline": "2026-12-31", "outcome-final": "on"},
                 {"outcome-outcome": "failed", "outcome-referral": "arbitration", "outcome-note": "不同意",
                  "outcome-final": "on"}),
     "mediator": ({"mediator-mediator": "999999"}, None),
@@ -294,6 +294,36 @@ def test_print_documents(login, people, med, files):
     body = login(med.mediator).get(url("mediation_print", inside, "agreement")).content.decode()
     assert "赔偿王五800元" in body and "2026-12-23" in body and "李调解" in body
     assert RESPONDENT_ID not in body
+
+
+def test_a_document_is_printed_with_full_id_numbers_once_each_logged(login, people, med, files, admin_user):
+    """A court confirming an agreement needs the parties identified: who may reveal prints the numbers
+    in full for a stated reason, one access-log line a party; the page opened again is masked."""
+    inside, outside = files
+    client = login(med.mediator)
+    page = client.get(url("mediation_print", inside, "application")).content.decode()
+    assert 'name="print-reason"' in page and APPLICANT_ID not in page
+    before = written()
+    refused = client.post(url("mediation_print", inside, "application"), {"print-reason": " "})
+    assert refused.status_code == 400 and APPLICANT_ID not in refused.content.decode()
+    assert written() == before
+    printed = client.post(url("mediation_print", inside, "application"), {"print-reason": "协议书签字，申请司法确认"})
+    assert printed.status_code == 200 and printed["Cache-Control"] == "private, no-store"
+    body = printed.content.decode()
+    assert APPLICANT_ID in body and RESPONDENT_ID in body and "13911112222" not in body
+    log = MediationPartyAccess.objects.filter(actor=med.mediator)
+    assert sorted(log.values_list("field", "reason")) == [("id_number", "协议书签字，申请司法确认")] * 2
+    assert APPLICANT_ID not in client.get(url("mediation_print", inside, "application")).content.decode()
+    # A superuser reads every file but is not special for the parties' numbers: no form, and a POST is
+    # refused (403); outside the file, 404. Neither writes anything.
+    before = written()
+    official = login(admin_user)
+    assert 'name="print-reason"' not in official.get(url("mediation_print", inside, "application")).content.decode()
+    refused = official.post(url("mediation_print", inside, "application"), {"print-reason": "查看"})
+    assert refused.status_code == 403 and APPLICANT_ID not in refused.content.decode()
+    assert login(people.community_b).post(url("mediation_print", inside, "application"),
+                                          {"print-reason": "查看"}).status_code == 404
+    assert written() == before
 
 
 def test_files_are_served_only_inside(login, people, med, files):
