@@ -226,7 +226,7 @@ def test_out_of_range_days_fall_back_on_every_endpoint(city, board, client, monk
     elif endpoint == "dashboard_place_people":
         assert (response.context["period"].kind, response.context["period"].first.isoformat(),
                 response.context["period"].last.isoformat()) == ("month", november[0], november[-1])
-        assert "本月: 2026-11-01 – 2026-11-30" in response.content.decode()
+        assert "本月：2026-11-01 – 2026-11-30" in response.content.decode()
     else:
         assert response.json()["trend"]["labels"] == november  # one point a day of November
 
