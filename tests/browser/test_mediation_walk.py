@@ -229,6 +229,9 @@ def test_a_dispute_from_the_report_to_the_follow_up_and_a_referral_to_court(city
     fits_width(phone, PHONE["width"])
     shoot(phone, screenshot_dir, "mediation-7-agreement-phone")
     phone.emulate_media(media="print")
+    # Printed from a phone: the paper holds the document only, not the portal's header or tab bar.
+    for chrome in (".site-header", ".tab-bar", ".no-print"):
+        expect(phone.locator(chrome).first).to_be_hidden()
     shoot(phone, screenshot_dir, "mediation-8-agreement-print-view")
     phone.emulate_media(media="screen")
 
