@@ -116,8 +116,12 @@ class PartyForm(forms.Form):
 class PartyCorrectForm(PartyForm):
     """更正: the party's details as they should read; a blank ID number or phone keeps the stored one."""
 
+    clear_id_number = forms.BooleanField(label=_("Remove the recorded ID number"), required=False)
+    clear_phone = forms.BooleanField(label=_("Remove the recorded phone"), required=False)
     reason = forms.CharField(label=_("Why it changes"), max_length=200,
                              help_text=_("For example: the name was mistyped at registration."))
+
+    field_order = ["role", "name", "id_number", "clear_id_number", "phone", "clear_phone", "address", "reason"]
 
     def __init__(self, *args, party=None, **kwargs):
         if party is not None:
@@ -127,16 +131,11 @@ class PartyCorrectForm(PartyForm):
         self.fields["id_number"].help_text = _("Leave empty to keep the one on file.")
         self.fields["phone"].label = _("New phone")
         self.fields["phone"].help_text = _("Leave empty to keep the one on file.")
-        # Ordered after the field each one clears.
-        fields = dict(self.fields)
-        self.fields = {}
-        for name, field in fields.items():
-            self.fields[name] = field
-            recorded = party is None or (party.id_masked if name == "id_number" else party.phone_masked)
-            if name in ("id_number", "phone") and recorded:  # nothing to remove where nothing is recorded
-                self.fields[f"clear_{name}"] = forms.BooleanField(
-                    label=_("Remove the recorded ID number") if name == "id_number" else _("Remove the recorded phone"),
-                    required=False)
+        # Nothing to remove where nothing is recorded.
+        if party is not None and not party.id_masked:
+            del self.fields["clear_id_number"]
+        if party is not None and not party.phone_masked:
+            del self.fields["clear_phone"]
 
 
 class PartyRemoveForm(forms.Form):
