@@ -16,6 +16,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    _own_redis_database_per_worker()
     _travel_to(config.getoption("clock"))
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from portal.celery import app
@@ -25,6 +26,34 @@ def pytest_configure(config):
     app.conf.task_eager_propagates = True
     _serialized_rollback_after_post_migrate()
     _flush_past_append_only_triggers()
+
+
+def _own_redis_database_per_worker():
+    """Under pytest-xdist (scripts/test runs one worker per core) each worker gets its own Redis
+    database, counting down from REDIS_URL's: every test clears the cache, and the real-broker tests
+    start Celery workers that would take each other's tasks from a shared one. The cache, the
+    broker and REDIS_URL itself (which those tests hand to the workers they start) all move."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    url = os.environ.get("REDIS_URL", "")
+    if not worker.startswith("gw") or not url:
+        return
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.core.cache import caches
+
+    from portal.celery import app
+
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    own = urlunsplit(parts._replace(path=f"/{(base - int(worker[2:])) % 16}"))
+    os.environ["REDIS_URL"], os.environ["PORTAL_TEST_REDIS_URL_GIVEN"] = own, url
+    for alias, cache in settings.CACHES.items():
+        if cache.get("LOCATION") == url:
+            settings.CACHES[alias] = {**cache, "LOCATION": own}
+    caches._settings = caches.settings = caches.configure_settings(None)  # as Django's setting_changed does
+    if settings.CELERY_BROKER_URL == url:
+        settings.CELERY_BROKER_URL = own
+        app.conf.broker_url = own  # not the CELERY_BROKER_URL variable: Celery would prefer it to app.conf
 
 
 _traveller = None

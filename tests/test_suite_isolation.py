@@ -69,3 +69,23 @@ def test_browser_tests_are_collected_last(request):
     items = request.session.items
     flags = ["browser" in item.keywords for item in items]
     assert flags == sorted(flags)
+
+
+
+def test_each_xdist_worker_has_its_own_redis_database():
+    """scripts/test runs one worker per core; two workers sharing a Redis database would clear each
+    other's cache mid-test and take each other's Celery tasks (tests/conftest.py moves them apart)."""
+    import os
+
+    from django.conf import settings
+
+    from portal.celery import app
+
+    worker, given = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("PORTAL_TEST_REDIS_URL_GIVEN", "")
+    if not worker or not given:
+        pytest.skip("runs under pytest-xdist with REDIS_URL set, as .ci/run's PostgreSQL stage does")
+    own = os.environ["REDIS_URL"]
+    expected = (int(given.rsplit("/", 1)[1]) - int(worker[2:])) % 16
+    assert own.rsplit("/", 1) == [given.rsplit("/", 1)[0], str(expected)]
+    assert settings.CACHES["default"]["LOCATION"] == own
+    assert app.conf.broker_url == own
