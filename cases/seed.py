@@ -481,7 +481,9 @@ def _plan_case(*, demo=False, rng, pk, number, created, now, category, channel, 
     )
     fate = rng.random()
     recent = age < timedelta(days=10)
-    if not recent or fate < 0.55:
+    # The demo keeps more of its recent disputes open, so its mediators' lists are never empty.
+    finished_share = 0.25 if demo and mediation else 0.55
+    if not recent or fate < finished_share:
         # Finished: mostly on time, some late (escalated on the way), a few rejected or duplicates.
         if fate < 0.015:
             ev[1:] = []
@@ -528,6 +530,11 @@ def _plan_case(*, demo=False, rng, pk, number, created, now, category, channel, 
         stage = rng.choices(("reported", "dispatched", "handling", "resolved", "verified"), (1, 2, 5, 2, 1))[0]
         if stage == "reported" and not resident:
             stage = "dispatched"
+        if demo and mediation:
+            # The demo's open disputes: one in three waits to be accepted, the rest are in mediation.
+            stage = ("dispatched", "handling", "handling")[pk % 3]
+        if stage not in ("reported", "dispatched") and accepted > now:
+            stage = "dispatched"  # not accepted yet: a seeded event is never in the future
         if stage == "reported":
             ev[1:] = []
             row.update(status="reported", registered_at=None, accepted_at=None, handle_due_at=None, assignee_id=None,

@@ -33,7 +33,16 @@ def demo(db, monkeypatch):
     return out.getvalue()
 
 
-def test_the_demo_city_holds_mediation_files_in_every_state(demo):
+# The demo city is seeded around the real clock, so its states must hold at any moment: CI once
+# seeded it at 08:40 on a Tuesday and found no open file in mediation.
+@pytest.mark.parametrize("moment", [
+    pytest.param(moment, marks=pytest.mark.clock(moment), id=moment[:16]) for moment in (
+        "2026-12-08T08:40:00+08:00",  # that Tuesday morning
+        "2026-12-06T23:30:00+08:00",  # a Sunday night
+        "2026-10-01T12:00:00+08:00",  # the National Day holiday
+    )])
+def test_the_demo_city_holds_mediation_files_in_every_state(moment, demo):
+    assert timezone.localtime().isoformat().startswith(moment[:13])
     files = Mediation.objects.all()
     outcomes = Counter(files.values_list("outcome", flat=True))
     assert set(outcomes) == {"pending", "agreed", "partial", "failed", "withdrawn"}, outcomes
