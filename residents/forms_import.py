@@ -3,6 +3,7 @@ residents/importing/ and residents/exporting.py."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from grid.models import Area, AreaKind
 
@@ -58,6 +59,19 @@ class ImportUploadForm(forms.Form):
 
 class ImportConfirmForm(forms.Form):
     mode = forms.ChoiceField(label=_("How to import"), choices=ImportJob.Mode.choices, widget=forms.RadioSelect)
+
+    def __init__(self, *args, job=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        skipped = job.total_rows - job.valid_rows if job is not None else 0
+        if skipped:
+            # Rows with errors are skipped only by a choice that says how many: nothing is preselected.
+            self.fields["mode"].choices = [
+                (ImportJob.Mode.VALID_ROWS, ngettext(
+                    "Import the %(valid)d valid rows and skip the %(skipped)d row with errors",
+                    "Import the %(valid)d valid rows and skip the %(skipped)d rows with errors", skipped,
+                ) % {"valid": job.valid_rows, "skipped": skipped}),
+                (ImportJob.Mode.ALL_OR_NOTHING, _("Import all rows or nothing (refused while any row has an error)")),
+            ]
 
 
 class ExportForm(forms.Form):

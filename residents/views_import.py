@@ -123,8 +123,7 @@ def import_detail(request, pk):
     return _render(request, "residents/import/detail.html", {
         "job": job, "errors": errors, "warnings": warnings, "error_count": error_count,
         "warning_count": warning_count, "error_rows": error_rows,
-        "form": ImportConfirmForm(initial={"mode": ImportJob.Mode.VALID_ROWS if error_rows else
-                                           ImportJob.Mode.ALL_OR_NOTHING}),
+        "form": ImportConfirmForm(job=job, initial={} if error_rows else {"mode": ImportJob.Mode.ALL_OR_NOTHING}),
         "background": importing.needs_worker(job),
         "in_progress": job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
     })
@@ -134,7 +133,7 @@ def import_detail(request, pk):
 @require_POST
 def import_confirm(request, pk):
     job = _job_or_404(request, pk)
-    form = ImportConfirmForm(request.POST)
+    form = ImportConfirmForm(request.POST, job=job)
     if not form.is_valid():
         messages.error(request, _("Choose how to import."))
         return redirect("residents:import_detail", pk=job.pk)

@@ -561,6 +561,11 @@ def test_upload_preview_and_confirm_pages(client, city, worker, django_assert_ma
         assert number not in content
     assert mask_id_number(bad) in content
     assert 'name="mode"' in content and "<script>" not in content
+    # Skipping the row with an error is a choice that says so, and nothing is preselected.
+    assert "导入 3 行有效数据，跳过 1 行有错误的数据" in content and "checked" not in content.split('name="mode"')[1][:200]
+    client.post(reverse("residents:import_confirm", args=[job.pk]), {})
+    job.refresh_from_db()
+    assert job.status == "previewed", "no choice, no import"
     response = client.post(reverse("residents:import_confirm", args=[job.pk]), {"mode": "all"})
     assert response.status_code == 302
     job.refresh_from_db()
@@ -573,6 +578,14 @@ def test_upload_preview_and_confirm_pages(client, city, worker, django_assert_ma
     with django_assert_max_num_queries(6):  # +1: the navigation's badges (one statement)
         listing = client.get(reverse("residents:import_list"))
     assert job.file_name in listing.content.decode()
+
+
+def test_a_clean_file_offers_all_or_nothing_preselected(client, city, worker):
+    ids, rows = family(city)
+    client.force_login(worker)
+    client.post(reverse("residents:import_upload"), {"file": upload(csv_bytes(rows)), "grid": ""})
+    form = client.get(reverse("residents:import_detail", args=[ImportJob.objects.get().pk])).context["form"]
+    assert form.initial == {"mode": "all"} and "skip" not in str(dict(form.fields["mode"].choices))
 
 
 def test_preview_page_shows_masked_values_only(client, city, worker):
