@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from portal import fields
 
 from .models import (
+    AGREEMENT_OUTCOMES,
     DisputeType,
     FileKind,
     MediationOutcome,
@@ -206,6 +207,34 @@ class OutcomeForm(forms.Form):
         label=_("I have checked the outcome: once recorded, it and the parties can only be changed by "
                 "mediating again"),
         error_messages={"required": _("Tick the box to confirm the outcome.")})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Required by the outcome chosen, so not "(optional)": each says when it is needed.
+        needed_for_agreement = _("Needed for an agreement, full or partial.")
+        for name in ("agreement_text", "performance_deadline"):
+            self.fields[name].optional_hint = False
+            self.fields[name].help_text = needed_for_agreement
+        self.fields["consent_recorded"].help_text = needed_for_agreement
+        self.fields["referral"].optional_hint = False
+        self.fields["referral"].help_text = _("Needed when no agreement was reached.")
+
+    def clean(self):
+        """Every field the chosen outcome needs, all at once (the service checks them again, and the rest)."""
+        data = super().clean()
+        outcome = data.get("outcome")
+        missing = []
+        if outcome in AGREEMENT_OUTCOMES:
+            missing = [("agreement_text", _("Write the agreed terms.")),
+                       ("performance_deadline", _("Give the date by which the agreement is to be performed.")),
+                       ("consent_recorded", _("Record that the parties consent to the agreement."))]
+        elif outcome == MediationOutcome.FAILED:
+            missing = [("referral", _("Say where the dispute is referred: litigation, arbitration or an "
+                                      "administrative ruling."))]
+        for name, message in missing:
+            if not data.get(name) and name not in self.errors:
+                self.add_error(name, message)
+        return data
 
 
 class FileForm(forms.Form):

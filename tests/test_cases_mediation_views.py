@@ -171,6 +171,25 @@ def test_the_outcome_is_recorded_only_once_confirmed(login, people, med, files):
     assert Mediation.objects.get(pk=inside.pk).outcome == "withdrawn"
 
 
+def test_an_agreement_missing_its_parts_names_every_one_at_once(login, people, med, files):
+    inside, _ = files
+    before = written()
+    response = login(people.community).post(url("mediation_act", inside, "outcome"),
+                                            {"outcome-outcome": "agreed", "outcome-final": "on"})
+    content = response.content.decode()
+    assert response.status_code == 400 and written() == before
+    for message in ("Write the agreed terms.", "Give the date by which the agreement is to be performed.",
+                    "Record that the parties consent to the agreement."):
+        assert message in content, message
+    # The parts an agreement needs are not marked optional; each says when it is needed.
+    form = response.context["forms"]["outcome"]
+    assert not any(form.fields[name].optional_hint for name in ("agreement_text", "performance_deadline"))
+    response = login(people.community).post(url("mediation_act", inside, "outcome"),
+                                            {"outcome-outcome": "failed", "outcome-final": "on"})
+    assert response.status_code == 400 and "Say where the dispute is referred" in response.content.decode()
+    assert written() == before
+
+
 def test_accepting_a_file_from_the_page(login, city, people, med):
     case = dispute(city, people, open_file=False)
     client = login(people.community)
