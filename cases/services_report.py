@@ -13,7 +13,6 @@ on its district tree (`_place`), so a tree move or merge cannot slip between
 reading the place's path and committing the case that stores it.
 """
 
-import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 from grid.models import PATH_FIELDS, Area, AreaKind, Building, Unit
 from grid.selectors import scope_of
 from portal.errors import DomainError
-from portal.identity import check_callback_digits
+from portal.identity import check_callback_phone
 from portal.text import clean_text
 
 from . import notifications, routing, services, workflow
@@ -50,14 +49,7 @@ from .tracking import new_tracking_code
 A = CaseEvent.Action
 
 ALARM_WINDOW = timedelta(minutes=30)
-PHONE_RE = re.compile(r"^[0-9+\- ]{3,20}$")
-def check_reporter_phone(phone):
-    """Refuse a callback number with characters a phone number does not have, or too few digits."""
-    if not phone:
-        return
-    if not PHONE_RE.match(phone):
-        raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
-    check_callback_digits(phone)
+check_reporter_phone = check_callback_phone
 
 REPORTER_BY_CHANNEL = {
     Channel.WEB: ReporterKind.RESIDENT,

@@ -10,6 +10,9 @@ from django import forms
 from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
+from portal.errors import DomainError
+from portal.identity import check_callback_phone
+
 from .models import Area, AreaKind, Building
 
 # Levels of the place cascade, top-down; the building comes last.
@@ -206,3 +209,12 @@ class ReporterFieldsMixin:
             label=phone_label, required=required, max_length=20,
             widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
         )
+
+    def clean_reporter_phone(self):
+        """The services' check, here too, so a bad number is named beside its field with the other errors."""
+        phone = self.cleaned_data["reporter_phone"]
+        try:
+            check_callback_phone(phone)
+        except DomainError as error:
+            raise forms.ValidationError(error.message, code=error.code) from None
+        return phone

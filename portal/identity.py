@@ -129,6 +129,20 @@ def normalize_phone(raw) -> str:
 PHONE_MIN_DIGITS = 7
 
 
+# A callback number as typed in the free-form phone fields: digits, +, - and spaces.
+CALLBACK_PHONE_RE = re.compile(r"^[0-9+\- ]{3,20}$")
+
+
+def check_callback_phone(phone):
+    """Refuse a callback number with characters a phone number does not have, or too few digits.
+    The services call it, and the forms that take such a number, so the error sits by its field."""
+    if not phone:
+        return
+    if not CALLBACK_PHONE_RE.match(phone):
+        raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
+    check_callback_digits(phone)
+
+
 def check_callback_digits(phone):
     """Refuse a phone number with too few digits to call back (forms that keep free-form numbers)."""
     if phone and sum(ch.isdigit() for ch in phone) < PHONE_MIN_DIGITS:

@@ -17,14 +17,13 @@ from grid.models import PATH_FIELDS, Area, AreaKind, Building, Unit
 from grid.selectors import scope_of
 from grid.services import lock_trees
 from portal.errors import DomainError
-from portal.identity import check_callback_digits
+from portal.identity import check_callback_phone
 from portal.photos import validate_photo, without_metadata
 from portal.text import clean_text
 
 from . import bands, grading, hooks
 from .models import PhotoStage, Risk, RiskAssessment, RiskPhoto, RiskStatus, RiskType
 
-PHONE_CHARS = set("0123456789-+ ")
 MAX_PHOTOS = 4
 
 
@@ -110,9 +109,7 @@ def _save_photos(risk, photos, stage, now):
 def _controls(responsible, responsible_phone, measures):
     responsible = clean_text(responsible, field=_("responsible person or organisation"), limit=100)
     responsible_phone = clean_text(responsible_phone, field=_("phone"), required=False, limit=20)
-    if responsible_phone and not set(responsible_phone) <= PHONE_CHARS:
-        raise DomainError(_("The phone number has characters a phone number does not have."), code="bad_phone")
-    check_callback_digits(responsible_phone)
+    check_callback_phone(responsible_phone)
     measures = clean_text(measures, field=_("control measures"))
     return responsible, responsible_phone, measures
 

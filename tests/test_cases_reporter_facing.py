@@ -123,6 +123,18 @@ def test_the_report_page_refuses_a_short_number_as_typed(city):
     assert not Case.objects.exists() and not Intake.objects.exists()
 
 
+def test_a_bad_number_is_named_beside_its_field_with_the_other_errors(city):
+    """The description left empty and the phone mistyped: both errors in one answer, the phone's by its field."""
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").post(reverse("cases:report"), {
+        "category": "E0101", "street": city.street_a.pk, "community": city.community_a.pk, "grid": city.grid_a.pk,
+        "building": city.building_a.pk, "description": "", "reporter_phone": "12345abc"})
+    form = response.context["form"]
+    assert response.status_code == 400 and set(form.errors) == {"description", "reporter_phone"}
+    assert "characters a phone number does not have" in form.errors["reporter_phone"][0]
+    assert "12345abc" in response.content.decode()  # kept as typed
+    assert not Case.objects.exists() and not Intake.objects.exists()
+
+
 def test_landlines_and_mobiles_pass(city):
     for phone in ("13800001111", "0816-2345678", "2345678"):
         services_report.check_reporter_phone(phone)
