@@ -28,7 +28,7 @@ from grid.selectors import posts_visible_to
 from portal.errors import DomainError
 
 from . import services
-from .models import LEVELS, Category, TimeUnit
+from .models import LEVELS, CaseKind, Category, TimeUnit
 from .workflow import HANDLING_ROLES
 
 DESCRIPTION_MAX = services.DESCRIPTION_MAX
@@ -295,11 +295,22 @@ class ResolveForm(NoteForm):
     note = forms.CharField(label=_("What was done"), max_length=services.NOTE_MAX,
                            widget=forms.Textarea(attrs={"rows": 3}))
     photo = PhotoField(label=_("Photo of the result"))
+    needs_case = True
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, case=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # The service asks for it (a mediation resolves on its recorded outcome instead).
+        # The service asks for it (a mediation resolves on its recorded outcome instead): say so before
+        # the worker presses the button, and beside the field after.
+        self.photo_needed = case is None or case.kind != CaseKind.MEDIATION
         self.fields["photo"].optional_hint = False
+        if self.photo_needed:
+            self.fields["photo"].help_text = _("Required: a photo of the result on site.")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.photo_needed and not cleaned.get("photo") and "photo" not in self.errors:
+            self.add_error("photo", _("Add a photo of the result."))
+        return cleaned
 
 
 class VerifyForm(NoteForm):

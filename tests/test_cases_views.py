@@ -249,8 +249,13 @@ def test_worker_case_page_shows_the_moves_and_the_staff_timeline(login, city, pe
 def test_resolve_needs_a_photo_then_works(login, city, people, dispatched):
     services.case_accept(case=dispatched, acting_user=people.worker, now=now())
     client = login(people.worker)
+    page = client.get(reverse("cases:detail", args=[dispatched.pk])).content.decode()
+    assert "Required: a photo of the result on site." in page  # said before the button is pressed
     response = act(client, dispatched, "resolve", {"note": "已清理"})
-    assert "Add a photo of the result." in messages_of(response)
+    # …and after, beside the photo field of the kept form, with the note kept.
+    form = kept_form(response, "resolve")
+    assert form and "Add a photo of the result." in form and "已清理" in form
+    assert 'class="field field-photo has-error"' in form
     dispatched.refresh_from_db()
     assert dispatched.status == Status.HANDLING
     response = act(client, dispatched, "resolve", {"note": "已清理", "photo": png()})
