@@ -459,7 +459,8 @@ def _plan_case(*, demo=False, rng, pk, number, created, now, category, channel, 
         ev.append((pk, action, before, after, actor, at, note, public, data or {}))
 
     event("report", created, "", "reported", note="", data={"channel": channel})
-    registered = later(created, 3, 90) if resident else created
+    # Registered within the hour and a half, but never after now.
+    registered = min(later(created, 3, 90), max(created, now - timedelta(minutes=1))) if resident else created
     event("register", registered, "reported", "registered")
     dispatched = registered
     event("dispatch", dispatched, "registered", "dispatched", data={"level": level, "assignee": handler})
@@ -498,25 +499,36 @@ def _plan_case(*, demo=False, rng, pk, number, created, now, category, channel, 
                        accepted_at=None, handle_due_at=None, assignee_id=None)
             event("mark_duplicate", registered, "registered", "duplicate")
         else:
-            event("accept", accepted, "dispatched", "handling", actor=handler)
             late = rng.random() < 0.08
             share = rng.uniform(1.05, 2.5) if late else rng.uniform(0.1, 0.95)
             resolved = accepted + (handle_due - accepted) * share
-            event("resolve", resolved, "handling", "resolved", actor=handler, note="已处理完毕")
             verified = later(resolved, 20, 600)
-            event("verify", verified, "resolved", "verified")
             closed = later(verified, 1, 30)
-            event("close", closed, "verified", "closed")
-            row.update(resolved_at=resolved, resolved_by_id=handler, closed_at=closed,
-                       handling_minutes=round(cal.working_minutes_between(created, closed)))
-            if rng.random() < 0.6 and closed < now and channel in ("web", "qr", "open311", "hotline"):
+            if closed >= now:
+                # A recent case whose planned finish is still ahead: in hand, or not yet accepted. A
+                # seeded step (and so a mediation session) is never in the future.
+                closed = None
+                if accepted >= now:
+                    row.update(status="dispatched", accepted_at=None, handle_due_at=None, deadline_at=accept_due,
+                               deadline_stage="accept", due_at=accept_due)
+                else:
+                    event("accept", accepted, "dispatched", "handling", actor=handler)
+                    row.update(status="handling", due_at=handle_due)
+            else:
+                event("accept", accepted, "dispatched", "handling", actor=handler)
+                event("resolve", resolved, "handling", "resolved", actor=handler, note="已处理完毕")
+                event("verify", verified, "resolved", "verified")
+                event("close", closed, "verified", "closed")
+                row.update(resolved_at=resolved, resolved_by_id=handler, closed_at=closed,
+                           handling_minutes=round(cal.working_minutes_between(created, closed)))
+            if closed is not None and rng.random() < 0.6 and channel in ("web", "qr", "open311", "hotline"):
                 rating = rng.choices(*zip(*RATING_WEIGHTS))[0]
                 rated = min(later(closed, 10, 4000), now)
                 row.update(rating=rating, rated_at=rated, rating_comment="" if rating >= 4 else "处理不够及时",
                            rating_count=1, satisfied_count=int(rating >= 4))
                 ratings.append((pk, rating, rating >= 3, row["rating_comment"], rated))
                 event("rate", rated, "closed", "", data={"rating": rating})
-            if not recent and rng.random() < 0.003:
+            if closed is not None and not recent and rng.random() < 0.003:
                 # A few old matters stay on the carry-over list (挂账).
                 ev[:] = [e for e in ev if e[1] in ("report", "register", "dispatch", "accept")]
                 ratings.clear()
@@ -556,9 +568,10 @@ def _plan_case(*, demo=False, rng, pk, number, created, now, category, channel, 
                     verified = min(later(resolved, 5, 120), now)
                     event("verify", verified, "resolved", "verified")
                     row["status"] = "verified"
-    if demo_clock and row["status"] in ("dispatched", "handling") and level == "grid":
-        # Due within the next minutes: the beat sweep visibly escalates these in the demo.
-        row["due_at"] = now + timedelta(minutes=rng.uniform(1, 8))
+    if demo_clock and row["status"] in ("dispatched", "handling") and level == "grid" and pk % 4 == 0:
+        # Due within the next half hour: the beat sweep visibly escalates a few in the demo (a few: a
+        # grid worker opening the demo later still finds their list).
+        row["due_at"] = now + timedelta(minutes=rng.uniform(5, 30))
     case = dict(
         id=pk, number=number, tracking_code=_tracking_code(), kind="mediation" if mediation else "ordinary",
         channel=channel, external_ref="", reporter_kind=REPORTER_KIND[channel],

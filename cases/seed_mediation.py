@@ -120,7 +120,8 @@ def plan_file(rng, *, pk, code, row, path, created, now, demo=False):
             # The next session: later today or in the coming days (the mediators' day list; the
             # demo's few open files always have one, so that list is never empty there).
             at = timezone.localtime(now).replace(hour=rng.choice((14, 15, 16)), minute=0, second=0, microsecond=0)
-            details["sessions"].append(("scheduled", at + timedelta(days=rng.choice((0, 0, 1, 2))), ""))
+            at += timedelta(days=rng.choice((0, 0, 1, 2)))
+            details["sessions"].append(("scheduled", at if at > now else at + timedelta(days=1), ""))
     return fields, details
 
 

@@ -43,6 +43,13 @@ def demo(db, monkeypatch):
     )])
 def test_the_demo_city_holds_mediation_files_in_every_state(moment, demo):
     assert timezone.localtime().isoformat().startswith(moment[:13])
+    # Nothing seeded has happened after now: no step of a case, no session held, no case closed.
+    seeded_at = timezone.now()
+    assert not CaseEvent.objects.filter(at__gt=seeded_at).exists()
+    assert not Case.objects.filter(closed_at__gt=seeded_at).exists()
+    assert not Case.objects.filter(accepted_at__gt=seeded_at).exists()
+    assert not MediationSession.objects.filter(state=SessionState.HELD, held_at__gt=seeded_at).exists()
+    assert not MediationSession.objects.filter(state=SessionState.SCHEDULED, held_at__lte=seeded_at).exists()
     files = Mediation.objects.all()
     outcomes = Counter(files.values_list("outcome", flat=True))
     assert set(outcomes) == {"pending", "agreed", "partial", "failed", "withdrawn"}, outcomes
