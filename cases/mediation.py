@@ -314,6 +314,8 @@ def mediation_record_session(*, case, acting_user, held_at, notes="", location="
     if room is not None and not rooms_for(case).filter(pk=room.pk).exists():
         raise DomainError(_("That mediation room is not this community's or street's."), code="bad_room")
     notes = clean_text(notes, field=_("notes"), required=state == SessionState.HELD, limit=TEXT_MAX)
+    if state == SessionState.SCHEDULED and mediation.sessions.filter(state=state, held_at=held_at).exists():
+        raise DomainError(_("A session of this file is already scheduled at that time."), code="duplicate_session")
     session = MediationSession.objects.create(
         mediation=mediation, state=state, held_at=held_at, room=room,
         location=clean_text(location, field=_("location"), required=False, limit=100),
@@ -385,6 +387,8 @@ def mediation_conclude(*, case, acting_user, outcome, agreement_text="", perform
     updated = Mediation.objects.filter(pk=mediation.pk, outcome=MediationOutcome.PENDING).update(**changes)
     if not updated:
         raise DomainError(_("This mediation is already concluded."), code="concluded")
+    # The sessions still scheduled will not be held: off the mediators' day list.
+    mediation.sessions.filter(state=SessionState.SCHEDULED).update(state=SessionState.CANCELLED)
     mediation.refresh_from_db()
     _event(case, A.MEDIATION, actor=acting_user, now=now, data={"outcome": outcome, "referral": changes["referral"]})
     return mediation

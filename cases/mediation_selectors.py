@@ -28,6 +28,7 @@ from .models import (
     MediationRoom,
     MediationSession,
     MediationSource,
+    SessionState,
 )
 from .selectors import cases_visible_to
 
@@ -136,6 +137,7 @@ def sessions_on(user, day: datetime.date):
     return (
         MediationSession.objects.filter(mediation__in=mediations_visible_to(user).values("pk"),
                                         held_at__gte=start, held_at__lt=end)
+        .exclude(state=SessionState.CANCELLED)
         .select_related("mediation__case", "room")
         .order_by("held_at", "id")
     )

@@ -386,6 +386,8 @@ class MediationPartyAccess(models.Model):
 class SessionState(models.TextChoices):
     SCHEDULED = "scheduled", _("Scheduled")
     HELD = "held", _("Held")
+    # A scheduled session that will not be held: the file was concluded before it.
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class MediationSession(models.Model):
@@ -413,6 +415,9 @@ class MediationSession(models.Model):
             models.CheckConstraint(condition=Q(state__in=SessionState.values), name="mediationsession_state_known"),
             models.CheckConstraint(condition=~Q(state=SessionState.HELD) | ~Q(notes=""),
                                    name="mediationsession_held_has_notes"),
+            # One file, one session scheduled at a time: a second at the same moment is a double entry.
+            models.UniqueConstraint(fields=["mediation", "held_at"], condition=Q(state="scheduled"),
+                                    name="mediationsession_one_scheduled_per_moment"),
         ]
 
     def __str__(self):

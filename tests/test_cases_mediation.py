@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from cases import mediation as m
 from cases import services
 from cases.mediation_files import mediation_attach_file
-from cases.mediation_selectors import mediations_visible_to
+from cases.mediation_selectors import mediations_visible_to, sessions_on
 from cases.models import (
     CaseEvent,
     Mediation,
@@ -206,6 +207,40 @@ def test_sessions_held_and_scheduled(city, people, med):
     held = m.mediation_session_held(session=planned, acting_user=people.community, notes="双方陈述",
                                     attendees="王五、赵六", now=later)
     assert (held.state, held.attendees) == ("held", "王五、赵六")
+
+
+def test_a_session_scheduled_twice_at_one_moment_is_refused_and_the_database_agrees(city, people, med):
+    case = dispute(city, people)
+    at_two = MONDAY + timedelta(days=1, hours=2)
+    first = m.mediation_record_session(case=case, acting_user=people.community, state="scheduled", held_at=at_two,
+                                       room=med.room, now=MONDAY)
+    before = written()
+    with pytest.raises(DomainError) as refused:
+        m.mediation_record_session(case=case, acting_user=people.community, state="scheduled", held_at=at_two,
+                                   room=med.room, now=MONDAY)
+    assert refused.value.code == "duplicate_session" and written() == before
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MediationSession.objects.create(mediation=first.mediation, state="scheduled", held_at=at_two,
+                                        recorded_by=people.community, recorded_at=MONDAY)
+    # Another time is another session.
+    m.mediation_record_session(case=case, acting_user=people.community, state="scheduled",
+                               held_at=at_two + timedelta(hours=1), now=MONDAY)
+
+
+def test_concluding_cancels_the_sessions_still_scheduled_and_the_day_list_drops_them(city, people, med):
+    case = dispute(city, people)
+    mediator = people.community
+    at_four = timezone.localtime(MONDAY).replace(hour=16, minute=0)
+    planned = m.mediation_record_session(case=case, acting_user=mediator, state="scheduled", held_at=at_four,
+                                         now=MONDAY)
+    held = m.mediation_record_session(case=case, acting_user=mediator, held_at=MONDAY - timedelta(hours=1),
+                                      notes="双方陈述", now=MONDAY)
+    assert planned in sessions_on(mediator, at_four.date())
+    m.mediation_conclude(case=case, acting_user=mediator, outcome="withdrawn", note="申请人撤回", now=MONDAY)
+    planned.refresh_from_db()
+    held.refresh_from_db()
+    assert (planned.state, held.state) == ("cancelled", "held")
+    assert planned not in sessions_on(mediator, at_four.date())
 
 
 # --- outcome ---------------------------------------------------------------------------------------
@@ -444,3 +479,19 @@ def test_the_reply_to_a_referring_court(city, people, med):
     with pytest.raises(DomainError) as refused:
         mediation_reply(case=case, acting_user=people.community, text="again", now=MONDAY)
     assert refused.value.code == "replied"
+
+
+def test_the_migration_cancels_sessions_scheduled_on_concluded_files(city, people, med):
+    from django.apps import apps
+
+    step = importlib.import_module("cases.migrations.0028_mediation_session_cancelled")
+    open_case, closed_case = dispute(city, people), dispute(city, people)
+    stays = m.mediation_record_session(case=open_case, acting_user=people.community, state="scheduled",
+                                       held_at=MONDAY + timedelta(days=1), now=MONDAY)
+    m.mediation_conclude(case=closed_case, acting_user=people.community, outcome="withdrawn", now=MONDAY)
+    # As a file concluded before this change left it: a session still scheduled.
+    left = MediationSession.objects.create(mediation_id=closed_case.pk, state="scheduled", recorded_at=MONDAY,
+                                           held_at=MONDAY + timedelta(days=2), recorded_by=people.community)
+    step.cancel_what_will_not_be_held(apps, None)
+    assert MediationSession.objects.get(pk=left.pk).state == "cancelled"
+    assert MediationSession.objects.get(pk=stays.pk).state == "scheduled"
