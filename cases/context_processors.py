@@ -1,6 +1,6 @@
 """What the staff navigation shows: the counts on its badges (my queue, with my grids' checks on
 site and my organisations' matters; unread notices), which report form the user has (巡查上报
-for grid handlers, 随手报 for 三长), and where the queue tab leads (an organisation's staff:
+for grid handlers, 随手报 for 三长), whether the user mediates (the mediation tab), and where the queue tab leads (an organisation's staff:
 their organisation's queue).
 
 Lazy: templates call them only on pages whose navigation shows them; the two badges
@@ -9,7 +9,7 @@ are read together, once per request, in one statement (cases.selectors.nav_count
 
 from functools import cache
 
-from grid.models import AreaKind
+from grid.models import AreaKind, Role
 from grid.selectors import scope_of
 
 from .workflow import HANDLING_ROLES
@@ -24,6 +24,11 @@ def chief_reports(user):
     buildings and units are the chiefs' posts; read once per request, no query here.)"""
     scope = scope_of(user)
     return not patrols(user) and bool(scope.building_ids or scope.unit_ids)
+
+
+def mediates(user):
+    """Does the user hold a people's mediator post (人民调解员)? Their work is the mediation list."""
+    return any(s.role == Role.PEOPLES_MEDIATOR for s in scope_of(user).spans)
 
 
 def org_only(user):
@@ -45,4 +50,5 @@ def nav_counts(request):
 
     return {"nav_queue_count": lambda: counts()[0], "nav_inbox_unread": lambda: counts()[1],
             "nav_org_only": cache(lambda: org_only(user)),
-            "nav_patrols": cache(lambda: patrols(user)), "nav_chief_reports": cache(lambda: chief_reports(user))}
+            "nav_patrols": cache(lambda: patrols(user)), "nav_chief_reports": cache(lambda: chief_reports(user)),
+            "nav_mediates": cache(lambda: mediates(user))}

@@ -151,6 +151,16 @@ def follow_ups_due(user, *, on):
     )
 
 
+def mediation_work_for(user, *, today):
+    """What waits for a mediator today, as counts for their queue page: sessions still to hold today,
+    follow-ups due, replies owed to referring bodies (the mediation list shows each)."""
+    return {
+        "sessions": sessions_on(user, today).filter(state=SessionState.SCHEDULED).count(),
+        "follow_ups": follow_ups_due(user, on=today).count(),
+        "replies": replies_due(user).count(),
+    }
+
+
 def replies_due(user):
     """Referred files whose referring body still waits for the written reply, soonest due first."""
     return (

@@ -14,7 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from cases.context_processors import mediates
 from cases.escalation_left import left_my_queue
+from cases.mediation_selectors import mediation_work_for
 from cases.views import queue_context
 from grid import selectors as selectors_grid
 from grid.models import AreaKind, Post, Role, User
@@ -41,8 +43,10 @@ def due_visits(user, limit=DUE_VISITS_SHOWN):
 def queue(request):
     """My queue: my cases (cases.views.queue_context), then the care visits due."""
     left = left_my_queue(request.user, now=timezone.now())
+    # A people's mediator's work is on the mediation list: say here what waits there.
+    mediation = mediation_work_for(request.user, today=timezone.localdate()) if mediates(request.user) else None
     return render_page(request, "cases/queue.html", {**queue_context(request), **due_visits(request.user),
-                                                     "left": left})
+                                                     "left": left, "mediation_work": mediation})
 
 
 # --- 网格员工作台账 -----------------------------------------------------------------------

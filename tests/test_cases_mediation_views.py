@@ -2,6 +2,7 @@
 reach (404), bad input (400, nothing written), the parties' masked data and the
 logged reveal, the printed documents and the evidence files."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -427,3 +428,24 @@ def test_mediating_again_needs_a_reason(login, people, med, files):
     response = login(med.mediator).post(url("mediation_act", inside, "reopen"), {"reopen-reason": "拒不履行"})
     assert response.status_code == 302
     assert Mediation.objects.get(pk=inside.pk).outcome == "pending"
+
+
+def test_a_mediators_queue_says_what_waits_on_the_mediation_list(login, people, med, files):
+    """A mediator's queue of cases is empty; their work is the mediation list, which the queue points to."""
+    inside, outside = files
+    m.mediation_record_session(case=inside, acting_user=people.community, state="scheduled",
+                               held_at=NOW + timedelta(hours=5), now=MONDAY)
+    m.mediation_add_mediator(case=outside, mediator=med.mediator_b, acting_user=people.community_b, now=MONDAY)
+    m.mediation_record_session(case=outside, acting_user=people.community_b, state="scheduled",
+                               held_at=NOW + timedelta(hours=4), now=MONDAY)  # not theirs
+    page = login(med.mediator).get(reverse("cases:queue"))
+    card = re.search(r'<p class="card mediation-waiting">(.*?)</p>', page.content.decode(), re.S)
+    assert page.status_code == 200 and card, "the mediator's queue points to the mediation list"
+    assert page.context["mediation_work"] == {"sessions": 1, "follow_ups": 0, "replies": 0}
+    assert reverse("cases:mediation_files") in card.group(1)
+    # The phone's tab bar has the mediation tab.
+    tabbar = page.content.decode().split('class="tab-bar"')[1].split("</nav>")[0]
+    assert reverse("cases:mediation_files") in tabbar
+    # A grid worker's queue has neither.
+    page = login(people.worker).get(reverse("cases:queue"))
+    assert page.context["mediation_work"] is None and "mediation-waiting" not in page.content.decode()
