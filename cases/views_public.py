@@ -145,10 +145,12 @@ def places(request):
 
 # --- residents: tracking ------------------------------------------------------------------
 
-def _track_missing(request):
+def _track_missing(request, code=""):
+    """No matter with this code: the lookup form again, holding the code as typed to correct one character."""
     if over_rate(request, "track-miss", "CASE_TRACK_MISS_RATE", DEFAULT_TRACK_MISS_RATE):
         return public_page(request, "cases/track_missing.html", {"too_many": True}, status=429)
-    return public_page(request, "cases/track_missing.html", {"form": case_forms.TrackLookupForm()}, status=404)
+    form = case_forms.TrackLookupForm(initial={"code": code[:40]})
+    return public_page(request, "cases/track_missing.html", {"form": form}, status=404)
 
 
 @require_GET
@@ -170,7 +172,7 @@ def track(request, code):
             "waiting": received.failed_at is None,
         })
     if case is None:
-        return _track_missing(request)
+        return _track_missing(request, code)
     return _track_page(request, case)
 
 

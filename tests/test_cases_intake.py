@@ -321,6 +321,8 @@ def test_unknown_tracking_code_is_a_friendly_404(client, city):
     response = client.get(reverse("cases:track", args=["ABCDEFGHJKMNP"]))
     assert response.status_code == 404
     assert "We found no matter with this code" in text_of(response)
+    # The code stays in the box, to correct the one mistyped character.
+    assert 'value="ABCDEFGHJKMNP"' in response.content.decode()
 
 
 def test_tracking_misses_are_rate_limited(client, city, settings):
