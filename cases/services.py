@@ -303,8 +303,8 @@ def _dispatch_target(case, user, level, assignee):
     return level, assignee
 
 
-def _dispatch(case, *, name, user, actor, now, level, assignee, note):
-    level, assignee = _dispatch_target(case, user, level, assignee)
+def _dispatch(case, *, name, user, actor, now, level, assignee, note, target=None):
+    level, assignee = target or _dispatch_target(case, user, level, assignee)
     _lapse_extensions(case, now)
     due = _deadline(case, "accept", now)
     _apply(case, name, user=user, actor=actor, now=now, note=note,
@@ -334,8 +334,12 @@ def case_redispatch(*, case, acting_user, now=None, level=None, assignee=None, n
     """Send a dispatched or in-hand case to another level or person; they must accept it afresh."""
     now = _now(now)
     case = _fresh(case)
+    target_level, target = _dispatch_target(case, acting_user, level, assignee)
+    if (target_level, getattr(target, "pk", None)) == (case.responsible_level, case.assignee_id):
+        # Sending it where it already is would only add a step to the reporter's timeline.
+        raise DomainError(_("The case is already there: choose another person or level."), code="same_target")
     _dispatch(case, name="redispatch", user=acting_user, actor=None, now=now, level=level, assignee=assignee,
-              note=clean_text(note, field=_("note"), required=False))
+              note=clean_text(note, field=_("note"), required=False), target=(target_level, target))
     return case
 
 

@@ -179,6 +179,21 @@ def _pooled(city, people):
     return services.case_redispatch(case=case, acting_user=people.community, level=AreaKind.GRID, now=MONDAY)
 
 
+def test_redispatching_to_where_the_case_already_is_is_refused_and_writes_nothing(city, people):
+    case = _pooled(city, people)  # in grid A's pool, no one named
+    events = case.events.count()
+    with pytest.raises(DomainError) as refused:
+        services.case_redispatch(case=case, acting_user=people.community, level=AreaKind.GRID, now=MONDAY)
+    assert refused.value.code == "same_target" and case.events.count() == events
+    # Routing names one of the grid's workers: a move. Naming that worker again is not.
+    moved = services.case_redispatch(case=case, acting_user=people.community, now=MONDAY)
+    assert moved.responsible_level == AreaKind.GRID and moved.assignee in (people.worker, people.worker2)
+    events = case.events.count()
+    with pytest.raises(DomainError) as refused:
+        services.case_redispatch(case=moved, acting_user=people.community, assignee=moved.assignee, now=MONDAY)
+    assert refused.value.code == "same_target" and case.events.count() == events
+
+
 def test_two_workers_accept_one_wins_the_other_is_told_who(city, people):
     case = _pooled(city, people)
     assert case.assignee is None
