@@ -63,9 +63,9 @@ DEFINITIONS = (
                DUE, SOURCE_CITY_RULE),
     Definition("overdue_rate", _("超期率 overdue rate"),
                _("超期案件数: due cases resolved after their judged deadline, or still unresolved past it "
-                 "(deferred cases are not overdue while paused)"), DUE, SOURCE_DCM),
+                 "(deferred cases are not overdue while paused)"), DUE, SOURCE_DCM_PRACTICE),
     Definition("extension_rate", _("延期率 extension rate"),
-               _("延期案件数: due cases granted at least one approved extension"), DUE, SOURCE_DCM),
+               _("延期案件数: due cases granted at least one approved extension"), DUE, SOURCE_DCM_PRACTICE),
     Definition("rework_rate", _("返工率 rework rate"),
                _("返工案件数: cases sent back at least once (failed verification or reopened)"),
                _("处置数: registered cases resolved at least once"), SOURCE_DCM_PRACTICE),

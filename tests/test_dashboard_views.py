@@ -400,3 +400,10 @@ def test_the_two_clocks_differ_and_the_figure_follows_the_judged_one(city, board
     _label, overdue, _before, link = page.context["kpis"].linked_rows[5]
     assert parse_qs(urlsplit(link).query)["overdue"] == ["judged"]
     assert client.get(link).context["page"].paginator.count == overdue
+
+
+def test_the_closure_rate_example_is_cited_by_the_closure_rate_only():
+    """The 数字城管 quote is a closure-rate example (911 / 972): it supports no other figure's definition."""
+    from dashboards.definitions import DEFINITIONS, SOURCE_DCM
+
+    assert [d.key for d in DEFINITIONS if d.source is SOURCE_DCM] == ["closure_rate"]
