@@ -396,12 +396,18 @@ def _seed_mediators(plans, counters, *, demo):
 
     from .models import Case
 
+    from .models import MediationRoom
+
     extra = {}
     if demo:
         for user_id, area_id in Post.objects.filter(role=Role.PEOPLES_MEDIATOR, ended_at__isnull=True).values_list(
                 "user_id", "area_id"):
             for case_id in Case.objects.filter(community_id=area_id, kind="mediation").values_list("pk", flat=True):
                 extra.setdefault(case_id, []).append(user_id)
+            # The mediator's community has its mediation room (调解室), to choose when scheduling a session.
+            area = Post.objects.get(user_id=user_id, area_id=area_id, role=Role.PEOPLES_MEDIATOR).area
+            MediationRoom.objects.get_or_create(area=area, name=f"{area.name}人民调解室",
+                                                defaults={"address": f"{area.name}党群服务中心二楼"})
     seed_mediation.write_mediators(plans, extra_mediators=extra)
     write_counters(counters)
 

@@ -100,8 +100,11 @@ def seed(*, scale, rng, stdout, now):
             start = (now - timedelta(days=day)).replace(hour=9, minute=rng.randint(0, 50), second=0, microsecond=0)
             patrol = patrols.patrol_start(grid=grid_id, acting_user=user, now=start)
             if demo and rng.random() < 0.4:
+                # At a building of the grid, as a worker records it: the dashboard's patrol coverage counts it.
+                where = rng.choice(buildings[grid_id]) if buildings.get(grid_id) else None
                 patrols.finding_fixed(patrol=patrol, description="清理楼道堆放的纸箱", before=_png(day),
-                                      after=_png(day + 500), acting_user=user, now=start + timedelta(minutes=40))
+                                      after=_png(day + 500), building=where, acting_user=user,
+                                      now=start + timedelta(minutes=40))
             patrols.patrol_end(patrol=patrol, acting_user=user, now=start + timedelta(hours=2))
             patrol_count += 1
     # Open warnings for the panel (the demo's "Done when"): the rules over the seeded register. Marked as

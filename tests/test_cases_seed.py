@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases import seed as cases_seed
-from cases.mediation_selectors import mediations_visible_to
+from cases.mediation_selectors import mediations_visible_to, rooms_for
 from cases.models import (
     Case,
     CaseEvent,
@@ -74,6 +74,8 @@ def test_the_demo_city_holds_mediation_files_in_every_state(moment, demo):
         assert files.filter(source=source).exists(), source
     mediator = User.objects.get(username="mediator")
     assert mediations_visible_to(mediator).exists()
+    # Their community has a mediation room to choose when scheduling.
+    assert rooms_for(mediations_visible_to(mediator).first().case).exists()
     # Live numbering continues after the seeded files.
     for counter in MediationNumberCounter.objects.all():
         assert counter.last == files.filter(committee_id=counter.committee_id, year=counter.year).count()

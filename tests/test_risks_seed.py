@@ -25,6 +25,10 @@ def test_the_demo_city_has_risks_of_every_grade_and_patrols(db, monkeypatch):
     assert RiskAssessment.objects.count() > Risk.objects.count()  # some were reassessed
     assert Patrol.objects.filter(ended_at__isnull=False).count() >= 5
     assert Finding.objects.filter(kind=FindingKind.FIXED).exists()
+    # Each at a building of its patrol's grid, so the dashboard's patrol coverage is not 0 %.
+    fixed = Finding.objects.filter(kind=FindingKind.FIXED)
+    assert not fixed.filter(building__isnull=True).exists()
+    assert all(f.building.grid_id == f.patrol.grid_id for f in fixed.select_related("building", "patrol"))
     # The demo grid worker (the demo login) finds risks due on her day.
     from django.utils import timezone
 
