@@ -444,7 +444,9 @@ class Case(PlacePath):
         return self.carried_over_at is not None
 
     def is_overdue(self, now):
-        return self.status in CLOCKED_STATUSES and self.due_at is not None and self.due_at < now
+        """The current stage past due; a case carried over (挂账) is paused, so never (cases.selectors.overdue_q)."""
+        return (self.status in CLOCKED_STATUSES and self.carried_over_at is None and self.due_at is not None
+                and self.due_at < now)
 
     @property
     def tracking_code_display(self):

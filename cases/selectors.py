@@ -289,10 +289,11 @@ def board_page(queryset):
 
 
 def overdue_q(now):
-    """Cases on the clock whose current stage is past due (what a handler must act on now)."""
+    """Cases on the clock whose current stage is past due (what a handler must act on now); a case
+    carried over (挂账) is paused, as the escalation sweep treats it (and `Case.is_overdue`)."""
     from .models import CLOCKED_STATUSES
 
-    return Q(status__in=CLOCKED_STATUSES, due_at__lt=now)
+    return Q(status__in=CLOCKED_STATUSES, carried_over_at__isnull=True, due_at__lt=now)
 
 
 def judged_overdue_q(now):

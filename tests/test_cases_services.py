@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from cases import oversight, services, services_report
+from cases import oversight, selectors, services, services_report
 from cases.mediation import mediation_conclude, mediation_open, mediation_record_session
 from cases.models import (
     Case,
@@ -382,6 +382,9 @@ def test_supervise_and_carry_over_flags(city, people):
     case = oversight.case_carry_over(case=case, acting_user=people.community, reason="需列入改造计划", now=MONDAY)
     assert case.carried_over_reason == "需列入改造计划"
     later = at(2026, 11, 30, 9, 0)
+    # Paused: past its stage's due time, yet not overdue on any list while it is carried over.
+    assert case.due_at < later and not case.is_overdue(later)
+    assert not Case.objects.filter(selectors.overdue_q(later), pk=case.pk).exists()
     case = oversight.case_lift_carry_over(case=case, acting_user=people.community, now=later)
     assert case.carried_over_at is None
     # The clock restarts: 4 working hours from Monday 09:00.
