@@ -1,7 +1,7 @@
 """What the staff navigation shows: the counts on its badges (my queue, with my grids' checks on
 site and my organisations' matters; unread notices), which report form the user has (巡查上报
-for grid handlers, 随手报 for 三长), whether the user mediates (the mediation tab), and where the queue tab leads (an organisation's staff:
-their organisation's queue).
+for grid handlers, 随手报 for 三长), whether the user mediates (the mediation tab), and where
+the queue tab leads (an organisation's staff: their organisation's queue).
 
 Lazy: templates call them only on pages whose navigation shows them; the two badges
 are read together, once per request, in one statement (cases.selectors.nav_counts_for).

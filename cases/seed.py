@@ -394,9 +394,7 @@ def _seed_mediators(plans, counters, *, demo):
     """Mediators of the seeded files and the committees' numbering; the demo's mediator mediates in their community."""
     from grid.models import Post, Role
 
-    from .models import Case
-
-    from .models import MediationRoom
+    from .models import Case, MediationRoom
 
     extra = {}
     if demo:
