@@ -99,6 +99,15 @@ class OpenForm(forms.Form):
         self.rooms = {room.pk: room for room in rooms}
         self.fields["room"].choices = _with_blank([(pk, str(room)) for pk, room in self.rooms.items()],
                                                   _("— none —"))
+        if "notes" in self.fields:  # (the opening form's first session takes no notes)
+            self.fields["notes"].optional_hint = False  # required for a session held, as its help says
+
+    def clean(self):
+        data = super().clean()
+        if "notes" in self.fields and data.get("state") == SessionState.HELD \
+                and not (data.get("notes") or "").strip() and "notes" not in self.errors:
+            self.add_error("notes", _("Required for a session held."))
+        return data
 
     def clean_room(self):
         return self.rooms.get(self.cleaned_data.get("room"))
@@ -161,8 +170,9 @@ class MediatorForm(forms.Form):
 
 
 class SessionForm(forms.Form):
-    state = forms.ChoiceField(label=_("Session"), choices=SessionState.choices, initial=SessionState.HELD,
-                              widget=forms.RadioSelect)
+    # Recorded as held or scheduled; a session is cancelled only by the file's outcome.
+    state = forms.ChoiceField(label=_("Session"), initial=SessionState.HELD, widget=forms.RadioSelect,
+                              choices=[(v, label) for v, label in SessionState.choices if v != SessionState.CANCELLED])
     held_at = fields.DateTimeField(label=_("Date and time"), widget=DateTimeInput())
     room = forms.TypedChoiceField(label=_("Mediation room"), required=False, coerce=int, empty_value=None)
     location = forms.CharField(label=_("Other place"), required=False, max_length=100)
@@ -177,6 +187,15 @@ class SessionForm(forms.Form):
         self.rooms = {room.pk: room for room in rooms}
         self.fields["room"].choices = _with_blank([(pk, str(room)) for pk, room in self.rooms.items()],
                                                   _("— none —"))
+        if "notes" in self.fields:  # (the opening form's first session takes no notes)
+            self.fields["notes"].optional_hint = False  # required for a session held, as its help says
+
+    def clean(self):
+        data = super().clean()
+        if "notes" in self.fields and data.get("state") == SessionState.HELD \
+                and not (data.get("notes") or "").strip() and "notes" not in self.errors:
+            self.add_error("notes", _("Required for a session held."))
+        return data
 
     def clean_room(self):
         return self.rooms.get(self.cleaned_data.get("room"))

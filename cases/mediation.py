@@ -305,7 +305,7 @@ def mediation_record_session(*, case, acting_user, held_at, notes="", location="
     now = _now(now)
     case, mediation = _mediation_for(case, acting_user)
     _pending(mediation)
-    if state not in SessionState.values:
+    if state not in (SessionState.SCHEDULED, SessionState.HELD):
         raise DomainError(_("Unknown session state."), code="bad_state")
     if not isinstance(held_at, datetime.datetime) or held_at.tzinfo is None:
         raise DomainError(_("Give the date and time of the session."), code="no_date")

@@ -197,6 +197,10 @@ def test_sessions_held_and_scheduled(city, people, med):
         m.mediation_record_session(case=case, acting_user=people.community, held_at=MONDAY, notes="x",
                                    room=med.room_b, now=MONDAY)
     assert refused.value.code == "bad_room"
+    with pytest.raises(DomainError) as refused:  # only the file's outcome cancels a session
+        m.mediation_record_session(case=case, acting_user=people.community, held_at=MONDAY, state="cancelled",
+                                   now=MONDAY)
+    assert refused.value.code == "bad_state"
     assert written() == before
     planned = m.mediation_record_session(case=case, acting_user=people.community, state="scheduled",
                                          held_at=MONDAY + timedelta(days=1), room=med.room, now=MONDAY)

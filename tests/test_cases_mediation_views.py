@@ -449,3 +449,20 @@ def test_a_mediators_queue_says_what_waits_on_the_mediation_list(login, people, 
     # A grid worker's queue has neither.
     page = login(people.worker).get(reverse("cases:queue"))
     assert page.context["mediation_work"] is None and "mediation-waiting" not in page.content.decode()
+
+
+def test_the_session_form_offers_held_or_scheduled_and_asks_for_notes_of_a_held_one(login, people, med, files):
+    inside, _ = files
+    client = login(med.mediator)
+    page = client.get(url("mediation", inside))
+    form = page.context["forms"]["session"]
+    assert [v for v, _ in form.fields["state"].choices] == ["scheduled", "held"]  # never "cancelled" by hand
+    assert form.fields["notes"].optional_hint is False
+    before = written()
+    response = client.post(url("mediation_act", inside, "session"), {
+        "session-state": "held", "session-held_at": "2026-11-23T09:30", "session-notes": ""})
+    assert response.status_code == 400 and written() == before
+    assert "Required for a session held." in str(response.context["forms"]["session"].errors["notes"])
+    response = client.post(url("mediation_act", inside, "session"), {
+        "session-state": "cancelled", "session-held_at": "2026-11-23T09:30", "session-notes": "x"})
+    assert response.status_code == 400 and written() == before
