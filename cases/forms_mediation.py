@@ -99,15 +99,6 @@ class OpenForm(forms.Form):
         self.rooms = {room.pk: room for room in rooms}
         self.fields["room"].choices = _with_blank([(pk, str(room)) for pk, room in self.rooms.items()],
                                                   _("— none —"))
-        if "notes" in self.fields:  # (the opening form's first session takes no notes)
-            self.fields["notes"].optional_hint = False  # required for a session held, as its help says
-
-    def clean(self):
-        data = super().clean()
-        if "notes" in self.fields and data.get("state") == SessionState.HELD \
-                and not (data.get("notes") or "").strip() and "notes" not in self.errors:
-            self.add_error("notes", _("Required for a session held."))
-        return data
 
     def clean_room(self):
         return self.rooms.get(self.cleaned_data.get("room"))
@@ -187,13 +178,12 @@ class SessionForm(forms.Form):
         self.rooms = {room.pk: room for room in rooms}
         self.fields["room"].choices = _with_blank([(pk, str(room)) for pk, room in self.rooms.items()],
                                                   _("— none —"))
-        if "notes" in self.fields:  # (the opening form's first session takes no notes)
-            self.fields["notes"].optional_hint = False  # required for a session held, as its help says
+        self.fields["notes"].optional_hint = False  # required for a session held, as its help says
 
     def clean(self):
         data = super().clean()
-        if "notes" in self.fields and data.get("state") == SessionState.HELD \
-                and not (data.get("notes") or "").strip() and "notes" not in self.errors:
+        if data.get("state") == SessionState.HELD and not (data.get("notes") or "").strip() \
+                and "notes" not in self.errors:
             self.add_error("notes", _("Required for a session held."))
         return data
 
